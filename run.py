@@ -1,0 +1,36 @@
+"""The single entry point of the connect worker.
+
+`python run.py --help` lists the subcommands. Each subcommand lives in its own
+module under `commands/`, which adds its parser and the function that runs it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from commands import COMMAND_MODULES, default_command
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="run.py",
+        description="Hand chatbot conversations to Amazon Connect agents and back.",
+    )
+    subcommands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in COMMAND_MODULES:
+        module.register(subcommands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        return default_command()
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
