@@ -1,0 +1,286 @@
+"""The worker configuration, exactly as the seed's users write it.
+
+A worker file is the seed's JSON (`sb-cli worker create file.json`): PascalCase
+keys at the top and under `Data`, lowercase keys inside `SlashCommands`.
+`parse_worker_config` turns the bytes into a `WorkerConfig` or raises
+`InvalidWorkerConfig`, whose problems each name the JSON path (or, for a syntax
+error, the line and column), so a user who pastes the seed's example, with its
+`//` comment and trailing commas, is told exactly where to look.
+
+    >>> config = parse_worker_config(open("worker.json", "rb").read())
+    >>> config.data.region
+    'us-east-1'
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Annotated, Literal, get_args, get_origin
+
+import msgspec
+
+DEFAULT_INITIAL_CONNECTION_MESSAGE = '{"topic":"aws/subscribe","content":{"topics":["aws/chat"]}}'
+WORKER_TYPE = "amazon-connect-worker"
+SLASH_COMMAND_ACTION_TYPES = ("content", "executeApi")
+
+# Lengths from botocore's `connect` model (InstanceId 1..100, ContactFlowId 1..500).
+InstanceId = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+ContactFlowId = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+QueueId = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+AwsRegion = Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2}(-[a-z]+)+-\d+$")]
+# srn:vault::ORG:KIND:ALIAS, as in the seed's examples.
+SecretSrn = Annotated[str, msgspec.Meta(pattern=r"^srn:vault::[^:\s]+:[^:\s]+:[^:\s]+$")]
+LanguageCode = Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")]
+NonEmpty = Annotated[str, msgspec.Meta(min_length=1)]
+PositiveSeconds = Annotated[int, msgspec.Meta(gt=0)]
+
+
+class _Seed(msgspec.Struct, frozen=True, rename="pascal", forbid_unknown_fields=True):
+    """A section of the seed's format: PascalCase keys, typos refused."""
+
+
+class SqueezeConfig(_Seed):
+    api: Annotated[str, msgspec.Meta(pattern=r"^https?://\S+$")]
+    api_key: SecretSrn
+
+
+class ShortLinkConfig(_Seed):
+    config: SqueezeConfig
+    type: Literal["Squeeze"]
+
+
+class TranslationConfig(_Seed):
+    connector_alias: NonEmpty
+    source_language_code: LanguageCode
+    target_language_code: LanguageCode
+
+
+class SlashCommandAction(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    type: Literal["content", "executeApi"]
+    value: NonEmpty
+
+
+class SlashCommand(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    actions: Annotated[list[SlashCommandAction], msgspec.Meta(min_length=1)]
+    description: str = ""
+
+
+class AutoDisconnectEvent(_Seed):
+    seconds_after_agent_message: PositiveSeconds
+    type: Literal["WARNING", "DISCONNECT"]
+    description: str = ""
+    user_message: str | None = None
+    agent_message: str | None = None
+
+
+class FailoverRegion(_Seed):
+    name: NonEmpty
+    secret: SecretSrn
+    region: AwsRegion
+    instance_id: InstanceId
+    contact_flow_id: ContactFlowId
+    queue_id: QueueId | None = None
+
+
+class FailoverRegionConfig(_Seed):
+    failover_regions: list[FailoverRegion] = []
+    active_failover_region: str | None = None
+
+
+class WorkerData(_Seed):
+    contact_flow_id: ContactFlowId
+    instance_id: InstanceId
+    region: AwsRegion
+    secret: SecretSrn
+    initial_connection_message: str = DEFAULT_INITIAL_CONNECTION_MESSAGE
+    short_link_config: ShortLinkConfig | None = None
+    egress_translation_config: TranslationConfig | None = None
+    ingress_translation_config: TranslationConfig | None = None
+    slash_commands: dict[str, SlashCommand] = {}
+    auto_disconnect_events: list[AutoDisconnectEvent] = []
+    failover_region_config: FailoverRegionConfig | None = None
+    queue_id: QueueId | None = None
+
+
+class WorkerConfig(_Seed):
+    data: WorkerData
+    name: NonEmpty
+    type: Literal["amazon-connect-worker"]
+    description: str = ""
+    enabled: bool = True
+
+
+class InvalidWorkerConfig(ValueError):
+    """The worker file is not a valid worker; `problems` says every place found."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def parse_worker_config(data: bytes | str) -> WorkerConfig:
+    """Decode and validate a worker file, or raise `InvalidWorkerConfig`."""
+    raw = data.encode() if isinstance(data, str) else data
+    try:
+        config = msgspec.json.decode(raw, type=WorkerConfig)
+    except msgspec.ValidationError as error:
+        raise InvalidWorkerConfig([_describe_validation_error(str(error))]) from None
+    except msgspec.DecodeError as error:
+        raise InvalidWorkerConfig([_describe_syntax_error(raw, str(error))]) from None
+    problems = worker_config_problems(config)
+    if problems:
+        raise InvalidWorkerConfig(problems)
+    return config
+
+
+def encode_worker_config(config: WorkerConfig) -> bytes:
+    """The seed's JSON for a worker, as `worker get` prints it."""
+    return msgspec.json.format(msgspec.json.encode(config), indent=2)
+
+
+def worker_config_problems(config: WorkerConfig) -> list[str]:
+    """The rules that span fields, which the types alone cannot say."""
+    data = config.data
+    problems = _initial_connection_message_problems(data.initial_connection_message)
+    problems += _auto_disconnect_problems(data.auto_disconnect_events)
+    problems += _slash_command_problems(data.slash_commands)
+    if data.failover_region_config is not None:
+        problems += _failover_problems(data.failover_region_config)
+    return problems
+
+
+def active_failover_region(config: WorkerConfig) -> FailoverRegion | None:
+    """The failover region in use, or None for the primary.
+
+    As the seed says, an `ActiveFailoverRegion` that names no failover region
+    leaves the worker on its primary region.
+    """
+    failover = config.data.failover_region_config
+    if failover is None or failover.active_failover_region is None:
+        return None
+    for region in failover.failover_regions:
+        if region.name == failover.active_failover_region:
+            return region
+    return None
+
+
+def _initial_connection_message_problems(message: str) -> list[str]:
+    path = "$.Data.InitialConnectionMessage"
+    try:
+        decoded = json.loads(message)
+    except ValueError as error:
+        return [f"{path}: not JSON ({error.msg} at character {error.pos})"]
+    if not isinstance(decoded, dict) or decoded.get("topic") != "aws/subscribe":
+        return [f'{path}: expected a subscribe frame like {DEFAULT_INITIAL_CONNECTION_MESSAGE}']
+    return []
+
+
+def _auto_disconnect_problems(events: list[AutoDisconnectEvent]) -> list[str]:
+    problems = []
+    disconnects = [i for i, event in enumerate(events) if event.type == "DISCONNECT"]
+    for index in disconnects[1:]:
+        problems.append(f"$.Data.AutoDisconnectEvents[{index}].Type: only one DISCONNECT is allowed")
+    for index, event in enumerate(events):
+        path = f"$.Data.AutoDisconnectEvents[{index}]"
+        if event.user_message is None and event.agent_message is None and event.type == "WARNING":
+            problems.append(f"{path}: a WARNING needs a UserMessage, an AgentMessage or both")
+        if disconnects and event.type == "WARNING":
+            limit = events[disconnects[0]].seconds_after_agent_message
+            if event.seconds_after_agent_message >= limit:
+                problems.append(
+                    f"{path}.SecondsAfterAgentMessage: a WARNING at {event.seconds_after_agent_message} s"
+                    f" would never fire before the DISCONNECT at {limit} s"
+                )
+    return problems
+
+
+def _slash_command_problems(commands: dict[str, SlashCommand]) -> list[str]:
+    return [
+        f"$.Data.SlashCommands[{name!r}]: a slash command's name starts with / and has no spaces"
+        for name in commands
+        if not re.fullmatch(r"/\S+", name)
+    ]
+
+
+def _failover_problems(failover: FailoverRegionConfig) -> list[str]:
+    problems = []
+    seen: set[str] = set()
+    for index, region in enumerate(failover.failover_regions):
+        if region.name in seen:
+            problems.append(
+                f"$.Data.FailoverRegionConfig.FailoverRegions[{index}].Name: {region.name!r} is used twice"
+            )
+        seen.add(region.name)
+    return problems
+
+
+_AT_PATH = re.compile(r"^(?P<message>.*) - at `(?P<path>\$[^`]*)`$")
+_ENUM = re.compile(r"^Invalid enum value (?P<value>.*)$")
+
+
+def _describe_validation_error(message: str) -> str:
+    match = _AT_PATH.match(message)
+    if match is None:
+        return f"$: {message}"
+    path, detail = match["path"], match["message"]
+    enum = _ENUM.match(detail)
+    if enum is not None:
+        allowed = _literal_values_at(path)
+        if allowed:
+            detail = f"expected {' or '.join(allowed)}, got {enum['value']}"
+    return f"{path}: {detail}"
+
+
+def _literal_values_at(path: str) -> list[str]:
+    """The allowed values, in declared order, of the Literal field at a msgspec error path."""
+    info: msgspec.inspect.Type = msgspec.inspect.type_info(WorkerConfig)
+    annotation: object = None
+    for key, index in re.findall(r"\.([^.\[]+)|\[(\d+|\.\.\.)\]", path):
+        info = _strip_optional(info)
+        if key and isinstance(info, msgspec.inspect.StructType):
+            fields = {field.encode_name: field for field in info.fields}
+            if key not in fields:
+                return []
+            annotation = {f.encode_name: f.type for f in msgspec.structs.fields(info.cls)}[key]
+            info = fields[key].type
+        elif index and isinstance(info, msgspec.inspect.ListType):
+            info, annotation = info.item_type, None
+        elif index and isinstance(info, msgspec.inspect.DictType):
+            info, annotation = info.value_type, None
+        else:
+            return []
+    if annotation is None or get_origin(annotation) is not Literal:
+        return []
+    return [str(value) for value in get_args(annotation)]
+
+
+def _strip_optional(info: msgspec.inspect.Type) -> msgspec.inspect.Type:
+    if isinstance(info, msgspec.inspect.UnionType):
+        others = [t for t in info.types if not isinstance(t, msgspec.inspect.NoneType)]
+        if len(others) == 1:
+            return others[0]
+    if isinstance(info, msgspec.inspect.Metadata):
+        return info.type
+    return info
+
+
+_BYTE = re.compile(r"\(byte (?P<offset>\d+)\)")
+
+
+def _describe_syntax_error(raw: bytes, message: str) -> str:
+    detail = message.removeprefix("JSON is malformed: ")
+    match = _BYTE.search(detail)
+    if match is None:
+        return f"JSON syntax error: {detail}"
+    offset = int(match["offset"])
+    detail = _BYTE.sub("", detail).strip()
+    if raw[offset : offset + 2] in (b"//", b"/*"):
+        detail = "comments are not allowed in JSON; remove it"
+    if detail.startswith("trailing comma"):
+        # msgspec points at the closing bracket; the user must delete the comma.
+        offset = len(raw[:offset].rstrip()) - 1
+    line = raw.count(b"\n", 0, offset) + 1
+    line_start = raw.rfind(b"\n", 0, offset) + 1
+    column = len(raw[line_start:offset].decode("utf-8", "replace")) + 1
+    return f"line {line}, column {column}: JSON syntax error: {detail}"

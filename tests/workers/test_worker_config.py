@@ -1,0 +1,174 @@
+"""The seed's worker file: what parses, and how a mistake is pointed out."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from events.worker_config import (
+    DEFAULT_INITIAL_CONNECTION_MESSAGE,
+    InvalidWorkerConfig,
+    active_failover_region,
+    encode_worker_config,
+    parse_worker_config,
+)
+
+SEED_EXAMPLE = Path(__file__).with_name("seed_example_worker.json").read_bytes()
+
+
+def valid_worker() -> dict:
+    return {
+        "Data": {
+            "ContactFlowId": "8949fcc8-9d49-4e97-8bb5-eba4a847f1a1",
+            "InstanceId": "618c435d-1330-45a5-9834-285c5422de81",
+            "Region": "us-east-1",
+            "Secret": "srn:vault::acme:aws-cross-account-role:connect",
+            "AutoDisconnectEvents": [
+                {"SecondsAfterAgentMessage": 10, "Type": "WARNING", "UserMessage": "Still there?"},
+                {"SecondsAfterAgentMessage": 20, "Type": "DISCONNECT", "UserMessage": "Bye"},
+            ],
+            "SlashCommands": {
+                "/welcome": {"actions": [{"type": "content", "value": "welcomewithname"}], "description": "hi"}
+            },
+            "FailoverRegionConfig": {
+                "ActiveFailoverRegion": "us-west-2-oregon",
+                "FailoverRegions": [
+                    {
+                        "Secret": "srn:vault::acme:aws-cross-account-role:failover",
+                        "Region": "us-west-2",
+                        "InstanceId": "618c435d-1330-45a5-9834-285c5422de81",
+                        "ContactFlowId": "8949fcc8-9d49-4e97-8bb5-eba4a847f1a1",
+                        "Name": "us-west-2-oregon",
+                    }
+                ],
+            },
+        },
+        "Description": "Worker that routes to livechat agents",
+        "Enabled": True,
+        "Name": "ConnectOne",
+        "Type": "amazon-connect-worker",
+    }
+
+
+def problems_of(document: dict | bytes) -> list[str]:
+    raw = document if isinstance(document, bytes) else json.dumps(document).encode()
+    with pytest.raises(InvalidWorkerConfig) as caught:
+        parse_worker_config(raw)
+    return caught.value.problems
+
+
+def test_seed_example_is_refused_at_its_comment_with_line_and_column() -> None:
+    assert problems_of(SEED_EXAMPLE) == ["line 32, column 13: JSON syntax error: comments are not allowed in JSON; remove it"]
+
+
+def test_seed_example_without_its_comment_is_refused_at_the_empty_action() -> None:
+    without_comment = SEED_EXAMPLE.replace(b"//Another valid botnet action", b"")
+    assert problems_of(without_comment) == ["$.Data.SlashCommands[...].actions[1]: Object missing required field `type`"]
+
+
+def test_seed_example_without_its_empty_action_is_refused_at_the_trailing_comma() -> None:
+    empty_action = b"""},
+          {
+            //Another valid botnet action
+          }"""
+    without_empty_action = SEED_EXAMPLE.replace(empty_action, b"}")
+    assert problems_of(without_empty_action) == ["line 50, column 6: JSON syntax error: trailing comma in object"]
+
+
+def test_valid_worker_parses_with_the_default_initial_connection_message() -> None:
+    config = parse_worker_config(json.dumps(valid_worker()))
+    assert config.name == "ConnectOne"
+    assert config.data.initial_connection_message == DEFAULT_INITIAL_CONNECTION_MESSAGE
+    assert config.data.auto_disconnect_events[1].type == "DISCONNECT"
+    assert config.data.slash_commands["/welcome"].actions[0].value == "welcomewithname"
+
+
+def test_encoded_worker_parses_back_to_the_same_config() -> None:
+    config = parse_worker_config(json.dumps(valid_worker()))
+    assert parse_worker_config(encode_worker_config(config)) == config
+
+
+def test_wrong_auto_disconnect_type_names_its_path_and_the_allowed_values() -> None:
+    document = valid_worker()
+    document["Data"]["AutoDisconnectEvents"][1]["Type"] = "KICK"
+    assert problems_of(document) == ["$.Data.AutoDisconnectEvents[1].Type: expected WARNING or DISCONNECT, got 'KICK'"]
+
+
+def test_misspelt_field_is_named() -> None:
+    document = valid_worker()
+    document["Data"]["Regoin"] = document["Data"].pop("Region")
+    assert problems_of(document) == ["$.Data: Object contains unknown field `Regoin`"]
+
+
+def test_region_must_look_like_an_aws_region() -> None:
+    document = valid_worker()
+    document["Data"]["Region"] = "Oregon"
+    [problem] = problems_of(document)
+    assert problem.startswith("$.Data.Region: Expected `str` matching regex")
+
+
+def test_secret_must_be_a_vault_srn() -> None:
+    document = valid_worker()
+    document["Data"]["Secret"] = "hunter2"
+    [problem] = problems_of(document)
+    assert problem.startswith("$.Data.Secret: Expected `str` matching regex")
+    assert "hunter2" not in problem
+
+
+def test_worker_type_must_be_amazon_connect_worker() -> None:
+    document = valid_worker()
+    document["Type"] = "flow-worker"
+    assert problems_of(document) == ["$.Type: expected amazon-connect-worker, got 'flow-worker'"]
+
+
+def test_warning_after_the_disconnect_is_refused() -> None:
+    document = valid_worker()
+    document["Data"]["AutoDisconnectEvents"][0]["SecondsAfterAgentMessage"] = 30
+    assert problems_of(document) == [
+        "$.Data.AutoDisconnectEvents[0].SecondsAfterAgentMessage: a WARNING at 30 s would never fire"
+        " before the DISCONNECT at 20 s"
+    ]
+
+
+def test_warning_without_any_message_is_refused() -> None:
+    document = valid_worker()
+    del document["Data"]["AutoDisconnectEvents"][0]["UserMessage"]
+    assert problems_of(document) == ["$.Data.AutoDisconnectEvents[0]: a WARNING needs a UserMessage, an AgentMessage or both"]
+
+
+def test_slash_command_action_type_must_be_known() -> None:
+    document = valid_worker()
+    document["Data"]["SlashCommands"]["/welcome"]["actions"][0]["type"] = "dance"
+    assert problems_of(document) == [
+        "$.Data.SlashCommands[...].actions[0].type: expected content or executeApi, got 'dance'"
+    ]
+
+
+def test_initial_connection_message_must_be_a_subscribe_frame() -> None:
+    document = valid_worker()
+    document["Data"]["InitialConnectionMessage"] = '{"topic":"aws/heartbeat"}'
+    [problem] = problems_of(document)
+    assert problem.startswith("$.Data.InitialConnectionMessage: expected a subscribe frame")
+
+
+def test_failover_names_must_be_unique() -> None:
+    document = valid_worker()
+    regions = document["Data"]["FailoverRegionConfig"]["FailoverRegions"]
+    regions.append(dict(regions[0]))
+    assert problems_of(document) == [
+        "$.Data.FailoverRegionConfig.FailoverRegions[1].Name: 'us-west-2-oregon' is used twice"
+    ]
+
+
+def test_active_failover_region_is_the_one_named() -> None:
+    config = parse_worker_config(json.dumps(valid_worker()))
+    region = active_failover_region(config)
+    assert region is not None and region.region == "us-west-2"
+
+
+def test_active_failover_region_naming_nothing_leaves_the_primary() -> None:
+    document = valid_worker()
+    document["Data"]["FailoverRegionConfig"]["ActiveFailoverRegion"] = "mars-1"
+    assert active_failover_region(parse_worker_config(json.dumps(document))) is None
