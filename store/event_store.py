@@ -1,0 +1,266 @@
+"""The append-only event log in one SQLite file."""
+
+from __future__ import annotations
+
+import os
+import queue
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from types import TracebackType
+
+from store.errors import CorruptDatabase, EventStoreClosed, StoreFileError
+from store.group_commit import Append, GroupCommitWriter
+from store.records import NewEvent, StoredEvent, StoreStats
+from store.schema import Synchronous, prepare
+
+BUSY_TIMEOUT_SECONDS = 10.0
+IDLE_READERS = 8
+# How often a waiting tail looks at the file for events that another process
+# committed; events committed in this process wake it at once.
+POLL_SECONDS = 0.05
+
+_COLUMNS = "stream, seq, position, type, data, recorded_at"
+_CORRUPTION_CODES = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
+
+
+class EventStore:
+    """Streams of events in one SQLite file, appended with optimistic concurrency.
+
+    Example::
+
+        with EventStore.open("data/events.db") as store:
+            version = store.append("conversation-42", [NewEvent("Transferred", b"{}")], 0)
+            for event in store.read_stream("conversation-42"):
+                print(event.seq, event.type)
+
+    Safe to share between threads. Appends from all threads are committed in
+    batches by one writer thread; reads use their own connections and never
+    wait for the writer. Several processes may open the same file.
+    """
+
+    def __init__(self, path: Path, writer_conn: sqlite3.Connection) -> None:
+        self._path = path
+        self._writer_conn = writer_conn
+        self._idle_readers: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
+        self._closed = False
+        self._submit_lock = threading.Lock()
+        self._committed = threading.Condition()
+        self._last_committed = 0
+        self._writer = GroupCommitWriter(writer_conn, self._note_commit)
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], *, synchronous: Synchronous = "FULL") -> EventStore:
+        """Open the store at `path`, creating or migrating it.
+
+        `synchronous="FULL"` (the default) fsyncs the WAL on every commit: an
+        acknowledged append survives a power cut. `"NORMAL"` survives a crash
+        of the process but may lose the last commits on a power cut. A file
+        that is not an event store raises a `StoreFileError` and is left as it was.
+        """
+        if synchronous not in ("FULL", "NORMAL"):
+            raise ValueError(f"synchronous must be 'FULL' or 'NORMAL', not {synchronous!r}")
+        store_path = Path(path)
+        conn = _connect(store_path)
+        try:
+            prepare(conn, store_path, synchronous)
+        except BaseException:
+            conn.close()
+            raise
+        return cls(store_path, conn)
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    def close(self) -> None:
+        """Commit the appends already submitted, then close every connection."""
+        with self._submit_lock:
+            if self._closed:
+                return
+            self._closed = True
+        self._writer.stop()
+        while True:
+            try:
+                self._idle_readers.get_nowait().close()
+            except queue.Empty:
+                break
+        # The last connection to close checkpoints the WAL into the main file.
+        self._writer_conn.close()
+        with self._committed:
+            self._committed.notify_all()
+
+    def __enter__(self) -> EventStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def append(
+        self,
+        stream: str,
+        events: Sequence[NewEvent],
+        expected_version: int,
+        *,
+        closes_stream: bool = False,
+    ) -> int:
+        """Append `events` to `stream` and return the stream's new version once committed.
+
+        `expected_version` is the number of events the caller believes the
+        stream holds (0 for a new stream). If it holds another number,
+        nothing is written and `ConcurrencyConflict` is raised. With
+        `closes_stream` the stream is marked ended; appending to an ended
+        stream raises `StreamClosed`.
+        """
+        _check_stream(stream)
+        if type(expected_version) is not int or expected_version < 0:
+            raise ValueError(
+                f"expected_version must be an int of 0 or more, not {expected_version!r}"
+            )
+        append = Append(stream, _checked_events(events), expected_version, closes_stream)
+        with self._submit_lock:
+            if self._closed:
+                raise EventStoreClosed(self._path)
+            self._writer.submit(append)
+        return append.wait()
+
+    def read_stream(
+        self, stream: str, *, after_seq: int = 0, until_seq: int | None = None
+    ) -> list[StoredEvent]:
+        """The events of `stream` with `after_seq < seq <= until_seq`, in order."""
+        if until_seq is None:
+            sql = f"SELECT {_COLUMNS} FROM events WHERE stream = ? AND seq > ? ORDER BY seq"
+            params: tuple[object, ...] = (stream, after_seq)
+        else:
+            sql = (
+                f"SELECT {_COLUMNS} FROM events WHERE stream = ? AND seq > ? AND seq <= ?"
+                " ORDER BY seq"
+            )
+            params = (stream, after_seq, until_seq)
+        with self._reader() as conn:
+            rows = conn.execute(sql, params).fetchall()
+        return [StoredEvent(*row) for row in rows]
+
+    def stream_version(self, stream: str) -> int:
+        """The number of events in `stream` (0 if it does not exist)."""
+        with self._reader() as conn:
+            (version,) = conn.execute(
+                "SELECT coalesce(max(seq), 0) FROM events WHERE stream = ?", (stream,)
+            ).fetchone()
+        return version
+
+    def read_all(self, after_position: int = 0, limit: int = 1000) -> list[StoredEvent]:
+        """Up to `limit` events of every stream after `after_position`, in commit order.
+
+        Positions are handed out in commit order and a reader only ever sees
+        whole commits, so a tail that remembers the last position it read
+        never misses an event.
+        """
+        with self._reader() as conn:
+            rows = conn.execute(
+                f"SELECT {_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?",
+                (after_position, limit),
+            ).fetchall()
+        return [StoredEvent(*row) for row in rows]
+
+    def last_position(self) -> int:
+        """The position of the last committed event (0 if the store is empty)."""
+        with self._reader() as conn:
+            (position,) = conn.execute("SELECT coalesce(max(position), 0) FROM events").fetchone()
+        return position
+
+    def wait_for_position(self, after: int, timeout: float) -> bool:
+        """Wait until an event after position `after` is committed; False if `timeout` passes first.
+
+        Commits made through this store wake the waiter at once; commits made
+        by other processes are noticed within `POLL_SECONDS`.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.last_position() > after:
+                return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            with self._committed:
+                if self._last_committed <= after and not self._closed:
+                    self._committed.wait(min(remaining, POLL_SECONDS))
+
+    def open_streams(self, prefix: str = "") -> list[str]:
+        """The streams whose name starts with `prefix` and that are not closed, by name."""
+        sql = "SELECT stream FROM streams WHERE closed_at IS NULL AND stream >= ?"
+        params: tuple[str, ...] = (prefix,)
+        if prefix:
+            # Every name with the prefix sorts before the prefix with its last
+            # character incremented, so the primary key serves the range.
+            sql += " AND stream < ?"
+            params = (prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1))
+        with self._reader() as conn:
+            rows = conn.execute(sql + " ORDER BY stream", params).fetchall()
+        return [stream for (stream,) in rows]
+
+    def stats(self) -> StoreStats:
+        """Counters of the group-commit writer, for benchmarks and health reports."""
+        return self._writer.stats()
+
+    def _note_commit(self, last_position: int) -> None:
+        with self._committed:
+            self._last_committed = last_position
+            self._committed.notify_all()
+
+    @contextmanager
+    def _reader(self) -> Iterator[sqlite3.Connection]:
+        if self._closed:
+            raise EventStoreClosed(self._path)
+        try:
+            conn = self._idle_readers.get_nowait()
+        except queue.Empty:
+            conn = _connect(self._path)
+            conn.execute("PRAGMA query_only=ON")
+        try:
+            yield conn
+        except sqlite3.DatabaseError as error:
+            if error.sqlite_errorcode in _CORRUPTION_CODES:
+                raise CorruptDatabase(self._path, f"is damaged ({error})") from error
+            raise
+        finally:
+            if self._closed or self._idle_readers.qsize() >= IDLE_READERS:
+                conn.close()
+            else:
+                self._idle_readers.put(conn)
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    try:
+        return sqlite3.connect(
+            path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False
+        )
+    except sqlite3.Error as error:
+        raise StoreFileError(path, f"cannot be opened ({error})") from error
+
+
+def _check_stream(stream: str) -> None:
+    if not isinstance(stream, str) or not stream:
+        raise ValueError(f"stream must be a non-empty str, not {stream!r}")
+
+
+def _checked_events(events: Sequence[NewEvent]) -> tuple[NewEvent, ...]:
+    checked = tuple(events)
+    if not checked:
+        raise ValueError("events must hold at least one NewEvent")
+    for index, event in enumerate(checked):
+        if not isinstance(event, NewEvent):
+            raise TypeError(f"events[{index}] must be a NewEvent, not {type(event).__name__}")
+        if not isinstance(event.type, str) or not event.type:
+            raise ValueError(f"events[{index}].type must be a non-empty str, not {event.type!r}")
+        if not isinstance(event.data, bytes):
+            raise TypeError(f"events[{index}].data must be bytes, not {type(event.data).__name__}")
+    return checked

@@ -1,0 +1,136 @@
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from store import ConcurrencyConflict, EventStore, NewEvent, StreamClosed
+
+TICK = [NewEvent("Tick", b"{}")]
+
+
+def race(*contenders: Callable[[], object]) -> list[object]:
+    """Run the contenders on their own threads, released together; their results or errors."""
+    start = threading.Barrier(len(contenders))
+    outcomes: list[object] = [None] * len(contenders)
+
+    def run(index: int) -> None:
+        start.wait()
+        try:
+            outcomes[index] = contenders[index]()
+        except Exception as error:
+            outcomes[index] = error
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(len(contenders))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        threading.Event().wait(0.001)
+
+
+def assert_exactly_one_won(outcomes: list[object], stream: str) -> None:
+    winners = [outcome for outcome in outcomes if outcome == 1]
+    losers = [outcome for outcome in outcomes if isinstance(outcome, ConcurrencyConflict)]
+    assert len(winners) == 1, outcomes
+    assert len(losers) == len(outcomes) - 1, outcomes
+    assert all((loser.expected, loser.actual) == (0, 1) for loser in losers)
+
+
+def test_two_writers_with_the_same_expected_version_exactly_one_wins(store: EventStore) -> None:
+    for round_ in range(200):
+        stream = f"conversation-{round_}"
+
+        def contender(stream: str = stream) -> int:
+            return store.append(stream, TICK, 0)
+
+        assert_exactly_one_won(race(contender, contender), stream)
+        assert store.stream_version(stream) == 1
+
+
+def test_two_stores_on_one_file_with_the_same_expected_version_exactly_one_wins(
+    store_path: Path,
+) -> None:
+    with EventStore.open(store_path) as first, EventStore.open(store_path) as second:
+        for round_ in range(50):
+            stream = f"conversation-{round_}"
+            outcomes = race(
+                lambda: first.append(stream, TICK, 0),
+                lambda: second.append(stream, TICK, 0),
+            )
+            assert_exactly_one_won(outcomes, stream)
+        # Each store has remembered versions the other one moved on; the
+        # next append through either must still see the real version.
+        first.append("shared", TICK, 0)
+        second.append("shared", TICK, 1)
+        with pytest.raises(ConcurrencyConflict):
+            first.append("shared", TICK, 1)
+        assert first.append("shared", TICK, 2) == 3
+
+
+def test_many_writers_on_many_streams_all_land(store: EventStore) -> None:
+    writers, appends_each = 64, 25
+
+    def writer(stream: str) -> Callable[[], int]:
+        def write() -> int:
+            version = 0
+            for n in range(appends_each):
+                events = [NewEvent("Tick", f"{stream}:{version + i + 1}".encode()) for i in range(n % 3 + 1)]
+                version = store.append(stream, events, version)
+            return version
+
+        return write
+
+    streams = [f"conversation-{n}" for n in range(writers)]
+    outcomes = race(*(writer(stream) for stream in streams))
+
+    per_stream = sum(n % 3 + 1 for n in range(appends_each))
+    assert outcomes == [per_stream] * writers
+    everything = store.read_all(limit=writers * per_stream + 1)
+    assert len(everything) == writers * per_stream
+    assert all(a.position < b.position for a, b in zip(everything, everything[1:]))
+    for stream in streams:
+        read = store.read_stream(stream)
+        assert [e.seq for e in read] == list(range(1, per_stream + 1))
+        assert [e.data for e in read] == [f"{stream}:{e.seq}".encode() for e in read]
+    assert store.stats().batches < writers * appends_each
+
+
+def test_a_conflicting_append_fails_alone_in_its_batch(store: EventStore, store_path: Path) -> None:
+    store.append("contested", TICK, 0)
+    store.append("ended", TICK, 0, closes_stream=True)
+    batches_before = store.stats().batches
+
+    # Another connection holds the write lock, so the writer waits in BEGIN
+    # with the first append while all the others queue up behind it: they
+    # are then committed together.
+    blocker = sqlite3.connect(store_path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    contenders = [lambda n=n: store.append(f"fresh-{n}", TICK, 0) for n in range(5)]
+    contenders += [lambda: store.append("contested", TICK, 0) for _ in range(3)]
+    contenders += [lambda: store.append("contested", TICK, 1)]
+    contenders += [lambda: store.append("ended", TICK, 1)]
+    results: list[object] = []
+    racing = threading.Thread(target=lambda: results.extend(race(*contenders)))
+    racing.start()
+    wait_until(lambda: store.stats().queued == len(contenders) - 1)
+    blocker.execute("ROLLBACK")
+    blocker.close()
+    racing.join()
+
+    assert results[:5] == [1] * 5
+    assert all(isinstance(r, ConcurrencyConflict) and r.expected == 0 for r in results[5:8])
+    assert results[8] == 2
+    assert isinstance(results[9], StreamClosed)
+    assert store.stats().batches == batches_before + 1
+    assert store.stream_version("contested") == 2
+    assert store.stream_version("ended") == 1
