@@ -1,0 +1,165 @@
+"""The local Amazon Connect server: one Starlette app on one port (REST,
+WebSocket, agent and admin APIs) served by uvicorn on a background thread.
+
+    >>> with LocalConnect() as connect:
+    ...     client = boto3.client("connect", endpoint_url=connect.endpoint_url,
+    ...                           region_name="us-east-1", aws_access_key_id="x",
+    ...                           aws_secret_access_key="x")
+    ...     connect.ready_info()["instance_id"]
+
+Access logs are off: WebSocket URLs carry their credential, and tokens must
+never reach a log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator
+from types import TracebackType
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import WebSocketRoute
+
+from connect_local.admin import AdminApi
+from connect_local.agent_api import AgentApi
+from connect_local.agents import AgentPool
+from connect_local.config import Config, default_config
+from connect_local.connect_api import ConnectApi
+from connect_local.controls import Controls
+from connect_local.faults import Faults
+from connect_local.model import ChatModel
+from connect_local.participant_api import ParticipantApi
+from connect_local.rest import Guard
+from connect_local.scheduler import Scheduler
+from connect_local.throttle import RateLimiter
+from connect_local.translate_api import TranslateApi
+from connect_local.websocket import SocketHub
+
+START_TIMEOUT_SECONDS = 10.0
+_WILDCARD_HOSTS = ("", "0.0.0.0", "::")
+
+
+class LocalConnect(Controls):
+    """A running local Amazon Connect: start it, point boto3 at
+    `endpoint_url`, stop it. Its Controls methods inspect contacts and inject
+    faults."""
+
+    def __init__(self, config: Config | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.config = config or default_config()
+        model = ChatModel(self.config)
+        faults = Faults()
+        self.scheduler = Scheduler()
+        super().__init__(model, SocketHub(model, faults, self.scheduler), faults)
+        self.agents = AgentPool(model, self.scheduler)
+        self.limiter = RateLimiter(self.config)
+        self._host = host
+        self._port = port
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("the local Amazon Connect is not running")
+        return self._port
+
+    @property
+    def advertised_host(self) -> str:
+        """Where clients reach it; chatjs accepts only ws://127.0.0.1:PORT URLs."""
+        return "127.0.0.1" if self._host in _WILDCARD_HOSTS else self._host
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://{self.advertised_host}:{self.port}"
+
+    @property
+    def websocket_url(self) -> str:
+        return f"ws://{self.advertised_host}:{self.port}"
+
+    def ready_info(self) -> dict[str, Any]:
+        """What a script needs to drive it (no tokens): the ready file's content."""
+        region = self.config.regions[0]
+        instance = region.instances[0]
+        flow = instance.contact_flows[0]
+        return {
+            "endpoint_url": self.endpoint_url,
+            "region": region.name,
+            "instance_id": instance.id,
+            "contact_flow_id": flow.id,
+            "queue_id": flow.queue_id,
+            "agent_api_url": f"{self.endpoint_url}/agent/api",
+            "agent_page_url": f"{self.endpoint_url}/agent",
+            "admin_url": f"{self.endpoint_url}/admin",
+        }
+
+    def build_app(self) -> Starlette:
+        guard = Guard(self.faults, self.limiter)
+        routes = [
+            *ConnectApi(self.model, self.agents).routes(guard),
+            *ParticipantApi(self.model, lambda: self.websocket_url).routes(guard),
+            *TranslateApi(guard).routes(),
+            *AgentApi(self.model).routes(),
+            *AdminApi(self).routes(),
+            WebSocketRoute("/", self.hub.serve),
+        ]
+
+        @contextlib.asynccontextmanager
+        async def lifespan(app: Starlette) -> AsyncIterator[None]:
+            self.scheduler.attach(asyncio.get_running_loop())
+            yield
+
+        cors = Middleware(
+            CORSMiddleware,
+            allow_origins=["*"],
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["x-amzn-ErrorType", "x-amzn-RequestId"],
+        )
+        return Starlette(routes=routes, middleware=[cors], lifespan=lifespan)
+
+    def start(self) -> LocalConnect:
+        listener = socket.socket(socket.AF_INET6 if ":" in self._host else socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((self._host, self._port))
+        self._port = listener.getsockname()[1]
+        config = uvicorn.Config(
+            self.build_app(),
+            ws="websockets-sansio",
+            log_level="warning",
+            access_log=False,
+            lifespan="on",
+            timeout_graceful_shutdown=2,
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [listener]}, name="connect-local", daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"the local Amazon Connect did not start on {self._host}:{self._port}")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        if self._server is None or self._thread is None:
+            return
+        self._server.should_exit = True
+        self._thread.join(timeout=START_TIMEOUT_SECONDS)
+        self._server = None
+        self._thread = None
+
+    def __enter__(self) -> LocalConnect:
+        return self.start()
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None) -> None:
+        self.stop()
