@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from types import ModuleType
 
-COMMAND_MODULES: list[ModuleType] = []
+from commands import connect_local
+
+COMMAND_MODULES: list[ModuleType] = [connect_local]
 
 
 def default_command() -> int:
