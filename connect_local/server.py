@@ -126,7 +126,11 @@ class LocalConnect(Controls):
         return Starlette(routes=routes, middleware=[cors], lifespan=lifespan)
 
     def start(self) -> LocalConnect:
-        listener = socket.socket(socket.AF_INET6 if ":" in self._host else socket.AF_INET, socket.SOCK_STREAM)
+        # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY on accepted
+        # sockets only then, and without it every answer waits ~40 ms for a
+        # delayed ACK.
+        family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
+        listener = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind((self._host, self._port))
         self._port = listener.getsockname()[1]

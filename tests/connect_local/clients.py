@@ -23,10 +23,13 @@ SUBSCRIBE = {"topic": "aws/subscribe", "content": {"topics": ["aws/chat"]}}
 EVENT = "application/vnd.amazonaws.connect.event."
 WAIT_SECONDS = 5.0
 NO_RETRIES = BotoConfig(retries={"max_attempts": 1, "mode": "standard"})
+# One session for every test: it caches the service models, which makes
+# creating a client cheap.
+_SESSION = boto3.session.Session()
 
 
 def boto_client(service: str, server: LocalConnect, region: str = "us-east-1", config: BotoConfig = NO_RETRIES) -> Any:
-    return boto3.client(
+    return _SESSION.client(
         service,
         endpoint_url=server.endpoint_url,
         region_name=region,

@@ -9,18 +9,8 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from connect_local import Config, LocalConnect
-from connect_local.config import AgentConfig, RegionConfig, default_instance
-
 from tests.connect_local.clients import Clients
-
-INSTANT_ANA = AgentConfig(name="Ana", join_delay_seconds=0)
-
-
-def config_with(agents: list[AgentConfig] | None = None, **fields: object) -> Config:
-    """One region, one instance whose queue is served by `agents` (default:
-    Ana, who joins at once and echoes each message)."""
-    instance = default_instance([INSTANT_ANA] if agents is None else agents)
-    return Config(regions=[RegionConfig(name="us-east-1", instances=[instance])], **fields)
+from tests.connect_local.configs import config_with
 
 
 @pytest.fixture
