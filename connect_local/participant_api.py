@@ -57,7 +57,7 @@ class ParticipantApi:
         if "ParticipantToken" in params:
             return self._model.participant_contact(params["ParticipantToken"])
         try:
-            return self._model.connection_contact(params["ConnectionToken"])
+            return self._model.connection_contact(params.get("ConnectionToken", ""))
         except ChatError:
             return None
 

@@ -20,7 +20,7 @@ from starlette.routing import Route
 
 from connect_local.errors import AccessDenied, ChatError, Conflict, ContactNotActive, InvalidInput, LimitExceeded, NotFound
 from connect_local.faults import Faults
-from connect_local.shapes import read_rest_json, service_model
+from connect_local.shapes import read_rest_json, service_model, validate
 from connect_local.throttle import RateLimiter
 
 _CREDENTIAL_SCOPE = re.compile(r"Credential=[^/,\s]*/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request")
@@ -149,6 +149,7 @@ def _endpoint(name: str, operation: Any, handler: Handler, errors: ErrorNames, g
             try:
                 params = read_rest_json(operation, await request.body(), request.headers, request.path_params)
                 region = region_of(request, params)
+                validate(operation.input_shape, params)
                 await guard.check(name, region, errors)
                 answer = handler(ApiCall(name, params, region, request))
                 if inspect.isawaitable(answer):

@@ -2,7 +2,9 @@
 field names, required members, lengths, ranges and enums are the real ones.
 
     >>> connect = service_model("connect")
-    >>> params = read_rest_json(connect.operation_model("StopContact"), body, headers, {})
+    >>> operation = connect.operation_model("StopContact")
+    >>> params = read_rest_json(operation, body, headers, {})
+    >>> validate(operation.input_shape, params)
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ def read_rest_json(
     operation: OperationModel, body: bytes, headers: Mapping[str, str], path_params: Mapping[str, str]
 ) -> dict[str, Any]:
     """The operation's input: body members from JSON, others from their
-    header or URI location; then validated against the input shape."""
+    header or URI location. Not yet validated: see `validate`."""
     shape = operation.input_shape
     if shape is None:
         return {}
@@ -45,7 +47,6 @@ def read_rest_json(
             params[name] = headers[wire_name]
         elif location == "uri" and wire_name in path_params:
             params[name] = path_params[wire_name]
-    validate(shape, params)
     return params
 
 

@@ -6,6 +6,7 @@ APIs. Waiting is always on a condition with a deadline, never a sleep."""
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -96,6 +97,15 @@ class Socket:
 
     def close(self) -> None:
         self.ws.close()
+
+
+def wait_until(condition: Callable[[], bool], seconds: float = WAIT_SECONDS) -> bool:
+    """Poll `condition` until it holds or the deadline passes; its last value."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+    return True
 
 
 def is_message(text: str, role: str | None = None) -> Callable[[dict[str, Any]], bool]:
