@@ -23,7 +23,9 @@ from connect_local import LocalConnect
 SUBSCRIBE = {"topic": "aws/subscribe", "content": {"topics": ["aws/chat"]}}
 EVENT = "application/vnd.amazonaws.connect.event."
 WAIT_SECONDS = 5.0
-NO_RETRIES = BotoConfig(retries={"max_attempts": 1, "mode": "standard"})
+# botocore reads `max_attempts` as retries after the first call;
+# `total_max_attempts` counts every call, so 1 means no retry at all.
+NO_RETRIES = BotoConfig(retries={"total_max_attempts": 1, "mode": "standard"})
 # One session for every test: it caches the service models, which makes
 # creating a client cheap.
 _SESSION = boto3.session.Session()
