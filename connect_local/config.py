@@ -15,6 +15,7 @@ joins within a second and answers each customer message.
 from __future__ import annotations
 
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
@@ -172,6 +173,12 @@ def _check_references(config: Config) -> None:
     for r, region in enumerate(config.regions):
         for i, instance in enumerate(region.instances):
             path = f"$.regions[{r}].instances[{i}]"
+            for h, hours_config in enumerate(instance.hours_of_operation):
+                if not _known_time_zone(hours_config.time_zone):
+                    raise InvalidConfig(
+                        f"invalid connect-local configuration: unknown time zone {hours_config.time_zone!r} "
+                        f"- at `{path}.hours_of_operation[{h}].time_zone`"
+                    )
             hours = {h.id for h in instance.hours_of_operation} | {DEFAULT_HOURS_ID}
             queues = {q.id for q in instance.queues}
             for q, queue in enumerate(instance.queues):
@@ -186,3 +193,11 @@ def _check_references(config: Config) -> None:
                         f"invalid connect-local configuration: unknown queue {flow.queue_id!r} "
                         f"- at `{path}.contact_flows[{f}].queue_id`"
                     )
+
+
+def _known_time_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True

@@ -1,0 +1,111 @@
+"""TranslateText: the deterministic rule, its errors, and both protocols."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from connect_local import cbor
+from tests.connect_local.clients import Clients
+
+SIGNED = "AWS4-HMAC-SHA256 Credential=AKID/20261124/us-east-1/translate/aws4_request, SignedHeaders=host, Signature=00"
+
+
+def translated(clients: Clients, text: str, source: str, target: str) -> str:
+    answer = clients.translate.translate_text(Text=text, SourceLanguageCode=source, TargetLanguageCode=target)
+    assert answer["TargetLanguageCode"] == target
+    return answer["TranslatedText"]
+
+
+def test_known_phrases_are_translated_and_others_bracketed(clients: Clients) -> None:
+    assert translated(clients, "Hello", "en", "es") == "hola"
+    assert translated(clients, " thank you ", "en", "fr") == "merci"
+    assert translated(clients, "gracias", "es", "en") == "thank you"
+    assert translated(clients, "where is my order", "en", "es") == "[es] where is my order"
+    assert translated(clients, "same language", "en", "en") == "same language"
+
+
+def test_auto_detection_reads_english(clients: Clients) -> None:
+    answer = clients.translate.translate_text(Text="hello", SourceLanguageCode="auto", TargetLanguageCode="de")
+    assert (answer["TranslatedText"], answer["SourceLanguageCode"]) == ("hallo", "en")
+
+
+def test_an_unsupported_language_pair_is_refused(clients: Clients) -> None:
+    with pytest.raises(clients.translate.exceptions.UnsupportedLanguagePairException):
+        clients.translate.translate_text(Text="hello", SourceLanguageCode="en", TargetLanguageCode="xx")
+
+
+def test_text_over_10000_bytes_is_refused(clients: Clients) -> None:
+    with pytest.raises(clients.translate.exceptions.TextSizeLimitExceededException):
+        clients.translate.translate_text(Text="é" * 5001, SourceLanguageCode="en", TargetLanguageCode="es")
+
+
+def test_translate_follows_region_outages_and_throttling(clients: Clients) -> None:
+    clients.server.throttle_next(1, operation="TranslateText")
+    with pytest.raises(clients.translate.exceptions.TooManyRequestsException):
+        clients.translate.translate_text(Text="hello", SourceLanguageCode="en", TargetLanguageCode="es")
+    clients.server.set_outage("us-east-1")
+    with pytest.raises(clients.translate.exceptions.ServiceUnavailableException):
+        clients.translate.translate_text(Text="hello", SourceLanguageCode="en", TargetLanguageCode="es")
+
+
+def post(clients: Clients, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+    request = urllib.request.Request(clients.server.endpoint_url + path, data=body, method="POST", headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+def test_the_smithy_rpc_v2_cbor_protocol_is_served(clients: Clients) -> None:
+    path = "/service/AWSShineFrontendService_20170701/operation/TranslateText"
+    headers = {"smithy-protocol": "rpc-v2-cbor", "Content-Type": "application/cbor", "Authorization": SIGNED}
+    body = cbor.encode({"Text": "hello", "SourceLanguageCode": "en", "TargetLanguageCode": "es"})
+
+    status, answer_headers, answer = post(clients, path, body, headers)
+
+    assert status == 200
+    assert answer_headers["smithy-protocol"] == "rpc-v2-cbor"
+    assert cbor.decode(answer) == {"TranslatedText": "hola", "SourceLanguageCode": "en", "TargetLanguageCode": "es"}
+    status, _, error = post(clients, path, cbor.encode({"Text": "hi"}), headers)
+    assert status == 400
+    assert cbor.decode(error)["__type"].endswith("#InvalidRequestException")
+
+
+def test_the_json_protocol_is_served(clients: Clients) -> None:
+    headers = {
+        "X-Amz-Target": "AWSShineFrontendService_20170701.TranslateText",
+        "Content-Type": "application/x-amz-json-1.1",
+        "Authorization": SIGNED,
+    }
+    body = json.dumps({"Text": "goodbye", "SourceLanguageCode": "en", "TargetLanguageCode": "es"}).encode()
+    status, _, answer = post(clients, "/", body, headers)
+    assert status == 200
+    assert json.loads(answer)["TranslatedText"] == "adiós"
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-(2**63), max_value=2**64 - 1) | st.floats(allow_nan=False) | st.text() | st.binary(),
+    lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(), children, max_size=5),
+    max_leaves=20,
+)
+
+
+@given(json_values)
+def test_cbor_round_trips(value: object) -> None:
+    assert cbor.decode(cbor.encode(value)) == value
+
+
+def test_cbor_reads_indefinite_lengths_and_half_floats() -> None:
+    # {_ "a": [_ 1, 2], "b": (_ "x", "y")} and 1.5 as a half float, from RFC 8949's examples.
+    data = bytes.fromhex("bf6161" "9f0102ff" "6162" "7f61786179ff" "ff")
+    assert cbor.decode(data) == {"a": [1, 2], "b": "xy"}
+    assert cbor.decode(bytes.fromhex("f93e00")) == 1.5
+    with pytest.raises(cbor.CborError):
+        cbor.decode(bytes.fromhex("62"))
