@@ -2,12 +2,15 @@
 StopContact, UpdateContactAttributes, DescribeContact, GetCurrentMetricData.
 
 Calls are SigV4-signed by boto3; the signature is not checked, but its
-credential scope names the region the call is for.
+credential scope names the region the call is for. StartChatContact with
+`ConnectionTypes` also opens the customer's connection, as newer models allow
+(a retry with the same ClientToken opens another one).
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -16,6 +19,7 @@ from starlette.routing import Route
 from connect_local.agents import AgentPool
 from connect_local.errors import InvalidInput
 from connect_local.model import ChatModel, Contact, StartChat
+from connect_local.participant_api import connection_answer
 from connect_local.rest import CONNECT_ERRORS, ApiCall, Guard, ServiceError, rest_json_routes, signed_region
 
 ACCOUNT_ID = "123456789012"
@@ -37,9 +41,10 @@ def _region(request: Request, params: dict[str, Any]) -> str:
 
 
 class ConnectApi:
-    def __init__(self, model: ChatModel, agents: AgentPool) -> None:
+    def __init__(self, model: ChatModel, agents: AgentPool, socket_base_url: Callable[[], str]) -> None:
         self._model = model
         self._agents = agents
+        self._socket_base_url = socket_base_url
 
     def routes(self, guard: Guard) -> list[Route]:
         handlers = {
@@ -71,7 +76,12 @@ class ConnectApi:
             chat_duration_minutes=params.get("ChatDurationInMinutes"),
         )
         assert call.region is not None
-        return self._model.start_chat(call.region, request)
+        answer = self._model.start_chat(call.region, request)
+        types = params.get("ConnectionTypes") or []
+        if "WEBSOCKET" in types or "CONNECTION_CREDENTIALS" in types:
+            connection = self._model.create_connection(answer["ParticipantToken"], acknowledge=False)
+            return {**answer, **connection_answer(connection, types, self._socket_base_url())}
+        return answer
 
     def stop_contact(self, call: ApiCall) -> dict[str, Any]:
         assert call.region is not None

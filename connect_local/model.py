@@ -173,9 +173,6 @@ class ChatModel:
 
     # -- configuration lookups -------------------------------------------------
 
-    def regions(self) -> list[str]:
-        return [region.name for region in self.config.regions]
-
     def instance(self, region: str, instance_id: str) -> InstanceConfig:
         for configured in self.config.regions:
             if configured.name == region:

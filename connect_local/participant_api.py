@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from connect_local.errors import AccessDenied, ChatError, InvalidInput
-from connect_local.model import ChatModel, Contact, iso_time
+from connect_local.model import ChatModel, Connection, Contact, iso_time
 from connect_local.rest import PARTICIPANT_ERRORS, ApiCall, Guard, ServiceError, rest_json_routes, signed_region
 from connect_local.transcript import TranscriptQuery, transcript_page
 from connect_local.websocket import SOCKET_KEY_PARAMETER
@@ -27,6 +27,22 @@ MESSAGE_CONTENT_TYPES = frozenset({
     "application/json",
     "application/vnd.amazonaws.connect.message.interactive.response",
 })
+
+
+def connection_answer(connection: Connection, types: list[str], socket_base_url: str) -> dict[str, Any]:
+    """The `Websocket` and `ConnectionCredentials` members asked for in `types`."""
+    answer: dict[str, Any] = {}
+    if "WEBSOCKET" in types:
+        answer["Websocket"] = {
+            "Url": f"{socket_base_url}/?{SOCKET_KEY_PARAMETER}={connection.socket_key}",
+            "ConnectionExpiry": iso_time(connection.socket_expires_at),
+        }
+    if "CONNECTION_CREDENTIALS" in types:
+        answer["ConnectionCredentials"] = {
+            "ConnectionToken": connection.token,
+            "Expiry": iso_time(connection.token_expires_at),
+        }
+    return answer
 
 
 class ParticipantApi:
@@ -68,18 +84,7 @@ class ParticipantApi:
         if "WEBRTC_CONNECTION" in types:
             raise InvalidInput("Type WEBRTC_CONNECTION is not available for this chat")
         connection = self._model.create_connection(call.params["ParticipantToken"], bool(call.params.get("ConnectParticipant")))
-        answer: dict[str, Any] = {}
-        if "WEBSOCKET" in types:
-            answer["Websocket"] = {
-                "Url": f"{self._socket_base_url()}/?{SOCKET_KEY_PARAMETER}={connection.socket_key}",
-                "ConnectionExpiry": iso_time(connection.socket_expires_at),
-            }
-        if "CONNECTION_CREDENTIALS" in types:
-            answer["ConnectionCredentials"] = {
-                "ConnectionToken": connection.token,
-                "Expiry": iso_time(connection.token_expires_at),
-            }
-        return answer
+        return connection_answer(connection, types, self._socket_base_url())
 
     def send_message(self, call: ApiCall) -> dict[str, Any]:
         params = call.params

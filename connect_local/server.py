@@ -103,7 +103,7 @@ class LocalConnect(Controls):
     def build_app(self) -> Starlette:
         guard = Guard(self.faults, self.limiter)
         routes = [
-            *ConnectApi(self.model, self.agents).routes(guard),
+            *ConnectApi(self.model, self.agents, lambda: self.websocket_url).routes(guard),
             *ParticipantApi(self.model, lambda: self.websocket_url).routes(guard),
             *TranslateApi(guard).routes(),
             *AgentApi(self.model).routes(),

@@ -147,3 +147,19 @@ def test_connect_calls_without_a_signature_are_denied(clients: Clients) -> None:
         urllib.request.urlopen(unsigned, timeout=5)
     assert raised.value.code == 403
     assert raised.value.headers["x-amzn-ErrorType"] == "AccessDeniedException"
+
+
+def test_start_chat_contact_can_open_the_connection_at_once(clients: Clients) -> None:
+    info = clients.server.ready_info()
+    answer = clients.connect.start_chat_contact(
+        InstanceId=info["instance_id"],
+        ContactFlowId=info["contact_flow_id"],
+        ParticipantDetails={"DisplayName": "Eve"},
+        ConnectionTypes=["WEBSOCKET", "CONNECTION_CREDENTIALS"],
+    )
+    socket = clients.open_socket(answer["Websocket"]["Url"])
+    socket.subscribe()
+    clients.participant.send_message(
+        ConnectionToken=answer["ConnectionCredentials"]["ConnectionToken"], ContentType="text/plain", Content="at once"
+    )
+    assert socket.wait_item(is_message("You said: at once", "AGENT"))["ContactId"] == answer["ContactId"]
