@@ -23,7 +23,7 @@ class Controls:
         contact = self.model.contact(contact_id)
         items = [
             {**item.to_wire(), "ClientToken": item.client_token, "InTranscript": item.in_transcript}
-            for item in list(contact.items)
+            for item in self.model.items(contact_id)
         ]
         return {
             "ContactId": contact.id,

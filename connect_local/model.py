@@ -122,6 +122,7 @@ class Contact:
     connected_at: float | None = None
     ended_at: float | None = None
     last_update: float = 0.0
+    last_item_time: float = 0.0
 
     @property
     def transcript(self) -> list[Item]:
@@ -154,7 +155,6 @@ class ChatModel:
         self.config = config
         self._clock = clock
         self._lock = threading.RLock()
-        self._last_time = 0.0
         self._contacts: dict[str, Contact] = {}
         self._participant_tokens: dict[str, tuple[str, str]] = {}
         self._connections: dict[str, Connection] = {}
@@ -190,12 +190,15 @@ class ChatModel:
     # -- time and ids ----------------------------------------------------------
 
     def now(self) -> float:
+        return self._clock()
+
+    def _item_time(self, contact: Contact) -> float:
         """The clock in whole milliseconds (AbsoluteTime's precision), made
-        strictly increasing so that no two items share a time."""
-        with self._lock:
-            moment = max(round(self._clock(), 3), round(self._last_time + 0.001, 3))
-            self._last_time = moment
-            return moment
+        strictly increasing within a chat so that no two of its items share
+        a time and StartPosition.AbsoluteTime finds exactly one."""
+        moment = max(round(self._clock(), 3), round(contact.last_item_time + 0.001, 3))
+        contact.last_item_time = moment
+        return moment
 
     def _remember(self, key: tuple[str, ...] | None, answer: Any) -> Any:
         if key is not None:
@@ -275,6 +278,11 @@ class ChatModel:
             if contact is None or contact.region != region or contact.instance_id != instance_id:
                 raise NotFound(f"Contact {contact_id} not found in instance {instance_id}")
             return contact
+
+    def items(self, contact_id: str) -> list[Item]:
+        """A copy of every item of a contact, taken under the lock."""
+        with self._lock:
+            return list(self.contact(contact_id).items)
 
     def contacts(self) -> list[Contact]:
         with self._lock:
@@ -470,7 +478,7 @@ class ChatModel:
             display_name=participant.display_name,
             role=participant.role,
             content_type=content_type,
-            time=self.now(),
+            time=self._item_time(contact),
             **extra,
         )
 
@@ -503,7 +511,7 @@ class ChatModel:
             raise InvalidInput(f"Content.messageId {message_id!r} is not a message of this chat")
         if message.participant_id == reader.id:
             raise Conflict("A participant cannot send a receipt for its own message")
-        now = self.now()
+        now = self._item_time(contact)
         stamp = "ReadTimestamp" if content_type == READ else "DeliveredTimestamp"
         metadata = message.message_metadata or {"MessageId": message.id, "Receipts": []}
         receipt = next((r for r in metadata["Receipts"] if r["RecipientParticipantId"] == reader.id), None)
