@@ -11,7 +11,7 @@ import pytest
 
 from connect_local import Config, LocalConnect
 from connect_local.config import Limits
-from tests.connect_local.clients import EVENT, Clients, is_event, is_message
+from tests.connect_local.clients import EVENT, Clients, is_event, is_message, wait_until
 from tests.connect_local.configs import config_with
 
 
@@ -184,3 +184,23 @@ def test_cors_preflight_allows_the_headers_chatjs_sends(clients: Clients) -> Non
         allowed = response.headers["Access-Control-Allow-Headers"].lower()
     for header in ("authorization", "content-type", "x-amz-bearer", "x-amz-date"):
         assert header in allowed
+
+
+def test_connect_participant_acknowledges_the_connection_outside_the_transcript(clients: Clients) -> None:
+    chat = clients.start_chat()
+    chat.connect()
+    acks = [i for i in clients.server.contact_record(chat.contact_id)["Items"] if i["ContentType"] == EVENT + "connection.acknowledged"]
+    assert [(a["ParticipantRole"], a["InTranscript"]) for a in acks] == [("CUSTOMER", False)]
+
+
+def test_make_before_break_both_sockets_get_every_frame_until_the_old_one_closes(clients: Clients) -> None:
+    chat = clients.start_chat()
+    old = chat.connect()
+    new = chat.connect()
+    chat.send("during the switch")
+    for socket in (old, new):
+        socket.wait_item(is_message("You said: during the switch"))
+    old.close()
+    chat.send("after the switch")
+    new.wait_item(is_message("You said: after the switch"))
+    assert wait_until(lambda: clients.server.open_sockets(chat.contact_id) == 1)
