@@ -16,6 +16,7 @@ out of the queue (outside hours) are not offered to agents and not listed.
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +80,7 @@ class AgentApi:
         chats = [chat_summary(c) for c in self._model.contacts() if c.state != "CLOSED"]
         return JSONResponse({"chats": chats})
 
-    def _guarded(self, action: Any) -> Any:
+    def _guarded(self, action: Callable[[Contact, dict[str, Any]], dict[str, Any]]) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
             contact_id = request.path_params["contact_id"]
             try:

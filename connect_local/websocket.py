@@ -69,9 +69,10 @@ class SocketHub:
     def _deliver(self, contact: Contact, item: Item) -> None:
         frame = chat_frame(item)
         with self._lock:
-            targets = [s for s in self._sockets if s.contact_id == contact.id and s.subscribed]
+            targets = [s for s in self._sockets if s.contact_id == contact.id]
         for socket in targets:
-            self._send(socket, frame)
+            if socket.subscribed:
+                self._send(socket, frame)
             if item.content_type == CHAT_ENDED:
                 self._send(socket, _Close(CLOSE_NORMAL, "chat ended"))
 
@@ -143,8 +144,11 @@ class SocketHub:
                 answer = self._answer(socket, text)
                 if answer is not None:
                     socket.outbox.put_nowait(answer)
-        except (WebSocketDisconnect, RuntimeError, KeyError):
+        except (WebSocketDisconnect, RuntimeError):
             return
+        except KeyError:
+            # Starlette's receive_text on a binary frame: not a client we serve.
+            await websocket.close(code=CLOSE_POLICY)
 
     def _answer(self, socket: _Socket, text: str) -> dict[str, Any] | None:
         try:

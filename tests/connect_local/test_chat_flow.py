@@ -112,3 +112,12 @@ def test_stop_contact_ends_the_chat_for_the_customer(clients: Clients) -> None:
     socket.wait_item(is_event("chat.ended"))
     with pytest.raises(clients.connect.exceptions.ContactNotFoundException):
         clients.connect.stop_contact(InstanceId=info["instance_id"], ContactId=chat.contact_id)
+
+
+def test_a_socket_that_never_subscribed_gets_no_chat_frames_and_closes_with_the_chat(clients: Clients) -> None:
+    chat = clients.start_chat()
+    silent = chat.connect(subscribe=False)
+    chat.send("unseen")
+    clients.connect.stop_contact(InstanceId=clients.server.ready_info()["instance_id"], ContactId=chat.contact_id)
+    assert silent.wait_closed() == 1000
+    assert silent.items == []
