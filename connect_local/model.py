@@ -208,6 +208,15 @@ class ChatModel:
     def _recall(self, key: tuple[str, ...] | None) -> Any:
         return None if key is None else self._answers.get(key)
 
+    def _retry_key(self, operation: str, connection_token: str, client_token: str | None) -> tuple[str, ...] | None:
+        """Retries are recognised per participant, whichever of its connections
+        they come on, and before any check: a retry after the chat ended still
+        gets the first answer."""
+        connection = self._connections.get(connection_token)
+        if connection is None or not client_token:
+            return None
+        return (operation, connection.participant_id, client_token)
+
     # -- contacts (service `connect`) -----------------------------------------
 
     def start_chat(self, region: str, request: StartChat) -> dict[str, str]:
@@ -219,7 +228,9 @@ class ChatModel:
             flow = next((f for f in instance.contact_flows if f.id == request.contact_flow_id), None)
             if flow is None:
                 raise NotFound(f"Contact flow {request.contact_flow_id} not found in instance {request.instance_id}")
-            active = sum(1 for c in self._contacts.values() if c.instance_id == instance.id and c.state != "ENDED")
+            active = sum(
+                1 for c in self._contacts.values() if (c.region, c.instance_id) == (region, instance.id) and c.state != "ENDED"
+            )
             if active >= self.config.limits.max_active_chats_per_instance:
                 raise LimitExceeded(f"The quota of {active} active chats for instance {instance.id} is used up")
             now = self.now()
@@ -375,10 +386,10 @@ class ChatModel:
 
     def send_message(self, connection_token: str, content_type: str, content: str, client_token: str | None) -> Item:
         with self._lock:
-            contact, connection = self._connection(connection_token, writing=True)
-            key = ("SendMessage", connection.participant_id, client_token) if client_token else None
+            key = self._retry_key("SendMessage", connection_token, client_token)
             if (answer := self._recall(key)) is not None:
                 return answer
+            contact, connection = self._connection(connection_token, writing=True)
             if len(content) > self.config.limits.message_max_chars:
                 raise InvalidInput(
                     f"Content is {len(content)} characters long; the limit is {self.config.limits.message_max_chars}"
@@ -391,23 +402,22 @@ class ChatModel:
 
     def send_event(self, connection_token: str, content_type: str, content: str | None, client_token: str | None) -> Item:
         with self._lock:
-            contact, connection = self._connection(connection_token, writing=True)
-            key = ("SendEvent", connection.participant_id, client_token) if client_token else None
+            key = self._retry_key("SendEvent", connection_token, client_token)
             if (answer := self._recall(key)) is not None:
                 return answer
+            contact, connection = self._connection(connection_token, writing=True)
             if content_type not in CUSTOMER_EVENTS:
                 raise InvalidInput(f"ContentType {content_type!r} is not an event a participant can send")
             participant = self._participant(contact, connection.participant_id)
             if content_type in (DELIVERED, READ):
-                item = self._add_receipt(contact, participant, content_type, content)
+                item = self._add_receipt(contact, participant, content_type, content, client_token)
             else:
                 item = self._add_event(contact, participant, content_type, in_transcript=False, client_token=client_token)
             return self._remember(key, item)
 
     def disconnect(self, connection_token: str, client_token: str | None) -> None:
         with self._lock:
-            connection = self._connections.get(connection_token)
-            key = ("DisconnectParticipant", connection.participant_id, client_token) if connection and client_token else None
+            key = self._retry_key("DisconnectParticipant", connection_token, client_token)
             if self._recall(key) is not None:
                 return
             contact, connection = self._connection(connection_token, writing=True)
@@ -502,7 +512,9 @@ class ChatModel:
         item = self._new_item(contact, participant, "EVENT", content_type, in_transcript=in_transcript, client_token=client_token)
         return self._append(contact, item)
 
-    def _add_receipt(self, contact: Contact, reader: Participant, content_type: str, content: str | None) -> Item:
+    def _add_receipt(
+        self, contact: Contact, reader: Participant, content_type: str, content: str | None, client_token: str | None
+    ) -> Item:
         """A read or delivered receipt: shown on the socket as MESSAGEMETADATA
         and kept on the message it is about (its MessageMetadata.Receipts)."""
         message_id = _receipt_message_id(content)
@@ -524,6 +536,7 @@ class ChatModel:
             contact, reader, "MESSAGEMETADATA", content_type,
             message_metadata={"MessageId": message.id, "Receipts": [dict(receipt)]},
             in_transcript=False,
+            client_token=client_token,
         )
         return self._append(contact, item)
 

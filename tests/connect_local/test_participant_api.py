@@ -204,3 +204,13 @@ def test_make_before_break_both_sockets_get_every_frame_until_the_old_one_closes
     chat.send("after the switch")
     new.wait_item(is_message("You said: after the switch"))
     assert wait_until(lambda: clients.server.open_sockets(chat.contact_id) == 1)
+
+
+def test_a_retry_after_the_chat_ended_still_gets_the_first_answer(clients: Clients) -> None:
+    chat = clients.start_chat()
+    chat.connect()
+    first = chat.send("last words", ClientToken="last-1")
+    clients.participant.disconnect_participant(ConnectionToken=chat.connection_token)
+    assert chat.send("last words", ClientToken="last-1")["Id"] == first["Id"]
+    with pytest.raises(clients.participant.exceptions.AccessDeniedException):
+        chat.send("last words", ClientToken="last-2")
