@@ -18,7 +18,7 @@ from starlette.routing import Route
 from connect_local.errors import AccessDenied, ChatError, InvalidInput
 from connect_local.model import ChatModel, Connection, Contact, iso_time
 from connect_local.rest import PARTICIPANT_ERRORS, ApiCall, Guard, ServiceError, rest_json_routes, signed_region
-from connect_local.transcript import TranscriptQuery, transcript_page
+from connect_local.transcript import DEFAULT_MAX_RESULTS, TranscriptQuery, transcript_page
 from connect_local.websocket import SOCKET_KEY_PARAMETER
 
 MESSAGE_CONTENT_TYPES = frozenset({
@@ -107,9 +107,9 @@ class ParticipantApi:
         if len(position) > 1:
             raise InvalidInput("StartPosition takes only one of Id, AbsoluteTime and MostRecent")
         query = TranscriptQuery(
-            max_results=params.get("MaxResults", 15),
+            max_results=params.get("MaxResults", DEFAULT_MAX_RESULTS),
             next_token=params.get("NextToken"),
-            scan_direction=params.get("ScanDirection", "BACKWARD"),
+            scan_direction=params.get("ScanDirection", "FORWARD" if position else "BACKWARD"),
             sort_order=params.get("SortOrder", "ASCENDING"),
             start_id=position.get("Id"),
             start_time=position.get("AbsoluteTime"),

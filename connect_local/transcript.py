@@ -6,9 +6,11 @@ The rule, for a transcript of n items in time order:
   `AbsoluteTime` (the first item at or after it scanning FORWARD, the last at
   or before it scanning BACKWARD), or `MostRecent` k (the item k places before
   the newest); with no StartPosition (or an empty one) FORWARD starts at the
-  oldest item and BACKWARD, the default, at the newest;
-- it takes up to `MaxResults` items (default 15, 0 gives none) in the scan
-  direction; `NextToken` continues the same scan where it stopped;
+  oldest item and BACKWARD at the newest;
+- the scan direction defaults, as in AWS, to BACKWARD without a
+  StartPosition and to FORWARD with one;
+- it takes up to `MaxResults` items (default 10, as in AWS; 0 gives none) in
+  the scan direction; `NextToken` continues the same scan where it stopped;
 - the page is then sorted by `SortOrder` (default ASCENDING).
 """
 
@@ -24,7 +26,7 @@ from typing import Literal
 from connect_local.errors import InvalidInput
 from connect_local.model import Item
 
-DEFAULT_MAX_RESULTS = 15
+DEFAULT_MAX_RESULTS = 10
 
 
 @dataclass(frozen=True)

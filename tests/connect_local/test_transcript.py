@@ -43,11 +43,16 @@ def test_forward_pages_cover_the_transcript_in_order(chat: Chat) -> None:
     assert pages == [["joined", "m0", "m1", "m2"], ["m3", "m4", "m5", "m6"], ["m7", "m8", "m9"]]
 
 
-def test_the_default_scans_backward_from_the_newest_15_sorted_ascending(chat: Chat) -> None:
+def test_the_default_scans_backward_from_the_newest_10_sorted_ascending(chat: Chat) -> None:
     answer = chat.transcript()
-    assert contents(answer["Transcript"]) == ["joined"] + [f"m{n}" for n in range(10)]
-    assert "NextToken" not in answer
+    assert contents(answer["Transcript"]) == [f"m{n}" for n in range(10)]
+    assert contents(chat.transcript(NextToken=answer["NextToken"])["Transcript"]) == ["joined"]
     assert answer["InitialContactId"] == chat.contact_id
+
+
+def test_with_a_start_position_the_default_scan_is_forward(chat: Chat) -> None:
+    answer = chat.transcript(StartPosition={"MostRecent": 3})
+    assert contents(answer["Transcript"]) == ["m6", "m7", "m8", "m9"]
 
 
 def test_backward_pages_walk_from_the_newest(chat: Chat) -> None:
