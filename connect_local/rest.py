@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.model import OperationModel
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -126,7 +127,7 @@ class ApiCall:
     request: Request
 
 
-Handler = Callable[[ApiCall], "dict[str, Any] | Awaitable[dict[str, Any]]"]
+Handler = Callable[[ApiCall], dict[str, Any] | Awaitable[dict[str, Any]]]
 RegionOf = Callable[[Request, dict[str, Any]], str | None]
 
 
@@ -143,7 +144,9 @@ def rest_json_routes(
     return routes
 
 
-def _endpoint(name: str, operation: Any, handler: Handler, errors: ErrorNames, guard: Guard, region_of: RegionOf) -> Callable[[Request], Awaitable[Response]]:
+def _endpoint(
+    name: str, operation: OperationModel, handler: Handler, errors: ErrorNames, guard: Guard, region_of: RegionOf
+) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         try:
             try:

@@ -144,11 +144,10 @@ class SocketHub:
                 answer = self._answer(socket, text)
                 if answer is not None:
                     socket.outbox.put_nowait(answer)
-        except (WebSocketDisconnect, RuntimeError):
+        except (WebSocketDisconnect, RuntimeError, KeyError):
+            # KeyError: a binary frame, which no chat client sends; ending the
+            # reader ends the socket.
             return
-        except KeyError:
-            # Starlette's receive_text on a binary frame: not a client we serve.
-            await websocket.close(code=CLOSE_POLICY)
 
     def _answer(self, socket: _Socket, text: str) -> dict[str, Any] | None:
         try:
