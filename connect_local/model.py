@@ -307,6 +307,15 @@ class ChatModel:
                 raise ContactNotActive(f"Contact {contact_id} is not active or does not exist")
             self._end(contact)
 
+    def end_expired(self) -> list[str]:
+        """End every chat whose ChatDurationInMinutes has run out; their ids."""
+        with self._lock:
+            now = self._clock()
+            expired = [c for c in self._contacts.values() if c.state != "ENDED" and now >= c.expires_at]
+            for contact in expired:
+                self._end(contact)
+            return [contact.id for contact in expired]
+
     def update_attributes(self, region: str, instance_id: str, initial_contact_id: str, attributes: dict[str, str]) -> None:
         with self._lock:
             contact = self.regional_contact(region, instance_id, initial_contact_id)

@@ -18,7 +18,7 @@ import contextlib
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from types import TracebackType
 from typing import Any
 
@@ -44,17 +44,26 @@ from connect_local.translate_api import TranslateApi
 from connect_local.websocket import SocketHub
 
 START_TIMEOUT_SECONDS = 10.0
+EXPIRY_SWEEP_SECONDS = 0.25
 _WILDCARD_HOSTS = ("", "0.0.0.0", "::")
 
 
 class LocalConnect(Controls):
     """A running local Amazon Connect: start it, point boto3 at
     `endpoint_url`, stop it. Its Controls methods inspect contacts and inject
-    faults."""
+    faults. `clock` (seconds since the epoch) is the time the chat model
+    sees: item times, hours of operation, token and chat expiry; a test can
+    move it forward to reach the end of a chat's duration."""
 
-    def __init__(self, config: Config | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        config: Config | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.config = config or default_config()
-        model = ChatModel(self.config)
+        model = ChatModel(self.config, clock)
         faults = Faults()
         self.scheduler = Scheduler()
         super().__init__(model, SocketHub(model, faults, self.scheduler), faults)
@@ -114,7 +123,9 @@ class LocalConnect(Controls):
         @contextlib.asynccontextmanager
         async def lifespan(app: Starlette) -> AsyncIterator[None]:
             self.scheduler.attach(asyncio.get_running_loop())
+            sweeper = asyncio.create_task(self._end_expired_chats())
             yield
+            sweeper.cancel()
 
         cors = Middleware(
             CORSMiddleware,
@@ -124,6 +135,13 @@ class LocalConnect(Controls):
             expose_headers=["x-amzn-ErrorType", "x-amzn-RequestId"],
         )
         return Starlette(routes=routes, middleware=[cors], lifespan=lifespan)
+
+    async def _end_expired_chats(self) -> None:
+        """Chats end when their ChatDurationInMinutes runs out, checked every
+        EXPIRY_SWEEP_SECONDS."""
+        while True:
+            await asyncio.sleep(EXPIRY_SWEEP_SECONDS)
+            self.model.end_expired()
 
     def start(self) -> LocalConnect:
         # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY on accepted

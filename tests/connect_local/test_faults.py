@@ -11,7 +11,7 @@ from botocore.config import Config as BotoConfig
 
 from connect_local import Config, LocalConnect
 from connect_local.config import RateLimit
-from tests.connect_local.clients import Clients, boto_client, is_message, wait_until
+from tests.connect_local.clients import Clients, boto_client, is_event, is_message, wait_until
 from tests.connect_local.configs import config_with
 from tests.connect_local.test_hours_and_regions import two_regions
 
@@ -222,3 +222,18 @@ def test_the_admin_record_lists_every_item_with_its_client_token(clients: Client
         ("CUSTOMER", "two", generated),
         ("AGENT", "You said: two", None),
     ]
+
+
+def test_a_chat_ends_when_its_duration_runs_out() -> None:
+    now = [time.time()]
+    server = LocalConnect(config_with(), clock=lambda: now[0]).start()
+    try:
+        with Clients(server) as clients:
+            chat = clients.start_chat(ChatDurationInMinutes=60)
+            socket = chat.connect()
+            now[0] += 60 * 60
+            socket.wait_item(is_event("chat.ended"))
+            with pytest.raises(clients.participant.exceptions.AccessDeniedException):
+                clients.participant.create_participant_connection(Type=["WEBSOCKET"], ParticipantToken=chat.participant_token)
+    finally:
+        server.stop()
