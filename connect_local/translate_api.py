@@ -8,11 +8,12 @@ import json
 import uuid
 from typing import Any
 
+import cbor2
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from connect_local import cbor
 from connect_local.errors import InvalidInput
 from connect_local.rest import ErrorNames, Guard, ServiceError, signed_region
 from connect_local.shapes import service_model, validate
@@ -42,14 +43,14 @@ class TranslateApi:
         headers = {"smithy-protocol": "rpc-v2-cbor", "x-amzn-RequestId": str(uuid.uuid4())}
         try:
             try:
-                params = cbor.decode(await request.body())
-            except cbor.CborError:
+                params = cbor2.loads(await request.body())
+            except (cbor2.CBORDecodeError, EOFError):
                 raise ServiceError("InvalidRequestException", 400, "The request body is not valid CBOR") from None
             answer = await self._translate(request, params)
-            return Response(cbor.encode(answer), media_type="application/cbor", headers=headers)
+            return Response(cbor2.dumps(answer), media_type="application/cbor", headers=headers)
         except ServiceError as error:
             body = {"__type": f"com.amazonaws.translate#{error.code}", "message": error.message, **error.fields}
-            return Response(cbor.encode(body), status_code=error.status, media_type="application/cbor", headers=headers)
+            return Response(cbor2.dumps(body), status_code=error.status, media_type="application/cbor", headers=headers)
 
     async def _json_endpoint(self, request: Request) -> Response:
         headers = {"x-amzn-RequestId": str(uuid.uuid4())}
