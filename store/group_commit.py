@@ -27,6 +27,18 @@ MAX_REMEMBERED_STREAMS = 100_000
 _CLOSED = -1
 _STOP = object()
 
+# The rows of a batch are inserted with one statement per chunk of these
+# sizes, not one per row (as executemany would): sqlite3 lets go of the GIL for each statement it
+# runs, and with a thousand callers waking up, each time costs the writer a
+# wait to get it back. Fixed sizes keep the statements in sqlite3's cache.
+_COLUMNS = 5
+_INSERT_CHUNKS = (256, 64, 16, 4, 1)
+_INSERT_SQL = {
+    size: "INSERT INTO events (stream, seq, type, data, recorded_at) VALUES "
+    + ", ".join(["(?, ?, ?, ?, ?)"] * size)
+    for size in _INSERT_CHUNKS
+}
+
 
 class Append:
     """One caller's append, waiting for the writer to settle it."""
@@ -126,7 +138,7 @@ class GroupCommitWriter:
             self._versions.clear()
             self._data_version = data_version
         now = time.time()
-        rows: list[tuple[str, int, str, bytes, float]] = []
+        values: list[str | int | bytes | float] = []
         new_streams: list[tuple[str, float | None]] = []
         closing: list[tuple[float, str]] = []
         versions: dict[str, int] = {}
@@ -150,13 +162,10 @@ class GroupCommitWriter:
             seq = current
             for event in append.events:
                 seq += 1
-                rows.append((stream, seq, event.type, event.data, now))
+                values += (stream, seq, event.type, event.data, now)
             versions[stream] = _CLOSED if append.closes_stream else seq
             outcomes.append(seq)
-        conn.executemany(
-            "INSERT INTO events (stream, seq, type, data, recorded_at) VALUES (?, ?, ?, ?, ?)",
-            rows,
-        )
+        _insert_events(conn, values)
         if new_streams:
             conn.executemany("INSERT INTO streams (stream, closed_at) VALUES (?, ?)", new_streams)
         if closing:
@@ -170,9 +179,9 @@ class GroupCommitWriter:
             else:
                 self._versions[stream] = version
         self._appends += sum(1 for outcome in outcomes if not isinstance(outcome, BaseException))
-        self._events += len(rows)
+        self._events += len(values) // _COLUMNS
         self._batches += 1
-        if rows:
+        if values:
             self._on_commit(last_position)
         for append, outcome in zip(batch, outcomes):
             append.settle(outcome)
@@ -201,3 +210,13 @@ class GroupCommitWriter:
             pass
         for append in batch:
             append.settle(StoreWriteFailed(append.stream, error))
+
+
+def _insert_events(conn: sqlite3.Connection, values: list[str | int | bytes | float]) -> None:
+    """Insert `values`, the five values of each event one after the other."""
+    start = 0
+    for size in _INSERT_CHUNKS:
+        width = size * _COLUMNS
+        while len(values) - start >= width:
+            conn.execute(_INSERT_SQL[size], values[start : start + width])
+            start += width

@@ -7,12 +7,8 @@ import urllib.error
 import urllib.request
 
 import cbor2
-
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
-import cbor2
 from tests.connect_local.clients import Clients
 
 SIGNED = "AWS4-HMAC-SHA256 Credential=AKID/20261124/us-east-1/translate/aws4_request, SignedHeaders=host, Signature=00"
