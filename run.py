@@ -10,14 +10,16 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from commands import COMMAND_MODULES, default_command
+from commands import COMMAND_MODULES, embedded
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="run.py",
-        description="Hand chatbot conversations to Amazon Connect agents and back.",
+        description="Hand chatbot conversations to Amazon Connect agents and back."
+        " With no COMMAND, run the embedded default on loopback.",
     )
+    embedded.add_arguments(parser)
     subcommands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMAND_MODULES:
         module.register(subcommands)
@@ -28,7 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        return default_command()
+        return embedded.run(args)
     return args.run(args)
 
 

@@ -12,8 +12,3 @@ from types import ModuleType
 from commands import connect_local
 
 COMMAND_MODULES: list[ModuleType] = [connect_local]
-
-
-def default_command() -> int:
-    """What `python run.py` does with no arguments: the embedded default."""
-    raise SystemExit("run.py: the embedded default is not wired yet; see --help")

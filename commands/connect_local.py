@@ -4,12 +4,11 @@ SIGINT or SIGTERM."""
 from __future__ import annotations
 
 import argparse
-import signal
-import threading
 from pathlib import Path
 from typing import Any
 
 from connect_local import InvalidConfig, LocalConnect, default_config, load_config
+from commands.foreground import wait_until_signalled
 from connect_local.ready import write_ready_file
 
 
@@ -35,9 +34,6 @@ def run(args: argparse.Namespace) -> int:
     except InvalidConfig as error:
         print(f"connect-local: {args.config}: {error}")
         return 2
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
     try:
         server = LocalConnect(config, host=args.host, port=args.port).start()
     except OSError as error:
@@ -50,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"connect-local listening on {info['endpoint_url']}", flush=True)
         print(f"  region {info['region']}, instance {info['instance_id']}, contact flow {info['contact_flow_id']}")
         print(f"  agent page {info['agent_page_url']}, agent API {info['agent_api_url']}", flush=True)
-        stop.wait()
+        wait_until_signalled()
     finally:
         server.stop()
     print("connect-local stopped", flush=True)

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,8 +15,7 @@ import pytest
 
 from connect_local import InvalidConfig, LocalConnect, load_config
 from tests.connect_local.clients import Clients, is_message
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.processes import REPO, start_run_py, wait_for_ready_file
 
 EXAMPLE = {
     "regions": [
@@ -84,26 +82,11 @@ def test_a_configured_server_serves_its_regions_and_agents() -> None:
         socket.wait_item(lambda item: item["Type"] == "MESSAGE" and item["ParticipantRole"] in ("AGENT", "SYSTEM"))
 
 
-def wait_for_file(path: Path, process: subprocess.Popen[str]) -> dict[str, str]:
-    deadline = time.monotonic() + 20
-    while not path.exists():
-        assert process.poll() is None, process.communicate()
-        assert time.monotonic() < deadline, "the ready file never appeared"
-    return json.loads(path.read_text())
-
-
 def test_the_command_writes_a_ready_file_serves_and_stops_on_sigterm(tmp_path: Path) -> None:
     ready = tmp_path / "ready.json"
-    process = subprocess.Popen(
-        [sys.executable, "run.py", "connect-local", "--port", "0", "--ready-file", str(ready)],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-    )
+    process = start_run_py("connect-local", "--port", "0", "--ready-file", str(ready))
     try:
-        info = wait_for_file(ready, process)
+        info = wait_for_ready_file(ready, process)
         assert set(info) >= {"endpoint_url", "region", "instance_id", "contact_flow_id", "queue_id", "agent_api_url", "agent_page_url"}
         server = _Remote(info["endpoint_url"], info)
         with Clients(server) as clients:  # type: ignore[arg-type]

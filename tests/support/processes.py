@@ -1,0 +1,38 @@
+"""Running run.py as a child process, the way an operator would."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+POLL_SECONDS = 0.02
+
+
+def start_run_py(*arguments: str) -> subprocess.Popen[str]:
+    """`python run.py ARGUMENTS` in the repository, its output captured."""
+    return subprocess.Popen(
+        [sys.executable, "run.py", *arguments],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+
+
+def wait_for_ready_file(path: Path, process: subprocess.Popen[str], timeout: float = 30) -> dict[str, Any]:
+    """The ready file's JSON, once the child has written it; fails if the child dies first."""
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        if process.poll() is not None:
+            raise AssertionError(f"run.py exited with {process.returncode}: {process.communicate()[0]}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no ready file at {path} after {timeout} s")
+        time.sleep(POLL_SECONDS)
+    return json.loads(path.read_text())
