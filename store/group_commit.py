@@ -28,9 +28,10 @@ _CLOSED = -1
 _STOP = object()
 
 # The rows of a batch are inserted with one statement per chunk of these
-# sizes, not one per row (as executemany would): sqlite3 lets go of the GIL for each statement it
-# runs, and with a thousand callers waking up, each time costs the writer a
-# wait to get it back. Fixed sizes keep the statements in sqlite3's cache.
+# sizes, not one per row as executemany would: sqlite3 lets go of the GIL for
+# each statement it steps, and with a thousand callers waking up, each time
+# costs the writer a wait to get it back. Fixed sizes keep the statements in
+# sqlite3's statement cache.
 _COLUMNS = 5
 _INSERT_CHUNKS = (256, 64, 16, 4, 1)
 _INSERT_SQL = {

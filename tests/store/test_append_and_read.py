@@ -54,6 +54,16 @@ def test_a_wrong_expected_version_raises_a_conflict_and_writes_nothing(
     assert store.last_position() == 2
 
 
+def test_a_large_append_lands_whole_and_in_order(store: EventStore) -> None:
+    many = [NewEvent("Tick", str(n).encode()) for n in range(1, 348)]
+
+    assert store.append("s", many, 0) == 347
+
+    read = store.read_stream("s")
+    assert [(e.seq, e.data) for e in read] == [(n, str(n).encode()) for n in range(1, 348)]
+    assert [e.position for e in read] == list(range(1, 348))
+
+
 def test_an_unknown_stream_has_version_zero_and_no_events(store: EventStore) -> None:
     assert store.stream_version("nobody") == 0
     assert store.read_stream("nobody") == []
