@@ -1,0 +1,170 @@
+"""What is asked of a conversation, or what the outside world reports to it.
+
+Commands are never stored; `decide` turns them into events. Every command
+carries `at`, the time it arrived (epoch seconds): the core reads no clock.
+Reports of an effect's outcome name the effect by `effect_id`, the stream
+sequence of its intent event (`Effect.effect_id`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from events.conversation_events import AutoDisconnectRule, ConnectTarget, Role
+
+
+class Command(msgspec.Struct, frozen=True, kw_only=True):
+    at: float
+
+
+class Transfer(Command, kw_only=True):
+    """A bot hands the conversation to a worker (the worker's settings resolved by the caller).
+
+    `user_name` is the name the bot set in context for the customer, if any.
+    """
+
+    worker_id: str
+    bot_name: str
+    user_name: str | None = None
+    context: dict[str, Any] = {}
+    deliver_to: str
+    target: ConnectTarget
+    initial_connection_message: str
+    auto_disconnect: tuple[AutoDisconnectRule, ...] = ()
+
+
+class UserSays(Command):
+    bot_message_id: str
+    text: str
+    content_type: str = "text/plain"
+
+
+class UserTyping(Command):
+    pass
+
+
+class UserLeaves(Command):
+    pass
+
+
+class ContextChanged(Command):
+    context: dict[str, Any]
+
+
+class SwitchRegion(Command):
+    """A failover order: start the not-yet-started chat at `target` instead."""
+
+    target: ConnectTarget
+
+
+class ChatStartSucceeded(Command):
+    effect_id: int
+    contact_id: str
+    participant_id: str
+    participant_token: str
+
+    def __repr__(self) -> str:
+        return (
+            f"ChatStartSucceeded(effect_id={self.effect_id!r}, contact_id={self.contact_id!r}, "
+            f"participant_id={self.participant_id!r}, participant_token='<redacted>', at={self.at!r})"
+        )
+
+
+class ChatStartFailure(Command):
+    effect_id: int
+    error: str
+
+
+class ConnectionEstablished(Command):
+    pass
+
+
+class ChatFailed(Command):
+    """The chat broke at Connect mid-way (for instance a reconnect answered 403): hand back with Error."""
+
+    error: str
+
+
+class ConnectMessageReceived(Command):
+    """An `aws/chat` MESSAGE item (from the socket or GetTranscript)."""
+
+    message_id: str
+    role: Role
+    display_name: str
+    content: str
+    content_type: str = "text/plain"
+
+
+class ParticipantJoinedReceived(Command):
+    message_id: str
+    role: Role
+    display_name: str
+
+
+class ParticipantLeftReceived(Command):
+    message_id: str
+    role: Role
+    display_name: str
+
+
+class TypingEventReceived(Command):
+    role: Role
+    display_name: str
+
+
+class ChatEndedReceived(Command):
+    message_id: str
+
+
+class UserMessageAcknowledged(Command):
+    effect_id: int
+    connect_message_id: str
+
+
+class UserMessageRefused(Command):
+    effect_id: int
+    error: str
+
+
+class TypingAcknowledged(Command):
+    effect_id: int
+
+
+class ContextUpdateAcknowledged(Command):
+    effect_id: int
+    error: str | None = None
+
+
+class DisconnectAcknowledged(Command):
+    effect_id: int
+
+
+class TimerDue(Command):
+    timer_id: str
+
+
+AnyCommand = (
+    Transfer
+    | UserSays
+    | UserTyping
+    | UserLeaves
+    | ContextChanged
+    | SwitchRegion
+    | ChatStartSucceeded
+    | ChatStartFailure
+    | ConnectionEstablished
+    | ChatFailed
+    | ConnectMessageReceived
+    | ParticipantJoinedReceived
+    | ParticipantLeftReceived
+    | TypingEventReceived
+    | ChatEndedReceived
+    | UserMessageAcknowledged
+    | UserMessageRefused
+    | TypingAcknowledged
+    | ContextUpdateAcknowledged
+    | DisconnectAcknowledged
+    | TimerDue
+)

@@ -1,0 +1,432 @@
+"""`decide`: what happens when a command reaches a conversation. Pure; raises only `Rejected`.
+
+Each handler returns the events in the order they are appended; the sequence
+an event will be written at is `state.version + 1 + its index`, which is what
+client tokens and timer ids are derived from.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Callable
+
+from events.commands import (
+    ChatEndedReceived,
+    ChatFailed,
+    ChatStartFailure,
+    ChatStartSucceeded,
+    Command,
+    ConnectionEstablished,
+    ConnectMessageReceived,
+    ContextChanged,
+    ContextUpdateAcknowledged,
+    DisconnectAcknowledged,
+    ParticipantJoinedReceived,
+    ParticipantLeftReceived,
+    SwitchRegion,
+    TimerDue,
+    Transfer,
+    TypingAcknowledged,
+    TypingEventReceived,
+    UserLeaves,
+    UserMessageAcknowledged,
+    UserMessageRefused,
+    UserSays,
+    UserTyping,
+)
+from events.conversation_events import (
+    AgentJoined,
+    AgentLeft,
+    AgentMessageReceived,
+    ChatEnded,
+    ChatStarted,
+    ChatStartFailed,
+    ChatStartRequested,
+    ConnectionOpened,
+    ContextUpdated,
+    ContextUpdateRequested,
+    ConversationEvent,
+    Disconnected,
+    DisconnectRequested,
+    FailoverSwitched,
+    ReturnedToBot,
+    SessionEndReason,
+    TimerArmed,
+    TimerCancelled,
+    TimerFired,
+    Transferred,
+    TypingReceived,
+    UserMessageFailed,
+    UserMessageRequested,
+    UserMessageSent,
+    UserNotified,
+    UserTypingRequested,
+    UserTypingSent,
+)
+from events.conversation_state import ConversationState
+from events.rejection import Rejected
+
+# botocore's bounds: ParticipantDetails.DisplayName 1..256, SendMessage Content 1..16384.
+MAX_DISPLAY_NAME = 256
+MAX_MESSAGE_LENGTH = 16384
+
+_CLIENT_TOKENS = uuid.UUID("5b0c6f1e-8f0e-4d3a-9a53-6c6f6e6e6563")
+
+
+def client_token(conversation_id: str, seq: int) -> str:
+    """The ClientToken of the intent written at `seq`: the same after a crash and a replay."""
+    return str(uuid.uuid5(_CLIENT_TOKENS, f"{conversation_id}/{seq}"))
+
+
+def timer_id(conversation_id: str, seq: int) -> str:
+    return f"{conversation_id}/timer/{seq}"
+
+
+def display_name(user_name: str | None, context: dict[str, Any], bot_name: str) -> str:
+    """The customer's name at Connect: the name set in context, else the bot's name (the seed's rule).
+
+    The name in context arrives as `Transfer.user_name`, or as the context key `name`.
+    """
+    for candidate in (user_name, context.get("name"), bot_name):
+        if isinstance(candidate, str) and candidate.strip():
+            return candidate.strip()
+    return bot_name
+
+
+def decide(state: ConversationState, command: Command) -> list[ConversationEvent]:
+    """The events `command` causes in `state`, or `Rejected` if it is not legal now."""
+    handler = _HANDLERS.get(type(command))
+    if handler is None:
+        raise Rejected("unknown_command", f"{type(command).__name__} is not a conversation command")
+    return handler(state, command)
+
+
+def _seq(state: ConversationState, index: int = 0) -> int:
+    return state.version + 1 + index
+
+
+def _token(state: ConversationState, index: int = 0) -> str:
+    return client_token(state.conversation_id, _seq(state, index))
+
+
+def _require_transferred(state: ConversationState) -> None:
+    if state.phase == "new":
+        raise Rejected("not_transferred", f"conversation {state.conversation_id!r} was never transferred")
+
+
+def _require_live(state: ConversationState) -> None:
+    _require_transferred(state)
+    if state.phase in ("ended", "returned"):
+        raise Rejected("conversation_ended", f"conversation {state.conversation_id!r} has ended")
+
+
+def _is_over(state: ConversationState) -> bool:
+    return state.phase in ("ended", "returned")
+
+
+def _transfer(state: ConversationState, command: Transfer) -> list[ConversationEvent]:
+    if state.phase != "new":
+        _require_live(state)
+        raise Rejected("already_transferred", f"conversation {state.conversation_id!r} is already with a worker")
+    name = display_name(command.user_name, command.context, command.bot_name)
+    if not name or len(name) > MAX_DISPLAY_NAME:
+        raise Rejected("invalid_display_name", f"the customer's display name must be 1 to {MAX_DISPLAY_NAME} characters")
+    return [
+        Transferred(
+            at=command.at,
+            worker_id=command.worker_id,
+            bot_name=command.bot_name,
+            display_name=name,
+            context=command.context,
+            deliver_to=command.deliver_to,
+            target=command.target,
+            initial_connection_message=command.initial_connection_message,
+            auto_disconnect=command.auto_disconnect,
+        ),
+        ChatStartRequested(at=command.at, target=command.target, client_token=_token(state, 1)),
+    ]
+
+
+def _user_says(state: ConversationState, command: UserSays) -> list[ConversationEvent]:
+    _require_live(state)
+    if command.bot_message_id in state.seen_bot_message_ids:
+        return []  # the bot retried a message already accepted
+    if state.disconnect_requested:
+        raise Rejected("user_left", "the user has left this conversation")
+    if not command.text:
+        raise Rejected("empty_message", "a message needs at least one character")
+    if len(command.text) > MAX_MESSAGE_LENGTH:
+        raise Rejected(
+            "message_too_long",
+            f"the message has {len(command.text)} characters; Connect takes at most {MAX_MESSAGE_LENGTH}",
+        )
+    request = UserMessageRequested(
+        at=command.at,
+        text=command.text,
+        content_type=command.content_type,
+        bot_message_id=command.bot_message_id,
+        client_token=_token(state),
+    )
+    # The user answered: the auto-disconnect timers that count their silence stop.
+    return [request, *_cancel_timers(state, command.at)]
+
+
+def _user_typing(state: ConversationState, command: UserTyping) -> list[ConversationEvent]:
+    _require_live(state)
+    typing_pending = any(isinstance(intent, UserTypingRequested) for intent in state.pending.values())
+    if state.phase != "connected" or state.disconnect_requested or typing_pending:
+        return []
+    return [UserTypingRequested(at=command.at, client_token=_token(state))]
+
+
+def _user_leaves(state: ConversationState, command: UserLeaves) -> list[ConversationEvent]:
+    _require_live(state)
+    if state.disconnect_requested:
+        return []
+    return [
+        *_cancel_timers(state, command.at),
+        DisconnectRequested(at=command.at, cause="user", client_token=_token(state, len(state.armed_timers))),
+    ]
+
+
+def _context_changed(state: ConversationState, command: ContextChanged) -> list[ConversationEvent]:
+    _require_live(state)
+    if command.context == state.context:
+        return []
+    return [ContextUpdateRequested(at=command.at, context=command.context)]
+
+
+def _switch_region(state: ConversationState, command: SwitchRegion) -> list[ConversationEvent]:
+    _require_live(state)
+    if state.phase != "starting":
+        raise Rejected("chat_in_progress", "the chat has started; it stays in its region until it ends")
+    if command.target == state.target:
+        return []
+    return [
+        FailoverSwitched(at=command.at, target=command.target),
+        ChatStartRequested(at=command.at, target=command.target, client_token=_token(state, 1)),
+    ]
+
+
+def _chat_start_succeeded(state: ConversationState, command: ChatStartSucceeded) -> list[ConversationEvent]:
+    if _is_over(state):
+        return []
+    _require_current_start(state, command.effect_id)
+    return [
+        ChatStarted(
+            at=command.at,
+            request_seq=command.effect_id,
+            contact_id=command.contact_id,
+            participant_id=command.participant_id,
+            participant_token=command.participant_token,
+        )
+    ]
+
+
+def _chat_start_failure(state: ConversationState, command: ChatStartFailure) -> list[ConversationEvent]:
+    if _is_over(state):
+        return []
+    _require_current_start(state, command.effect_id)
+    failed = ChatStartFailed(at=command.at, request_seq=command.effect_id, error=command.error)
+    return [failed, *_end(state, command.at, "Error", f"Connect refused the chat: {command.error}")]
+
+
+def _require_current_start(state: ConversationState, effect_id: int) -> None:
+    if state.chat_start_seq is None or effect_id != state.chat_start_seq:
+        raise Rejected("stale_report", f"no chat start is pending as effect {effect_id}")
+
+
+def _connection_established(state: ConversationState, command: ConnectionEstablished) -> list[ConversationEvent]:
+    if _is_over(state):
+        return []
+    _require_transferred(state)
+    if state.chat is None:
+        raise Rejected("chat_not_started", "there is no chat to connect to yet")
+    return [ConnectionOpened(at=command.at)]
+
+
+def _chat_failed(state: ConversationState, command: ChatFailed) -> list[ConversationEvent]:
+    if _is_over(state):
+        return []
+    _require_transferred(state)
+    return _end(state, command.at, "Error", command.error)
+
+
+def _require_chat(state: ConversationState) -> None:
+    _require_transferred(state)
+    if state.chat is None:
+        raise Rejected("chat_not_started", "no chat has started for this conversation")
+
+
+def _connect_message(state: ConversationState, command: ConnectMessageReceived) -> list[ConversationEvent]:
+    if _is_over(state) or command.role == "CUSTOMER" or command.message_id in state.seen_connect_ids:
+        return []
+    _require_chat(state)
+    message = AgentMessageReceived(
+        at=command.at,
+        connect_message_id=command.message_id,
+        role=command.role,
+        agent_name=command.display_name,
+        content=command.content,
+        content_type=command.content_type,
+    )
+    if command.role != "AGENT" or state.disconnect_requested:
+        return [message]
+    return [message, *_rearm_timers(state, command.at, after=1)]
+
+
+def _participant_joined(state: ConversationState, command: ParticipantJoinedReceived) -> list[ConversationEvent]:
+    if _is_over(state) or command.role != "AGENT" or command.message_id in state.seen_connect_ids:
+        return []
+    _require_chat(state)
+    return [AgentJoined(at=command.at, connect_message_id=command.message_id, agent_name=command.display_name)]
+
+
+def _participant_left(state: ConversationState, command: ParticipantLeftReceived) -> list[ConversationEvent]:
+    if _is_over(state) or command.role != "AGENT" or command.message_id in state.seen_connect_ids:
+        return []
+    _require_chat(state)
+    return [AgentLeft(at=command.at, connect_message_id=command.message_id, agent_name=command.display_name)]
+
+
+def _typing_received(state: ConversationState, command: TypingEventReceived) -> list[ConversationEvent]:
+    if _is_over(state) or command.role != "AGENT":
+        return []
+    _require_chat(state)
+    return [TypingReceived(at=command.at, agent_name=command.display_name)]
+
+
+def _chat_ended_received(state: ConversationState, command: ChatEndedReceived) -> list[ConversationEvent]:
+    if _is_over(state):
+        return []
+    _require_chat(state)
+    if state.disconnect_requested:
+        return _end(state, command.at, "UserLeft")
+    if state.last_known_agent is not None:
+        return _end(state, command.at, "AgentLeft")
+    return _end(state, command.at, "Error", "the chat ended before any agent joined")
+
+
+def _user_message_acknowledged(state: ConversationState, command: UserMessageAcknowledged) -> list[ConversationEvent]:
+    if _is_over(state):
+        return []
+    _require_pending(state, command.effect_id, UserMessageRequested)
+    return [UserMessageSent(at=command.at, request_seq=command.effect_id, connect_message_id=command.connect_message_id)]
+
+
+def _user_message_refused(state: ConversationState, command: UserMessageRefused) -> list[ConversationEvent]:
+    if _is_over(state):
+        return []
+    _require_pending(state, command.effect_id, UserMessageRequested)
+    return [UserMessageFailed(at=command.at, request_seq=command.effect_id, error=command.error)]
+
+
+def _typing_acknowledged(state: ConversationState, command: TypingAcknowledged) -> list[ConversationEvent]:
+    if _is_over(state):
+        return []
+    _require_pending(state, command.effect_id, UserTypingRequested)
+    return [UserTypingSent(at=command.at, request_seq=command.effect_id)]
+
+
+def _context_update_acknowledged(state: ConversationState, command: ContextUpdateAcknowledged) -> list[ConversationEvent]:
+    if _is_over(state):
+        return []
+    _require_pending(state, command.effect_id, ContextUpdateRequested)
+    return [ContextUpdated(at=command.at, request_seq=command.effect_id, error=command.error)]
+
+
+def _disconnect_acknowledged(state: ConversationState, command: DisconnectAcknowledged) -> list[ConversationEvent]:
+    if _is_over(state):
+        return []
+    _require_pending(state, command.effect_id, DisconnectRequested)
+    done = Disconnected(at=command.at, request_seq=command.effect_id)
+    return [done, *_end(state, command.at, "UserLeft")]
+
+
+def _require_pending(state: ConversationState, effect_id: int, kind: type) -> None:
+    if not isinstance(state.pending.get(effect_id), kind):
+        raise Rejected("stale_report", f"no {kind.__name__} is pending as effect {effect_id}")
+
+
+def _timer_due(state: ConversationState, command: TimerDue) -> list[ConversationEvent]:
+    timer = next((t for t in state.armed_timers if t.timer_id == command.timer_id), None)
+    if timer is None or _is_over(state):
+        return []  # cancelled, already fired, or the chat is over: a stale wake-up
+    rule = timer.rule
+    events: list[ConversationEvent] = [TimerFired(at=command.at, timer_id=timer.timer_id, rule=rule)]
+    if rule.user_message:
+        events.append(UserNotified(at=command.at, text=rule.user_message, timer_id=timer.timer_id))
+    if rule.agent_message:
+        events.append(
+            UserMessageRequested(
+                at=command.at,
+                text=rule.agent_message,
+                origin="auto-disconnect",
+                client_token=_token(state, len(events)),
+            )
+        )
+    if rule.kind == "DISCONNECT" and not state.disconnect_requested:
+        for other in state.armed_timers:
+            if other.timer_id != timer.timer_id:
+                events.append(TimerCancelled(at=command.at, timer_id=other.timer_id))
+        events.append(DisconnectRequested(at=command.at, cause="inactivity", client_token=_token(state, len(events))))
+    return events
+
+
+def _cancel_timers(state: ConversationState, at: float) -> list[ConversationEvent]:
+    return [TimerCancelled(at=at, timer_id=timer.timer_id) for timer in state.armed_timers]
+
+
+def _rearm_timers(state: ConversationState, at: float, after: int) -> list[ConversationEvent]:
+    events = _cancel_timers(state, at)
+    for rule in state.auto_disconnect:
+        seq = _seq(state, after + len(events))
+        events.append(
+            TimerArmed(
+                at=at,
+                timer_id=timer_id(state.conversation_id, seq),
+                due_at=at + rule.seconds_after_agent_message,
+                rule=rule,
+            )
+        )
+    return events
+
+
+def _end(state: ConversationState, at: float, reason: SessionEndReason, detail: str | None = None) -> list[ConversationEvent]:
+    """ChatEnded and the hand-back; armed timers are cancelled first so the log says so."""
+    return [
+        *_cancel_timers(state, at),
+        ChatEnded(at=at, reason=reason, detail=detail),
+        ReturnedToBot(
+            at=at,
+            session_end_reason=reason,
+            last_known_agent=state.last_known_agent,
+            participant_id=None if state.chat is None else state.chat.participant_id,
+            context=state.context,
+        ),
+    ]
+
+
+_HANDLERS: dict[type, Callable[[ConversationState, Any], list[ConversationEvent]]] = {
+    Transfer: _transfer,
+    UserSays: _user_says,
+    UserTyping: _user_typing,
+    UserLeaves: _user_leaves,
+    ContextChanged: _context_changed,
+    SwitchRegion: _switch_region,
+    ChatStartSucceeded: _chat_start_succeeded,
+    ChatStartFailure: _chat_start_failure,
+    ConnectionEstablished: _connection_established,
+    ChatFailed: _chat_failed,
+    ConnectMessageReceived: _connect_message,
+    ParticipantJoinedReceived: _participant_joined,
+    ParticipantLeftReceived: _participant_left,
+    TypingEventReceived: _typing_received,
+    ChatEndedReceived: _chat_ended_received,
+    UserMessageAcknowledged: _user_message_acknowledged,
+    UserMessageRefused: _user_message_refused,
+    TypingAcknowledged: _typing_acknowledged,
+    ContextUpdateAcknowledged: _context_update_acknowledged,
+    DisconnectAcknowledged: _disconnect_acknowledged,
+    TimerDue: _timer_due,
+}

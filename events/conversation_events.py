@@ -1,0 +1,263 @@
+"""What happens in a conversation: the events of its stream, `conversation-<id>`.
+
+Every event is a frozen msgspec Struct tagged by its class name (the stable
+tag, also the store's `type` column) and carries `v`, the schema version of its
+type, and `at`, when it happened (epoch seconds, from the command). A type whose
+shape changes raises its `v` and gets an upgrader in `events/upgrades.py`.
+
+Intent and done: an effect that must reach the outside world is an intent event
+(`...Requested`, with a deterministic `client_token`) and a done event that
+names the intent by the stream sequence it was written at (`request_seq`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Union
+
+import msgspec
+
+Role = Literal["AGENT", "CUSTOMER", "SYSTEM", "CUSTOM_BOT", "SUPERVISOR"]
+SessionEndReason = Literal["UserLeft", "AgentLeft", "Error"]
+AutoDisconnectKind = Literal["WARNING", "DISCONNECT"]
+
+
+class ConnectTarget(msgspec.Struct, frozen=True, kw_only=True):
+    """Where a chat is started: the worker's primary region or a failover region (named)."""
+
+    region: str
+    instance_id: str
+    contact_flow_id: str
+    failover_region: str | None = None
+
+
+class AutoDisconnectRule(msgspec.Struct, frozen=True, kw_only=True):
+    """One of the worker's AutoDisconnectEvents, as the conversation keeps it."""
+
+    kind: AutoDisconnectKind
+    seconds_after_agent_message: int
+    user_message: str | None = None
+    agent_message: str | None = None
+
+
+class ConversationEvent(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", tag=True):
+    """Base of every conversation event; the tag is the class name, never rename one."""
+
+    v: int = 1
+    at: float
+
+
+class Transferred(ConversationEvent):
+    """A bot handed the conversation over to a worker; the first event of every stream."""
+
+    worker_id: str
+    bot_name: str
+    display_name: str
+    context: dict[str, Any]
+    deliver_to: str
+    target: ConnectTarget
+    initial_connection_message: str
+    auto_disconnect: tuple[AutoDisconnectRule, ...] = ()
+
+
+class ChatStartRequested(ConversationEvent):
+    """Intent: StartChatContact at `target`."""
+
+    target: ConnectTarget
+    client_token: str
+
+
+class ChatStarted(ConversationEvent):
+    """Done: Connect answered StartChatContact. The participant token is a credential."""
+
+    request_seq: int
+    contact_id: str
+    participant_id: str
+    participant_token: str
+
+    def __repr__(self) -> str:
+        return (
+            f"ChatStarted(request_seq={self.request_seq!r}, contact_id={self.contact_id!r}, "
+            f"participant_id={self.participant_id!r}, participant_token='<redacted>', at={self.at!r})"
+        )
+
+
+class ChatStartFailed(ConversationEvent):
+    """Done: Connect refused StartChatContact."""
+
+    request_seq: int
+    error: str
+
+
+class ConnectionOpened(ConversationEvent):
+    """The participant WebSocket is subscribed (again, after a reconnect)."""
+
+
+class UserMessageRequested(ConversationEvent):
+    """Intent: SendMessage as the customer participant.
+
+    `origin` is "user" for what the user said (with the bot's message id) and
+    "auto-disconnect" for an auto-disconnect rule's AgentMessage.
+    """
+
+    text: str
+    client_token: str
+    content_type: str = "text/plain"
+    bot_message_id: str | None = None
+    origin: Literal["user", "auto-disconnect"] = "user"
+
+
+class UserMessageSent(ConversationEvent):
+    """Done: Connect accepted the message and gave it its id."""
+
+    request_seq: int
+    connect_message_id: str
+
+
+class UserMessageFailed(ConversationEvent):
+    """Done: Connect refused the message for good (not retried)."""
+
+    request_seq: int
+    error: str
+
+
+class UserTypingRequested(ConversationEvent):
+    """Intent: SendEvent typing."""
+
+    client_token: str
+
+
+class UserTypingSent(ConversationEvent):
+    """Done: the typing event reached Connect (or was given up)."""
+
+    request_seq: int
+
+
+class AgentMessageReceived(ConversationEvent, kw_only=True):
+    """A message for the user from the agent, or from the contact flow (role SYSTEM/CUSTOM_BOT).
+
+    v2 renamed v1's `text` to `content`, as Connect names it.
+    """
+
+    v: int = 2
+    connect_message_id: str
+    role: Role
+    agent_name: str
+    content: str
+    content_type: str = "text/plain"
+
+
+class AgentJoined(ConversationEvent):
+    connect_message_id: str
+    agent_name: str
+
+
+class AgentLeft(ConversationEvent):
+    connect_message_id: str
+    agent_name: str
+
+
+class TypingReceived(ConversationEvent):
+    """The agent is typing."""
+
+    agent_name: str
+
+
+class UserNotified(ConversationEvent):
+    """A message from the worker itself for the user (an auto-disconnect rule's UserMessage)."""
+
+    text: str
+    timer_id: str
+
+
+class ContextUpdateRequested(ConversationEvent):
+    """Intent: UpdateContactAttributes with the bot's new context (no ClientToken in that API)."""
+
+    context: dict[str, Any]
+
+
+class ContextUpdated(ConversationEvent):
+    """Done: the attributes reached Connect, or `error` says why not (the context is kept anyway)."""
+
+    request_seq: int
+    error: str | None = None
+
+
+class DisconnectRequested(ConversationEvent):
+    """Intent: DisconnectParticipant, because the user left or went silent ("inactivity")."""
+
+    cause: Literal["user", "inactivity"]
+    client_token: str
+
+
+class Disconnected(ConversationEvent):
+    """Done: DisconnectParticipant answered (or the chat was already gone)."""
+
+    request_seq: int
+
+
+class TimerArmed(ConversationEvent):
+    """An auto-disconnect rule will come due at `due_at` unless cancelled first."""
+
+    timer_id: str
+    due_at: float
+    rule: AutoDisconnectRule
+
+
+class TimerFired(ConversationEvent):
+    timer_id: str
+    rule: AutoDisconnectRule
+
+
+class TimerCancelled(ConversationEvent):
+    timer_id: str
+
+
+class FailoverSwitched(ConversationEvent):
+    """The chat not yet started moves to another Connect target."""
+
+    target: ConnectTarget
+
+
+class ChatEnded(ConversationEvent):
+    """The chat at Connect is over; `detail` says more when the reason is Error."""
+
+    reason: SessionEndReason
+    detail: str | None = None
+
+
+class ReturnedToBot(ConversationEvent):
+    """The hand-back: the last event of every stream. `events.handback` turns it into the bot's context."""
+
+    session_end_reason: SessionEndReason
+    last_known_agent: str | None
+    participant_id: str | None
+    context: dict[str, Any]
+
+
+AnyConversationEvent = Union[
+    Transferred,
+    ChatStartRequested,
+    ChatStarted,
+    ChatStartFailed,
+    ConnectionOpened,
+    UserMessageRequested,
+    UserMessageSent,
+    UserMessageFailed,
+    UserTypingRequested,
+    UserTypingSent,
+    AgentMessageReceived,
+    AgentJoined,
+    AgentLeft,
+    TypingReceived,
+    UserNotified,
+    ContextUpdateRequested,
+    ContextUpdated,
+    DisconnectRequested,
+    Disconnected,
+    TimerArmed,
+    TimerFired,
+    TimerCancelled,
+    FailoverSwitched,
+    ChatEnded,
+    ReturnedToBot,
+]

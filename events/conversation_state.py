@@ -1,0 +1,318 @@
+"""A conversation's state and how each event changes it (`evolve`), with the queries the shell asks.
+
+Replay is `functools.reduce(evolve, events, initial_state(conversation_id))`:
+the very fold that recovery and `run.py replay` use.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Literal
+
+import msgspec
+from msgspec.structs import replace
+
+from events.conversation_events import (
+    AgentJoined,
+    AgentLeft,
+    AgentMessageReceived,
+    AutoDisconnectRule,
+    ChatEnded,
+    ChatStarted,
+    ChatStartFailed,
+    ChatStartRequested,
+    ConnectionOpened,
+    ConnectTarget,
+    ContextUpdated,
+    ContextUpdateRequested,
+    ConversationEvent,
+    Disconnected,
+    DisconnectRequested,
+    FailoverSwitched,
+    ReturnedToBot,
+    SessionEndReason,
+    TimerArmed,
+    TimerCancelled,
+    TimerFired,
+    Transferred,
+    TypingReceived,
+    UserMessageFailed,
+    UserMessageRequested,
+    UserMessageSent,
+    UserNotified,
+    UserTypingRequested,
+    UserTypingSent,
+)
+from events.effects import (
+    AnyEffect,
+    DisconnectParticipant,
+    SendMessage,
+    SendTyping,
+    StartChat,
+    UpdateContactAttributes,
+)
+from events.recent_ids import RecentIds
+
+Phase = Literal["new", "starting", "started", "connected", "ended", "returned"]
+
+
+class Chat(msgspec.Struct, frozen=True, kw_only=True):
+    """The chat at Connect. The participant token is a credential: kept out of `repr`."""
+
+    contact_id: str
+    participant_id: str
+    participant_token: str
+
+    def __repr__(self) -> str:
+        return f"Chat(contact_id={self.contact_id!r}, participant_id={self.participant_id!r}, participant_token='<redacted>')"
+
+
+class ConversationState(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything `decide` needs, rebuilt by folding the stream.
+
+    `version` is the number of events applied, which is the stream's version in
+    the store; the next event is written at `version + 1`. `pending` holds the
+    intents without their done, by the sequence they were written at.
+    """
+
+    conversation_id: str
+    version: int = 0
+    phase: Phase = "new"
+    worker_id: str | None = None
+    bot_name: str | None = None
+    display_name: str | None = None
+    context: dict[str, Any] = {}
+    deliver_to: str | None = None
+    target: ConnectTarget | None = None
+    initial_connection_message: str | None = None
+    auto_disconnect: tuple[AutoDisconnectRule, ...] = ()
+    chat: Chat | None = None
+    chat_start_seq: int | None = None
+    connections: int = 0
+    pending: dict[int, ConversationEvent] = {}
+    armed_timers: tuple[TimerArmed, ...] = ()
+    seen_connect_ids: RecentIds = RecentIds()
+    seen_bot_message_ids: RecentIds = RecentIds()
+    last_known_agent: str | None = None
+    disconnect_requested: bool = False
+    end_reason: SessionEndReason | None = None
+
+
+def initial_state(conversation_id: str) -> ConversationState:
+    return ConversationState(conversation_id=conversation_id)
+
+
+def evolve(state: ConversationState, event: ConversationEvent) -> ConversationState:
+    """The state after `event`. Pure and cheap: one dict lookup and one `replace`."""
+    return _EVOLVERS[type(event)](state, event)
+
+
+def _next(state: ConversationState, **changes: Any) -> ConversationState:
+    return replace(state, version=state.version + 1, **changes)
+
+
+def _with_pending(state: ConversationState, event: ConversationEvent, **changes: Any) -> ConversationState:
+    return _next(state, pending={**state.pending, state.version + 1: event}, **changes)
+
+
+def _without_pending(state: ConversationState, seq: int, **changes: Any) -> ConversationState:
+    pending = {key: value for key, value in state.pending.items() if key != seq}
+    return _next(state, pending=pending, **changes)
+
+
+def _transferred(state: ConversationState, event: Transferred) -> ConversationState:
+    return _next(
+        state,
+        phase="starting",
+        worker_id=event.worker_id,
+        bot_name=event.bot_name,
+        display_name=event.display_name,
+        context=event.context,
+        deliver_to=event.deliver_to,
+        target=event.target,
+        initial_connection_message=event.initial_connection_message,
+        auto_disconnect=event.auto_disconnect,
+    )
+
+
+def _chat_start_requested(state: ConversationState, event: ChatStartRequested) -> ConversationState:
+    # A new request (after a failover switch) supersedes the one before it.
+    pending = {key: value for key, value in state.pending.items() if not isinstance(value, ChatStartRequested)}
+    pending[state.version + 1] = event
+    return _next(state, pending=pending, chat_start_seq=state.version + 1, target=event.target)
+
+
+def _chat_started(state: ConversationState, event: ChatStarted) -> ConversationState:
+    chat = Chat(
+        contact_id=event.contact_id,
+        participant_id=event.participant_id,
+        participant_token=event.participant_token,
+    )
+    return _without_pending(state, event.request_seq, phase="started", chat=chat, chat_start_seq=None)
+
+
+def _chat_start_failed(state: ConversationState, event: ChatStartFailed) -> ConversationState:
+    return _without_pending(state, event.request_seq, chat_start_seq=None)
+
+
+def _connection_opened(state: ConversationState, event: ConnectionOpened) -> ConversationState:
+    return _next(state, phase="connected", connections=state.connections + 1)
+
+
+def _user_message_requested(state: ConversationState, event: UserMessageRequested) -> ConversationState:
+    if event.bot_message_id is None:
+        return _with_pending(state, event)
+    return _with_pending(state, event, seen_bot_message_ids=state.seen_bot_message_ids.add(event.bot_message_id))
+
+
+def _done(state: ConversationState, event: UserMessageSent | UserMessageFailed | UserTypingSent | ContextUpdated | Disconnected) -> ConversationState:
+    return _without_pending(state, event.request_seq)
+
+
+def _agent_message_received(state: ConversationState, event: AgentMessageReceived) -> ConversationState:
+    seen = state.seen_connect_ids.add(event.connect_message_id)
+    if event.role == "AGENT":
+        return _next(state, seen_connect_ids=seen, last_known_agent=event.agent_name)
+    return _next(state, seen_connect_ids=seen)
+
+
+def _agent_joined_or_left(state: ConversationState, event: AgentJoined | AgentLeft) -> ConversationState:
+    return _next(
+        state,
+        seen_connect_ids=state.seen_connect_ids.add(event.connect_message_id),
+        last_known_agent=event.agent_name,
+    )
+
+
+def _nothing_changes(state: ConversationState, event: ConversationEvent) -> ConversationState:
+    return _next(state)
+
+
+def _context_update_requested(state: ConversationState, event: ContextUpdateRequested) -> ConversationState:
+    return _with_pending(state, event, context=event.context)
+
+
+def _disconnect_requested(state: ConversationState, event: DisconnectRequested) -> ConversationState:
+    return _with_pending(state, event, disconnect_requested=True)
+
+
+def _timer_armed(state: ConversationState, event: TimerArmed) -> ConversationState:
+    return _next(state, armed_timers=state.armed_timers + (event,))
+
+
+def _timer_gone(state: ConversationState, event: TimerFired | TimerCancelled) -> ConversationState:
+    timers = tuple(timer for timer in state.armed_timers if timer.timer_id != event.timer_id)
+    return _next(state, armed_timers=timers)
+
+
+def _failover_switched(state: ConversationState, event: FailoverSwitched) -> ConversationState:
+    return _next(state, target=event.target)
+
+
+def _chat_ended(state: ConversationState, event: ChatEnded) -> ConversationState:
+    # Whatever was still to be done at Connect is moot once the chat is over.
+    return _next(state, phase="ended", end_reason=event.reason, pending={}, armed_timers=())
+
+
+def _returned_to_bot(state: ConversationState, event: ReturnedToBot) -> ConversationState:
+    return _next(state, phase="returned")
+
+
+_EVOLVERS: dict[type, Callable[[ConversationState, Any], ConversationState]] = {
+    Transferred: _transferred,
+    ChatStartRequested: _chat_start_requested,
+    ChatStarted: _chat_started,
+    ChatStartFailed: _chat_start_failed,
+    ConnectionOpened: _connection_opened,
+    UserMessageRequested: _user_message_requested,
+    UserMessageSent: _done,
+    UserMessageFailed: _done,
+    UserTypingRequested: _with_pending,
+    UserTypingSent: _done,
+    AgentMessageReceived: _agent_message_received,
+    AgentJoined: _agent_joined_or_left,
+    AgentLeft: _agent_joined_or_left,
+    TypingReceived: _nothing_changes,
+    UserNotified: _nothing_changes,
+    ContextUpdateRequested: _context_update_requested,
+    ContextUpdated: _done,
+    DisconnectRequested: _disconnect_requested,
+    Disconnected: _done,
+    TimerArmed: _timer_armed,
+    TimerFired: _timer_gone,
+    TimerCancelled: _timer_gone,
+    FailoverSwitched: _failover_switched,
+    ChatEnded: _chat_ended,
+    ReturnedToBot: _returned_to_bot,
+}
+
+
+def pending_effects(state: ConversationState) -> list[AnyEffect]:
+    """The intents without their done that can be performed now, in the order to perform them.
+
+    StartChat runs while the chat is starting; UpdateContactAttributes once the
+    chat exists; SendMessage, SendTyping and DisconnectParticipant need the
+    participant connection, so they wait (recorded, in order) until it is open.
+    """
+    effects: list[AnyEffect] = []
+    for seq in sorted(state.pending):
+        effect = _effect(state, seq, state.pending[seq])
+        if effect is not None:
+            effects.append(effect)
+    return effects
+
+
+def _effect(state: ConversationState, seq: int, intent: ConversationEvent) -> AnyEffect | None:
+    if isinstance(intent, ChatStartRequested):
+        if state.phase != "starting" or state.display_name is None:
+            return None
+        return StartChat(
+            effect_id=seq,
+            client_token=intent.client_token,
+            target=intent.target,
+            display_name=state.display_name,
+            context=state.context,
+        )
+    if isinstance(intent, ContextUpdateRequested):
+        if state.phase not in ("started", "connected"):
+            return None
+        return UpdateContactAttributes(effect_id=seq, context=intent.context)
+    if state.phase != "connected":
+        return None
+    if isinstance(intent, UserMessageRequested):
+        return SendMessage(
+            effect_id=seq, client_token=intent.client_token, text=intent.text, content_type=intent.content_type
+        )
+    if isinstance(intent, UserTypingRequested):
+        return SendTyping(effect_id=seq, client_token=intent.client_token)
+    if isinstance(intent, DisconnectRequested):
+        return DisconnectParticipant(effect_id=seq, client_token=intent.client_token)
+    return None
+
+
+def armed_timers(state: ConversationState) -> list[TimerArmed]:
+    """The auto-disconnect timers the timer service must schedule (on recovery: all of them)."""
+    return list(state.armed_timers)
+
+
+HANDBACK_KEYS = ("SessionEndReason", "LastKnownAgent", "ParticipantId")
+
+
+def handback(event: ReturnedToBot) -> dict[str, Any]:
+    """The context the bot gets back: its own context with the three hand-back items merged in.
+
+    The seed says these items are "available in context", so they are set at the
+    top level of the returned context (over any key of the same name).
+    `LastKnownAgent` is None when no agent ever joined; `ParticipantId` when no
+    chat was started.
+
+    >>> handback(ReturnedToBot(at=0, session_end_reason="AgentLeft", last_known_agent="Ana",
+    ...                        participant_id="p-1", context={"FirstName": "Bo"}))["LastKnownAgent"]
+    {'AgentName': 'Ana'}
+    """
+    agent = None if event.last_known_agent is None else {"AgentName": event.last_known_agent}
+    return {
+        **event.context,
+        "SessionEndReason": event.session_end_reason,
+        "LastKnownAgent": agent,
+        "ParticipantId": event.participant_id,
+    }

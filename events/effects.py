@@ -1,0 +1,47 @@
+"""What the actor shell must do at Connect: the intents that have no done yet.
+
+`pending_effects(state)` lists them in the order they must be performed (one
+at a time, in order). Each names its intent by `effect_id`, the stream sequence
+of the intent event; the shell reports the outcome with that id. The chat's
+contact id and participant token are on `state.chat`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from events.conversation_events import ConnectTarget
+
+
+class Effect(msgspec.Struct, frozen=True, kw_only=True):
+    effect_id: int
+
+
+class StartChat(Effect):
+    client_token: str
+    target: ConnectTarget
+    display_name: str
+    context: dict[str, Any]
+
+
+class SendMessage(Effect):
+    client_token: str
+    text: str
+    content_type: str
+
+
+class SendTyping(Effect):
+    client_token: str
+
+
+class UpdateContactAttributes(Effect):
+    context: dict[str, Any]
+
+
+class DisconnectParticipant(Effect):
+    client_token: str
+
+
+AnyEffect = StartChat | SendMessage | SendTyping | UpdateContactAttributes | DisconnectParticipant

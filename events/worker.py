@@ -1,0 +1,173 @@
+"""A worker's configuration as a stream (`worker-<id>`): its events, commands, decide and evolve.
+
+The running service folds this stream to know the worker's current
+configuration; `run.py failover WORKER --to NAME` appends `FailoverActivated`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Union
+
+import msgspec
+from msgspec.structs import replace
+
+from events.conversation_events import AutoDisconnectRule, ConnectTarget
+from events.rejection import Rejected
+from events.worker_config import FailoverRegionConfig, WorkerConfig, active_failover_region
+
+
+class WorkerEvent(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", tag=True):
+    """Base of every worker event; the tag is the class name, never rename one."""
+
+    v: int = 1
+    at: float
+
+
+class WorkerCreated(WorkerEvent):
+    worker_id: str
+    config: WorkerConfig
+
+
+class WorkerUpdated(WorkerEvent):
+    config: WorkerConfig
+
+
+class FailoverActivated(WorkerEvent):
+    name: str
+
+
+class FailoverDeactivated(WorkerEvent):
+    pass
+
+
+class WorkerDeleted(WorkerEvent):
+    pass
+
+
+AnyWorkerEvent = Union[WorkerCreated, WorkerUpdated, FailoverActivated, FailoverDeactivated, WorkerDeleted]
+
+
+class WorkerCommand(msgspec.Struct, frozen=True, kw_only=True):
+    at: float
+
+
+class CreateWorker(WorkerCommand):
+    worker_id: str
+    config: WorkerConfig
+
+
+class UpdateWorker(WorkerCommand):
+    config: WorkerConfig
+
+
+class ActivateFailover(WorkerCommand):
+    name: str
+
+
+class DeactivateFailover(WorkerCommand):
+    pass
+
+
+class DeleteWorker(WorkerCommand):
+    pass
+
+
+class WorkerState(msgspec.Struct, frozen=True, kw_only=True):
+    """The worker's configuration now; `config` is None before creation, `deleted` after deletion."""
+
+    worker_id: str
+    version: int = 0
+    config: WorkerConfig | None = None
+    deleted: bool = False
+
+
+def initial_worker_state(worker_id: str) -> WorkerState:
+    return WorkerState(worker_id=worker_id)
+
+
+def decide_worker(state: WorkerState, command: WorkerCommand) -> list[WorkerEvent]:
+    """The events `command` causes, or `Rejected`."""
+    if isinstance(command, CreateWorker):
+        if state.config is not None or state.deleted:
+            raise Rejected("worker_exists", f"worker {state.worker_id!r} already exists")
+        return [WorkerCreated(at=command.at, worker_id=command.worker_id, config=command.config)]
+    config = _existing(state)
+    if isinstance(command, UpdateWorker):
+        return [] if command.config == config else [WorkerUpdated(at=command.at, config=command.config)]
+    if isinstance(command, ActivateFailover):
+        names = [region.name for region in _failover(config).failover_regions]
+        if command.name not in names:
+            raise Rejected(
+                "unknown_failover_region",
+                f"worker {state.worker_id!r} has no failover region {command.name!r} (it has {names or 'none'})",
+            )
+        if _failover(config).active_failover_region == command.name:
+            return []
+        return [FailoverActivated(at=command.at, name=command.name)]
+    if isinstance(command, DeactivateFailover):
+        return [] if _failover(config).active_failover_region is None else [FailoverDeactivated(at=command.at)]
+    if isinstance(command, DeleteWorker):
+        return [WorkerDeleted(at=command.at)]
+    raise Rejected("unknown_command", f"{type(command).__name__} is not a worker command")
+
+
+def _existing(state: WorkerState) -> WorkerConfig:
+    if state.deleted:
+        raise Rejected("worker_deleted", f"worker {state.worker_id!r} was deleted")
+    if state.config is None:
+        raise Rejected("unknown_worker", f"worker {state.worker_id!r} does not exist")
+    return state.config
+
+
+def _failover(config: WorkerConfig) -> FailoverRegionConfig:
+    return config.data.failover_region_config or FailoverRegionConfig()
+
+
+def evolve_worker(state: WorkerState, event: WorkerEvent) -> WorkerState:
+    return _WORKER_EVOLVERS[type(event)](state, event)
+
+
+def _with_active_failover(config: WorkerConfig | None, name: str | None) -> WorkerConfig | None:
+    if config is None:
+        return None
+    failover = replace(_failover(config), active_failover_region=name)
+    return replace(config, data=replace(config.data, failover_region_config=failover))
+
+
+_WORKER_EVOLVERS: dict[type, Callable[[WorkerState, Any], WorkerState]] = {
+    WorkerCreated: lambda state, event: replace(state, version=state.version + 1, config=event.config),
+    WorkerUpdated: lambda state, event: replace(state, version=state.version + 1, config=event.config),
+    FailoverActivated: lambda state, event: replace(
+        state, version=state.version + 1, config=_with_active_failover(state.config, event.name)
+    ),
+    FailoverDeactivated: lambda state, event: replace(
+        state, version=state.version + 1, config=_with_active_failover(state.config, None)
+    ),
+    WorkerDeleted: lambda state, event: replace(state, version=state.version + 1, deleted=True),
+}
+
+
+def connect_target(config: WorkerConfig) -> ConnectTarget:
+    """Where a new transfer's chat starts: the active failover region, else the primary (the seed's rule)."""
+    failover = active_failover_region(config)
+    if failover is not None:
+        return ConnectTarget(
+            region=failover.region,
+            instance_id=failover.instance_id,
+            contact_flow_id=failover.contact_flow_id,
+            failover_region=failover.name,
+        )
+    data = config.data
+    return ConnectTarget(region=data.region, instance_id=data.instance_id, contact_flow_id=data.contact_flow_id)
+
+
+def auto_disconnect_rules(config: WorkerConfig) -> tuple[AutoDisconnectRule, ...]:
+    return tuple(
+        AutoDisconnectRule(
+            kind=event.type,
+            seconds_after_agent_message=event.seconds_after_agent_message,
+            user_message=event.user_message,
+            agent_message=event.agent_message,
+        )
+        for event in config.data.auto_disconnect_events
+    )

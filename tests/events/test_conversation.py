@@ -1,0 +1,302 @@
+"""decide and evolve through a conversation's life, with plain values."""
+
+from __future__ import annotations
+
+import pytest
+
+from events import Rejected, client_token, decide, pending_effects
+from events.commands import (
+    ChatEndedReceived,
+    ChatFailed,
+    ChatStartFailure,
+    ChatStartSucceeded,
+    ConnectionEstablished,
+    ConnectMessageReceived,
+    ContextChanged,
+    ContextUpdateAcknowledged,
+    DisconnectAcknowledged,
+    ParticipantLeftReceived,
+    SwitchRegion,
+    TypingEventReceived,
+    UserLeaves,
+    UserMessageAcknowledged,
+    UserSays,
+    UserTyping,
+)
+from events.conversation_events import (
+    AgentJoined,
+    AgentMessageReceived,
+    ChatEnded,
+    ChatStartRequested,
+    ConnectionOpened,
+    DisconnectRequested,
+    FailoverSwitched,
+    ReturnedToBot,
+    Transferred,
+    TypingReceived,
+    UserMessageRequested,
+    UserMessageSent,
+    UserTypingRequested,
+)
+from events.effects import DisconnectParticipant, SendMessage, StartChat, UpdateContactAttributes
+from tests.events.scenario import FAILOVER, PRIMARY, Run, of_type, transfer
+
+
+def test_transfer_records_the_transfer_and_asks_for_a_chat() -> None:
+    run = Run()
+    events = run(transfer())
+    assert [type(event) for event in events] == [Transferred, ChatStartRequested]
+    assert run.state.phase == "starting"
+    [start] = pending_effects(run.state)
+    assert start == StartChat(
+        effect_id=2, client_token=client_token("conv-1", 2), target=PRIMARY, display_name="Botty", context={"FirstName": "Bo"}
+    )
+
+
+def test_display_name_is_the_name_set_in_context() -> None:
+    run = Run()
+    [transferred, _] = run(transfer(context={"name": "Bo - sb2314211"}))
+    assert transferred.display_name == "Bo - sb2314211"
+
+
+def test_display_name_from_the_transfer_wins_over_the_bot_name() -> None:
+    [transferred, _] = Run()(transfer(user_name="Bea"))
+    assert transferred.display_name == "Bea"
+
+
+def test_display_name_defaults_to_the_bot_name() -> None:
+    [transferred, _] = Run()(transfer(context={}, user_name="  "))
+    assert transferred.display_name == "Botty"
+
+
+def test_a_display_name_longer_than_connect_allows_is_rejected() -> None:
+    with pytest.raises(Rejected) as raised:
+        Run()(transfer(user_name="x" * 257))
+    assert raised.value.code == "invalid_display_name"
+
+
+def test_second_transfer_of_a_live_conversation_is_rejected() -> None:
+    run = Run()
+    run(transfer())
+    before = run.state
+    with pytest.raises(Rejected) as raised:
+        run(transfer(at=5))
+    assert raised.value.code == "already_transferred"
+    assert run.state is before
+
+
+def test_client_tokens_are_stable_and_distinct_per_intent() -> None:
+    assert client_token("conv-1", 2) == client_token("conv-1", 2)
+    assert client_token("conv-1", 2) != client_token("conv-1", 3)
+    assert client_token("conv-1", 2) != client_token("conv-2", 2)
+
+
+def test_chat_started_then_connection_opened_makes_the_conversation_connected() -> None:
+    run = Run().connected()
+    assert run.state.phase == "connected"
+    assert run.state.chat is not None and run.state.chat.participant_id == "participant-1"
+    assert pending_effects(run.state) == []
+
+
+def test_connection_before_the_chat_started_is_rejected() -> None:
+    run = Run()
+    run(transfer())
+    with pytest.raises(Rejected) as raised:
+        run(ConnectionEstablished(at=1))
+    assert raised.value.code == "chat_not_started"
+
+
+def test_a_reconnect_is_recorded() -> None:
+    run = Run().connected()
+    assert run(ConnectionEstablished(at=9)) == [ConnectionOpened(at=9)]
+    assert run.state.connections == 2
+
+
+def test_user_message_before_the_chat_started_is_queued_until_connected() -> None:
+    run = Run()
+    run(transfer())
+    [request] = run(UserSays(at=0.5, bot_message_id="b-1", text="hello"))
+    assert isinstance(request, UserMessageRequested)
+    assert not any(isinstance(effect, SendMessage) for effect in pending_effects(run.state))
+    start = pending_effects(run.state)[0]
+    run(ChatStartSucceeded(at=1, effect_id=start.effect_id, contact_id="c", participant_id="p", participant_token="t"))
+    run(ConnectionEstablished(at=1))
+    assert pending_effects(run.state) == [
+        SendMessage(effect_id=3, client_token=request.client_token, text="hello", content_type="text/plain")
+    ]
+
+
+def test_user_message_is_an_intent_until_connect_acknowledges_it() -> None:
+    run = Run().connected()
+    [request] = run(UserSays(at=3, bot_message_id="b-1", text="hi"))
+    [effect] = pending_effects(run.state)
+    assert effect.client_token == request.client_token == client_token("conv-1", run.state.version)
+    assert run(UserMessageAcknowledged(at=4, effect_id=effect.effect_id, connect_message_id="cm-1")) == [
+        UserMessageSent(at=4, request_seq=effect.effect_id, connect_message_id="cm-1")
+    ]
+    assert pending_effects(run.state) == []
+
+
+def test_bot_retrying_a_message_yields_nothing() -> None:
+    run = Run().connected()
+    run(UserSays(at=3, bot_message_id="b-1", text="hi"))
+    assert run(UserSays(at=4, bot_message_id="b-1", text="hi")) == []
+
+
+def test_acknowledging_an_unknown_effect_is_a_stale_report() -> None:
+    run = Run().connected()
+    with pytest.raises(Rejected) as raised:
+        run(UserMessageAcknowledged(at=4, effect_id=99, connect_message_id="cm-1"))
+    assert raised.value.code == "stale_report"
+
+
+@pytest.mark.parametrize(("text", "code"), [("", "empty_message"), ("x" * 16385, "message_too_long")])
+def test_user_message_connect_cannot_take_is_rejected(text: str, code: str) -> None:
+    run = Run().connected()
+    with pytest.raises(Rejected) as raised:
+        run(UserSays(at=3, bot_message_id="b-1", text=text))
+    assert raised.value.code == code
+
+
+def test_user_message_before_any_transfer_is_rejected() -> None:
+    with pytest.raises(Rejected) as raised:
+        Run()(UserSays(at=1, bot_message_id="b-1", text="hi"))
+    assert raised.value.code == "not_transferred"
+
+
+def test_agent_message_is_relayed_with_connect_id_and_agent_name() -> None:
+    run = Run().connected().with_agent()
+    events = run.agent_says("Hello, I am Ana", at=5, message_id="cm-7")
+    [message] = of_type(events, AgentMessageReceived)
+    assert (message.connect_message_id, message.agent_name, message.content, message.role) == ("cm-7", "Ana", "Hello, I am Ana", "AGENT")
+
+
+def test_agent_message_with_seen_id_yields_nothing() -> None:
+    run = Run().connected().with_agent()
+    run.agent_says("once", at=5, message_id="cm-7")
+    assert run.agent_says("once", at=6, message_id="cm-7") == []
+
+
+def test_agent_joined_twice_with_the_same_id_is_recorded_once() -> None:
+    run = Run().connected().with_agent().with_agent()
+    assert len(of_type(run.events, AgentJoined)) == 1
+
+
+def test_customer_echo_is_ignored() -> None:
+    run = Run().connected()
+    echo = ConnectMessageReceived(at=5, message_id="cm-1", role="CUSTOMER", display_name="Botty", content="hi")
+    assert run(echo) == []
+
+
+def test_contact_flow_message_reaches_the_user_like_an_agent_message_without_timers() -> None:
+    run = Run().connected()
+    events = run(ConnectMessageReceived(at=5, message_id="cm-1", role="SYSTEM", display_name="SYSTEM_MESSAGE", content="We are closed"))
+    assert [type(event) for event in events] == [AgentMessageReceived]
+    assert run.state.last_known_agent is None
+
+
+def test_agent_typing_is_relayed_and_customer_typing_is_not() -> None:
+    run = Run().connected()
+    assert run(TypingEventReceived(at=5, role="AGENT", display_name="Ana")) == [TypingReceived(at=5, agent_name="Ana")]
+    assert run(TypingEventReceived(at=6, role="CUSTOMER", display_name="Botty")) == []
+
+
+def test_user_typing_waits_for_its_acknowledgement_before_another() -> None:
+    run = Run().connected()
+    [typing] = run(UserTyping(at=3))
+    assert isinstance(typing, UserTypingRequested)
+    assert run(UserTyping(at=4)) == []
+
+
+def test_context_change_updates_contact_attributes_and_the_handback_context() -> None:
+    run = Run().connected()
+    [request] = run(ContextChanged(at=3, context={"FirstName": "Bo", "Plan": "gold"}))
+    [effect] = pending_effects(run.state)
+    assert effect == UpdateContactAttributes(effect_id=run.state.version, context={"FirstName": "Bo", "Plan": "gold"})
+    run(ContextUpdateAcknowledged(at=4, effect_id=effect.effect_id))
+    assert pending_effects(run.state) == []
+    assert run.state.context == {"FirstName": "Bo", "Plan": "gold"}
+
+
+def test_user_leaving_disconnects_then_hands_back_with_user_left() -> None:
+    run = Run().connected().with_agent()
+    [request] = run(UserLeaves(at=5))
+    assert isinstance(request, DisconnectRequested) and request.cause == "user"
+    [effect] = pending_effects(run.state)
+    assert effect == DisconnectParticipant(effect_id=run.state.version, client_token=request.client_token)
+    events = run(DisconnectAcknowledged(at=6, effect_id=effect.effect_id))
+    assert of_type(events, ChatEnded)[0].reason == "UserLeft"
+    assert of_type(events, ReturnedToBot)[0].session_end_reason == "UserLeft"
+    assert run.state.phase == "returned"
+
+
+def test_user_leaving_twice_asks_for_one_disconnect() -> None:
+    run = Run().connected()
+    run(UserLeaves(at=5))
+    assert run(UserLeaves(at=6)) == []
+
+
+def test_agent_leaving_then_chat_ended_hands_back_with_agent_left() -> None:
+    run = Run().connected().with_agent("Ana")
+    run(ParticipantLeftReceived(at=7, message_id="left-1", role="AGENT", display_name="Ana"))
+    events = run(ChatEndedReceived(at=8, message_id="ended-1"))
+    assert of_type(events, ReturnedToBot)[0].session_end_reason == "AgentLeft"
+
+
+def test_chat_the_flow_ends_before_any_agent_is_handed_back_with_error() -> None:
+    run = Run().connected()
+    events = run(ChatEndedReceived(at=8, message_id="ended-1"))
+    [ended] = of_type(events, ChatEnded)
+    assert ended.reason == "Error" and ended.detail == "the chat ended before any agent joined"
+
+
+def test_connect_refusing_the_chat_hands_back_with_error() -> None:
+    run = Run()
+    run(transfer())
+    events = run(ChatStartFailure(at=1, effect_id=2, error="LimitExceededException"))
+    [returned] = of_type(events, ReturnedToBot)
+    assert returned.session_end_reason == "Error" and returned.participant_id is None
+    assert pending_effects(run.state) == []
+
+
+def test_chat_failing_mid_way_hands_back_with_error() -> None:
+    run = Run().connected().with_agent()
+    events = run(ChatFailed(at=9, error="AccessDeniedException on reconnect"))
+    assert of_type(events, ReturnedToBot)[0].session_end_reason == "Error"
+
+
+def test_message_after_the_end_is_rejected_and_connect_frames_are_ignored() -> None:
+    run = Run().connected().with_agent()
+    run(ChatEndedReceived(at=8, message_id="ended-1"))
+    with pytest.raises(Rejected) as raised:
+        run(UserSays(at=9, bot_message_id="b-9", text="hello?"))
+    assert raised.value.code == "conversation_ended"
+    assert run.agent_says("late", at=10) == []
+    with pytest.raises(Rejected) as raised:
+        run(transfer(at=11))
+    assert raised.value.code == "conversation_ended"
+
+
+def test_failover_before_the_chat_started_restarts_it_at_the_failover_target() -> None:
+    run = Run()
+    run(transfer())
+    events = run(SwitchRegion(at=1, target=FAILOVER))
+    assert [type(event) for event in events] == [FailoverSwitched, ChatStartRequested]
+    [start] = pending_effects(run.state)
+    assert start.target == FAILOVER and start.effect_id == 4
+    with pytest.raises(Rejected) as raised:
+        run(ChatStartSucceeded(at=2, effect_id=2, contact_id="c", participant_id="p", participant_token="t"))
+    assert raised.value.code == "stale_report"
+
+
+def test_failover_of_a_started_chat_is_rejected() -> None:
+    run = Run().connected()
+    with pytest.raises(Rejected) as raised:
+        run(SwitchRegion(at=3, target=FAILOVER))
+    assert raised.value.code == "chat_in_progress"
+
+
+def test_unknown_command_is_rejected() -> None:
+    with pytest.raises(Rejected) as raised:
+        decide(Run().state, "not a command")  # type: ignore[arg-type]
+    assert raised.value.code == "unknown_command"
