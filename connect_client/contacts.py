@@ -1,0 +1,80 @@
+"""The `connect` service calls the worker makes about a chat contact, typed.
+
+Every method raises a `ConnectError` subclass (see errors.py) and nothing
+else from botocore.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from connect_client.errors import translated_errors
+from connect_client.records import ChatStart, QueueMetrics, StartedChat
+
+_QUEUE_METRICS = (
+    ("AGENTS_ONLINE", "COUNT"),
+    ("AGENTS_AVAILABLE", "COUNT"),
+    ("CONTACTS_IN_QUEUE", "COUNT"),
+    ("OLDEST_CONTACT_AGE", "SECONDS"),
+)
+
+
+class Contacts:
+    """StartChatContact, UpdateContactAttributes, GetCurrentMetricData and
+    StopContact over one boto3 `connect` client."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def start_chat(self, start: ChatStart) -> StartedChat:
+        request: dict[str, Any] = {
+            "InstanceId": start.instance_id,
+            "ContactFlowId": start.contact_flow_id,
+            "ParticipantDetails": {"DisplayName": start.display_name},
+            "Attributes": dict(start.attributes),
+            "ClientToken": start.client_token,
+            "SupportedMessagingContentTypes": list(start.supported_content_types),
+        }
+        if start.initial_message is not None:
+            request["InitialMessage"] = {"ContentType": "text/plain", "Content": start.initial_message}
+        if start.chat_duration_minutes is not None:
+            request["ChatDurationInMinutes"] = start.chat_duration_minutes
+        with translated_errors("StartChatContact"):
+            answer = self._client.start_chat_contact(**request)
+        return StartedChat(answer["ContactId"], answer["ParticipantId"], answer["ParticipantToken"])
+
+    def update_attributes(self, instance_id: str, initial_contact_id: str, attributes: dict[str, str]) -> None:
+        with translated_errors("UpdateContactAttributes"):
+            self._client.update_contact_attributes(
+                InstanceId=instance_id, InitialContactId=initial_contact_id, Attributes=dict(attributes)
+            )
+
+    def queue_metrics(self, instance_id: str, queue_id: str) -> QueueMetrics:
+        """The queue's agents and waiting chats now. Grouped by queue, so
+        OLDEST_CONTACT_AGE comes in seconds as its unit says."""
+        with translated_errors("GetCurrentMetricData"):
+            answer = self._client.get_current_metric_data(
+                InstanceId=instance_id,
+                Filters={"Queues": [queue_id], "Channels": ["CHAT"]},
+                Groupings=["QUEUE"],
+                CurrentMetrics=[{"Name": name, "Unit": unit} for name, unit in _QUEUE_METRICS],
+            )
+        values: dict[str, float] = {}
+        for result in answer.get("MetricResults", []):
+            if result.get("Dimensions", {}).get("Queue", {}).get("Id", queue_id) != queue_id:
+                continue
+            for metric in result.get("Collections", []):
+                if metric.get("Value") is not None:
+                    values[metric["Metric"]["Name"]] = float(metric["Value"])
+        in_queue = int(values.get("CONTACTS_IN_QUEUE", 0))
+        return QueueMetrics(
+            agents_online=int(values.get("AGENTS_ONLINE", 0)),
+            agents_available=int(values.get("AGENTS_AVAILABLE", 0)),
+            contacts_in_queue=in_queue,
+            oldest_contact_age_seconds=values.get("OLDEST_CONTACT_AGE") if in_queue else None,
+        )
+
+    def stop(self, instance_id: str, contact_id: str) -> None:
+        """StopContact; an already ended contact raises NotFound (ContactNotFoundException)."""
+        with translated_errors("StopContact"):
+            self._client.stop_contact(InstanceId=instance_id, ContactId=contact_id)

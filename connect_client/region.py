@@ -1,0 +1,90 @@
+"""The boto3 clients for one Amazon Connect region.
+
+    >>> region = RegionClients.create("eu-west-2")                    # real AWS, default credential chain
+    >>> local = RegionClients.create("us-east-1", endpoint_url=url,
+    ...                              session=static_session())         # the local Amazon Connect
+    >>> local.contacts.start_chat(ChatStart(...))
+
+The credentials seam is the boto3 `Session`: clients sign with whatever
+credentials it resolves. The vault/STS issue will pass a session whose
+botocore credentials are `RefreshableCredentials` built from an AssumeRole
+of the worker's cross-account role; botocore refreshes them before expiry by
+itself. boto3 clients are thread-safe and are shared by every conversation
+of the region; sessions are not, so build clients once, up front.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from connect_client.contacts import Contacts
+from connect_client.long_messages import DEFAULT_MESSAGE_LIMIT
+from connect_client.participant import Participant
+
+
+@dataclass(frozen=True, slots=True)
+class ClientSettings:
+    """How the boto3 clients talk: timeouts in seconds, `max_attempts` calls
+    in all per operation (botocore's standard retry mode backs off with jitter
+    between them on throttles, 5xx and connection errors), and connections
+    kept per client, which bounds concurrent calls in the region."""
+
+    connect_timeout: float = 5.0
+    read_timeout: float = 15.0
+    max_attempts: int = 3
+    max_pool_connections: int = 50
+    message_limit: int = DEFAULT_MESSAGE_LIMIT
+
+    def botocore_config(self) -> Config:
+        return Config(
+            connect_timeout=self.connect_timeout,
+            read_timeout=self.read_timeout,
+            retries={"mode": "standard", "total_max_attempts": self.max_attempts},
+            max_pool_connections=self.max_pool_connections,
+            tcp_keepalive=True,
+        )
+
+
+def static_session(access_key: str = "local", secret_key: str = "local") -> boto3.session.Session:
+    """A session with fixed dummy credentials, for the local Amazon Connect
+    (it checks no signature) and tests."""
+    return boto3.session.Session(aws_access_key_id=access_key, aws_secret_access_key=secret_key)
+
+
+@dataclass(frozen=True, slots=True)
+class RegionClients:
+    """The typed calls of one region: `contacts` (service `connect`, signed
+    with the session's credentials) and `participant` (service
+    `connectparticipant`, authorised by participant and connection tokens)."""
+
+    region: str
+    endpoint_url: str | None
+    contacts: Contacts
+    participant: Participant
+
+    @classmethod
+    def create(
+        cls,
+        region: str,
+        endpoint_url: str | None = None,
+        session: boto3.session.Session | None = None,
+        settings: ClientSettings = ClientSettings(),
+    ) -> RegionClients:
+        """`endpoint_url` None means real AWS; `session` None means the default
+        credential chain (environment, profile, instance role)."""
+        session = session or boto3.session.Session()
+        config = settings.botocore_config()
+
+        def client(service: str) -> Any:
+            return session.client(service, region_name=region, endpoint_url=endpoint_url, config=config)
+
+        return cls(
+            region=region,
+            endpoint_url=endpoint_url,
+            contacts=Contacts(client("connect")),
+            participant=Participant(client("connectparticipant"), message_limit=settings.message_limit),
+        )
