@@ -1,0 +1,579 @@
+"""Benchmark of the event store, run by hand; it prints its figures and writes them as JSON.
+
+    .venv/bin/python bench/store.py                   # the full run: 1,000,000 events
+    .venv/bin/python bench/store.py --events 100000   # a quick run
+
+Measures, in one run on this machine and with the same durability
+(WAL, synchronous=FULL) everywhere:
+
+- appends per second and p50/p99 acknowledgement latency with 1, 100 and
+  1,000 concurrent writers, for our store, for a plain sqlite3 writer thread
+  batching from a queue (the ceiling group commit can reach in Python), and
+  for the `eventsourcing` library's SQLite recorder;
+- p99 acknowledgement latency at a steady 10,000 events per second;
+- replay over `--events` conversation events in `--streams` streams: read
+  and decode, against read, decode and fold with the real `evolve`, and
+  reading and decoding the same events from the `eventsourcing` recorder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import queue
+import shutil
+import sqlite3
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Protocol
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from eventsourcing.persistence import StoredEvent as LibraryStoredEvent  # noqa: E402
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore  # noqa: E402
+
+from events import (  # noqa: E402
+    decide,
+    decode,
+    encode,
+    event_type,
+    evolve,
+    initial_state,
+    pending_effects,
+)
+from events.commands import (  # noqa: E402
+    ChatStartSucceeded,
+    Command,
+    ConnectionEstablished,
+    ConnectMessageReceived,
+    ParticipantJoinedReceived,
+    Transfer,
+    UserMessageAcknowledged,
+    UserSays,
+)
+from events.conversation_events import (  # noqa: E402
+    AutoDisconnectRule,
+    ConnectTarget,
+    ConversationEvent,
+)
+from store import EventStore, NewEvent  # noqa: E402
+
+OUT = Path(__file__).with_name("out")
+WRITER_COUNTS = (1, 100, 1000)
+
+
+class Appender(Protocol):
+    """One store under test, appending one event to a stream at a known version."""
+
+    def append(self, stream: str, version: int, data: bytes) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class OurStore:
+    name = "ours"
+
+    def __init__(self, path: Path) -> None:
+        self.store = EventStore.open(path)
+
+    def append(self, stream: str, version: int, data: bytes) -> None:
+        self.store.append(stream, [NewEvent("AgentMessage", data)], version)
+
+    def close(self) -> None:
+        self.store.close()
+
+
+class RawGroupCommit:
+    """The baseline: a plain sqlite3 writer thread committing whatever is queued, no checks."""
+
+    name = "raw sqlite3"
+
+    def __init__(self, path: Path) -> None:
+        self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=FULL")
+        self.conn.execute(
+            "CREATE TABLE events (position INTEGER PRIMARY KEY, stream TEXT NOT NULL,"
+            " seq INTEGER NOT NULL, type TEXT NOT NULL, data BLOB NOT NULL,"
+            " recorded_at REAL NOT NULL) STRICT"
+        )
+        self.conn.execute("CREATE UNIQUE INDEX events_stream_seq ON events (stream, seq)")
+        self.queue: queue.SimpleQueue[tuple[tuple[str, int, str, bytes, float], threading.Lock] | None] = (
+            queue.SimpleQueue()
+        )
+        self.thread = threading.Thread(target=self._write)
+        self.thread.start()
+
+    def append(self, stream: str, version: int, data: bytes) -> None:
+        done = threading.Lock()
+        done.acquire()
+        self.queue.put(((stream, version + 1, "AgentMessage", data, time.time()), done))
+        done.acquire()
+
+    def close(self) -> None:
+        self.queue.put(None)
+        self.thread.join()
+        self.conn.close()
+
+    def _write(self) -> None:
+        while (item := self.queue.get()) is not None:
+            batch = [item]
+            stopping = False
+            while True:
+                try:
+                    item = self.queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    stopping = True
+                    break
+                batch.append(item)
+            self.conn.execute("BEGIN")
+            self.conn.executemany(
+                "INSERT INTO events (stream, seq, type, data, recorded_at) VALUES (?, ?, ?, ?, ?)",
+                [row for row, _ in batch],
+            )
+            self.conn.execute("COMMIT")
+            for _, done in batch:
+                done.release()
+            if stopping:
+                return
+
+
+class LibraryStore:
+    """The eventsourcing library's SQLite application recorder (WAL, SQLite's default synchronous=FULL)."""
+
+    name = "eventsourcing"
+
+    def __init__(self, path: Path) -> None:
+        self.datastore = SQLiteDatastore(
+            str(path), originator_id_type="text", pool_size=20, max_overflow=1000, pool_timeout=600
+        )
+        self.recorder = SQLiteApplicationRecorder(self.datastore)
+        self.recorder.create_table()
+
+    def append(self, stream: str, version: int, data: bytes) -> None:
+        self.recorder.insert_events(
+            [LibraryStoredEvent(stream, version + 1, "AgentMessage", data)]
+        )
+
+    def close(self) -> None:
+        self.datastore.close()
+
+
+def conversation_events(conversation_id: str, count: int) -> list[tuple[str, bytes]]:
+    """`count` real events of one conversation, (type, body), made by driving `decide` as
+    the actor shell does: a transfer, the chat started and connected, an agent joined,
+    then turns of a user message (intent and done, the auto-disconnect timer cancelled)
+    and an agent answer (the timer armed again)."""
+    state = initial_state(conversation_id)
+    produced: list[ConversationEvent] = []
+
+    def run(command: Command) -> None:
+        nonlocal state
+        for event in decide(state, command):
+            state = evolve(state, event)
+            produced.append(event)
+
+    target = ConnectTarget(region="eu-west-2", instance_id="instance-1", contact_flow_id="flow-1")
+    run(
+        Transfer(
+            at=0.0,
+            worker_id="worker-1",
+            bot_name="Botty",
+            context={"FirstName": "Bo", "Order": "A-1042"},
+            deliver_to="https://bot.example/webhook",
+            target=target,
+            initial_connection_message='{"topic":"aws/subscribe"}',
+            auto_disconnect=(
+                AutoDisconnectRule(
+                    kind="WARNING",
+                    seconds_after_agent_message=60,
+                    user_message="Are you still there?",
+                    agent_message="The customer has been quiet",
+                ),
+            ),
+        )
+    )
+    run(
+        ChatStartSucceeded(
+            at=1.0,
+            effect_id=pending_effects(state)[0].effect_id,
+            contact_id=f"contact-{conversation_id}",
+            participant_id=f"participant-{conversation_id}",
+            participant_token="token",
+        )
+    )
+    run(ConnectionEstablished(at=1.5))
+    run(ParticipantJoinedReceived(at=2.0, message_id="joined", role="AGENT", display_name="Ana"))
+    turn = 0
+    while len(produced) < count:
+        at = 10.0 + 10 * turn
+        request_seq = state.version + 1
+        run(UserSays(at=at, bot_message_id=f"bot-{turn}", text=f"Question number {turn}, please?"))
+        run(
+            UserMessageAcknowledged(
+                at=at + 0.2, effect_id=request_seq, connect_message_id=f"user-{turn}"
+            )
+        )
+        run(
+            ConnectMessageReceived(
+                at=at + 5,
+                message_id=f"agent-{turn}",
+                role="AGENT",
+                display_name="Ana",
+                content=f"Here is the answer to question {turn}.",
+            )
+        )
+        turn += 1
+    return [(event_type(event), encode(event)) for event in produced[:count]]
+
+
+STORES: tuple[Callable[[Path], Appender], ...] = (OurStore, RawGroupCommit, LibraryStore)
+
+
+@dataclass
+class AppendRun:
+    store: str
+    writers: int
+    events: int
+    seconds: float
+    events_per_second: float
+    p50_ms: float
+    p99_ms: float
+
+
+def percentile(sorted_values: list[float], fraction: float) -> float:
+    return sorted_values[min(len(sorted_values) - 1, int(fraction * len(sorted_values)))]
+
+
+def median_run(runs: list[AppendRun]) -> AppendRun:
+    return sorted(runs, key=lambda run: run.events_per_second)[len(runs) // 2]
+
+
+def measure_appends(
+    open_store: Callable[[Path], Appender], folder: Path, writers: int, events: int, data: bytes
+) -> AppendRun:
+    """`writers` threads released together, each appending its share of `events` one by one."""
+    path = folder / f"appends-{writers}.db"
+    store = open_store(path)
+    each = max(1, events // writers)
+    start = threading.Barrier(writers + 1)
+    latencies: list[list[float]] = [[] for _ in range(writers)]
+
+    def write(index: int) -> None:
+        stream = f"conversation-{index}"
+        record = latencies[index].append
+        start.wait()
+        for version in range(each):
+            began = time.perf_counter()
+            store.append(stream, version, data)
+            record(time.perf_counter() - began)
+
+    threads = [threading.Thread(target=write, args=(index,)) for index in range(writers)]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    began = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - began
+    store.close()
+    _remove_database(path)
+    all_latencies = sorted(latency for per_writer in latencies for latency in per_writer)
+    total = each * writers
+    return AppendRun(
+        store=store.name,  # type: ignore[attr-defined]
+        writers=writers,
+        events=total,
+        seconds=seconds,
+        events_per_second=total / seconds,
+        p50_ms=percentile(all_latencies, 0.50) * 1000,
+        p99_ms=percentile(all_latencies, 0.99) * 1000,
+    )
+
+
+@dataclass
+class SteadyRun:
+    store: str
+    rate: int
+    writers: int
+    events: int
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+
+
+def measure_steady_rate(
+    open_store: Callable[[Path], Appender], folder: Path, rate: int, seconds: float, data: bytes
+) -> SteadyRun:
+    """Appends offered on a fixed schedule; latency runs from the scheduled moment to the
+    acknowledgement, so an append that had to wait for a slow one before it counts its wait."""
+    path = folder / "steady.db"
+    store = open_store(path)
+    writers = 200
+    per_writer = int(rate * seconds) // writers
+    latencies: list[list[float]] = [[] for _ in range(writers)]
+    start_at = time.perf_counter() + 0.5
+
+    def write(index: int) -> None:
+        stream = f"conversation-{index}"
+        record = latencies[index].append
+        for version in range(per_writer):
+            due = start_at + (version * writers + index) / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            store.append(stream, version, data)
+            record(time.perf_counter() - due)
+
+    threads = [threading.Thread(target=write, args=(index,)) for index in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    store.close()
+    _remove_database(path)
+    ordered = sorted(latency for per_writer in latencies for latency in per_writer)
+    return SteadyRun(
+        store=store.name,  # type: ignore[attr-defined]
+        rate=rate,
+        writers=writers,
+        events=len(ordered),
+        p50_ms=percentile(ordered, 0.50) * 1000,
+        p99_ms=percentile(ordered, 0.99) * 1000,
+        max_ms=ordered[-1] * 1000,
+    )
+
+
+@dataclass
+class ReplayRun:
+    what: str
+    events: int
+    seconds: float
+    events_per_second: float
+
+
+def measure_replay(folder: Path, events: int, streams: int, repeats: int) -> list[ReplayRun]:
+    """Load `events` conversation events in `streams` streams into both stores, then replay
+    them; each way `repeats` times, interleaved, keeping the fastest (the least disturbed)."""
+    per_stream = events // streams
+    ours_path = folder / "replay.db"
+    library_path = folder / "replay-eventsourcing.db"
+    names = [f"conversation-{n:06d}" for n in range(streams)]
+    print(f"  loading {per_stream * streams:,} events in {streams:,} streams ...", flush=True)
+    _load(ours_path, library_path, names, per_stream)
+
+    store = EventStore.open(ours_path)
+    datastore = SQLiteDatastore(str(library_path), originator_id_type="text")
+    recorder = SQLiteApplicationRecorder(datastore)
+
+    def read_and_decode() -> int:
+        count = 0
+        for name in names:
+            for stored in store.read_stream(name):
+                decode(stored.data)
+                count += 1
+        return count
+
+    def read_decode_and_fold() -> int:
+        count = 0
+        for name in names:
+            state = initial_state(name)
+            for stored in store.read_stream(name):
+                state = evolve(state, decode(stored.data))
+                count += 1
+        return count
+
+    def library_read_and_decode() -> int:
+        count = 0
+        for name in names:
+            for stored in recorder.select_events(name):
+                decode(stored.state)
+                count += 1
+        return count
+
+    ways = {
+        "ours: read + decode": read_and_decode,
+        "ours: read + decode + fold": read_decode_and_fold,
+        "eventsourcing: read + decode": library_read_and_decode,
+    }
+    tries: dict[str, list[ReplayRun]] = {}
+    for _ in range(repeats):
+        for what, replay in ways.items():
+            tries.setdefault(what, []).append(_timed(what, replay))
+    store.close()
+    datastore.close()
+    _remove_database(ours_path)
+    _remove_database(library_path)
+    return [max(runs, key=lambda run: run.events_per_second) for runs in tries.values()]
+
+
+def _load(ours_path: Path, library_path: Path, names: list[str], per_stream: int) -> None:
+    with EventStore.open(ours_path, synchronous="NORMAL") as store:
+        datastore = SQLiteDatastore(str(library_path), originator_id_type="text")
+        recorder = SQLiteApplicationRecorder(datastore)
+        recorder.create_table()
+        for name in names:
+            events = conversation_events(name, per_stream)
+            store.append(name, [NewEvent(type_, data) for type_, data in events], 0)
+            recorder.insert_events(
+                [
+                    LibraryStoredEvent(name, seq, type_, data)
+                    for seq, (type_, data) in enumerate(events, start=1)
+                ]
+            )
+        datastore.close()
+
+
+def _timed(what: str, replay: Callable[[], int]) -> ReplayRun:
+    began = time.perf_counter()
+    count = replay()
+    seconds = time.perf_counter() - began
+    return ReplayRun(what, count, seconds, count / seconds)
+
+
+def _remove_database(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+@contextmanager
+def scratch_folder() -> Iterator[Path]:
+    OUT.mkdir(exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="scratch-", dir=OUT))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder)
+
+
+PARTS = ("appends", "steady", "replay")
+
+
+def run_appends(args: argparse.Namespace, folder: Path, data: bytes) -> list[AppendRun]:
+    print(
+        f"appends, events/s (p50 / p99 acknowledgement latency), median of {args.repeats}:",
+        flush=True,
+    )
+    medians = []
+    for writers in WRITER_COUNTS:
+        count = args.appends // 4 if writers == 1 else args.appends
+        tries: dict[str, list[AppendRun]] = {}
+        # Interleaved, so that a slow moment of the disk does not fall on one store only.
+        for _ in range(args.repeats):
+            for open_store in STORES:
+                run = measure_appends(open_store, folder, writers, count, data)
+                tries.setdefault(run.store, []).append(run)
+        for store_runs in tries.values():
+            run = median_run(store_runs)
+            medians.append(run)
+            spread = ", ".join(f"{r.events_per_second:,.0f}" for r in store_runs)
+            print(
+                f"  {run.store:>14} {writers:>5} writers: {run.events_per_second:>9,.0f}/s"
+                f"  ({run.p50_ms:.2f} / {run.p99_ms:.2f} ms)  runs: {spread}",
+                flush=True,
+            )
+    return medians
+
+
+def run_steady(args: argparse.Namespace, folder: Path, data: bytes) -> SteadyRun:
+    print(f"steady {args.rate:,} events/s for {args.steady_seconds:g} s:", flush=True)
+    steady = measure_steady_rate(OurStore, folder, args.rate, args.steady_seconds, data)
+    print(
+        f"  {steady.store}: p50 {steady.p50_ms:.2f} ms, p99 {steady.p99_ms:.2f} ms,"
+        f" max {steady.max_ms:.2f} ms over {steady.events:,} events",
+        flush=True,
+    )
+    return steady
+
+
+def run_replay(args: argparse.Namespace, folder: Path) -> list[ReplayRun]:
+    print(f"replay, fastest of {args.repeats}:", flush=True)
+    replay = measure_replay(folder, args.events, args.streams, args.repeats)
+    for run in replay:
+        print(f"  {run.what:>30}: {run.events_per_second:>10,.0f} events/s", flush=True)
+    return replay
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=1_000_000, help="events to replay")
+    parser.add_argument("--streams", type=int, default=10_000, help="streams they are spread over")
+    parser.add_argument(
+        "--appends", type=int, default=20_000, help="appends per store and writer count"
+    )
+    parser.add_argument(
+        "--event-bytes", type=int, default=160, help="size of each appended event"
+    )
+    parser.add_argument("--repeats", type=int, default=3, help="runs per append measurement")
+    parser.add_argument("--rate", type=int, default=10_000, help="events per second, steady run")
+    parser.add_argument("--steady-seconds", type=float, default=5.0)
+    parser.add_argument(
+        "--parts", nargs="+", choices=PARTS, default=list(PARTS), help="what to measure"
+    )
+    args = parser.parse_args()
+
+    data = bytes(range(256))[: args.event_bytes].ljust(args.event_bytes, b"x")
+    print(f"event size: {len(data)} bytes; SQLite {sqlite3.sqlite_version}; synchronous=FULL")
+    report: dict[str, object] = {"event_bytes": len(data), "args": vars(args)}
+    appends: list[AppendRun] = []
+    replay: list[ReplayRun] = []
+    with scratch_folder() as folder:
+        if "appends" in args.parts:
+            appends = run_appends(args, folder, data)
+            report["appends"] = [asdict(run) for run in appends]
+        if "steady" in args.parts:
+            report["steady"] = asdict(run_steady(args, folder, data))
+        if "replay" in args.parts:
+            replay = run_replay(args, folder)
+            report["replay"] = [asdict(run) for run in replay]
+
+    ratios = _ratios(appends, replay)
+    print("ratios (targets in brackets):")
+    for name, (value, target) in ratios.items():
+        verdict = "" if target is None else ("  met" if value >= target else "  MISSED")
+        bracket = "" if target is None else f" [>= {target}]"
+        print(f"  {name}: {value:.2f}{bracket}{verdict}")
+    report["ratios"] = {name: value for name, (value, _) in ratios.items()}
+    out = OUT / f"store-{time.strftime('%Y%m%dT%H%M%S')}.json"
+    out.write_text(json.dumps(report, indent=2))
+    print(f"written to {out}")
+    return 0
+
+
+def _ratios(
+    appends: list[AppendRun], replay: list[ReplayRun]
+) -> dict[str, tuple[float, float | None]]:
+    ratios: dict[str, tuple[float, float | None]] = {}
+    rate = {(run.store, run.writers): run.events_per_second for run in appends}
+    for writers in WRITER_COUNTS if appends else ():
+        ratios[f"appends, {writers} writers, ours / raw sqlite3"] = (
+            rate["ours", writers] / rate["raw sqlite3", writers],
+            0.7 if writers == 1000 else None,
+        )
+        ratios[f"appends, {writers} writers, ours / eventsourcing"] = (
+            rate["ours", writers] / rate["eventsourcing", writers],
+            3.0 if writers == 1000 else None,
+        )
+    replay_rate = {run.what: run.events_per_second for run in replay}
+    if replay:
+        ratios["replay, fold / read + decode"] = (
+            replay_rate["ours: read + decode + fold"] / replay_rate["ours: read + decode"],
+            0.5,
+        )
+        ratios["replay, read + decode, ours / eventsourcing"] = (
+            replay_rate["ours: read + decode"] / replay_rate["eventsourcing: read + decode"],
+            None,
+        )
+    return ratios
+
+
+if __name__ == "__main__":
+    sys.exit(main())
