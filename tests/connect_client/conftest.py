@@ -49,13 +49,13 @@ def region(server: LocalConnect) -> RegionClients:
 
 def chat_start(server: LocalConnect, client_token: str = "transfer-1", **fields: object) -> ChatStart:
     info = server.ready_info()
-    return ChatStart(
-        instance_id=info["instance_id"],
-        contact_flow_id=info["contact_flow_id"],
-        display_name="Bob",
-        client_token=client_token,
-        **fields,  # type: ignore[arg-type]
-    )
+    values: dict[str, object] = {
+        "instance_id": info["instance_id"],
+        "contact_flow_id": info["contact_flow_id"],
+        "display_name": "Bob",
+        "client_token": client_token,
+    }
+    return ChatStart(**{**values, **fields})  # type: ignore[arg-type]
 
 
 @pytest.fixture
