@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from connect_client.backoff import Backoff
 from connect_client.errors import ChatEnded, ConnectError, PermanentError, RetryableError
 from connect_client.frames import ChatItem, Heartbeat, ItemKind, MalformedFrame, SubscribeAnswer, parse_frame
+from connect_client.heartbeats import Beat, Heartbeats
 from connect_client.link import Link, LinkFailed
 from connect_client.participant import Participant
 from connect_client.records import ParticipantConnection
@@ -59,8 +60,9 @@ class StopReason(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class SocketConnected:
-    """Subscribed on a new connection; `connection.connection_token` is the one
-    to use from now on. `renewed`: a make-before-break renewal, not a recovery."""
+    """Subscribed on a new connection and caught up from the transcript;
+    `connection.connection_token` is the one to use from now on. `renewed`:
+    a make-before-break renewal, not a recovery from a drop."""
 
     connection: ParticipantConnection
     renewed: bool
@@ -191,8 +193,8 @@ class ChatSocket:
             self._links.clear()
         for link in links:
             link.close()
-        self._stopped.set()
         self._on_state(SocketStopped(stop.reason, stop.detail))
+        self._stopped.set()
 
     def _serve(self) -> _Stop:
         link: Link | None = None
@@ -226,48 +228,58 @@ class ChatSocket:
             return _Stop(StopReason.CLOSED, "closed by its owner")
 
     def _reconnect(self) -> Link:
-        connection = self._fetch_connection()
-        link = self._open(connection)
+        link = self._open(self._fetch_connection())
         try:
-            early = self._subscribe(link)
-            self._connected(link, renewed=False)
-            self._fill_gap(connection)
+            self._catch_up(link, self._subscribe(link), renewed=False)
         except LinkFailed:
             self._drop(link)
             raise
-        except RetryableError as error:
-            self._drop(link)
-            raise LinkFailed(f"GetTranscript: {error.code}") from None
-        self._deliver_all(early)
         return link
 
     def _renew(self, old: Link) -> Link:
         """Make before break: a new socket, subscribed, before the old one closes.
         Frames still queued on the old one are never read; the transcript fill
-        on the new connection brings whatever they held."""
+        on the new connection brings whatever they held. If the new socket
+        cannot be had, the old one serves on and renewal is tried again later."""
         try:
-            connection = self._fetch_connection()
-            new = self._open(connection)
+            new = self._open(self._fetch_connection(attempts=1))
         except LinkFailed:
-            old.renew_at = self._clock() + self._settings.reconnect_backoff.delay(1)
-            return old
+            return self._renew_later(old)
         try:
             early = self._subscribe(new)
         except LinkFailed:
             self._drop(new)
-            old.renew_at = self._clock() + self._settings.reconnect_backoff.delay(1)
-            return old
+            return self._renew_later(old)
         self._drop(old)
-        self._connected(new, renewed=True)
         try:
-            self._fill_gap(connection)
-        except RetryableError as error:
+            self._catch_up(new, early, renewed=True)
+        except LinkFailed:
             self._drop(new)
-            raise LinkFailed(f"GetTranscript: {error.code}") from None
-        self._deliver_all(early)
+            raise
         return new
 
-    def _fetch_connection(self) -> ParticipantConnection:
+    def _renew_later(self, link: Link) -> Link:
+        link.renew_failures += 1
+        link.renew_at = self._clock() + self._settings.connection_backoff.delay(link.renew_failures)
+        return link
+
+    def _catch_up(self, link: Link, early: list[ChatItem], renewed: bool) -> None:
+        """Fill the gap from the transcript, deliver what arrived before the
+        subscribe answer, then tell the owner the socket is connected."""
+        self._connection = link.connection
+        try:
+            self._fill_gap(link.connection)
+        except RetryableError as error:
+            raise LinkFailed(f"GetTranscript: {error.code}") from None
+        except PermanentError as error:
+            raise _Stop(StopReason.GAVE_UP, str(error)) from None
+        self._deliver_all(early)
+        self._on_state(SocketConnected(link.connection, renewed))
+
+    def _fetch_connection(self, attempts: int | None = None) -> ParticipantConnection:
+        """A new connection, retried with backoff up to `attempts` calls
+        (`connection_attempts` by default) while Connect answers retryably."""
+        attempts = attempts or self._settings.connection_attempts
         attempt = 0
         while True:
             try:
@@ -279,7 +291,7 @@ class ChatSocket:
                 raise _Stop(StopReason.GAVE_UP, str(error)) from None
             except RetryableError as error:
                 attempt += 1
-                if attempt >= self._settings.connection_attempts:
+                if attempt >= attempts:
                     raise LinkFailed(f"no connection after {attempt} tries: {error.code}") from None
                 self._pause(f"CreateParticipantConnection: {error.code}", attempt, self._settings.connection_backoff.delay(attempt))
 
@@ -322,16 +334,8 @@ class ChatSocket:
                 raise _Closing
         raise LinkFailed(f"subscribe not accepted after {self._settings.subscribe_attempts} tries")
 
-    def _connected(self, link: Link, renewed: bool) -> None:
-        self._connection = link.connection
-        self._on_state(SocketConnected(link.connection, renewed))
-
     def _fill_gap(self, connection: ParticipantConnection) -> None:
-        try:
-            items = self._participant.transcript_after(connection.connection_token, self._last_transcript_id)
-        except PermanentError as error:
-            raise _Stop(StopReason.GAVE_UP, str(error)) from None
-        self._deliver_all(items)
+        self._deliver_all(self._participant.transcript_after(connection.connection_token, self._last_transcript_id))
 
     def _final_fill(self) -> None:
         """The chat is over: bring its last items with the last connection token, if it still works."""
@@ -340,33 +344,31 @@ class ChatSocket:
         try:
             self._fill_gap(self._connection)
         except _Stop:
-            pass  # the fill delivered chat.ended, or the transcript was refused
+            pass  # the fill delivered chat.ended
         except ConnectError as error:
             log.info("no final transcript after the chat ended: %s", error.code)
 
     def _pump(self, link: Link) -> None:
         """Read and deliver frames until the link fails, its renewal is due,
         the chat ends (_Stop) or the owner closes (_Closing)."""
-        heartbeat_due = time.monotonic() + self._settings.heartbeat
-        unanswered = False
+        beats = Heartbeats.starting(time.monotonic(), self._settings.heartbeat)
         while True:
             if self._closing.is_set():
                 raise _Closing
             renew_in = link.renew_at - self._clock()
             if renew_in <= 0:
                 raise _Renew
-            if time.monotonic() >= heartbeat_due:
-                if unanswered:
-                    raise LinkFailed("heartbeat not answered")
+            beat = beats.check(time.monotonic())
+            if beat is Beat.DEAD:
+                raise LinkFailed(beat.value)
+            if beat is Beat.SEND:
                 link.send(HEARTBEAT)
-                unanswered = True
-                heartbeat_due = time.monotonic() + self._settings.heartbeat
-            text = link.receive(min(heartbeat_due - time.monotonic(), renew_in))
+            text = link.receive(min(beats.seconds_left(time.monotonic()), renew_in))
             if text is None:
                 continue
             frame = parse_frame(text)
             if isinstance(frame, Heartbeat):
-                unanswered = False
+                beats.answered()
             elif isinstance(frame, ChatItem):
                 self._deliver(frame)
             elif isinstance(frame, MalformedFrame):

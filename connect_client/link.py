@@ -24,6 +24,7 @@ class Link:
         self.connection = connection
         # When its owner should replace it (seconds since the epoch).
         self.renew_at = float("inf")
+        self.renew_failures = 0
         try:
             self._ws = websocket.create_connection(
                 connection.websocket_url, timeout=open_timeout, skip_utf8_validation=True, enable_multithread=True

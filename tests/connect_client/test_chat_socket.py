@@ -199,3 +199,47 @@ def test_close_stops_the_socket_and_reports_it(server: LocalConnect, region: Reg
     assert chat_socket.wait_stopped(WAIT)
     assert owner.wait_state(stopped) == SocketStopped(StopReason.CLOSED, "closed by its owner")
     assert server.contact_record(started.contact_id)["State"] != "ENDED"
+
+
+def test_a_server_that_stops_answering_heartbeats_is_left_for_a_new_connection(
+    server: LocalConnect, region: RegionClients, open_socket: OpenSocket
+) -> None:
+    started = region.contacts.start_chat(chat_start(server))
+    _, owner = open_socket(region, started)
+    owner.wait_state(connected)
+    hung = threading.Event()
+    resume = threading.Event()
+
+    def hang() -> None:
+        hung.set()
+        resume.wait(WAIT)
+
+    # The whole server stalls with its TCP connections open, as a hung peer
+    # or a silent network would: nothing answers the heartbeats.
+    server.scheduler.call_soon(hang)
+    assert hung.wait(WAIT)
+    try:
+        dead = owner.wait_state(lambda s: isinstance(s, SocketReconnecting))
+    finally:
+        resume.set()
+    assert isinstance(dead, SocketReconnecting) and dead.reason == "the last heartbeat was not answered"
+
+    owner.wait_state(connected)
+    region.participant.send_message(owner.connection_token(), "still there?", client_token="m-hb")
+    owner.wait_item(message("You said: still there?"))
+    assert owner_transcript_ids(owner) == transcript_ids(server, started.contact_id)
+
+
+def test_a_refused_subscription_is_retried_then_the_socket_gives_up(
+    server: LocalConnect, region: RegionClients, open_socket: OpenSocket
+) -> None:
+    started = region.contacts.start_chat(chat_start(server))
+    settings = fast_settings(subscribe_retry=0.05, subscribe_attempts=2, reconnect_attempts=2)
+
+    _, owner = open_socket(region, started, subscribe_message='{"topic":"aws/subscribe","content":{}}', settings=settings)
+
+    stop = owner.wait_state(stopped)
+    assert stop == SocketStopped(StopReason.GAVE_UP, "2 reconnections failed, the last: subscribe not accepted after 2 tries")
+    retries = [s for s in owner.seen_states if isinstance(s, SocketReconnecting)]
+    assert [s.reason for s in retries] == ["subscribe not accepted after 2 tries"]
+    assert not [s for s in owner.seen_states if isinstance(s, SocketConnected)]
