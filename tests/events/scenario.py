@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from functools import reduce
 from typing import Any
 
@@ -16,6 +17,7 @@ from events.commands import (
 )
 from events.conversation_events import AutoDisconnectRule, ConnectTarget, ConversationEvent
 from events.effects import StartChat
+from events.worker_config import WorkerConfig, parse_worker_config
 
 PRIMARY = ConnectTarget(region="us-east-1", instance_id="instance-1", contact_flow_id="flow-1")
 FAILOVER = ConnectTarget(
@@ -74,3 +76,43 @@ class Run:
 
 def of_type(events: list[ConversationEvent], kind: type) -> list[Any]:
     return [event for event in events if isinstance(event, kind)]
+
+
+def worker_config(active_failover: str | None = None) -> WorkerConfig:
+    """A valid worker in the seed's format, with two failover regions."""
+    failover: dict[str, Any] = {
+        "FailoverRegions": [
+            {
+                "Name": "us-west-2-oregon",
+                "Secret": "srn:vault::acme:aws-cross-account-role:failover",
+                "Region": "us-west-2",
+                "InstanceId": "instance-2",
+                "ContactFlowId": "flow-2",
+            },
+            {
+                "Name": "eu-west-1-dublin",
+                "Secret": "srn:vault::acme:aws-cross-account-role:failover",
+                "Region": "eu-west-1",
+                "InstanceId": "instance-3",
+                "ContactFlowId": "flow-3",
+            },
+        ]
+    }
+    if active_failover is not None:
+        failover["ActiveFailoverRegion"] = active_failover
+    worker = {
+        "Data": {
+            "ContactFlowId": "flow-1",
+            "InstanceId": "instance-1",
+            "Region": "us-east-1",
+            "Secret": "srn:vault::acme:aws-cross-account-role:connect",
+            "AutoDisconnectEvents": [
+                {"SecondsAfterAgentMessage": 10, "Type": "WARNING", "UserMessage": "Still there?", "AgentMessage": "User is quiet"},
+                {"SecondsAfterAgentMessage": 20, "Type": "DISCONNECT", "UserMessage": "Bye", "AgentMessage": "Disconnected"},
+            ],
+            "FailoverRegionConfig": failover,
+        },
+        "Name": "ConnectOne",
+        "Type": "amazon-connect-worker",
+    }
+    return parse_worker_config(json.dumps(worker))

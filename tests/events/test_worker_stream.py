@@ -1,0 +1,105 @@
+"""A worker's configuration as a stream: create, update, failover on and off, delete."""
+
+from __future__ import annotations
+
+from functools import reduce
+
+import pytest
+
+from events import Rejected, decide_worker, evolve_worker, initial_worker_state
+from events.conversation_events import AutoDisconnectRule, ConnectTarget
+from events.worker import (
+    ActivateFailover,
+    CreateWorker,
+    DeactivateFailover,
+    DeleteWorker,
+    FailoverActivated,
+    FailoverDeactivated,
+    UpdateWorker,
+    WorkerCommand,
+    WorkerCreated,
+    WorkerState,
+    auto_disconnect_rules,
+    connect_target,
+)
+from tests.events.scenario import worker_config
+
+
+def apply(state: WorkerState, *commands: WorkerCommand) -> WorkerState:
+    for command in commands:
+        state = reduce(evolve_worker, decide_worker(state, command), state)
+    return state
+
+
+def created() -> WorkerState:
+    return apply(initial_worker_state("w-1"), CreateWorker(at=1, worker_id="w-1", config=worker_config()))
+
+
+def test_create_stores_the_configuration() -> None:
+    events = decide_worker(initial_worker_state("w-1"), CreateWorker(at=1, worker_id="w-1", config=worker_config()))
+    assert events == [WorkerCreated(at=1, worker_id="w-1", config=worker_config())]
+    assert created().config == worker_config() and created().version == 1
+
+
+def test_creating_a_worker_twice_is_rejected() -> None:
+    with pytest.raises(Rejected) as raised:
+        decide_worker(created(), CreateWorker(at=2, worker_id="w-1", config=worker_config()))
+    assert raised.value.code == "worker_exists"
+
+
+def test_failover_activated_switches_new_transfers_to_the_failover_region() -> None:
+    state = apply(created(), ActivateFailover(at=2, name="us-west-2-oregon"))
+    assert state.config is not None
+    assert connect_target(state.config) == ConnectTarget(
+        region="us-west-2", instance_id="instance-2", contact_flow_id="flow-2", failover_region="us-west-2-oregon"
+    )
+
+
+def test_failover_deactivated_returns_to_the_primary_region() -> None:
+    state = apply(created(), ActivateFailover(at=2, name="us-west-2-oregon"))
+    assert decide_worker(state, DeactivateFailover(at=3)) == [FailoverDeactivated(at=3)]
+    state = apply(state, DeactivateFailover(at=3))
+    assert state.config is not None and connect_target(state.config).region == "us-east-1"
+
+
+def test_failover_to_an_unknown_region_is_rejected_naming_the_known_ones() -> None:
+    with pytest.raises(Rejected) as raised:
+        decide_worker(created(), ActivateFailover(at=2, name="mars-1"))
+    assert raised.value.code == "unknown_failover_region" and "us-west-2-oregon" in raised.value.message
+
+
+def test_activating_the_active_failover_again_yields_nothing() -> None:
+    state = apply(created(), ActivateFailover(at=2, name="us-west-2-oregon"))
+    assert decide_worker(state, ActivateFailover(at=3, name="us-west-2-oregon")) == []
+    assert decide_worker(created(), ActivateFailover(at=3, name="eu-west-1-dublin")) == [
+        FailoverActivated(at=3, name="eu-west-1-dublin")
+    ]
+
+
+def test_update_replaces_the_configuration() -> None:
+    state = apply(created(), UpdateWorker(at=2, config=worker_config(active_failover="eu-west-1-dublin")))
+    assert state.config is not None and connect_target(state.config).failover_region == "eu-west-1-dublin"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [UpdateWorker(at=3, config=worker_config()), DeleteWorker(at=3), ActivateFailover(at=3, name="us-west-2-oregon")],
+)
+def test_changing_a_deleted_worker_is_rejected(command: WorkerCommand) -> None:
+    state = apply(created(), DeleteWorker(at=2))
+    with pytest.raises(Rejected) as raised:
+        decide_worker(state, command)
+    assert raised.value.code == "worker_deleted"
+
+
+def test_changing_a_worker_never_created_is_rejected() -> None:
+    with pytest.raises(Rejected) as raised:
+        decide_worker(initial_worker_state("w-9"), DeleteWorker(at=1))
+    assert raised.value.code == "unknown_worker"
+
+
+def test_auto_disconnect_rules_come_from_the_worker() -> None:
+    assert auto_disconnect_rules(worker_config()) == (
+        AutoDisconnectRule(kind="WARNING", seconds_after_agent_message=10, user_message="Still there?", agent_message="User is quiet"),
+        AutoDisconnectRule(kind="DISCONNECT", seconds_after_agent_message=20, user_message="Bye", agent_message="Disconnected"),
+    )
