@@ -166,12 +166,11 @@ class GroupCommitWriter:
                 values += (stream, seq, event.type, event.data, now)
             versions[stream] = _CLOSED if append.closes_stream else seq
             outcomes.append(seq)
-        _insert_events(conn, values)
+        last_position = _insert_events(conn, values)
         if new_streams:
             conn.executemany("INSERT INTO streams (stream, closed_at) VALUES (?, ?)", new_streams)
         if closing:
             conn.executemany("UPDATE streams SET closed_at = ? WHERE stream = ?", closing)
-        (last_position,) = conn.execute("SELECT last_insert_rowid()").fetchone()
         conn.execute("COMMIT")
 
         for stream, version in versions.items():
@@ -213,11 +212,13 @@ class GroupCommitWriter:
             append.settle(StoreWriteFailed(append.stream, error))
 
 
-def _insert_events(conn: sqlite3.Connection, values: list[str | int | bytes | float]) -> None:
-    """Insert `values`, the five values of each event one after the other."""
+def _insert_events(conn: sqlite3.Connection, values: list[str | int | bytes | float]) -> int:
+    """Insert `values`, the five values of each event one after the other; the last position."""
     start = 0
+    last_position = 0
     for size in _INSERT_CHUNKS:
         width = size * _COLUMNS
         while len(values) - start >= width:
-            conn.execute(_INSERT_SQL[size], values[start : start + width])
+            last_position = conn.execute(_INSERT_SQL[size], values[start : start + width]).lastrowid
             start += width
+    return last_position
