@@ -106,22 +106,25 @@ def evolve(state: ConversationState, event: ConversationEvent) -> ConversationSt
     return _EVOLVERS[type(event)](state, event)
 
 
-def _next(state: ConversationState, **changes: Any) -> ConversationState:
-    return replace(state, version=state.version + 1, **changes)
+def _adding(pending: dict[int, ConversationEvent], seq: int, event: ConversationEvent) -> dict[int, ConversationEvent]:
+    added = pending.copy()
+    added[seq] = event
+    return added
 
 
-def _with_pending(state: ConversationState, event: ConversationEvent, **changes: Any) -> ConversationState:
-    return _next(state, pending={**state.pending, state.version + 1: event}, **changes)
+def _with_pending(state: ConversationState, event: ConversationEvent) -> ConversationState:
+    seq = state.version + 1
+    return replace(state, version=seq, pending=_adding(state.pending, seq, event))
 
 
-def _without_pending(state: ConversationState, seq: int, **changes: Any) -> ConversationState:
-    pending = {key: value for key, value in state.pending.items() if key != seq}
-    return _next(state, pending=pending, **changes)
+def _without(pending: dict[int, ConversationEvent], seq: int) -> dict[int, ConversationEvent]:
+    return {key: value for key, value in pending.items() if key != seq}
 
 
 def _transferred(state: ConversationState, event: Transferred) -> ConversationState:
-    return _next(
+    return replace(
         state,
+        version=state.version + 1,
         phase="starting",
         worker_id=event.worker_id,
         bot_name=event.bot_name,
@@ -136,9 +139,10 @@ def _transferred(state: ConversationState, event: Transferred) -> ConversationSt
 
 def _chat_start_requested(state: ConversationState, event: ChatStartRequested) -> ConversationState:
     # A new request (after a failover switch) supersedes the one before it.
+    seq = state.version + 1
     pending = {key: value for key, value in state.pending.items() if not isinstance(value, ChatStartRequested)}
-    pending[state.version + 1] = event
-    return _next(state, pending=pending, chat_start_seq=state.version + 1, target=event.target)
+    pending[seq] = event
+    return replace(state, version=seq, pending=pending, chat_start_seq=seq, target=event.target)
 
 
 def _chat_started(state: ConversationState, event: ChatStarted) -> ConversationState:
@@ -147,74 +151,96 @@ def _chat_started(state: ConversationState, event: ChatStarted) -> ConversationS
         participant_id=event.participant_id,
         participant_token=event.participant_token,
     )
-    return _without_pending(state, event.request_seq, phase="started", chat=chat, chat_start_seq=None)
+    return replace(
+        state,
+        version=state.version + 1,
+        pending=_without(state.pending, event.request_seq),
+        phase="started",
+        chat=chat,
+        chat_start_seq=None,
+    )
 
 
 def _chat_start_failed(state: ConversationState, event: ChatStartFailed) -> ConversationState:
-    return _without_pending(state, event.request_seq, chat_start_seq=None)
+    return replace(
+        state, version=state.version + 1, pending=_without(state.pending, event.request_seq), chat_start_seq=None
+    )
 
 
 def _connection_opened(state: ConversationState, event: ConnectionOpened) -> ConversationState:
-    return _next(state, phase="connected", connections=state.connections + 1)
+    return replace(state, version=state.version + 1, phase="connected", connections=state.connections + 1)
 
 
 def _user_message_requested(state: ConversationState, event: UserMessageRequested) -> ConversationState:
     if event.bot_message_id is None:
         return _with_pending(state, event)
-    return _with_pending(state, event, seen_bot_message_ids=state.seen_bot_message_ids.add(event.bot_message_id))
+    seq = state.version + 1
+    return replace(
+        state,
+        version=seq,
+        pending=_adding(state.pending, seq, event),
+        seen_bot_message_ids=state.seen_bot_message_ids.add(event.bot_message_id),
+    )
 
 
-def _done(state: ConversationState, event: UserMessageSent | UserMessageFailed | UserTypingSent | ContextUpdated | Disconnected) -> ConversationState:
-    return _without_pending(state, event.request_seq)
+def _done(
+    state: ConversationState,
+    event: UserMessageSent | UserMessageFailed | UserTypingSent | ContextUpdated | Disconnected,
+) -> ConversationState:
+    return replace(state, version=state.version + 1, pending=_without(state.pending, event.request_seq))
 
 
 def _agent_message_received(state: ConversationState, event: AgentMessageReceived) -> ConversationState:
     seen = state.seen_connect_ids.add(event.connect_message_id)
-    if event.role == "AGENT":
-        return _next(state, seen_connect_ids=seen, last_known_agent=event.agent_name)
-    return _next(state, seen_connect_ids=seen)
+    agent = event.agent_name if event.role == "AGENT" else state.last_known_agent
+    return replace(state, version=state.version + 1, seen_connect_ids=seen, last_known_agent=agent)
 
 
 def _agent_joined_or_left(state: ConversationState, event: AgentJoined | AgentLeft) -> ConversationState:
-    return _next(
+    return replace(
         state,
+        version=state.version + 1,
         seen_connect_ids=state.seen_connect_ids.add(event.connect_message_id),
         last_known_agent=event.agent_name,
     )
 
 
 def _nothing_changes(state: ConversationState, event: ConversationEvent) -> ConversationState:
-    return _next(state)
+    return replace(state, version=state.version + 1)
 
 
 def _context_update_requested(state: ConversationState, event: ContextUpdateRequested) -> ConversationState:
-    return _with_pending(state, event, context=event.context)
+    seq = state.version + 1
+    return replace(state, version=seq, pending=_adding(state.pending, seq, event), context=event.context)
 
 
 def _disconnect_requested(state: ConversationState, event: DisconnectRequested) -> ConversationState:
-    return _with_pending(state, event, disconnect_requested=True)
+    seq = state.version + 1
+    return replace(state, version=seq, pending=_adding(state.pending, seq, event), disconnect_requested=True)
 
 
 def _timer_armed(state: ConversationState, event: TimerArmed) -> ConversationState:
-    return _next(state, armed_timers=state.armed_timers + (event,))
+    return replace(state, version=state.version + 1, armed_timers=state.armed_timers + (event,))
 
 
 def _timer_gone(state: ConversationState, event: TimerFired | TimerCancelled) -> ConversationState:
     timers = tuple(timer for timer in state.armed_timers if timer.timer_id != event.timer_id)
-    return _next(state, armed_timers=timers)
+    return replace(state, version=state.version + 1, armed_timers=timers)
 
 
 def _failover_switched(state: ConversationState, event: FailoverSwitched) -> ConversationState:
-    return _next(state, target=event.target)
+    return replace(state, version=state.version + 1, target=event.target)
 
 
 def _chat_ended(state: ConversationState, event: ChatEnded) -> ConversationState:
     # Whatever was still to be done at Connect is moot once the chat is over.
-    return _next(state, phase="ended", end_reason=event.reason, pending={}, armed_timers=())
+    return replace(
+        state, version=state.version + 1, phase="ended", end_reason=event.reason, pending={}, armed_timers=()
+    )
 
 
 def _returned_to_bot(state: ConversationState, event: ReturnedToBot) -> ConversationState:
-    return _next(state, phase="returned")
+    return replace(state, version=state.version + 1, phase="returned")
 
 
 _EVOLVERS: dict[type, Callable[[ConversationState, Any], ConversationState]] = {
