@@ -43,6 +43,7 @@ class EventStore:
     """
 
     def __init__(self, path: Path, writer_conn: sqlite3.Connection) -> None:
+        """Use `EventStore.open`, which checks and migrates the file first."""
         self._path = path
         self._writer_conn = writer_conn
         self._idle_readers: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
