@@ -10,12 +10,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from commands.database import DEFAULT_DATA_DIR
 from commands.foreground import wait_until_signalled
 from connect_local import LocalConnect
 from connect_local.ready import write_ready_file
 from store import EventStore, StoreError
-
-DEFAULT_DATA_DIR = Path("data")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

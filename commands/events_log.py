@@ -1,0 +1,63 @@
+"""`run.py events tail`: the newest events of every stream, and with --follow each new one as it lands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from commands.database import add_db_argument, open_existing_store
+from commands.export import exported_event
+from events import EventDecodeError
+from store import EventStore, StoreError
+from store.records import StoredEvent
+
+FOLLOW_WAIT_SECONDS = 1.0
+
+
+def register(subcommands: Any) -> None:
+    parser = subcommands.add_parser("events", help="read the event log")
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
+    tail = verbs.add_parser(
+        "tail",
+        help="print the newest events (tokens redacted); --follow keeps printing new ones",
+        description="Print the newest events of every stream, one JSON object a line (tokens redacted).",
+    )
+    tail.add_argument("--last", type=int, default=10, metavar="N", help="start with the last N events (default 10)")
+    tail.add_argument("--after", type=int, metavar="POSITION", help="start after this global position instead")
+    tail.add_argument("--follow", "-f", action="store_true", help="keep printing events as they land, until Ctrl-C")
+    add_db_argument(tail)
+    tail.set_defaults(run=run_tail)
+
+
+def run_tail(args: argparse.Namespace) -> int:
+    try:
+        with open_existing_store(args.db) as store:
+            position = args.after if args.after is not None else max(store.last_position() - args.last, 0)
+            position = _print_after(store, position)
+            while args.follow:
+                if store.wait_for_position(position, FOLLOW_WAIT_SECONDS):
+                    position = _print_after(store, position)
+    except (StoreError, FileNotFoundError) as error:
+        print(f"events tail: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 0
+    return 0
+
+
+def _print_after(store: EventStore, position: int) -> int:
+    """Print every event after `position`; return the last position printed."""
+    while batch := store.read_all(after_position=position):
+        for stored in batch:
+            print(_line(stored), flush=True)
+        position = batch[-1].position
+    return position
+
+
+def _line(stored: StoredEvent) -> str:
+    try:
+        return json.dumps(exported_event(stored), sort_keys=True)
+    except EventDecodeError as error:
+        return json.dumps({"position": stored.position, "stream": stored.stream, "seq": stored.seq, "error": str(error)})

@@ -1,0 +1,51 @@
+"""A conversation's stream, folded: the one path that recovery and `run.py replay` share.
+
+    >>> for step in replay(store, "c-1"):
+    ...     print(step.stored.seq, step.event, step.state.phase)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import NamedTuple
+
+from events import ConversationState, decode, evolve, initial_state
+from events.conversation_events import ConversationEvent
+from store.event_store import EventStore
+from store.records import StoredEvent
+
+STREAM_PREFIX = "conversation-"
+
+
+class ReplayStep(NamedTuple):
+    """One event of a conversation and the state right after it."""
+
+    stored: StoredEvent
+    event: ConversationEvent
+    state: ConversationState
+
+
+def conversation_stream(conversation_id: str) -> str:
+    return STREAM_PREFIX + conversation_id
+
+
+def replay(store: EventStore, conversation_id: str, *, until_seq: int | None = None) -> Iterator[ReplayStep]:
+    """Decode and fold the conversation's events in order, yielding the state after each."""
+    state = initial_state(conversation_id)
+    for stored in store.read_stream(conversation_stream(conversation_id), until_seq=until_seq):
+        event = decode(stored.data)
+        state = evolve(state, event)
+        yield ReplayStep(stored, event, state)
+
+
+def load_conversation(store: EventStore, conversation_id: str) -> ConversationState:
+    """The conversation's state now, as recovery rebuilds it."""
+    state = initial_state(conversation_id)
+    for step in replay(store, conversation_id):
+        state = step.state
+    return state
+
+
+def live_conversations(store: EventStore) -> list[str]:
+    """The ids of the conversations that have not ended."""
+    return [stream.removeprefix(STREAM_PREFIX) for stream in store.open_streams(STREAM_PREFIX)]

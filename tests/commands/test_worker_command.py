@@ -1,0 +1,86 @@
+"""`run.py worker ...` against a real event store file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import run
+from tests.workers.test_worker_config import SEED_EXAMPLE, valid_worker
+
+
+def worker_file(tmp_path: Path, document: dict, name: str = "worker.json") -> Path:
+    path = tmp_path / name
+    path.write_text(json.dumps(document, indent=2))
+    return path
+
+
+def cli(capsys: pytest.CaptureFixture[str], *arguments: str) -> tuple[int, str, str]:
+    code = run.main(list(arguments))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_create_prints_an_id_that_get_and_list_know(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = str(tmp_path / "events.db")
+    code, out, _ = cli(capsys, "worker", "create", str(worker_file(tmp_path, valid_worker())), "--db", db)
+    worker_id = out.strip()
+    assert code == 0 and worker_id
+    code, out, _ = cli(capsys, "worker", "get", worker_id, "--db", db)
+    assert code == 0
+    assert json.loads(out)["Name"] == "ConnectOne"
+    code, out, _ = cli(capsys, "worker", "list", "--db", db)
+    assert out.split() == [worker_id, "ConnectOne", "enabled", "us-east-1"]
+
+
+def test_update_replaces_the_configuration(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = str(tmp_path / "events.db")
+    _, out, _ = cli(capsys, "worker", "create", str(worker_file(tmp_path, valid_worker())), "--db", db)
+    worker_id = out.strip()
+    changed = valid_worker()
+    changed["Enabled"] = False
+    code, _, _ = cli(capsys, "worker", "update", worker_id, str(worker_file(tmp_path, changed, "changed.json")), "--db", db)
+    assert code == 0
+    _, out, _ = cli(capsys, "worker", "get", worker_id, "--db", db)
+    assert json.loads(out)["Enabled"] is False
+
+
+def test_deleted_worker_is_gone_from_get_and_list(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = str(tmp_path / "events.db")
+    _, out, _ = cli(capsys, "worker", "create", str(worker_file(tmp_path, valid_worker())), "--db", db)
+    worker_id = out.strip()
+    assert cli(capsys, "worker", "delete", worker_id, "--db", db)[0] == 0
+    code, _, err = cli(capsys, "worker", "get", worker_id, "--db", db)
+    assert code == 2 and f"no worker with id {worker_id!r}" in err
+    assert cli(capsys, "worker", "list", "--db", db)[1] == ""
+
+
+def test_the_seed_example_is_refused_with_its_line_and_nothing_is_stored(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "events.db"
+    seed = tmp_path / "seed.json"
+    seed.write_bytes(SEED_EXAMPLE)
+    code, out, err = cli(capsys, "worker", "create", str(seed), "--db", str(db))
+    assert code == 2 and out == ""
+    assert err.strip() == f"{seed}: line 32, column 13: JSON syntax error: comments are not allowed in JSON; remove it"
+    assert not db.exists()
+
+
+def test_validate_names_the_json_path_of_a_wrong_value(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    document = valid_worker()
+    document["Data"]["AutoDisconnectEvents"][1]["Type"] = "KICK"
+    path = worker_file(tmp_path, document)
+    code, _, err = cli(capsys, "worker", "validate", str(path))
+    assert code == 2
+    assert err.strip() == f"{path}: $.Data.AutoDisconnectEvents[1].Type: expected WARNING or DISCONNECT, got 'KICK'"
+
+
+def test_validate_accepts_a_valid_worker(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = cli(capsys, "worker", "validate", str(worker_file(tmp_path, valid_worker())))
+    assert code == 0 and "'ConnectOne'" in out
+
+
+def test_a_missing_file_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = cli(capsys, "worker", "validate", str(tmp_path / "nope.json"))
+    assert code == 2 and "nope.json: No such file or directory" in err
