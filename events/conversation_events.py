@@ -261,3 +261,14 @@ AnyConversationEvent = Union[
     ChatEnded,
     ReturnedToBot,
 ]
+
+# What the bot is told, in stream order, each identified by (conversation id, seq) so it can
+# deduplicate: the log itself is the outbox of the bot side (webhook or pull stream).
+FOR_THE_BOT: tuple[type[ConversationEvent], ...] = (
+    AgentMessageReceived,
+    AgentJoined,
+    AgentLeft,
+    TypingReceived,
+    UserNotified,
+    ReturnedToBot,
+)

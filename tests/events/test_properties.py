@@ -31,7 +31,7 @@ from events.commands import (
     UserSays,
     UserTyping,
 )
-from events.conversation_events import ConversationEvent, ReturnedToBot, TimerFired
+from events.conversation_events import ConversationEvent, ReturnedToBot
 from events.conversation_state import ConversationState
 from events.effects import DisconnectParticipant, SendMessage, SendTyping, StartChat, UpdateContactAttributes
 from tests.events.scenario import FAILOVER, PRIMARY, transfer
