@@ -4,7 +4,7 @@ A `ChatSocket` gets a connection with the participant token, opens the
 socket, subscribes with the worker's InitialConnectionMessage, fills the gap
 from GetTranscript, and then hands every chat item to `on_item`, in order,
 at least once; the owner deduplicates by `ChatItem.id`. It sends
-`aws/heartbeat` every `heartbeat_seconds` and takes a heartbeat still
+`aws/heartbeat` every `SocketSettings.heartbeat` seconds and takes a heartbeat still
 unanswered at the next tick for a dead socket. It reconnects after a drop with
 backoff and jitter, renews the socket make-before-break before its
 ConnectionExpiry, and after every (re)connection asks GetTranscript for what
@@ -14,7 +14,8 @@ connection (with the new connection token), each wait before a retry, and
 the stop.
 
     >>> chat_socket = ChatSocket(region.participant, started.participant_token,
-    ...                          on_item=actor.proxy().agent_frame, on_state=actor.proxy().socket_state)
+    ...                          on_item=lambda item: actor.tell(AgentFrame(item)),
+    ...                          on_state=lambda state: actor.tell(SocketChanged(state)))
     >>> chat_socket.start()
     >>> ...
     >>> chat_socket.close()
