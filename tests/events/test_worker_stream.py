@@ -5,8 +5,10 @@ from __future__ import annotations
 from functools import reduce
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from events import Rejected, decide_worker, evolve_worker, initial_worker_state
+from events import Rejected, decide_worker, decode_worker, encode, evolve_worker, initial_worker_state
 from events.conversation_events import AutoDisconnectRule, ConnectTarget
 from events.worker import (
     ActivateFailover,
@@ -103,3 +105,26 @@ def test_auto_disconnect_rules_come_from_the_worker() -> None:
         AutoDisconnectRule(kind="WARNING", seconds_after_agent_message=10, user_message="Still there?", agent_message="User is quiet"),
         AutoDisconnectRule(kind="DISCONNECT", seconds_after_agent_message=20, user_message="Bye", agent_message="Disconnected"),
     )
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 5), max_size=12))
+def test_replaying_the_encoded_worker_stream_rebuilds_the_live_state(kinds: list[int]) -> None:
+    commands: list[WorkerCommand] = [
+        CreateWorker(at=1, worker_id="w-1", config=worker_config()),
+        UpdateWorker(at=2, config=worker_config(active_failover="eu-west-1-dublin")),
+        ActivateFailover(at=3, name="us-west-2-oregon"),
+        ActivateFailover(at=4, name="nowhere"),
+        DeactivateFailover(at=5),
+        DeleteWorker(at=6),
+    ]
+    state, events = initial_worker_state("w-1"), []
+    for kind in kinds:
+        try:
+            new = decide_worker(state, commands[kind])
+        except Rejected:
+            continue
+        state = reduce(evolve_worker, new, state)
+        events.extend(new)
+    rebuilt = reduce(evolve_worker, (decode_worker(encode(event)) for event in events), initial_worker_state("w-1"))
+    assert rebuilt == state and state.version == len(events)
