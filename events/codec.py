@@ -1,9 +1,9 @@
 """Events to bytes and back, for the store's opaque records.
 
-    >>> data = encode(event)                 # msgspec JSON, with "type" (the tag) and "v"
-    >>> NewEvent(event_type(event), data)    # what the store appends
-    >>> decode(stored.data)                  # a conversation event again
-    >>> decode_worker(stored.data)           # a worker event again
+    data = encode(event)                 # msgspec JSON, with "type" (the tag) and "v"
+    NewEvent(event_type(event), data)    # what the store appends
+    decode(stored.data)                  # a conversation event again
+    decode_worker(stored.data)           # a worker event again
 
 The fast path is one msgspec decode over the tagged union. A body written at an
 older schema version of its type goes the slow path: decoded to a plain

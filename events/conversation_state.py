@@ -320,9 +320,6 @@ def armed_timers(state: ConversationState) -> list[TimerArmed]:
     return list(state.armed_timers)
 
 
-HANDBACK_KEYS = ("SessionEndReason", "LastKnownAgent", "ParticipantId")
-
-
 def handback(event: ReturnedToBot) -> dict[str, Any]:
     """The context the bot gets back: its own context with the three hand-back items merged in.
 
