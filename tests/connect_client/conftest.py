@@ -10,30 +10,10 @@ import pytest
 from connect_client import ChatSocket, ChatStart, ClientSettings, RegionClients, StartedChat, static_session
 from connect_local import Config, LocalConnect
 from tests.connect_client.owner import Owner, fast_settings
-from tests.connect_local.configs import config_with
 
 # One call per operation, so that an injected fault reaches the test instead
 # of being retried away by botocore.
 ONE_ATTEMPT = ClientSettings(max_attempts=1, connect_timeout=2.0, read_timeout=5.0)
-
-
-@pytest.fixture
-def start_server() -> Iterator[Callable[[Config], LocalConnect]]:
-    started: list[LocalConnect] = []
-
-    def start(config: Config) -> LocalConnect:
-        server = LocalConnect(config).start()
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
-
-
-@pytest.fixture
-def server(start_server: Callable[[Config], LocalConnect]) -> LocalConnect:
-    return start_server(config_with())
 
 
 def region_for(server: LocalConnect, settings: ClientSettings = ONE_ATTEMPT) -> RegionClients:

@@ -10,27 +10,6 @@ import pytest
 
 from connect_local import Config, LocalConnect
 from tests.connect_local.clients import Clients
-from tests.connect_local.configs import config_with
-
-
-@pytest.fixture
-def start_server() -> Iterator[Callable[[Config], LocalConnect]]:
-    """Start a server with a given configuration; all are stopped at teardown."""
-    started: list[LocalConnect] = []
-
-    def start(config: Config) -> LocalConnect:
-        server = LocalConnect(config).start()
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
-
-
-@pytest.fixture
-def server(start_server: Callable[[Config], LocalConnect]) -> LocalConnect:
-    return start_server(config_with())
 
 
 @pytest.fixture
