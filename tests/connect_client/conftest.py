@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from connect_client import ChatSocket, ChatStart, ClientSettings, RegionClients, StartedChat, static_session
-from connect_local import Config, LocalConnect
+from connect_local import LocalConnect
 from tests.connect_client.owner import Owner, fast_settings
 
 # One call per operation, so that an injected fault reaches the test instead

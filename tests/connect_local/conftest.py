@@ -4,11 +4,11 @@ websocket-client, urllib)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
-from connect_local import Config, LocalConnect
+from connect_local import LocalConnect
 from tests.connect_local.clients import Clients
 
 
