@@ -1,0 +1,165 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+import socket
+
+import pytest
+
+from delivery import Backoff, WebhookDeliverer, is_for_the_bot, verify
+from delivery.signature import DELIVERY_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER
+from store import EventStore
+from store.conversations import conversation_stream
+from tests.delivery.conversations import append, append_one_by_one, chat, hand_back, started, whole
+from tests.delivery.polling import eventually
+from tests.delivery.receiver import Receiver
+from tests.events.scenario import TOKEN
+
+SECRET = b"webhook-secret"
+NOW = 1_700_000_000
+QUICK = Backoff(initial=0.001, factor=2, cap=0.01)
+
+
+@pytest.fixture
+def deliverers(store: EventStore) -> Iterator[list[WebhookDeliverer]]:
+    started_ones: list[WebhookDeliverer] = []
+    yield started_ones
+    for deliverer in started_ones:
+        deliverer.stop()
+
+
+def start(store: EventStore, deliverers: list[WebhookDeliverer], **options: object) -> WebhookDeliverer:
+    deliverer = WebhookDeliverer(store, secret=SECRET, clock=lambda: NOW, backoff=QUICK, timeout=5, **options)
+    deliverer.start()
+    deliverers.append(deliverer)
+    return deliverer
+
+
+def expected_ids(store: EventStore, conversation_id: str) -> list[str]:
+    return [f"{conversation_id}:{s.seq}" for s in store.read_stream(conversation_stream(conversation_id)) if is_for_the_bot(s)]
+
+
+def ids(received: list) -> list[str]:
+    return [r.message["Id"] for r in received]
+
+
+def test_each_message_arrives_once_in_order_signed_and_without_tokens(
+    store: EventStore, receiver: Receiver, deliverers: list[WebhookDeliverer]
+) -> None:
+    conversations = {c: whole(c, receiver.url(c), agent_messages=5) for c in ("a", "b", "c")}
+    append_one_by_one(store, conversations)
+    start(store, deliverers)
+
+    receiver.wait_until(lambda r: all(len(r.accepted(c)) >= len(expected_ids(store, c)) for c in conversations))
+
+    for conversation_id in conversations:
+        assert ids(receiver.accepted(conversation_id)) == expected_ids(store, conversation_id)
+    for received in receiver.requests:
+        assert received.headers[DELIVERY_ID_HEADER] == received.message["Id"]
+        assert received.headers[TIMESTAMP_HEADER] == str(NOW)
+        assert verify(SECRET, received.body, received.headers[TIMESTAMP_HEADER], received.headers[SIGNATURE_HEADER], now=NOW)
+        assert TOKEN.encode() not in received.body
+    assert deliverers[0].stats().delivered == len(receiver.requests) == 3 * (5 + 5)  # 5 agent messages, 5 others
+
+
+def test_messages_appended_while_running_are_delivered_and_pull_only_conversations_are_not_posted(
+    store: EventStore, receiver: Receiver, deliverers: list[WebhookDeliverer]
+) -> None:
+    start(store, deliverers)
+    append(store, "pull-only", whole("pull-only", "", agent_messages=2))
+    append(store, "live", whole("live", receiver.url("live"), agent_messages=2))
+
+    receiver.wait_until(lambda r: len(r.accepted("live")) == len(expected_ids(store, "live")))
+
+    assert ids(receiver.accepted("live")) == expected_ids(store, "live")
+    assert receiver.attempts("pull-only") == []
+
+
+def test_a_failing_webhook_is_retried_without_holding_back_the_others(
+    store: EventStore, receiver: Receiver, deliverers: list[WebhookDeliverer]
+) -> None:
+    receiver.fail("down", times=1_000_000)
+    append_one_by_one(store, {c: whole(c, receiver.url(c)) for c in ("down", "up")})
+    start(store, deliverers, senders=1)
+
+    receiver.wait_until(lambda r: len(r.accepted("up")) == len(expected_ids(store, "up")) and len(r.attempts("down")) >= 3)
+    assert receiver.accepted("down") == []
+    first = receiver.attempts("down")[0].message["Id"]
+    assert set(ids(receiver.attempts("down"))) == {first}
+
+    receiver.heal("down")
+    receiver.wait_until(lambda r: len(r.accepted("down")) == len(expected_ids(store, "down")))
+    assert ids(receiver.accepted("down")) == expected_ids(store, "down")
+    assert deliverers[0].stats().retries >= 3
+
+
+def test_a_webhook_failing_three_times_then_succeeding_gets_the_message(
+    store: EventStore, receiver: Receiver, deliverers: list[WebhookDeliverer]
+) -> None:
+    receiver.fail("flaky", times=3, status=503)
+    append(store, "flaky", whole("flaky", receiver.url("flaky")))
+    start(store, deliverers)
+
+    receiver.wait_until(lambda r: len(r.accepted("flaky")) == len(expected_ids(store, "flaky")))
+
+    first = expected_ids(store, "flaky")[0]
+    assert ids(receiver.attempts("flaky")) == [first] * 4 + expected_ids(store, "flaky")[1:]
+    assert deliverers[0].stats().retries == 3
+
+
+@pytest.mark.parametrize("status", [400, 404, 410])
+def test_a_permanent_refusal_is_not_retried_and_the_conversation_goes_on(
+    store: EventStore, receiver: Receiver, deliverers: list[WebhookDeliverer], status: int
+) -> None:
+    receiver.fail("gone", times=2, status=status)
+    append(store, "gone", whole("gone", receiver.url("gone")))
+    start(store, deliverers)
+
+    expected = expected_ids(store, "gone")
+    receiver.wait_until(lambda r: len(r.attempts("gone")) == len(expected))
+
+    assert ids(receiver.attempts("gone")) == expected
+    assert [r.status for r in receiver.attempts("gone")][:2] == [status, status]
+    assert deliverers[0].stats().refused == 2
+
+
+@pytest.mark.parametrize("status", [408, 429, 500])
+def test_timeouts_throttling_and_server_errors_are_retried(
+    store: EventStore, receiver: Receiver, deliverers: list[WebhookDeliverer], status: int
+) -> None:
+    receiver.fail("busy", times=1, status=status)
+    append(store, "busy", whole("busy", receiver.url("busy")))
+    start(store, deliverers)
+
+    receiver.wait_until(lambda r: len(r.accepted("busy")) == len(expected_ids(store, "busy")))
+
+    assert ids(receiver.accepted("busy")) == expected_ids(store, "busy")
+
+
+def test_a_refused_connection_is_retried(store: EventStore, deliverers: list[WebhookDeliverer]) -> None:
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        closed_port = unused.getsockname()[1]
+    append(store, "nobody", whole("nobody", f"http://127.0.0.1:{closed_port}/bot/nobody"))
+    deliverer = start(store, deliverers, senders=1)
+
+    eventually(lambda: deliverer.stats().retries >= 3)
+    assert deliverer.stats().delivered == 0
+
+
+def test_after_a_stop_delivery_resumes_from_the_checkpoint_without_gaps_or_duplicates(
+    store: EventStore, receiver: Receiver, deliverers: list[WebhookDeliverer]
+) -> None:
+    runs = {c: chat(started(c, receiver.url(c)), agent_messages=30) for c in ("p", "q")}
+    append_one_by_one(store, {c: run.events for c, run in runs.items()})
+    first = start(store, deliverers, senders=2)
+    receiver.wait_until(lambda r: len(r.accepted()) >= 10)
+    first.stop()
+    deliverers.remove(first)
+
+    for conversation_id, run in runs.items():
+        append(store, conversation_id, run.events[-1:] and hand_back(run).events[-3:])
+    start(store, deliverers, senders=2)
+    receiver.wait_until(lambda r: all(len(r.accepted(c)) == len(expected_ids(store, c)) for c in runs))
+
+    for conversation_id in runs:
+        assert ids(receiver.accepted(conversation_id)) == expected_ids(store, conversation_id)
