@@ -31,6 +31,9 @@ class Receiver:
         self.requests: list[Received] = []
         self._failures: dict[str, int] = defaultdict(int)
         self._failure_status: dict[str, int] = {}
+        self._gate = threading.Event()
+        self._gate.set()
+        self._hold_from: int | None = None
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -38,9 +41,13 @@ class Receiver:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 conversation_id = self.path.rsplit("/", 1)[-1]
                 status = receiver._answer(conversation_id, body, dict(self.headers))
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
+                receiver._gate.wait()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                except OSError:
+                    pass  # the sender died while the answer was held
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -61,8 +68,20 @@ class Receiver:
     def heal(self, conversation_id: str) -> None:
         self.fail(conversation_id, 0)
 
+    def hold_from(self, count: int) -> None:
+        """From the `count`-th request on, record each request but hold its answer until `release`."""
+        with self._changed:
+            self._hold_from = count
+
+    def release(self) -> None:
+        with self._changed:
+            self._hold_from = None
+            self._gate.set()
+
     def _answer(self, conversation_id: str, body: bytes, headers: dict[str, str]) -> int:
         with self._changed:
+            if self._hold_from is not None and len(self.requests) + 1 >= self._hold_from:
+                self._gate.clear()
             status = 200
             if self._failures[conversation_id] > 0:
                 self._failures[conversation_id] -= 1
@@ -95,6 +114,7 @@ class Receiver:
         return self
 
     def stop(self) -> None:
+        self.release()
         self._server.shutdown()
         self._server.server_close()
         self._thread.join()
