@@ -1,0 +1,403 @@
+"""One conversation's actor: decide, persist, evolve, act.
+
+Every message is handled on the actor's own thread, one at a time:
+
+1. a command goes through the pure `decide` (a `Rejected` goes back to the
+   caller of `ask`, nothing is written);
+2. the new events are appended to the conversation's stream with the state's
+   version, and the append returns only once they are durable;
+3. the state is folded forward with `evolve`;
+4. the `pending_effects` are performed at Connect through the region's
+   clients, and each outcome comes back as the matching command (step 1).
+
+The participant socket's callbacks run on the socket's thread and only `tell`
+this actor; chat items become commands here, never there.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pykka
+
+from connect_client import (
+    Backoff,
+    ChatItem,
+    ChatSocket,
+    ChatStart,
+    ItemKind,
+    PermanentError,
+    RegionClients,
+    RetryableError,
+    SocketConnected,
+    SocketState,
+    SocketStopped,
+    StopReason,
+)
+from events import ConversationState, Rejected, armed_timers, decide, encode, event_type, evolve, pending_effects
+from events.commands import (
+    ChatEndedReceived,
+    ChatFailed,
+    ChatStartFailure,
+    ChatStartSucceeded,
+    Command,
+    ConnectionEstablished,
+    ConnectMessageReceived,
+    ContextUpdateAcknowledged,
+    DisconnectAcknowledged,
+    ParticipantJoinedReceived,
+    ParticipantLeftReceived,
+    TypingAcknowledged,
+    TypingEventReceived,
+    UserMessageAcknowledged,
+    UserMessageRefused,
+)
+from events.conversation_events import ConversationEvent, ReturnedToBot
+from events.effects import (
+    AnyEffect,
+    DisconnectParticipant,
+    SendMessage,
+    SendTyping,
+    StartChat,
+    UpdateContactAttributes,
+)
+from store import EventStore, NewEvent
+from store.conversations import conversation_stream
+
+log = logging.getLogger(__name__)
+
+_ROLES = {"AGENT", "CUSTOMER", "SYSTEM", "CUSTOM_BOT", "SUPERVISOR"}
+
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    item: ChatItem
+
+
+@dataclass(frozen=True, slots=True)
+class _Socket:
+    state: SocketState
+    socket: ChatSocket
+
+
+@dataclass(frozen=True, slots=True)
+class _RetryEffects:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class _Report:
+    """A command told, not asked (a timer, a late report): nobody waits for a rejection."""
+
+    command: Command
+
+
+@dataclass(frozen=True, slots=True)
+class _GetState:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class _Resume:
+    pass
+
+
+class ConversationActor(pykka.ThreadingActor):
+    """Owns one conversation's state, its chat socket and its connection token.
+
+    `schedule_timer(conversation_id, timer_id, due_at)` is the timer service's
+    door; `socket_factory` builds the ChatSocket (tests may shorten timings).
+    """
+
+    def __init__(
+        self,
+        state: ConversationState,
+        store: EventStore,
+        clients: RegionClients,
+        *,
+        schedule_timer: Callable[[str, str, float], None],
+        clock: Callable[[], float] = time.time,
+        socket_factory: Callable[..., ChatSocket] = ChatSocket,
+        retry_backoff: Backoff | None = None,
+    ) -> None:
+        super().__init__()
+        self.state = state
+        self._store = store
+        self._clients = clients
+        self._schedule_timer = schedule_timer
+        self._clock = clock
+        self._socket_factory = socket_factory
+        self._backoff = retry_backoff or Backoff(first=0.5, cap=30.0)
+        self._failures = 0
+        self._retry_timer: threading.Timer | None = None
+        self._socket: ChatSocket | None = None
+        self._connection_token: str | None = None
+
+    # -- the mailbox ------------------------------------------------------
+
+    def on_receive(self, message: Any) -> Any:
+        if isinstance(message, Command):
+            return self._handle(message)
+        if isinstance(message, _Report):
+            self._handle_quietly(message.command)
+            return None
+        if isinstance(message, _GetState):
+            return self.state
+        if isinstance(message, _Item):
+            command = _command_for(message.item, self._clock())
+            if command is not None:
+                self._handle_quietly(command)
+            return None
+        if isinstance(message, _Socket):
+            self._socket_changed(message)
+            return None
+        if isinstance(message, _RetryEffects):
+            self._retry_timer = None
+            self._perform()
+            return None
+        if isinstance(message, _Resume):
+            self._resume()
+            return None
+        raise TypeError(f"a conversation actor does not take {type(message).__name__}")
+
+    def on_stop(self) -> None:
+        if self._retry_timer is not None:
+            self._retry_timer.cancel()
+        if self._socket is not None:
+            self._socket.close()
+
+    def _handle(self, command: Command) -> ConversationState:
+        """Decide, persist, evolve, act; returns the state after the command."""
+        new = decide(self.state, command)
+        if new:
+            self._persist(new)
+            self._perform()
+        return self.state
+
+    def _handle_quietly(self, command: Command) -> None:
+        """A report from Connect: a rejection is the outside world being late, not an error."""
+        try:
+            self._handle(command)
+        except Rejected as rejection:
+            log.info("conversation %s: %s ignored (%s)", self.state.conversation_id, type(command).__name__, rejection.code)
+
+    def _persist(self, new: list[ConversationEvent]) -> None:
+        closes = any(isinstance(event, ReturnedToBot) for event in new)
+        self._store.append(
+            conversation_stream(self.state.conversation_id),
+            [NewEvent(event_type(event), encode(event)) for event in new],
+            expected_version=self.state.version,
+            closes_stream=closes,
+        )
+        timers_before = {timer.timer_id for timer in armed_timers(self.state)}
+        for event in new:
+            self.state = evolve(self.state, event)
+        for timer in armed_timers(self.state):
+            if timer.timer_id not in timers_before:
+                self._schedule_timer(self.state.conversation_id, timer.timer_id, timer.due_at)
+        if self.state.chat is not None and self._socket is None and self.state.phase in ("started",):
+            self._open_socket(after_id=None)
+        if self.state.phase in ("ended", "returned") and self._socket is not None:
+            self._socket.close()
+
+    # -- recovery ---------------------------------------------------------
+
+    def _resume(self) -> None:
+        """After a restart: re-arm timers, reopen the socket, redo the unfinished effects."""
+        for timer in armed_timers(self.state):
+            self._schedule_timer(self.state.conversation_id, timer.timer_id, timer.due_at)
+        if self.state.chat is not None and self.state.phase in ("started", "connected"):
+            # The state keeps no Connect item id to start after: the fill starts at
+            # the beginning and decide drops what was seen before.
+            self._open_socket(after_id=None)
+        self._perform()
+
+    # -- effects ----------------------------------------------------------
+
+    def _perform(self) -> None:
+        """Perform the pending effects one at a time, in order, until none is left
+        or one must wait (no connection yet, or a retry later)."""
+        while self._retry_timer is None:
+            effects = [effect for effect in pending_effects(self.state) if self._can_run(effect)]
+            if not effects:
+                return
+            effect = effects[0]
+            try:
+                report = self._run(effect)
+            except RetryableError as error:
+                self._retry_later(effect, error)
+                return
+            except PermanentError as error:
+                report = _failure(effect, str(error), self._clock())
+                if report is None:
+                    log.warning("conversation %s: %s failed for good: %s", self.state.conversation_id, type(effect).__name__, error)
+                    return
+            self._failures = 0
+            try:
+                self._handle_report(report)
+            except Rejected as rejection:
+                log.info("conversation %s: report %s refused (%s)", self.state.conversation_id, type(report).__name__, rejection.code)
+                return
+
+    def _handle_report(self, report: Command) -> None:
+        new = decide(self.state, report)
+        if new:
+            self._persist(new)
+
+    def _can_run(self, effect: AnyEffect) -> bool:
+        if isinstance(effect, (StartChat, UpdateContactAttributes)):
+            return True
+        return self._connection_token is not None
+
+    def _run(self, effect: AnyEffect) -> Command:
+        now = self._clock
+        participant = self._clients.participant
+        if isinstance(effect, StartChat):
+            started = self._clients.contacts.start_chat(
+                ChatStart(
+                    instance_id=effect.target.instance_id,
+                    contact_flow_id=effect.target.contact_flow_id,
+                    display_name=effect.display_name,
+                    client_token=effect.client_token,
+                    attributes=_attributes(effect.context),
+                )
+            )
+            return ChatStartSucceeded(
+                at=now(),
+                effect_id=effect.effect_id,
+                contact_id=started.contact_id,
+                participant_id=started.participant_id,
+                participant_token=started.participant_token,
+            )
+        if isinstance(effect, UpdateContactAttributes):
+            assert self.state.target is not None and self.state.chat is not None
+            try:
+                self._clients.contacts.update_attributes(
+                    self.state.target.instance_id, self.state.chat.contact_id, _attributes(effect.context)
+                )
+            except PermanentError as error:
+                return ContextUpdateAcknowledged(at=now(), effect_id=effect.effect_id, error=str(error))
+            return ContextUpdateAcknowledged(at=now(), effect_id=effect.effect_id)
+        token = self._connection_token
+        assert token is not None
+        if isinstance(effect, SendMessage):
+            sent = participant.send_message(token, effect.text, effect.client_token, effect.content_type)
+            return UserMessageAcknowledged(at=now(), effect_id=effect.effect_id, connect_message_id=sent.id)
+        if isinstance(effect, SendTyping):
+            participant.send_event(token, effect.client_token)
+            return TypingAcknowledged(at=now(), effect_id=effect.effect_id)
+        if isinstance(effect, DisconnectParticipant):
+            participant.disconnect(token, effect.client_token)
+            return DisconnectAcknowledged(at=now(), effect_id=effect.effect_id)
+        raise TypeError(f"unknown effect {type(effect).__name__}")
+
+    def _retry_later(self, effect: AnyEffect, error: RetryableError) -> None:
+        self._failures += 1
+        delay = self._backoff.delay(self._failures)
+        log.warning(
+            "conversation %s: %s failed (%s), retry %d in %.1f s",
+            self.state.conversation_id, type(effect).__name__, error.code, self._failures, delay,
+        )
+        ref = self.actor_ref
+        self._retry_timer = threading.Timer(delay, lambda: ref.tell(_RetryEffects()))
+        self._retry_timer.daemon = True
+        self._retry_timer.start()
+
+    # -- the chat socket --------------------------------------------------
+
+    def _open_socket(self, after_id: str | None) -> None:
+        assert self.state.chat is not None and self.state.initial_connection_message is not None
+        ref = self.actor_ref
+        holder: list[ChatSocket] = []
+        socket = self._socket_factory(
+            self._clients.participant,
+            self.state.chat.participant_token,
+            on_item=lambda item: ref.tell(_Item(item)),
+            on_state=lambda state: ref.tell(_Socket(state, holder[0])),
+            subscribe_message=self.state.initial_connection_message,
+            after_id=after_id,
+            name=f"chat-socket-{self.state.conversation_id}",
+        )
+        holder.append(socket)
+        self._socket = socket
+        socket.start()
+
+    def _socket_changed(self, message: _Socket) -> None:
+        if message.socket is not self._socket:
+            return
+        state = message.state
+        if isinstance(state, SocketConnected):
+            self._connection_token = state.connection.connection_token
+            if self.state.phase == "started":
+                self._handle_quietly(ConnectionEstablished(at=self._clock()))
+            self._perform()
+        elif isinstance(state, SocketStopped):
+            self._socket = None
+            self._connection_token = None
+            if state.reason is StopReason.GAVE_UP:
+                self._handle_quietly(ChatFailed(at=self._clock(), error=f"chat socket gave up: {state.detail}"))
+            elif state.reason is StopReason.CHAT_ENDED and self.state.phase not in ("ended", "returned"):
+                self._handle_quietly(ChatFailed(at=self._clock(), error="the chat ended at Connect"))
+
+
+def get_state(ref: pykka.ActorRef, timeout: float | None = None) -> ConversationState:
+    return ref.ask(_GetState(), timeout=timeout)
+
+
+def tell(ref: pykka.ActorRef, command: Command) -> None:
+    """Hand the actor a command without waiting; a rejection is logged, not raised."""
+    ref.tell(_Report(command))
+
+
+def resume(ref: pykka.ActorRef) -> None:
+    ref.tell(_Resume())
+
+
+def _failure(effect: AnyEffect, error: str, at: float) -> Command | None:
+    """The failure command for an effect refused for good (None: nothing to report)."""
+    if isinstance(effect, StartChat):
+        return ChatStartFailure(at=at, effect_id=effect.effect_id, error=error)
+    if isinstance(effect, SendMessage):
+        return UserMessageRefused(at=at, effect_id=effect.effect_id, error=error)
+    if isinstance(effect, (SendTyping,)):
+        return TypingAcknowledged(at=at, effect_id=effect.effect_id)
+    if isinstance(effect, DisconnectParticipant):
+        # The chat is already over at Connect: the participant is gone anyway.
+        return DisconnectAcknowledged(at=at, effect_id=effect.effect_id)
+    return None
+
+
+def _attributes(context: dict[str, Any]) -> dict[str, str]:
+    """Contact attributes are strings: the bot context's scalar values, as text."""
+    return {
+        str(key): value if isinstance(value, str) else str(value)
+        for key, value in context.items()
+        if isinstance(value, (str, int, float, bool))
+    }
+
+
+def _command_for(item: ChatItem, at: float) -> Command | None:
+    """A chat item from the socket or the transcript as the command it reports."""
+    role = item.participant_role if item.participant_role in _ROLES else "SYSTEM"
+    name = item.display_name or ""
+    kind = item.kind
+    if kind is ItemKind.MESSAGE:
+        return ConnectMessageReceived(
+            at=at, message_id=item.id, role=role, display_name=name,
+            content=item.content or "", content_type=item.content_type,
+        )
+    if kind is ItemKind.PARTICIPANT_JOINED:
+        return ParticipantJoinedReceived(at=at, message_id=item.id, role=role, display_name=name)
+    if kind is ItemKind.PARTICIPANT_LEFT:
+        return ParticipantLeftReceived(at=at, message_id=item.id, role=role, display_name=name)
+    if kind is ItemKind.TYPING:
+        return TypingEventReceived(at=at, role=role, display_name=name)
+    if kind is ItemKind.CHAT_ENDED:
+        return ChatEndedReceived(at=at, message_id=item.id)
+    return None
+

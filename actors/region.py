@@ -1,0 +1,78 @@
+"""A region supervisor: the region's Connect clients and the conversation actors there.
+
+A conversation actor that died (an unexpected exception in its handler stops
+a pykka actor) is started again from its stream with `load_conversation`, the
+same fold `run.py replay` uses, the next time anyone asks for it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+import pykka
+
+from actors.conversation import ConversationActor, resume
+from connect_client import ChatSocket, RegionClients
+from events import ConversationState
+from store import EventStore
+from store.conversations import load_conversation
+
+log = logging.getLogger(__name__)
+
+
+class RegionSupervisor:
+    def __init__(
+        self,
+        clients: RegionClients,
+        store: EventStore,
+        *,
+        schedule_timer: Callable[[str, str, float], None],
+        clock: Callable[[], float] = time.time,
+        socket_factory: Callable[..., ChatSocket] = ChatSocket,
+    ) -> None:
+        self.clients = clients
+        self._store = store
+        self._schedule_timer = schedule_timer
+        self._clock = clock
+        self._socket_factory = socket_factory
+        self._actors: dict[str, pykka.ActorRef] = {}
+        self._lock = threading.Lock()
+
+    def actor(self, conversation_id: str, state: ConversationState | None = None) -> pykka.ActorRef:
+        """The conversation's live actor, started (from `state`, else from its stream) if it has none."""
+        with self._lock:
+            ref = self._actors.get(conversation_id)
+            if ref is not None and ref.is_alive():
+                return ref
+            restarting = ref is not None
+            if state is None:
+                state = load_conversation(self._store, conversation_id)
+            ref = ConversationActor.start(
+                state,
+                self._store,
+                self.clients,
+                schedule_timer=self._schedule_timer,
+                clock=self._clock,
+                socket_factory=self._socket_factory,
+            )
+            self._actors[conversation_id] = ref
+        if restarting or state.version > 0:
+            if restarting:
+                log.warning("conversation %s: actor restarted from its stream", conversation_id)
+            resume(ref)
+        return ref
+
+    def running(self) -> dict[str, pykka.ActorRef]:
+        with self._lock:
+            return {key: ref for key, ref in self._actors.items() if ref.is_alive()}
+
+    def stop(self) -> None:
+        with self._lock:
+            refs = list(self._actors.values())
+            self._actors.clear()
+        stopping = [ref.stop(block=False) for ref in refs]
+        for future in stopping:
+            future.get(timeout=5)

@@ -1,0 +1,7 @@
+"""The bots' HTTP API (Starlette, served by uvicorn). See api/README.md."""
+
+from api.app import create_app
+from api.server import ApiServer
+from api.token import load_or_create_token
+
+__all__ = ["ApiServer", "create_app", "load_or_create_token"]

@@ -1,0 +1,76 @@
+"""The request and answer bodies of the bots' HTTP API, as msgspec types.
+
+Decoding a body with these gives errors that carry the JSON path of the bad
+field (`Expected `str`, got `int` - at `$.User.Name``); `api/openapi.json` is
+generated from them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+
+NonEmpty = Annotated[str, msgspec.Meta(min_length=1)]
+
+
+class _Body(msgspec.Struct, frozen=True, rename="pascal", forbid_unknown_fields=True):
+    pass
+
+
+class User(_Body):
+    name: str | None = None
+
+
+class TransferRequest(_Body):
+    """Hand a conversation over to a worker. `DeliverTo` is the bot's webhook URL, or null for the pull stream only."""
+
+    conversation_id: Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._:-]+$")]
+    worker_id: NonEmpty
+    bot_name: NonEmpty
+    user: User = User()
+    context: dict[str, Any] = {}
+    deliver_to: str | None = None
+
+
+class MessageRequest(_Body):
+    """A user message; `MessageId` is the bot's own id (a repeat is accepted once)."""
+
+    message_id: NonEmpty
+    text: str
+    content_type: str = "text/plain"
+
+
+class ContextRequest(_Body):
+    context: dict[str, Any]
+
+
+class Conversation(_Body):
+    """A conversation as the API shows it (the participant token never appears)."""
+
+    conversation_id: str
+    phase: str
+    version: int
+    worker_id: str | None
+    bot_name: str | None
+    display_name: str | None
+    context: dict[str, Any]
+    deliver_to: str | None
+    contact_id: str | None
+    participant_id: str | None
+    last_known_agent: str | None
+    session_end_reason: str | None
+
+
+class ConversationList(_Body):
+    conversations: list[str]
+
+
+class Error(_Body):
+    """Every 4xx answer: `Code` is stable (a rejection code or an API one), `Message` says what is wrong."""
+
+    code: str
+    message: str
+
+
+ALL_TYPES = (TransferRequest, MessageRequest, ContextRequest, Conversation, ConversationList, Error)

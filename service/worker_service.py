@@ -1,0 +1,181 @@
+"""The worker service: what the bots' HTTP API calls.
+
+It resolves the worker, routes each conversation to its region's supervisor
+(one per Connect region, created on first use), runs the timer service, and
+on start recovers every conversation that has not ended.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from actors.conversation import get_state, tell
+from actors.region import RegionSupervisor
+from actors.timers import TimerService
+from connect_client import ChatSocket, RegionClients, static_session
+from events import ConversationState
+from events.commands import Command, TimerDue, Transfer
+from events.worker import auto_disconnect_rules, connect_target
+from store import EventStore
+from store.conversations import live_conversations, load_conversation
+from store.workers import UnknownWorker, WorkerRegistry
+
+log = logging.getLogger(__name__)
+
+RegionClientsFactory = Callable[[str], RegionClients]
+
+ASK_TIMEOUT = 60.0
+
+
+class WorkerDisabled(Exception):
+    def __init__(self, worker_id: str, name: str) -> None:
+        super().__init__(f"worker {worker_id!r} ({name}) is disabled and takes no transfers")
+        self.worker_id = worker_id
+
+
+class ConversationNotFound(LookupError):
+    def __init__(self, conversation_id: str) -> None:
+        super().__init__(f"no conversation with id {conversation_id!r}")
+        self.conversation_id = conversation_id
+
+
+def local_regions(endpoint_url: str) -> RegionClientsFactory:
+    """Every region served by one local Amazon Connect (or any single endpoint)."""
+    return lambda region: RegionClients.create(region, endpoint_url=endpoint_url, session=static_session())
+
+
+class WorkerService:
+    def __init__(
+        self,
+        store: EventStore,
+        region_clients: RegionClientsFactory,
+        *,
+        clock: Callable[[], float] = time.time,
+        socket_factory: Callable[..., ChatSocket] = ChatSocket,
+    ) -> None:
+        self.store = store
+        self.workers = WorkerRegistry(store)
+        self._region_clients = region_clients
+        self._clock = clock
+        self._socket_factory = socket_factory
+        self._regions: dict[str, RegionSupervisor] = {}
+        self._region_of: dict[str, str] = {}
+        self._lock = threading.Lock()
+        self.timers = TimerService(self._timer_due, clock)
+
+    def clock(self) -> float:
+        return self._clock()
+
+    def start(self) -> WorkerService:
+        """Start the timer service and recover every conversation that has not ended."""
+        self.timers.start()
+        self.recover()
+        return self
+
+    def stop(self) -> None:
+        self.timers.stop()
+        with self._lock:
+            regions = list(self._regions.values())
+        for region in regions:
+            region.stop()
+
+    def recover(self) -> int:
+        """Start an actor for each live conversation: it re-arms its timers, reconnects and redoes its effects."""
+        recovered = 0
+        for conversation_id in live_conversations(self.store):
+            state = load_conversation(self.store, conversation_id)
+            if state.target is None:
+                continue
+            self._region(state.target.region, conversation_id).actor(conversation_id, state)
+            recovered += 1
+        if recovered:
+            log.info("recovered %d live conversations", recovered)
+        return recovered
+
+    def transfer(
+        self,
+        conversation_id: str,
+        worker_id: str,
+        *,
+        bot_name: str,
+        user_name: str | None,
+        context: dict[str, Any],
+        deliver_to: str | None,
+    ) -> ConversationState:
+        """Hand a conversation to a worker; raises UnknownWorker, WorkerDisabled or Rejected."""
+        config = self.workers.get(worker_id)
+        if not config.enabled:
+            raise WorkerDisabled(worker_id, config.name)
+        target = connect_target(config)
+        command = Transfer(
+            at=self._clock(),
+            worker_id=worker_id,
+            bot_name=bot_name,
+            user_name=user_name,
+            context=context,
+            deliver_to=deliver_to or "",
+            target=target,
+            initial_connection_message=config.data.initial_connection_message,
+            auto_disconnect=auto_disconnect_rules(config),
+        )
+        ref = self._region(target.region, conversation_id).actor(conversation_id)
+        return ref.ask(command, timeout=ASK_TIMEOUT)
+
+    def handle(self, conversation_id: str, command: Command) -> ConversationState:
+        """A bot's command to a conversation; the returned state holds its events, durable. Raises Rejected."""
+        return self._actor(conversation_id).ask(command, timeout=ASK_TIMEOUT)
+
+    def state(self, conversation_id: str) -> ConversationState:
+        with self._lock:
+            region = self._region_of.get(conversation_id)
+            supervisor = self._regions.get(region) if region else None
+        if supervisor is not None:
+            ref = supervisor.running().get(conversation_id)
+            if ref is not None:
+                return get_state(ref, ASK_TIMEOUT)
+        state = load_conversation(self.store, conversation_id)
+        if state.version == 0:
+            raise ConversationNotFound(conversation_id)
+        return state
+
+    def live(self) -> list[str]:
+        return live_conversations(self.store)
+
+    def _actor(self, conversation_id: str):  # -> pykka.ActorRef
+        with self._lock:
+            region = self._region_of.get(conversation_id)
+        state = None
+        if region is None:
+            state = load_conversation(self.store, conversation_id)
+            if state.target is None:
+                raise ConversationNotFound(conversation_id)
+            region = state.target.region
+        return self._region(region, conversation_id).actor(conversation_id, state)
+
+    def _region(self, region: str, conversation_id: str) -> RegionSupervisor:
+        with self._lock:
+            self._region_of[conversation_id] = region
+            supervisor = self._regions.get(region)
+            if supervisor is None:
+                supervisor = RegionSupervisor(
+                    self._region_clients(region),
+                    self.store,
+                    schedule_timer=self.timers.schedule,
+                    clock=self._clock,
+                    socket_factory=self._socket_factory,
+                )
+                self._regions[region] = supervisor
+            return supervisor
+
+    def _timer_due(self, conversation_id: str, timer_id: str, now: float) -> None:
+        try:
+            tell(self._actor(conversation_id), TimerDue(at=now, timer_id=timer_id))
+        except ConversationNotFound:
+            log.warning("timer %s for an unknown conversation", timer_id)
+
+
+__all__ = ["ConversationNotFound", "UnknownWorker", "WorkerDisabled", "WorkerService", "local_regions"]
