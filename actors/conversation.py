@@ -317,8 +317,8 @@ class ConversationActor(pykka.ThreadingActor):
         socket = self._socket_factory(
             self._clients.participant,
             self.state.chat.participant_token,
-            on_item=lambda item: ref.tell(_Item(item)),
-            on_state=lambda state: ref.tell(_Socket(state, holder[0])),
+            on_item=lambda item: _tell_if_alive(ref, _Item(item)),
+            on_state=lambda state: _tell_if_alive(ref, _Socket(state, holder[0])),
             subscribe_message=self.state.initial_connection_message,
             after_id=after_id,
             name=f"chat-socket-{self.state.conversation_id}",
@@ -333,7 +333,7 @@ class ConversationActor(pykka.ThreadingActor):
         state = message.state
         if isinstance(state, SocketConnected):
             self._connection_token = state.connection.connection_token
-            if self.state.phase == "started":
+            if not state.renewed:
                 self._handle_quietly(ConnectionEstablished(at=self._clock()))
             self._perform()
         elif isinstance(state, SocketStopped):
@@ -343,6 +343,14 @@ class ConversationActor(pykka.ThreadingActor):
                 self._handle_quietly(ChatFailed(at=self._clock(), error=f"chat socket gave up: {state.detail}"))
             elif state.reason is StopReason.CHAT_ENDED and self.state.phase not in ("ended", "returned"):
                 self._handle_quietly(ChatFailed(at=self._clock(), error="the chat ended at Connect"))
+
+
+def _tell_if_alive(ref: pykka.ActorRef, message: Any) -> None:
+    """From the socket's thread: an actor already stopped has no use for the news."""
+    try:
+        ref.tell(message)
+    except pykka.ActorDeadError:
+        pass
 
 
 def get_state(ref: pykka.ActorRef, timeout: float | None = None) -> ConversationState:

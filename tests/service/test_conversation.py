@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import time
+import urllib.request
 from collections.abc import Callable
+
+import msgspec
 
 from connect_local.config import AgentConfig, ReplyRule
 from events import handback
+from service.demo_worker import demo_worker_config
+from store.workers import WorkerRegistry
 from tests.connect_local.configs import config_with
 from tests.service.conftest import Running
 from tests.service.harness import events_of, of_type, wait_for
@@ -61,3 +68,76 @@ def test_a_message_to_an_ended_conversation_is_refused_with_its_code(running: Ru
     status, error = running.api.say("c-2", "m-9", "hello?")
     assert (status, error["Code"]) == (409, "conversation_ended")
     assert running.service.state("c-2").end_reason == "UserLeft"
+
+
+def test_the_user_leaves_and_connect_sees_the_disconnect(running: Running) -> None:
+    running.api.transfer("c-3", running.worker_id)
+    wait_for(lambda: of_type(events_of(running.store, "c-3"), "AgentJoined"), "Ana to join")
+    status, _ = running.api.call("POST", "/v1/conversations/c-3/leave")
+    assert status == 202
+    returned = wait_for(lambda: of_type(events_of(running.store, "c-3"), "ReturnedToBot"), "the hand-back")[0]
+    assert returned.session_end_reason == "UserLeft"
+    contact_id = running.service.state("c-3").chat.contact_id
+    record = running.connect.contact_record(contact_id)
+    left = [i for i in record["Items"] if i["ContentType"].endswith("participant.left") and i["ParticipantRole"] == "CUSTOMER"]
+    requested = of_type(events_of(running.store, "c-3"), "DisconnectRequested")[0]
+    assert len(left) == 1 and left[0]["ClientToken"] == requested.client_token
+    assert record["State"] == "ENDED"
+
+
+def test_connect_refusing_the_chat_hands_the_conversation_back_with_error(running: Running) -> None:
+    config = demo_worker_config({**running.connect.ready_info(), "instance_id": "no-such-instance"})
+    broken = WorkerRegistry(running.store).create(msgspec.structs.replace(config, name="broken"), at=time.time())
+    status, _ = running.api.transfer("c-4", broken)
+    assert status == 201
+    returned = wait_for(lambda: of_type(events_of(running.store, "c-4"), "ReturnedToBot"), "the hand-back")[0]
+    assert handback(returned)["SessionEndReason"] == "Error"
+    assert handback(returned)["ParticipantId"] is None
+    assert of_type(events_of(running.store, "c-4"), "ChatStartFailed")
+
+
+def test_a_socket_drop_mid_chat_loses_and_doubles_nothing(running: Running) -> None:
+    running.api.transfer("c-5", running.worker_id)
+    wait_for(lambda: of_type(events_of(running.store, "c-5"), "AgentJoined"), "Ana to join")
+    contact_id = running.service.state("c-5").chat.contact_id
+    texts = [f"message {n}" for n in range(6)]
+    for n, text in enumerate(texts):
+        if n in (2, 4):
+            assert running.connect.drop_sockets(contact_id) >= 0
+        assert running.api.say("c-5", f"m-{n}", text)[0] == 202
+
+    def replies() -> list[str]:
+        return [e.content for e in of_type(events_of(running.store, "c-5"), "AgentMessageReceived")]
+
+    wait_for(lambda: len(replies()) >= len(texts) and len(of_type(events_of(running.store, "c-5"), "ConnectionOpened")) >= 2, "every reply")
+    assert sorted(replies()) == sorted(f"You said: {text}" for text in texts)
+    assert [m["Content"] for m in customer_messages(running, contact_id)] == texts
+
+
+def test_bad_requests_say_what_is_wrong(running: Running) -> None:
+    status, error = running.api.transfer("c-6", "no-such-worker")
+    assert (status, error["Code"]) == (404, "unknown_worker") and "no-such-worker" in error["Message"]
+    status, error = running.api.call("POST", "/v1/conversations", {"ConversationId": "c-6", "WorkerId": 7, "BotName": "B"})
+    assert status == 400 and "$.WorkerId" in error["Message"]
+    status, error = running.api.call("POST", "/v1/conversations", raw=b"{nope")
+    assert (status, error["Code"]) == (400, "invalid_body")
+    status, error = running.api.say("nobody", "m-1", "hi")
+    assert (status, error["Code"]) == (404, "unknown_conversation")
+    assert running.api.call("GET", "/v1/conversations/nobody")[0] == 404
+    status, error = running.api.call("GET", "/v1/conversations?live=true", token="wrong")
+    assert status == 401
+    config = demo_worker_config(running.connect.ready_info())
+    disabled = WorkerRegistry(running.store).create(msgspec.structs.replace(config, name="off", enabled=False), at=time.time())
+    status, error = running.api.transfer("c-7", disabled)
+    assert (status, error["Code"]) == (409, "worker_disabled") and "off" in error["Message"]
+    assert running.api.call("GET", "/v1/conversations?live=true") == (200, {"Conversations": []})
+
+
+def test_the_state_and_the_live_list_show_no_token(running: Running) -> None:
+    running.api.transfer("c-8", running.worker_id)
+    wait_for(lambda: running.api.call("GET", "/v1/conversations/c-8")[1]["Phase"] == "connected", "the chat to connect")
+    status, state = running.api.call("GET", "/v1/conversations/c-8")
+    assert status == 200 and state["ContactId"] and "ParticipantToken" not in state
+    assert running.api.call("GET", "/v1/conversations?live=true") == (200, {"Conversations": ["c-8"]})
+    with urllib.request.urlopen(running.api.url + "/openapi.json", timeout=5) as answer:
+        assert json.loads(answer.read())["openapi"] == "3.1.0"
