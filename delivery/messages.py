@@ -1,9 +1,9 @@
 """The JSON a bot is told for one event of its conversation, the same by webhook and pull stream.
 
-    >>> bot_message(stored)
-    {'Id': 'conv-42:7', 'ConversationId': 'conv-42', 'Seq': 7, 'Type': 'AgentMessage',
-     'At': '2026-11-24T08:31:24.000Z', 'Text': 'Hello', 'ContentType': 'text/plain',
-     'AgentName': 'Ana', 'Role': 'AGENT', 'ConnectMessageId': 'm-1'}
+    bot_message(stored)  # an AgentMessageReceived at seq 7 of conversation-conv-42
+    # {'Id': 'conv-42:7', 'ConversationId': 'conv-42', 'Seq': 7, 'Type': 'AgentMessage',
+    #  'At': '2026-11-24T08:31:24.000Z', 'Text': 'Hello', 'ContentType': 'text/plain',
+    #  'AgentName': 'Ana', 'Role': 'AGENT', 'ConnectMessageId': 'm-1'}
 """
 
 from __future__ import annotations

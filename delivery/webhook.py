@@ -15,9 +15,11 @@ fails waits for its backoff without holding a sender, so the others go on.
 from __future__ import annotations
 
 import heapq
+import http.client
 import itertools
 import json
 import logging
+import sqlite3
 import threading
 import time
 import urllib.error
@@ -30,7 +32,7 @@ from enum import Enum
 
 from delivery.backoff import Backoff
 from delivery.checkpoint import Checkpoints
-from delivery.messages import HANDBACK_TYPE, bot_message, conversation_id_of, is_for_the_bot
+from delivery.messages import HANDBACK_TYPE, bot_message, conversation_id_of, delivery_id, is_for_the_bot
 from delivery.signature import DELIVERY_ID_HEADER, signature_headers
 from events import decode
 from events.conversation_events import Transferred
@@ -41,6 +43,7 @@ from store.records import StoredEvent
 log = logging.getLogger(__name__)
 
 RETRIED_CLIENT_ERRORS = frozenset({408, 429})
+DEFAULT_BACKOFF = Backoff()
 TAIL_WAIT_SECONDS = 0.1  # also how long stop() may wait for the tail
 
 
@@ -89,7 +92,7 @@ class WebhookDeliverer:
         secret: bytes,
         clock: Callable[[], float] = time.time,
         timeout: float = 10.0,
-        backoff: Backoff = Backoff(),
+        backoff: Backoff = DEFAULT_BACKOFF,
         senders: int = 4,
         page_size: int = 500,
     ) -> None:
@@ -160,8 +163,14 @@ class WebhookDeliverer:
                 self._store.wait_for_position(position, timeout=TAIL_WAIT_SECONDS)
                 continue
             owed = {conversation_id_of(stored) for stored in page if self._queue(stored)}
+            try:
+                self._checkpoints.scanned(page[-1].position, owed)
+            except sqlite3.Error:
+                # Queueing is idempotent (by seq), so the page is simply read again.
+                log.exception("could not record the delivery tail; reading the page again")
+                self._stopping.wait(TAIL_WAIT_SECONDS)
+                continue
             position = page[-1].position
-            self._checkpoints.scanned(position, owed)
 
     def _queue(self, stored: StoredEvent) -> bool:
         """Queue a bot message on its conversation's outbox; False if it is not one to post."""
@@ -214,9 +223,16 @@ class WebhookDeliverer:
             stored = outbox.pending[0]
             outcome = self._post(outbox.url, stored)
             if outcome is not Outcome.RETRY:
-                assert self._checkpoints is not None
-                self._checkpoints.delivered(outbox.conversation_id, stored.seq, handed_back=stored.type == HANDBACK_TYPE)
+                self._record(outbox.conversation_id, stored)
             self._after(outbox, stored, outcome)
+
+    def _record(self, conversation_id: str, stored: StoredEvent) -> None:
+        assert self._checkpoints is not None
+        try:
+            self._checkpoints.delivered(conversation_id, stored.seq, handed_back=stored.type == HANDBACK_TYPE)
+        except sqlite3.Error:
+            # Delivery goes on; only a restart before the next checkpoint would send this one again.
+            log.exception("could not record the delivery of %s", delivery_id(conversation_id, stored.seq))
 
     def _next_due(self) -> _Outbox | None:
         with self._changed:
@@ -271,6 +287,6 @@ class WebhookDeliverer:
                 return Outcome.RETRY
             log.warning("webhook refused %s with HTTP %d; not retried", message["Id"], error.code)
             return Outcome.REFUSED
-        except OSError as error:
+        except (OSError, http.client.HTTPException) as error:
             log.info("webhook unreachable for %s (%s); will retry", message["Id"], type(error).__name__)
             return Outcome.RETRY

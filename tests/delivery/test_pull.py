@@ -89,6 +89,7 @@ def test_after_the_hand_back_a_poll_answers_at_once_that_the_conversation_ended(
     last = store.stream_version(conversation_stream("c4"))
 
     status, page = get(api, "/v1/conversations/c4/events?after=0")
+    assert status == 200
     assert page["Events"][-1]["Type"] == "ReturnedToBot"
     assert page["Events"][-1]["Context"]["SessionEndReason"] == "AgentLeft"
     assert page["Ended"] is True

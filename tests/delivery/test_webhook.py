@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
 import socket
+from collections.abc import Iterator
 
 import pytest
 
