@@ -2,6 +2,6 @@
 
 from api.app import create_app
 from api.server import ApiServer
-from api.token import load_or_create_token
+from api.secret_file import load_or_create_secret
 
-__all__ = ["ApiServer", "create_app", "load_or_create_token"]
+__all__ = ["ApiServer", "create_app", "load_or_create_secret"]

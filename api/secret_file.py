@@ -1,4 +1,4 @@
-"""The API's bearer token: generated once into the data folder (mode 0600), or given."""
+"""Secrets kept in the data folder (the API token, the webhook signing secret): generated once, mode 0600."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import secrets
 from pathlib import Path
 
 
-def load_or_create_token(path: Path) -> str:
-    """The token in `path`, created (readable by its owner only) if the file does not exist."""
+def load_or_create_secret(path: Path) -> str:
+    """The secret in `path`, created (readable by its owner only) if the file does not exist."""
     try:
         return path.read_text().strip()
     except FileNotFoundError:

@@ -9,6 +9,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from commands import connect_local, events_log, replay, worker
+from commands import connect_local, events_log, replay, serve, worker
 
-COMMAND_MODULES: list[ModuleType] = [worker, replay, events_log, connect_local]
+COMMAND_MODULES: list[ModuleType] = [worker, replay, events_log, connect_local, serve]

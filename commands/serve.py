@@ -1,0 +1,56 @@
+"""`run.py serve --config FILE`: the worker service and the bots' HTTP API against Amazon Connect."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from commands.foreground import wait_until_signalled
+from connect_local.ready import write_ready_file
+from service.runtime import running_service
+from service.serve_config import InvalidServeConfig, load_serve_config, region_clients
+from store import EventStore, StoreError
+
+
+def register(subcommands: Any) -> None:
+    parser = subcommands.add_parser(
+        "serve",
+        help="run the worker service and the bots' HTTP API against Amazon Connect",
+        description="Run the worker service: the bots' HTTP API, conversation actors, recovery of live conversations.",
+    )
+    parser.add_argument("--config", type=Path, required=True, help="JSON: data_dir, api_host, api_port, regions")
+    parser.add_argument("--ready-file", type=Path, help="once listening, write a JSON object with the endpoints here")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        config = load_serve_config(args.config.read_bytes())
+    except OSError as error:
+        print(f"serve: cannot read {args.config}: {error.strerror}")
+        return 2
+    except InvalidServeConfig as error:
+        print(f"serve: {args.config}: {error}")
+        return 2
+    config.data_path.mkdir(parents=True, exist_ok=True)
+    store_path = config.data_path / "events.db"
+    try:
+        store = EventStore.open(store_path)
+    except StoreError as error:
+        print(f"serve: {error}")
+        return 2
+    with store, running_service(
+        store, region_clients(config), data_dir=config.data_path, host=config.api_host, port=config.api_port
+    ) as running:
+        info = {
+            "api_url": running.api_url,
+            "api_token_file": str(running.api_token_file),
+            "openapi_url": running.openapi_url,
+            "store_path": str(store_path.resolve()),
+        }
+        if args.ready_file:
+            write_ready_file(args.ready_file, info)
+        print(f"bots' HTTP API {info['api_url']} (token in {info['api_token_file']})", flush=True)
+        wait_until_signalled()
+    return 0

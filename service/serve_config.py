@@ -1,0 +1,62 @@
+"""`run.py serve`'s configuration file (JSON, snake_case keys, unknown keys refused).
+
+    {
+      "data_dir": "/var/lib/connect-worker",
+      "api_host": "127.0.0.1",
+      "api_port": 8080,
+      "regions": {"eu-west-2": {"endpoint_url": null, "static_credentials": false}}
+    }
+
+`regions` only overrides: a region not listed uses real AWS with boto3's
+default credential chain. `endpoint_url` points a region elsewhere (a local
+Amazon Connect); `static_credentials` signs with dummy keys, which only a
+local Amazon Connect accepts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import msgspec
+
+from connect_client import RegionClients, static_session
+from service.worker_service import RegionClientsFactory
+
+
+class RegionOverride(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    endpoint_url: str | None = None
+    static_credentials: bool = False
+
+
+class ServeConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    data_dir: str
+    api_host: str = "127.0.0.1"
+    api_port: int = 8080
+    regions: dict[str, RegionOverride] = {}
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data_dir)
+
+
+class InvalidServeConfig(ValueError):
+    pass
+
+
+def load_serve_config(data: bytes) -> ServeConfig:
+    """Raises InvalidServeConfig naming the JSON path (or the line, for a syntax error)."""
+    try:
+        return msgspec.json.decode(data, type=ServeConfig)
+    except msgspec.ValidationError as error:
+        raise InvalidServeConfig(str(error)) from None
+    except msgspec.DecodeError as error:
+        raise InvalidServeConfig(f"not valid JSON: {error}") from None
+
+
+def region_clients(config: ServeConfig) -> RegionClientsFactory:
+    def create(region: str) -> RegionClients:
+        override = config.regions.get(region, RegionOverride())
+        session = static_session() if override.static_credentials else None
+        return RegionClients.create(region, endpoint_url=override.endpoint_url, session=session)
+
+    return create
