@@ -5,9 +5,9 @@
     ...
     deliverer.stop()
 
-One tail thread reads the global log from the durable checkpoint and queues
-each bot message on its conversation's outbox; a few sender threads post the
-head of whichever outbox is due. A conversation has at most one POST in
+One tail thread reads the global log from the durable checkpoint and tells
+each conversation's outbox how far its stream goes; a few sender threads read
+the messages of whichever outbox is due from its stream and post them. A conversation has at most one POST in
 flight, so its messages arrive in stream order; a conversation whose webhook
 fails waits for its backoff without holding a sender, so the others go on.
 """
@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 
 RETRIED_CLIENT_ERRORS = frozenset({408, 429})
 DEFAULT_BACKOFF = Backoff()
+READ_BATCH = 200  # stream events read into an outbox at once
 TAIL_WAIT_SECONDS = 0.1  # also how long stop() may wait for the tail
 
 
@@ -69,12 +70,23 @@ class DeliveryStats:
 
 @dataclass
 class _Outbox:
+    """A conversation's place in delivery. Messages are read from its stream a batch at a time.
+
+    The tail only raises `known_seq`; the sender that owns the outbox reads the
+    stream after `read_seq` into `batch`, so a conversation whose webhook is
+    down costs a number, not a queue of its messages.
+    """
+
     conversation_id: str
     url: str
-    pending: deque[StoredEvent] = field(default_factory=deque)
-    queued_seq: int = 0
+    read_seq: int
+    known_seq: int = 0
+    batch: deque[StoredEvent] = field(default_factory=deque)
     attempts: int = 0
-    busy: bool = False  # in flight, or waiting in the due heap
+    busy: bool = False  # being posted, or waiting in the due heap
+
+    def has_work(self) -> bool:
+        return bool(self.batch) or self.read_seq < self.known_seq
 
 
 class WebhookDeliverer:
@@ -149,10 +161,8 @@ class WebhookDeliverer:
             return DeliveryStats(self._delivered, self._refused, self._retries)
 
     def _requeue_owed(self, checkpoints: Checkpoints) -> None:
-        for conversation_id, delivered_seq in checkpoints.owed():
-            stream = conversation_stream(conversation_id)
-            for stored in self._store.read_stream(stream, after_seq=delivered_seq):
-                self._queue(stored)
+        for conversation_id, _ in checkpoints.owed():
+            self._owe(conversation_id, self._store.stream_version(conversation_stream(conversation_id)))
 
     def _tail(self) -> None:
         assert self._checkpoints is not None
@@ -173,10 +183,17 @@ class WebhookDeliverer:
             position = page[-1].position
 
     def _queue(self, stored: StoredEvent) -> bool:
-        """Queue a bot message on its conversation's outbox; False if it is not one to post."""
+        """Tell the conversation's outbox of a bot message; False if it is not one to post."""
         if not is_for_the_bot(stored):
             return False
         conversation_id = conversation_id_of(stored)
+        if stored.type == HANDBACK_TYPE and conversation_id in self._ignored:
+            self._ignored.discard(conversation_id)  # its last event: nothing more to ignore
+            return False
+        return self._owe(conversation_id, stored.seq)
+
+    def _owe(self, conversation_id: str, seq: int) -> bool:
+        """The conversation is owed what its stream holds up to `seq`; False if it has no webhook."""
         with self._changed:
             outbox = self._outboxes.get(conversation_id)
         if outbox is None:
@@ -186,11 +203,8 @@ class WebhookDeliverer:
             if outbox is None:
                 return False
         with self._changed:
-            if stored.seq <= outbox.queued_seq:
-                return True
-            outbox.pending.append(stored)
-            outbox.queued_seq = stored.seq
-            if not outbox.busy:
+            outbox.known_seq = max(outbox.known_seq, seq)
+            if not outbox.busy and outbox.has_work():
                 self._schedule(outbox, time.monotonic())
         return True
 
@@ -203,7 +217,7 @@ class WebhookDeliverer:
             if not url or handed_back:
                 self._ignored.add(conversation_id)
                 return None
-            return self._outboxes.setdefault(conversation_id, _Outbox(conversation_id, url, queued_seq=delivered_seq))
+            return self._outboxes.setdefault(conversation_id, _Outbox(conversation_id, url, read_seq=delivered_seq))
 
     def _webhook_of(self, conversation_id: str) -> str:
         first = self._store.read_stream(conversation_stream(conversation_id), until_seq=1)
@@ -220,7 +234,12 @@ class WebhookDeliverer:
             outbox = self._next_due()
             if outbox is None:
                 return
-            stored = outbox.pending[0]
+            if not outbox.batch:
+                self._read_batch(outbox)
+                if not outbox.batch:
+                    self._idle(outbox)
+                    continue
+            stored = outbox.batch[0]
             outcome = self._post(outbox.url, stored)
             if outcome is not Outcome.RETRY:
                 self._record(outbox.conversation_id, stored)
@@ -233,6 +252,20 @@ class WebhookDeliverer:
         except sqlite3.Error:
             # Delivery goes on; only a restart before the next checkpoint would send this one again.
             log.exception("could not record the delivery of %s", delivery_id(conversation_id, stored.seq))
+
+    def _read_batch(self, outbox: _Outbox) -> None:
+        with self._changed:
+            until = min(outbox.known_seq, outbox.read_seq + READ_BATCH)
+        stream = conversation_stream(outbox.conversation_id)
+        stored = self._store.read_stream(stream, after_seq=outbox.read_seq, until_seq=until)
+        outbox.batch.extend(event for event in stored if is_for_the_bot(event))
+        outbox.read_seq = until
+
+    def _idle(self, outbox: _Outbox) -> None:
+        with self._changed:
+            outbox.busy = False
+            if outbox.has_work():
+                self._schedule(outbox, time.monotonic())
 
     def _next_due(self) -> _Outbox | None:
         with self._changed:
@@ -255,12 +288,12 @@ class WebhookDeliverer:
                 self._delivered += 1
             else:
                 self._refused += 1
-            outbox.pending.popleft()
+            outbox.batch.popleft()
             outbox.attempts = 0
             outbox.busy = False
             if stored.type == HANDBACK_TYPE:
                 del self._outboxes[outbox.conversation_id]
-            elif outbox.pending:
+            elif outbox.has_work():
                 self._schedule(outbox, time.monotonic())
 
     def _post(self, url: str, stored: StoredEvent) -> Outcome:

@@ -164,3 +164,15 @@ def test_after_a_stop_delivery_resumes_from_the_checkpoint_without_gaps_or_dupli
 
     for conversation_id in runs:
         assert ids(receiver.accepted(conversation_id)) == expected_ids(store, conversation_id)
+
+
+def test_a_long_conversation_is_delivered_whole_in_order(
+    store: EventStore, receiver: Receiver, deliverers: list[WebhookDeliverer]
+) -> None:
+    append(store, "long", whole("long", receiver.url("long"), agent_messages=150))
+    assert store.stream_version(conversation_stream("long")) > 600  # several batches read from the stream
+    start(store, deliverers)
+
+    receiver.wait_until(lambda r: len(r.accepted("long")) == len(expected_ids(store, "long")))
+
+    assert ids(receiver.accepted("long")) == expected_ids(store, "long")
