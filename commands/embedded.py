@@ -68,7 +68,7 @@ def _print_welcome(info: dict) -> None:
     print(f"local Amazon Connect {info['endpoint_url']} (region {info['region']})")
     print(f"event store          {info['store_path']}")
     print(f"demo worker          {info['demo_worker_id']}")
-    print("Hand a first conversation over, then say something (the simulated agent Ana answers):")
+    print("Hand a first conversation over; once the simulated agent Ana has joined (the events show it), say something:")
     auth = f"-H \"Authorization: Bearer $(cat {info['api_token_file']})\" -H 'Content-Type: application/json'"
     print(
         f"  curl -s {auth} -d '{{\"ConversationId\":\"hello-1\",\"WorkerId\":\"{info['demo_worker_id']}\","

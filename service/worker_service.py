@@ -142,6 +142,11 @@ class WorkerService:
             raise ConversationNotFound(conversation_id)
         return state
 
+    def supervisor(self, region: str) -> RegionSupervisor:
+        """The region's supervisor (KeyError if no conversation ever ran there)."""
+        with self._lock:
+            return self._regions[region]
+
     def live(self) -> list[str]:
         return live_conversations(self.store)
 

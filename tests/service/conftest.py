@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,12 +32,12 @@ class Running:
 def start_service(tmp_path: Path, start_server: Callable[[Config], LocalConnect]) -> Iterator[Callable[..., Running]]:
     stops: list[Callable[[], None]] = []
 
-    def start(config: Config | None = None) -> Running:
+    def start(config: Config | None = None, clock: Callable[[], float] = time.time) -> Running:
         connect = start_server(config or config_with())
         store = EventStore.open(tmp_path / "events.db")
         stops.append(store.close)
         worker_id = ensure_demo_worker(WorkerRegistry(store), connect.ready_info())
-        service = WorkerService(store, local_regions(connect.endpoint_url)).start()
+        service = WorkerService(store, local_regions(connect.endpoint_url), clock=clock).start()
         stops.append(service.stop)
         server = ApiServer(create_app(service, "test-token")).start()
         stops.append(server.stop)

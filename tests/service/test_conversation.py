@@ -141,3 +141,17 @@ def test_the_state_and_the_live_list_show_no_token(running: Running) -> None:
     assert running.api.call("GET", "/v1/conversations?live=true") == (200, {"Conversations": ["c-8"]})
     with urllib.request.urlopen(running.api.url + "/openapi.json", timeout=5) as answer:
         assert json.loads(answer.read())["openapi"] == "3.1.0"
+
+
+def test_a_dead_conversation_actor_is_restarted_from_its_stream(running: Running) -> None:
+    running.api.transfer("c-9", running.worker_id)
+    wait_for(lambda: of_type(events_of(running.store, "c-9"), "AgentJoined"), "Ana to join")
+    supervisor = running.service.supervisor("us-east-1")
+    supervisor.running()["c-9"].stop()
+    assert "c-9" not in supervisor.running()
+    assert running.api.say("c-9", "m-1", "still there?")[0] == 202
+    wait_for(
+        lambda: [e for e in of_type(events_of(running.store, "c-9"), "AgentMessageReceived") if "still" in e.content],
+        "Ana's reply through the restarted actor",
+    )
+    assert len(of_type(events_of(running.store, "c-9"), "AgentJoined")) == 1

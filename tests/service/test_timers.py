@@ -1,0 +1,68 @@
+"""Auto-disconnect timers armed by the core fire through the timer service, on an injected clock."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+import msgspec
+
+from actors.timers import TimerService
+from events.worker_config import AutoDisconnectEvent
+from service.demo_worker import demo_worker_config
+from store.workers import WorkerRegistry
+from tests.service.conftest import Running
+from tests.service.harness import events_of, of_type, wait_for
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_disconnect_rule_fires_when_the_clock_passes_it(start_service: Callable[..., Running]) -> None:
+    clock = Clock()
+    running = start_service(clock=clock)
+    config = demo_worker_config(running.connect.ready_info())
+    rule = AutoDisconnectEvent(
+        seconds_after_agent_message=60, type="DISCONNECT", user_message="Bye for now", agent_message="User went quiet"
+    )
+    worker = WorkerRegistry(running.store).create(
+        msgspec.structs.replace(config, data=msgspec.structs.replace(config.data, auto_disconnect_events=[rule])),
+        at=clock.now,
+    )
+    running.api.transfer("t-1", worker)
+    wait_for(lambda: of_type(events_of(running.store, "t-1"), "AgentJoined"), "Ana to join")
+    running.api.say("t-1", "m-1", "hello")
+    armed = wait_for(lambda: of_type(events_of(running.store, "t-1"), "TimerArmed"), "a timer armed by Ana's reply")
+    assert not of_type(events_of(running.store, "t-1"), "TimerFired")
+    clock.now = armed[-1].due_at + 1
+    running.service.timers.poke()
+    returned = wait_for(lambda: of_type(events_of(running.store, "t-1"), "ReturnedToBot"), "the hand-back")[0]
+    assert returned.session_end_reason == "UserLeft"
+    assert [e.text for e in of_type(events_of(running.store, "t-1"), "UserNotified")] == ["Bye for now"]
+
+
+def test_an_overdue_timer_fires_at_once_and_once() -> None:
+    fired: list[str] = []
+    done = threading.Event()
+
+    def fire(conversation_id: str, timer_id: str, now: float) -> None:
+        fired.append(timer_id)
+        done.set()
+
+    timers = TimerService(fire, clock=lambda: 1000.0)
+    timers.schedule("c", "c/timer/1", due_at=10.0)
+    timers.schedule("c", "c/timer/1", due_at=10.0)  # recovery re-schedules what is already there
+    timers.start()
+    try:
+        assert done.wait(5)
+        timers.schedule("c", "c/timer/2", due_at=5000.0)
+        assert wait_for(lambda: timers.pending() == 1, "the later timer to wait")
+    finally:
+        timers.stop()
+    assert fired == ["c/timer/1"]
