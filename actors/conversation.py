@@ -39,7 +39,16 @@ from connect_client import (
     SocketStopped,
     StopReason,
 )
-from events import ConversationState, Rejected, armed_timers, decide, encode, event_type, evolve, pending_effects
+from events import (
+    ConversationState,
+    Rejected,
+    armed_timers,
+    decide,
+    encode,
+    event_type,
+    evolve,
+    pending_effects,
+)
 from events.commands import (
     ChatEndedReceived,
     ChatFailed,
@@ -124,7 +133,9 @@ class ConversationActor(pykka.ThreadingActor):
         clock: Callable[[], float] = time.time,
         socket_factory: Callable[..., ChatSocket] = ChatSocket,
         retry_backoff: Backoff | None = None,
+        on_stopped: Callable[[str, pykka.ActorRef], None] = lambda conversation_id, ref: None,
     ) -> None:
+        """`on_stopped(conversation_id, ref)` is called as the actor stops (handed back, or shut down)."""
         super().__init__()
         self.state = state
         self._store = store
@@ -132,6 +143,7 @@ class ConversationActor(pykka.ThreadingActor):
         self._schedule_timer = schedule_timer
         self._clock = clock
         self._socket_factory = socket_factory
+        self._on_stopped = on_stopped
         self._backoff = retry_backoff or Backoff(first=0.5, cap=30.0)
         self._failures = 0
         self._retry_timer: threading.Timer | None = None
@@ -141,6 +153,14 @@ class ConversationActor(pykka.ThreadingActor):
     # -- the mailbox ------------------------------------------------------
 
     def on_receive(self, message: Any) -> Any:
+        try:
+            return self._receive(message)
+        finally:
+            if self.state.phase == "returned":
+                # Handed back: nothing more can happen, so the actor (and its thread) goes.
+                self.stop()
+
+    def _receive(self, message: Any) -> Any:
         if isinstance(message, Command):
             return self._handle(message)
         if isinstance(message, _Report):
@@ -166,6 +186,7 @@ class ConversationActor(pykka.ThreadingActor):
         raise TypeError(f"a conversation actor does not take {type(message).__name__}")
 
     def on_stop(self) -> None:
+        self._on_stopped(self.state.conversation_id, self.actor_ref)
         if self._retry_timer is not None:
             self._retry_timer.cancel()
         if self._socket is not None:

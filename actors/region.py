@@ -57,6 +57,7 @@ class RegionSupervisor:
                 schedule_timer=self._schedule_timer,
                 clock=self._clock,
                 socket_factory=self._socket_factory,
+                on_stopped=self._forget,
             )
             self._actors[conversation_id] = ref
         if restarting or state.version > 0:
@@ -64,6 +65,11 @@ class RegionSupervisor:
                 log.warning("conversation %s: actor restarted from its stream", conversation_id)
             resume(ref)
         return ref
+
+    def _forget(self, conversation_id: str, ref: pykka.ActorRef) -> None:
+        with self._lock:
+            if self._actors.get(conversation_id) is ref:
+                del self._actors[conversation_id]
 
     def running(self) -> dict[str, pykka.ActorRef]:
         with self._lock:

@@ -83,6 +83,7 @@ def test_the_user_leaves_and_connect_sees_the_disconnect(running: Running) -> No
     requested = of_type(events_of(running.store, "c-3"), "DisconnectRequested")[0]
     assert len(left) == 1 and left[0]["ClientToken"] == requested.client_token
     assert record["State"] == "ENDED"
+    wait_for(lambda: "c-3" not in running.service.supervisor("us-east-1").running(), "the handed-back actor to stop")
 
 
 def test_connect_refusing_the_chat_hands_the_conversation_back_with_error(running: Running) -> None:
@@ -155,3 +156,13 @@ def test_a_dead_conversation_actor_is_restarted_from_its_stream(running: Running
         "Ana's reply through the restarted actor",
     )
     assert len(of_type(events_of(running.store, "c-9"), "AgentJoined")) == 1
+
+
+def test_the_users_name_wins_over_the_context_name_at_connect(running: Running) -> None:
+    status, conversation = running.api.transfer("c-10", running.worker_id, User={"Name": "Zed"}, Context={"name": "Dana"})
+    assert (status, conversation["DisplayName"]) == (201, "Zed")
+    wait_for(lambda: of_type(events_of(running.store, "c-10"), "AgentJoined"), "Ana to join")
+    running.api.say("c-10", "m-1", "hi")
+    contact_id = running.service.state("c-10").chat.contact_id
+    sent = wait_for(lambda: customer_messages(running, contact_id), "the message at Connect")
+    assert sent[0]["DisplayName"] == "Zed"

@@ -66,7 +66,7 @@ def test_sigkill_mid_chat_then_restart_loses_and_doubles_nothing(
         os.kill(first.pid, signal.SIGKILL)
         first.wait(timeout=10)
 
-        second, info = serve(config)
+        _, info = serve(config)
         api = Api(info["api_url"], api.token)
         for n in (4, 5):
             assert api.say("crash-1", f"m-{n}", texts[n])[0] == 202
