@@ -100,6 +100,12 @@ class _RetryEffects:
 
 
 @dataclass(frozen=True, slots=True)
+class _Perform:
+    """Perform the pending effects: sent to itself so that an `ask` is answered once the events are durable,
+    without waiting for Connect."""
+
+
+@dataclass(frozen=True, slots=True)
 class _Report:
     """A command told, not asked (a timer, a late report): nobody waits for a rejection."""
 
@@ -180,6 +186,9 @@ class ConversationActor(pykka.ThreadingActor):
             self._retry_timer = None
             self._perform()
             return None
+        if isinstance(message, _Perform):
+            self._perform()
+            return None
         if isinstance(message, _Resume):
             self._resume()
             return None
@@ -193,11 +202,11 @@ class ConversationActor(pykka.ThreadingActor):
             self._socket.close()
 
     def _handle(self, command: Command) -> ConversationState:
-        """Decide, persist, evolve, act; returns the state after the command."""
+        """Decide, persist, evolve, then act (next in the mailbox); returns the state after the command."""
         new = decide(self.state, command)
         if new:
             self._persist(new)
-            self._perform()
+            self.actor_ref.tell(_Perform())
         return self.state
 
     def _handle_quietly(self, command: Command) -> None:

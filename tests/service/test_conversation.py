@@ -166,3 +166,12 @@ def test_the_users_name_wins_over_the_context_name_at_connect(running: Running) 
     contact_id = running.service.state("c-10").chat.contact_id
     sent = wait_for(lambda: customer_messages(running, contact_id), "the message at Connect")
     assert sent[0]["DisplayName"] == "Zed"
+
+
+def test_a_throttled_chat_start_is_retried_with_the_same_client_token(running: Running) -> None:
+    running.connect.throttle_next(3, operation="StartChatContact")  # all of boto3's own attempts
+    assert running.api.transfer("c-11", running.worker_id)[0] == 201
+    started = wait_for(lambda: of_type(events_of(running.store, "c-11"), "ChatStarted"), "the chat to start after a retry")
+    requested = of_type(events_of(running.store, "c-11"), "ChatStartRequested")
+    assert len(requested) == 1 and len(started) == 1
+    assert running.connect.contact_record(started[0].contact_id)["State"] != "ENDED"
