@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,13 +31,19 @@ class Running:
 
 @contextmanager
 def running_service(
-    store: EventStore, region_clients: RegionClientsFactory, *, data_dir: Path, host: str = "127.0.0.1", port: int = 0
+    store: EventStore,
+    region_clients: RegionClientsFactory,
+    *,
+    data_dir: Path,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    clock: Callable[[], float] = time.time,
 ) -> Iterator[Running]:
     """Start it all (recovering the live conversations first), yield, and stop it all."""
     token_file = data_dir / API_TOKEN_FILE
     token = load_or_create_secret(token_file)
     secret = load_or_create_secret(data_dir / WEBHOOK_SECRET_FILE).encode()
-    service = WorkerService(store, region_clients).start()
+    service = WorkerService(store, region_clients, clock=clock).start()
     deliverer = WebhookDeliverer(store, secret=secret)
     try:
         deliverer.start()

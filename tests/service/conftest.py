@@ -1,18 +1,20 @@
-"""The worker service on loopback: a local Amazon Connect, a store in a temporary folder, the API on a free port."""
+"""The worker service on loopback, wired as `run.py` wires it: a local Amazon Connect, a store in a
+temporary folder, the API (and the webhook deliverer and pull stream) on a free port."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from api import ApiServer, create_app
 from connect_local import Config, LocalConnect
 from service import WorkerService, local_regions
 from service.demo_worker import ensure_demo_worker
+from service.runtime import running_service
 from store import EventStore
 from store.workers import WorkerRegistry
 from tests.connect_local.configs import config_with
@@ -30,22 +32,19 @@ class Running:
 
 @pytest.fixture
 def start_service(tmp_path: Path, start_server: Callable[[Config], LocalConnect]) -> Iterator[Callable[..., Running]]:
-    stops: list[Callable[[], None]] = []
+    with ExitStack() as stack:
 
-    def start(config: Config | None = None, clock: Callable[[], float] = time.time) -> Running:
-        connect = start_server(config or config_with())
-        store = EventStore.open(tmp_path / "events.db")
-        stops.append(store.close)
-        worker_id = ensure_demo_worker(WorkerRegistry(store), connect.ready_info())
-        service = WorkerService(store, local_regions(connect.endpoint_url), clock=clock).start()
-        stops.append(service.stop)
-        server = ApiServer(create_app(service, "test-token")).start()
-        stops.append(server.stop)
-        return Running(connect, store, service, Api(server.url, "test-token"), worker_id)
+        def start(config: Config | None = None, clock: Callable[[], float] = time.time) -> Running:
+            connect = start_server(config or config_with())
+            store = stack.enter_context(EventStore.open(tmp_path / "events.db"))
+            worker_id = ensure_demo_worker(WorkerRegistry(store), connect.ready_info())
+            served = stack.enter_context(
+                running_service(store, local_regions(connect.endpoint_url), data_dir=tmp_path, clock=clock)
+            )
+            token = served.api_token_file.read_text().strip()
+            return Running(connect, store, served.service, Api(served.api_url, token), worker_id)
 
-    yield start
-    for stop in reversed(stops):
-        stop()
+        yield start
 
 
 @pytest.fixture
