@@ -175,3 +175,22 @@ def test_a_throttled_chat_start_is_retried_with_the_same_client_token(running: R
     requested = of_type(events_of(running.store, "c-11"), "ChatStartRequested")
     assert len(requested) == 1 and len(started) == 1
     assert running.connect.contact_record(started[0].contact_id)["State"] != "ENDED"
+
+
+def test_typing_and_a_context_change_reach_connect(running: Running) -> None:
+    running.api.transfer("c-12", running.worker_id, Context={"plan": "gold"})
+    wait_for(lambda: running.api.call("GET", "/v1/conversations/c-12")[1]["Phase"] == "connected", "the chat to connect")
+    contact_id = running.service.state("c-12").chat.contact_id
+    assert running.api.call("POST", "/v1/conversations/c-12/typing")[0] == 202
+    assert running.api.call("PUT", "/v1/conversations/c-12/context", {"Context": {"plan": "platinum"}})[0] == 202
+    wait_for(lambda: running.connect.contact_record(contact_id)["Attributes"].get("plan") == "platinum", "the new attributes")
+    typing = wait_for(
+        lambda: [
+            i for i in running.connect.contact_record(contact_id)["Items"]
+            if i["ContentType"].endswith(".typing") and i["ParticipantRole"] == "CUSTOMER"
+        ],
+        "the user's typing at Connect",
+    )
+    requested = of_type(events_of(running.store, "c-12"), "UserTypingRequested")
+    assert [i["ClientToken"] for i in typing] == [r.client_token for r in requested]
+    assert running.api.call("GET", "/v1/conversations/c-12")[1]["Context"] == {"plan": "platinum"}
