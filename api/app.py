@@ -16,10 +16,17 @@ import msgspec
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from api.bodies import ContextRequest, Conversation, ConversationList, Error, MessageRequest, TransferRequest
+from api.bodies import (
+    ContextRequest,
+    Conversation,
+    ConversationList,
+    Error,
+    MessageRequest,
+    TransferRequest,
+)
 from events import ConversationState, Rejected
 from events.commands import ContextChanged, UserLeaves, UserSays, UserTyping
 from service import ConversationNotFound, WorkerDisabled, WorkerService
