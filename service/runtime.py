@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from api import ApiServer, create_app, load_or_create_secret
+from connect_client import ChatSocket
 from delivery import WebhookDeliverer, delivery_routes
 from service.worker_service import RegionClientsFactory, WorkerService
 from store import EventStore
@@ -38,12 +39,13 @@ def running_service(
     host: str = "127.0.0.1",
     port: int = 0,
     clock: Callable[[], float] = time.time,
+    socket_factory: Callable[..., ChatSocket] = ChatSocket,
 ) -> Iterator[Running]:
     """Start it all (recovering the live conversations first), yield, and stop it all."""
     token_file = data_dir / API_TOKEN_FILE
     token = load_or_create_secret(token_file)
     secret = load_or_create_secret(data_dir / WEBHOOK_SECRET_FILE).encode()
-    service = WorkerService(store, region_clients, clock=clock).start()
+    service = WorkerService(store, region_clients, clock=clock, socket_factory=socket_factory).start()
     deliverer = WebhookDeliverer(store, secret=secret)
     try:
         deliverer.start()

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from connect_client import ChatSocket
 from connect_local import Config, LocalConnect
 from service import WorkerService, local_regions
 from service.demo_worker import ensure_demo_worker
@@ -34,12 +35,22 @@ class Running:
 def start_service(tmp_path: Path, start_server: Callable[[Config], LocalConnect]) -> Iterator[Callable[..., Running]]:
     with ExitStack() as stack:
 
-        def start(config: Config | None = None, clock: Callable[[], float] = time.time) -> Running:
+        def start(
+            config: Config | None = None,
+            clock: Callable[[], float] = time.time,
+            socket_factory: Callable[..., ChatSocket] = ChatSocket,
+        ) -> Running:
             connect = start_server(config or config_with())
             store = stack.enter_context(EventStore.open(tmp_path / "events.db"))
             worker_id = ensure_demo_worker(WorkerRegistry(store), connect.ready_info())
             served = stack.enter_context(
-                running_service(store, local_regions(connect.endpoint_url), data_dir=tmp_path, clock=clock)
+                running_service(
+                    store,
+                    local_regions(connect.endpoint_url),
+                    data_dir=tmp_path,
+                    clock=clock,
+                    socket_factory=socket_factory,
+                )
             )
             token = served.api_token_file.read_text().strip()
             return Running(connect, store, served.service, Api(served.api_url, token), worker_id)

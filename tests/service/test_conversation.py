@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 import urllib.request
@@ -9,6 +10,7 @@ from collections.abc import Callable
 
 import msgspec
 
+from connect_client import Backoff, ChatSocket, SocketSettings
 from connect_local.config import AgentConfig, ReplyRule
 from events import handback
 from service.demo_worker import demo_worker_config
@@ -194,3 +196,20 @@ def test_typing_and_a_context_change_reach_connect(running: Running) -> None:
     requested = of_type(events_of(running.store, "c-12"), "UserTypingRequested")
     assert [i["ClientToken"] for i in typing] == [r.client_token for r in requested]
     assert running.api.call("GET", "/v1/conversations/c-12")[1]["Context"] == {"plan": "platinum"}
+
+
+def test_a_chat_that_breaks_at_connect_mid_way_is_handed_back_with_error(start_service: Callable[..., Running]) -> None:
+    quick = SocketSettings(
+        reconnect_backoff=Backoff(first=0.01, cap=0.02),
+        connection_backoff=Backoff(first=0.01, cap=0.02),
+        connection_attempts=1,
+        reconnect_attempts=2,
+    )
+    running = start_service(socket_factory=functools.partial(ChatSocket, settings=quick))
+    running.api.transfer("c-13", running.worker_id)
+    wait_for(lambda: of_type(events_of(running.store, "c-13"), "AgentJoined"), "Ana to join")
+    running.connect.set_outage("us-east-1")
+    returned = wait_for(lambda: of_type(events_of(running.store, "c-13"), "ReturnedToBot"), "the hand-back", timeout=30)
+    assert handback(returned[0])["SessionEndReason"] == "Error"
+    assert handback(returned[0])["LastKnownAgent"] == {"AgentName": "Ana"}
+    assert "gave up" in of_type(events_of(running.store, "c-13"), "ChatEnded")[0].detail
