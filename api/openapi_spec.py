@@ -12,6 +12,8 @@ from typing import Any
 import msgspec
 
 from api.bodies import ALL_TYPES
+from events.conversation_decide import MAX_MESSAGE_PIECES
+from events.long_messages import MAX_MESSAGE_LENGTH
 
 OPENAPI_FILE = Path(__file__).with_name("openapi.json")
 _REF = "#/components/schemas/{name}"
@@ -30,7 +32,12 @@ def _body(schema: str) -> dict[str, Any]:
 
 
 _ERRORS = {
-    "400": _answer("malformed body; the message names the field by its JSON path", "Error"),
+    "400": _answer(
+        "malformed body (the message names the field by its JSON path), or content the core refuses (Code "
+        f"empty_message; message_too_long: more than {MAX_MESSAGE_PIECES} Amazon Connect messages of "
+        f"{MAX_MESSAGE_LENGTH:,} characters, as a longer text is sent in pieces; invalid_display_name)",
+        "Error",
+    ),
     "401": _answer("missing or wrong API token", "Error"),
     "404": _answer("unknown conversation (or worker)", "Error"),
     "409": _answer("not possible in the conversation's state (Code is the rejection code)", "Error"),

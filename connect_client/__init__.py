@@ -3,7 +3,8 @@
 `RegionClients` holds one region's boto3 clients and their typed calls
 (`contacts`, `participant`); `ChatSocket` keeps one chat's participant
 WebSocket alive and hands its items to an owner; `parse_frame` and
-`split_message` are pure. See README.md beside this file.
+`split_message` (the core's, from `events.long_messages`) are pure. See
+README.md beside this file.
 """
 
 from connect_client.backoff import Backoff
@@ -40,10 +41,11 @@ from connect_client.frames import (
     parse_frame,
     parse_transcript_item,
 )
-from connect_client.long_messages import DEFAULT_MESSAGE_LIMIT, refuse_long_message, split_message
+from connect_client.long_messages import DEFAULT_MESSAGE_LIMIT, refuse_long_message
 from connect_client.participant import Participant
 from connect_client.records import ChatStart, ParticipantConnection, QueueMetrics, SentMessage, StartedChat
 from connect_client.region import ClientSettings, RegionClients, static_session
+from events.long_messages import split_message
 
 __all__ = [
     "DEFAULT_MESSAGE_LIMIT",

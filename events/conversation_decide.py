@@ -64,11 +64,15 @@ from events.conversation_events import (
     UserTypingSent,
 )
 from events.conversation_state import ConversationState
+from events.long_messages import MAX_MESSAGE_LENGTH, split_message
 from events.rejection import Rejected
 
-# botocore's bounds: ParticipantDetails.DisplayName 1..256, SendMessage Content 1..16384.
+# botocore's bound on ParticipantDetails.DisplayName (1..256).
 MAX_DISPLAY_NAME = 256
-MAX_MESSAGE_LENGTH = 16384
+# A user message longer than Connect takes is sent as at most this many
+# messages, so at most 163,840 characters: room for a long summary or a pasted
+# document, while one request cannot flood the agent's chat.
+MAX_MESSAGE_PIECES = 10
 
 _CLIENT_TOKENS = uuid.UUID("5b0c6f1e-8f0e-4d3a-9a53-6c6f6e6e6563")
 
@@ -155,20 +159,34 @@ def _user_says(state: ConversationState, command: UserSays) -> list[Conversation
         raise Rejected("user_left", "the user has left this conversation")
     if not command.text:
         raise Rejected("empty_message", "a message needs at least one character")
-    if len(command.text) > MAX_MESSAGE_LENGTH:
-        raise Rejected(
-            "message_too_long",
-            f"the message has {len(command.text)} characters; Connect takes at most {MAX_MESSAGE_LENGTH}",
+    # One intent per piece, all in this decision: each has its own client token,
+    # and they are sent in the order of their seqs.
+    requests = [
+        UserMessageRequested(
+            at=command.at,
+            text=piece,
+            content_type=command.content_type,
+            bot_message_id=command.bot_message_id,
+            client_token=_token(state, index),
         )
-    request = UserMessageRequested(
-        at=command.at,
-        text=command.text,
-        content_type=command.content_type,
-        bot_message_id=command.bot_message_id,
-        client_token=_token(state),
-    )
+        for index, piece in enumerate(_message_pieces(command.text))
+    ]
     # The user answered: the auto-disconnect timers that count their silence stop.
-    return [request, *_cancel_timers(state, command.at)]
+    return [*requests, *_cancel_timers(state, command.at)]
+
+
+def _message_pieces(text: str) -> list[str]:
+    """`text` as the messages Connect takes, or `Rejected` if it needs more than MAX_MESSAGE_PIECES."""
+    # A text too long for the pieces in any case is refused without splitting it first.
+    if len(text) <= MAX_MESSAGE_PIECES * MAX_MESSAGE_LENGTH:
+        pieces = split_message(text, MAX_MESSAGE_LENGTH)
+        if len(pieces) <= MAX_MESSAGE_PIECES:
+            return pieces
+    raise Rejected(
+        "message_too_long",
+        f"the message has {len(text)} characters; Connect takes at most {MAX_MESSAGE_LENGTH} a message, "
+        f"and one message is sent as at most {MAX_MESSAGE_PIECES}",
+    )
 
 
 def _user_typing(state: ConversationState, command: UserTyping) -> list[ConversationEvent]:

@@ -172,7 +172,8 @@ def _connection_opened(state: ConversationState, event: ConnectionOpened) -> Con
 
 
 def _user_message_requested(state: ConversationState, event: UserMessageRequested) -> ConversationState:
-    if event.bot_message_id is None:
+    # The pieces of a long message share their bot message id: it is kept once.
+    if event.bot_message_id is None or event.bot_message_id in state.seen_bot_message_ids:
         return _with_pending(state, event)
     seq = state.version + 1
     return replace(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from events import Rejected, client_token, decide, pending_effects
+from events import Rejected, armed_timers, client_token, decide, pending_effects
 from events.commands import (
     ChatEndedReceived,
     ChatFailed,
@@ -32,13 +32,16 @@ from events.conversation_events import (
     DisconnectRequested,
     FailoverSwitched,
     ReturnedToBot,
+    TimerCancelled,
     Transferred,
     TypingReceived,
     UserMessageRequested,
     UserMessageSent,
     UserTypingRequested,
 )
+from events.conversation_decide import MAX_MESSAGE_PIECES
 from events.effects import DisconnectParticipant, SendMessage, StartChat, UpdateContactAttributes
+from events.long_messages import MAX_MESSAGE_LENGTH
 from tests.events.scenario import FAILOVER, PRIMARY, Run, of_type, transfer
 
 
@@ -150,12 +153,82 @@ def test_acknowledging_an_unknown_effect_is_a_stale_report() -> None:
     assert raised.value.code == "stale_report"
 
 
-@pytest.mark.parametrize(("text", "code"), [("", "empty_message"), ("x" * 16385, "message_too_long")])
-def test_user_message_connect_cannot_take_is_rejected(text: str, code: str) -> None:
+def test_an_empty_user_message_is_rejected() -> None:
     run = Run().connected()
     with pytest.raises(Rejected) as raised:
-        run(UserSays(at=3, bot_message_id="b-1", text=text))
-    assert raised.value.code == code
+        run(UserSays(at=3, bot_message_id="b-1", text=""))
+    assert raised.value.code == "empty_message"
+
+
+def test_a_user_message_at_connects_limit_is_one_request() -> None:
+    run = Run().connected()
+    [request] = run(UserSays(at=3, bot_message_id="b-1", text="x" * MAX_MESSAGE_LENGTH))
+    assert isinstance(request, UserMessageRequested) and len(request.text) == MAX_MESSAGE_LENGTH
+
+
+def test_a_longer_user_message_is_sent_as_ordered_pieces_that_join_back_to_it() -> None:
+    run = Run().connected()
+    text = "".join(f"Paragraph {n}. " + "word " * 1000 + "\n\n" for n in range(8))[:40_000]
+    assert len(text) == 40_000
+    requests = run(UserSays(at=3, bot_message_id="b-1", text=text))
+    assert len(requests) == 3 and all(isinstance(request, UserMessageRequested) for request in requests)
+    assert "".join(request.text for request in requests) == text
+    assert all(len(request.text) <= MAX_MESSAGE_LENGTH for request in requests)
+    assert {request.bot_message_id for request in requests} == {"b-1"}
+    first_seq = run.state.version - 2
+    assert [request.client_token for request in requests] == [client_token("conv-1", first_seq + n) for n in range(3)]
+    effects = pending_effects(run.state)
+    assert [effect.text for effect in effects] == [request.text for request in requests]
+    assert [effect.client_token for effect in effects] == [request.client_token for request in requests]
+
+
+def test_the_bot_retrying_a_long_message_yields_nothing_and_each_piece_is_acknowledged_on_its_own() -> None:
+    run = Run().connected()
+    run(UserSays(at=3, bot_message_id="b-1", text="x" * 20_000))
+    assert run(UserSays(at=4, bot_message_id="b-1", text="x" * 20_000)) == []
+    first, second = pending_effects(run.state)
+    run(UserMessageAcknowledged(at=5, effect_id=first.effect_id, connect_message_id="cm-1"))
+    assert pending_effects(run.state) == [second]
+    run(UserMessageAcknowledged(at=6, effect_id=second.effect_id, connect_message_id="cm-2"))
+    assert pending_effects(run.state) == []
+
+
+def test_a_long_messages_pieces_take_one_place_among_the_remembered_bot_message_ids() -> None:
+    run = Run().connected()
+    longest = "x" * MAX_MESSAGE_PIECES * MAX_MESSAGE_LENGTH
+    run(UserSays(at=3, bot_message_id="b-long", text=longest))
+    for n in range(520):  # the last 512 to 527 ids are kept: ten places for b-long would be too many
+        run(UserSays(at=4, bot_message_id=f"b-{n}", text="hi"))
+    assert run(UserSays(at=5, bot_message_id="b-long", text=longest)) == []
+
+
+def test_a_long_user_message_cancels_the_silence_timers_after_its_pieces() -> None:
+    run = Run().connected().with_agent()
+    run.agent_says("How can I help?", at=2)
+    events = run(UserSays(at=3, bot_message_id="b-1", text="x" * 20_000))
+    assert [type(event) for event in events] == [UserMessageRequested, UserMessageRequested, TimerCancelled, TimerCancelled]
+    assert armed_timers(run.state) == []
+
+
+def test_a_user_message_needing_more_pieces_than_allowed_is_rejected_with_its_size_and_records_nothing() -> None:
+    run = Run().connected()
+    too_long = "x" * (MAX_MESSAGE_PIECES * MAX_MESSAGE_LENGTH + 1)
+    with pytest.raises(Rejected) as raised:
+        run(UserSays(at=3, bot_message_id="b-1", text=too_long))
+    assert raised.value.code == "message_too_long"
+    assert f"has {len(too_long)} characters" in raised.value.message
+    assert f"at most {MAX_MESSAGE_LENGTH} a message" in raised.value.message
+    assert run(UserSays(at=4, bot_message_id="b-1", text="shorter")) != []
+
+
+def test_a_user_message_that_cuts_into_too_many_pieces_is_rejected_though_it_is_short_enough() -> None:
+    # Each early space forces a short piece, so this needs more than MAX_MESSAGE_PIECES messages.
+    chunk = "a " + "b" * (MAX_MESSAGE_LENGTH - 2)
+    text = chunk * MAX_MESSAGE_PIECES
+    assert len(text) <= MAX_MESSAGE_PIECES * MAX_MESSAGE_LENGTH
+    with pytest.raises(Rejected) as raised:
+        Run().connected()(UserSays(at=3, bot_message_id="b-1", text=text))
+    assert raised.value.code == "message_too_long"
 
 
 def test_user_message_before_any_transfer_is_rejected() -> None:

@@ -31,15 +31,24 @@ from events.commands import (
     UserSays,
     UserTyping,
 )
-from events.conversation_events import ConversationEvent, ReturnedToBot
+from events.conversation_decide import MAX_MESSAGE_PIECES
+from events.conversation_events import ConversationEvent, ReturnedToBot, UserMessageRequested
 from events.conversation_state import ConversationState
 from events.effects import DisconnectParticipant, SendMessage, SendTyping, StartChat, UpdateContactAttributes
+from events.long_messages import MAX_MESSAGE_LENGTH
 from tests.events.scenario import FAILOVER, PRIMARY, transfer
 
 ROLES = st.sampled_from(["AGENT", "CUSTOMER", "SYSTEM", "CUSTOM_BOT", "SUPERVISOR"])
 NAMES = st.sampled_from(["Ana", "Raj", "SYSTEM_MESSAGE"])
 MESSAGE_IDS = st.sampled_from([f"cm-{n}" for n in range(8)])  # a small pool, so repeats happen
 TEXT = st.text(max_size=12)
+# Over Connect's limit: split into pieces, or refused when too many pieces are needed.
+LONG_TEXT = st.builds(
+    lambda unit, size: (unit * size)[:size],
+    st.sampled_from(["x", "word ", "A sentence. ", "a line\n", "para\n\n"]),
+    st.sampled_from([MAX_MESSAGE_LENGTH + 1, 40_000, MAX_MESSAGE_PIECES * MAX_MESSAGE_LENGTH + 1]),
+)
+USER_TEXT = st.one_of(TEXT, TEXT, TEXT, LONG_TEXT)
 
 
 def effect_id(data: st.DataObject, state: ConversationState) -> int:
@@ -55,7 +64,7 @@ def command(data: st.DataObject, state: ConversationState, at: float) -> Command
     if kind == 0:
         return transfer(at, user_name=data.draw(st.one_of(st.none(), TEXT)))
     if kind == 1:
-        return UserSays(at=at, bot_message_id=data.draw(st.sampled_from(["b-1", "b-2", "b-3", "b-4"])), text=data.draw(TEXT))
+        return UserSays(at=at, bot_message_id=data.draw(st.sampled_from(["b-1", "b-2", "b-3", "b-4"])), text=data.draw(USER_TEXT))
     if kind == 2:
         return UserTyping(at=at)
     if kind == 3:
@@ -154,7 +163,11 @@ def legal_command(data: st.DataObject, state: ConversationState, at: float, step
             UserTyping(at=at),
         ]
     if state.phase in ("starting", "started", "connected") and not state.disconnect_requested:
-        choices += [UserSays(at=at, bot_message_id=f"b-{step}", text="hello"), ContextChanged(at=at, context={"step": str(step)})]
+        choices += [
+            UserSays(at=at, bot_message_id=f"b-{step}", text="hello"),
+            UserSays(at=at, bot_message_id=f"b-{step}", text="word " * 8_000),  # three pieces
+            ContextChanged(at=at, context={"step": str(step)}),
+        ]
     rare: list[Command] = [UserLeaves(at=at), ChatFailed(at=at, error="gone")]
     if state.chat is not None:
         rare.append(ChatEndedReceived(at=at, message_id=f"end-{step}"))
@@ -212,3 +225,12 @@ def test_a_conversation_ends_with_exactly_one_handback_and_nothing_left_to_do(ru
         assert handbacks[0] == len(events) - 1
         assert live.phase == "returned"
         assert pending_effects(live) == [] and armed_timers(live) == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(RUNS, st.data())
+def test_every_message_for_connect_fits_and_every_intent_has_its_own_client_token(run, data: st.DataObject) -> None:
+    _, events = run(data)
+    assert all(0 < len(event.text) <= MAX_MESSAGE_LENGTH for event in events if isinstance(event, UserMessageRequested))
+    tokens = [token for event in events if (token := getattr(event, "client_token", None)) is not None]
+    assert len(tokens) == len(set(tokens))

@@ -25,6 +25,9 @@ LEAVING_ANA = AgentConfig(
     replies=[ReplyRule(contains="bye", reply="Bye!", leave=True)],
 )
 
+# Answers briefly: an echo of a piece at Connect's limit would itself be over it.
+BRIEF_ANA = AgentConfig(name="Ana", join_delay_seconds=0, default_reply="Noted.")
+
 
 def customer_messages(running: Running, contact_id: str) -> list[dict]:
     record = running.connect.contact_record(contact_id)
@@ -213,3 +216,19 @@ def test_a_chat_that_breaks_at_connect_mid_way_is_handed_back_with_error(start_s
     assert handback(returned[0])["SessionEndReason"] == "Error"
     assert handback(returned[0])["LastKnownAgent"] == {"AgentName": "Ana"}
     assert "gave up" in of_type(events_of(running.store, "c-13"), "ChatEnded")[0].detail
+
+
+def test_a_message_longer_than_connect_takes_arrives_as_ordered_pieces_with_their_tokens(start_service: Callable[..., Running]) -> None:
+    running = start_service(config_with([BRIEF_ANA]))
+    running.api.transfer("c-14", running.worker_id)
+    text = "word " * 4_000
+    assert len(text) == 20_000
+    assert running.api.say("c-14", "m-1", text)[0] == 202
+    wait_for(lambda: running.service.state("c-14").chat, "the chat to start")
+    contact_id = running.service.state("c-14").chat.contact_id
+    wait_for(lambda: len(customer_messages(running, contact_id)) >= 2, "both pieces at Connect")
+    sent = customer_messages(running, contact_id)
+    requested = of_type(events_of(running.store, "c-14"), "UserMessageRequested")
+    assert len(sent) == len(requested) == 2
+    assert "".join(m["Content"] for m in sent) == text
+    assert [(m["Content"], m["ClientToken"]) for m in sent] == [(r.text, r.client_token) for r in requested]
