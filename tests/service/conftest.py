@@ -1,12 +1,16 @@
 """The worker service on loopback, wired as `run.py` wires it: a local Amazon Connect, a store in a
-temporary folder, the API (and the webhook deliverer and pull stream) on a free port."""
+temporary folder, the API (and the webhook deliverer and pull stream) on a free port; and a bot's
+webhook to deliver to."""
 
 from __future__ import annotations
 
+import json
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -61,3 +65,37 @@ def start_service(tmp_path: Path, start_server: Callable[[Config], LocalConnect]
 @pytest.fixture
 def running(start_service: Callable[..., Running]) -> Running:
     return start_service()
+
+
+class Bot:
+    """A bot's webhook on loopback: keeps every message delivered to it, as it arrives."""
+
+    def __init__(self) -> None:
+        self.received: list[dict] = []
+        bot = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                bot.received.append(json.loads(body))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/webhook"
+
+    def types(self) -> list[str]:
+        return [message["Type"] for message in self.received]
+
+
+@pytest.fixture
+def bot() -> Iterator[Bot]:
+    made = Bot()
+    thread = threading.Thread(target=made.server.serve_forever, daemon=True)
+    thread.start()
+    yield made
+    made.server.shutdown()
+    made.server.server_close()
