@@ -1,21 +1,27 @@
 """Writes api/openapi.json: the paths by hand, the schemas from the msgspec body types.
 
-    python -m api.openapi_spec        # regenerate after changing api/bodies.py
+    .venv/bin/python -m api.openapi_spec     # from the repository root, after changing this file or api/bodies.py
+
+tests/api/ fails while the committed file differs from `render()`, or while a route of
+`api.app.create_app` (the pull stream included) is missing from `paths` or vice versa.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
 import msgspec
 
 from api.bodies import ALL_TYPES
+from delivery.pull import MAX_WAIT_SECONDS
 from events.conversation_decide import MAX_MESSAGE_PIECES
 from events.long_messages import MAX_MESSAGE_LENGTH
 
 OPENAPI_FILE = Path(__file__).with_name("openapi.json")
+REGENERATE = ".venv/bin/python -m api.openapi_spec"
 _REF = "#/components/schemas/{name}"
 
 
@@ -56,17 +62,102 @@ def _command(summary: str, body: str | None = None) -> dict[str, Any]:
     return operation
 
 
+# The pull stream's bodies (delivery/pull.py builds them as plain dicts, not msgspec types).
+_PULL_SCHEMAS: dict[str, Any] = {
+    "BotMessage": {
+        "type": "object",
+        "description": "One bot message: these fields, then those of its Type (see delivery/README.md); "
+        "the same as the webhook's",
+        "properties": {
+            "Id": {"type": "string", "description": "'<conversation id>:<seq>': deduplicate on it"},
+            "ConversationId": {"type": "string"},
+            "Seq": {"type": "integer"},
+            "Type": {"type": "string"},
+            "At": {"type": "string", "format": "date-time"},
+        },
+        "required": ["Id", "ConversationId", "Seq", "Type", "At"],
+    },
+    "BotMessages": {
+        "type": "object",
+        "properties": {
+            "Events": {"type": "array", "items": _ref("BotMessage")},
+            "Next": {"type": "integer", "description": "the after of the next call"},
+            "Ended": {"type": "boolean", "description": "the conversation was handed back (ReturnedToBot was told)"},
+        },
+        "required": ["Events", "Next", "Ended"],
+    },
+    "PullError": {
+        "type": "object",
+        "description": "The pull stream's own 400 and 404 answers (its 401 is the API's Error)",
+        "properties": {"Error": {"type": "string"}},
+        "required": ["Error"],
+    },
+}
+
+_EVENTS = {
+    "get": {
+        "summary": "The bot messages of a conversation: a long poll, or server-sent events with "
+        "Accept: text/event-stream (see delivery/)",
+        "parameters": [
+            *_ID,
+            {
+                "name": "after",
+                "in": "query",
+                "description": "read after this Seq (the Next of the previous answer)",
+                "schema": {"type": "integer", "minimum": 0, "default": 0},
+            },
+            {
+                "name": "wait",
+                "in": "query",
+                "description": "long poll: seconds to wait when there is nothing new",
+                "schema": {"type": "number", "minimum": 0, "maximum": MAX_WAIT_SECONDS, "default": 0},
+            },
+            {
+                "name": "Last-Event-ID",
+                "in": "header",
+                "description": "server-sent events: resume after '<conversation id>:<seq>' (instead of after)",
+                "schema": {"type": "string"},
+            },
+        ],
+        "responses": {
+            "200": {
+                "description": "the messages after `after` (none if `wait` passed), or an event stream of them "
+                "(id: the message's Id, event: its Type, data: the message) that ends after ReturnedToBot",
+                "content": {
+                    "application/json": {"schema": _ref("BotMessages")},
+                    "text/event-stream": {"schema": {"type": "string"}},
+                },
+            },
+            "400": _answer("a bad after, wait or Last-Event-ID", "PullError"),
+            "401": _ERRORS["401"],
+            "404": _answer("unknown conversation", "PullError"),
+        },
+    }
+}
+
+_OPENAPI = {
+    "get": {
+        "summary": "This OpenAPI document",
+        "security": [],
+        "responses": {
+            "200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}
+        },
+    }
+}
+
+
 def document() -> dict[str, Any]:
     _, components = msgspec.json.schema_components(ALL_TYPES, ref_template=_REF)
     return {
         "openapi": "3.1.0",
         "info": {"title": "Connect worker: the bots' API", "version": "1"},
         "components": {
-            "schemas": components,
+            "schemas": {**components, **_PULL_SCHEMAS},
             "securitySchemes": {"token": {"type": "http", "scheme": "bearer"}},
         },
         "security": [{"token": []}],
         "paths": {
+            "/openapi.json": _OPENAPI,
             "/v1/conversations": {
                 "post": {
                     "summary": "Transfer a conversation to a worker (starts an Amazon Connect chat)",
@@ -92,9 +183,16 @@ def document() -> dict[str, Any]:
             "/v1/conversations/{conversation_id}/context": {
                 "put": _command("The bot's context changed (UpdateContactAttributes)", "ContextRequest")
             },
+            "/v1/conversations/{conversation_id}/events": _EVENTS,
         },
     }
 
 
+def render() -> str:
+    """The text of api/openapi.json, exactly."""
+    return json.dumps(document(), indent=2) + "\n"
+
+
 if __name__ == "__main__":
-    OPENAPI_FILE.write_text(json.dumps(document(), indent=2) + "\n")
+    OPENAPI_FILE.write_text(render())
+    print(f"wrote {OPENAPI_FILE}", file=sys.stderr)
