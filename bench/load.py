@@ -1,0 +1,290 @@
+"""Load benchmark of the worker service, run by hand; it prints its figures and writes them as JSON.
+
+    .venv/bin/python bench/load.py                                  # 100, 1,000, 5,000, then 10,000 held
+    .venv/bin/python bench/load.py --sizes 100 --scale 0 --recovery # a quick run
+
+Three processes, so that the service's cost is its own: the local Amazon
+Connect (`run.py connect-local`), the service (`run.py serve`, SQLite with
+synchronous=FULL), and this driver, which plays the bots (HTTP API, a
+webhook) and runs the bare baselines. For each size N it measures:
+
+- resident memory and threads of the service with N conversations connected
+  (each with its agent joined), and its idle CPU;
+- relay latency at a steady rate both ways: a bot's POST sent -> the
+  customer message's AbsoluteTime at Connect; the agent reply's
+  AbsoluteTime at Connect -> the bot's webhook receiving it; CPU per message;
+- the same latencies with bare boto3 SendMessage and a bare websocket-client
+  receive on chats of their own, at the same rate, against the same Connect;
+- resident memory of a bare websocket-client connection, in a process of its own;
+- recovery after SIGKILL (`--recovery` sizes): from the restart until every
+  live conversation has a new ConnectionOpened, against N bare
+  CreateParticipantConnection + GetTranscript calls, 50 at a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.loadkit import bare  # noqa: E402
+from bench.loadkit.driver import Api, ConnectAdmin, paced, transfer_all  # noqa: E402
+from bench.loadkit.processes import REPO, Child, create_worker, start_connect_local, start_service  # noqa: E402
+from bench.loadkit.receiver import Webhook  # noqa: E402
+
+OUT = REPO / "bench" / "out"
+BARE_CHATS = 100
+# Sent at the same rate before each measured phase, not counted: the first messages
+# of a run also pay for connection pools and worker threads that a running service has.
+WARM_UP_SECONDS = 3.0
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, math.ceil(share * len(ordered)) - 1)]
+
+
+def latency(values: list[float]) -> dict[str, float]:
+    """p50, p99 and max in milliseconds."""
+    if not values:
+        return {"count": 0}
+    return {
+        "count": len(values),
+        "p50_ms": round(percentile(values, 0.50) * 1000, 2),
+        "p99_ms": round(percentile(values, 0.99) * 1000, 2),
+        "max_ms": round(max(values) * 1000, 2),
+    }
+
+
+def store_position(store_path: Path) -> int:
+    with sqlite3.connect(f"file:{store_path}?mode=ro", uri=True) as db:
+        return db.execute("SELECT COALESCE(MAX(position), 0) FROM events").fetchone()[0]
+
+
+def reconnected(store_path: Path, after: int) -> int:
+    """How many conversations have had a ConnectionOpened since position `after`."""
+    with sqlite3.connect(f"file:{store_path}?mode=ro", uri=True) as db:
+        query = "SELECT COUNT(DISTINCT stream) FROM events WHERE position > ? AND type = 'ConnectionOpened'"
+        return db.execute(query, (after,)).fetchone()[0]
+
+
+def relay(api: Api, admin: ConnectAdmin, webhook: Webhook, ids: list[str], rate: float, seconds: float) -> dict[str, Any]:
+    """Messages at `rate` for `seconds`, round robin over `ids`: the latencies both ways."""
+    warm = [ids[-1 - index % len(ids)] for index in range(int(rate * WARM_UP_SECONDS))]
+    paced(warm, rate, api.say, label="warm-up")
+    keys = [ids[index % len(ids)] for index in range(int(rate * seconds))]
+    sent = paced(keys, rate, api.say, label="measured")
+    replies = {f"You said: {message.text}" for message in sent}
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not replies <= webhook.texts("AgentMessage").keys():
+        time.sleep(0.2)
+    arrived = webhook.texts("AgentMessage")
+    times = admin.message_times([api.contact_id(cid) for cid in sorted(set(keys))])
+    to_connect = [times[("CUSTOMER", m.text)] - m.sent_at for m in sent if ("CUSTOMER", m.text) in times]
+    accepted_to_connect = [times[("CUSTOMER", m.text)] - m.accepted_at for m in sent if ("CUSTOMER", m.text) in times]
+    to_bot = [arrived[reply] - times[("AGENT", reply)] for reply in replies if reply in arrived and ("AGENT", reply) in times]
+    return {
+        "messages": len(sent),
+        "replies_received": len(replies & arrived.keys()),
+        "bot_to_connect": latency(to_connect),
+        "accepted_to_connect": latency(accepted_to_connect),
+        "agent_to_bot": latency(to_bot),
+        "api_accept": latency([m.accepted_at - m.sent_at for m in sent]),
+    }
+
+
+def bare_relay(connect: dict[str, Any], admin_url: str, rate: float, seconds: float) -> dict[str, Any]:
+    """The same traffic on chats of our own: boto3 SendMessage, and websocket-client reading the replies."""
+    chats = bare.start_chats(connect, BARE_CHATS)
+    for chat in chats:
+        bare.open_socket(chat)
+    frames = bare.AgentFrames(chats).start()
+    _, participant = bare.clients(connect)
+    by_key = {str(index): chat for index, chat in enumerate(chats)}
+
+    def send(key: str, text: str) -> None:
+        participant.send_message(ConnectionToken=by_key[key].connection_token, ContentType="text/plain", Content=text)
+
+    paced([str(index % len(chats)) for index in range(int(rate * WARM_UP_SECONDS))], rate, send, label="warm-up")
+    keys = [str(index % len(chats)) for index in range(int(rate * seconds))]
+    sent = paced(keys, rate, send, label="measured")
+    replies = {f"You said: {message.text}" for message in sent}
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not replies <= frames.arrivals.keys():
+        time.sleep(0.2)
+    admin = ConnectAdmin(admin_url)
+    contact_ids = [_contact_of(participant, chat) for chat in chats]
+    times = admin.message_times(contact_ids)
+    for chat in chats:
+        if chat.socket is not None:
+            chat.socket.close()
+    to_connect = [times[("CUSTOMER", m.text)] - m.sent_at for m in sent if ("CUSTOMER", m.text) in times]
+    to_client = [frames.arrivals[r] - times[("AGENT", r)] for r in replies if r in frames.arrivals and ("AGENT", r) in times]
+    return {
+        "messages": len(sent),
+        "send_to_connect": latency(to_connect),
+        "agent_to_client": latency(to_client),
+        "send_call": latency([m.accepted_at - m.sent_at for m in sent]),
+    }
+
+
+def _contact_of(participant: Any, chat: bare.BareChat) -> str:
+    answer = participant.get_transcript(ConnectionToken=chat.connection_token, MaxResults=1)
+    return answer["InitialContactId"]
+
+
+def bare_memory(connect_ready: Path, count: int, folder: Path) -> dict[str, float]:
+    answer = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "bare-memory", "--connect-ready", str(connect_ready), "--count", str(count)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(answer.stdout.strip().splitlines()[-1])
+
+
+def run_size(size: int, args: argparse.Namespace, webhook: Webhook, *, recovery: bool, steady: bool) -> dict[str, Any]:
+    folder = OUT / f"load-{size}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    data_dir = (args.data_root or folder) / f"data-{size}"
+    shutil.rmtree(data_dir, ignore_errors=True)
+    memory_count = min(size, 1000)
+    connect_child, connect = start_connect_local(folder, size + BARE_CHATS + memory_count + 100)
+    service: Child | None = None
+    try:
+        worker_id = create_worker(data_dir, connect)
+        service, ready = start_service(folder, data_dir, connect)
+        store_path = Path(ready["store_path"])
+        api = Api(ready["api_url"], Path(ready["api_token_file"]).read_text().strip())
+        admin = ConnectAdmin(connect["admin_url"])
+        time.sleep(1.0)
+        idle = service.usage()
+        ids = [f"load-{size}-{index}" for index in range(size)]
+        joined_before = webhook.by_type["AgentJoined"]
+        began = time.monotonic()
+        accept_seconds = transfer_all(api, ids, worker_id, webhook.url)
+        if not webhook.wait_count("AgentJoined", joined_before + size, timeout=120 + size / 10):
+            raise RuntimeError(f"only {webhook.by_type['AgentJoined'] - joined_before} of {size} agents joined")
+        connected_seconds = time.monotonic() - began
+        time.sleep(5.0)
+        quiet_start = service.usage()
+        time.sleep(10.0)
+        quiet_end = service.usage()
+        result: dict[str, Any] = {
+            "conversations": size,
+            "transfers_accepted_s": round(accept_seconds, 1),
+            "all_connected_s": round(connected_seconds, 1),
+            "service_rss_mb": round(quiet_end.rss_bytes / 2**20, 1),
+            "service_rss_per_conversation_kb": round((quiet_end.rss_bytes - idle.rss_bytes) / size / 1024, 1),
+            "service_threads": quiet_end.threads,
+            "service_idle_cpu_share": round((quiet_end.cpu_seconds - quiet_start.cpu_seconds) / 10.0, 3),
+            "bare_socket_memory": bare_memory(folder / "connect-local.ready.json", memory_count, folder),
+        }
+        bare_kb = result["bare_socket_memory"]["socket_and_thread_bytes"] / 1024
+        result["rss_above_bare_socket_kb"] = round(result["service_rss_per_conversation_kb"] - bare_kb, 1)
+        if steady:
+            before = service.usage()
+            relayed = relay(api, admin, webhook, ids, args.rate, args.seconds)
+            after = service.usage()
+            cpu = after.cpu_seconds - before.cpu_seconds
+            idle_share = result["service_idle_cpu_share"]
+            # Each message is relayed twice: the bot's to Connect, the agent's answer to the bot.
+            messages = 2 * relayed["messages"]
+            relayed["cpu_ms_per_message"] = round(cpu / messages * 1000, 2)
+            relayed["cpu_ms_per_message_net_of_idle"] = round((cpu - idle_share * args.seconds) / messages * 1000, 2)
+            result["relay"] = relayed
+            result["bare"] = bare_relay(connect, connect["admin_url"], args.rate, args.seconds)
+            result["ratios"] = {
+                "bot_to_connect_p99": round(relayed["bot_to_connect"]["p99_ms"] / result["bare"]["send_to_connect"]["p99_ms"], 2),
+                "agent_to_bot_p99": round(relayed["agent_to_bot"]["p99_ms"] / result["bare"]["agent_to_client"]["p99_ms"], 2),
+            }
+        if recovery:
+            result["recovery"] = recover(service, folder, data_dir, store_path, connect, size)
+            service = result["recovery"].pop("service")
+        return result
+    finally:
+        if service is not None:
+            service.stop()
+        connect_child.stop()
+
+
+def recover(service: Child, folder: Path, data_dir: Path, store_path: Path, connect: dict[str, Any], size: int) -> dict[str, Any]:
+    """SIGKILL the service, start it again, and time it until every conversation is connected again."""
+    service.kill()
+    position = store_position(store_path)
+    began = time.monotonic()
+    restarted, _ = start_service(folder, data_dir, connect, attempt=1)
+    ready_seconds = time.monotonic() - began
+    deadline = began + 300 + size / 5
+    while (count := reconnected(store_path, position)) < size:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"only {count} of {size} conversations reconnected")
+        time.sleep(0.1)
+    resumed_seconds = time.monotonic() - began
+    bare_seconds = bare.connect_and_fill(connect, bare.participant_tokens(store_path))
+    return {
+        "service": restarted,
+        "api_ready_s": round(ready_seconds, 2),
+        "all_reconnected_s": round(resumed_seconds, 2),
+        "bare_connect_and_transcript_s": round(bare_seconds, 2),
+        "ratio": round(resumed_seconds / bare_seconds, 2),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="part")
+    memory = sub.add_parser("bare-memory", help="(internal) resident bytes per bare websocket-client connection")
+    memory.add_argument("--connect-ready", type=Path, required=True)
+    memory.add_argument("--count", type=int, required=True)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 5000], help="conversations per measured run")
+    parser.add_argument("--recovery", type=int, nargs="*", default=[1000, 5000], help="sizes whose run ends with a SIGKILL and recovery")
+    parser.add_argument("--scale", type=int, default=10000, help="conversations held at once in a last run (0: none)")
+    parser.add_argument("--rate", type=float, default=50.0, help="bot messages a second in the steady phase (each answered)")
+    parser.add_argument("--seconds", type=float, default=20.0, help="length of the steady phase")
+    parser.add_argument(
+        "--data-root",
+        type=Path,
+        help="where the service's data folders go (default bench/out/); /dev/shm takes the disk's fsync out of the figures",
+    )
+    args = parser.parse_args()
+    if args.part == "bare-memory":
+        print(json.dumps(bare.memory_per_socket(json.loads(args.connect_ready.read_text()), args.count)))
+        return 0
+    webhook = Webhook().start()
+    results: dict[str, Any] = {
+        "rate_per_s": args.rate,
+        "steady_seconds": args.seconds,
+        "data_root": str(args.data_root or OUT),
+        "runs": [],
+    }
+    try:
+        for size in args.sizes:
+            run = run_size(size, args, webhook, recovery=size in args.recovery, steady=True)
+            results["runs"].append(run)
+            print(json.dumps(run, indent=1), flush=True)
+        if args.scale:
+            run = run_size(args.scale, args, webhook, recovery=False, steady=False)
+            results["scale"] = run
+            print(json.dumps(run, indent=1), flush=True)
+    finally:
+        webhook.stop()
+        results["webhook_duplicates"] = webhook.duplicates
+        OUT.mkdir(parents=True, exist_ok=True)
+        (OUT / f"load-{time.strftime('%Y%m%d-%H%M%S')}.json").write_text(json.dumps(results, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

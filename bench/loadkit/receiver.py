@@ -1,0 +1,78 @@
+"""The bot's side: a webhook that notes when each message arrives, served by uvicorn on a thread."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    conversation_id: str
+    type: str
+    text: str | None
+    at: float
+
+
+class Webhook:
+    """`url` takes the service's POSTs; `arrivals` lists them; a repeated delivery Id is counted, not kept twice."""
+
+    def __init__(self) -> None:
+        self.arrivals: dict[str, Arrival] = {}
+        self.duplicates = 0
+        self.by_type: Counter[str] = Counter()
+        self._changed = threading.Condition()
+        app = Starlette(routes=[Route("/hook", self._hook, methods=["POST"])])
+        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", access_log=False, lifespan="off")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, name="webhook", daemon=True)
+        self.url = ""
+
+    def start(self) -> Webhook:
+        self._thread.start()
+        while not self._server.started:
+            time.sleep(0.01)
+        host, port = self._server.servers[0].sockets[0].getsockname()[:2]
+        self.url = f"http://{host}:{port}/hook"
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+
+    async def _hook(self, request: Request) -> Response:
+        at = time.time()
+        message = json.loads(await request.body())
+        with self._changed:
+            if message["Id"] in self.arrivals:
+                self.duplicates += 1
+            else:
+                self.arrivals[message["Id"]] = Arrival(message["ConversationId"], message["Type"], message.get("Text"), at)
+                self.by_type[message["Type"]] += 1
+            self._changed.notify_all()
+        return Response(status_code=204)
+
+    def wait_count(self, kind: str, count: int, timeout: float) -> bool:
+        """Whether `count` messages of type `kind` arrived within `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while self.by_type[kind] < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._changed.wait(left)
+        return True
+
+    def texts(self, kind: str) -> dict[str, float]:
+        """Arrival time of each message of type `kind`, by its text."""
+        with self._changed:
+            return {a.text: a.at for a in self.arrivals.values() if a.type == kind and a.text is not None}
