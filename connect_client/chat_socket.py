@@ -20,9 +20,10 @@ the stop.
     >>> ...
     >>> chat_socket.close()
 
-Both callbacks run on the socket's own thread: they must be quick (hand the
-value to an actor's mailbox) and must not raise; an exception from one stops
-the socket (it reports GAVE_UP). See README.md for the threading model.
+Both callbacks run on the hub thread that serves every socket of the
+process (`connect_client.socket_hub`): they must be quick (hand the value to
+an actor's mailbox) and must not raise; an exception from one stops the
+socket (it reports GAVE_UP). See README.md for the threading model.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from connect_client.heartbeats import Beat, Heartbeats
 from connect_client.link import Link, LinkFailed
 from connect_client.participant import Participant
 from connect_client.records import ParticipantConnection
+from connect_client.socket_hub import SocketHub, Timer, default_hub
 
 log = logging.getLogger(__name__)
 
@@ -110,27 +112,26 @@ class SocketSettings:
     reconnect_attempts: int = 10
 
 
-class _Closing(Exception):
-    """The owner closed the socket while it was waiting."""
+@dataclass(eq=False)
+class _Session:
+    """One WebSocket of the chat and where it is in its life: subscribing, catching up, serving."""
 
-
-class _Stop(Exception):
-    def __init__(self, reason: StopReason, detail: str) -> None:
-        super().__init__(detail)
-        self.reason = reason
-        self.detail = detail
-
-
-class _Renew(Exception):
-    """The link's renewal time has come."""
+    link: Link
+    renewal: bool
+    phase: str = "subscribing"
+    subscribe_tries: int = 1
+    early: list[ChatItem] = field(default_factory=list)
+    beats: Heartbeats | None = None
+    timers: list[Timer] = field(default_factory=list)
 
 
 class ChatSocket:
-    """One chat's participant WebSocket, served by a thread of its own.
+    """One chat's participant WebSocket, kept by the process's `SocketHub`.
 
-    The public surface is `start`, `close`, `wait_stopped` and the two
-    callbacks, so that a hub serving many sockets from one thread can take
-    the thread's place without changing the callers."""
+    Everything of one socket happens on the hub thread, one step at a time;
+    the blocking calls (CreateParticipantConnection, opening the socket,
+    GetTranscript) run on the hub's pool and report back to it. The public
+    surface is `start`, `close`, `wait_stopped` and the two callbacks."""
 
     def __init__(
         self,
@@ -144,10 +145,12 @@ class ChatSocket:
         settings: SocketSettings | None = None,
         clock: Callable[[], float] = time.time,
         name: str = "chat-socket",
+        hub: SocketHub | None = None,
     ) -> None:
         """`after_id`: the last item the owner has already seen (on recovery);
         the first transcript fill starts after it. `clock` is the wall clock
-        (seconds since the epoch) that ConnectionExpiry is compared with."""
+        (seconds since the epoch) that ConnectionExpiry is compared with.
+        `hub`: the process's shared one by default."""
         self._participant = participant
         self._participant_token = participant_token
         self._on_item = on_item
@@ -156,240 +159,348 @@ class ChatSocket:
         self._last_transcript_id = after_id
         self._settings = settings or SocketSettings()
         self._clock = clock
-        self._closing = threading.Event()
+        self._name = name
+        self._hub = hub or default_hub()
         self._stopped = threading.Event()
-        self._lock = threading.Lock()
-        self._links: set[Link] = set()
+        # From here on, touched only on the hub thread.
+        self._done = False
+        self._serving: _Session | None = None
+        self._renewing: _Session | None = None
         self._connection: ParticipantConnection | None = None
+        self._failures = 0
+        self._wait: Timer | None = None
         self._recent: collections.deque[str] = collections.deque(maxlen=_RECENT_IDS)
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 
     def start(self) -> ChatSocket:
-        self._thread.start()
+        self._hub.call_soon(self._connect)
         return self
 
     def close(self) -> None:
         """Stop for good (the chat itself goes on: DisconnectParticipant is the
         owner's call). Returns at once; `on_state` will hear SocketStopped(CLOSED)."""
-        self._closing.set()
-        with self._lock:
-            links = list(self._links)
-        for link in links:
-            link.abort()
+        self._hub.call_soon(lambda: self._stop(StopReason.CLOSED, "closed by its owner"))
 
     def wait_stopped(self, timeout: float | None = None) -> bool:
         """Whether the socket has stopped (waiting up to `timeout` seconds)."""
         return self._stopped.wait(timeout)
 
-    def _run(self) -> None:
-        try:
-            stop = self._serve()
-        except Exception as error:
-            # A bug here or in a callback must not leave the owner waiting for
-            # a socket that is gone.
-            log.exception("chat socket failed")
-            stop = _Stop(StopReason.GAVE_UP, f"unexpected {type(error).__name__}")
-        with self._lock:
-            links = list(self._links)
-            self._links.clear()
-        for link in links:
-            link.close()
-        self._on_state(SocketStopped(stop.reason, stop.detail))
-        self._stopped.set()
+    # -- getting a connection ------------------------------------------------
 
-    def _serve(self) -> _Stop:
-        link: Link | None = None
-        failures = 0
-        try:
-            while True:
-                if link is None:
-                    try:
-                        link = self._reconnect()
-                        failures = 0
-                    except LinkFailed as error:
-                        failures += 1
-                        if failures >= self._settings.reconnect_attempts:
-                            return _Stop(StopReason.GAVE_UP, f"{failures} reconnections failed, the last: {error}")
-                        self._pause(str(error), failures, self._settings.reconnect_backoff.delay(failures))
-                        continue
-                try:
-                    try:
-                        self._pump(link)
-                    except _Renew:
-                        link = self._renew(link)
-                        continue
-                except LinkFailed as error:
-                    self._drop(link)
-                    link = None
-                    failures = 1
-                    self._pause(str(error), failures, self._settings.reconnect_backoff.delay(failures))
-        except _Stop as stop:
-            return stop
-        except _Closing:
-            return _Stop(StopReason.CLOSED, "closed by its owner")
+    def _connect(self, attempt: int = 0) -> None:
+        """A new connection, retried with backoff up to `connection_attempts` calls while Connect answers retryably."""
+        if self._done:
+            return
+        self._hub.run_blocking(
+            lambda: self._participant.connect(self._participant_token),
+            lambda connection, error: self._connected(connection, error, attempt),
+        )
 
-    def _reconnect(self) -> Link:
-        link = self._open(self._fetch_connection())
-        try:
-            self._catch_up(link, self._subscribe(link), renewed=False)
-        except LinkFailed:
-            self._drop(link)
-            raise
-        return link
+    def _connected(self, connection: ParticipantConnection | None, error: BaseException | None, attempt: int) -> None:
+        if self._done:
+            return
+        if error is not None:
+            if not self._connection_refused(error):
+                attempt += 1
+                assert isinstance(error, RetryableError)
+                if attempt >= self._settings.connection_attempts:
+                    self._reconnect_failed(f"no connection after {attempt} tries: {error.code}")
+                else:
+                    delay = self._settings.connection_backoff.delay(attempt)
+                    self._pause(f"CreateParticipantConnection: {error.code}", attempt, delay, lambda: self._connect(attempt))
+            return
+        assert connection is not None
+        self._open(connection, renewal=False)
 
-    def _renew(self, old: Link) -> Link:
-        """Make before break: a new socket, subscribed, before the old one closes.
-        Frames still queued on the old one are never read; the transcript fill
-        on the new connection brings whatever they held. If the new socket
-        cannot be had, the old one serves on and renewal is tried again later."""
-        try:
-            new = self._open(self._fetch_connection(attempts=1))
-        except LinkFailed:
-            return self._renew_later(old)
-        try:
-            early = self._subscribe(new)
-        except LinkFailed:
-            self._drop(new)
-            return self._renew_later(old)
-        self._drop(old)
-        try:
-            self._catch_up(new, early, renewed=True)
-        except LinkFailed:
-            self._drop(new)
-            raise
-        return new
+    def _connection_refused(self, error: BaseException) -> bool:
+        """Stop for an error that no retry mends (the chat is over, or a permanent refusal); False for a retryable one."""
+        if isinstance(error, ChatEnded):
+            self._final_fill()
+            return True
+        if isinstance(error, PermanentError):
+            self._stop(StopReason.GAVE_UP, str(error))
+            return True
+        if not isinstance(error, RetryableError):
+            self._unexpected(error)
+            return True
+        return False
 
-    def _renew_later(self, link: Link) -> Link:
+    def _open(self, connection: ParticipantConnection, renewal: bool) -> None:
+        """Open the socket and send the subscribe on the pool; then wait for its answer here."""
+
+        def open_and_subscribe() -> Link:
+            link = Link(connection, self._settings.open_timeout)
+            try:
+                link.send(self._subscribe_message)
+            except LinkFailed:
+                link.close()
+                raise
+            return link
+
+        self._hub.run_blocking(open_and_subscribe, lambda link, error: self._opened(link, error, renewal))
+
+    def _opened(self, link: Link | None, error: BaseException | None, renewal: bool) -> None:
+        if self._done:
+            if link is not None:
+                link.close()
+            return
+        if error is not None:
+            if not isinstance(error, LinkFailed):
+                self._unexpected(error)
+            elif renewal:
+                self._renew_later()
+            else:
+                self._reconnect_failed(str(error))
+            return
+        assert link is not None
+        lifetime = link.connection.websocket_expiry.timestamp() - self._clock()
+        link.renew_at = self._clock() + max(lifetime - self._settings.renew_before_expiry, lifetime / 2)
+        session = _Session(link, renewal)
+        if renewal:
+            self._renewing = session
+        else:
+            self._serving = session
+        self._hub.watch(link.socket, lambda: self._readable(session))
+        self._after(session, self._settings.subscribe_retry, lambda: self._subscribe_unanswered(session))
+
+    # -- subscribing and catching up ----------------------------------------
+
+    def _subscribe_unanswered(self, session: _Session) -> None:
+        """Send the subscribe again every `subscribe_retry` seconds, `subscribe_attempts` times in all."""
+        if session.phase != "subscribing":
+            return
+        if session.subscribe_tries >= self._settings.subscribe_attempts:
+            self._session_failed(session, f"subscribe not accepted after {self._settings.subscribe_attempts} tries")
+            return
+        session.subscribe_tries += 1
+        try:
+            session.link.send(self._subscribe_message)
+        except LinkFailed as error:
+            self._session_failed(session, str(error))
+            return
+        self._after(session, self._settings.subscribe_retry, lambda: self._subscribe_unanswered(session))
+
+    def _subscribed(self, session: _Session) -> None:
+        """Fill the gap from the transcript (renewal: make before break, the old socket goes now;
+        the frames it still held come with the fill)."""
+        if session.renewal:
+            self._renewing = None
+            if self._serving is not None:
+                self._close_session(self._serving)
+            self._serving = session
+        session.phase = "catching up"
+        self._connection = session.link.connection
+        token, after = session.link.connection.connection_token, self._last_transcript_id
+        self._hub.run_blocking(
+            lambda: self._participant.transcript_after(token, after),
+            lambda items, error: self._caught_up(session, items, error),
+        )
+
+    def _caught_up(self, session: _Session, items: list[ChatItem] | None, error: BaseException | None) -> None:
+        if self._done or session is not self._serving:
+            return
+        if error is not None:
+            if isinstance(error, RetryableError):
+                self._session_failed(session, f"GetTranscript: {error.code}")
+            elif isinstance(error, PermanentError):
+                self._stop(StopReason.GAVE_UP, str(error))
+            else:
+                self._unexpected(error)
+            return
+        assert items is not None
+        if not self._deliver_all(items) or not self._deliver_all(session.early):
+            return
+        session.early.clear()
+        session.phase = "serving"
+        if not session.renewal:
+            self._failures = 0
+        if not self._tell(SocketConnected(session.link.connection, session.renewal)):
+            return
+        session.beats = Heartbeats.starting(time.monotonic(), self._settings.heartbeat)
+        self._after(session, self._settings.heartbeat, lambda: self._heartbeat(session))
+        self._after(session, session.link.renew_at - self._clock(), lambda: self._renew(session))
+
+    # -- serving ------------------------------------------------------------
+
+    def _readable(self, session: _Session) -> None:
+        """A frame (or part of one) arrived on `session`'s socket."""
+        try:
+            text = session.link.receive(0)
+        except LinkFailed as error:
+            self._session_failed(session, str(error))
+            return
+        if text is None:
+            return
+        if session.link.pending():
+            self._hub.call_soon(lambda: self._readable(session) if not session.link.closed else None)
+        frame = parse_frame(text)
+        if isinstance(frame, Heartbeat):
+            if session.beats is not None:
+                session.beats.answered()
+        elif isinstance(frame, SubscribeAnswer):
+            if session.phase == "subscribing" and frame.ok:
+                self._subscribed(session)
+            # A refusal: the next try goes out when the current one's time is up.
+        elif isinstance(frame, ChatItem):
+            if session.phase == "serving":
+                self._deliver(frame)
+            else:
+                session.early.append(frame)
+        elif isinstance(frame, MalformedFrame):
+            log.warning("malformed frame on a chat socket: %s", frame.reason)
+
+    def _heartbeat(self, session: _Session) -> None:
+        assert session.beats is not None
+        now = time.monotonic()
+        beat = session.beats.check(now)
+        if beat is Beat.DEAD:
+            self._session_failed(session, beat.value)
+            return
+        if beat is Beat.SEND:
+            try:
+                session.link.send(HEARTBEAT)
+            except LinkFailed as error:
+                self._session_failed(session, str(error))
+                return
+        self._after(session, session.beats.seconds_left(now), lambda: self._heartbeat(session))
+
+    def _renew(self, session: _Session) -> None:
+        """Make before break: a new connection and socket, subscribed, before the old one goes.
+        If the new one cannot be had, the old one serves on and renewal is tried again later."""
+        if session is not self._serving or self._renewing is not None:
+            return
+        self._hub.run_blocking(lambda: self._participant.connect(self._participant_token), self._renewal_connected)
+
+    def _renewal_connected(self, connection: ParticipantConnection | None, error: BaseException | None) -> None:
+        if self._done:
+            return
+        if error is not None:
+            if not self._connection_refused(error):
+                self._renew_later()
+            return
+        assert connection is not None
+        self._open(connection, renewal=True)
+
+    def _renew_later(self) -> None:
+        session = self._serving
+        if session is None:
+            return
+        link = session.link
         link.renew_failures += 1
         link.renew_at = self._clock() + self._settings.connection_backoff.delay(link.renew_failures)
-        return link
+        self._after(session, link.renew_at - self._clock(), lambda: self._renew(session))
 
-    def _catch_up(self, link: Link, early: list[ChatItem], renewed: bool) -> None:
-        """Fill the gap from the transcript, deliver what arrived before the
-        subscribe answer, then tell the owner the socket is connected."""
-        self._connection = link.connection
-        try:
-            self._fill_gap(link.connection)
-        except RetryableError as error:
-            raise LinkFailed(f"GetTranscript: {error.code}") from None
-        except PermanentError as error:
-            raise _Stop(StopReason.GAVE_UP, str(error)) from None
-        self._deliver_all(early)
-        self._on_state(SocketConnected(link.connection, renewed))
+    # -- failures -------------------------------------------------------------
 
-    def _fetch_connection(self, attempts: int | None = None) -> ParticipantConnection:
-        """A new connection, retried with backoff up to `attempts` calls
-        (`connection_attempts` by default) while Connect answers retryably."""
-        attempts = attempts or self._settings.connection_attempts
-        attempt = 0
-        while True:
-            try:
-                return self._participant.connect(self._participant_token)
-            except ChatEnded:
-                self._final_fill()
-                raise _Stop(StopReason.CHAT_ENDED, "the chat has ended: no new connection") from None
-            except PermanentError as error:
-                raise _Stop(StopReason.GAVE_UP, str(error)) from None
-            except RetryableError as error:
-                attempt += 1
-                if attempt >= attempts:
-                    raise LinkFailed(f"no connection after {attempt} tries: {error.code}") from None
-                self._pause(f"CreateParticipantConnection: {error.code}", attempt, self._settings.connection_backoff.delay(attempt))
+    def _session_failed(self, session: _Session, reason: str) -> None:
+        """A socket broke, was closed, stopped answering, or its subscribe or fill failed."""
+        if self._done:
+            return
+        self._close_session(session)
+        if session is self._renewing:
+            self._renewing = None
+            self._renew_later()
+            return
+        if session is not self._serving:
+            return
+        self._serving = None
+        if session.phase == "serving" or session.renewal:
+            # A drop counts as the first failure of the reconnections that follow.
+            self._failures = 1
+            self._pause(reason, 1, self._settings.reconnect_backoff.delay(1), self._connect)
+        else:
+            self._reconnect_failed(reason)
 
-    def _open(self, connection: ParticipantConnection) -> Link:
-        link = Link(connection, self._settings.open_timeout)
-        lifetime = connection.websocket_expiry.timestamp() - self._clock()
-        link.renew_at = self._clock() + max(lifetime - self._settings.renew_before_expiry, lifetime / 2)
-        with self._lock:
-            self._links.add(link)
-        if self._closing.is_set():
-            raise _Closing
-        return link
+    def _reconnect_failed(self, reason: str) -> None:
+        self._failures += 1
+        if self._failures >= self._settings.reconnect_attempts:
+            self._stop(StopReason.GAVE_UP, f"{self._failures} reconnections failed, the last: {reason}")
+            return
+        self._pause(reason, self._failures, self._settings.reconnect_backoff.delay(self._failures), self._connect)
 
-    def _drop(self, link: Link) -> None:
-        with self._lock:
-            self._links.discard(link)
-        link.close()
-
-    def _subscribe(self, link: Link) -> list[ChatItem]:
-        """Subscribe, retrying every `subscribe_retry` seconds; chat items that
-        arrive before the answer are returned, to be delivered after the fill."""
-        early: list[ChatItem] = []
-        for _ in range(self._settings.subscribe_attempts):
-            link.send(self._subscribe_message)
-            deadline = time.monotonic() + self._settings.subscribe_retry
-            while (left := deadline - time.monotonic()) > 0:
-                text = link.receive(left)
-                if text is None:
-                    break
-                frame = parse_frame(text)
-                if isinstance(frame, ChatItem):
-                    early.append(frame)
-                elif isinstance(frame, SubscribeAnswer):
-                    if frame.ok:
-                        return early
-                    if self._closing.wait(max(0.0, deadline - time.monotonic())):
-                        raise _Closing
-                    break
-            if self._closing.is_set():
-                raise _Closing
-        raise LinkFailed(f"subscribe not accepted after {self._settings.subscribe_attempts} tries")
-
-    def _fill_gap(self, connection: ParticipantConnection) -> None:
-        self._deliver_all(self._participant.transcript_after(connection.connection_token, self._last_transcript_id))
+    def _pause(self, reason: str, attempt: int, delay: float, then: Callable[[], None]) -> None:
+        if self._tell(SocketReconnecting(reason, attempt, delay)):
+            self._wait = self._hub.call_later(delay, then)
 
     def _final_fill(self) -> None:
         """The chat is over: bring its last items with the last connection token, if it still works."""
+        detail = "the chat has ended: no new connection"
         if self._connection is None:
+            self._stop(StopReason.CHAT_ENDED, detail)
             return
+        token, after = self._connection.connection_token, self._last_transcript_id
+
+        def filled(items: list[ChatItem] | None, error: BaseException | None) -> None:
+            if isinstance(error, ConnectError):
+                log.info("no final transcript after the chat ended: %s", error.code)
+            elif error is not None:
+                self._unexpected(error)
+                return
+            if items is None or self._deliver_all(items):
+                self._stop(StopReason.CHAT_ENDED, detail)
+
+        self._hub.run_blocking(lambda: self._participant.transcript_after(token, after), filled)
+
+    def _unexpected(self, error: BaseException) -> None:
+        # A bug here or in a callback must not leave the owner waiting for a socket that is gone.
+        log.error("chat socket %s failed", self._name, exc_info=error)
+        self._stop(StopReason.GAVE_UP, f"unexpected {type(error).__name__}")
+
+    def _stop(self, reason: StopReason, detail: str) -> None:
+        if self._done:
+            return
+        self._done = True
+        if self._wait is not None:
+            self._wait.cancel()
+        for session in (self._serving, self._renewing):
+            if session is not None:
+                self._close_session(session)
+        self._serving = self._renewing = None
         try:
-            self._fill_gap(self._connection)
-        except _Stop:
-            pass  # the fill delivered chat.ended
-        except ConnectError as error:
-            log.info("no final transcript after the chat ended: %s", error.code)
+            self._on_state(SocketStopped(reason, detail))
+        except Exception:
+            log.exception("chat socket %s: on_state failed", self._name)
+        self._stopped.set()
 
-    def _pump(self, link: Link) -> None:
-        """Read and deliver frames until the link fails, its renewal is due,
-        the chat ends (_Stop) or the owner closes (_Closing)."""
-        beats = Heartbeats.starting(time.monotonic(), self._settings.heartbeat)
-        while True:
-            if self._closing.is_set():
-                raise _Closing
-            renew_in = link.renew_at - self._clock()
-            if renew_in <= 0:
-                raise _Renew
-            beat = beats.check(time.monotonic())
-            if beat is Beat.DEAD:
-                raise LinkFailed(beat.value)
-            if beat is Beat.SEND:
-                link.send(HEARTBEAT)
-            text = link.receive(min(beats.seconds_left(time.monotonic()), renew_in))
-            if text is None:
-                continue
-            frame = parse_frame(text)
-            if isinstance(frame, Heartbeat):
-                beats.answered()
-            elif isinstance(frame, ChatItem):
-                self._deliver(frame)
-            elif isinstance(frame, MalformedFrame):
-                log.warning("malformed frame on a chat socket: %s", frame.reason)
+    # -- delivery -----------------------------------------------------------
 
-    def _deliver_all(self, items: list[ChatItem]) -> None:
-        for item in items:
-            self._deliver(item)
+    def _deliver_all(self, items: list[ChatItem]) -> bool:
+        """Deliver in order; False once the socket has stopped (the chat ended, or a callback failed)."""
+        return all(self._deliver(item) for item in items)
 
-    def _deliver(self, item: ChatItem) -> None:
+    def _deliver(self, item: ChatItem) -> bool:
         if item.id in self._recent:
-            return
+            return True
         self._recent.append(item.id)
         if item.in_transcript:
             self._last_transcript_id = item.id
-        self._on_item(item)
+        try:
+            self._on_item(item)
+        except Exception as error:
+            self._unexpected(error)
+            return False
         if item.kind is ItemKind.CHAT_ENDED:
-            raise _Stop(StopReason.CHAT_ENDED, "the chat has ended")
+            self._stop(StopReason.CHAT_ENDED, "the chat has ended")
+            return False
+        return True
 
-    def _pause(self, reason: str, attempt: int, delay: float) -> None:
-        self._on_state(SocketReconnecting(reason, attempt, delay))
-        if self._closing.wait(delay):
-            raise _Closing
+    def _tell(self, state: SocketState) -> bool:
+        try:
+            self._on_state(state)
+        except Exception as error:
+            self._unexpected(error)
+            return False
+        return True
+
+    # -- sessions -------------------------------------------------------------
+
+    def _after(self, session: _Session, delay: float, callback: Callable[[], None]) -> None:
+        """A timer of the session's, dropped with it."""
+        session.timers = [timer for timer in session.timers if not timer.cancelled and timer.due > time.monotonic()]
+        session.timers.append(self._hub.call_later(delay, callback))
+
+    def _close_session(self, session: _Session) -> None:
+        for timer in session.timers:
+            timer.cancel()
+        session.timers.clear()
+        self._hub.unwatch(session.link.socket)
+        session.link.close()

@@ -4,6 +4,9 @@ network turned into one exception, `LinkFailed`, whose reason names no URL
 
 from __future__ import annotations
 
+import socket
+import ssl
+
 import websocket
 
 from connect_client.records import ParticipantConnection
@@ -17,20 +20,31 @@ class LinkFailed(Exception):
 
 
 class Link:
-    """A WebSocket opened on a connection's URL. Used by one thread; `abort`
-    may be called from any thread to wake that thread up."""
+    """A WebSocket opened on a connection's URL (blocking, on a pool thread), then read by the
+    hub when `socket` is readable: `receive(0)` returns a whole frame or None, and a frame that
+    arrived in parts is picked up where it stopped (websocket-client keeps the partial frame)."""
 
     def __init__(self, connection: ParticipantConnection, open_timeout: float) -> None:
         self.connection = connection
         # When its owner should replace it (seconds since the epoch).
         self.renew_at = float("inf")
         self.renew_failures = 0
+        self.closed = False
         try:
             self._ws = websocket.create_connection(
                 connection.websocket_url, timeout=open_timeout, skip_utf8_validation=True, enable_multithread=True
             )
         except (OSError, websocket.WebSocketException) as error:
             raise LinkFailed(f"could not open the socket: {_describe(error)}") from None
+
+    @property
+    def socket(self) -> socket.socket:
+        return self._ws.sock
+
+    def pending(self) -> int:
+        """Bytes TLS has already decrypted that the socket's readiness does not show."""
+        sock = self._ws.sock
+        return sock.pending() if isinstance(sock, ssl.SSLSocket) else 0
 
     def send(self, text: str) -> None:
         try:
@@ -56,18 +70,14 @@ class Link:
 
     def close(self) -> None:
         """Say goodbye without waiting for the server's answer, and let go of the socket."""
+        if self.closed:
+            return
+        self.closed = True
         try:
             self._ws.send_close()
         except (OSError, websocket.WebSocketException):
             pass
         self._ws.shutdown()
-
-    def abort(self) -> None:
-        """Wake up a thread waiting in `receive` (it gets LinkFailed)."""
-        try:
-            self._ws.abort()
-        except OSError:
-            pass
 
 
 def _describe(error: BaseException) -> str:

@@ -243,3 +243,16 @@ def test_a_refused_subscription_is_retried_then_the_socket_gives_up(
     retries = [s for s in owner.seen_states if isinstance(s, SocketReconnecting)]
     assert [s.reason for s in retries] == ["subscribe not accepted after 2 tries"]
     assert not [s for s in owner.seen_states if isinstance(s, SocketConnected)]
+
+
+def test_many_sockets_share_the_hub_instead_of_a_thread_each(
+    server: LocalConnect, region: RegionClients, open_socket: OpenSocket
+) -> None:
+    threads_before = threading.active_count()
+    owners = [open_socket(region, region.contacts.start_chat(chat_start(server)))[1] for _ in range(30)]
+
+    for owner in owners:
+        owner.wait_state(connected)
+
+    # The hub's pool (16 threads at most) makes the blocking calls; nothing grows with the sockets.
+    assert threading.active_count() - threads_before <= 16

@@ -1,0 +1,192 @@
+"""One thread that serves every chat socket of the process, and a small pool for their blocking calls.
+
+The hub thread waits in `select` for frames on every socket and for the
+nearest deadline (heartbeat ticks, renewals, retry waits); whatever it runs
+must not block. The steps that do (CreateParticipantConnection, opening a
+WebSocket, GetTranscript) go to a bounded thread pool with `run_blocking`,
+and their outcome comes back to the hub thread. So a process holds a few
+threads for any number of sockets, and the number of threads contending for
+the GIL stays bounded however many chats are open (the load benchmark showed
+a thread per socket collapsing under its own GIL contention at a few
+thousand).
+
+    >>> hub = SocketHub(workers=16).start()
+    >>> hub.call_soon(lambda: print("on the hub thread"))
+    >>> timer = hub.call_later(10.0, tick)
+    >>> timer.cancel()
+    >>> hub.run_blocking(lambda: client.call(), then=lambda result, error: ...)
+    >>> hub.watch(sock, on_readable)
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import selectors
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+DEFAULT_WORKERS = 16
+
+
+class Timer:
+    """A `call_later`; `cancel()` it from the hub thread or any other."""
+
+    __slots__ = ("due", "callback", "cancelled")
+
+    def __init__(self, due: float, callback: Callable[[], None]) -> None:
+        self.due = due
+        self.callback = callback
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class SocketHub:
+    """The event loop of the chat sockets: readiness, timers, and a pool for blocking calls."""
+
+    def __init__(self, workers: int = DEFAULT_WORKERS, name: str = "socket-hub") -> None:
+        self._selector = selectors.DefaultSelector()
+        self._wake_reader, self._wake_writer = socket.socketpair()
+        self._wake_reader.setblocking(False)
+        self._wake_writer.setblocking(False)
+        self._selector.register(self._wake_reader, selectors.EVENT_READ, None)
+        self._soon: deque[Callable[[], None]] = deque()
+        self._soon_lock = threading.Lock()
+        self._timers: list[tuple[float, int, Timer]] = []
+        self._order = itertools.count()
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"{name}-call")
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._stopping = False
+
+    def start(self) -> SocketHub:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake()
+        self._thread.join(timeout=5)
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def on_hub_thread(self) -> bool:
+        return threading.current_thread() is self._thread
+
+    # -- from any thread ---------------------------------------------------
+
+    def call_soon(self, callback: Callable[[], None]) -> None:
+        """Run `callback` on the hub thread, after what is already queued."""
+        with self._soon_lock:
+            self._soon.append(callback)
+        self._wake()
+
+    def run_blocking(self, call: Callable[[], T], then: Callable[[T | None, BaseException | None], None]) -> None:
+        """Run `call` on the pool; `then(result, None)` or `then(None, error)` runs on the hub thread."""
+
+        def work() -> None:
+            try:
+                result = call()
+            except BaseException as error:  # noqa: BLE001 - handed to `then`, which decides
+                self.call_soon(lambda failure=error: then(None, failure))
+            else:
+                self.call_soon(lambda: then(result, None))
+
+        self._pool.submit(work)
+
+    # -- from the hub thread -----------------------------------------------
+
+    def call_later(self, delay: float, callback: Callable[[], None]) -> Timer:
+        timer = Timer(time.monotonic() + max(0.0, delay), callback)
+        heapq.heappush(self._timers, (timer.due, next(self._order), timer))
+        return timer
+
+    def watch(self, sock: Any, on_readable: Callable[[], None]) -> None:
+        self._selector.register(sock, selectors.EVENT_READ, on_readable)
+
+    def unwatch(self, sock: Any) -> None:
+        try:
+            self._selector.unregister(sock)
+        except (KeyError, ValueError):
+            pass  # never watched, or already closed
+
+    # -- the loop ----------------------------------------------------------
+
+    def _wake(self) -> None:
+        try:
+            self._wake_writer.send(b"\0")
+        except (BlockingIOError, OSError):
+            pass  # a wake-up is already pending (or the hub is gone)
+
+    def _run(self) -> None:
+        while not self._stopping:
+            for key, _ in self._selector.select(self._next_wait()):
+                if key.data is None:
+                    self._drain_wakes()
+                else:
+                    self._guarded(key.data)
+            self._run_due_timers()
+            self._run_soon()
+        self._selector.close()
+        self._wake_reader.close()
+        self._wake_writer.close()
+
+    def _next_wait(self) -> float | None:
+        with self._soon_lock:
+            if self._soon:
+                return 0.0
+        while self._timers and self._timers[0][2].cancelled:
+            heapq.heappop(self._timers)
+        if not self._timers:
+            return None
+        return max(0.0, self._timers[0][0] - time.monotonic())
+
+    def _drain_wakes(self) -> None:
+        try:
+            while self._wake_reader.recv(4096):
+                pass
+        except (BlockingIOError, OSError):
+            pass
+
+    def _run_due_timers(self) -> None:
+        now = time.monotonic()
+        while self._timers and self._timers[0][0] <= now:
+            _, _, timer = heapq.heappop(self._timers)
+            if not timer.cancelled:
+                self._guarded(timer.callback)
+
+    def _run_soon(self) -> None:
+        with self._soon_lock:
+            ready, self._soon = self._soon, deque()
+        for callback in ready:
+            self._guarded(callback)
+
+    @staticmethod
+    def _guarded(callback: Callable[[], None]) -> None:
+        """A failing callback is a bug in one socket; the hub serves the others on."""
+        try:
+            callback()
+        except Exception:
+            log.exception("a chat socket callback failed on the hub")
+
+
+_default: SocketHub | None = None
+_default_lock = threading.Lock()
+
+
+def default_hub() -> SocketHub:
+    """The process's shared hub, started on first use."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = SocketHub().start()
+        return _default

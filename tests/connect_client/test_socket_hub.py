@@ -1,0 +1,87 @@
+"""The hub: callbacks, timers and blocking calls all land on its one thread, in order."""
+
+from __future__ import annotations
+
+import queue
+import socket
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from connect_client.socket_hub import SocketHub
+
+WAIT = 5.0
+
+
+@pytest.fixture
+def hub() -> Iterator[SocketHub]:
+    hub = SocketHub(workers=2, name="test-hub").start()
+    yield hub
+    hub.stop()
+
+
+def test_calls_from_other_threads_run_on_the_hub_in_order(hub: SocketHub) -> None:
+    seen: queue.Queue[tuple[int, bool]] = queue.Queue()
+    for number in range(3):
+        hub.call_soon(lambda number=number: seen.put((number, hub.on_hub_thread())))
+
+    assert [seen.get(timeout=WAIT) for _ in range(3)] == [(0, True), (1, True), (2, True)]
+
+
+def test_timers_fire_by_due_time_and_a_cancelled_one_never(hub: SocketHub) -> None:
+    fired: queue.Queue[str] = queue.Queue()
+
+    def arm() -> None:
+        hub.call_later(0.06, lambda: fired.put("late"))
+        hub.call_later(0.02, lambda: fired.put("early"))
+        hub.call_later(0.04, lambda: fired.put("cancelled")).cancel()
+
+    hub.call_soon(arm)
+
+    assert [fired.get(timeout=WAIT), fired.get(timeout=WAIT)] == ["early", "late"]
+    assert fired.empty()
+
+
+def test_a_blocking_call_runs_on_the_pool_and_reports_on_the_hub(hub: SocketHub) -> None:
+    outcomes: queue.Queue[tuple[object, object, bool, bool]] = queue.Queue()
+
+    def call() -> str:
+        return "on the pool" if not hub.on_hub_thread() else "on the hub"
+
+    def fail() -> str:
+        raise ValueError("refused")
+
+    for work in (call, fail):
+        hub.run_blocking(work, lambda result, error: outcomes.put((result, error, hub.on_hub_thread(), True)))
+
+    results = [outcomes.get(timeout=WAIT) for _ in range(2)]
+    assert ("on the pool", None, True, True) in results
+    [(result, error, on_hub, _)] = [outcome for outcome in results if outcome[1] is not None]
+    assert result is None and isinstance(error, ValueError) and on_hub
+
+
+def test_a_failing_callback_leaves_the_hub_serving(hub: SocketHub) -> None:
+    after = threading.Event()
+
+    def broken() -> None:
+        raise RuntimeError("a bug in one socket")
+
+    hub.call_soon(broken)
+    hub.call_soon(after.set)
+
+    assert after.wait(WAIT)
+
+
+def test_a_watched_socket_is_read_on_the_hub_when_data_arrives(hub: SocketHub) -> None:
+    ours, theirs = socket.socketpair()
+    ours.setblocking(False)
+    got: queue.Queue[bytes] = queue.Queue()
+    try:
+        hub.call_soon(lambda: hub.watch(ours, lambda: got.put(ours.recv(100))))
+        theirs.send(b"frame")
+        assert got.get(timeout=WAIT) == b"frame"
+        hub.call_soon(lambda: hub.unwatch(ours))
+    finally:
+        ours.close()
+        theirs.close()
