@@ -27,7 +27,9 @@ POOL = 50  # the service's boto3 clients pool 50 connections too
 
 def clients(connect: dict[str, Any]) -> tuple[Any, Any]:
     """boto3 `connect` and `connectparticipant` clients for the local Amazon Connect."""
-    config = Config(max_pool_connections=POOL, retries={"total_max_attempts": 1})
+    # As the service's clients: standard retries, 3 calls in all (a pooled connection the
+    # server closed after its keep-alive timeout is retried, not a failure).
+    config = Config(max_pool_connections=POOL, retries={"total_max_attempts": 3, "mode": "standard"})
     common = dict(
         region_name=connect["region"],
         endpoint_url=connect["endpoint_url"],
