@@ -28,6 +28,8 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from store.checkpointer import without_automatic_checkpoints
+
 BUSY_TIMEOUT_MS = 10_000
 
 
@@ -40,6 +42,8 @@ class Checkpoints:
         self._conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
+        # The store's checkpointer moves the WAL (this file's too) into the database, off our commits.
+        without_automatic_checkpoints(self._conn)
         db = Database(self._conn)
         db["delivery_checkpoints"].create(
             {"conversation_id": str, "delivered_seq": int, "handed_back": int},

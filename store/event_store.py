@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
+from store.checkpointer import Checkpointer, without_automatic_checkpoints
 from store.errors import CorruptDatabase, EventStoreClosed, StoreFileError
 from store.group_commit import Append, GroupCommitWriter
 from store.records import NewEvent, StoredEvent, StoreStats
@@ -51,7 +52,8 @@ class EventStore:
         self._submit_lock = threading.Lock()
         self._committed = threading.Condition()
         self._last_committed = 0
-        self._writer = GroupCommitWriter(writer_conn, self._note_commit)
+        self._checkpointer = Checkpointer(lambda: _connect(path)).start()
+        self._writer = GroupCommitWriter(without_automatic_checkpoints(writer_conn), self._note_commit)
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], *, synchronous: Synchronous = "FULL") -> EventStore:
@@ -84,6 +86,7 @@ class EventStore:
                 return
             self._closed = True
         self._writer.stop()
+        self._checkpointer.stop()
         while True:
             try:
                 self._idle_readers.get_nowait().close()
@@ -213,6 +216,7 @@ class EventStore:
         return self._writer.stats()
 
     def _note_commit(self, last_position: int) -> None:
+        self._checkpointer.committed()
         with self._committed:
             self._last_committed = last_position
             self._committed.notify_all()
