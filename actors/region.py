@@ -71,9 +71,11 @@ class RegionSupervisor:
             if self._actors.get(conversation_id) is ref:
                 del self._actors[conversation_id]
 
-    def running(self) -> dict[str, pykka.ActorRef]:
+    def running_actor(self, conversation_id: str) -> pykka.ActorRef | None:
+        """The conversation's actor if it is alive, without starting one."""
         with self._lock:
-            return {key: ref for key, ref in self._actors.items() if ref.is_alive()}
+            ref = self._actors.get(conversation_id)
+        return ref if ref is not None and ref.is_alive() else None
 
     def stop(self) -> None:
         with self._lock:

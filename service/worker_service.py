@@ -134,7 +134,7 @@ class WorkerService:
             region = self._region_of.get(conversation_id)
             supervisor = self._regions.get(region) if region else None
         if supervisor is not None:
-            ref = supervisor.running().get(conversation_id)
+            ref = supervisor.running_actor(conversation_id)
             if ref is not None:
                 return get_state(ref, ASK_TIMEOUT)
         state = load_conversation(self.store, conversation_id)

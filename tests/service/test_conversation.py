@@ -88,7 +88,7 @@ def test_the_user_leaves_and_connect_sees_the_disconnect(running: Running) -> No
     requested = of_type(events_of(running.store, "c-3"), "DisconnectRequested")[0]
     assert len(left) == 1 and left[0]["ClientToken"] == requested.client_token
     assert record["State"] == "ENDED"
-    wait_for(lambda: "c-3" not in running.service.supervisor("us-east-1").running(), "the handed-back actor to stop")
+    wait_for(lambda: running.service.supervisor("us-east-1").running_actor("c-3") is None, "the handed-back actor to stop")
 
 
 def test_connect_refusing_the_chat_hands_the_conversation_back_with_error(running: Running) -> None:
@@ -153,8 +153,10 @@ def test_a_dead_conversation_actor_is_restarted_from_its_stream(running: Running
     running.api.transfer("c-9", running.worker_id)
     wait_for(lambda: of_type(events_of(running.store, "c-9"), "AgentJoined"), "Ana to join")
     supervisor = running.service.supervisor("us-east-1")
-    supervisor.running()["c-9"].stop()
-    assert "c-9" not in supervisor.running()
+    actor = supervisor.running_actor("c-9")
+    assert actor is not None
+    actor.stop()
+    assert supervisor.running_actor("c-9") is None
     assert running.api.say("c-9", "m-1", "still there?")[0] == 202
     wait_for(
         lambda: [e for e in of_type(events_of(running.store, "c-9"), "AgentMessageReceived") if "still" in e.content],
