@@ -77,16 +77,21 @@ def reconnected(store_path: Path, after: int) -> int:
         return db.execute(query, (after,)).fetchone()[0]
 
 
-def relay(api: Api, admin: ConnectAdmin, webhook: Webhook, ids: list[str], rate: float, seconds: float) -> dict[str, Any]:
-    """Messages at `rate` for `seconds`, round robin over `ids`: the latencies both ways."""
+def relay(
+    service: Child, api: Api, admin: ConnectAdmin, webhook: Webhook, ids: list[str], rate: float, seconds: float
+) -> dict[str, Any]:
+    """Messages at `rate` for `seconds`, round robin over `ids`: the latencies both ways, and the
+    service's CPU from the first message to the last answer at the webhook."""
     warm = [ids[-1 - index % len(ids)] for index in range(int(rate * WARM_UP_SECONDS))]
     paced(warm, rate, api.say, label="warm-up")
     keys = [ids[index % len(ids)] for index in range(int(rate * seconds))]
+    before, began = service.usage(), time.monotonic()
     sent = paced(keys, rate, api.say, label="measured")
     replies = {f"You said: {message.text}" for message in sent}
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not replies <= webhook.texts("AgentMessage").keys():
-        time.sleep(0.2)
+        time.sleep(0.05)
+    after, window = service.usage(), time.monotonic() - began
     arrived = webhook.texts("AgentMessage")
     times = admin.message_times([api.contact_id(cid) for cid in sorted(set(keys))])
     to_connect = [times[("CUSTOMER", m.text)] - m.sent_at for m in sent if ("CUSTOMER", m.text) in times]
@@ -99,6 +104,8 @@ def relay(api: Api, admin: ConnectAdmin, webhook: Webhook, ids: list[str], rate:
         "accepted_to_connect": latency(accepted_to_connect),
         "agent_to_bot": latency(to_bot),
         "api_accept": latency([m.accepted_at - m.sent_at for m in sent]),
+        "service_cpu_s": after.cpu_seconds - before.cpu_seconds,
+        "window_s": window,
     }
 
 
@@ -194,15 +201,13 @@ def run_size(size: int, args: argparse.Namespace, webhook: Webhook, *, recovery:
         bare_kb = result["bare_socket_memory"]["socket_and_thread_bytes"] / 1024
         result["rss_above_bare_socket_kb"] = round(result["service_rss_per_conversation_kb"] - bare_kb, 1)
         if steady:
-            before = service.usage()
-            relayed = relay(api, admin, webhook, ids, args.rate, args.seconds)
-            after = service.usage()
-            cpu = after.cpu_seconds - before.cpu_seconds
+            relayed = relay(service, api, admin, webhook, ids, args.rate, args.seconds)
+            cpu, window = relayed.pop("service_cpu_s"), relayed.pop("window_s")
             idle_share = result["service_idle_cpu_share"]
             # Each message is relayed twice: the bot's to Connect, the agent's answer to the bot.
             messages = 2 * relayed["messages"]
             relayed["cpu_ms_per_message"] = round(cpu / messages * 1000, 2)
-            relayed["cpu_ms_per_message_net_of_idle"] = round((cpu - idle_share * args.seconds) / messages * 1000, 2)
+            relayed["cpu_ms_per_message_net_of_idle"] = round((cpu - idle_share * window) / messages * 1000, 2)
             result["relay"] = relayed
             result["bare"] = bare_relay(connect, connect["admin_url"], args.rate, args.seconds)
             result["ratios"] = {
@@ -248,7 +253,7 @@ def main() -> int:
     memory = sub.add_parser("bare-memory", help="(internal) resident bytes per bare websocket-client connection")
     memory.add_argument("--connect-ready", type=Path, required=True)
     memory.add_argument("--count", type=int, required=True)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 5000], help="conversations per measured run")
+    parser.add_argument("--sizes", type=int, nargs="*", default=[100, 1000, 5000], help="conversations per measured run")
     parser.add_argument("--recovery", type=int, nargs="*", default=[1000, 5000], help="sizes whose run ends with a SIGKILL and recovery")
     parser.add_argument("--scale", type=int, default=10000, help="conversations held at once in a last run (0: none)")
     parser.add_argument("--rate", type=float, default=50.0, help="bot messages a second in the steady phase (each answered)")

@@ -35,7 +35,7 @@ from typing import Any, TypeVar
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-DEFAULT_WORKERS = 16
+DEFAULT_WORKERS = 4
 
 
 class Timer:
