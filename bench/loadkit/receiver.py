@@ -1,4 +1,4 @@
-"""The bot's side: a webhook that notes when each message arrives, served by uvicorn on a thread."""
+"""The bot's side: a webhook that notes when each message arrives, served like the API (uvicorn on a thread)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+
+from api.server import ApiServer
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,23 +32,15 @@ class Webhook:
         self.duplicates = 0
         self.by_type: Counter[str] = Counter()
         self._changed = threading.Condition()
-        app = Starlette(routes=[Route("/hook", self._hook, methods=["POST"])])
-        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", access_log=False, lifespan="off")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, name="webhook", daemon=True)
+        self._server = ApiServer(Starlette(routes=[Route("/hook", self._hook, methods=["POST"])]))
         self.url = ""
 
     def start(self) -> Webhook:
-        self._thread.start()
-        while not self._server.started:
-            time.sleep(0.01)
-        host, port = self._server.servers[0].sockets[0].getsockname()[:2]
-        self.url = f"http://{host}:{port}/hook"
+        self.url = self._server.start().url + "/hook"
         return self
 
     def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
+        self._server.stop()
 
     async def _hook(self, request: Request) -> Response:
         at = time.time()
