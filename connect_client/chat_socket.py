@@ -166,6 +166,8 @@ class ChatSocket:
         self._done = False
         self._serving: _Session | None = None
         self._renewing: _Session | None = None
+        # A renewal is under way (its connection or socket may still be on the pool).
+        self._renewal_pending = False
         self._connection: ParticipantConnection | None = None
         self._failures = 0
         self._wait: Timer | None = None
@@ -239,7 +241,8 @@ class ChatSocket:
         self._hub.run_blocking(open_and_subscribe, lambda link, error: self._opened(link, error, renewal))
 
     def _opened(self, link: Link | None, error: BaseException | None, renewal: bool) -> None:
-        if self._done:
+        if self._done or (renewal and not self._renewal_pending):
+            # Stopped, or the socket being renewed broke meanwhile (its reconnection took over).
             if link is not None:
                 link.close()
             return
@@ -284,6 +287,7 @@ class ChatSocket:
         the frames it still held come with the fill)."""
         if session.renewal:
             self._renewing = None
+            self._renewal_pending = False
             if self._serving is not None:
                 self._close_session(self._serving)
             self._serving = session
@@ -366,12 +370,13 @@ class ChatSocket:
     def _renew(self, session: _Session) -> None:
         """Make before break: a new connection and socket, subscribed, before the old one goes.
         If the new one cannot be had, the old one serves on and renewal is tried again later."""
-        if session is not self._serving or self._renewing is not None:
+        if session is not self._serving or self._renewal_pending:
             return
+        self._renewal_pending = True
         self._hub.run_blocking(lambda: self._participant.connect(self._participant_token), self._renewal_connected)
 
     def _renewal_connected(self, connection: ParticipantConnection | None, error: BaseException | None) -> None:
-        if self._done:
+        if self._done or not self._renewal_pending:
             return
         if error is not None:
             if not self._connection_refused(error):
@@ -381,6 +386,7 @@ class ChatSocket:
         self._open(connection, renewal=True)
 
     def _renew_later(self) -> None:
+        self._renewal_pending = False
         session = self._serving
         if session is None:
             return
@@ -403,12 +409,20 @@ class ChatSocket:
         if session is not self._serving:
             return
         self._serving = None
+        self._abandon_renewal()
         if session.phase == "serving" or session.renewal:
             # A drop counts as the first failure of the reconnections that follow.
             self._failures = 1
             self._pause(reason, 1, self._settings.reconnect_backoff.delay(1), self._connect)
         else:
             self._reconnect_failed(reason)
+
+    def _abandon_renewal(self) -> None:
+        """The socket being renewed is gone: a reconnection replaces it, and the renewal's new socket with it."""
+        self._renewal_pending = False
+        if self._renewing is not None:
+            self._close_session(self._renewing)
+            self._renewing = None
 
     def _reconnect_failed(self, reason: str) -> None:
         self._failures += 1
@@ -430,6 +444,8 @@ class ChatSocket:
         token, after = self._connection.connection_token, self._last_transcript_id
 
         def filled(items: list[ChatItem] | None, error: BaseException | None) -> None:
+            if self._done:
+                return
             if isinstance(error, ConnectError):
                 log.info("no final transcript after the chat ended: %s", error.code)
             elif error is not None:
