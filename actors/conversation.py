@@ -10,7 +10,7 @@ Every message is handled on the actor's own thread, one at a time:
 4. the `pending_effects` are performed at Connect through the region's
    clients, and each outcome comes back as the matching command (step 1).
 
-The participant socket's callbacks run on the socket's thread and only `tell`
+The participant socket's callbacks run on the socket hub's thread and only `tell`
 this actor; chat items become commands here, never there.
 """
 
@@ -376,7 +376,7 @@ class ConversationActor(pykka.ThreadingActor):
 
 
 def _tell_if_alive(ref: pykka.ActorRef, message: Any) -> None:
-    """From the socket's thread: an actor already stopped has no use for the news."""
+    """From the socket hub's thread: an actor already stopped has no use for the news."""
     try:
         ref.tell(message)
     except pykka.ActorDeadError:
