@@ -155,6 +155,10 @@ class LocalConnect(Controls):
         config = uvicorn.Config(
             self.build_app(),
             ws="websockets-sansio",
+            # Amazon Connect's participant sockets send no WebSocket pings (clients keep them alive with
+            # aws/heartbeat); uvicorn's own keepalive would close busy sockets that real Connect keeps.
+            ws_ping_interval=None,
+            ws_ping_timeout=None,
             log_level="warning",
             access_log=False,
             lifespan="on",
