@@ -35,6 +35,7 @@ from connect_client import (
     RegionClients,
     RetryableError,
     SocketConnected,
+    SocketReconnecting,
     SocketState,
     SocketStopped,
     StopReason,
@@ -366,6 +367,11 @@ class ConversationActor(pykka.ThreadingActor):
             if not state.renewed:
                 self._handle_quietly(ConnectionEstablished(at=self._clock()))
             self._perform()
+        elif isinstance(state, SocketReconnecting):
+            log.warning(
+                "conversation %s: chat socket retry %d in %.1f s: %s",
+                self.state.conversation_id, state.attempt, state.delay_seconds, state.reason,
+            )
         elif isinstance(state, SocketStopped):
             self._socket = None
             self._connection_token = None
