@@ -149,7 +149,8 @@ def _contact_of(participant: Any, chat: bare.BareChat) -> str:
     return answer["InitialContactId"]
 
 
-def bare_memory(connect_ready: Path, count: int, folder: Path) -> dict[str, float]:
+def bare_memory(connect_ready: Path, count: int) -> dict[str, float]:
+    """Resident bytes per bare websocket-client connection, measured in a process of its own."""
     answer = subprocess.run(
         [sys.executable, str(Path(__file__).resolve()), "bare-memory", "--connect-ready", str(connect_ready), "--count", str(count)],
         cwd=REPO,
@@ -196,7 +197,7 @@ def run_size(size: int, args: argparse.Namespace, webhook: Webhook, *, recovery:
             "service_rss_per_conversation_kb": round((quiet_end.rss_bytes - idle.rss_bytes) / size / 1024, 1),
             "service_threads": quiet_end.threads,
             "service_idle_cpu_share": round((quiet_end.cpu_seconds - quiet_start.cpu_seconds) / 10.0, 3),
-            "bare_socket_memory": bare_memory(folder / "connect-local.ready.json", memory_count, folder),
+            "bare_socket_memory": bare_memory(folder / "connect-local.ready.json", memory_count),
         }
         bare_kb = result["bare_socket_memory"]["socket_and_thread_bytes"] / 1024
         result["rss_above_bare_socket_kb"] = round(result["service_rss_per_conversation_kb"] - bare_kb, 1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -115,8 +116,6 @@ class AgentFrames:
 def memory_per_socket(connect: dict[str, Any], count: int) -> dict[str, float]:
     """Resident bytes per bare websocket-client connection (connected and subscribed), without and with
     a reading thread each; run in a process of its own (`bench/load.py bare-memory`)."""
-    import os
-
     chats = start_chats(connect, count)
     gc.collect()
     before = usage(os.getpid()).rss_bytes
