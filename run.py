@@ -7,6 +7,7 @@ module under `commands/`, which adds its parser and the function that runs it.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 
@@ -29,6 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    # Warnings and errors (a chat socket's retries, a webhook refused, ...) go to stderr with the time;
+    # they name conversations and reasons, never a token or a URL with one.
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command is None:
         return embedded.run(args)
     return args.run(args)
