@@ -511,7 +511,7 @@ class ChatSocket:
 
     def _after(self, session: _Session, delay: float, callback: Callable[[], None]) -> None:
         """A timer of the session's, dropped with it."""
-        session.timers = [timer for timer in session.timers if not timer.cancelled and timer.due > time.monotonic()]
+        session.timers = [timer for timer in session.timers if not timer.cancelled]
         session.timers.append(self._hub.call_later(delay, callback))
 
     def _close_session(self, session: _Session) -> None:

@@ -39,7 +39,7 @@ DEFAULT_WORKERS = 4
 
 
 class Timer:
-    """A `call_later`; `cancel()` it from the hub thread or any other."""
+    """A `call_later`; `cancel()` it from the hub thread or any other. Once it has fired it counts as cancelled."""
 
     __slots__ = ("due", "callback", "cancelled")
 
@@ -162,6 +162,7 @@ class SocketHub:
         while self._timers and self._timers[0][0] <= now:
             _, _, timer = heapq.heappop(self._timers)
             if not timer.cancelled:
+                timer.cancelled = True  # spent: its owner may drop it
                 self._guarded(timer.callback)
 
     def _run_soon(self) -> None:

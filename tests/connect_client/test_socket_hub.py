@@ -85,3 +85,12 @@ def test_a_watched_socket_is_read_on_the_hub_when_data_arrives(hub: SocketHub) -
     finally:
         ours.close()
         theirs.close()
+
+
+def test_a_fired_timer_counts_as_spent_so_its_owner_can_drop_it(hub: SocketHub) -> None:
+    fired = threading.Event()
+    timers = []
+    hub.call_soon(lambda: timers.append(hub.call_later(0.0, fired.set)))
+
+    assert fired.wait(WAIT)
+    assert timers[0].cancelled

@@ -9,6 +9,7 @@ import urllib.request
 from collections.abc import Callable
 
 import msgspec
+import pytest
 
 from connect_client import Backoff, ChatSocket, SocketSettings
 from connect_local.config import AgentConfig, ReplyRule
@@ -102,7 +103,7 @@ def test_connect_refusing_the_chat_hands_the_conversation_back_with_error(runnin
     assert of_type(events_of(running.store, "c-4"), "ChatStartFailed")
 
 
-def test_a_socket_drop_mid_chat_loses_and_doubles_nothing(running: Running) -> None:
+def test_a_socket_drop_mid_chat_loses_and_doubles_nothing(running: Running, caplog: pytest.LogCaptureFixture) -> None:
     running.api.transfer("c-5", running.worker_id)
     wait_for(lambda: of_type(events_of(running.store, "c-5"), "AgentJoined"), "Ana to join")
     contact_id = running.service.state("c-5").chat.contact_id
@@ -118,6 +119,8 @@ def test_a_socket_drop_mid_chat_loses_and_doubles_nothing(running: Running) -> N
     wait_for(lambda: len(replies()) >= len(texts) and len(of_type(events_of(running.store, "c-5"), "ConnectionOpened")) >= 2, "every reply")
     assert sorted(replies()) == sorted(f"You said: {text}" for text in texts)
     assert [m["Content"] for m in customer_messages(running, contact_id)] == texts
+    # An operator sees why the socket was re-established.
+    assert any("conversation c-5: chat socket retry" in record.getMessage() for record in caplog.records)
 
 
 def test_bad_requests_say_what_is_wrong(running: Running) -> None:
