@@ -33,6 +33,7 @@ class Transfer(Command, kw_only=True):
     target: ConnectTarget
     initial_connection_message: str
     auto_disconnect: tuple[AutoDisconnectRule, ...] = ()
+    client_id: str | None = None
 
 
 class UserSays(Command):

@@ -146,6 +146,7 @@ def _transfer(state: ConversationState, command: Transfer) -> list[ConversationE
             target=command.target,
             initial_connection_message=command.initial_connection_message,
             auto_disconnect=command.auto_disconnect,
+            client_id=command.client_id,
         ),
         ChatStartRequested(at=command.at, target=command.target, client_token=_token(state, 1)),
     ]

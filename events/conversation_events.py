@@ -57,6 +57,7 @@ class Transferred(ConversationEvent):
     target: ConnectTarget
     initial_connection_message: str
     auto_disconnect: tuple[AutoDisconnectRule, ...] = ()
+    client_id: str | None = None  # the API client that handed it over; None in logs written before clients
 
 
 class ChatStartRequested(ConversationEvent):

@@ -78,6 +78,7 @@ class ConversationState(msgspec.Struct, frozen=True, kw_only=True):
     version: int = 0
     phase: Phase = "new"
     worker_id: str | None = None
+    client_id: str | None = None
     bot_name: str | None = None
     display_name: str | None = None
     context: dict[str, Any] = {}
@@ -127,6 +128,7 @@ def _transferred(state: ConversationState, event: Transferred) -> ConversationSt
         version=state.version + 1,
         phase="starting",
         worker_id=event.worker_id,
+        client_id=event.client_id,
         bot_name=event.bot_name,
         display_name=event.display_name,
         context=event.context,

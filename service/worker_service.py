@@ -105,6 +105,7 @@ class WorkerService:
         user_name: str | None,
         context: dict[str, Any],
         deliver_to: str | None,
+        client_id: str | None = None,
     ) -> ConversationState:
         """Hand a conversation to a worker; raises UnknownWorker, WorkerDisabled or Rejected."""
         config = self.workers.get(worker_id)
@@ -121,6 +122,7 @@ class WorkerService:
             target=target,
             initial_connection_message=config.data.initial_connection_message,
             auto_disconnect=auto_disconnect_rules(config),
+            client_id=client_id,
         )
         ref = self._region(target.region, conversation_id).actor(conversation_id)
         return ref.ask(command, timeout=ASK_TIMEOUT)
