@@ -16,7 +16,7 @@ from connect_local import LocalConnect
 from connect_local.ready import write_ready_file
 from service import local_regions
 from service.demo_worker import ensure_demo_worker
-from service.runtime import running_service
+from commands.runtime import running_service
 from store import EventStore, StoreError
 from store.workers import WorkerRegistry
 

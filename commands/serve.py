@@ -8,7 +8,7 @@ from typing import Any
 
 from commands.foreground import wait_until_signalled
 from connect_local.ready import write_ready_file
-from service.runtime import running_service
+from commands.runtime import running_service
 from service.serve_config import InvalidServeConfig, load_serve_config, region_clients
 from store import EventStore, StoreError
 

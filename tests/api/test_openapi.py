@@ -30,7 +30,7 @@ def _regions_never_asked(region: str) -> Any:
 
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[Starlette]:
-    """The app as service/runtime.py builds it, on a WorkerService that is never started: no servers,
+    """The app as commands/runtime.py builds it, on a WorkerService that is never started: no servers,
     no timer thread, no recovery; only the store's own writer thread, stopped with the store."""
     with EventStore.open(tmp_path / "events.db") as store:
         threads = set(threading.enumerate())

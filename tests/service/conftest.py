@@ -19,7 +19,7 @@ from connect_client import ChatSocket
 from connect_local import Config, LocalConnect
 from service import WorkerService, local_regions
 from service.demo_worker import ensure_demo_worker
-from service.runtime import running_service
+from commands.runtime import running_service
 from store import EventStore
 from store.workers import WorkerRegistry
 from tests.connect_local.configs import config_with
