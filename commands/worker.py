@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from commands.closed_pipe import quiet_on_closed_pipe
 from commands.database import add_db_argument
 from events.rejection import Rejected
 from events.worker_config import InvalidWorkerConfig, WorkerConfig, encode_worker_config, parse_worker_config
@@ -33,7 +34,7 @@ def register(subcommands: Any) -> None:
             verb.add_argument(argument, type=Path if argument == "file" else str, metavar=argument.upper())
         if name != "validate":
             add_db_argument(verb)
-        verb.set_defaults(run=_guarded(run))
+        verb.set_defaults(run=_guarded(quiet_on_closed_pipe(run)))
 
 
 def _guarded(run: Any) -> Any:

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 import run
+from commands.closed_pipe import CLOSED_PIPE_EXIT
 from events import encode, event_type
 from events.commands import ParticipantLeftReceived
 from store import EventStore, NewEvent
 from store.conversations import conversation_stream, load_conversation
-from tests.events.scenario import TOKEN, Run
-from tests.support.processes import start_run_py
+from store.workers import WorkerRegistry
+from tests.events.scenario import TOKEN, Run, worker_config
+from tests.support.processes import REPO, start_run_py
 
 
 def stored_conversation(db: Path, conversation_id: str = "conv-1") -> Run:
@@ -119,3 +124,64 @@ def test_tail_follow_prints_events_as_they_land(tmp_path: Path) -> None:
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=20)
     assert TOKEN not in output
+
+
+def buffered_child_env() -> dict[str, str]:
+    """run.py's environment with stdout block-buffered, as usual: the last flush, at exit, must not fail either."""
+    return {**{k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}, "PYTHONPATH": str(REPO)}
+
+
+def talkative_conversation(db: Path, messages: int = 300) -> None:
+    """A conversation whose replay prints far more than a pipe holds (64 KiB on Linux)."""
+    conversation = Run("chatty").connected().with_agent("Ana")
+    for n in range(messages):
+        conversation.agent_says(f"message {n}: " + "la " * 300, at=3.0 + n)
+    with EventStore.open(db) as store:
+        store.append(
+            conversation_stream("chatty"),
+            [NewEvent(event_type(event), encode(event)) for event in conversation.events],
+            expected_version=0,
+        )
+
+
+def test_replay_into_head_stops_quietly_when_head_has_its_line(tmp_path: Path) -> None:
+    """`run.py replay chatty --json | head -1`, a real pipe that head closes after its first line."""
+    db = tmp_path / "events.db"
+    talkative_conversation(db)
+    replay = subprocess.Popen(
+        [sys.executable, "run.py", "replay", "chatty", "--json", "--db", str(db)],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=buffered_child_env(),
+    )
+    head = subprocess.Popen(["head", "-1"], stdin=replay.stdout, stdout=subprocess.PIPE)
+    assert replay.stdout is not None and replay.stderr is not None
+    replay.stdout.close()  # head holds the only read end now, as in a shell pipeline
+    first, _ = head.communicate(timeout=30)
+    errors = replay.stderr.read().decode()
+    assert replay.wait(timeout=30) == CLOSED_PIPE_EXIT
+    assert json.loads(first)["seq"] == 1
+    assert errors == ""
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["events", "tail", "--last", "1000"], ["worker", "list"], ["replay", "conv-1"]],
+    ids=["events tail", "worker list", "replay"],
+)
+def test_a_command_whose_pipe_is_closed_stops_quietly(tmp_path: Path, command: list[str]) -> None:
+    """Every command that prints, its output a pipe whose reader closed before the first line."""
+    db = tmp_path / "events.db"
+    stored_conversation(db)
+    with EventStore.open(db) as store:
+        WorkerRegistry(store).create(worker_config(), at=1.0)
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        finished = subprocess.run(
+            [sys.executable, "run.py", *command, "--db", str(db)],
+            cwd=REPO, stdout=write_end, stderr=subprocess.PIPE, env=buffered_child_env(),
+            timeout=30,
+        )
+    finally:
+        os.close(write_end)
+    assert finished.stderr.decode() == ""
+    assert finished.returncode == CLOSED_PIPE_EXIT
