@@ -7,7 +7,6 @@ WebSocket alive and hands its items to an owner; `parse_frame` and
 README.md beside this file.
 """
 
-from connect_client.backoff import Backoff
 from connect_client.chat_socket import (
     ChatSocket,
     SocketConnected,
@@ -46,6 +45,7 @@ from connect_client.participant import Participant
 from connect_client.records import ChatStart, ParticipantConnection, QueueMetrics, SentMessage, StartedChat
 from connect_client.region import ClientSettings, RegionClients, static_session
 from events.long_messages import split_message
+from retry import Backoff
 
 __all__ = [
     "DEFAULT_MESSAGE_LIMIT",

@@ -36,7 +36,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from connect_client.backoff import Backoff
 from connect_client.errors import ChatEnded, ConnectError, PermanentError, RetryableError
 from connect_client.frames import ChatItem, Heartbeat, ItemKind, MalformedFrame, SubscribeAnswer, parse_frame
 from connect_client.heartbeats import Beat, Heartbeats
@@ -44,6 +43,7 @@ from connect_client.link import Link, LinkFailed
 from connect_client.participant import Participant
 from connect_client.records import ParticipantConnection
 from connect_client.socket_hub import SocketHub, Timer, default_hub
+from retry import Backoff
 
 log = logging.getLogger(__name__)
 

@@ -1,32 +1,12 @@
-"""Backoff delays, and botocore's exceptions sorted into ours."""
+"""Botocore's exceptions sorted into ours."""
 
 from __future__ import annotations
-
-import random
 
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, ParamValidationError, ReadTimeoutError
 
-from connect_client import AccessDenied, Backoff, ChatEnded, ConnectError, InvalidRequest, NotFound, RetryableError, Throttled
+from connect_client import AccessDenied, ChatEnded, ConnectError, InvalidRequest, NotFound, RetryableError, Throttled
 from connect_client.errors import translated_errors
-
-
-def test_delays_double_to_the_cap_within_the_jitter() -> None:
-    backoff = Backoff(first=1.0, cap=30.0, jitter=0.3, rng=random.Random(3))
-
-    delays = [backoff.delay(attempt) for attempt in range(1, 9)]
-
-    for delay, base in zip(delays, [1, 2, 4, 8, 16, 30, 30, 30], strict=True):
-        assert base * 0.7 <= delay <= base * 1.3
-    assert len(set(delays)) == len(delays)
-
-
-def test_the_same_seed_gives_the_same_delays_and_a_long_outage_stays_at_the_cap() -> None:
-    first = Backoff(first=2.0, rng=random.Random(9))
-    second = Backoff(first=2.0, rng=random.Random(9))
-
-    assert [first.delay(n) for n in range(1, 6)] == [second.delay(n) for n in range(1, 6)]
-    assert first.delay(10_000) <= 30.0 * 1.3
 
 
 def client_error(code: str, status: int) -> ClientError:

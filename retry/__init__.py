@@ -1,0 +1,10 @@
+"""How long to wait before trying again, for everything in the project that retries.
+
+`Backoff` gives the delay before a retry; `Clock` is the monotonic time a
+retry is due by and the wait for it, injectable so tests can simulate hours.
+"""
+
+from retry.backoff import Backoff
+from retry.clock import SYSTEM_CLOCK, Clock, SystemClock
+
+__all__ = ["SYSTEM_CLOCK", "Backoff", "Clock", "SystemClock"]
