@@ -18,6 +18,7 @@ from service import local_regions
 from service.demo_worker import ensure_demo_worker
 from commands.runtime import running_service
 from store import EventStore, StoreError
+from store.data_folder import prepare_data_folder
 from store.workers import WorkerRegistry
 
 
@@ -33,9 +34,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    args.data.mkdir(parents=True, exist_ok=True)
     store_path = args.data / "events.db"
     try:
+        prepare_data_folder(args.data)
         store = EventStore.open(store_path)
     except StoreError as error:
         print(f"run.py: {error}")

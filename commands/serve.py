@@ -11,6 +11,7 @@ from connect_local.ready import write_ready_file
 from commands.runtime import running_service
 from service.serve_config import InvalidServeConfig, load_serve_config, region_clients
 from store import EventStore, StoreError
+from store.data_folder import prepare_data_folder
 
 
 def register(subcommands: Any) -> None:
@@ -33,9 +34,9 @@ def run(args: argparse.Namespace) -> int:
     except InvalidServeConfig as error:
         print(f"serve: {args.config}: {error}")
         return 2
-    config.data_path.mkdir(parents=True, exist_ok=True)
     store_path = config.data_path / "events.db"
     try:
+        prepare_data_folder(config.data_path)
         store = EventStore.open(store_path)
     except StoreError as error:
         print(f"serve: {error}")

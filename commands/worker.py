@@ -15,6 +15,7 @@ from commands.database import add_db_argument
 from events.rejection import Rejected
 from events.worker_config import InvalidWorkerConfig, WorkerConfig, encode_worker_config, parse_worker_config
 from store import EventStore, StoreError
+from store.data_folder import create_private_folder
 from store.workers import UnknownWorker, WorkerRegistry
 
 
@@ -63,7 +64,7 @@ def _read_config(path: Path) -> WorkerConfig:
 
 @contextmanager
 def _registry(args: argparse.Namespace) -> Iterator[WorkerRegistry]:
-    args.db.parent.mkdir(parents=True, exist_ok=True)
+    create_private_folder(args.db.parent)
     with EventStore.open(args.db) as store:
         yield WorkerRegistry(store)
 

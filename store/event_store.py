@@ -67,6 +67,7 @@ class EventStore:
         if synchronous not in ("FULL", "NORMAL"):
             raise ValueError(f"synchronous must be 'FULL' or 'NORMAL', not {synchronous!r}")
         store_path = Path(path)
+        _create_owner_only(store_path)
         conn = _connect(store_path)
         try:
             prepare(conn, store_path, synchronous)
@@ -241,6 +242,24 @@ class EventStore:
                 conn.close()
             else:
                 self._idle_readers.put(conn)
+
+
+def _create_owner_only(path: Path) -> None:
+    """Create a missing store file with mode 0600, whatever the umask: it holds participant tokens.
+
+    SQLite creates the -wal and -shm files with the mode of the database file, so they follow. An
+    existing file is left as it is.
+    """
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    except OSError as error:
+        raise StoreFileError(path, f"cannot be created ({error.strerror})") from error
+    try:
+        os.fchmod(descriptor, 0o600)
+    finally:
+        os.close(descriptor)
 
 
 def _connect(path: Path) -> sqlite3.Connection:
