@@ -30,6 +30,8 @@ from connect_client import (
     ChatItem,
     ChatSocket,
     ChatStart,
+    ConnectError,
+    ContentTooLong,
     ItemKind,
     PermanentError,
     RegionClients,
@@ -66,8 +68,9 @@ from events.commands import (
     TypingEventReceived,
     UserMessageAcknowledged,
     UserMessageRefused,
+    UserMessageTooLong,
 )
-from events.conversation_events import ConversationEvent, ReturnedToBot
+from events.conversation_events import ConversationEvent, ErrorDetail, ReturnedToBot
 from events.effects import (
     AnyEffect,
     DisconnectParticipant,
@@ -243,9 +246,9 @@ class ConversationActor(pykka.ThreadingActor):
         for timer in armed_timers(self.state):
             self._schedule_timer(self.state.conversation_id, timer.timer_id, timer.due_at)
         if self.state.chat is not None and self.state.phase in ("started", "connected"):
-            # The state keeps no Connect item id to start after: the fill starts at
-            # the beginning and decide drops what was seen before.
-            self._open_socket(after_id=None)
+            # The fill resumes after the last Connect item recorded (GetTranscript's
+            # StartPosition), not from the start; decide drops any repeat all the same.
+            self._open_socket(after_id=self.state.last_connect_id)
         self._perform()
 
     # -- effects ----------------------------------------------------------
@@ -264,7 +267,7 @@ class ConversationActor(pykka.ThreadingActor):
                 self._retry_later(effect, error)
                 return
             except PermanentError as error:
-                report = _failure(effect, str(error), self._clock())
+                report = _failure(effect, error, self._clock())
                 if report is None:
                     log.warning("conversation %s: %s failed for good: %s", self.state.conversation_id, type(effect).__name__, error)
                     return
@@ -312,7 +315,7 @@ class ConversationActor(pykka.ThreadingActor):
                     self.state.target.instance_id, self.state.chat.contact_id, _attributes(effect.context)
                 )
             except PermanentError as error:
-                return ContextUpdateAcknowledged(at=now(), effect_id=effect.effect_id, error=str(error))
+                return ContextUpdateAcknowledged(at=now(), effect_id=effect.effect_id, error=_detail(error))
             return ContextUpdateAcknowledged(at=now(), effect_id=effect.effect_id)
         token = self._connection_token
         assert token is not None
@@ -376,9 +379,11 @@ class ConversationActor(pykka.ThreadingActor):
             self._socket = None
             self._connection_token = None
             if state.reason is StopReason.GAVE_UP:
-                self._handle_quietly(ChatFailed(at=self._clock(), error=f"chat socket gave up: {state.detail}"))
+                error = ErrorDetail(code="ChatSocketGaveUp", message=f"chat socket gave up: {state.detail}")
+                self._handle_quietly(ChatFailed(at=self._clock(), error=error))
             elif state.reason is StopReason.CHAT_ENDED and self.state.phase not in ("ended", "returned"):
-                self._handle_quietly(ChatFailed(at=self._clock(), error="the chat ended at Connect"))
+                error = ErrorDetail(code="ChatEndedAtConnect", message="the chat ended at Connect")
+                self._handle_quietly(ChatFailed(at=self._clock(), error=error))
 
 
 def _tell_if_alive(ref: pykka.ActorRef, message: Any) -> None:
@@ -402,12 +407,19 @@ def resume(ref: pykka.ActorRef) -> None:
     ref.tell(_Resume())
 
 
-def _failure(effect: AnyEffect, error: str, at: float) -> Command | None:
+def _detail(error: ConnectError) -> ErrorDetail:
+    """What the conversation records of a refusal: Connect's error name and message (never a token)."""
+    return ErrorDetail(code=error.code, message=error.detail)
+
+
+def _failure(effect: AnyEffect, error: ConnectError, at: float) -> Command | None:
     """The failure command for an effect refused for good (None: nothing to report)."""
     if isinstance(effect, StartChat):
-        return ChatStartFailure(at=at, effect_id=effect.effect_id, error=error)
+        return ChatStartFailure(at=at, effect_id=effect.effect_id, error=_detail(error))
     if isinstance(effect, SendMessage):
-        return UserMessageRefused(at=at, effect_id=effect.effect_id, error=error)
+        if isinstance(error, ContentTooLong):
+            return UserMessageTooLong(at=at, effect_id=effect.effect_id, error=_detail(error))
+        return UserMessageRefused(at=at, effect_id=effect.effect_id, error=_detail(error))
     if isinstance(effect, (SendTyping,)):
         return TypingAcknowledged(at=at, effect_id=effect.effect_id)
     if isinstance(effect, DisconnectParticipant):

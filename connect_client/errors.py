@@ -16,6 +16,7 @@ and try again", not "try again at once".
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError, ParamValidationError
@@ -23,6 +24,9 @@ from botocore.exceptions import ConnectionError as EndpointUnreachable
 
 _THROTTLES = {"ThrottlingException", "TooManyRequestsException", "LimitExceededException"}
 _NOT_FOUND = {"ResourceNotFoundException", "ContactNotFoundException"}
+# How Connect words a refusal of content that is too big ("Member must have length less than
+# or equal to 16384", "Content is 20000 bytes long", "message size exceeds ...").
+_ABOUT_SIZE = re.compile(r"(?i)\b(length|too long|too large|size|bytes)\b")
 
 
 class ConnectError(Exception):
@@ -71,13 +75,19 @@ class InvalidRequest(PermanentError):
     """Connect (or botocore's own check of the model) refused the request's fields."""
 
 
-class MessageTooLong(PermanentError):
-    """A message is longer than the configured limit; it was not sent. Split
-    it with `split_message` or refuse it upstream."""
+class ContentTooLong(InvalidRequest):
+    """SendMessage refused the content as too long (a ValidationException about
+    its length, from a Connect or channel whose limit is lower than ours): send
+    it again in smaller pieces."""
 
-    def __init__(self, length: int, limit: int) -> None:
-        super().__init__("SendMessage", "MessageTooLong", f"content is {length} characters, the limit is {limit}")
-        self.length = length
+
+class MessageTooLong(ContentTooLong):
+    """A message is longer than the configured limit in UTF-8 bytes; it was not
+    sent. Split it with `split_message` or refuse it upstream."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__("SendMessage", "MessageTooLong", f"content is {size} bytes in UTF-8, the limit is {limit}")
+        self.size = size
         self.limit = limit
 
 
@@ -111,6 +121,8 @@ def _from_client_error(operation: str, error: ClientError, access_denied: type[A
         return access_denied(operation, code, message)
     if code in _NOT_FOUND or status in (404, 410):
         return NotFound(operation, code, message)
+    if operation == "SendMessage" and code == "ValidationException" and _ABOUT_SIZE.search(message):
+        return ContentTooLong(operation, code, message)
     if 400 <= status < 500:
         return InvalidRequest(operation, code, message)
     return PermanentError(operation, code, message)

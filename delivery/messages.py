@@ -17,7 +17,9 @@ from events.conversation_events import (
     AgentJoined,
     AgentLeft,
     AgentMessageReceived,
+    ContextUpdateRefused,
     ConversationEvent,
+    MessageRefused,
     ReturnedToBot,
     TypingReceived,
     UserNotified,
@@ -81,6 +83,10 @@ def _type_and_fields(event: ConversationEvent) -> tuple[str, dict[str, Any]]:
             return "AgentTyping", {"AgentName": event.agent_name}
         case UserNotified():
             return "UserNotified", {"Text": event.text}
+        case MessageRefused():
+            return "MessageRefused", {"MessageId": event.bot_message_id, "Code": event.code, "Message": event.message}
+        case ContextUpdateRefused():
+            return "ContextUpdateRefused", {"Code": event.code, "Message": event.message}
         case ReturnedToBot():
             return "ReturnedToBot", {"Context": handback(event)}
     raise NotForTheBot(f"{type(event).__name__} is not told to the bot")

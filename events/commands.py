@@ -12,7 +12,7 @@ from typing import Any
 
 import msgspec
 
-from events.conversation_events import AutoDisconnectRule, ConnectTarget, Role
+from events.conversation_events import AutoDisconnectRule, ConnectTarget, ErrorDetail, Role
 
 
 class Command(msgspec.Struct, frozen=True, kw_only=True):
@@ -75,7 +75,7 @@ class ChatStartSucceeded(Command):
 
 class ChatStartFailure(Command):
     effect_id: int
-    error: str
+    error: ErrorDetail
 
 
 class ConnectionEstablished(Command):
@@ -85,7 +85,7 @@ class ConnectionEstablished(Command):
 class ChatFailed(Command):
     """The chat broke at Connect mid-way (for instance a reconnect answered 403): hand back with Error."""
 
-    error: str
+    error: ErrorDetail
 
 
 class ConnectMessageReceived(Command):
@@ -126,7 +126,14 @@ class UserMessageAcknowledged(Command):
 
 class UserMessageRefused(Command):
     effect_id: int
-    error: str
+    error: ErrorDetail
+
+
+class UserMessageTooLong(Command):
+    """Connect refused the message (piece) as too long: send it again in smaller pieces."""
+
+    effect_id: int
+    error: ErrorDetail
 
 
 class TypingAcknowledged(Command):
@@ -135,7 +142,7 @@ class TypingAcknowledged(Command):
 
 class ContextUpdateAcknowledged(Command):
     effect_id: int
-    error: str | None = None
+    error: ErrorDetail | None = None
 
 
 class DisconnectAcknowledged(Command):
@@ -164,6 +171,7 @@ AnyCommand = (
     | ChatEndedReceived
     | UserMessageAcknowledged
     | UserMessageRefused
+    | UserMessageTooLong
     | TypingAcknowledged
     | ContextUpdateAcknowledged
     | DisconnectAcknowledged

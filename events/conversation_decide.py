@@ -8,7 +8,7 @@ client tokens and timer ids are derived from.
 from __future__ import annotations
 
 import uuid
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 from events.commands import (
     ChatEndedReceived,
@@ -31,6 +31,7 @@ from events.commands import (
     UserLeaves,
     UserMessageAcknowledged,
     UserMessageRefused,
+    UserMessageTooLong,
     UserSays,
     UserTyping,
 )
@@ -44,11 +45,14 @@ from events.conversation_events import (
     ChatStartRequested,
     ConnectionOpened,
     ContextUpdated,
+    ContextUpdateRefused,
     ContextUpdateRequested,
     ConversationEvent,
     Disconnected,
     DisconnectRequested,
+    ErrorDetail,
     FailoverSwitched,
+    MessageRefused,
     ReturnedToBot,
     SessionEndReason,
     TimerArmed,
@@ -58,21 +62,29 @@ from events.conversation_events import (
     TypingReceived,
     UserMessageFailed,
     UserMessageRequested,
+    UserMessageResplit,
     UserMessageSent,
     UserNotified,
     UserTypingRequested,
     UserTypingSent,
 )
-from events.conversation_state import ConversationState
-from events.long_messages import MAX_MESSAGE_LENGTH, split_message
+from events.conversation_state import ConversationState, place_of
+from events.long_messages import MAX_MESSAGE_BYTES, MIN_LIMIT, split_message, utf8_size
 from events.rejection import Rejected
 
 # botocore's bound on ParticipantDetails.DisplayName (1..256).
 MAX_DISPLAY_NAME = 256
 # A user message longer than Connect takes is sent as at most this many
-# messages, so at most 163,840 characters: room for a long summary or a pasted
+# messages, so at most 163,840 bytes: room for a long summary or a pasted
 # document, while one request cannot flood the agent's chat.
 MAX_MESSAGE_PIECES = 10
+# A piece Connect refuses as too long is split in halves and sent again, down
+# to this size; a piece this small that is still "too long" is refused for good.
+MIN_RESPLIT_BYTES = 256
+# The code of an Error end our own, where Connect gave none.
+NO_AGENT_JOINED = ErrorDetail(code="NoAgentJoined", message="the chat ended before any agent joined")
+
+_Intent = TypeVar("_Intent", bound=ConversationEvent)
 
 _CLIENT_TOKENS = uuid.UUID("5b0c6f1e-8f0e-4d3a-9a53-6c6f6e6e6563")
 
@@ -170,22 +182,27 @@ def _user_says(state: ConversationState, command: UserSays) -> list[Conversation
             bot_message_id=command.bot_message_id,
             client_token=_token(state, index),
         )
-        for index, piece in enumerate(_message_pieces(command.text))
+        for index, piece in enumerate(_message_pieces(command.text, _message_limit(state)))
     ]
     # The user answered: the auto-disconnect timers that count their silence stop.
     return [*requests, *_cancel_timers(state, command.at)]
 
 
-def _message_pieces(text: str) -> list[str]:
-    """`text` as the messages Connect takes, or `Rejected` if it needs more than MAX_MESSAGE_PIECES."""
+def _message_limit(state: ConversationState) -> int:
+    return MAX_MESSAGE_BYTES if state.target is None else state.target.max_message_bytes
+
+
+def _message_pieces(text: str, limit: int) -> list[str]:
+    """`text` as messages of at most `limit` UTF-8 bytes, or `Rejected` if it needs more than MAX_MESSAGE_PIECES."""
+    size = utf8_size(text)
     # A text too long for the pieces in any case is refused without splitting it first.
-    if len(text) <= MAX_MESSAGE_PIECES * MAX_MESSAGE_LENGTH:
-        pieces = split_message(text, MAX_MESSAGE_LENGTH)
+    if size <= MAX_MESSAGE_PIECES * limit:
+        pieces = split_message(text, limit)
         if len(pieces) <= MAX_MESSAGE_PIECES:
             return pieces
     raise Rejected(
         "message_too_long",
-        f"the message has {len(text)} characters; Connect takes at most {MAX_MESSAGE_LENGTH} a message, "
+        f"the message is {size:,} bytes in UTF-8; Connect takes at most {limit:,} bytes a message, "
         f"and one message is sent as at most {MAX_MESSAGE_PIECES}",
     )
 
@@ -246,8 +263,9 @@ def _chat_start_failure(state: ConversationState, command: ChatStartFailure) -> 
     if _is_over(state):
         return []
     _require_current_start(state, command.effect_id)
-    failed = ChatStartFailed(at=command.at, request_seq=command.effect_id, error=command.error)
-    return [failed, *_end(state, command.at, "Error", f"Connect refused the chat: {command.error}")]
+    error = command.error
+    failed = ChatStartFailed(at=command.at, request_seq=command.effect_id, error=f"{error.code}: {error.message}")
+    return [failed, *_end(state, command.at, "Error", f"Connect refused the chat: {error.code}: {error.message}", error)]
 
 
 def _require_current_start(state: ConversationState, effect_id: int) -> None:
@@ -268,7 +286,7 @@ def _chat_failed(state: ConversationState, command: ChatFailed) -> list[Conversa
     if _is_over(state):
         return []
     _require_transferred(state)
-    return _end(state, command.at, "Error", command.error)
+    return _end(state, command.at, "Error", command.error.message, command.error)
 
 
 def _require_chat(state: ConversationState) -> None:
@@ -323,7 +341,7 @@ def _chat_ended_received(state: ConversationState, command: ChatEndedReceived) -
         return _end(state, command.at, "UserLeft")
     if state.last_known_agent is not None:
         return _end(state, command.at, "AgentLeft")
-    return _end(state, command.at, "Error", "the chat ended before any agent joined")
+    return _end(state, command.at, "Error", NO_AGENT_JOINED.message, NO_AGENT_JOINED)
 
 
 def _user_message_acknowledged(state: ConversationState, command: UserMessageAcknowledged) -> list[ConversationEvent]:
@@ -336,8 +354,44 @@ def _user_message_acknowledged(state: ConversationState, command: UserMessageAck
 def _user_message_refused(state: ConversationState, command: UserMessageRefused) -> list[ConversationEvent]:
     if _is_over(state):
         return []
-    _require_pending(state, command.effect_id, UserMessageRequested)
-    return [UserMessageFailed(at=command.at, request_seq=command.effect_id, error=command.error)]
+    intent = _require_pending(state, command.effect_id, UserMessageRequested)
+    return _message_refused(command.at, command.effect_id, intent, command.error)
+
+
+def _message_refused(at: float, effect_id: int, intent: UserMessageRequested, error: ErrorDetail) -> list[ConversationEvent]:
+    """The refusal recorded, and the bot told of it when the message was the bot's."""
+    failed = UserMessageFailed(at=at, request_seq=effect_id, error=f"{error.code}: {error.message}")
+    if intent.bot_message_id is None:
+        return [failed]  # an auto-disconnect rule's message: the worker's own, not the bot's
+    return [failed, MessageRefused(at=at, bot_message_id=intent.bot_message_id, code=error.code, message=error.message)]
+
+
+def _user_message_too_long(state: ConversationState, command: UserMessageTooLong) -> list[ConversationEvent]:
+    """Connect refused a piece as too long (a lower limit than the worker's): send it again in
+    halves, in its place, each with its own intent and client token; a small piece is refused."""
+    if _is_over(state):
+        return []
+    intent = _require_pending(state, command.effect_id, UserMessageRequested)
+    size = utf8_size(intent.text)
+    if size <= MIN_RESPLIT_BYTES or len(intent.text) < 2:
+        return _message_refused(command.at, command.effect_id, intent, command.error)
+    place = place_of(command.effect_id, intent)
+    error = command.error
+    return [
+        UserMessageResplit(at=command.at, request_seq=command.effect_id, error=f"{error.code}: {error.message}"),
+        *(
+            UserMessageRequested(
+                at=command.at,
+                text=piece,
+                client_token=_token(state, 1 + index),
+                content_type=intent.content_type,
+                bot_message_id=intent.bot_message_id,
+                origin=intent.origin,
+                place=(*place, index),
+            )
+            for index, piece in enumerate(split_message(intent.text, max(size // 2, MIN_LIMIT)))
+        ),
+    ]
 
 
 def _typing_acknowledged(state: ConversationState, command: TypingAcknowledged) -> list[ConversationEvent]:
@@ -351,7 +405,13 @@ def _context_update_acknowledged(state: ConversationState, command: ContextUpdat
     if _is_over(state):
         return []
     _require_pending(state, command.effect_id, ContextUpdateRequested)
-    return [ContextUpdated(at=command.at, request_seq=command.effect_id, error=command.error)]
+    error = command.error
+    if error is None:
+        return [ContextUpdated(at=command.at, request_seq=command.effect_id)]
+    return [
+        ContextUpdated(at=command.at, request_seq=command.effect_id, error=f"{error.code}: {error.message}"),
+        ContextUpdateRefused(at=command.at, code=error.code, message=error.message),
+    ]
 
 
 def _disconnect_acknowledged(state: ConversationState, command: DisconnectAcknowledged) -> list[ConversationEvent]:
@@ -362,9 +422,11 @@ def _disconnect_acknowledged(state: ConversationState, command: DisconnectAcknow
     return [done, *_end(state, command.at, "UserLeft")]
 
 
-def _require_pending(state: ConversationState, effect_id: int, kind: type) -> None:
-    if not isinstance(state.pending.get(effect_id), kind):
+def _require_pending(state: ConversationState, effect_id: int, kind: type[_Intent]) -> _Intent:
+    intent = state.pending.get(effect_id)
+    if not isinstance(intent, kind):
         raise Rejected("stale_report", f"no {kind.__name__} is pending as effect {effect_id}")
+    return intent
 
 
 def _timer_due(state: ConversationState, command: TimerDue) -> list[ConversationEvent]:
@@ -411,17 +473,28 @@ def _rearm_timers(state: ConversationState, at: float, after: int) -> list[Conve
     return events
 
 
-def _end(state: ConversationState, at: float, reason: SessionEndReason, detail: str | None = None) -> list[ConversationEvent]:
+def _end(
+    state: ConversationState,
+    at: float,
+    reason: SessionEndReason,
+    detail: str | None = None,
+    error: ErrorDetail | None = None,
+) -> list[ConversationEvent]:
     """ChatEnded and the hand-back; armed timers are cancelled first so the log says so."""
+    if error is not None and state.chat is not None:
+        # The bot is told the error's message: it must never carry the chat's credential.
+        token = state.chat.participant_token
+        error = ErrorDetail(code=error.code, message=error.message.replace(token, "<redacted>"))
     return [
         *_cancel_timers(state, at),
-        ChatEnded(at=at, reason=reason, detail=detail),
+        ChatEnded(at=at, reason=reason, detail=detail, error=error),
         ReturnedToBot(
             at=at,
             session_end_reason=reason,
             last_known_agent=state.last_known_agent,
             participant_id=None if state.chat is None else state.chat.participant_id,
             context=state.context,
+            error=error,
         ),
     ]
 
@@ -444,6 +517,7 @@ _HANDLERS: dict[type, Callable[[ConversationState, Any], list[ConversationEvent]
     ChatEndedReceived: _chat_ended_received,
     UserMessageAcknowledged: _user_message_acknowledged,
     UserMessageRefused: _user_message_refused,
+    UserMessageTooLong: _user_message_too_long,
     TypingAcknowledged: _typing_acknowledged,
     ContextUpdateAcknowledged: _context_update_acknowledged,
     DisconnectAcknowledged: _disconnect_acknowledged,

@@ -16,18 +16,22 @@ from typing import Any, Literal, Union
 
 import msgspec
 
+from events.long_messages import MAX_MESSAGE_BYTES
+
 Role = Literal["AGENT", "CUSTOMER", "SYSTEM", "CUSTOM_BOT", "SUPERVISOR"]
 SessionEndReason = Literal["UserLeft", "AgentLeft", "Error"]
 AutoDisconnectKind = Literal["WARNING", "DISCONNECT"]
 
 
 class ConnectTarget(msgspec.Struct, frozen=True, kw_only=True):
-    """Where a chat is started: the worker's primary region or a failover region (named)."""
+    """Where a chat is started: the worker's primary region or a failover region (named), and the
+    most a message sent there may take in UTF-8 bytes (the worker's `MaxMessageBytes`, else Connect's)."""
 
     region: str
     instance_id: str
     contact_flow_id: str
     failover_region: str | None = None
+    max_message_bytes: int = MAX_MESSAGE_BYTES
 
 
 class AutoDisconnectRule(msgspec.Struct, frozen=True, kw_only=True):
@@ -37,6 +41,14 @@ class AutoDisconnectRule(msgspec.Struct, frozen=True, kw_only=True):
     seconds_after_agent_message: int
     user_message: str | None = None
     agent_message: str | None = None
+
+
+class ErrorDetail(msgspec.Struct, frozen=True, kw_only=True):
+    """Why Connect refused something, or why a chat ended in error: a stable `code` (Connect's
+    error name, or one of ours such as ChatSocketGaveUp) and a `message` for people. Never a token."""
+
+    code: str
+    message: str
 
 
 class ConversationEvent(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", tag=True):
@@ -105,6 +117,9 @@ class UserMessageRequested(ConversationEvent):
     content_type: str = "text/plain"
     bot_message_id: str | None = None
     origin: Literal["user", "auto-disconnect"] = "user"
+    # Where it is sent among the pending messages: empty for (its own seq); a smaller piece of a
+    # piece Connect refused as too long takes the refused one's place plus its index (see `place_of`).
+    place: tuple[int, ...] = ()
 
 
 class UserMessageSent(ConversationEvent):
@@ -119,6 +134,22 @@ class UserMessageFailed(ConversationEvent):
 
     request_seq: int
     error: str
+
+
+class UserMessageResplit(ConversationEvent):
+    """Done: Connect refused the piece as too long; the smaller pieces requested right after it
+    (each a `UserMessageRequested` in its place) carry its text instead."""
+
+    request_seq: int
+    error: str
+
+
+class MessageRefused(ConversationEvent):
+    """For the bot: Connect refused (a piece of) the bot's message `bot_message_id` for good."""
+
+    bot_message_id: str
+    code: str
+    message: str
 
 
 class UserTypingRequested(ConversationEvent):
@@ -183,6 +214,13 @@ class ContextUpdated(ConversationEvent):
     error: str | None = None
 
 
+class ContextUpdateRefused(ConversationEvent):
+    """For the bot: Connect refused its context update (UpdateContactAttributes) for good."""
+
+    code: str
+    message: str
+
+
 class DisconnectRequested(ConversationEvent):
     """Intent: DisconnectParticipant, because the user left or went silent ("inactivity")."""
 
@@ -220,10 +258,11 @@ class FailoverSwitched(ConversationEvent):
 
 
 class ChatEnded(ConversationEvent):
-    """The chat at Connect is over; `detail` says more when the reason is Error."""
+    """The chat at Connect is over; `detail` and `error` say more when the reason is Error."""
 
     reason: SessionEndReason
     detail: str | None = None
+    error: ErrorDetail | None = None  # None in logs written before it was recorded
 
 
 class ReturnedToBot(ConversationEvent):
@@ -233,6 +272,7 @@ class ReturnedToBot(ConversationEvent):
     last_known_agent: str | None
     participant_id: str | None
     context: dict[str, Any]
+    error: ErrorDetail | None = None  # why, when the reason is Error
 
 
 AnyConversationEvent = Union[
@@ -244,6 +284,8 @@ AnyConversationEvent = Union[
     UserMessageRequested,
     UserMessageSent,
     UserMessageFailed,
+    UserMessageResplit,
+    MessageRefused,
     UserTypingRequested,
     UserTypingSent,
     AgentMessageReceived,
@@ -253,6 +295,7 @@ AnyConversationEvent = Union[
     UserNotified,
     ContextUpdateRequested,
     ContextUpdated,
+    ContextUpdateRefused,
     DisconnectRequested,
     Disconnected,
     TimerArmed,
@@ -271,5 +314,7 @@ FOR_THE_BOT: tuple[type[ConversationEvent], ...] = (
     AgentLeft,
     TypingReceived,
     UserNotified,
+    MessageRefused,
+    ContextUpdateRefused,
     ReturnedToBot,
 )

@@ -23,11 +23,14 @@ from events.conversation_events import (
     ConnectionOpened,
     ConnectTarget,
     ContextUpdated,
+    ContextUpdateRefused,
     ContextUpdateRequested,
     ConversationEvent,
     Disconnected,
     DisconnectRequested,
+    ErrorDetail,
     FailoverSwitched,
+    MessageRefused,
     ReturnedToBot,
     SessionEndReason,
     TimerArmed,
@@ -37,6 +40,7 @@ from events.conversation_events import (
     TypingReceived,
     UserMessageFailed,
     UserMessageRequested,
+    UserMessageResplit,
     UserMessageSent,
     UserNotified,
     UserTypingRequested,
@@ -50,7 +54,7 @@ from events.effects import (
     StartChat,
     UpdateContactAttributes,
 )
-from events.recent_ids import RecentIds
+from events.seen_ids import SeenIds
 
 Phase = Literal["new", "starting", "started", "connected", "ended", "returned"]
 
@@ -72,6 +76,8 @@ class ConversationState(msgspec.Struct, frozen=True, kw_only=True):
     `version` is the number of events applied, which is the stream's version in
     the store; the next event is written at `version + 1`. `pending` holds the
     intents without their done, by the sequence they were written at.
+    `last_connect_id` is the last Connect item recorded (a message, an agent
+    joining or leaving): a gap fill after a restart starts after it.
     """
 
     conversation_id: str
@@ -91,11 +97,13 @@ class ConversationState(msgspec.Struct, frozen=True, kw_only=True):
     connections: int = 0
     pending: dict[int, ConversationEvent] = {}
     armed_timers: tuple[TimerArmed, ...] = ()
-    seen_connect_ids: RecentIds = RecentIds()
-    seen_bot_message_ids: RecentIds = RecentIds()
+    seen_connect_ids: SeenIds = SeenIds()
+    seen_bot_message_ids: SeenIds = SeenIds()
+    last_connect_id: str | None = None
     last_known_agent: str | None = None
     disconnect_requested: bool = False
     end_reason: SessionEndReason | None = None
+    end_error: ErrorDetail | None = None
 
 
 def initial_state(conversation_id: str) -> ConversationState:
@@ -188,7 +196,7 @@ def _user_message_requested(state: ConversationState, event: UserMessageRequeste
 
 def _done(
     state: ConversationState,
-    event: UserMessageSent | UserMessageFailed | UserTypingSent | ContextUpdated | Disconnected,
+    event: UserMessageSent | UserMessageFailed | UserMessageResplit | UserTypingSent | ContextUpdated | Disconnected,
 ) -> ConversationState:
     return replace(state, version=state.version + 1, pending=_without(state.pending, event.request_seq))
 
@@ -196,7 +204,13 @@ def _done(
 def _agent_message_received(state: ConversationState, event: AgentMessageReceived) -> ConversationState:
     seen = state.seen_connect_ids.add(event.connect_message_id)
     agent = event.agent_name if event.role == "AGENT" else state.last_known_agent
-    return replace(state, version=state.version + 1, seen_connect_ids=seen, last_known_agent=agent)
+    return replace(
+        state,
+        version=state.version + 1,
+        seen_connect_ids=seen,
+        last_connect_id=event.connect_message_id,
+        last_known_agent=agent,
+    )
 
 
 def _agent_joined_or_left(state: ConversationState, event: AgentJoined | AgentLeft) -> ConversationState:
@@ -204,6 +218,7 @@ def _agent_joined_or_left(state: ConversationState, event: AgentJoined | AgentLe
         state,
         version=state.version + 1,
         seen_connect_ids=state.seen_connect_ids.add(event.connect_message_id),
+        last_connect_id=event.connect_message_id,
         last_known_agent=event.agent_name,
     )
 
@@ -238,7 +253,13 @@ def _failover_switched(state: ConversationState, event: FailoverSwitched) -> Con
 def _chat_ended(state: ConversationState, event: ChatEnded) -> ConversationState:
     # Whatever was still to be done at Connect is moot once the chat is over.
     return replace(
-        state, version=state.version + 1, phase="ended", end_reason=event.reason, pending={}, armed_timers=()
+        state,
+        version=state.version + 1,
+        phase="ended",
+        end_reason=event.reason,
+        end_error=event.error,
+        pending={},
+        armed_timers=(),
     )
 
 
@@ -255,6 +276,8 @@ _EVOLVERS: dict[type, Callable[[ConversationState, Any], ConversationState]] = {
     UserMessageRequested: _user_message_requested,
     UserMessageSent: _done,
     UserMessageFailed: _done,
+    UserMessageResplit: _done,
+    MessageRefused: _nothing_changes,
     UserTypingRequested: _with_pending,
     UserTypingSent: _done,
     AgentMessageReceived: _agent_message_received,
@@ -264,6 +287,7 @@ _EVOLVERS: dict[type, Callable[[ConversationState, Any], ConversationState]] = {
     UserNotified: _nothing_changes,
     ContextUpdateRequested: _context_update_requested,
     ContextUpdated: _done,
+    ContextUpdateRefused: _nothing_changes,
     DisconnectRequested: _disconnect_requested,
     Disconnected: _done,
     TimerArmed: _timer_armed,
@@ -283,11 +307,20 @@ def pending_effects(state: ConversationState) -> list[AnyEffect]:
     participant connection, so they wait (recorded, in order) until it is open.
     """
     effects: list[AnyEffect] = []
-    for seq in sorted(state.pending):
+    for seq in sorted(state.pending, key=lambda seq: place_of(seq, state.pending[seq])):
         effect = _effect(state, seq, state.pending[seq])
         if effect is not None:
             effects.append(effect)
     return effects
+
+
+def place_of(seq: int, intent: ConversationEvent) -> tuple[int, ...]:
+    """Where an intent is performed among the pending ones: by its seq, except that the smaller
+    pieces of a message piece Connect refused as too long take that piece's place, in their order
+    (place (7, 0) and (7, 1) for piece 7; (7, 0, 1) for the second half of (7, 0))."""
+    if isinstance(intent, UserMessageRequested) and intent.place:
+        return intent.place
+    return (seq,)
 
 
 def _effect(state: ConversationState, seq: int, intent: ConversationEvent) -> AnyEffect | None:
@@ -329,16 +362,24 @@ def handback(event: ReturnedToBot) -> dict[str, Any]:
     The seed says these items are "available in context", so they are set at the
     top level of the returned context (over any key of the same name).
     `LastKnownAgent` is None when no agent ever joined; `ParticipantId` when no
-    chat was started.
+    chat was started. When the reason is Error, `Error` says why
+    (`{"Code", "Message"}`; absent from hand-backs logged before it was kept).
 
     >>> handback(ReturnedToBot(at=0, session_end_reason="AgentLeft", last_known_agent="Ana",
     ...                        participant_id="p-1", context={"FirstName": "Bo"}))["LastKnownAgent"]
     {'AgentName': 'Ana'}
     """
-    agent = None if event.last_known_agent is None else {"AgentName": event.last_known_agent}
-    return {
+    context = {
         **event.context,
         "SessionEndReason": event.session_end_reason,
-        "LastKnownAgent": agent,
+        "LastKnownAgent": known_agent(event.last_known_agent),
         "ParticipantId": event.participant_id,
     }
+    if event.error is not None:
+        context["Error"] = {"Code": event.error.code, "Message": event.error.message}
+    return context
+
+
+def known_agent(name: str | None) -> dict[str, str] | None:
+    """`LastKnownAgent` as the bot sees it everywhere (hand-back and state API): `{"AgentName": ...}` or None."""
+    return None if name is None else {"AgentName": name}

@@ -12,6 +12,7 @@ import msgspec
 from msgspec.structs import replace
 
 from events.conversation_events import AutoDisconnectRule, ConnectTarget
+from events.long_messages import MAX_MESSAGE_BYTES
 from events.rejection import Rejected
 from events.worker_config import FailoverRegionConfig, WorkerConfig, active_failover_region
 
@@ -150,15 +151,19 @@ _WORKER_EVOLVERS: dict[type, Callable[[WorkerState, Any], WorkerState]] = {
 def connect_target(config: WorkerConfig) -> ConnectTarget:
     """Where a new transfer's chat starts: the active failover region, else the primary (the seed's rule)."""
     failover = active_failover_region(config)
+    data = config.data
+    limit = data.max_message_bytes or MAX_MESSAGE_BYTES
     if failover is not None:
         return ConnectTarget(
             region=failover.region,
             instance_id=failover.instance_id,
             contact_flow_id=failover.contact_flow_id,
             failover_region=failover.name,
+            max_message_bytes=limit,
         )
-    data = config.data
-    return ConnectTarget(region=data.region, instance_id=data.instance_id, contact_flow_id=data.contact_flow_id)
+    return ConnectTarget(
+        region=data.region, instance_id=data.instance_id, contact_flow_id=data.contact_flow_id, max_message_bytes=limit
+    )
 
 
 def auto_disconnect_rules(config: WorkerConfig) -> tuple[AutoDisconnectRule, ...]:

@@ -20,6 +20,8 @@ from typing import Annotated, Literal, get_args, get_origin
 
 import msgspec
 
+from events.long_messages import MAX_MESSAGE_BYTES
+
 DEFAULT_INITIAL_CONNECTION_MESSAGE = '{"topic":"aws/subscribe","content":{"topics":["aws/chat"]}}'
 WORKER_TYPE = "amazon-connect-worker"
 SLASH_COMMAND_ACTION_TYPES = ("content", "executeApi")
@@ -34,6 +36,8 @@ SecretSrn = Annotated[str, msgspec.Meta(pattern=r"^srn:vault::[^:\s]+:[^:\s]+:[^
 LanguageCode = Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")]
 NonEmpty = Annotated[str, msgspec.Meta(min_length=1)]
 PositiveSeconds = Annotated[int, msgspec.Meta(gt=0)]
+# Connect's own bound on a message; at least room for a few characters with their marks.
+MessageBytes = Annotated[int, msgspec.Meta(ge=64, le=MAX_MESSAGE_BYTES)]
 
 
 class _Seed(msgspec.Struct, frozen=True, rename="pascal", forbid_unknown_fields=True):
@@ -101,6 +105,9 @@ class WorkerData(_Seed):
     auto_disconnect_events: list[AutoDisconnectEvent] = []
     failover_region_config: FailoverRegionConfig | None = None
     queue_id: QueueId | None = None
+    # Not in the seed: a lower bound than Connect's for one message, in UTF-8 bytes,
+    # for a channel that takes less (a longer user message is sent in more pieces).
+    max_message_bytes: MessageBytes | None = None
 
 
 class WorkerConfig(_Seed):

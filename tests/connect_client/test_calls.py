@@ -73,7 +73,7 @@ def test_a_message_over_the_limit_is_refused_before_any_call(server: LocalConnec
     with pytest.raises(MessageTooLong) as refused:
         region.participant.send_message(token, "x" * 16_385, client_token="long")
 
-    assert (refused.value.length, refused.value.limit, refused.value.retryable) == (16_385, 16_384, False)
+    assert (refused.value.size, refused.value.limit, refused.value.retryable) == (16_385, 16_384, False)
     assert customer_messages(server, started.contact_id) == []
     region.participant.send_message(token, "x" * 16_384, client_token="at-limit")
     assert customer_messages(server, started.contact_id) == ["x" * 16_384]

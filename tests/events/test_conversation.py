@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import msgspec
+
 import pytest
 
-from events import Rejected, armed_timers, client_token, decide, pending_effects
+from events import Rejected, armed_timers, client_token, decide, handback, pending_effects
 from events.commands import (
     ChatEndedReceived,
     ChatFailed,
@@ -15,11 +17,15 @@ from events.commands import (
     ContextChanged,
     ContextUpdateAcknowledged,
     DisconnectAcknowledged,
+    ParticipantJoinedReceived,
     ParticipantLeftReceived,
     SwitchRegion,
+    TimerDue,
     TypingEventReceived,
     UserLeaves,
     UserMessageAcknowledged,
+    UserMessageRefused,
+    UserMessageTooLong,
     UserSays,
     UserTyping,
 )
@@ -29,20 +35,26 @@ from events.conversation_events import (
     ChatEnded,
     ChatStartRequested,
     ConnectionOpened,
+    ContextUpdated,
+    ContextUpdateRefused,
     DisconnectRequested,
+    ErrorDetail,
     FailoverSwitched,
+    MessageRefused,
     ReturnedToBot,
     TimerCancelled,
     Transferred,
     TypingReceived,
+    UserMessageFailed,
     UserMessageRequested,
+    UserMessageResplit,
     UserMessageSent,
     UserTypingRequested,
 )
 from events.conversation_decide import MAX_MESSAGE_PIECES
 from events.effects import DisconnectParticipant, SendMessage, StartChat, UpdateContactAttributes
-from events.long_messages import MAX_MESSAGE_LENGTH
-from tests.events.scenario import FAILOVER, PRIMARY, Run, of_type, transfer
+from events.long_messages import MAX_MESSAGE_BYTES, utf8_size
+from tests.events.scenario import FAILOVER, PRIMARY, TOKEN, Run, of_type, transfer
 
 
 def test_transfer_records_the_transfer_and_asks_for_a_chat() -> None:
@@ -162,8 +174,8 @@ def test_an_empty_user_message_is_rejected() -> None:
 
 def test_a_user_message_at_connects_limit_is_one_request() -> None:
     run = Run().connected()
-    [request] = run(UserSays(at=3, bot_message_id="b-1", text="x" * MAX_MESSAGE_LENGTH))
-    assert isinstance(request, UserMessageRequested) and len(request.text) == MAX_MESSAGE_LENGTH
+    [request] = run(UserSays(at=3, bot_message_id="b-1", text="x" * MAX_MESSAGE_BYTES))
+    assert isinstance(request, UserMessageRequested) and len(request.text) == MAX_MESSAGE_BYTES
 
 
 def test_a_longer_user_message_is_sent_as_ordered_pieces_that_join_back_to_it() -> None:
@@ -173,7 +185,7 @@ def test_a_longer_user_message_is_sent_as_ordered_pieces_that_join_back_to_it() 
     requests = run(UserSays(at=3, bot_message_id="b-1", text=text))
     assert len(requests) == 3 and all(isinstance(request, UserMessageRequested) for request in requests)
     assert "".join(request.text for request in requests) == text
-    assert all(len(request.text) <= MAX_MESSAGE_LENGTH for request in requests)
+    assert all(len(request.text) <= MAX_MESSAGE_BYTES for request in requests)
     assert {request.bot_message_id for request in requests} == {"b-1"}
     first_seq = run.state.version - 2
     assert [request.client_token for request in requests] == [client_token("conv-1", first_seq + n) for n in range(3)]
@@ -193,13 +205,106 @@ def test_the_bot_retrying_a_long_message_yields_nothing_and_each_piece_is_acknow
     assert pending_effects(run.state) == []
 
 
-def test_a_long_messages_pieces_take_one_place_among_the_remembered_bot_message_ids() -> None:
+def test_a_bot_message_id_is_remembered_for_the_whole_conversation() -> None:
     run = Run().connected()
-    longest = "x" * MAX_MESSAGE_PIECES * MAX_MESSAGE_LENGTH
+    longest = "x" * MAX_MESSAGE_PIECES * MAX_MESSAGE_BYTES
     run(UserSays(at=3, bot_message_id="b-long", text=longest))
-    for n in range(520):  # the last 512 to 527 ids are kept: ten places for b-long would be too many
+    for n in range(2_000):
         run(UserSays(at=4, bot_message_id=f"b-{n}", text="hi"))
     assert run(UserSays(at=5, bot_message_id="b-long", text=longest)) == []
+    assert run(UserSays(at=5, bot_message_id="b-0", text="hi")) == []
+
+
+def test_a_connect_item_is_recognised_however_long_ago_it_came_and_the_last_one_is_kept() -> None:
+    run = Run().connected().with_agent()
+    for n in range(2_000):
+        run.agent_says(f"reply {n}", at=3, message_id=f"cm-{n}")
+    assert run.state.last_connect_id == "cm-1999"
+    assert run.agent_says("reply 0", at=4, message_id="cm-0") == []
+    assert run(ParticipantJoinedReceived(at=4, message_id="joined-Ana", role="AGENT", display_name="Ana")) == []
+
+
+def test_a_workers_lower_limit_in_bytes_splits_a_non_latin_message_by_it() -> None:
+    run = Run().connected(target=msgspec.structs.replace(PRIMARY, max_message_bytes=100))
+    greek = "αβγδε " * 30  # 330 bytes, 180 characters
+    requests = run(UserSays(at=3, bot_message_id="b-1", text=greek))
+    assert len(requests) == 4 and "".join(r.text for r in requests) == greek
+    assert all(utf8_size(r.text) <= 100 for r in requests)
+
+
+def test_a_message_over_the_workers_limit_times_the_pieces_is_refused_in_bytes() -> None:
+    run = Run().connected(target=msgspec.structs.replace(PRIMARY, max_message_bytes=100))
+    with pytest.raises(Rejected) as raised:
+        run(UserSays(at=3, bot_message_id="b-1", text="ж" * 501))
+    assert raised.value.code == "message_too_long"
+    assert "1,002 bytes" in raised.value.message and "at most 100 bytes a message" in raised.value.message
+
+
+def test_a_piece_connect_refuses_as_too_long_is_sent_again_in_halves_in_its_place() -> None:
+    run = Run().connected()
+    first, second = run(UserSays(at=3, bot_message_id="b-1", text="word " * 4_000))
+    refused = ErrorDetail(code="ValidationException", message="Content length exceeds the limit")
+    events = run(UserMessageTooLong(at=4, effect_id=run.state.version - 1, error=refused))
+    resplit, *halves = events
+    assert isinstance(resplit, UserMessageResplit) and resplit.request_seq == run.state.version - len(events) - 1
+    assert len(halves) == 2 and "".join(h.text for h in halves) == first.text
+    assert all(h.bot_message_id == "b-1" for h in halves)
+    assert [h.client_token for h in halves] == [client_token("conv-1", run.state.version - 1 + n) for n in range(2)]
+    # The halves go before the second piece, though they were written after it.
+    assert [effect.text for effect in pending_effects(run.state)] == [halves[0].text, halves[1].text, second.text]
+    assert of_type(events, MessageRefused) == []
+
+
+def test_a_half_refused_again_is_halved_again_and_keeps_its_place() -> None:
+    run = Run().connected()
+    run(UserSays(at=3, bot_message_id="b-1", text="word " * 2_000))
+    refused = ErrorDetail(code="ValidationException", message="too long")
+    run(UserMessageTooLong(at=4, effect_id=pending_effects(run.state)[0].effect_id, error=refused))
+    first_half, second_half = pending_effects(run.state)
+    run(UserMessageTooLong(at=5, effect_id=first_half.effect_id, error=refused))
+    texts = [effect.text for effect in pending_effects(run.state)]
+    assert len(texts) == 3 and texts[2] == second_half.text
+    assert "".join(texts) == "word " * 2_000
+
+
+def test_a_small_piece_still_too_long_for_connect_is_refused_and_the_bot_told() -> None:
+    run = Run().connected()
+    [request] = run(UserSays(at=3, bot_message_id="b-1", text="short enough"))
+    refused = ErrorDetail(code="ValidationException", message="too long")
+    events = run(UserMessageTooLong(at=4, effect_id=run.state.version, error=refused))
+    assert [type(event) for event in events] == [UserMessageFailed, MessageRefused]
+    assert pending_effects(run.state) == []
+
+
+def test_a_message_connect_refuses_is_told_to_the_bot_with_its_id_and_the_reason() -> None:
+    run = Run().connected()
+    run(UserSays(at=3, bot_message_id="b-7", text="hello"))
+    refused = ErrorDetail(code="ValidationException", message="ContentType text/x-card is not supported")
+    events = run(UserMessageRefused(at=4, effect_id=run.state.version, error=refused))
+    assert [type(event) for event in events] == [UserMessageFailed, MessageRefused]
+    told = events[1]
+    assert (told.bot_message_id, told.code, told.message) == ("b-7", "ValidationException", refused.message)
+
+
+def test_a_refused_auto_disconnect_message_is_not_the_bots_to_hear_of() -> None:
+    run = Run().connected().with_agent()
+    run.agent_says("Hello", at=2)
+    run(TimerDue(at=12, timer_id=armed_timers(run.state)[0].timer_id))
+    [warning] = [e for e in pending_effects(run.state) if isinstance(e, SendMessage)]
+    refused = ErrorDetail(code="ValidationException", message="no")
+    assert [type(e) for e in run(UserMessageRefused(at=13, effect_id=warning.effect_id, error=refused))] == [UserMessageFailed]
+
+
+def test_a_context_update_connect_refuses_is_told_to_the_bot_and_the_context_kept() -> None:
+    run = Run().connected()
+    run(ContextChanged(at=3, context={"plan": "gold"}))
+    refused = ErrorDetail(code="InvalidParameterException", message="Attributes too large")
+    events = run(ContextUpdateAcknowledged(at=4, effect_id=run.state.version, error=refused))
+    assert [type(event) for event in events] == [ContextUpdated, ContextUpdateRefused]
+    assert (events[1].code, events[1].message) == ("InvalidParameterException", "Attributes too large")
+    assert run.state.context == {"plan": "gold"}
+    assert run(ContextChanged(at=5, context={"plan": "silver"}))
+    assert [type(e) for e in run(ContextUpdateAcknowledged(at=6, effect_id=run.state.version))] == [ContextUpdated]
 
 
 def test_a_long_user_message_cancels_the_silence_timers_after_its_pieces() -> None:
@@ -212,20 +317,20 @@ def test_a_long_user_message_cancels_the_silence_timers_after_its_pieces() -> No
 
 def test_a_user_message_needing_more_pieces_than_allowed_is_rejected_with_its_size_and_records_nothing() -> None:
     run = Run().connected()
-    too_long = "x" * (MAX_MESSAGE_PIECES * MAX_MESSAGE_LENGTH + 1)
+    too_long = "x" * (MAX_MESSAGE_PIECES * MAX_MESSAGE_BYTES + 1)
     with pytest.raises(Rejected) as raised:
         run(UserSays(at=3, bot_message_id="b-1", text=too_long))
     assert raised.value.code == "message_too_long"
-    assert f"has {len(too_long)} characters" in raised.value.message
-    assert f"at most {MAX_MESSAGE_LENGTH} a message" in raised.value.message
+    assert f"is {len(too_long):,} bytes in UTF-8" in raised.value.message
+    assert f"at most {MAX_MESSAGE_BYTES:,} bytes a message" in raised.value.message
     assert run(UserSays(at=4, bot_message_id="b-1", text="shorter")) != []
 
 
 def test_a_user_message_that_cuts_into_too_many_pieces_is_rejected_though_it_is_short_enough() -> None:
     # Each early space forces a short piece, so this needs more than MAX_MESSAGE_PIECES messages.
-    chunk = "a " + "b" * (MAX_MESSAGE_LENGTH - 2)
+    chunk = "a " + "b" * (MAX_MESSAGE_BYTES - 2)
     text = chunk * MAX_MESSAGE_PIECES
-    assert len(text) <= MAX_MESSAGE_PIECES * MAX_MESSAGE_LENGTH
+    assert len(text) <= MAX_MESSAGE_PIECES * MAX_MESSAGE_BYTES
     with pytest.raises(Rejected) as raised:
         Run().connected()(UserSays(at=3, bot_message_id="b-1", text=text))
     assert raised.value.code == "message_too_long"
@@ -321,21 +426,27 @@ def test_chat_the_flow_ends_before_any_agent_is_handed_back_with_error() -> None
     events = run(ChatEndedReceived(at=8, message_id="ended-1"))
     [ended] = of_type(events, ChatEnded)
     assert ended.reason == "Error" and ended.detail == "the chat ended before any agent joined"
+    assert handback(of_type(events, ReturnedToBot)[0])["Error"]["Code"] == "NoAgentJoined"
 
 
 def test_connect_refusing_the_chat_hands_back_with_error() -> None:
     run = Run()
     run(transfer())
-    events = run(ChatStartFailure(at=1, effect_id=2, error="LimitExceededException"))
+    events = run(ChatStartFailure(at=1, effect_id=2, error=ErrorDetail(code="LimitExceededException", message="too many chats")))
     [returned] = of_type(events, ReturnedToBot)
     assert returned.session_end_reason == "Error" and returned.participant_id is None
+    assert handback(returned)["Error"] == {"Code": "LimitExceededException", "Message": "too many chats"}
+    assert run.state.end_error == ErrorDetail(code="LimitExceededException", message="too many chats")
     assert pending_effects(run.state) == []
 
 
 def test_chat_failing_mid_way_hands_back_with_error() -> None:
     run = Run().connected().with_agent()
-    events = run(ChatFailed(at=9, error="AccessDeniedException on reconnect"))
-    assert of_type(events, ReturnedToBot)[0].session_end_reason == "Error"
+    events = run(ChatFailed(at=9, error=ErrorDetail(code="ChatSocketGaveUp", message=f"{TOKEN} refused on reconnect")))
+    [returned] = of_type(events, ReturnedToBot)
+    assert returned.session_end_reason == "Error"
+    # Never the participant token, even if an error message quoted it.
+    assert handback(returned)["Error"] == {"Code": "ChatSocketGaveUp", "Message": "<redacted> refused on reconnect"}
 
 
 def test_message_after_the_end_is_rejected_and_connect_frames_are_ignored() -> None:

@@ -28,14 +28,15 @@ from events.commands import (
     UserLeaves,
     UserMessageAcknowledged,
     UserMessageRefused,
+    UserMessageTooLong,
     UserSays,
     UserTyping,
 )
 from events.conversation_decide import MAX_MESSAGE_PIECES
-from events.conversation_events import ConversationEvent, ReturnedToBot, UserMessageRequested
+from events.conversation_events import ConversationEvent, ErrorDetail, ReturnedToBot, UserMessageRequested
 from events.conversation_state import ConversationState
 from events.effects import DisconnectParticipant, SendMessage, SendTyping, StartChat, UpdateContactAttributes
-from events.long_messages import MAX_MESSAGE_LENGTH
+from events.long_messages import MAX_MESSAGE_BYTES, utf8_size
 from tests.events.scenario import FAILOVER, PRIMARY, transfer
 
 ROLES = st.sampled_from(["AGENT", "CUSTOMER", "SYSTEM", "CUSTOM_BOT", "SUPERVISOR"])
@@ -46,7 +47,7 @@ TEXT = st.text(max_size=12)
 LONG_TEXT = st.builds(
     lambda unit, size: (unit * size)[:size],
     st.sampled_from(["x", "word ", "A sentence. ", "a line\n", "para\n\n"]),
-    st.sampled_from([MAX_MESSAGE_LENGTH + 1, 40_000, MAX_MESSAGE_PIECES * MAX_MESSAGE_LENGTH + 1]),
+    st.sampled_from([MAX_MESSAGE_BYTES + 1, 40_000, MAX_MESSAGE_PIECES * MAX_MESSAGE_BYTES + 1]),
 )
 USER_TEXT = st.one_of(TEXT, TEXT, TEXT, LONG_TEXT)
 
@@ -76,11 +77,11 @@ def command(data: st.DataObject, state: ConversationState, at: float) -> Command
     if kind in (6, 7):
         return ChatStartSucceeded(at=at, effect_id=effect_id(data, state), contact_id="c-1", participant_id="p-1", participant_token="tok")
     if kind == 8:
-        return ChatStartFailure(at=at, effect_id=effect_id(data, state), error="LimitExceededException")
+        return ChatStartFailure(at=at, effect_id=effect_id(data, state), error=ErrorDetail(code="LimitExceededException", message="too many chats"))
     if kind in (9, 10):
         return ConnectionEstablished(at=at)
     if kind == 11:
-        return ChatFailed(at=at, error="gone")
+        return ChatFailed(at=at, error=ErrorDetail(code="ChatSocketGaveUp", message="gone"))
     if kind in (12, 13):
         return ConnectMessageReceived(at=at, message_id=data.draw(MESSAGE_IDS), role=data.draw(ROLES), display_name=data.draw(NAMES), content=data.draw(TEXT))
     if kind == 14:
@@ -96,7 +97,8 @@ def command(data: st.DataObject, state: ConversationState, at: float) -> Command
             st.sampled_from(
                 [
                     UserMessageAcknowledged(at=at, effect_id=effect_id(data, state), connect_message_id="cm-sent"),
-                    UserMessageRefused(at=at, effect_id=effect_id(data, state), error="ValidationException"),
+                    UserMessageRefused(at=at, effect_id=effect_id(data, state), error=ErrorDetail(code="ValidationException", message="no")),
+                    UserMessageTooLong(at=at, effect_id=effect_id(data, state), error=ErrorDetail(code="ValidationException", message="length")),
                 ]
             )
         )
@@ -168,7 +170,7 @@ def legal_command(data: st.DataObject, state: ConversationState, at: float, step
             UserSays(at=at, bot_message_id=f"b-{step}", text="word " * 8_000),  # three pieces
             ContextChanged(at=at, context={"step": str(step)}),
         ]
-    rare: list[Command] = [UserLeaves(at=at), ChatFailed(at=at, error="gone")]
+    rare: list[Command] = [UserLeaves(at=at), ChatFailed(at=at, error=ErrorDetail(code="ChatSocketGaveUp", message="gone"))]
     if state.chat is not None:
         rare.append(ChatEndedReceived(at=at, message_id=f"end-{step}"))
     if choices and data.draw(st.integers(0, 15)):  # an ending one time in sixteen
@@ -231,6 +233,6 @@ def test_a_conversation_ends_with_exactly_one_handback_and_nothing_left_to_do(ru
 @given(RUNS, st.data())
 def test_every_message_for_connect_fits_and_every_intent_has_its_own_client_token(run, data: st.DataObject) -> None:
     _, events = run(data)
-    assert all(0 < len(event.text) <= MAX_MESSAGE_LENGTH for event in events if isinstance(event, UserMessageRequested))
+    assert all(0 < utf8_size(event.text) <= MAX_MESSAGE_BYTES for event in events if isinstance(event, UserMessageRequested))
     tokens = [token for event in events if (token := getattr(event, "client_token", None)) is not None]
     assert len(tokens) == len(set(tokens))
