@@ -8,6 +8,8 @@
     POST /admin/faults/throttle     {"Count": 3, "Operation": optional, "Region": optional}
     POST /admin/faults/latency      {"Seconds": 0.2, "Region": optional}
     POST /admin/faults/errors       {"Share": 0.5, "Seed": 7, "Region": optional}
+    POST /admin/faults/refuse       {"Count": 1, "Operation": "SendMessage", "Code": "ValidationException",
+                                     "Message": "...", "Status": 400 (optional)}
     POST /admin/faults/clear
 
 Errors are `{"message": "..."}` with a 4xx status.
@@ -60,6 +62,18 @@ class AdminApi:
             Route(
                 "/admin/faults/errors",
                 self._endpoint(lambda b, p: _done(c.fail_share(_number(b, "Share"), _opt(b, "Seed", int, 0), _opt(b, "Region", str)))),
+                methods=["POST"],
+            ),
+            Route(
+                "/admin/faults/refuse",
+                self._endpoint(
+                    lambda b, p: _done(
+                        c.refuse_next(
+                            _req(b, "Count", int), _req(b, "Operation", str), _req(b, "Code", str),
+                            _req(b, "Message", str), _opt(b, "Status", int, 400),
+                        )
+                    )
+                ),
                 methods=["POST"],
             ),
             Route("/admin/faults/clear", self._endpoint(lambda b, p: _done(c.clear_faults())), methods=["POST"]),

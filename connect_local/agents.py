@@ -5,8 +5,9 @@ number of messages, or staying idle) on the server's scheduler.
 A chat goes to the least busy agent of its queue that still has room
 (`max_concurrent_chats`); the agent joins after its `join_delay_seconds`. A
 chat that no agent can take waits; it is routed when a chat of that queue
-ends. A chat a human accepted first (through the agent API) is left alone:
-the simulated agent that was on its way gives it up.
+ends. The customer's messages sent while the chat waited are answered, in
+order, once the agent has joined. A chat a human accepted first (through the
+agent API) is left alone: the simulated agent that was on its way gives it up.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import threading
 
 from connect_local.config import AgentConfig
 from connect_local.errors import ChatError
-from connect_local.model import CHAT_ENDED, ChatModel, Contact, Item
+from connect_local.model import CHAT_ENDED, JOINED, ChatModel, Contact, Item
 from connect_local.scheduler import Scheduler
 
 _AgentKey = tuple[str, str, str, str]
@@ -75,9 +76,13 @@ class AgentPool:
             self._release(contact_id)
             self._route_waiting(self._model.contact(contact_id))
             return
-        if agent.greeting and not agent.idle:
-            contact = self._model.contact(contact_id)
+        if agent.idle:
+            return
+        contact = self._model.contact(contact_id)
+        if agent.greeting:
             self._model.agent_message(contact_id, _fill(agent.greeting, contact, agent, ""))
+        for waited in _sent_while_waiting(self._model.items(contact_id)):
+            self._scheduler.call_later(agent.reply_delay_seconds, lambda text=waited: self._reply(contact_id, agent, text))
 
     def _observe(self, contact: Contact, item: Item) -> None:
         with self._lock:
@@ -117,6 +122,15 @@ class AgentPool:
                 self._model.agent_leave(contact_id)
         except ChatError:
             return
+
+
+def _sent_while_waiting(items: list[Item]) -> list[str]:
+    """The customer's messages before the agent joined, in order: `_observe` answers only those after
+    (it sees the agent's kind only once joined), so together every message is answered once."""
+    joined = max(
+        (index for index, item in enumerate(items) if item.content_type == JOINED and item.role == "AGENT"), default=0
+    )
+    return [item.content or "" for item in items[:joined] if item.type == "MESSAGE" and item.role == "CUSTOMER"]
 
 
 def _fill(template: str, contact: Contact, agent: AgentConfig, message: str) -> str:

@@ -121,7 +121,8 @@ class RateLimit(_Section):
 
 
 class Limits(_Section):
-    message_max_chars: Annotated[int, msgspec.Meta(ge=1, le=16384)] = 16384
+    # SendMessage Content, in UTF-8 bytes as Amazon Connect counts it (16,384 for every content type).
+    message_max_bytes: Annotated[int, msgspec.Meta(ge=1, le=16384)] = 16384
     connection_lifetime_seconds: Annotated[float, msgspec.Meta(gt=0)] = 3600.0
     connection_token_lifetime_seconds: Annotated[float, msgspec.Meta(gt=0)] = 86400.0
     max_active_chats_per_instance: Annotated[int, msgspec.Meta(ge=1)] = 100

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from connect_local.faults import Faults
+from connect_local.faults import Faults, Refusal
 from connect_local.model import ChatModel
 from connect_local.websocket import SocketHub
 
@@ -45,6 +45,10 @@ class Controls:
 
     def throttle_next(self, count: int, operation: str | None = None, region: str | None = None) -> None:
         self.faults.throttle_next(count, operation, region)
+
+    def refuse_next(self, count: int, operation: str, code: str, message: str, status: int = 400) -> None:
+        """The next `count` calls of `operation` answer `code` with `status` and `message`, and do nothing."""
+        self.faults.refuse_next(count, operation, Refusal(code, status, message))
 
     def set_latency(self, seconds: float, region: str | None = None) -> None:
         self.faults.set_latency(seconds, region)

@@ -21,6 +21,22 @@ class _ThrottleBurst:
     region: str | None
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """An error answer to give instead of doing the call: its exception name, status and message."""
+
+    code: str
+    status: int
+    message: str
+
+
+@dataclass
+class _Refusals:
+    remaining: int
+    operation: str
+    refusal: Refusal
+
+
 class Faults:
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -28,6 +44,7 @@ class Faults:
         self._bursts: list[_ThrottleBurst] = []
         self._latency: dict[str | None, float] = {}
         self._failure_share: dict[str | None, float] = {}
+        self._refusals: list[_Refusals] = []
         self._random = random.Random(0)
 
     def set_outage(self, region: str, down: bool = True) -> None:
@@ -39,6 +56,22 @@ class Faults:
         """The next `count` calls (of `operation`, in `region`; None for any) get 429."""
         with self._lock:
             self._bursts.append(_ThrottleBurst(count, operation, region))
+
+    def refuse_next(self, count: int, operation: str, refusal: Refusal) -> None:
+        """The next `count` calls of `operation` are refused with `refusal` (a 4xx Connect would give
+        for good, say a ValidationException), so a client's handling of a refusal can be tested."""
+        with self._lock:
+            self._refusals.append(_Refusals(count, operation, refusal))
+
+    def take_refusal(self, operation: str) -> Refusal | None:
+        with self._lock:
+            for refusals in self._refusals:
+                if refusals.operation == operation:
+                    refusals.remaining -= 1
+                    if refusals.remaining == 0:
+                        self._refusals.remove(refusals)
+                    return refusals.refusal
+            return None
 
     def set_latency(self, seconds: float, region: str | None = None) -> None:
         with self._lock:
@@ -58,6 +91,7 @@ class Faults:
             self._bursts.clear()
             self._latency.clear()
             self._failure_share.clear()
+            self._refusals.clear()
 
     def region_down(self, region: str | None) -> bool:
         with self._lock:

@@ -399,10 +399,7 @@ class ChatModel:
             if (answer := self._recall(key)) is not None:
                 return answer
             contact, connection = self._connection(connection_token, writing=True)
-            if len(content) > self.config.limits.message_max_chars:
-                raise InvalidInput(
-                    f"Content is {len(content)} characters long; the limit is {self.config.limits.message_max_chars}"
-                )
+            self._check_size(content)
             participant = self._participant(contact, connection.participant_id)
             item = self._add_message(contact, participant, content_type, content, client_token)
             if contact.state == "CLOSED":
@@ -435,6 +432,12 @@ class ChatModel:
             self._end(contact)
             self._remember(key, True)
 
+    def _check_size(self, content: str) -> None:
+        """Content is limited in UTF-8 bytes, as Amazon Connect limits it, whatever its content type."""
+        size, limit = len(content.encode("utf-8")), self.config.limits.message_max_bytes
+        if size > limit:
+            raise InvalidInput(f"Content is {size} bytes long in UTF-8; the limit is {limit} bytes")
+
     def _participant(self, contact: Contact, participant_id: str) -> Participant:
         if contact.customer.id == participant_id:
             return contact.customer
@@ -464,8 +467,9 @@ class ChatModel:
     def agent_message(self, contact_id: str, content: str, content_type: str = "text/plain") -> Item:
         with self._lock:
             contact, agent = self._agent_of(contact_id)
-            if not content or len(content) > self.config.limits.message_max_chars:
-                raise InvalidInput(f"Content must be 1 to {self.config.limits.message_max_chars} characters long")
+            if not content:
+                raise InvalidInput("Content must not be empty")
+            self._check_size(content)
             return self._add_message(contact, agent, content_type, content, None)
 
     def agent_typing(self, contact_id: str) -> Item:

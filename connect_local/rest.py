@@ -112,6 +112,9 @@ class Guard:
         if self.faults.take_throttle(operation, region) or (region is not None and not self.limiter.allow(region, operation)):
             code, status = errors.throttling
             raise ServiceError(code, status, "Rate exceeded")
+        refusal = self.faults.take_refusal(operation)
+        if refusal is not None:
+            raise ServiceError(refusal.code, refusal.status, refusal.message)
         if self.faults.take_failure(region):
             code, status = errors.internal
             raise ServiceError(code, status, "An internal error occurred (injected)")

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.connect_local.clients import EVENT, Clients, is_event, is_message
+from tests.connect_local.clients import EVENT, Clients, is_event, is_message, wait_until
 
 
 def test_a_customer_message_is_echoed_and_the_simulated_agent_answers(clients: Clients) -> None:
@@ -91,7 +91,8 @@ def test_after_the_chat_ended_a_new_connection_is_refused_with_403(clients: Clie
 def test_the_initial_message_and_joins_are_in_the_transcript(clients: Clients) -> None:
     chat = clients.start_chat("Bob", InitialMessage={"ContentType": "text/plain", "Content": "I need help"})
     chat.connect()
-
+    # Sent while the chat waited: answered once the agent joined.
+    assert wait_until(lambda: len(chat.transcript(ScanDirection="FORWARD")["Transcript"]) >= 4)
     items = chat.transcript(ScanDirection="FORWARD")["Transcript"]
 
     kinds = [(i["ParticipantRole"], i.get("Content") or i["ContentType"].removeprefix(EVENT)) for i in items]
@@ -99,6 +100,7 @@ def test_the_initial_message_and_joins_are_in_the_transcript(clients: Clients) -
         ("CUSTOMER", "participant.joined"),
         ("CUSTOMER", "I need help"),
         ("AGENT", "participant.joined"),
+        ("AGENT", "You said: I need help"),
     ]
 
 

@@ -39,7 +39,7 @@ EXAMPLE = {
             ],
         }
     ],
-    "limits": {"message_max_chars": 1024},
+    "limits": {"message_max_bytes": 1024},
     "rate_limits": {"SendMessage": {"rate": 5, "burst": 10}},
 }
 
@@ -48,7 +48,7 @@ def test_a_full_configuration_decodes() -> None:
     config = load_config(json.dumps(EXAMPLE).encode())
     queue = config.regions[0].instances[0].queues[0]
     assert queue.agents[0].name == "Zoe"
-    assert config.limits.message_max_chars == 1024
+    assert config.limits.message_max_bytes == 1024
     assert config.rate_limits["SendMessage"].burst == 10
 
 
@@ -61,7 +61,7 @@ def test_a_full_configuration_decodes() -> None:
         (lambda c: c["regions"][0]["instances"][0]["queues"][0].update(hours_of_operation_id="nope"), "$.regions[0].instances[0].queues[0].hours_of_operation_id"),
         (lambda c: c["regions"][0]["instances"][0]["hours_of_operation"][0]["schedule"][0].update(end="25:00"), "$.regions[0].instances[0].hours_of_operation[0].schedule[0].end"),
         (lambda c: c["regions"][0]["instances"][0]["hours_of_operation"][0].update(time_zone="Mars/Olympus"), "$.regions[0].instances[0].hours_of_operation[0].time_zone"),
-        (lambda c: c["limits"].update(message_max_chars=20000), "$.limits.message_max_chars"),
+        (lambda c: c["limits"].update(message_max_bytes=20000), "$.limits.message_max_bytes"),
     ],
 )
 def test_configuration_errors_name_the_json_path(change: Callable[[dict[str, Any]], None], path: str) -> None:

@@ -80,13 +80,38 @@ def test_a_message_over_16384_characters_is_refused(clients: Clients) -> None:
 
 
 def test_the_message_limit_is_a_setting(start_server: Callable[[Config], LocalConnect]) -> None:
-    server: LocalConnect = start_server(config_with(limits=Limits(message_max_chars=1024)))
+    server: LocalConnect = start_server(config_with(limits=Limits(message_max_bytes=1024)))
     with Clients(server) as clients:
         chat = clients.start_chat()
         chat.connect()
         chat.send("x" * 1024)
         with pytest.raises(clients.participant.exceptions.ValidationException, match="1024"):
             chat.send("x" * 1025)
+
+
+def test_the_message_limit_counts_utf8_bytes_for_every_content_type(start_server: Callable[[Config], LocalConnect]) -> None:
+    server: LocalConnect = start_server(config_with(limits=Limits(message_max_bytes=1024)))
+    with Clients(server) as clients:
+        chat = clients.start_chat()
+        chat.connect()
+        chat.send("ж" * 512)  # 1,024 bytes
+        with pytest.raises(clients.participant.exceptions.ValidationException, match="1026 bytes long in UTF-8"):
+            chat.send("ж" * 513)
+        with pytest.raises(clients.participant.exceptions.ValidationException, match="bytes"):
+            clients.participant.send_message(
+                ConnectionToken=chat.connection_token, ContentType="application/json", Content='"' + "ж" * 600 + '"'
+            )
+
+
+def test_a_refusal_on_demand_answers_the_next_calls_of_an_operation_and_does_nothing(clients: Clients) -> None:
+    chat = clients.start_chat()
+    chat.connect()
+    clients.server.refuse_next(1, "SendMessage", "ValidationException", "ContentType text/x-card is not supported")
+    with pytest.raises(clients.participant.exceptions.ValidationException, match="text/x-card"):
+        chat.send("refused")
+    chat.send("taken")
+    record = clients.server.contact_record(chat.contact_id)
+    assert [i["Content"] for i in record["Items"] if i["Type"] == "MESSAGE" and i["ParticipantRole"] == "CUSTOMER"] == ["taken"]
 
 
 def test_an_unknown_content_type_is_refused(clients: Clients) -> None:

@@ -25,6 +25,21 @@ def test_the_default_agent_joins_and_answers_each_message(start_server: Start) -
             socket.wait_item(is_message(f"You said: {text}", "AGENT"))
 
 
+def test_messages_sent_while_the_chat_waited_are_answered_in_order_once_the_agent_joins(start_server: Start) -> None:
+    agent = AgentConfig(name="Zoe", join_delay_seconds=0.3, greeting="Hi, I am {agent}.")
+    server = start_server(config_with(agents=[agent]))
+    with Clients(server) as clients:
+        chat = clients.start_chat()
+        socket = chat.connect()
+        chat.send("anyone there?")
+        chat.send("hello?")
+        socket.wait_item(is_message("You said: hello?", "AGENT"))
+        chat.send("thanks")
+        socket.wait_item(is_message("You said: thanks", "AGENT"))
+        agent_says = [i["Content"] for i in server.contact_record(chat.contact_id)["Items"] if i["Type"] == "MESSAGE" and i["ParticipantRole"] == "AGENT"]
+        assert agent_says == ["Hi, I am Zoe.", "You said: anyone there?", "You said: hello?", "You said: thanks"]
+
+
 def test_an_agent_joins_after_its_delay_with_a_greeting(start_server: Start) -> None:
     agent = AgentConfig(name="Zoe", join_delay_seconds=0.2, greeting="Hi {customer}, I am {agent}.")
     server = start_server(config_with(agents=[agent]))
