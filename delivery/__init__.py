@@ -3,17 +3,15 @@
 See delivery/README.md.
 """
 
-from delivery.backoff import Backoff
 from delivery.messages import NotForTheBot, bot_message, delivery_id, is_for_the_bot
 from delivery.pull import delivery_routes
-from delivery.signature import DELIVERY_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
+from delivery.signature import ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER
 from delivery.webhook import DeliveryStats, WebhookDeliverer
 
 __all__ = [
-    "DELIVERY_ID_HEADER",
+    "ID_HEADER",
     "SIGNATURE_HEADER",
     "TIMESTAMP_HEADER",
-    "Backoff",
     "DeliveryStats",
     "NotForTheBot",
     "WebhookDeliverer",
@@ -21,5 +19,4 @@ __all__ = [
     "delivery_id",
     "delivery_routes",
     "is_for_the_bot",
-    "verify",
 ]

@@ -1,40 +1,41 @@
-"""HMAC-SHA256 signatures of webhook bodies, so a bot can tell our POSTs from anyone else's.
+"""Webhook signatures in the Standard Webhooks scheme (https://www.standardwebhooks.com).
 
-The signed bytes are `"<timestamp>." + body`: the timestamp is signed with the
-body, so a captured request cannot be replayed later with a fresh timestamp.
+Each POST carries `webhook-id` (the message's delivery Id, the same on every
+retry), `webhook-timestamp` (Unix seconds of this attempt) and
+`webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, keyed
+with a secret written `whsec_<base64 of the key>`. Any Standard Webhooks
+verifier, in any language, checks them; signing is the `standardwebhooks`
+library's own, so ours cannot drift from what the verifiers expect.
 
-    >>> headers = signature_headers(b"secret", b'{"Id":"c:1"}', timestamp=1700000000)
-    >>> verify(b"secret", b'{"Id":"c:1"}', headers[TIMESTAMP_HEADER], headers[SIGNATURE_HEADER], now=1700000010)
-    True
+    signature_headers("whsec_c2VjcmV0", "c:1", b'{"Id":"c:1"}', timestamp=1700000000)
+    # {'webhook-id': 'c:1', 'webhook-timestamp': '1700000000', 'webhook-signature': 'v1,<base64>'}
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+import binascii
+from datetime import UTC, datetime
 
-SIGNATURE_HEADER = "X-Connect-Worker-Signature"
-TIMESTAMP_HEADER = "X-Connect-Worker-Timestamp"
-DELIVERY_ID_HEADER = "X-Connect-Worker-Delivery-Id"
-DEFAULT_TOLERANCE_SECONDS = 300
+from standardwebhooks.webhooks import EmptyWebhookSecretError, Webhook
 
-
-def signature(secret: bytes, body: bytes, timestamp: int) -> str:
-    digest = hmac.new(secret, str(timestamp).encode() + b"." + body, hashlib.sha256).hexdigest()
-    return f"sha256={digest}"
+ID_HEADER = "webhook-id"
+TIMESTAMP_HEADER = "webhook-timestamp"
+SIGNATURE_HEADER = "webhook-signature"
+SECRET_PREFIX = "whsec_"
 
 
-def signature_headers(secret: bytes, body: bytes, *, timestamp: int) -> dict[str, str]:
-    return {TIMESTAMP_HEADER: str(timestamp), SIGNATURE_HEADER: signature(secret, body, timestamp)}
+class BadSecret(ValueError):
+    """The signing secret is not `whsec_` and a non-empty base64 key."""
 
 
-def verify(secret: bytes, body: bytes, timestamp: str, signed: str, *, now: float,
-           tolerance: float = DEFAULT_TOLERANCE_SECONDS) -> bool:
-    """What a bot does with a webhook POST: the signature matches and the timestamp is recent."""
+def signature_headers(secret: str, message_id: str, body: bytes, *, timestamp: int) -> dict[str, str]:
+    """The three Standard Webhooks headers for `body`, sent as message `message_id` at `timestamp`."""
+    if not secret.startswith(SECRET_PREFIX):
+        raise BadSecret(f"a signing secret is written {SECRET_PREFIX}<base64>")
     try:
-        sent_at = int(timestamp)
-    except ValueError:
-        return False
-    if abs(now - sent_at) > tolerance:
-        return False
-    return hmac.compare_digest(signature(secret, body, sent_at), signed)
+        webhook = Webhook(secret)
+    except (binascii.Error, EmptyWebhookSecretError):
+        raise BadSecret(f"a signing secret is written {SECRET_PREFIX}<base64>, with a non-empty key") from None
+    signed = webhook.sign(message_id, datetime.fromtimestamp(timestamp, UTC), body.decode())
+    return {ID_HEADER: message_id, TIMESTAMP_HEADER: str(timestamp), SIGNATURE_HEADER: signed}
+

@@ -1,6 +1,6 @@
 """Posts every bot message to its conversation's webhook: in order per conversation, signed, retried.
 
-    deliverer = WebhookDeliverer(store, secret=b"...")
+    deliverer = WebhookDeliverer(store, signing_secret=lambda client_id: "whsec_...")
     deliverer.start()
     ...
     deliverer.stop()
@@ -10,6 +10,10 @@ each conversation's outbox how far its stream goes; a few sender threads read
 the messages of whichever outbox is due from its stream and post them. A conversation has at most one POST in
 flight, so its messages arrive in stream order; a conversation whose webhook
 fails waits for its backoff without holding a sender, so the others go on.
+
+No message can stop a sender: whatever goes wrong with one is either
+permanent (its URL or headers can never be sent, no signing secret), and the
+message is refused and recorded, or taken for passing and retried.
 """
 
 from __future__ import annotations
@@ -30,12 +34,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 
-from delivery.backoff import Backoff
 from delivery.checkpoint import Checkpoints
 from delivery.messages import HANDBACK_TYPE, bot_message, conversation_id_of, delivery_id, is_for_the_bot
-from delivery.signature import DELIVERY_ID_HEADER, signature_headers
+from delivery.signature import BadSecret, signature_headers
 from events import decode
 from events.conversation_events import Transferred
+from retry import SYSTEM_CLOCK, Backoff, Clock
 from store.conversations import conversation_stream
 from store.event_store import EventStore
 from store.records import StoredEvent
@@ -43,7 +47,7 @@ from store.records import StoredEvent
 log = logging.getLogger(__name__)
 
 RETRIED_CLIENT_ERRORS = frozenset({408, 429})
-DEFAULT_BACKOFF = Backoff()
+DEFAULT_BACKOFF = Backoff(first=0.5, cap=60.0)
 READ_BATCH = 200  # stream events read into an outbox at once
 TAIL_WAIT_SECONDS = 0.1  # also how long stop() may wait for the tail
 
@@ -59,6 +63,10 @@ class Outcome(Enum):
     DELIVERED = "delivered"
     REFUSED = "refused"  # permanent: not retried, the conversation goes on with its next message
     RETRY = "retry"
+
+
+class Undeliverable(Exception):
+    """This message can never be posted as it stands; the text says why (never the URL or a secret)."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +87,7 @@ class _Outbox:
 
     conversation_id: str
     url: str
+    client_id: str | None  # whose signing secret the POSTs carry
     read_seq: int
     known_seq: int = 0
     batch: deque[StoredEvent] = field(default_factory=deque)
@@ -92,8 +101,13 @@ class _Outbox:
 class WebhookDeliverer:
     """Delivers the bot messages of every conversation that has a webhook (`Transferred.deliver_to`).
 
-    `clock` gives the Unix time signed into each POST; `backoff` decides the
-    waits between retries (pass a small one in tests). Each message is
+    `signing_secret(client_id)` gives the `whsec_` secret of the API client
+    that handed a conversation over (`Transferred.client_id`, None for
+    conversations from before clients); None means it has none, and its
+    messages are refused. It is asked at every POST, so a new secret applies
+    at once. `clock` gives the Unix time signed into each POST; `backoff`
+    decides the waits between retries and `retry_clock` their due times (pass
+    a small backoff, or a simulated clock, in tests). Each message is
     delivered at least once; after a crash, only the one in flight may come twice.
     """
 
@@ -101,18 +115,18 @@ class WebhookDeliverer:
         self,
         store: EventStore,
         *,
-        secret: bytes,
+        signing_secret: Callable[[str | None], str | None],
         clock: Callable[[], float] = time.time,
         timeout: float = 10.0,
         backoff: Backoff = DEFAULT_BACKOFF,
+        retry_clock: Clock = SYSTEM_CLOCK,
         senders: int = 4,
         page_size: int = 500,
     ) -> None:
-        if not secret:
-            raise ValueError("secret must not be empty")
         self._store = store
-        self._secret = secret
+        self._signing_secret = signing_secret
         self._clock = clock
+        self._retry_clock = retry_clock
         self._timeout = timeout
         self._backoff = backoff
         self._senders = senders
@@ -205,24 +219,28 @@ class WebhookDeliverer:
         with self._changed:
             outbox.known_seq = max(outbox.known_seq, seq)
             if not outbox.busy and outbox.has_work():
-                self._schedule(outbox, time.monotonic())
+                self._schedule(outbox, self._retry_clock.monotonic())
         return True
 
     def _open_outbox(self, conversation_id: str) -> _Outbox | None:
         """The conversation's outbox, starting after what the checkpoint says was delivered."""
         assert self._checkpoints is not None
-        url = self._webhook_of(conversation_id)
+        url, client_id = self._webhook_of(conversation_id)
         delivered_seq, handed_back = self._checkpoints.progress(conversation_id)
         with self._changed:
             if not url or handed_back:
                 self._ignored.add(conversation_id)
                 return None
-            return self._outboxes.setdefault(conversation_id, _Outbox(conversation_id, url, read_seq=delivered_seq))
+            outbox = _Outbox(conversation_id, url, client_id, read_seq=delivered_seq)
+            return self._outboxes.setdefault(conversation_id, outbox)
 
-    def _webhook_of(self, conversation_id: str) -> str:
+    def _webhook_of(self, conversation_id: str) -> tuple[str, str | None]:
+        """The conversation's webhook URL ("" for none) and the API client that handed it over."""
         first = self._store.read_stream(conversation_stream(conversation_id), until_seq=1)
         transferred = decode(first[0].data) if first else None
-        return transferred.deliver_to if isinstance(transferred, Transferred) else ""
+        if not isinstance(transferred, Transferred):
+            return "", None
+        return transferred.deliver_to, transferred.client_id
 
     def _schedule(self, outbox: _Outbox, due: float) -> None:
         outbox.busy = True
@@ -234,13 +252,21 @@ class WebhookDeliverer:
             outbox = self._next_due()
             if outbox is None:
                 return
-            if not outbox.batch:
-                self._read_batch(outbox)
+            try:
                 if not outbox.batch:
-                    self._idle(outbox)
-                    continue
-            stored = outbox.batch[0]
-            outcome = self._post(outbox.url, stored)
+                    self._read_batch(outbox)
+                    if not outbox.batch:
+                        self._idle(outbox)
+                        continue
+                stored = outbox.batch[0]
+                outcome = self._attempt(outbox, stored)
+            except Exception:
+                # A bug or a store hiccup, for this conversation only: it waits its backoff, the sender goes on.
+                log.exception("unexpected error delivering to the webhook of conversation %s; will retry",
+                              outbox.conversation_id)
+                with self._changed:
+                    self._retry_later(outbox)
+                continue
             if outcome is not Outcome.RETRY:
                 self._record(outbox.conversation_id, stored)
             self._after(outbox, stored, outcome)
@@ -265,24 +291,28 @@ class WebhookDeliverer:
         with self._changed:
             outbox.busy = False
             if outbox.has_work():
-                self._schedule(outbox, time.monotonic())
+                self._schedule(outbox, self._retry_clock.monotonic())
 
     def _next_due(self) -> _Outbox | None:
         with self._changed:
             while not self._stopping.is_set():
-                now = time.monotonic()
+                now = self._retry_clock.monotonic()
                 if self._due and self._due[0][0] <= now:
                     _, _, conversation_id = heapq.heappop(self._due)
                     return self._outboxes[conversation_id]
-                self._changed.wait(self._due[0][0] - now if self._due else None)
+                self._retry_clock.wait(self._changed, self._due[0][0] - now if self._due else None)
             return None
+
+    def _retry_later(self, outbox: _Outbox) -> None:
+        """Call with `_changed` held."""
+        outbox.attempts += 1
+        self._retries += 1
+        self._schedule(outbox, self._retry_clock.monotonic() + self._backoff.delay(outbox.attempts))
 
     def _after(self, outbox: _Outbox, stored: StoredEvent, outcome: Outcome) -> None:
         with self._changed:
             if outcome is Outcome.RETRY:
-                outbox.attempts += 1
-                self._retries += 1
-                self._schedule(outbox, time.monotonic() + self._backoff.delay(outbox.attempts))
+                self._retry_later(outbox)
                 return
             if outcome is Outcome.DELIVERED:
                 self._delivered += 1
@@ -294,21 +324,30 @@ class WebhookDeliverer:
             if stored.type == HANDBACK_TYPE:
                 del self._outboxes[outbox.conversation_id]
             elif outbox.has_work():
-                self._schedule(outbox, time.monotonic())
+                self._schedule(outbox, self._retry_clock.monotonic())
 
-    def _post(self, url: str, stored: StoredEvent) -> Outcome:
-        message = bot_message(stored)
-        if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
-            log.warning("webhook of conversation %s is not an http(s) URL; %s not delivered",
-                        message["ConversationId"], message["Id"])
+    def _attempt(self, outbox: _Outbox, stored: StoredEvent) -> Outcome:
+        """Post one message; a message that can never be posted is refused here, with its reason logged."""
+        try:
+            return self._post(outbox, stored)
+        except Undeliverable as reason:
+            log.warning("webhook of conversation %s cannot take %s: %s; refused, not retried",
+                        outbox.conversation_id, delivery_id(outbox.conversation_id, stored.seq), reason)
             return Outcome.REFUSED
+
+    def _post(self, outbox: _Outbox, stored: StoredEvent) -> Outcome:
+        message = bot_message(stored)
+        _check_url(outbox.url)
+        secret = self._signing_secret(outbox.client_id)
+        if secret is None:
+            raise Undeliverable(f"no signing secret for API client {outbox.client_id!r}")
         body = json.dumps(message, separators=(",", ":")).encode()
-        headers = {
-            "Content-Type": "application/json",
-            DELIVERY_ID_HEADER: message["Id"],
-            **signature_headers(self._secret, body, timestamp=int(self._clock())),
-        }
-        request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+        try:
+            signed = signature_headers(secret, message["Id"], body, timestamp=int(self._clock()))
+        except BadSecret as error:
+            raise Undeliverable(f"the signing secret of API client {outbox.client_id!r} is unusable: {error}") from None
+        headers = {"Content-Type": "application/json", **signed}
+        request = urllib.request.Request(outbox.url, data=body, headers=headers, method="POST")
         try:
             with self._http.open(request, timeout=self._timeout) as response:
                 response.read()
@@ -320,6 +359,24 @@ class WebhookDeliverer:
                 return Outcome.RETRY
             log.warning("webhook refused %s with HTTP %d; not retried", message["Id"], error.code)
             return Outcome.REFUSED
+        except UnicodeError:
+            raise Undeliverable("its host name cannot be encoded (IDNA)") from None
+        except (ValueError, http.client.InvalidURL) as error:
+            # Raised before anything is sent, from what this message's request is made of: the same every time.
+            raise Undeliverable(f"no request can be made of its URL and headers ({type(error).__name__})") from None
         except (OSError, http.client.HTTPException) as error:
             log.info("webhook unreachable for %s (%s); will retry", message["Id"], type(error).__name__)
             return Outcome.RETRY
+
+
+def _check_url(url: str) -> None:
+    """Raise `Undeliverable` if `url` is not one to post to (the reason never quotes it: it may hold a credential)."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # a port that is not a number raises ValueError
+    except ValueError:
+        raise Undeliverable("its URL cannot be parsed") from None
+    if parts.scheme not in ("http", "https"):
+        raise Undeliverable("its URL is not http(s)")
+    if not parts.hostname:
+        raise Undeliverable("its URL has no host")

@@ -20,10 +20,11 @@ from store.conversations import conversation_stream
 from tests.events.scenario import TOKEN, Run, transfer
 
 
-def started(conversation_id: str, deliver_to: str) -> Run:
-    """Transferred to a worker that delivers to `deliver_to`, chat started (with a participant token), connected."""
+def started(conversation_id: str, deliver_to: str, client_id: str | None = None) -> Run:
+    """Transferred by API client `client_id` to a worker that delivers to `deliver_to`, chat started (with a
+    participant token), connected."""
     run = Run(conversation_id)
-    run(replace(transfer(0.0, context={"FirstName": "Bo", "Plan": "gold"}), deliver_to=deliver_to))
+    run(replace(transfer(0.0, context={"FirstName": "Bo", "Plan": "gold"}), deliver_to=deliver_to, client_id=client_id))
     start = pending_effects(run.state)[0]
     assert isinstance(start, StartChat)
     run(ChatStartSucceeded(at=1.0, effect_id=start.effect_id, contact_id=f"contact-{conversation_id}",
@@ -51,8 +52,9 @@ def hand_back(run: Run) -> Run:
     return run
 
 
-def whole(conversation_id: str, deliver_to: str, agent_messages: int = 3) -> list[ConversationEvent]:
-    return hand_back(chat(started(conversation_id, deliver_to), agent_messages)).events
+def whole(conversation_id: str, deliver_to: str, agent_messages: int = 3, client_id: str | None = None,
+          ) -> list[ConversationEvent]:
+    return hand_back(chat(started(conversation_id, deliver_to, client_id), agent_messages)).events
 
 
 def append(store: EventStore, conversation_id: str, events: list[ConversationEvent]) -> None:

@@ -17,6 +17,7 @@ class Received:
     body: bytes
     headers: dict[str, str]
     status: int
+    held: bool = False  # answered only after a later request of its conversation came: too late for its sender
 
     @property
     def message(self) -> dict[str, Any]:
@@ -24,13 +25,16 @@ class Received:
 
 
 class Receiver:
-    """`fail(conversation, times, status)` makes it answer `status` that many times (or until `heal`)."""
+    """`fail(conversation, times, status)` makes it answer `status` that many times (or until `heal`);
+    `hold(conversation, times)` holds that many answers until the conversation's next request arrives."""
 
     def __init__(self) -> None:
         self._changed = threading.Condition()
         self.requests: list[Received] = []
         self._failures: dict[str, int] = defaultdict(int)
         self._failure_status: dict[str, int] = {}
+        self._holds: dict[str, int] = defaultdict(int)
+        self._stopping = False
         self._gate = threading.Event()
         self._gate.set()
         self._hold_from: int | None = None
@@ -40,10 +44,13 @@ class Receiver:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 conversation_id = self.path.rsplit("/", 1)[-1]
-                status = receiver._answer(conversation_id, body, dict(self.headers))
+                headers = {name.lower(): value for name, value in self.headers.items()}  # names are case-insensitive
+                received = receiver._answer(conversation_id, body, headers)
                 receiver._gate.wait()
+                if received.held:
+                    receiver._wait_for_a_later_one(received)
                 try:
-                    self.send_response(status)
+                    self.send_response(received.status)
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                 except OSError:
@@ -65,6 +72,15 @@ class Receiver:
             self._failures[conversation_id] = times
             self._failure_status[conversation_id] = status
 
+    def hold(self, conversation_id: str, times: int) -> None:
+        """Hold the answer to each of the conversation's next `times` requests until it sends another one.
+
+        A sender that gives up on a request (its timeout) and sends it again
+        is what releases the held answer: nothing here waits on a clock.
+        """
+        with self._changed:
+            self._holds[conversation_id] = times
+
     def heal(self, conversation_id: str) -> None:
         self.fail(conversation_id, 0)
 
@@ -78,7 +94,7 @@ class Receiver:
             self._hold_from = None
             self._gate.set()
 
-    def _answer(self, conversation_id: str, body: bytes, headers: dict[str, str]) -> int:
+    def _answer(self, conversation_id: str, body: bytes, headers: dict[str, str]) -> Received:
         with self._changed:
             if self._hold_from is not None and len(self.requests) + 1 >= self._hold_from:
                 self._gate.clear()
@@ -86,13 +102,26 @@ class Receiver:
             if self._failures[conversation_id] > 0:
                 self._failures[conversation_id] -= 1
                 status = self._failure_status[conversation_id]
-            self.requests.append(Received(conversation_id, body, headers, status))
+            held = self._holds[conversation_id] > 0
+            if held:
+                self._holds[conversation_id] -= 1
+            received = Received(conversation_id, body, headers, status, held)
+            self.requests.append(received)
             self._changed.notify_all()
-            return status
+            return received
+
+    def _wait_for_a_later_one(self, held: Received) -> None:
+        """Wait until the held request's conversation sends another request."""
+        with self._changed:
+            position = next(n for n, r in enumerate(self.requests) if r is held)
+            while not self._stopping and all(r.conversation_id != held.conversation_id
+                                             for r in self.requests[position + 1:]):
+                self._changed.wait()
 
     def accepted(self, conversation_id: str | None = None) -> list[Received]:
         with self._changed:
-            return [r for r in self.requests if r.status == 200 and conversation_id in (None, r.conversation_id)]
+            return [r for r in self.requests
+                    if r.status == 200 and not r.held and conversation_id in (None, r.conversation_id)]
 
     def attempts(self, conversation_id: str) -> list[Received]:
         with self._changed:
@@ -114,6 +143,9 @@ class Receiver:
         return self
 
     def stop(self) -> None:
+        with self._changed:
+            self._stopping = True
+            self._changed.notify_all()
         self.release()
         self._server.shutdown()
         self._server.server_close()

@@ -4,8 +4,7 @@ import json
 
 import pytest
 
-from delivery import Backoff, NotForTheBot, bot_message, is_for_the_bot, verify
-from delivery.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature_headers
+from delivery import NotForTheBot, bot_message, is_for_the_bot
 from store import EventStore
 from tests.delivery.conversations import append, whole
 from tests.events.scenario import TOKEN
@@ -53,25 +52,3 @@ def test_an_event_the_bot_is_not_told_of_is_refused_by_name(store: EventStore) -
 
     with pytest.raises(NotForTheBot, match="conversation-conv-7 seq 3: ChatStarted"):
         bot_message(chat_started)
-
-
-def test_a_signed_body_verifies_and_a_changed_one_does_not() -> None:
-    body = b'{"Id":"c:1"}'
-    headers = signature_headers(b"secret", body, timestamp=1_700_000_000)
-
-    assert headers[SIGNATURE_HEADER].startswith("sha256=")
-    assert verify(b"secret", body, headers[TIMESTAMP_HEADER], headers[SIGNATURE_HEADER], now=1_700_000_100)
-    assert not verify(b"secret", b'{"Id":"c:2"}', headers[TIMESTAMP_HEADER], headers[SIGNATURE_HEADER], now=1_700_000_100)
-    assert not verify(b"other", body, headers[TIMESTAMP_HEADER], headers[SIGNATURE_HEADER], now=1_700_000_100)
-    assert not verify(b"secret", body, "1700000001", headers[SIGNATURE_HEADER], now=1_700_000_100)
-    assert not verify(b"secret", body, headers[TIMESTAMP_HEADER], headers[SIGNATURE_HEADER], now=1_700_001_000)
-
-
-def test_backoff_grows_exponentially_to_its_cap_with_full_jitter() -> None:
-    highest = Backoff(initial=0.5, factor=2, cap=5, jitter=lambda: 1.0)
-    lowest = Backoff(initial=0.5, factor=2, cap=5, jitter=lambda: 0.0)
-
-    assert [highest.delay(attempt) for attempt in range(1, 7)] == [0.5, 1.0, 2.0, 4.0, 5.0, 5.0]
-    assert lowest.delay(3) == 0.0
-    with pytest.raises(ValueError, match="attempt"):
-        highest.delay(0)

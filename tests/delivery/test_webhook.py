@@ -5,8 +5,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from delivery import Backoff, WebhookDeliverer, is_for_the_bot, verify
-from delivery.signature import DELIVERY_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER
+from standardwebhooks import Webhook
+
+from delivery import ID_HEADER, WebhookDeliverer, is_for_the_bot
+from retry import Backoff
 from store import EventStore
 from store.conversations import conversation_stream
 from tests.delivery.conversations import append, append_one_by_one, chat, hand_back, started, whole
@@ -14,9 +16,8 @@ from tests.delivery.polling import eventually
 from tests.delivery.receiver import Receiver
 from tests.events.scenario import TOKEN
 
-SECRET = b"webhook-secret"
-NOW = 1_700_000_000
-QUICK = Backoff(initial=0.001, factor=2, cap=0.01)
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+QUICK = Backoff(first=0.001, factor=2, cap=0.01)
 
 
 @pytest.fixture
@@ -28,7 +29,8 @@ def deliverers(store: EventStore) -> Iterator[list[WebhookDeliverer]]:
 
 
 def start(store: EventStore, deliverers: list[WebhookDeliverer], **options: object) -> WebhookDeliverer:
-    deliverer = WebhookDeliverer(store, secret=SECRET, clock=lambda: NOW, backoff=QUICK, timeout=5, **options)
+    options = {"signing_secret": lambda client_id: SECRET, "backoff": QUICK, "timeout": 5, **options}
+    deliverer = WebhookDeliverer(store, **options)
     deliverer.start()
     deliverers.append(deliverer)
     return deliverer
@@ -54,9 +56,8 @@ def test_each_message_arrives_once_in_order_signed_and_without_tokens(
     for conversation_id in conversations:
         assert ids(receiver.accepted(conversation_id)) == expected_ids(store, conversation_id)
     for received in receiver.requests:
-        assert received.headers[DELIVERY_ID_HEADER] == received.message["Id"]
-        assert received.headers[TIMESTAMP_HEADER] == str(NOW)
-        assert verify(SECRET, received.body, received.headers[TIMESTAMP_HEADER], received.headers[SIGNATURE_HEADER], now=NOW)
+        assert received.headers[ID_HEADER] == received.message["Id"]
+        assert Webhook(SECRET).verify(received.body, received.headers) == received.message
         assert TOKEN.encode() not in received.body
     assert len(receiver.requests) == 3 * (5 + 5)  # 5 agent messages and 5 others each
     eventually(lambda: deliverers[0].stats().delivered == len(receiver.requests))
@@ -123,8 +124,8 @@ def test_a_permanent_refusal_is_not_retried_and_the_conversation_goes_on(
     assert deliverers[0].stats().refused == 2
 
 
-@pytest.mark.parametrize("status", [408, 429, 500])
-def test_timeouts_throttling_and_server_errors_are_retried(
+@pytest.mark.parametrize("status", [408, 429, 500, 503])
+def test_request_timeout_throttling_and_server_error_answers_are_retried(
     store: EventStore, receiver: Receiver, deliverers: list[WebhookDeliverer], status: int
 ) -> None:
     receiver.fail("busy", times=1, status=status)
@@ -133,7 +134,24 @@ def test_timeouts_throttling_and_server_errors_are_retried(
 
     receiver.wait_until(lambda r: len(r.accepted("busy")) == len(expected_ids(store, "busy")))
 
+    first = expected_ids(store, "busy")[0]
+    assert ids(receiver.attempts("busy")) == [first, *expected_ids(store, "busy")]  # the first one twice
     assert ids(receiver.accepted("busy")) == expected_ids(store, "busy")
+
+
+def test_a_webhook_that_answers_after_the_timeout_gets_the_message_again_until_it_answers_in_time(
+    store: EventStore, receiver: Receiver, deliverers: list[WebhookDeliverer]
+) -> None:
+    receiver.hold("slow", times=2)  # each held until the deliverer, having given up, sends the message again
+    append(store, "slow", whole("slow", receiver.url("slow")))
+    deliverer = start(store, deliverers, timeout=0.2)
+
+    receiver.wait_until(lambda r: len(r.accepted("slow")) == len(expected_ids(store, "slow")))
+
+    first = expected_ids(store, "slow")[0]
+    assert ids(receiver.attempts("slow")) == [first, first, *expected_ids(store, "slow")]
+    assert ids(receiver.accepted("slow")) == expected_ids(store, "slow")
+    assert deliverer.stats().retries == 2
 
 
 def test_a_refused_connection_is_retried(store: EventStore, deliverers: list[WebhookDeliverer]) -> None:
