@@ -23,7 +23,9 @@ from api.bodies import (
     ContextRequest,
     Conversation,
     ConversationList,
+    EndError,
     Error,
+    KnownAgent,
     MessageRequest,
     TransferRequest,
 )
@@ -144,8 +146,9 @@ def conversation_view(state: ConversationState) -> Conversation:
         deliver_to=state.deliver_to or None,
         contact_id=chat.contact_id if chat else None,
         participant_id=chat.participant_id if chat else None,
-        last_known_agent=state.last_known_agent,
+        last_known_agent=None if state.last_known_agent is None else KnownAgent(agent_name=state.last_known_agent),
         session_end_reason=state.end_reason,
+        error=None if state.end_error is None else EndError(code=state.end_error.code, message=state.end_error.message),
     )
 
 

@@ -45,6 +45,20 @@ class ContextRequest(_Body):
     context: dict[str, Any]
 
 
+class KnownAgent(_Body):
+    """The last agent who joined, left or wrote: the same shape as the hand-back's `LastKnownAgent`."""
+
+    agent_name: str
+
+
+class EndError(_Body):
+    """Why a conversation ended with SessionEndReason Error: Connect's error name (or ChatSocketGaveUp,
+    ChatEndedAtConnect, NoAgentJoined) and its message; the same as the hand-back's `Error`."""
+
+    code: str
+    message: str
+
+
 class Conversation(_Body):
     """A conversation as the API shows it (the participant token never appears)."""
 
@@ -58,8 +72,9 @@ class Conversation(_Body):
     deliver_to: str | None
     contact_id: str | None
     participant_id: str | None
-    last_known_agent: str | None
+    last_known_agent: KnownAgent | None
     session_end_reason: str | None
+    error: EndError | None = None
 
 
 class ConversationList(_Body):
