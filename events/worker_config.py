@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Annotated, Literal, get_args, get_origin
+from typing import Annotated, Literal
 
 import msgspec
 
+from events.json_shape import shape_problems
 from events.long_messages import MAX_MESSAGE_BYTES
 
 DEFAULT_INITIAL_CONNECTION_MESSAGE = '{"topic":"aws/subscribe","content":{"topics":["aws/chat"]}}'
@@ -36,6 +37,7 @@ SecretSrn = Annotated[str, msgspec.Meta(pattern=r"^srn:vault::[^:\s]+:[^:\s]+:[^
 LanguageCode = Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")]
 NonEmpty = Annotated[str, msgspec.Meta(min_length=1)]
 PositiveSeconds = Annotated[int, msgspec.Meta(gt=0)]
+HttpUrl = Annotated[str, msgspec.Meta(pattern=r"^https?://\S+$")]
 # Connect's own bound on a message; at least room for a few characters with their marks.
 MessageBytes = Annotated[int, msgspec.Meta(ge=64, le=MAX_MESSAGE_BYTES)]
 
@@ -45,7 +47,7 @@ class _Seed(msgspec.Struct, frozen=True, rename="pascal", forbid_unknown_fields=
 
 
 class SqueezeConfig(_Seed):
-    api: Annotated[str, msgspec.Meta(pattern=r"^https?://\S+$")]
+    api: HttpUrl
     api_key: SecretSrn
 
 
@@ -118,6 +120,18 @@ class WorkerConfig(_Seed):
     enabled: bool = True
 
 
+# What a value of these types looks like, where the type's constraint (a pattern) does not say it.
+_WORDS = {
+    AwsRegion: "an AWS region such as us-east-1",
+    SecretSrn: "a vault reference srn:vault::ORG:TYPE:ALIAS",
+    LanguageCode: "a language code such as en or pt-BR",
+    HttpUrl: "an http:// or https:// URL",
+}
+# Past this depth a file is no worker (the deepest field is 5 levels down); msgspec gives up far
+# deeper without saying where, so the problem names where the nesting passes this.
+MAX_NESTING = 32
+
+
 class InvalidWorkerConfig(ValueError):
     """The worker file is not a valid worker; `problems` says every place found."""
 
@@ -127,14 +141,26 @@ class InvalidWorkerConfig(ValueError):
 
 
 def parse_worker_config(data: bytes | str) -> WorkerConfig:
-    """Decode and validate a worker file, or raise `InvalidWorkerConfig`."""
+    """Decode and validate a worker file, or raise `InvalidWorkerConfig` with every problem found.
+
+    In three steps, each of which lists all it finds: the JSON syntax (only the first error, by line
+    and column: past it nothing can be read), then every field against the format (by JSON path, in
+    words), then, once every field is right, the rules that span fields.
+    """
     raw = data.encode() if isinstance(data, str) else data
     try:
-        config = msgspec.json.decode(raw, type=WorkerConfig)
-    except msgspec.ValidationError as error:
-        raise InvalidWorkerConfig([_describe_validation_error(str(error))]) from None
+        document = msgspec.json.decode(raw)
     except msgspec.DecodeError as error:
         raise InvalidWorkerConfig([_describe_syntax_error(raw, str(error))]) from None
+    except RecursionError:
+        raise InvalidWorkerConfig([_describe_deep_nesting(raw)]) from None
+    problems = shape_problems(document, WorkerConfig, "$", words=_WORDS, hidden=(SecretSrn,))
+    if problems:
+        raise InvalidWorkerConfig(problems)
+    try:
+        config = msgspec.convert(document, type=WorkerConfig)
+    except msgspec.ValidationError as error:  # what the walk does not model, in msgspec's words
+        raise InvalidWorkerConfig([_describe_validation_error(str(error))]) from None
     problems = worker_config_problems(config)
     if problems:
         raise InvalidWorkerConfig(problems)
@@ -178,6 +204,8 @@ def _initial_connection_message_problems(message: str) -> list[str]:
         decoded = json.loads(message)
     except ValueError as error:
         return [f"{path}: not JSON ({error.msg} at character {error.pos})"]
+    except RecursionError:
+        return [f"{path}: not JSON (nested too deeply)"]
     if not isinstance(decoded, dict) or decoded.get("topic") != "aws/subscribe":
         return [f'{path}: expected a subscribe frame like {DEFAULT_INITIAL_CONNECTION_MESSAGE}']
     return []
@@ -223,53 +251,13 @@ def _failover_problems(failover: FailoverRegionConfig) -> list[str]:
 
 
 _AT_PATH = re.compile(r"^(?P<message>.*) - at `(?P<path>\$[^`]*)`$")
-_ENUM = re.compile(r"^Invalid enum value (?P<value>.*)$")
 
 
 def _describe_validation_error(message: str) -> str:
     match = _AT_PATH.match(message)
     if match is None:
         return f"$: {message}"
-    path, detail = match["path"], match["message"]
-    enum = _ENUM.match(detail)
-    if enum is not None:
-        allowed = _literal_values_at(path)
-        if allowed:
-            detail = f"expected {' or '.join(allowed)}, got {enum['value']}"
-    return f"{path}: {detail}"
-
-
-def _literal_values_at(path: str) -> list[str]:
-    """The allowed values, in declared order, of the Literal field at a msgspec error path."""
-    info: msgspec.inspect.Type = msgspec.inspect.type_info(WorkerConfig)
-    annotation: object = None
-    for key, index in re.findall(r"\.([^.\[]+)|\[(\d+|\.\.\.)\]", path):
-        info = _strip_optional(info)
-        if key and isinstance(info, msgspec.inspect.StructType):
-            fields = {field.encode_name: field for field in info.fields}
-            if key not in fields:
-                return []
-            annotation = {f.encode_name: f.type for f in msgspec.structs.fields(info.cls)}[key]
-            info = fields[key].type
-        elif index and isinstance(info, msgspec.inspect.ListType):
-            info, annotation = info.item_type, None
-        elif index and isinstance(info, msgspec.inspect.DictType):
-            info, annotation = info.value_type, None
-        else:
-            return []
-    if annotation is None or get_origin(annotation) is not Literal:
-        return []
-    return [str(value) for value in get_args(annotation)]
-
-
-def _strip_optional(info: msgspec.inspect.Type) -> msgspec.inspect.Type:
-    if isinstance(info, msgspec.inspect.UnionType):
-        others = [t for t in info.types if not isinstance(t, msgspec.inspect.NoneType)]
-        if len(others) == 1:
-            return others[0]
-    if isinstance(info, msgspec.inspect.Metadata):
-        return info.type
-    return info
+    return f"{match['path']}: {match['message']}"
 
 
 _BYTE = re.compile(r"\(byte (?P<offset>\d+)\)")
@@ -279,7 +267,8 @@ def _describe_syntax_error(raw: bytes, message: str) -> str:
     detail = message.removeprefix("JSON is malformed: ")
     match = _BYTE.search(detail)
     if match is None:
-        return f"JSON syntax error: {detail}"
+        # "Input data was truncated": the file ends inside a value.
+        return f"{_line_and_column(raw, len(raw))}: JSON syntax error: {detail[:1].lower()}{detail[1:]}"
     offset = int(match["offset"])
     detail = _BYTE.sub("", detail).strip()
     if raw[offset : offset + 2] in (b"//", b"/*"):
@@ -287,7 +276,33 @@ def _describe_syntax_error(raw: bytes, message: str) -> str:
     if detail.startswith("trailing comma"):
         # msgspec points at the closing bracket; the user must delete the comma.
         offset = len(raw[:offset].rstrip()) - 1
+    return f"{_line_and_column(raw, offset)}: JSON syntax error: {detail}"
+
+
+def _describe_deep_nesting(raw: bytes) -> str:
+    """Where the nesting of `raw` first goes deeper than `MAX_NESTING`: msgspec does not say."""
+    depth, in_string, escaped = 0, False, False
+    for offset, byte in enumerate(raw):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == ord("\\"):
+                escaped = True
+            elif byte == ord('"'):
+                in_string = False
+        elif byte == ord('"'):
+            in_string = True
+        elif byte in b"[{":
+            depth += 1
+            if depth > MAX_NESTING:
+                return f"{_line_and_column(raw, offset)}: JSON syntax error: nested deeper than {MAX_NESTING} levels"
+        elif byte in b"]}":
+            depth -= 1
+    return f"{_line_and_column(raw, len(raw))}: JSON syntax error: nested too deeply"
+
+
+def _line_and_column(raw: bytes, offset: int) -> str:
     line = raw.count(b"\n", 0, offset) + 1
     line_start = raw.rfind(b"\n", 0, offset) + 1
     column = len(raw[line_start:offset].decode("utf-8", "replace")) + 1
-    return f"line {line}, column {column}: JSON syntax error: {detail}"
+    return f"line {line}, column {column}"

@@ -84,3 +84,33 @@ def test_validate_accepts_a_valid_worker(tmp_path: Path, capsys: pytest.CaptureF
 def test_a_missing_file_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = cli(capsys, "worker", "validate", str(tmp_path / "nope.json"))
     assert code == 2 and "nope.json: No such file or directory" in err
+
+
+def test_validate_prints_every_problem_on_its_own_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    document = valid_worker()
+    document["Data"]["Region"] = "Oregon"
+    document["Data"]["AutoDisconnectEvents"][1]["Type"] = "KICK"
+    document["Data"]["Regoin"] = "us-east-1"
+    path = worker_file(tmp_path, document)
+    code, out, err = cli(capsys, "worker", "validate", str(path))
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [
+        f"{path}: $.Data: unknown field `Regoin` (did you mean `Region`?)",
+        f"{path}: $.Data.Region: expected an AWS region such as us-east-1, got 'Oregon'",
+        f"{path}: $.Data.AutoDisconnectEvents[1].Type: expected WARNING or DISCONNECT, got 'KICK'",
+    ]
+
+
+def test_create_refuses_a_worker_with_problems_and_stores_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    document = valid_worker()
+    document["Data"]["Secret"] = "hunter2"
+    document["Name"] = ""
+    path = worker_file(tmp_path, document)
+    db = tmp_path / "events.db"
+    code, out, err = cli(capsys, "worker", "create", str(path), "--db", str(db))
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [
+        f"{path}: $.Data.Secret: expected a vault reference srn:vault::ORG:TYPE:ALIAS, got something else",
+        f"{path}: $.Name: expected a string that is not empty, got ''",
+    ]
+    assert not db.exists()

@@ -63,9 +63,17 @@ def test_seed_example_is_refused_at_its_comment_with_line_and_column() -> None:
     assert problems_of(SEED_EXAMPLE) == ["line 32, column 13: JSON syntax error: comments are not allowed in JSON; remove it"]
 
 
-def test_seed_example_without_its_comment_is_refused_at_the_empty_action() -> None:
+def test_seed_example_without_its_comment_is_refused_at_its_trailing_comma() -> None:
     without_comment = SEED_EXAMPLE.replace(b"//Another valid botnet action", b"")
-    assert problems_of(without_comment) == ["$.Data.SlashCommands[...].actions[1]: Object missing required field `type`"]
+    assert problems_of(without_comment) == ["line 53, column 6: JSON syntax error: trailing comma in object"]
+
+
+def test_seed_example_in_strict_json_is_refused_at_the_empty_action() -> None:
+    strict = SEED_EXAMPLE.replace(b"//Another valid botnet action", b"").replace(b"    ],\n  },", b"    ]\n  },")
+    assert problems_of(strict) == [
+        "$.Data.SlashCommands['/welcome'].actions[1]: missing required field `type`",
+        "$.Data.SlashCommands['/welcome'].actions[1]: missing required field `value`",
+    ]
 
 
 def test_seed_example_without_its_empty_action_is_refused_at_the_trailing_comma() -> None:
@@ -99,21 +107,23 @@ def test_wrong_auto_disconnect_type_names_its_path_and_the_allowed_values() -> N
 def test_misspelt_field_is_named() -> None:
     document = valid_worker()
     document["Data"]["Regoin"] = document["Data"].pop("Region")
-    assert problems_of(document) == ["$.Data: Object contains unknown field `Regoin`"]
+    assert problems_of(document) == [
+        "$.Data: unknown field `Regoin` (did you mean `Region`?)",
+        "$.Data: missing required field `Region`",
+    ]
 
 
 def test_region_must_look_like_an_aws_region() -> None:
     document = valid_worker()
     document["Data"]["Region"] = "Oregon"
-    [problem] = problems_of(document)
-    assert problem.startswith("$.Data.Region: Expected `str` matching regex")
+    assert problems_of(document) == ["$.Data.Region: expected an AWS region such as us-east-1, got 'Oregon'"]
 
 
 def test_secret_must_be_a_vault_srn() -> None:
     document = valid_worker()
     document["Data"]["Secret"] = "hunter2"
     [problem] = problems_of(document)
-    assert problem.startswith("$.Data.Secret: Expected `str` matching regex")
+    assert problem == "$.Data.Secret: expected a vault reference srn:vault::ORG:TYPE:ALIAS, got something else"
     assert "hunter2" not in problem
 
 
@@ -142,7 +152,7 @@ def test_slash_command_action_type_must_be_known() -> None:
     document = valid_worker()
     document["Data"]["SlashCommands"]["/welcome"]["actions"][0]["type"] = "dance"
     assert problems_of(document) == [
-        "$.Data.SlashCommands[...].actions[0].type: expected content or executeApi, got 'dance'"
+        "$.Data.SlashCommands['/welcome'].actions[0].type: expected content or executeApi, got 'dance'"
     ]
 
 
@@ -172,3 +182,52 @@ def test_active_failover_region_naming_nothing_leaves_the_primary() -> None:
     document = valid_worker()
     document["Data"]["FailoverRegionConfig"]["ActiveFailoverRegion"] = "mars-1"
     assert active_failover_region(parse_worker_config(json.dumps(document))) is None
+
+
+def test_every_wrong_field_is_named_at_once_in_words() -> None:
+    document = valid_worker()
+    data = document["Data"]
+    data["Region"] = "Oregon"
+    data["InstanceId"] = ""
+    data["EgressTranslationConfig"] = {"ConnectorAlias": "t", "SourceLanguageCode": "english", "TargetLanguageCode": "de"}
+    data["AutoDisconnectEvents"][0]["SecondsAfterAgentMessage"] = 0
+    data["AutoDisconnectEvents"][1]["Type"] = "KICK"
+    data["FailoverRegionConfig"]["FailoverRegions"][0]["Secret"] = "hunter2"
+    data["ShortLinkConfig"] = {"Type": "Squeeze", "Config": {"Api": "ftp://x", "ApiKey": "srn:vault::a:b:c"}}
+    del document["Name"]
+    document["Enabled"] = "yes"
+    assert problems_of(document) == [
+        "$.Data.InstanceId: expected a string of 1 to 100 characters, got ''",
+        "$.Data.Region: expected an AWS region such as us-east-1, got 'Oregon'",
+        "$.Data.ShortLinkConfig.Config.Api: expected an http:// or https:// URL, got 'ftp://x'",
+        "$.Data.EgressTranslationConfig.SourceLanguageCode: expected a language code such as en or pt-BR, got 'english'",
+        "$.Data.AutoDisconnectEvents[0].SecondsAfterAgentMessage: expected a whole number above 0, got 0",
+        "$.Data.AutoDisconnectEvents[1].Type: expected WARNING or DISCONNECT, got 'KICK'",
+        "$.Data.FailoverRegionConfig.FailoverRegions[0].Secret: expected a vault reference srn:vault::ORG:TYPE:ALIAS,"
+        " got something else",
+        "$: missing required field `Name`",
+        "$.Enabled: expected true or false, got 'yes'",
+    ]
+
+
+def test_a_section_of_the_wrong_kind_is_named_once() -> None:
+    document = valid_worker()
+    document["Data"]["AutoDisconnectEvents"] = {"Type": "WARNING"}
+    document["Data"]["SlashCommands"] = ["/welcome"]
+    assert problems_of(document) == [
+        "$.Data.SlashCommands: expected an object, got a list",
+        "$.Data.AutoDisconnectEvents: expected a list, got an object",
+    ]
+
+
+def test_a_file_cut_short_is_named_at_its_end() -> None:
+    assert problems_of(b'{\n  "Name": "x",\n  "Data": {') == [
+        "line 3, column 12: JSON syntax error: input data was truncated"
+    ]
+
+
+def test_nesting_deeper_than_any_worker_is_named_where_it_passes_the_limit() -> None:
+    deep = b'{"Data": {"SlashCommands": {"/a": {"description": "[[[ not nesting ]]]", "actions": ' + b"[" * 100_000
+    [problem] = problems_of(deep)
+    column = len(deep) - 100_000 + (32 - 4) + 1  # four objects are open before the first [
+    assert problem == f"line 1, column {column}: JSON syntax error: nested deeper than 32 levels"
