@@ -37,7 +37,7 @@ from enum import Enum
 from delivery.checkpoint import Checkpoints
 from delivery.messages import HANDBACK_TYPE, bot_message, conversation_id_of, delivery_id, is_for_the_bot
 from delivery.signature import BadSecret, signature_headers
-from events import decode
+from events import EventDecodeError, decode
 from events.conversation_events import Transferred
 from retry import SYSTEM_CLOCK, Backoff, Clock
 from store.conversations import conversation_stream
@@ -225,7 +225,13 @@ class WebhookDeliverer:
     def _open_outbox(self, conversation_id: str) -> _Outbox | None:
         """The conversation's outbox, starting after what the checkpoint says was delivered."""
         assert self._checkpoints is not None
-        url, client_id = self._webhook_of(conversation_id)
+        try:
+            url, client_id = self._webhook_of(conversation_id)
+        except EventDecodeError as error:
+            # One conversation this code cannot read (a newer schema, a damaged event) must not stop the tail.
+            log.warning("the Transferred event of conversation %s cannot be read (%s); its messages are not posted",
+                        conversation_id, type(error).__name__)
+            url, client_id = "", None
         delivered_seq, handed_back = self._checkpoints.progress(conversation_id)
         with self._changed:
             if not url or handed_back:

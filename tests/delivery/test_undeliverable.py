@@ -12,8 +12,9 @@ from collections.abc import Iterator
 import pytest
 
 from delivery import WebhookDeliverer, is_for_the_bot
+from events import encode, event_type
 from retry import Backoff
-from store import EventStore
+from store import EventStore, NewEvent
 from store.conversations import conversation_stream
 from tests.delivery.conversations import append, chat, hand_back, started, whole
 from tests.delivery.polling import eventually
@@ -140,3 +141,19 @@ def test_an_unexpected_error_is_logged_with_its_conversation_and_retried(
     errors = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert len(errors) == 3
     assert all("conversation unlucky" in r.getMessage() and "will retry" in r.getMessage() for r in errors)
+
+
+def test_a_conversation_whose_transfer_cannot_be_read_is_skipped_and_the_ones_after_it_are_delivered(
+    store: EventStore, receiver: Receiver, deliverers: list[WebhookDeliverer], caplog: pytest.LogCaptureFixture
+) -> None:
+    _, *rest = whole("future", receiver.url("future"))
+    newer_schema = NewEvent("Transferred", b'{"type":"Transferred","v":99}')
+    store.append(conversation_stream("future"), [newer_schema, *(NewEvent(event_type(e), encode(e)) for e in rest)], 0)
+    append(store, "after", whole("after", receiver.url("after")))
+    start(store, deliverers)
+
+    receiver.wait_until(lambda r: len(r.accepted("after")) == len(told(store, "after")))
+
+    assert ids(receiver.accepted("after")) == told(store, "after")
+    assert receiver.attempts("future") == []
+    assert any("conversation future cannot be read (FutureSchemaVersion)" in r.getMessage() for r in caplog.records)
