@@ -1,0 +1,193 @@
+"""The bots' API clients, in their own table of the event store's SQLite file.
+
+Each client (a bot) has a bearer token and a webhook signing secret. Why a
+table and not events: these are secrets. The event log is exported
+(`replay`, `events tail`) and replayed, and whatever is in it is kept for
+good; a secret in it would leak into every export and could never be revoked
+from history. So the log only ever names a client by its id
+(`Transferred.client_id`), and the secrets live here:
+
+- the token only as its SHA-256 (a token is 32 random bytes, so a fast hash
+  cannot be brute-forced and needs no salt or stretching); it is shown once,
+  at creation, and cannot be read back;
+- the signing secret as is (the deliverer needs it to sign), in the Standard
+  Webhooks form `whsec_<base64 of 32 random bytes>`.
+
+Revoking keeps the row (its id stays taken and `client list` shows when) and
+refuses the token from then on, in every process sharing the file.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from store.checkpointer import without_automatic_checkpoints
+
+BUSY_TIMEOUT_MS = 10_000
+TOKEN_BYTES = 32
+SIGNING_SECRET_BYTES = 32
+SIGNING_SECRET_PREFIX = "whsec_"
+_COLUMNS = "id, name, admin, allowed_hosts, created_at, revoked_at"
+
+
+class UnknownClient(LookupError):
+    def __init__(self, client_id: str) -> None:
+        super().__init__(f"no client with id {client_id!r}")
+        self.client_id = client_id
+
+
+@dataclass(frozen=True)
+class Client:
+    """A client as anyone may see it: no token, no secret."""
+
+    id: str
+    name: str
+    admin: bool
+    allowed_hosts: tuple[str, ...]  # empty: any webhook host the API's default rule accepts
+    created_at: float
+    revoked_at: float | None
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+@dataclass(frozen=True)
+class NewClient:
+    """What `create` returns, the only time the token can be read."""
+
+    client: Client
+    token: str
+    signing_secret: str
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class ClientRegistry:
+    """The clients table. Open it on a file the `EventStore` has already created."""
+
+    def __init__(self, path: Path, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        # The store's checkpointer moves the WAL into the database, off our commits.
+        without_automatic_checkpoints(self._conn)
+        db = Database(self._conn)
+        db["api_clients"].create(
+            {
+                "id": str,
+                "name": str,
+                "admin": int,
+                "allowed_hosts": str,  # a JSON array
+                "token_sha256": str,
+                "signing_secret": str,
+                "created_at": float,
+                "revoked_at": float,
+            },
+            pk="id",
+            not_null={"name", "admin", "allowed_hosts", "token_sha256", "signing_secret", "created_at"},
+            if_not_exists=True,
+        )
+        db["api_clients"].create_index(
+            ["token_sha256"], index_name="api_clients_token", unique=True, if_not_exists=True
+        )
+
+    def create(self, name: str, *, admin: bool = False, allowed_hosts: tuple[str, ...] = ()) -> NewClient:
+        token = secrets.token_urlsafe(TOKEN_BYTES)
+        signing_secret = SIGNING_SECRET_PREFIX + base64.b64encode(secrets.token_bytes(SIGNING_SECRET_BYTES)).decode()
+        client = Client(
+            id="cl-" + secrets.token_hex(8),
+            name=name,
+            admin=admin,
+            allowed_hosts=tuple(host.lower() for host in allowed_hosts),
+            created_at=self._clock(),
+            revoked_at=None,
+        )
+        with self._lock:
+            self._conn.execute(
+                "INSERT INTO api_clients (id, name, admin, allowed_hosts, token_sha256, signing_secret, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    client.id,
+                    client.name,
+                    int(client.admin),
+                    json.dumps(list(client.allowed_hosts)),
+                    hash_token(token),
+                    signing_secret,
+                    client.created_at,
+                ),
+            )
+        return NewClient(client, token, signing_secret)
+
+    def list(self) -> list[Client]:
+        """Every client, revoked ones too, oldest first."""
+        with self._lock:
+            rows = self._conn.execute(f"SELECT {_COLUMNS} FROM api_clients ORDER BY created_at, id").fetchall()
+        return [_client(row) for row in rows]
+
+    def get(self, client_id: str) -> Client:
+        with self._lock:
+            row = self._conn.execute(f"SELECT {_COLUMNS} FROM api_clients WHERE id = ?", (client_id,)).fetchone()
+        if row is None:
+            raise UnknownClient(client_id)
+        return _client(row)
+
+    def revoke(self, client_id: str) -> Client:
+        """Refuse the client's token from now on (revoking twice keeps the first time)."""
+        with self._lock:
+            self._conn.execute(
+                "UPDATE api_clients SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?", (self._clock(), client_id)
+            )
+        return self.get(client_id)
+
+    def authenticate(self, token: str) -> Client | None:
+        """The client whose token this is, unless it is revoked; None for any token not ours."""
+        digest = hash_token(token)
+        with self._lock:
+            row = self._conn.execute(
+                f"SELECT {_COLUMNS}, token_sha256 FROM api_clients WHERE token_sha256 = ?", (digest,)
+            ).fetchone()
+        # The lookup is by hash, so its timing says nothing about the token; the comparison is constant
+        # time anyway, so no index or engine detail can turn into an oracle.
+        if row is None or not secrets.compare_digest(row[-1], digest):
+            return None
+        client = _client(row[:-1])
+        return None if client.revoked else client
+
+    def signing_secret(self, client_id: str | None) -> str | None:
+        """The `whsec_` secret the client's webhooks are signed with; None for no client or an unknown one."""
+        if client_id is None:
+            return None
+        with self._lock:
+            row = self._conn.execute("SELECT signing_secret FROM api_clients WHERE id = ?", (client_id,)).fetchone()
+        return None if row is None else row[0]
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> ClientRegistry:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def _client(row: tuple) -> Client:
+    client_id, name, admin, allowed_hosts, created_at, revoked_at = row
+    return Client(client_id, name, bool(admin), tuple(json.loads(allowed_hosts)), created_at, revoked_at)

@@ -1,0 +1,89 @@
+"""`run.py client create | list | revoke` against a real event store file."""
+
+from __future__ import annotations
+
+import base64
+import re
+from pathlib import Path
+
+import pytest
+
+import run
+from store import EventStore
+from store.clients import ClientRegistry
+
+
+def cli(capsys: pytest.CaptureFixture[str], *arguments: str) -> tuple[int, str, str]:
+    code = run.main(list(arguments))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def created(out: str) -> tuple[str, str, str]:
+    """(client id, token, signing secret) from what `client create` printed."""
+    client_id = re.search(r"^client (\S+)", out, re.MULTILINE)[1]
+    token = re.search(r"^token\s+(\S+)$", out, re.MULTILINE)[1]
+    secret = re.search(r"^signing secret\s+(\S+)$", out, re.MULTILINE)[1]
+    return client_id, token, secret
+
+
+def test_create_prints_a_working_token_and_a_standard_webhooks_secret_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "events.db"
+    code, out, _ = cli(capsys, "client", "create", "shop-bot", "--db", str(db))
+    assert code == 0
+    client_id, token, secret = created(out)
+
+    assert secret.startswith("whsec_") and len(base64.b64decode(secret.removeprefix("whsec_"), validate=True)) >= 24
+    with EventStore.open(db) as store, ClientRegistry(store.path) as clients:
+        assert clients.authenticate(token).id == client_id
+        assert clients.authenticate(token[:-1] + ("A" if token[-1] != "A" else "B")) is None
+        assert clients.signing_secret(client_id) == secret
+        assert store.read_all() == [], "a client is no event: exports and replays never carry its secrets"
+    stored = b"".join(path.read_bytes() for path in tmp_path.iterdir() if path.name.startswith("events.db"))
+    assert token.encode() not in stored, "the token is stored only as its hash"
+
+
+def test_list_shows_every_client_and_never_a_token_or_secret(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = str(tmp_path / "events.db")
+    bot_id, bot_token, bot_secret = created(cli(capsys, "client", "create", "shop-bot", "--db", db)[1])
+    admin_id, admin_token, admin_secret = created(cli(capsys, "client", "create", "ops", "--admin", "--db", db)[1])
+
+    code, out, _ = cli(capsys, "client", "list", "--db", db)
+
+    assert code == 0
+    lines = out.splitlines()
+    assert [line.split()[:3] for line in lines] == [[bot_id, "shop-bot", "bot"], [admin_id, "ops", "admin"]]
+    assert all("created" in line and line.endswith("active") for line in lines)
+    for secret in (bot_token, bot_secret, admin_token, admin_secret):
+        assert secret not in out
+
+
+def test_a_revoked_client_is_refused_and_listed_as_revoked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = str(tmp_path / "events.db")
+    client_id, token, _ = created(cli(capsys, "client", "create", "shop-bot", "--db", db)[1])
+
+    code, out, _ = cli(capsys, "client", "revoke", client_id, "--db", db)
+
+    assert (code, out.strip()) == (0, f"revoked {client_id} (shop-bot)")
+    with EventStore.open(db) as store, ClientRegistry(store.path) as clients:
+        assert clients.authenticate(token) is None
+    assert " revoked 20" in cli(capsys, "client", "list", "--db", db)[1]
+
+
+def test_revoking_an_unknown_client_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = cli(capsys, "client", "revoke", "cl-nobody", "--db", str(tmp_path / "events.db"))
+    assert (code, err.strip()) == (2, "client revoke: no client with id 'cl-nobody'")
+
+
+def test_allowed_hosts_are_kept_normalized_and_a_bad_one_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = str(tmp_path / "events.db")
+    code, out, _ = cli(capsys, "client", "create", "b", "--allow-host", "Bot.Example", "--allow-host", "[::1]", "--db", db)
+    assert code == 0
+    assert cli(capsys, "client", "list", "--db", db)[1].rstrip().endswith("hosts bot.example,::1")
+
+    code, out, err = cli(capsys, "client", "create", "b", "--allow-host", "a" * 64, "--db", db)
+    assert code == 2 and "--allow-host" in err and "token" not in out
