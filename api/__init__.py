@@ -1,7 +1,7 @@
 """The bots' HTTP API (Starlette, served by uvicorn). See api/README.md."""
 
 from api.app import create_app
-from api.secret_file import load_or_create_secret
+from api.secret_file import write_secret_file
 from api.server import ApiServer
 
-__all__ = ["ApiServer", "create_app", "load_or_create_secret"]
+__all__ = ["ApiServer", "create_app", "write_secret_file"]

@@ -2,19 +2,21 @@
 
 A 2xx answer means what was asked is decided and durable in the event log;
 effects at Connect follow. Handlers run the service's blocking calls in
-Starlette's thread pool.
+Starlette's thread pool. Every route but /openapi.json needs a client's token;
+a route with a conversation in its path answers only for a conversation the
+client may see, and 404 for any other, exactly as for one that does not exist.
 """
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import msgspec
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -24,14 +26,21 @@ from api.bodies import (
     Conversation,
     ConversationList,
     EndError,
-    Error,
     KnownAgent,
     MessageRequest,
     TransferRequest,
 )
+from api.context_limits import context_problems
+from api.deliver_to import deliver_to_problem
+from api.errors import ApiError, error_response
+from api.ownership import Ownership
+from api.request_body import DEFAULT_MAX_BODY_BYTES, read_body
+from api.validation import Check, parse_body
+from delivery.pull import BadQuery
 from events import ConversationState, Rejected
 from events.commands import ContextChanged, UserLeaves, UserSays, UserTyping
 from service import ConversationNotFound, WorkerDisabled, WorkerService
+from store.clients import Client, ClientRegistry
 from store.workers import UnknownWorker
 
 OPENAPI_FILE = Path(__file__).with_name("openapi.json")
@@ -39,81 +48,109 @@ OPENAPI_FILE = Path(__file__).with_name("openapi.json")
 # Rejection codes that say the caller's body is wrong, not the conversation's state.
 _BAD_REQUEST_CODES = {"empty_message", "message_too_long", "invalid_display_name"}
 _NOT_FOUND_CODES = {"not_transferred"}
+_UNAUTHORIZED = "send a client's token as 'Authorization: Bearer TOKEN' (python run.py client create NAME makes one)"
+
+Handler = Callable[[Request, Client], Awaitable[Response]]
 
 
-def create_app(service: WorkerService, token: str, extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
-    """The API; `extra_routes` (the bot delivery's pull stream) are mounted behind the same token."""
-    expected = f"Bearer {token}".encode()
+def create_app(
+    service: WorkerService,
+    clients: ClientRegistry,
+    extra_routes: Sequence[BaseRoute] = (),
+    *,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+) -> Starlette:
+    """The API; `extra_routes` (the bot delivery's pull stream) are served behind the same token and scope."""
+    ownership = Ownership(service.store)
 
-    def guarded(handler: Callable[[Request], Any]) -> Callable[[Request], Any]:
+    def guarded(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
-            given = request.headers.get("authorization", "").encode()
-            if not secrets.compare_digest(given, expected):
-                return _error(401, "unauthorized", "send the API token as 'Authorization: Bearer TOKEN'")
             try:
-                return await handler(request)
-            except msgspec.ValidationError as error:
-                return _error(400, "invalid_body", f"invalid body: {error}")
-            except msgspec.DecodeError as error:
-                return _error(400, "invalid_body", f"the body is not valid JSON: {error}")
-            except UnknownWorker as error:
-                return _error(404, "unknown_worker", str(error))
-            except WorkerDisabled as error:
-                return _error(409, "worker_disabled", str(error))
-            except ConversationNotFound as error:
-                return _error(404, "unknown_conversation", str(error))
-            except Rejected as rejection:
-                status = 400 if rejection.code in _BAD_REQUEST_CODES else 404 if rejection.code in _NOT_FOUND_CODES else 409
-                return _error(status, rejection.code, rejection.message)
+                client = _authenticated(request, clients)
+                conversation_id = request.path_params.get("conversation_id")
+                if conversation_id is not None and not await run_in_threadpool(
+                    ownership.may_see, client, conversation_id
+                ):
+                    raise ConversationNotFound(conversation_id)
+                return await handler(request, client)
+            except _ANSWERED as error:
+                return _answer_for(error)
 
         return endpoint
 
-    async def transfer(request: Request) -> Response:
-        body = msgspec.json.decode(await request.body(), type=TransferRequest)
-        state = await run_in_threadpool(
-            service.transfer,
-            body.conversation_id,
-            body.worker_id,
-            bot_name=body.bot_name,
-            user_name=body.user.name,
-            context=body.context,
-            deliver_to=body.deliver_to,
-        )
+    async def body(request: Request, body_type: type, checks: Sequence[Check] = ()) -> Any:
+        return parse_body(await read_body(request, max_body_bytes), body_type, checks)
+
+    async def transfer(request: Request, client: Client) -> Response:
+        parsed: TransferRequest = await body(request, TransferRequest, [_context_check, _deliver_to_check(client)])
+        await refuse_if_taken(client, parsed.conversation_id)
+        try:
+            state = await run_in_threadpool(
+                service.transfer,
+                parsed.conversation_id,
+                parsed.worker_id,
+                bot_name=parsed.bot_name,
+                user_name=parsed.user.name,
+                context=parsed.context,
+                deliver_to=parsed.deliver_to,
+                client_id=client.id,
+            )
+        except Rejected:
+            await refuse_if_taken(client, parsed.conversation_id)  # another bot's transfer won a race for the id
+            raise
         return _json(201, conversation_view(state))
 
-    async def message(request: Request) -> Response:
-        body = msgspec.json.decode(await request.body(), type=MessageRequest)
-        command = UserSays(at=service.clock(), bot_message_id=body.message_id, text=body.text, content_type=body.content_type)
+    async def refuse_if_taken(client: Client, conversation_id: str) -> None:
+        """Conversation ids are one namespace for every bot: refuse an id another client has, saying no more."""
+        exists = await run_in_threadpool(ownership.exists, conversation_id)
+        if exists and not await run_in_threadpool(ownership.may_see, client, conversation_id):
+            raise ApiError(
+                409,
+                "conversation_id_taken",
+                f"ConversationId {conversation_id!r} is in use: choose another (an unguessable one)",
+            )
+
+    async def message(request: Request, client: Client) -> Response:
+        parsed: MessageRequest = await body(request, MessageRequest)
+        command = UserSays(
+            at=service.clock(), bot_message_id=parsed.message_id, text=parsed.text, content_type=parsed.content_type
+        )
         return await _command(request, command)
 
-    async def typing(request: Request) -> Response:
+    async def typing(request: Request, client: Client) -> Response:
         return await _command(request, UserTyping(at=service.clock()))
 
-    async def leave(request: Request) -> Response:
+    async def leave(request: Request, client: Client) -> Response:
         return await _command(request, UserLeaves(at=service.clock()))
 
-    async def context(request: Request) -> Response:
-        body = msgspec.json.decode(await request.body(), type=ContextRequest)
-        return await _command(request, ContextChanged(at=service.clock(), context=body.context))
+    async def context(request: Request, client: Client) -> Response:
+        parsed: ContextRequest = await body(request, ContextRequest, [_context_check])
+        return await _command(request, ContextChanged(at=service.clock(), context=parsed.context))
 
     async def _command(request: Request, command: Any) -> Response:
         conversation_id = request.path_params["conversation_id"]
         state = await run_in_threadpool(service.handle, conversation_id, command)
         return _json(202, conversation_view(state))
 
-    async def show(request: Request) -> Response:
+    async def show(request: Request, client: Client) -> Response:
         state = await run_in_threadpool(service.state, request.path_params["conversation_id"])
         return _json(200, conversation_view(state))
 
-    async def listing(request: Request) -> Response:
+    async def listing(request: Request, client: Client) -> Response:
         live = request.query_params.get("live", "true")
         if live != "true":
-            return _error(400, "invalid_query", "only live=true is supported: ended conversations are read one by one")
-        ids = await run_in_threadpool(service.live)
-        return _json(200, ConversationList(conversations=ids))
+            raise ApiError(400, "invalid_query", "live: only live=true is supported: ended conversations are read one by one")
+
+        def own_live() -> list[str]:
+            return [conversation for conversation in service.live() if ownership.may_see(client, conversation)]
+
+        return _json(200, ConversationList(conversations=await run_in_threadpool(own_live)))
 
     async def openapi(request: Request) -> Response:
         return Response(OPENAPI_FILE.read_bytes(), media_type="application/json")
+
+    def unscoped(endpoint: Callable[[Request], Awaitable[Response]]) -> Handler:
+        return lambda request, client: endpoint(request)
 
     routes: list[BaseRoute] = [
         Route("/openapi.json", openapi, methods=["GET"]),
@@ -126,11 +163,13 @@ def create_app(service: WorkerService, token: str, extra_routes: Sequence[BaseRo
         Route("/v1/conversations/{conversation_id}/context", guarded(context), methods=["PUT"]),
     ]
     for route in extra_routes:
-        if isinstance(route, Route):
-            routes.append(Route(route.path, guarded(route.endpoint), methods=route.methods, name=route.name))
-        else:
-            routes.append(route)
-    return Starlette(routes=routes)
+        if not isinstance(route, Route):
+            raise TypeError(f"{route!r}: only plain routes can be served behind the API's token")
+        routes.append(Route(route.path, guarded(unscoped(route.endpoint)), methods=route.methods, name=route.name))
+    return Starlette(
+        routes=routes,
+        exception_handlers={HTTPException: _http_exception, Exception: _server_error},
+    )
 
 
 def conversation_view(state: ConversationState) -> Conversation:
@@ -152,10 +191,63 @@ def conversation_view(state: ConversationState) -> Conversation:
     )
 
 
+def _authenticated(request: Request, clients: ClientRegistry) -> Client:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    client = clients.authenticate(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
+    if client is None:
+        raise ApiError(401, "unauthorized", _UNAUTHORIZED, {"WWW-Authenticate": "Bearer"})
+    return client
+
+
+def _context_check(raw: dict[str, Any]) -> list[str]:
+    context = raw.get("Context")
+    return context_problems(context) if isinstance(context, dict) else []
+
+
+def _deliver_to_check(client: Client) -> Check:
+    def check(raw: dict[str, Any]) -> list[str]:
+        url = raw.get("DeliverTo")
+        problem = deliver_to_problem(url, client.allowed_hosts) if isinstance(url, str) else None
+        return [f"$.DeliverTo: {problem}"] if problem else []
+
+    return check
+
+
+_ANSWERED = (ApiError, BadQuery, UnknownWorker, WorkerDisabled, ConversationNotFound, Rejected)
+
+
+def _answer_for(error: Exception) -> Response:
+    """The 4xx answer for one of the `_ANSWERED` errors (anything else is a JSON 500, `_server_error`)."""
+    if isinstance(error, ApiError):
+        return error_response(error.status, error.code, error.message, error.headers)
+    if isinstance(error, BadQuery):
+        return error_response(400, "invalid_query", str(error))
+    if isinstance(error, UnknownWorker):
+        return error_response(404, "unknown_worker", str(error))
+    if isinstance(error, WorkerDisabled):
+        return error_response(409, "worker_disabled", str(error))
+    if isinstance(error, ConversationNotFound):
+        return error_response(404, "unknown_conversation", str(error))
+    if isinstance(error, Rejected):
+        status = 400 if error.code in _BAD_REQUEST_CODES else 404 if error.code in _NOT_FOUND_CODES else 409
+        return error_response(status, error.code, error.message)
+    raise TypeError(f"no answer for {error!r}")
+
+
+async def _http_exception(request: Request, error: Exception) -> Response:
+    """Starlette's own 404 (no such path) and 405 (the path, not that method) in the one error shape."""
+    assert isinstance(error, HTTPException)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+    message = {
+        404: f"no route {request.url.path!r}: see /openapi.json",
+        405: f"{request.method} is not served at {request.url.path!r}",
+    }.get(error.status_code, str(error.detail))
+    return error_response(error.status_code, code, message, dict(error.headers or {}))
+
+
+async def _server_error(request: Request, error: Exception) -> Response:
+    return error_response(500, "internal_error", "the service failed on this request; its log says why")
+
+
 def _json(status: int, body: msgspec.Struct) -> Response:
     return Response(msgspec.json.encode(body), status_code=status, media_type="application/json")
-
-
-def _error(status: int, code: str, message: str) -> Response:
-    return _json(status, Error(code=code, message=message))
-

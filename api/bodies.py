@@ -1,17 +1,36 @@
 """The request and answer bodies of the bots' HTTP API, as msgspec types.
 
-Decoding a body with these gives errors that carry the JSON path of the bad
-field (`Expected `str`, got `int` - at `$.User.Name``); `api/openapi.json` is
-generated from them.
+api/validation.py decodes requests into them, naming every bad field by its
+JSON path in words (a field's `description` says what it takes);
+`api/openapi.json` is generated from them, descriptions included.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 
-NonEmpty = Annotated[str, msgspec.Meta(min_length=1)]
+NonEmpty = Annotated[str, msgspec.Meta(min_length=1, description="a string of 1 or more characters")]
+# `(?![\s\S])` ends the string: msgspec matches with Python's re.search, where `$` also matches before a
+# trailing newline ("c-1\n"); `\Z` would do in Python but is no JSON Schema (ECMA-262) pattern.
+ConversationId = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=200,
+        pattern=r"^[A-Za-z0-9._:-]+(?![\s\S])",
+        description="1 to 200 letters, digits or . _ : -",
+    ),
+]
+# What Amazon Connect's SendMessage takes (the participant service's ContentType).
+ContentType = Annotated[
+    Literal["text/plain", "text/markdown", "application/json", "application/vnd.amazonaws.connect.message.interactive.response"],
+    msgspec.Meta(
+        description="one of text/plain, text/markdown, application/json, "
+        "application/vnd.amazonaws.connect.message.interactive.response (what Amazon Connect's SendMessage takes)"
+    ),
+]
 
 
 class _Body(msgspec.Struct, frozen=True, rename="pascal", forbid_unknown_fields=True):
@@ -25,7 +44,7 @@ class User(_Body):
 class TransferRequest(_Body):
     """Hand a conversation over to a worker. `DeliverTo` is the bot's webhook URL, or null for the pull stream only."""
 
-    conversation_id: Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._:-]+$")]
+    conversation_id: ConversationId
     worker_id: NonEmpty
     bot_name: NonEmpty
     user: User = User()
@@ -38,7 +57,7 @@ class MessageRequest(_Body):
 
     message_id: NonEmpty
     text: str
-    content_type: str = "text/plain"
+    content_type: ContentType = "text/plain"
 
 
 class ContextRequest(_Body):

@@ -16,7 +16,9 @@ from typing import Any
 import msgspec
 
 from api.bodies import ALL_TYPES
-from delivery.pull import MAX_WAIT_SECONDS
+from api.context_limits import MAX_ATTRIBUTES_BYTES, MAX_DEPTH
+from api.request_body import DEFAULT_MAX_BODY_BYTES
+from delivery.pull import MAX_SEQ, MAX_WAIT_SECONDS
 from events.conversation_decide import MAX_MESSAGE_PIECES
 from events.long_messages import MAX_MESSAGE_LENGTH
 
@@ -38,15 +40,25 @@ def _body(schema: str) -> dict[str, Any]:
 
 
 _ERRORS = {
+    "401": _answer("no token, not a Bearer token, or a token that is not a client's or is revoked", "Error"),
+    "404": _answer(
+        "unknown conversation, or another client's (answered exactly alike); unknown worker", "Error"
+    ),
+    "409": _answer("not possible in the conversation's state (Code is the rejection code)", "Error"),
+}
+_BAD_BODY = {
     "400": _answer(
-        "malformed body (the message names the field by its JSON path), or content the core refuses (Code "
+        "Code invalid_body: not JSON, or every wrong field named by JSON path and said in words (nested "
+        f"deeper than {MAX_DEPTH} levels, a Context over Amazon Connect's {MAX_ATTRIBUTES_BYTES:,} bytes of "
+        "contact attributes, a DeliverTo that can never be delivered to, ...); or content the core refuses (Code "
         f"empty_message; message_too_long: more than {MAX_MESSAGE_PIECES} Amazon Connect messages of "
         f"{MAX_MESSAGE_LENGTH:,} characters, as a longer text is sent in pieces; invalid_display_name)",
         "Error",
     ),
-    "401": _answer("missing or wrong API token", "Error"),
-    "404": _answer("unknown conversation (or worker)", "Error"),
-    "409": _answer("not possible in the conversation's state (Code is the rejection code)", "Error"),
+    "413": _answer(
+        f"Code body_too_large: the body is over the API's limit ({DEFAULT_MAX_BODY_BYTES:,} bytes unless configured)",
+        "Error",
+    ),
 }
 _ID = [{"name": "conversation_id", "in": "path", "required": True, "schema": {"type": "string"}}]
 
@@ -59,6 +71,7 @@ def _command(summary: str, body: str | None = None) -> dict[str, Any]:
     }
     if body:
         operation["requestBody"] = _body(body)
+        operation["responses"].update(_BAD_BODY)
     return operation
 
 
@@ -86,12 +99,6 @@ _PULL_SCHEMAS: dict[str, Any] = {
         },
         "required": ["Events", "Next", "Ended"],
     },
-    "PullError": {
-        "type": "object",
-        "description": "The pull stream's own 400 and 404 answers (its 401 is the API's Error)",
-        "properties": {"Error": {"type": "string"}},
-        "required": ["Error"],
-    },
 }
 
 _EVENTS = {
@@ -104,7 +111,7 @@ _EVENTS = {
                 "name": "after",
                 "in": "query",
                 "description": "read after this Seq (the Next of the previous answer)",
-                "schema": {"type": "integer", "minimum": 0, "default": 0},
+                "schema": {"type": "integer", "minimum": 0, "maximum": MAX_SEQ, "default": 0},
             },
             {
                 "name": "wait",
@@ -128,9 +135,9 @@ _EVENTS = {
                     "text/event-stream": {"schema": {"type": "string"}},
                 },
             },
-            "400": _answer("a bad after, wait or Last-Event-ID", "PullError"),
+            "400": _answer("Code invalid_query: a bad after, wait or Last-Event-ID (the message names it)", "Error"),
             "401": _ERRORS["401"],
-            "404": _answer("unknown conversation", "PullError"),
+            "404": _ERRORS["404"],
         },
     }
 }
@@ -162,12 +169,25 @@ def document() -> dict[str, Any]:
                 "post": {
                     "summary": "Transfer a conversation to a worker (starts an Amazon Connect chat)",
                     "requestBody": _body("TransferRequest"),
-                    "responses": {"201": _answer("transferred; durable", "Conversation"), **_ERRORS},
+                    "responses": {
+                        "201": _answer("transferred; durable; the conversation is the caller's", "Conversation"),
+                        **_ERRORS,
+                        **_BAD_BODY,
+                        "409": _answer(
+                            "not possible in the conversation's state (Code is the rejection code), or Code "
+                            "conversation_id_taken: another client's conversation has this id",
+                            "Error",
+                        ),
+                    },
                 },
                 "get": {
-                    "summary": "The live conversations",
+                    "summary": "The live conversations of the caller (every client's for an admin client)",
                     "parameters": [{"name": "live", "in": "query", "schema": {"type": "string", "enum": ["true"]}}],
-                    "responses": {"200": _answer("their ids", "ConversationList"), **_ERRORS},
+                    "responses": {
+                        "200": _answer("their ids", "ConversationList"),
+                        "400": _answer("Code invalid_query: live is not true", "Error"),
+                        "401": _ERRORS["401"],
+                    },
                 },
             },
             "/v1/conversations/{conversation_id}": {

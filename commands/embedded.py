@@ -1,25 +1,34 @@
 """`python run.py` with no subcommand: the whole service on loopback.
 
 The SQLite store in the data folder, the local Amazon Connect with its
-simulated agent and agent page, a demo worker pointed at it (created once,
-its id reused on later starts), the worker service and the bots' HTTP API.
+simulated agent and agent page, a demo worker pointed at it and a demo API
+client (each created once and reused on later starts), the worker service and
+the bots' HTTP API.
 """
 
 from __future__ import annotations
 
 import argparse
+import secrets
 from pathlib import Path
 
+from api import write_secret_file
+from api.request_body import DEFAULT_MAX_BODY_BYTES
 from commands.database import DEFAULT_DATA_DIR
 from commands.foreground import wait_until_signalled
+from commands.runtime import running_service
 from connect_local import LocalConnect
 from connect_local.ready import write_ready_file
 from service import local_regions
 from service.demo_worker import ensure_demo_worker
-from commands.runtime import running_service
 from store import EventStore, StoreError
+from store.clients import ClientRegistry
 from store.data_folder import prepare_data_folder
 from store.workers import WorkerRegistry
+
+DEMO_CLIENT_NAME = "demo-bot"
+DEMO_TOKEN_FILE = "demo-client-token"
+DEMO_SIGNING_SECRET_FILE = "demo-client-signing-secret"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -31,6 +40,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--ready-file", type=Path, help="once listening, write a JSON object with the endpoints here"
     )
     parser.add_argument("--api-port", type=int, default=0, help="port of the bots' HTTP API (default: a free one)")
+    parser.add_argument(
+        "--max-body-bytes",
+        type=int,
+        default=DEFAULT_MAX_BODY_BYTES,
+        help=f"largest request body the API reads; a larger one is refused with 413 (default {DEFAULT_MAX_BODY_BYTES:,})",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -45,12 +60,13 @@ def run(args: argparse.Namespace) -> int:
         connect_info = connect.ready_info()
         worker_id = ensure_demo_worker(WorkerRegistry(store), connect_info)
         with running_service(
-            store, local_regions(connect.endpoint_url), data_dir=args.data, port=args.api_port
+            store, local_regions(connect.endpoint_url), port=args.api_port, max_body_bytes=args.max_body_bytes
         ) as running:
+            token_file = ensure_demo_client(running.clients, args.data)
             info = {
                 **connect_info,
                 "api_url": running.api_url,
-                "api_token_file": str(running.api_token_file),
+                "api_token_file": str(token_file.resolve()),
                 "openapi_url": running.openapi_url,
                 "demo_worker_id": worker_id,
                 "store_path": str(store_path.resolve()),
@@ -62,22 +78,43 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def ensure_demo_client(clients: ClientRegistry, data_dir: Path) -> Path:
+    """The file holding the demo client's token: the one there if it still works, else a new client's.
+
+    The token file (and the signing secret's beside it) is written 0600; the
+    token is never printed, only where it is.
+    """
+    token_file = data_dir / DEMO_TOKEN_FILE
+    try:
+        token = token_file.read_text().strip()
+    except FileNotFoundError:
+        token = ""
+    if token and clients.authenticate(token) is not None:
+        return token_file
+    made = clients.create(DEMO_CLIENT_NAME)
+    write_secret_file(token_file, made.token)
+    write_secret_file(data_dir / DEMO_SIGNING_SECRET_FILE, made.signing_secret)
+    return token_file
+
+
 def _print_welcome(info: dict) -> None:
     print(f"bots' HTTP API       {info['api_url']}  (OpenAPI: {info['openapi_url']})")
-    print(f"API token            in {info['api_token_file']}")
+    print(f"API token            of the client {DEMO_CLIENT_NAME!r}, in {info['api_token_file']}")
     print(f"agent page           {info['agent_page_url']}")
     print(f"local Amazon Connect {info['endpoint_url']} (region {info['region']})")
     print(f"event store          {info['store_path']}")
     print(f"demo worker          {info['demo_worker_id']}")
     print("Hand a first conversation over; once the simulated agent Ana has joined (the events show it), say something:")
     auth = f"-H \"Authorization: Bearer $(cat {info['api_token_file']})\" -H 'Content-Type: application/json'"
+    # A fresh id every start: the curl lines work each time (an id, once used, is never transferred again).
+    conversation = f"hello-{secrets.token_hex(3)}"
     print(
-        f"  curl -s {auth} -d '{{\"ConversationId\":\"hello-1\",\"WorkerId\":\"{info['demo_worker_id']}\","
+        f"  curl -s {auth} -d '{{\"ConversationId\":\"{conversation}\",\"WorkerId\":\"{info['demo_worker_id']}\","
         f"\"BotName\":\"DemoBot\",\"Context\":{{\"name\":\"Maya\"}},\"DeliverTo\":null}}' {info['api_url']}/v1/conversations"
     )
     print(
         f"  curl -s {auth} -d '{{\"MessageId\":\"m-1\",\"Text\":\"Hello\"}}' "
-        f"{info['api_url']}/v1/conversations/hello-1/messages"
+        f"{info['api_url']}/v1/conversations/{conversation}/messages"
     )
-    print(f"  curl -s {auth} '{info['api_url']}/v1/conversations/hello-1/events?after=0'")
+    print(f"  curl -s {auth} '{info['api_url']}/v1/conversations/{conversation}/events?after=0'")
     print("Stop with Ctrl-C.", flush=True)

@@ -1,5 +1,6 @@
 """Everything the service runs, started and stopped together: the worker service
-(actors, timers, recovery), the webhook deliverer and the bots' HTTP API."""
+(actors, timers, recovery), the webhook deliverer and the bots' HTTP API, over
+one event store and the API clients kept in its file."""
 
 from __future__ import annotations
 
@@ -7,23 +8,21 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
-from api import ApiServer, create_app, load_or_create_secret
+from api import ApiServer, create_app
+from api.request_body import DEFAULT_MAX_BODY_BYTES
 from connect_client import ChatSocket
 from delivery import WebhookDeliverer, delivery_routes
 from service.worker_service import RegionClientsFactory, WorkerService
 from store import EventStore
-
-API_TOKEN_FILE = "api-token"
-WEBHOOK_SECRET_FILE = "webhook-secret"
+from store.clients import ClientRegistry
 
 
 @dataclass(frozen=True)
 class Running:
     service: WorkerService
+    clients: ClientRegistry
     api_url: str
-    api_token_file: Path
 
     @property
     def openapi_url(self) -> str:
@@ -35,25 +34,32 @@ def running_service(
     store: EventStore,
     region_clients: RegionClientsFactory,
     *,
-    data_dir: Path,
     host: str = "127.0.0.1",
     port: int = 0,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     clock: Callable[[], float] = time.time,
     socket_factory: Callable[..., ChatSocket] = ChatSocket,
 ) -> Iterator[Running]:
-    """Start it all (recovering the live conversations first), yield, and stop it all."""
-    token_file = data_dir / API_TOKEN_FILE
-    token = load_or_create_secret(token_file)
-    secret = load_or_create_secret(data_dir / WEBHOOK_SECRET_FILE).encode()
-    service = WorkerService(store, region_clients, clock=clock, socket_factory=socket_factory).start()
-    deliverer = WebhookDeliverer(store, secret=secret)
+    """Start it all (recovering the live conversations first), yield, and stop it all.
+
+    Each conversation's webhooks are signed with the secret of the client that
+    handed it over, looked up at every POST, so a client's secret is the one
+    in the clients table now.
+    """
+    clients = ClientRegistry(store.path)
     try:
-        deliverer.start()
-        server = ApiServer(create_app(service, token, delivery_routes(store)), host, port).start()
+        service = WorkerService(store, region_clients, clock=clock, socket_factory=socket_factory).start()
+        deliverer = WebhookDeliverer(store, signing_secret=clients.signing_secret)
         try:
-            yield Running(service, server.url, token_file.resolve())
+            deliverer.start()
+            app = create_app(service, clients, delivery_routes(store), max_body_bytes=max_body_bytes)
+            server = ApiServer(app, host, port).start()
+            try:
+                yield Running(service, clients, server.url)
+            finally:
+                server.stop()
         finally:
-            server.stop()
+            deliverer.stop()
+            service.stop()
     finally:
-        deliverer.stop()
-        service.stop()
+        clients.close()

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import logging
 from pathlib import Path
 from typing import Any
 
+from api.request_body import DEFAULT_MAX_BODY_BYTES
 from commands.foreground import wait_until_signalled
 from connect_local.ready import write_ready_file
 from commands.runtime import running_service
 from service.serve_config import InvalidServeConfig, load_serve_config, region_clients
 from store import EventStore, StoreError
 from store.data_folder import prepare_data_folder
+
+log = logging.getLogger(__name__)
 
 
 def register(subcommands: Any) -> None:
@@ -42,16 +46,25 @@ def run(args: argparse.Namespace) -> int:
         print(f"serve: {error}")
         return 2
     with store, running_service(
-        store, region_clients(config), data_dir=config.data_path, host=config.api_host, port=config.api_port
+        store,
+        region_clients(config),
+        host=config.api_host,
+        port=config.api_port,
+        max_body_bytes=config.max_body_bytes or DEFAULT_MAX_BODY_BYTES,
     ) as running:
+        if not any(not client.revoked for client in running.clients.list()):
+            log.warning(
+                "no API clients: every request but /openapi.json is refused with 401; create one with "
+                "`python run.py client create NAME --db %s` (it prints the token once)",
+                store_path,
+            )
         info = {
             "api_url": running.api_url,
-            "api_token_file": str(running.api_token_file),
             "openapi_url": running.openapi_url,
             "store_path": str(store_path.resolve()),
         }
         if args.ready_file:
             write_ready_file(args.ready_file, info)
-        print(f"bots' HTTP API {info['api_url']} (token in {info['api_token_file']})", flush=True)
+        print(f"bots' HTTP API {info['api_url']} (clients: python run.py client list --db {store_path})", flush=True)
         wait_until_signalled()
     return 0

@@ -3,7 +3,9 @@
     GET /v1/conversations/{id}/events?after=SEQ&wait=SECONDS   -> {"Events": [...], "Next": seq, "Ended": bool}
     GET /v1/conversations/{id}/events  (Accept: text/event-stream, Last-Event-ID resumes)
 
-Authentication is the app's: it wraps these routes with its own middleware.
+The bots' API serves these routes behind its own authentication and scoping
+(only the conversations the caller may see, 404 for any other or unknown),
+and answers `BadQuery` as its 400 `{"Code", "Message"}`.
 """
 
 from __future__ import annotations
@@ -26,10 +28,11 @@ from store.records import StoredEvent
 
 MAX_WAIT_SECONDS = 30.0
 KEEP_ALIVE_SECONDS = 15.0
+MAX_SEQ = 2**63 - 1  # SQLite's INTEGER
 
 
 class BadQuery(ValueError):
-    pass
+    """A query parameter or header the stream cannot take; the message starts with its name."""
 
 
 def delivery_routes(store: EventStore) -> list[Route]:
@@ -39,20 +42,15 @@ def delivery_routes(store: EventStore) -> list[Route]:
     async def conversation_events(request: Request) -> Response:
         conversation_id = request.path_params["conversation_id"]
         stream = conversation_stream(conversation_id)
-        if await to_thread.run_sync(store.stream_version, stream) == 0:
-            return _error(404, f"unknown conversation {conversation_id!r}")
-        try:
-            wait = _wait(request)
-            if "text/event-stream" in request.headers.get("accept", ""):
-                after = _resume_point(request, conversation_id)
-                return StreamingResponse(
-                    _event_stream(store, commits, stream, after),
-                    media_type="text/event-stream",
-                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-                )
-            after = _seq(request.query_params.get("after", "0"), "after")
-        except BadQuery as error:
-            return _error(400, str(error))
+        wait = _wait(request)
+        if "text/event-stream" in request.headers.get("accept", ""):
+            after = _resume_point(request, conversation_id)
+            return StreamingResponse(
+                _event_stream(store, commits, stream, after),
+                media_type="text/event-stream",
+                headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+            )
+        after = _seq(request.query_params.get("after", "0"), "after")
         return JSONResponse(await _long_poll(store, commits, stream, after, wait))
 
     return [Route("/v1/conversations/{conversation_id}/events", conversation_events, methods=["GET"])]
@@ -118,8 +116,9 @@ def _wait(request: Request) -> float:
 
 
 def _seq(text: str, name: str) -> int:
-    if not text.isdigit():
-        raise BadQuery(f"{name}: expected a sequence number (0 or more), not {text!r}")
+    """ASCII decimal digits within SQLite's integers; `isdigit` alone would take '²' and '٣'."""
+    if not (text.isascii() and text.isdecimal()) or int(text) > MAX_SEQ:
+        raise BadQuery(f"{name}: expected a sequence number from 0 to {MAX_SEQ} in decimal digits, not {text[:30]!r}")
     return int(text)
 
 
@@ -130,9 +129,5 @@ def _resume_point(request: Request, conversation_id: str) -> int:
         return _seq(request.query_params.get("after", "0"), "after")
     prefix, _, seq = last_event_id.rpartition(":")
     if prefix != conversation_id:
-        raise BadQuery(f"Last-Event-ID: expected '{conversation_id}:<seq>', not {last_event_id!r}")
+        raise BadQuery(f"Last-Event-ID: expected '{conversation_id}:<seq>', not {last_event_id[:60]!r}")
     return _seq(seq, "Last-Event-ID")
-
-
-def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"Error": message}, status_code=status)

@@ -4,18 +4,22 @@
       "data_dir": "/var/lib/connect-worker",
       "api_host": "127.0.0.1",
       "api_port": 8080,
+      "max_body_bytes": 262144,
       "regions": {"eu-west-2": {"endpoint_url": null, "static_credentials": false}}
     }
 
 `regions` only overrides: a region not listed uses real AWS with boto3's
 default credential chain. `endpoint_url` points a region elsewhere (a local
 Amazon Connect); `static_credentials` signs with dummy keys, which only a
-local Amazon Connect accepts.
+local Amazon Connect accepts. `max_body_bytes` is the largest request body
+the bots' API reads (a larger one is refused with 413); absent, the API's
+default (`api.request_body.DEFAULT_MAX_BODY_BYTES`, 256 KiB).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import msgspec
 
@@ -32,6 +36,7 @@ class ServeConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     data_dir: str
     api_host: str = "127.0.0.1"
     api_port: int = 8080
+    max_body_bytes: Annotated[int, msgspec.Meta(ge=1)] | None = None  # None: the API's default, 256 KiB
     regions: dict[str, RegionOverride] = {}
 
     @property

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,27 +15,24 @@ import pytest
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from api import app as api_app
 from api import create_app
 from api.openapi_spec import OPENAPI_FILE, REGENERATE, render
 from delivery import delivery_routes
 from service import WorkerService
 from store import EventStore
+from store.clients import ClientRegistry
+from tests.api.conftest import Served, regions_never_asked
 
 OPERATIONS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
-
-
-def _regions_never_asked(region: str) -> Any:
-    raise AssertionError(f"building the API's routes must not reach Amazon Connect (asked for {region!r})")
 
 
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[Starlette]:
     """The app as commands/runtime.py builds it, on a WorkerService that is never started: no servers,
     no timer thread, no recovery; only the store's own writer thread, stopped with the store."""
-    with EventStore.open(tmp_path / "events.db") as store:
+    with EventStore.open(tmp_path / "events.db") as store, ClientRegistry(store.path) as clients:
         threads = set(threading.enumerate())
-        built = create_app(WorkerService(store, _regions_never_asked), "token", delivery_routes(store))
+        built = create_app(WorkerService(store, regions_never_asked), clients, delivery_routes(store))
         assert set(threading.enumerate()) <= threads, "building the app started a thread"
         yield built
 
@@ -61,8 +59,10 @@ def test_the_committed_openapi_file_is_what_the_generator_makes_now() -> None:
     )
 
 
-def test_the_app_serves_the_file_that_is_checked() -> None:
-    assert api_app.OPENAPI_FILE == OPENAPI_FILE
+def test_the_app_serves_the_file_that_is_checked(served: Served) -> None:
+    with urllib.request.urlopen(served.url + "/openapi.json", timeout=10) as answer:
+        assert answer.headers["Content-Type"] == "application/json"
+        assert answer.read() == OPENAPI_FILE.read_bytes()
 
 
 def test_every_route_served_is_documented_and_every_documented_one_is_served(app: Starlette) -> None:

@@ -5,39 +5,52 @@ import json
 import socket
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 import uvicorn
-from starlette.applications import Starlette
 
+from api import create_app
 from delivery import delivery_routes, is_for_the_bot
+from service import WorkerService
 from store import EventStore
+from store.clients import ClientRegistry
 from store.conversations import conversation_stream
+from tests.api.conftest import regions_never_asked
 from tests.delivery.conversations import append, chat, hand_back, started
 from tests.delivery.polling import eventually
 from tests.events.scenario import TOKEN
 
+@dataclass(frozen=True)
+class PullApi:
+    host: str
+    port: int
+    authorization: dict[str, str]
+
 
 @pytest.fixture
-def api(store: EventStore) -> Iterator[tuple[str, int]]:
-    """The pull routes served by uvicorn on a free loopback port."""
+def api(store: EventStore) -> Iterator[PullApi]:
+    """The pull routes as the bots' API serves them (its token, its scope, its error shape), by uvicorn on a
+    free loopback port, for an admin client: these conversations are transferred by no client."""
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     listener.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(Starlette(routes=delivery_routes(store)), log_level="warning",
-                                           lifespan="off", timeout_graceful_shutdown=1))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    eventually(lambda: server.started or not thread.is_alive())
-    yield listener.getsockname()
-    server.should_exit = True
-    thread.join()
+    with ClientRegistry(store.path) as clients:
+        authorization = {"Authorization": f"Bearer {clients.create('ops', admin=True).token}"}
+        app = create_app(WorkerService(store, regions_never_asked), clients, delivery_routes(store))
+        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=1))
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
+        thread.start()
+        eventually(lambda: server.started or not thread.is_alive())
+        yield PullApi(*listener.getsockname(), authorization)
+        server.should_exit = True
+        thread.join()
 
 
-def get(api: tuple[str, int], path: str, headers: dict[str, str] | None = None) -> tuple[int, Any]:
-    connection = http.client.HTTPConnection(*api, timeout=40)
+def get(api: PullApi, path: str, headers: dict[str, str] | None = None) -> tuple[int, Any]:
+    connection = http.client.HTTPConnection(api.host, api.port, timeout=40)
     try:
-        connection.request("GET", path, headers=headers or {})
+        connection.request("GET", path, headers={**api.authorization, **(headers or {})})
         response = connection.getresponse()
         return response.status, json.loads(response.read())
     finally:
@@ -49,7 +62,7 @@ def bot_ids(store: EventStore, conversation_id: str, after: int = 0) -> list[str
     return [f"{conversation_id}:{s.seq}" for s in store.read_stream(stream, after_seq=after) if is_for_the_bot(s)]
 
 
-def test_long_poll_returns_what_is_there_at_once_and_next_resumes_after_it(store: EventStore, api: tuple[str, int]) -> None:
+def test_long_poll_returns_what_is_there_at_once_and_next_resumes_after_it(store: EventStore, api: PullApi) -> None:
     append(store, "c1", chat(started("c1", ""), agent_messages=2).events)
 
     status, page = get(api, "/v1/conversations/c1/events?after=0&wait=30")
@@ -62,7 +75,7 @@ def test_long_poll_returns_what_is_there_at_once_and_next_resumes_after_it(store
     assert get(api, f"/v1/conversations/c1/events?after={page['Next']}") == (200, {"Events": [], "Next": page["Next"], "Ended": False})
 
 
-def test_long_poll_waits_for_the_next_bot_message(store: EventStore, api: tuple[str, int]) -> None:
+def test_long_poll_waits_for_the_next_bot_message(store: EventStore, api: PullApi) -> None:
     run = started("c2", "")
     append(store, "c2", run.events)
     after = len(run.events)
@@ -78,13 +91,13 @@ def test_long_poll_waits_for_the_next_bot_message(store: EventStore, api: tuple[
     assert [(m["Type"], m["Text"]) for m in page["Events"]] == [("AgentMessage", "are you there?")]
 
 
-def test_long_poll_without_news_answers_empty_when_the_wait_is_over(store: EventStore, api: tuple[str, int]) -> None:
+def test_long_poll_without_news_answers_empty_when_the_wait_is_over(store: EventStore, api: PullApi) -> None:
     append(store, "c3", started("c3", "").events)
 
     assert get(api, "/v1/conversations/c3/events?after=4&wait=0.05") == (200, {"Events": [], "Next": 4, "Ended": False})
 
 
-def test_after_the_hand_back_a_poll_answers_at_once_that_the_conversation_ended(store: EventStore, api: tuple[str, int]) -> None:
+def test_after_the_hand_back_a_poll_answers_at_once_that_the_conversation_ended(store: EventStore, api: PullApi) -> None:
     append(store, "c4", hand_back(chat(started("c4", ""), agent_messages=1)).events)
     last = store.stream_version(conversation_stream("c4"))
 
@@ -96,24 +109,27 @@ def test_after_the_hand_back_a_poll_answers_at_once_that_the_conversation_ended(
     assert get(api, f"/v1/conversations/c4/events?after={last}&wait=30") == (200, {"Events": [], "Next": last, "Ended": True})
 
 
-def test_unknown_conversation_is_404_and_bad_parameters_are_400_naming_them(store: EventStore, api: tuple[str, int]) -> None:
+def test_unknown_conversation_is_404_and_bad_parameters_are_400_naming_them(store: EventStore, api: PullApi) -> None:
     append(store, "c5", started("c5", "").events)
 
-    assert get(api, "/v1/conversations/nobody/events") == (404, {"Error": "unknown conversation 'nobody'"})
+    assert get(api, "/v1/conversations/nobody/events") == (
+        404,
+        {"Code": "unknown_conversation", "Message": "no conversation with id 'nobody'"},
+    )
     status, body = get(api, "/v1/conversations/c5/events?after=-1")
-    assert (status, body["Error"].split(":")[0]) == (400, "after")
+    assert (status, body["Code"], body["Message"].split(":")[0]) == (400, "invalid_query", "after")
     status, body = get(api, "/v1/conversations/c5/events?wait=31")
-    assert (status, body["Error"].split(":")[0]) == (400, "wait")
+    assert (status, body["Code"], body["Message"].split(":")[0]) == (400, "invalid_query", "wait")
     status, body = get(api, "/v1/conversations/c5/events", {"Accept": "text/event-stream", "Last-Event-ID": "other:3"})
-    assert (status, body["Error"].split(":")[0]) == (400, "Last-Event-ID")
+    assert (status, body["Code"], body["Message"].split(":")[0]) == (400, "invalid_query", "Last-Event-ID")
 
 
 class EventStream:
     """A server-sent event stream read frame by frame."""
 
-    def __init__(self, api: tuple[str, int], path: str, last_event_id: str | None = None) -> None:
-        self._connection = http.client.HTTPConnection(*api, timeout=20)
-        headers = {"Accept": "text/event-stream"}
+    def __init__(self, api: PullApi, path: str, last_event_id: str | None = None) -> None:
+        self._connection = http.client.HTTPConnection(api.host, api.port, timeout=20)
+        headers = {**api.authorization, "Accept": "text/event-stream"}
         if last_event_id is not None:
             headers["Last-Event-ID"] = last_event_id
         self._connection.request("GET", path, headers=headers)
@@ -135,7 +151,7 @@ class EventStream:
         self._connection.close()
 
 
-def test_event_stream_sends_messages_as_they_are_appended_until_the_hand_back(store: EventStore, api: tuple[str, int]) -> None:
+def test_event_stream_sends_messages_as_they_are_appended_until_the_hand_back(store: EventStore, api: PullApi) -> None:
     run = chat(started("s1", ""), agent_messages=1)
     append(store, "s1", run.events)
     stream = EventStream(api, "/v1/conversations/s1/events")
@@ -159,7 +175,7 @@ def test_event_stream_sends_messages_as_they_are_appended_until_the_hand_back(st
         stream.close()
 
 
-def test_event_stream_resumes_after_last_event_id(store: EventStore, api: tuple[str, int]) -> None:
+def test_event_stream_resumes_after_last_event_id(store: EventStore, api: PullApi) -> None:
     append(store, "s2", hand_back(chat(started("s2", ""), agent_messages=4)).events)
     all_ids = bot_ids(store, "s2")
     resume_from = all_ids[3]

@@ -1,21 +1,40 @@
-"""`python run.py` with no subcommand: what exists today, on loopback."""
+"""`python run.py` with no subcommand: the local Amazon Connect, the demo client's token, and the curl lines
+it prints, which work on every start."""
 
 from __future__ import annotations
 
+import json
+import re
 import signal
+import stat
+import subprocess
 from pathlib import Path
 
 import boto3
 
+from tests.service.harness import Api
 from tests.support.processes import start_run_py, wait_for_ready_file
+
+# The first curl line: -d '<the transfer body>' <api url>/v1/conversations
+TRANSFER_LINE = re.compile(r"curl .* -d '(?P<body>\{.*\})' (?P<url>http://\S+)/v1/conversations$", re.MULTILINE)
+
+
+def start(data: Path, ready: Path) -> tuple[subprocess.Popen[str], dict]:
+    process = start_run_py("--data", str(data), "--ready-file", str(ready))
+    return process, wait_for_ready_file(ready, process)
+
+
+def stop(process: subprocess.Popen[str]) -> str:
+    process.send_signal(signal.SIGTERM)
+    output, _ = process.communicate(timeout=30)
+    assert process.returncode == 0, output
+    return output
 
 
 def test_embedded_default_serves_local_connect_and_creates_the_store(tmp_path: Path) -> None:
-    ready = tmp_path / "ready.json"
     data = tmp_path / "data"
-    process = start_run_py("--data", str(data), "--ready-file", str(ready))
+    process, info = start(data, tmp_path / "ready.json")
     try:
-        info = wait_for_ready_file(ready, process)
         connect = boto3.client(
             "connect",
             endpoint_url=info["endpoint_url"],
@@ -29,9 +48,49 @@ def test_embedded_default_serves_local_connect_and_creates_the_store(tmp_path: P
             ParticipantDetails={"DisplayName": "Maya"},
         )
     finally:
-        process.send_signal(signal.SIGTERM)
-        output, _ = process.communicate(timeout=30)
-    assert process.returncode == 0, output
+        output = stop(process)
     assert (data / "events.db").exists()
     assert info["agent_page_url"] in output
     assert started["ParticipantToken"] not in output
+
+
+def test_the_demo_clients_token_opens_the_api_and_only_it_on_every_start(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    tokens = []
+    for attempt in (1, 2):
+        process, info = start(data, tmp_path / f"ready-{attempt}.json")
+        try:
+            token_file = Path(info["api_token_file"])
+            assert token_file.parent == data.resolve()
+            assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+            token = token_file.read_text().strip()
+            assert Api(info["api_url"], token).call("GET", "/v1/conversations")[0] == 200
+            wrong_status, wrong = Api(info["api_url"], token[:-2] + "xx").call("GET", "/v1/conversations")
+            assert (wrong_status, wrong["Code"]) == (401, "unauthorized")
+        finally:
+            output = stop(process)
+        assert token not in output and str(token_file) in output
+        tokens.append(token)
+    assert tokens[0] == tokens[1], "the demo client's token file is reused on a later start"
+
+
+def test_the_printed_transfer_works_on_every_start(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    ids = []
+    for attempt in (1, 2):
+        process = start_run_py("--data", str(data), "--ready-file", str(tmp_path / f"ready-{attempt}.json"))
+        try:
+            info = wait_for_ready_file(tmp_path / f"ready-{attempt}.json", process)
+            token = Path(info["api_token_file"]).read_text().strip()
+            printed = ""
+            while "Stop with Ctrl-C." not in printed:
+                printed += process.stdout.readline()
+            line = TRANSFER_LINE.search(printed)
+            assert line is not None, printed
+            body = json.loads(line["body"])
+            status, answer = Api(line["url"], token).call("POST", "/v1/conversations", body)
+            assert status == 201, answer
+            ids.append(body["ConversationId"])
+        finally:
+            stop(process)
+    assert ids[0] != ids[1], "each start prints a fresh conversation id"

@@ -21,6 +21,7 @@ from service import WorkerService, local_regions
 from service.demo_worker import ensure_demo_worker
 from commands.runtime import running_service
 from store import EventStore
+from store.clients import ClientRegistry
 from store.workers import WorkerRegistry
 from tests.connect_local.configs import config_with
 from tests.service.harness import Api
@@ -31,7 +32,8 @@ class Running:
     connect: LocalConnect
     store: EventStore
     service: WorkerService
-    api: Api
+    clients: ClientRegistry
+    api: Api  # as the client "test-bot"
     worker_id: str
 
 
@@ -48,16 +50,10 @@ def start_service(tmp_path: Path, start_server: Callable[[Config], LocalConnect]
             store = stack.enter_context(EventStore.open(tmp_path / "events.db"))
             worker_id = ensure_demo_worker(WorkerRegistry(store), connect.ready_info())
             served = stack.enter_context(
-                running_service(
-                    store,
-                    local_regions(connect.endpoint_url),
-                    data_dir=tmp_path,
-                    clock=clock,
-                    socket_factory=socket_factory,
-                )
+                running_service(store, local_regions(connect.endpoint_url), clock=clock, socket_factory=socket_factory)
             )
-            token = served.api_token_file.read_text().strip()
-            return Running(connect, store, served.service, Api(served.api_url, token), worker_id)
+            token = served.clients.create("test-bot").token
+            return Running(connect, store, served.service, served.clients, Api(served.api_url, token), worker_id)
 
         yield start
 

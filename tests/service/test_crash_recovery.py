@@ -15,6 +15,7 @@ import pytest
 from connect_local import Config, LocalConnect
 from service.demo_worker import ensure_demo_worker
 from store import EventStore
+from store.clients import ClientRegistry
 from store.workers import WorkerRegistry
 from tests.connect_local.configs import config_with
 from tests.service.harness import Api, events_of, of_type, wait_for
@@ -44,8 +45,9 @@ def test_sigkill_mid_chat_then_restart_loses_and_doubles_nothing(
     connect = start_server(config_with())
     data = tmp_path / "data"
     data.mkdir()
-    with EventStore.open(data / "events.db") as store:
+    with EventStore.open(data / "events.db") as store, ClientRegistry(store.path) as clients:
         worker_id = ensure_demo_worker(WorkerRegistry(store), connect.ready_info())
+        token = clients.create("crash-bot").token
     config = tmp_path / "serve.json"
     config.write_text(json.dumps({
         "data_dir": str(data),
@@ -55,7 +57,7 @@ def test_sigkill_mid_chat_then_restart_loses_and_doubles_nothing(
     texts = [f"message {n}" for n in range(6)]
 
     first, info = serve(config)
-    api = Api(info["api_url"], Path(info["api_token_file"]).read_text().strip())
+    api = Api(info["api_url"], token)
     with EventStore.open(data / "events.db") as store:
         assert api.transfer("crash-1", worker_id)[0] == 201
         wait_for(lambda: of_type(events_of(store, "crash-1"), "AgentJoined"), "Ana to join")
