@@ -17,7 +17,7 @@ from events import handback
 from service.demo_worker import demo_worker_config
 from store.workers import WorkerRegistry
 from tests.connect_local.configs import config_with
-from tests.service.conftest import Running
+from tests.service.conftest import Bot, Running
 from tests.service.harness import events_of, of_type, wait_for
 
 LEAVING_ANA = AgentConfig(
@@ -59,6 +59,10 @@ def test_transfer_relay_both_ways_and_agent_leaves(start_service: Callable[..., 
     context = handback(returned)
     assert context["SessionEndReason"] == "AgentLeft"
     assert context["LastKnownAgent"] == {"AgentName": "Ana"}
+    assert "Error" not in context
+    # The state API shows the last known agent in the hand-back's shape.
+    state = running.api.call("GET", "/v1/conversations/c-1")[1]
+    assert (state["LastKnownAgent"], state["Error"]) == ({"AgentName": "Ana"}, None)
     assert context["plan"] == "gold"
     record = running.connect.contact_record(contact_id)
     assert record["Attributes"]["plan"] == "gold"
@@ -92,15 +96,19 @@ def test_the_user_leaves_and_connect_sees_the_disconnect(running: Running) -> No
     wait_for(lambda: running.service.supervisor("us-east-1").running_actor("c-3") is None, "the handed-back actor to stop")
 
 
-def test_connect_refusing_the_chat_hands_the_conversation_back_with_error(running: Running) -> None:
+def test_connect_refusing_the_chat_hands_the_conversation_back_with_error_and_why(running: Running, bot: Bot) -> None:
     config = demo_worker_config({**running.connect.ready_info(), "instance_id": "no-such-instance"})
     broken = WorkerRegistry(running.store).create(msgspec.structs.replace(config, name="broken"), at=time.time())
-    status, _ = running.api.transfer("c-4", broken)
+    status, _ = running.api.transfer("c-4", broken, DeliverTo=bot.url)
     assert status == 201
-    returned = wait_for(lambda: of_type(events_of(running.store, "c-4"), "ReturnedToBot"), "the hand-back")[0]
-    assert handback(returned)["SessionEndReason"] == "Error"
-    assert handback(returned)["ParticipantId"] is None
+    [told] = wait_for(lambda: [m for m in bot.received if m["Type"] == "ReturnedToBot"], "the hand-back at the webhook")
+    context = told["Context"]
+    assert (context["SessionEndReason"], context["ParticipantId"], context["LastKnownAgent"]) == ("Error", None, None)
+    assert context["Error"]["Code"] == "ResourceNotFoundException"
+    assert "no-such-instance" in context["Error"]["Message"]
     assert of_type(events_of(running.store, "c-4"), "ChatStartFailed")
+    status, state = running.api.call("GET", "/v1/conversations/c-4")
+    assert status == 200 and state["Error"] == context["Error"] and state["LastKnownAgent"] is None
 
 
 def test_a_socket_drop_mid_chat_loses_and_doubles_nothing(running: Running, caplog: pytest.LogCaptureFixture) -> None:
@@ -110,13 +118,15 @@ def test_a_socket_drop_mid_chat_loses_and_doubles_nothing(running: Running, capl
     texts = [f"message {n}" for n in range(6)]
     for n, text in enumerate(texts):
         if n in (2, 4):
-            assert running.connect.drop_sockets(contact_id) >= 0
+            # Each drop breaks the one socket the conversation has open, once it is back after the last drop.
+            wait_for(lambda: running.connect.open_sockets(contact_id) == 1, "the chat's socket open at Connect")
+            assert running.connect.drop_sockets(contact_id) == 1
         assert running.api.say("c-5", f"m-{n}", text)[0] == 202
 
     def replies() -> list[str]:
         return [e.content for e in of_type(events_of(running.store, "c-5"), "AgentMessageReceived")]
 
-    wait_for(lambda: len(replies()) >= len(texts) and len(of_type(events_of(running.store, "c-5"), "ConnectionOpened")) >= 2, "every reply")
+    wait_for(lambda: len(replies()) >= len(texts) and len(of_type(events_of(running.store, "c-5"), "ConnectionOpened")) >= 3, "every reply")
     assert sorted(replies()) == sorted(f"You said: {text}" for text in texts)
     assert [m["Content"] for m in customer_messages(running, contact_id)] == texts
     # An operator sees why the socket was re-established.
@@ -237,3 +247,13 @@ def test_a_message_longer_than_connect_takes_arrives_as_ordered_pieces_with_thei
     assert len(sent) == len(requested) == 2
     assert "".join(m["Content"] for m in sent) == text
     assert [(m["Content"], m["ClientToken"]) for m in sent] == [(r.text, r.client_token) for r in requested]
+
+
+def test_a_user_who_writes_before_any_agent_joined_is_answered_once_one_does(start_service: Callable[..., Running]) -> None:
+    running = start_service(config_with([AgentConfig(name="Ana", join_delay_seconds=2)]))
+    running.api.transfer("c-15", running.worker_id)
+    assert running.api.say("c-15", "m-1", "hello, anyone?")[0] == 202
+    wait_for(lambda: of_type(events_of(running.store, "c-15"), "UserMessageSent"), "the message at Connect")
+    assert not of_type(events_of(running.store, "c-15"), "AgentJoined")  # it waited in the queue
+    reply = wait_for(lambda: of_type(events_of(running.store, "c-15"), "AgentMessageReceived"), "Ana's answer")
+    assert reply[0].content == "You said: hello, anyone?"
