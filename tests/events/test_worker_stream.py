@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from functools import reduce
 
+import msgspec
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from events import Rejected, decide_worker, decode_worker, encode, evolve_worker, initial_worker_state
 from events.conversation_events import AutoDisconnectRule, ConnectTarget
+from events.long_messages import MAX_MESSAGE_BYTES
 from events.worker import (
     ActivateFailover,
     CreateWorker,
@@ -24,6 +27,7 @@ from events.worker import (
     auto_disconnect_rules,
     connect_target,
 )
+from events.worker_config import InvalidWorkerConfig, encode_worker_config, parse_worker_config
 from tests.events.scenario import worker_config
 
 
@@ -128,3 +132,19 @@ def test_replaying_the_encoded_worker_stream_rebuilds_the_live_state(kinds: list
         events.extend(new)
     rebuilt = reduce(evolve_worker, (decode_worker(encode(event)) for event in events), initial_worker_state("w-1"))
     assert rebuilt == state and state.version == len(events)
+
+
+def test_a_workers_max_message_bytes_goes_with_its_connect_target_primary_or_failover() -> None:
+    assert connect_target(worker_config()).max_message_bytes == MAX_MESSAGE_BYTES
+    config = worker_config(active_failover="us-west-2-oregon")
+    lower = msgspec.structs.replace(config, data=msgspec.structs.replace(config.data, max_message_bytes=2_000))
+    assert connect_target(lower).max_message_bytes == 2_000
+    assert connect_target(lower).failover_region == "us-west-2-oregon"
+
+
+@pytest.mark.parametrize("limit", [63, 16_385])
+def test_max_message_bytes_outside_64_to_16384_is_refused_by_path(limit: int) -> None:
+    raw = json.loads(encode_worker_config(worker_config()))
+    raw["Data"]["MaxMessageBytes"] = limit
+    with pytest.raises(InvalidWorkerConfig, match=r"\$\.Data\.MaxMessageBytes"):
+        parse_worker_config(json.dumps(raw))
