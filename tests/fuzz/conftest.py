@@ -27,7 +27,7 @@ class FuzzTarget:
     api_url: str
     worker_id: str
     data_dir: Path
-    api_token_file: Path
+    api_token: str
 
 
 @dataclass
@@ -60,14 +60,14 @@ def fuzz_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzTarget
         EventStore.open(data_dir / "events.db") as store,
     ):
         worker_id = ensure_demo_worker(WorkerRegistry(store), connect.ready_info())
-        with running_service(store, local_regions(connect.endpoint_url), data_dir=data_dir) as served:
-            yield FuzzTarget(served.api_url, worker_id, data_dir, served.api_token_file)
+        with running_service(store, local_regions(connect.endpoint_url)) as served:
+            yield FuzzTarget(served.api_url, worker_id, data_dir, served.clients.create("fuzz-bot").token)
 
 
 @pytest.fixture(scope="module")
 def api_token(fuzz_target: FuzzTarget) -> str:
-    """The bearer token the fuzz sends: today the service's one token, from its data folder."""
-    return fuzz_target.api_token_file.read_text().strip()
+    """The bearer token the fuzz sends: a bot client's (it sees the conversations it transfers)."""
+    return fuzz_target.api_token
 
 
 _TALLY = Tally()
