@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import json
 import re
+import signal
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ import pytest
 import run
 from store import EventStore
 from store.clients import ClientRegistry
+from tests.support.processes import start_run_py, wait_for_ready_file
 
 
 def cli(capsys: pytest.CaptureFixture[str], *arguments: str) -> tuple[int, str, str]:
@@ -87,3 +90,31 @@ def test_allowed_hosts_are_kept_normalized_and_a_bad_one_is_refused(
 
     code, out, err = cli(capsys, "client", "create", "b", "--allow-host", "a" * 64, "--db", db)
     assert code == 2 and "--allow-host" in err and "token" not in out
+
+
+def serve_output(tmp_path: Path) -> str:
+    """Everything `run.py serve` prints from its start to its stop."""
+    config = tmp_path / "serve.json"
+    config.write_text(json.dumps({"data_dir": str(tmp_path / "data"), "api_port": 0}))
+    ready = tmp_path / f"ready-{len(list(tmp_path.glob('ready-*')))}.json"
+    process = start_run_py("serve", "--config", str(config), "--ready-file", str(ready))
+    try:
+        wait_for_ready_file(ready, process)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=30)
+    assert process.returncode == 0, output
+    return output
+
+
+def test_serve_without_a_client_warns_how_to_create_one_and_with_one_does_not(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "data" / "events.db"
+
+    output = serve_output(tmp_path)
+
+    assert "WARNING" in output and "no API clients" in output
+    assert f"python run.py client create NAME --db {db}" in output
+    cli(capsys, "client", "create", "shop-bot", "--db", str(db))
+    assert "no API clients" not in serve_output(tmp_path)
