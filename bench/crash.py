@@ -1,0 +1,56 @@
+"""Crash anywhere, long mode: the harness of tests/crash/ with many kills, run by hand.
+
+    .venv/bin/python bench/crash.py --kills 100 --conversations 60
+    .venv/bin/python bench/crash.py --seed 1234 ...        # replay a run's plan (or CRASH_SEED=1234)
+
+Prints the seed first and the figures last; exits 1 if anything was lost or doubled. Logs, the
+service's data folder and the local Connect's log stay in bench/out/crash-SEED/ (or --out).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tests.crash.harness import Settings, run_crash  # noqa: E402
+from tests.crash.scenarios import Pace  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seed", type=int, default=int(os.environ.get("CRASH_SEED") or random.SystemRandom().randrange(2**32)))
+    parser.add_argument("--kills", type=int, default=100)
+    parser.add_argument("--conversations", type=int, default=60)
+    parser.add_argument("--messages", type=int, nargs=2, default=(3, 10), metavar=("MIN", "MAX"),
+                        help="bot messages per conversation (and agent messages, for a human agent)")
+    parser.add_argument("--gap", type=float, nargs=2, default=(0.05, 0.8), metavar=("MIN", "MAX"),
+                        help="seconds between a conversation's messages")
+    parser.add_argument("--kill-delay", type=float, nargs=2, default=(0.0, 1.5), metavar=("MIN", "MAX"),
+                        help="seconds from the service listening again to the next SIGKILL")
+    parser.add_argument("--warning-seconds", type=int, default=3)
+    parser.add_argument("--disconnect-seconds", type=int, default=5)
+    parser.add_argument("--out", type=Path, help="folder for logs and data (default bench/out/crash-SEED)")
+    args = parser.parse_args()
+    settings = Settings(
+        seed=args.seed,
+        kills=args.kills,
+        conversations=args.conversations,
+        warning_seconds=args.warning_seconds,
+        disconnect_seconds=args.disconnect_seconds,
+        kill_delay=tuple(args.kill_delay),
+        pace=Pace(messages=tuple(args.messages), gap=tuple(args.gap)),
+        finish_timeout=120.0,
+    )
+    report = run_crash(settings, args.out or REPO / "bench" / "out" / f"crash-{args.seed}", say=lambda s: print(s, flush=True))
+    print("\n".join(report.lines()))
+    return 0 if report.ok() else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""The local Amazon Connect's side, which the crashes never touch: its configuration for the harness,
+its agent API (a human agent the harness plays) and its admin API (every item of every contact, with
+client tokens: the ground truth the checker compares the bot's view with)."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from typing import Any
+
+INSTANCE = "11111111-2222-4333-8444-555555555555"
+FLOWS = {"simulated": "aaaaaaaa-bbbb-4ccc-8ddd-000000000001", "human": "aaaaaaaa-bbbb-4ccc-8ddd-000000000002"}
+QUEUES = {"simulated": "99999999-8888-4777-8666-000000000001", "human": "99999999-8888-4777-8666-000000000002"}
+SIMULATED_AGENT = "Ana"
+
+
+def connect_config(chats: int) -> dict[str, Any]:
+    """Two flows: `simulated`, whose queue's agent Ana joins at once, greets and answers every customer
+    message with `You said: ...`; and `human`, whose queue has no simulated agent, so the harness
+    accepts its chats through the agent API and speaks as the agent itself. Limits far above the load."""
+    return {
+        "regions": [{
+            "name": "us-east-1",
+            "instances": [{
+                "id": INSTANCE,
+                "contact_flows": [{"id": FLOWS[kind], "queue_id": QUEUES[kind]} for kind in FLOWS],
+                "queues": [
+                    {"id": QUEUES["simulated"], "agents": [{
+                        "name": SIMULATED_AGENT, "join_delay_seconds": 0, "max_concurrent_chats": chats,
+                        "greeting": "Hi {customer}, I am {agent}.", "default_reply": "You said: {message}",
+                    }]},
+                    {"id": QUEUES["human"], "agents": []},
+                ],
+            }],
+        }],
+        "limits": {"max_active_chats_per_instance": 2 * chats + 10},
+        "default_rate_limit": {"rate": 100_000, "burst": 100_000},
+    }
+
+
+class ConnectSide:
+    def __init__(self, ready: dict[str, Any]) -> None:
+        self.ready = ready
+        self._agent = ready["agent_api_url"]
+        self._admin = ready["admin_url"]
+
+    def chats(self) -> list[dict[str, Any]]:
+        """Every chat the agent API lists (waiting, connected and ended), newest first."""
+        return _call("GET", f"{self._agent}/chats")["chats"]
+
+    def contact_ids(self, customer_name: str) -> list[str]:
+        """The contacts whose customer has this display name (the harness names each after its conversation)."""
+        return [c["ContactId"] for c in self.chats() if c["CustomerName"] == customer_name]
+
+    def record(self, contact_id: str) -> dict[str, Any]:
+        """The admin API's full record: every item, each with `ClientToken` and `InTranscript`."""
+        return _call("GET", f"{self._admin}/contacts/{contact_id}")
+
+    def wait_for_contact(self, customer_name: str, timeout: float) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            found = self.contact_ids(customer_name)
+            if found:
+                return found[-1]
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no contact for {customer_name} at Connect after {timeout} s")
+            time.sleep(0.05)
+
+    def accept(self, contact_id: str, agent_name: str) -> None:
+        _call("POST", f"{self._agent}/chats/{contact_id}/accept", {"AgentName": agent_name})
+
+    def agent_says(self, contact_id: str, text: str) -> str:
+        """Connect's id of the new AGENT message."""
+        return _call("POST", f"{self._agent}/chats/{contact_id}/messages", {"Content": text, "ContentType": "text/plain"})["Id"]
+
+
+def _call(method: str, url: str, body: Any = None) -> Any:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return json.loads(answer.read() or b"null")
+    except urllib.error.HTTPError as error:
+        raise AssertionError(f"{method} {url}: {error.code} {error.read()[:300]!r}") from None

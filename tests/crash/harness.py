@@ -1,0 +1,280 @@
+"""Crash anywhere: the service as a child process (`run.py serve`) against a separate local Amazon
+Connect (`run.py connect-local`) and a webhook receiver in this process, many conversations talking
+both ways with auto-disconnect timers pending, and SIGKILL at random moments, each time restarted on
+the same data folder. Then every conversation's views are checked (tests/crash/checks.py).
+
+The seed fixes the plan: which scenario each conversation plays and when it starts, what it says
+and how fast, and the delay before each kill. Threads and the operating system decide the exact
+interleaving, so a replay reproduces the plan and the pressure, not every instruction's timing.
+
+`tests/crash/test_crash_anywhere.py` runs the short mode in CI; `bench/crash.py` the long one.
+Scenarios are pluggable: see tests/crash/scenarios.py.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tests.crash import service_process
+from tests.crash.activity import Activity
+from tests.crash.bot import BotApi, BotRecord
+from tests.crash.checks import Evidence, Figures, TimerTexts, check_conversation
+from tests.crash.children import Child, Children, free_port, start_connect_local
+from tests.crash.connect_side import FLOWS, INSTANCE, ConnectSide, connect_config
+from tests.crash.event_log import TimerHistory, timer_histories
+from tests.crash.receiver import WebhookReceiver
+from tests.crash.scenarios import DEFAULT_SCENARIOS, Conversation, Pace, Scenario
+
+TEXTS = TimerTexts(
+    warning_user="[crash] Are you still there?",
+    disconnect_user="[crash] We closed the chat after your silence.",
+    disconnect_agent="[crash] The user went silent; the chat is closed.",
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    seed: int
+    kills: int
+    conversations: int
+    warning_seconds: int = 3
+    disconnect_seconds: int = 5
+    kill_delay: tuple[float, float] = (0.0, 1.5)  # seconds from the service being ready to the next kill
+    targeted_share: float = 0.5  # kills aimed a few ms after a bot request or a webhook (see activity.py)
+    targeted_delay: tuple[float, float] = (0.0, 0.02)
+    pace: Pace = field(default_factory=Pace)
+    start_spread: float | None = None  # conversations start over this many seconds; default: most of the kills
+    finish_timeout: float = 90.0  # after the last kill, for every hand-back
+
+    def spread(self) -> float:
+        if self.start_spread is not None:
+            return self.start_spread
+        restart = 0.4  # seconds, roughly, for `run.py serve` to be listening again
+        return 0.7 * self.kills * (sum(self.kill_delay) / 2 + restart)
+
+
+@dataclass
+class Report:
+    settings: Settings
+    figures: Figures
+    kills: int
+    seconds: float
+    restart_seconds: list[float]
+    folder: Path
+    unsigned_webhooks: int
+    unsigned_samples: list[str]
+
+    def ok(self) -> bool:
+        return self.figures.ok() and self.kills >= self.settings.kills
+
+    def lines(self) -> list[str]:
+        f = self.figures
+        slowest = max(self.restart_seconds, default=0.0)
+        return [
+            f"seed {self.settings.seed}  (replay: CRASH_SEED={self.settings.seed}, or bench/crash.py --seed {self.settings.seed})",
+            f"kills {self.kills}  in {self.seconds:.1f} s  (restart to listening: mean "
+            f"{sum(self.restart_seconds) / max(1, len(self.restart_seconds)):.2f} s, max {slowest:.2f} s)",
+            f"conversations {f.conversations}",
+            f"bot -> Connect: {f.bot_messages} messages accepted ({f.bot_messages_maybe} unanswered then refused), "
+            f"{f.bot_unanswered} sent again after no answer, {f.bot_refused_connections} attempts refused while down",
+            f"Connect -> bot: {f.agent_messages} agent messages; {f.deliveries} webhook deliveries (distinct Ids)",
+            f"repeats at the webhook with the same Id: {f.repeats_same_id}",
+            f"lost: {f.lost}  doubled at Connect: {f.doubled_at_connect}  doubled at the bot: {f.doubled_at_bot}",
+            f"timers fired: {f.timers_fired}  fired twice: {f.timers_fired_twice}",
+            f"unsigned webhook POSTs (answered 401): {self.unsigned_webhooks}",
+            *(f"  {sample}" for sample in self.unsigned_samples),
+            f"problems: {len(f.problems)}",
+            *(f"  {p}" for p in f.problems[:50]),
+            f"logs and data: {self.folder}",
+        ]
+
+
+def worker_file(flow: str, texts: TimerTexts, settings: Settings) -> dict[str, Any]:
+    """A worker in the seed's format, with a WARNING and a DISCONNECT rule of a few seconds.
+    The WARNING has only a UserMessage: an AgentMessage would reach Connect as a customer message,
+    Ana would answer it, and her answer would arm the timers again, for ever."""
+    return {
+        "Data": {
+            "ContactFlowId": FLOWS[flow],
+            "InstanceId": INSTANCE,
+            "Region": "us-east-1",
+            "Secret": "srn:vault::crash:aws-cross-account-role:local",
+            "AutoDisconnectEvents": [
+                {"Description": "warn", "SecondsAfterAgentMessage": settings.warning_seconds, "Type": "WARNING",
+                 "UserMessage": texts.warning_user},
+                {"Description": "close", "SecondsAfterAgentMessage": settings.disconnect_seconds, "Type": "DISCONNECT",
+                 "UserMessage": texts.disconnect_user, "AgentMessage": texts.disconnect_agent},
+            ],
+        },
+        "Description": "tests/crash",
+        "Enabled": True,
+        "Name": f"crash-{flow}",
+        "Type": "amazon-connect-worker",
+    }
+
+
+class ServiceUnderTest:
+    """The service child at a fixed API port, killed and restarted on the same data folder."""
+
+    def __init__(self, folder: Path, data: Path, connect: dict[str, Any], children: Children) -> None:
+        self._folder = folder
+        self._config = service_process.write_serve_config(folder, data, connect, free_port())
+        self._children = children
+        self.child: Child | None = None
+        self.ready: dict[str, Any] = {}
+        self.starts = 0
+
+    def start(self) -> float:
+        began = time.monotonic()
+        self.child, self.ready = service_process.start_service(
+            self._config, self._folder / f"serve.ready.{self.starts}.json", self._folder / "service.log")
+        self._children.start(self.child)
+        self.starts += 1
+        return time.monotonic() - began
+
+    def kill(self) -> None:
+        assert self.child is not None
+        self.child.kill()
+
+    def stop(self) -> None:
+        if self.child is not None:
+            self.child.stop()
+
+
+def run_crash(settings: Settings, folder: Path, *, scenarios: Sequence[Scenario] = DEFAULT_SCENARIOS,
+              say: Callable[[str], None] = print) -> Report:
+    """The whole run: start everything, play and kill, settle, check. Every process it started is
+    ended before it returns or raises."""
+    say(f"crash harness: seed {settings.seed}, {settings.kills} kills, {settings.conversations} conversations")
+    folder.mkdir(parents=True, exist_ok=True)
+    began = time.monotonic()
+    plan = random.Random(settings.seed)
+    bot_activity, webhook_activity = Activity(), Activity()
+    receiver = WebhookReceiver(webhook_activity).start()
+    try:
+        with Children() as children:
+            connect_child, connect = start_connect_local(folder, connect_config(settings.conversations))
+            children.start(connect_child)
+            connect_side = ConnectSide(connect)
+            data = folder / "data"
+            workers = {flow: service_process.create_worker(worker_file(flow, TEXTS, settings), folder, data) for flow in FLOWS}
+            credentials = service_process.client_credentials(data)
+            service = ServiceUnderTest(folder, data, connect, children)
+            restarts = [service.start()]
+            credentials = credentials or service_process.service_credentials(data)
+            receiver.secret = credentials.signing_secret
+            bot = BotApi(service.ready["api_url"], credentials.token, random.Random(plan.random()), bot_activity)
+
+            conversations = _plan(settings, plan, scenarios, bot, workers, receiver.url, connect_side)
+            moments = [_KillMoment.draw(plan, settings) for _ in range(settings.kills)]
+            errors: list[str] = []
+            threads = _start_playing(conversations, errors)
+            kills = 0
+            for moment in moments:
+                moment.wait({"bot": bot_activity, "webhook": webhook_activity})
+                service.kill()
+                kills += 1
+                restarts.append(service.start())
+            _settle(threads, conversations, receiver, settings.finish_timeout, errors)
+            service.stop()  # cleanly, so the log is read whole; nothing is owed any more
+            figures = _check_all(conversations, receiver, connect_side, timer_histories(data / "events.db"))
+            figures.problems.extend(errors)
+            return Report(settings, figures, kills, time.monotonic() - began, restarts[1:], folder,
+                          receiver.unsigned, receiver.unsigned_samples)
+    finally:
+        receiver.stop()
+
+
+@dataclass(frozen=True)
+class _KillMoment:
+    """When to kill, drawn from the seed: `delay` seconds after the service listens again, or, if
+    `after` names an activity (`bot`, `webhook`), `delay` after its next event (waiting at most
+    `patience` seconds for one)."""
+
+    delay: float
+    after: str | None = None
+    patience: float = 0.0
+
+    @staticmethod
+    def draw(plan: random.Random, settings: Settings) -> _KillMoment:
+        if plan.random() < settings.targeted_share:
+            return _KillMoment(plan.uniform(*settings.targeted_delay), plan.choice(["bot", "webhook"]),
+                               plan.uniform(*settings.kill_delay))
+        return _KillMoment(plan.uniform(*settings.kill_delay))
+
+    def wait(self, activities: dict[str, Activity]) -> None:
+        if self.after is not None:
+            activities[self.after].wait_next(self.patience)
+        time.sleep(self.delay)  # the random moment of the crash (drawn from the seed), not a synchronisation
+
+
+@dataclass
+class _Planned:
+    scenario: Scenario
+    conversation: Conversation
+    start_at: float
+
+
+def _plan(settings: Settings, plan: random.Random, scenarios: Sequence[Scenario], bot: BotApi,
+          workers: dict[str, str], webhook_url: str, connect: ConnectSide) -> list[_Planned]:
+    planned = []
+    for n in range(settings.conversations):
+        scenario = scenarios[n % len(scenarios)]
+        conversation_id = f"{scenario.name}-{n:03d}"
+        conversation = Conversation(conversation_id, random.Random(plan.getrandbits(64)), settings.pace, bot,
+                                    BotRecord(conversation_id), workers[scenario.flow], webhook_url, connect)
+        planned.append(_Planned(scenario, conversation, plan.uniform(0, settings.spread())))
+    return planned
+
+
+def _start_playing(planned: list[_Planned], errors: list[str]) -> list[threading.Thread]:
+    began = time.monotonic()
+
+    def play(item: _Planned) -> None:
+        time.sleep(max(0.0, began + item.start_at - time.monotonic()))  # the planned start, from the seed
+        try:
+            item.scenario.play(item.conversation)
+        except Exception as error:  # noqa: BLE001 - reported with the conversation, the run goes on
+            errors.append(f"{item.conversation.id}: the scenario failed: {error!r}")
+
+    threads = [threading.Thread(target=play, args=(item,), name=item.conversation.id, daemon=True) for item in planned]
+    for thread in threads:
+        thread.start()
+    return threads
+
+
+def _settle(threads: list[threading.Thread], planned: list[_Planned], receiver: WebhookReceiver, timeout: float,
+            errors: list[str]) -> None:
+    """Wait (with a deadline) for every script to end and every conversation to be handed back."""
+    deadline = time.monotonic() + timeout
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    ids = [item.conversation.id for item in planned if item.conversation.record.transferred]
+    if not receiver.wait_for(lambda r: all(r.returned(c) for c in ids), max(0.0, deadline - time.monotonic())):
+        missing = [c for c in ids if not receiver.returned(c)]
+        errors.append(f"no hand-back within {timeout} s after the last kill for {len(missing)}: {missing[:20]}")
+    for thread in threads:
+        if thread.is_alive():
+            errors.append(f"{thread.name}: the scenario was still running after {timeout} s")
+
+
+def _check_all(planned: list[_Planned], receiver: WebhookReceiver, connect: ConnectSide,
+               timers: dict[str, TimerHistory]) -> Figures:
+    records: dict[str, list[dict[str, Any]]] = {}
+    for chat in connect.chats():
+        records.setdefault(chat["CustomerName"], []).append(connect.record(chat["ContactId"]))
+    total = Figures()
+    for item in planned:
+        cid = item.conversation.id
+        evidence = Evidence(cid, item.conversation.record, receiver.arrivals(cid), records.get(cid, []),
+                            timers.get(cid, TimerHistory()), item.scenario.expected_end)
+        figures = check_conversation(evidence, TEXTS)
+        figures.problems.extend(item.scenario.check(evidence))
+        total = total + figures
+    return total

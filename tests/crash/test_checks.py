@@ -1,0 +1,144 @@
+"""The checker catches what the crash test exists to catch, on fabricated evidence: a message doubled
+at Connect, one lost either way, the bot told one thing under two Ids, a timer fired twice; and it
+lets pass what is allowed: a webhook repeat with the same Id and content."""
+
+from __future__ import annotations
+
+import copy
+from collections import Counter
+from dataclasses import replace
+from typing import Any
+
+from tests.crash.bot import BotRecord, Sent
+from tests.crash.checks import Evidence, TimerTexts, check_conversation
+from tests.crash.event_log import TimerHistory
+from tests.crash.service_process import BotMessage
+
+TEXTS = TimerTexts(warning_user="still there?", disconnect_user="closed", disconnect_agent="user went silent")
+JOINED = "application/vnd.amazonaws.connect.event.participant.joined"
+
+
+def item(n: int, role: str, content: str | None = None, *, kind: str = "MESSAGE", content_type: str = "text/plain") -> dict[str, Any]:
+    return {"Id": f"i-{n}", "Type": kind, "ParticipantRole": role, "Content": content, "ContentType": content_type,
+            "InTranscript": True}
+
+
+def evidence() -> Evidence:
+    """A clean run: Ana joins and greets, the bot says two things, Ana answers each, the WARNING and then
+    the DISCONNECT fire, and the bot is handed back."""
+    items = [
+        item(1, "AGENT", kind="EVENT", content_type=JOINED),
+        item(2, "AGENT", "Hi"),
+        item(3, "CUSTOMER", "one"),
+        item(4, "AGENT", "You said: one"),
+        item(5, "CUSTOMER", "two"),
+        item(6, "AGENT", "You said: two"),
+        item(7, "CUSTOMER", "user went silent"),
+    ]
+    told = [("AgentJoined", None, None), ("AgentMessage", "Hi", "i-2"), ("AgentMessage", "You said: one", "i-4"),
+            ("AgentMessage", "You said: two", "i-6"), ("UserNotified", "still there?", None),
+            ("UserNotified", "closed", None)]
+    arrivals = [BotMessage(f"c:{seq}", "c", seq, kind, text, None, connect_id)
+                for seq, (kind, text, connect_id) in enumerate(told, start=3)]
+    arrivals.append(BotMessage("c:20", "c", 20, "ReturnedToBot", context={"SessionEndReason": "UserLeft"}))
+    bot = BotRecord("c", transferred=True, sent=[Sent("m0", "one", "accepted"), Sent("m1", "two", "accepted")])
+    timers = TimerHistory(armed={"t1", "t2", "t3", "t4"}, fired=Counter({"t3": 1, "t4": 1}),
+                          fired_kinds=Counter({"WARNING": 1, "DISCONNECT": 1}), cancelled={"t1", "t2"})
+    return Evidence("c", bot, arrivals, [{"Items": items}], timers)
+
+
+def items_of(e: Evidence) -> list[dict[str, Any]]:
+    return e.contacts[0]["Items"]
+
+
+def test_a_clean_run_passes() -> None:
+    figures = check_conversation(evidence(), TEXTS)
+    assert figures.ok(), figures.problems
+    assert (figures.bot_messages, figures.agent_messages, figures.deliveries, figures.timers_fired) == (2, 3, 7, 2)
+
+
+def test_a_bot_message_doubled_at_connect_fails() -> None:
+    e = evidence()
+    items_of(e).insert(3, item(30, "CUSTOMER", "one"))
+    figures = check_conversation(e, TEXTS)
+    assert figures.doubled_at_connect == 1 and not figures.ok()
+    assert any("'one' is at Connect 2 times" in p for p in figures.problems)
+
+
+def test_an_accepted_bot_message_missing_at_connect_is_lost() -> None:
+    e = evidence()
+    del items_of(e)[4]  # "two"
+    figures = check_conversation(e, TEXTS)
+    assert figures.lost == 1 and not figures.ok()
+
+
+def test_bot_messages_out_of_order_at_connect_fail() -> None:
+    e = evidence()
+    items_of(e)[2]["Content"], items_of(e)[4]["Content"] = "two", "one"
+    assert any("out of order" in p for p in check_conversation(e, TEXTS).problems)
+
+
+def test_a_message_unanswered_then_refused_may_be_there_once() -> None:
+    e = evidence()
+    e.bot.sent.append(Sent("m2", "three", "refused", unanswered=1))
+    assert check_conversation(e, TEXTS).ok()
+    items_of(e).insert(6, item(31, "CUSTOMER", "three"))
+    assert check_conversation(e, TEXTS).ok()
+    items_of(e).insert(6, item(32, "CUSTOMER", "three"))
+    assert check_conversation(e, TEXTS).doubled_at_connect == 1
+
+
+def test_a_webhook_repeat_with_the_same_id_and_content_is_counted_not_failed() -> None:
+    e = evidence()
+    e.arrivals.insert(3, copy.copy(e.arrivals[2]))
+    figures = check_conversation(e, TEXTS)
+    assert figures.ok(), figures.problems
+    assert figures.repeats_same_id == 1 and figures.deliveries == 7
+
+
+def test_a_repeat_with_the_same_id_but_other_content_fails() -> None:
+    e = evidence()
+    e.arrivals.insert(3, replace(e.arrivals[2], text="something else"))
+    assert any("other content" in p for p in check_conversation(e, TEXTS).problems)
+
+
+def test_an_agent_message_told_under_two_ids_is_doubled() -> None:
+    e = evidence()
+    e.arrivals.insert(3, replace(e.arrivals[2], id="c:5b", seq=5))
+    figures = check_conversation(e, TEXTS)
+    assert figures.doubled_at_bot == 1 and not figures.ok()
+
+
+def test_an_agent_message_never_told_is_lost() -> None:
+    e = evidence()
+    del e.arrivals[2]
+    figures = check_conversation(e, TEXTS)
+    assert figures.lost == 1 and any("never reached the bot" in p for p in figures.problems)
+
+
+def test_an_answer_recorded_after_the_disconnect_need_not_be_told() -> None:
+    e = evidence()
+    items_of(e).append(item(8, "AGENT", "You said: user went silent"))
+    assert check_conversation(e, TEXTS).ok()
+
+
+def test_a_missing_hand_back_and_a_timer_fired_twice_fail() -> None:
+    e = evidence()
+    e.arrivals.pop()
+    e.timers.fired["t4"] += 1
+    e.timers.fired_kinds["DISCONNECT"] += 1
+    figures = check_conversation(e, TEXTS)
+    assert figures.timers_fired_twice == 1 and figures.lost >= 1 and not figures.ok()
+
+
+def test_a_timer_armed_and_never_settled_is_lost() -> None:
+    e = evidence()
+    e.timers.armed.add("t5")
+    figures = check_conversation(e, TEXTS)
+    assert figures.lost == 1 and any("t5" in p for p in figures.problems)
+
+
+def test_two_contacts_for_one_conversation_are_a_doubling() -> None:
+    e = evidence()
+    e.contacts.append({"Items": []})
+    assert check_conversation(e, TEXTS).doubled_at_connect == 1
