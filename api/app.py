@@ -146,6 +146,9 @@ def create_app(
 
         return _json(200, ConversationList(conversations=await run_in_threadpool(own_live)))
 
+    async def conversations(request: Request, client: Client) -> Response:
+        return await (transfer if request.method == "POST" else listing)(request, client)
+
     async def openapi(request: Request) -> Response:
         return Response(OPENAPI_FILE.read_bytes(), media_type="application/json")
 
@@ -154,8 +157,8 @@ def create_app(
 
     routes: list[BaseRoute] = [
         Route("/openapi.json", openapi, methods=["GET"]),
-        Route("/v1/conversations", guarded(transfer), methods=["POST"]),
-        Route("/v1/conversations", guarded(listing), methods=["GET"]),
+        # One route for both methods, so that a 405 there says `Allow: GET, HEAD, POST`.
+        Route("/v1/conversations", guarded(conversations), methods=["GET", "POST"]),
         Route("/v1/conversations/{conversation_id}", guarded(show), methods=["GET"]),
         Route("/v1/conversations/{conversation_id}/messages", guarded(message), methods=["POST"]),
         Route("/v1/conversations/{conversation_id}/typing", guarded(typing), methods=["POST"]),

@@ -50,6 +50,12 @@ def test_unknown_paths_and_wrong_methods_answer_in_the_one_error_shape(served: S
     assert error_of(raw(served, "GET", "/v2/nothing"))[:2] == (404, "not_found")
     status, code, message = error_of(raw(served, "DELETE", "/v1/conversations"))
     assert (status, code) == (405, "method_not_allowed") and "DELETE" in message
+    address = urllib.parse.urlsplit(served.url)
+    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=10)
+    connection.request("DELETE", "/v1/conversations")
+    allowed = connection.getresponse().getheader("Allow")
+    connection.close()
+    assert set(allowed.split(", ")) == {"GET", "HEAD", "POST"}
 
 
 @pytest.mark.parametrize("method, path", [("POST", "/v1/conversations"), ("PUT", "/v1/conversations/c-1/context")])
