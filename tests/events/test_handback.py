@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from events import handback
+from events import decode, handback
 from events.commands import ChatEndedReceived, ContextChanged, ParticipantLeftReceived
 from events.conversation_events import ReturnedToBot
 from tests.events.scenario import Run, of_type
@@ -54,3 +54,11 @@ def test_handback_items_override_context_keys_of_the_same_name() -> None:
     run = Run().connected(context={"SessionEndReason": "stale"}).with_agent()
     [returned] = of_type(run(ChatEndedReceived(at=8, message_id="ended-1")), ReturnedToBot)
     assert handback(returned)["SessionEndReason"] == "AgentLeft"
+
+
+def test_a_handback_logged_before_errors_were_kept_decodes_and_has_no_error() -> None:
+    old = b'{"type":"ReturnedToBot","v":1,"at":9.0,"session_end_reason":"Error","last_known_agent":null,' \
+          b'"participant_id":null,"context":{"FirstName":"Bo"}}'
+    returned = decode(old)
+    assert isinstance(returned, ReturnedToBot) and returned.error is None
+    assert "Error" not in handback(returned) and handback(returned)["SessionEndReason"] == "Error"

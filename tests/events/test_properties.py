@@ -108,6 +108,9 @@ def command(data: st.DataObject, state: ConversationState, at: float) -> Command
                 [
                     TypingAcknowledged(at=at, effect_id=effect_id(data, state)),
                     ContextUpdateAcknowledged(at=at, effect_id=effect_id(data, state)),
+                    ContextUpdateAcknowledged(
+                        at=at, effect_id=effect_id(data, state), error=ErrorDetail(code="InvalidParameterException", message="no")
+                    ),
                 ]
             )
         )
