@@ -17,7 +17,7 @@ from typing import Any
 
 import msgspec
 
-from connect_client.errors import ChatEnded, PermanentError, translated_errors
+from connect_client.errors import ChatEnded, InvalidRequest, PermanentError, translated_errors
 from connect_client.frames import ChatItem, parse_transcript_item
 from connect_client.long_messages import DEFAULT_MESSAGE_LIMIT, refuse_long_message
 from connect_client.records import ParticipantConnection, SentMessage
@@ -79,24 +79,40 @@ class Participant:
 
     def transcript_after(self, connection_token: str, after_id: str | None = None) -> list[ChatItem]:
         """Every transcript item after the one with id `after_id` (from the
-        start when None), oldest first, following NextToken to the end."""
+        start when None), oldest first, following NextToken to the end.
+
+        The scan starts at StartPosition {Id: after_id}; whether Connect
+        returns that item itself is not documented, so it is dropped if it
+        comes. Should Connect refuse the position (an id it does not know),
+        the whole transcript is read instead and what follows `after_id` kept
+        (all of it if the id is not there): the owner deduplicates, and a
+        gap fill must not end the chat."""
+        if after_id is None:
+            return self._transcript(connection_token, None)
+        try:
+            return [item for item in self._transcript(connection_token, after_id) if item.id != after_id]
+        except InvalidRequest:
+            items = self._transcript(connection_token, None)
+            ids = [item.id for item in items]
+            return items[ids.index(after_id) + 1 :] if after_id in ids else items
+
+    def _transcript(self, connection_token: str, start_id: str | None) -> list[ChatItem]:
         request: dict[str, Any] = {
             "ConnectionToken": connection_token,
             "MaxResults": TRANSCRIPT_PAGE_SIZE,
             "ScanDirection": "FORWARD",
             "SortOrder": "ASCENDING",
         }
-        if after_id is not None:
-            request["StartPosition"] = {"Id": after_id}
+        if start_id is not None:
+            request["StartPosition"] = {"Id": start_id}
         items: list[ChatItem] = []
         while True:
             with translated_errors("GetTranscript"):
                 answer = self._client.get_transcript(**request)
             items.extend(_transcript_items(answer.get("Transcript", [])))
             if not answer.get("NextToken"):
-                break
+                return items
             request["NextToken"] = answer["NextToken"]
-        return [item for item in items if item.id != after_id]
 
 
 def _transcript_items(raw: list[dict[str, Any]]) -> list[ChatItem]:

@@ -93,6 +93,21 @@ def test_transcript_after_pages_forward_to_the_end(start_server: Callable[[Confi
     assert [i.id for i in after_tenth] == [s.id for s in sent[10:]]
 
 
+def test_an_after_id_connect_does_not_know_falls_back_to_the_whole_transcript(
+    start_server: Callable[[Config], LocalConnect],
+) -> None:
+    server = start_server(config_with(agents=[]))
+    region = region_for(server)
+    started = region.contacts.start_chat(chat_start(server))
+    token = region.participant.connect(started.participant_token).connection_token
+    for n in range(3):
+        region.participant.send_message(token, f"m{n}", client_token=f"m{n}")
+
+    filled = region.participant.transcript_after(token, after_id="no-such-item")
+
+    assert [i.content for i in filled if i.type == "MESSAGE"] == ["m0", "m1", "m2"]
+
+
 def test_typing_and_disconnect_reach_connect(server: LocalConnect, region: RegionClients) -> None:
     started = region.contacts.start_chat(chat_start(server))
     token = region.participant.connect(started.participant_token).connection_token
