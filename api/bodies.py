@@ -11,6 +11,8 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from api.context_limits import MAX_ATTRIBUTES_BYTES, MAX_DEPTH, MAX_KEY_LENGTH
+
 NonEmpty = Annotated[str, msgspec.Meta(min_length=1, description="a string of 1 or more characters")]
 # `(?![\s\S])` ends the string: msgspec matches with Python's re.search, where `$` also matches before a
 # trailing newline ("c-1\n"); `\Z` would do in Python but is no JSON Schema (ECMA-262) pattern.
@@ -32,6 +34,25 @@ ContentType = Annotated[
     ),
 ]
 
+# The limits api/context_limits.py checks (Amazon Connect's contact attributes) and api/nesting.py's depth.
+BotContext = Annotated[
+    dict[str, Any],
+    msgspec.Meta(
+        description="an object, sent to Amazon Connect as the contact's attributes: keys of 1 to "
+        f"{MAX_KEY_LENGTH:,} letters, digits, - or _; at most {MAX_ATTRIBUTES_BYTES:,} UTF-8 bytes of keys and "
+        f"values (a value other than a string counted as its JSON text); nested at most {MAX_DEPTH} levels"
+    ),
+]
+# The rule api/deliver_to.py decides (api/README.md).
+DeliverTo = Annotated[
+    str | None,
+    msgspec.Meta(
+        description="the bot's webhook URL: http or https with a valid host; only the client's allowed hosts "
+        "if it has any, else no link-local or cloud metadata address (api/README.md); null for the pull "
+        "stream only"
+    ),
+]
+
 
 class _Body(msgspec.Struct, frozen=True, rename="pascal", forbid_unknown_fields=True):
     pass
@@ -48,8 +69,8 @@ class TransferRequest(_Body):
     worker_id: NonEmpty
     bot_name: NonEmpty
     user: User = User()
-    context: dict[str, Any] = {}
-    deliver_to: str | None = None
+    context: BotContext = {}
+    deliver_to: DeliverTo = None
 
 
 class MessageRequest(_Body):
@@ -61,7 +82,7 @@ class MessageRequest(_Body):
 
 
 class ContextRequest(_Body):
-    context: dict[str, Any]
+    context: BotContext
 
 
 class KnownAgent(_Body):
