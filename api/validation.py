@@ -9,9 +9,11 @@ DeliverTo) add theirs, and all of them go back in one 400 `invalid_body`.
 
 from __future__ import annotations
 
+import functools
 import re
 import typing
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import msgspec
@@ -48,7 +50,7 @@ def parse_body(data: bytes, body_type: type[T], checks: Iterable[Check] = ()) ->
         raise ApiError(400, "invalid_body", f"the body is not valid JSON: {error}") from None
     if not isinstance(raw, dict):
         raise ApiError(400, "invalid_body", f"$: expected a JSON object, got {_got(raw)}")
-    problems = field_problems(raw, body_type)
+    problems = _field_problems(raw, body_type)
     for check in checks:  # each looks only at fields of the type it checks, so it runs whatever else is wrong
         problems.extend(check(raw))
     if problems:
@@ -56,24 +58,41 @@ def parse_body(data: bytes, body_type: type[T], checks: Iterable[Check] = ()) ->
     return msgspec.convert(raw, body_type)
 
 
-def field_problems(raw: dict[str, Any], body_type: type[msgspec.Struct]) -> list[str]:
-    info = msgspec.inspect.type_info(body_type)
-    assert isinstance(info, msgspec.inspect.StructType)
-    hints = typing.get_type_hints(body_type, include_extras=True)
+def _field_problems(raw: dict[str, Any], body_type: type[msgspec.Struct]) -> list[str]:
     problems = []
-    for field in info.fields:
+    fields = _fields(body_type)
+    for field in fields:
         path = f"$.{field.encode_name}"
         if field.encode_name not in raw:
             if field.required:
                 problems.append(f"{path}: required")
             continue
         try:
-            msgspec.convert(raw[field.encode_name], hints[field.name])
+            msgspec.convert(raw[field.encode_name], field.annotation)
         except msgspec.ValidationError as error:
-            problems.append(_in_words(path, str(error), _description(field.type), raw[field.encode_name]))
-    known = {field.encode_name for field in info.fields}
+            problems.append(_in_words(path, str(error), field.description, raw[field.encode_name]))
+    known = {field.encode_name for field in fields}
     problems.extend(f"$.{name}: not a field of this body" for name in raw if name not in known)
     return problems
+
+
+@dataclass(frozen=True)
+class _Field:
+    encode_name: str
+    required: bool
+    annotation: Any
+    description: str | None
+
+
+@functools.cache
+def _fields(body_type: type[msgspec.Struct]) -> tuple[_Field, ...]:
+    """A body type's fields as checked one by one: worked out once per type, not per request."""
+    info = msgspec.inspect.type_info(body_type)
+    assert isinstance(info, msgspec.inspect.StructType)
+    hints = typing.get_type_hints(body_type, include_extras=True)
+    return tuple(
+        _Field(field.encode_name, field.required, hints[field.name], _description(field.type)) for field in info.fields
+    )
 
 
 def _in_words(path: str, message: str, description: str | None, value: Any) -> str:
