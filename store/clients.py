@@ -26,7 +26,6 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,8 +78,7 @@ def hash_token(token: str) -> str:
 class ClientRegistry:
     """The clients table. Open it on a file the `EventStore` has already created."""
 
-    def __init__(self, path: Path, clock: Callable[[], float] = time.time) -> None:
-        self._clock = clock
+    def __init__(self, path: Path) -> None:
         self._lock = threading.Lock()
         self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
@@ -115,7 +113,7 @@ class ClientRegistry:
             name=name,
             admin=admin,
             allowed_hosts=tuple(host.lower() for host in allowed_hosts),
-            created_at=self._clock(),
+            created_at=time.time(),
             revoked_at=None,
         )
         with self._lock:
@@ -151,7 +149,7 @@ class ClientRegistry:
         """Refuse the client's token from now on (revoking twice keeps the first time)."""
         with self._lock:
             self._conn.execute(
-                "UPDATE api_clients SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?", (self._clock(), client_id)
+                "UPDATE api_clients SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?", (time.time(), client_id)
             )
         return self.get(client_id)
 
