@@ -19,12 +19,13 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from tests.crash.harness import Settings, run_crash  # noqa: E402
-from tests.crash.scenarios import Pace  # noqa: E402
+from tests.crash.scenarios import DEFAULT_SCENARIOS, Pace  # noqa: E402
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seed", type=int, default=int(os.environ.get("CRASH_SEED") or random.SystemRandom().randrange(2**32)))
+    seed = int(os.environ.get("CRASH_SEED") or random.SystemRandom().randrange(2**32))
+    parser.add_argument("--seed", type=int, default=seed)
     parser.add_argument("--kills", type=int, default=100)
     parser.add_argument("--conversations", type=int, default=60)
     parser.add_argument("--messages", type=int, nargs=2, default=(3, 10), metavar=("MIN", "MAX"),
@@ -35,6 +36,8 @@ def main() -> int:
                         help="seconds from the service listening again to the next SIGKILL")
     parser.add_argument("--warning-seconds", type=int, default=3)
     parser.add_argument("--disconnect-seconds", type=int, default=5)
+    parser.add_argument("--scenarios", nargs="+", default=[s.name for s in DEFAULT_SCENARIOS],
+                        choices=[s.name for s in DEFAULT_SCENARIOS], help="which scenarios, in turn")
     parser.add_argument("--out", type=Path, help="folder for logs and data (default bench/out/crash-SEED)")
     args = parser.parse_args()
     settings = Settings(
@@ -47,7 +50,9 @@ def main() -> int:
         pace=Pace(messages=tuple(args.messages), gap=tuple(args.gap)),
         finish_timeout=120.0,
     )
-    report = run_crash(settings, args.out or REPO / "bench" / "out" / f"crash-{args.seed}", say=lambda s: print(s, flush=True))
+    folder = args.out or REPO / "bench" / "out" / f"crash-{args.seed}"
+    scenarios = [s for s in DEFAULT_SCENARIOS if s.name in args.scenarios]
+    report = run_crash(settings, folder, scenarios=scenarios, say=lambda line: print(line, flush=True))
     print("\n".join(report.lines()))
     return 0 if report.ok() else 1
 

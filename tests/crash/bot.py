@@ -69,7 +69,8 @@ class BotApi:
         sent = Sent(message_id, text)
         record.sent.append(sent)
         path = f"/v1/conversations/{urllib.parse.quote(record.conversation_id)}/messages"
-        status, answer, sent.unanswered = self._until_answered(record, "POST", path, {"MessageId": message_id, "Text": text})
+        body = {"MessageId": message_id, "Text": text}
+        status, answer, sent.unanswered = self._until_answered(record, "POST", path, body)
         if status == 202:
             sent.outcome = "accepted"
         elif status == 409 and _code(answer) in ("conversation_ended", "user_left"):

@@ -19,12 +19,14 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field, fields
+from collections.abc import Callable
 from typing import Any
 
 from tests.crash.bot import BotRecord
 from tests.crash.event_log import TimerHistory
 from tests.crash.service_process import BotMessage
 
+Problem = Callable[[str], None]
 JOINED = "application/vnd.amazonaws.connect.event.participant.joined"
 LEFT = "application/vnd.amazonaws.connect.event.participant.left"
 
@@ -102,7 +104,7 @@ def check_conversation(evidence: Evidence, texts: TimerTexts) -> Figures:
 
 
 def _check_bot_to_connect(evidence: Evidence, items: list[dict[str, Any]], texts: TimerTexts, figures: Figures,
-                          problem: Any) -> None:
+                          problem: Problem) -> None:
     at_connect = [i["Content"] for i in items if i["Type"] == "MESSAGE" and i["ParticipantRole"] == "CUSTOMER"]
     counts = Counter(at_connect)
     accepted = [s.text for s in evidence.bot.sent if s.outcome == "accepted"]
@@ -129,7 +131,7 @@ def _check_bot_to_connect(evidence: Evidence, items: list[dict[str, Any]], texts
         problem(f"a customer message at Connect the bot never sent: {text!r}")
 
 
-def _check_webhook(evidence: Evidence, figures: Figures, problem: Any) -> list[BotMessage]:
+def _check_webhook(evidence: Evidence, figures: Figures, problem: Problem) -> list[BotMessage]:
     """Repeats (same Id: the same content, counted) and the order of first arrivals; the firsts."""
     firsts: dict[str, BotMessage] = {}
     for message in evidence.arrivals:
@@ -149,7 +151,7 @@ def _check_webhook(evidence: Evidence, figures: Figures, problem: Any) -> list[B
 
 
 def _check_connect_to_bot(items: list[dict[str, Any]], firsts: list[BotMessage], texts: TimerTexts,
-                          figures: Figures, problem: Any) -> None:
+                          figures: Figures, problem: Problem) -> None:
     # What the agent side wrote before the DISCONNECT rule's message is owed to the bot; after it the
     # service is leaving the chat, and an answer Connect records then may or may not be told.
     end = next((n for n, i in enumerate(items) if i["Type"] == "MESSAGE" and i["ParticipantRole"] == "CUSTOMER"
@@ -186,7 +188,7 @@ def _check_connect_to_bot(items: list[dict[str, Any]], firsts: list[BotMessage],
 
 
 def _check_end_and_timers(evidence: Evidence, items: list[dict[str, Any]], firsts: list[BotMessage],
-                          texts: TimerTexts, figures: Figures, problem: Any) -> None:
+                          texts: TimerTexts, figures: Figures, problem: Problem) -> None:
     returned = [m for m in firsts if m.type == "ReturnedToBot"]
     if len(returned) != 1:
         figures.lost += not returned

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -28,7 +29,7 @@ class Child:
                 cwd=REPO,
                 stdout=out,
                 stderr=subprocess.STDOUT,
-                env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))},
+                env={**os.environ, "PYTHONPATH": _python_path()},
             )
 
     @property
@@ -104,10 +105,12 @@ def start_connect_local(folder: Path, config: dict[str, Any]) -> tuple[Child, di
         raise
 
 
+def _python_path() -> str:
+    return os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+
+
 def free_port() -> int:
     """A port nothing listens on now, for the service's fixed API port."""
-    import socket
-
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]

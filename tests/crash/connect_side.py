@@ -73,8 +73,17 @@ class ConnectSide:
         _call("POST", f"{self._agent}/chats/{contact_id}/accept", {"AgentName": agent_name})
 
     def agent_says(self, contact_id: str, text: str) -> str:
-        """Connect's id of the new AGENT message."""
-        return _call("POST", f"{self._agent}/chats/{contact_id}/messages", {"Content": text, "ContentType": "text/plain"})["Id"]
+        """Connect's id of the new AGENT message; ChatOver if the chat has ended."""
+        body = {"Content": text, "ContentType": "text/plain"}
+        return _call("POST", f"{self._agent}/chats/{contact_id}/messages", body)["Id"]
+
+    def agent_leaves(self, contact_id: str) -> None:
+        """The agent leaves (Connect ends the chat); ChatOver if it had already ended."""
+        _call("POST", f"{self._agent}/chats/{contact_id}/leave", {})
+
+
+class ChatOver(Exception):
+    """The agent API answered 409: the chat has ended (the DISCONNECT rule came first)."""
 
 
 def _call(method: str, url: str, body: Any = None) -> Any:
@@ -84,4 +93,6 @@ def _call(method: str, url: str, body: Any = None) -> Any:
         with urllib.request.urlopen(request, timeout=30) as answer:
             return json.loads(answer.read() or b"null")
     except urllib.error.HTTPError as error:
+        if error.code == 409:
+            raise ChatOver(f"{method} {url}: {error.read()[:300]!r}") from None
         raise AssertionError(f"{method} {url}: {error.code} {error.read()[:300]!r}") from None

@@ -13,10 +13,13 @@ Scenarios are pluggable: see tests/crash/scenarios.py.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import random
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,8 +79,9 @@ class Report:
     def lines(self) -> list[str]:
         f = self.figures
         slowest = max(self.restart_seconds, default=0.0)
+        seed = self.settings.seed
         return [
-            f"seed {self.settings.seed}  (replay: CRASH_SEED={self.settings.seed}, or bench/crash.py --seed {self.settings.seed})",
+            f"seed {seed}  (replay: CRASH_SEED={seed}, or bench/crash.py --seed {seed})",
             f"kills {self.kills}  in {self.seconds:.1f} s  (restart to listening: mean "
             f"{sum(self.restart_seconds) / max(1, len(self.restart_seconds)):.2f} s, max {slowest:.2f} s)",
             f"conversations {f.conversations}",
@@ -128,18 +132,19 @@ class ServiceUnderTest:
         self._children = children
         self.child: Child | None = None
         self.ready: dict[str, Any] = {}
-        self.starts = 0
+        self.start_seconds: list[float] = []  # how long each start took to listen
+        self.kill_times: list[float] = []  # wall clock, to line up with the log's and Connect's times
 
-    def start(self) -> float:
+    def start(self) -> None:
         began = time.monotonic()
         self.child, self.ready = service_process.start_service(
-            self._config, self._folder / f"serve.ready.{self.starts}.json", self._folder / "service.log")
+            self._config, self._folder / f"serve.ready.{len(self.start_seconds)}.json", self._folder / "service.log")
         self._children.start(self.child)
-        self.starts += 1
-        return time.monotonic() - began
+        self.start_seconds.append(time.monotonic() - began)
 
     def kill(self) -> None:
         assert self.child is not None
+        self.kill_times.append(time.time())
         self.child.kill()
 
     def stop(self) -> None:
@@ -147,48 +152,76 @@ class ServiceUnderTest:
             self.child.stop()
 
 
-def run_crash(settings: Settings, folder: Path, *, scenarios: Sequence[Scenario] = DEFAULT_SCENARIOS,
-              say: Callable[[str], None] = print) -> Report:
-    """The whole run: start everything, play and kill, settle, check. Every process it started is
-    ended before it returns or raises."""
-    say(f"crash harness: seed {settings.seed}, {settings.kills} kills, {settings.conversations} conversations")
+@dataclass
+class Stage:
+    """Everything a run needs, started: the local Connect and its side, the workers (by flow), the
+    service, the webhook receiver and the bots' API client, with the activity signals for aimed kills."""
+
+    folder: Path
+    data: Path
+    connect: ConnectSide
+    workers: dict[str, str]
+    service: ServiceUnderTest
+    receiver: WebhookReceiver
+    bot: BotApi
+    bot_activity: Activity
+    webhook_activity: Activity
+
+    def conversation(self, conversation_id: str, flow: str, rng: random.Random, pace: Pace) -> Conversation:
+        return Conversation(conversation_id, rng, pace, self.bot, BotRecord(conversation_id), self.workers[flow],
+                            self.receiver.url, self.connect)
+
+
+@contextmanager
+def staged(settings: Settings, folder: Path, rng: random.Random) -> Iterator[Stage]:
+    """Start everything; on the way out (returning or raising) end every process and the receiver."""
     folder.mkdir(parents=True, exist_ok=True)
-    began = time.monotonic()
-    plan = random.Random(settings.seed)
     bot_activity, webhook_activity = Activity(), Activity()
     receiver = WebhookReceiver(webhook_activity).start()
     try:
         with Children() as children:
             connect_child, connect = start_connect_local(folder, connect_config(settings.conversations))
             children.start(connect_child)
-            connect_side = ConnectSide(connect)
             data = folder / "data"
-            workers = {flow: service_process.create_worker(worker_file(flow, TEXTS, settings), folder, data) for flow in FLOWS}
+            workers = {flow: service_process.create_worker(worker_file(flow, TEXTS, settings), folder, data)
+                       for flow in FLOWS}
             credentials = service_process.client_credentials(data)
             service = ServiceUnderTest(folder, data, connect, children)
-            restarts = [service.start()]
+            service.start()
             credentials = credentials or service_process.service_credentials(data)
             receiver.secret = credentials.signing_secret
-            bot = BotApi(service.ready["api_url"], credentials.token, random.Random(plan.random()), bot_activity)
-
-            conversations = _plan(settings, plan, scenarios, bot, workers, receiver.url, connect_side)
-            moments = [_KillMoment.draw(plan, settings) for _ in range(settings.kills)]
-            errors: list[str] = []
-            threads = _start_playing(conversations, errors)
-            kills = 0
-            for moment in moments:
-                moment.wait({"bot": bot_activity, "webhook": webhook_activity})
-                service.kill()
-                kills += 1
-                restarts.append(service.start())
-            _settle(threads, conversations, receiver, settings.finish_timeout, errors)
-            service.stop()  # cleanly, so the log is read whole; nothing is owed any more
-            figures = _check_all(conversations, receiver, connect_side, timer_histories(data / "events.db"))
-            figures.problems.extend(errors)
-            return Report(settings, figures, kills, time.monotonic() - began, restarts[1:], folder,
-                          receiver.unsigned, receiver.unsigned_samples)
+            bot = BotApi(service.ready["api_url"], credentials.token, random.Random(rng.random()), bot_activity)
+            yield Stage(folder, data, ConnectSide(connect), workers, service, receiver, bot, bot_activity,
+                        webhook_activity)
     finally:
         receiver.stop()
+
+
+def run_crash(settings: Settings, folder: Path, *, scenarios: Sequence[Scenario] = DEFAULT_SCENARIOS,
+              say: Callable[[str], None] = print) -> Report:
+    """The whole run: start everything, play and kill, settle, check. Every process it started is
+    ended before it returns or raises."""
+    say(f"crash harness: seed {settings.seed}, {settings.kills} kills, {settings.conversations} conversations")
+    began = time.monotonic()
+    plan = random.Random(settings.seed)
+    with staged(settings, folder, plan) as stage:
+        service, receiver = stage.service, stage.receiver
+        conversations = _plan(settings, plan, scenarios, stage)
+        moments = [_KillMoment.draw(plan, settings) for _ in range(settings.kills)]
+        errors: list[str] = []
+        threads = _start_playing(conversations, errors)
+        for moment in moments:
+            moment.wait({"bot": stage.bot_activity, "webhook": stage.webhook_activity})
+            service.kill()
+            service.start()
+        _settle(threads, conversations, receiver, settings.finish_timeout, errors)
+        service.stop()  # cleanly, so the log is read whole; nothing is owed any more
+        figures = _check_all(conversations, receiver, stage.connect, timer_histories(stage.data / "events.db"),
+                             folder / "evidence")
+        (folder / "kills.txt").write_text("".join(f"{at:.3f}\n" for at in service.kill_times))
+        figures.problems.extend(errors)
+        return Report(settings, figures, len(service.kill_times), time.monotonic() - began,
+                      service.start_seconds[1:], folder, receiver.unsigned, receiver.unsigned_samples)
 
 
 @dataclass(frozen=True)
@@ -221,14 +254,12 @@ class _Planned:
     start_at: float
 
 
-def _plan(settings: Settings, plan: random.Random, scenarios: Sequence[Scenario], bot: BotApi,
-          workers: dict[str, str], webhook_url: str, connect: ConnectSide) -> list[_Planned]:
+def _plan(settings: Settings, plan: random.Random, scenarios: Sequence[Scenario], stage: Stage) -> list[_Planned]:
     planned = []
     for n in range(settings.conversations):
         scenario = scenarios[n % len(scenarios)]
-        conversation_id = f"{scenario.name}-{n:03d}"
-        conversation = Conversation(conversation_id, random.Random(plan.getrandbits(64)), settings.pace, bot,
-                                    BotRecord(conversation_id), workers[scenario.flow], webhook_url, connect)
+        conversation = stage.conversation(f"{scenario.name}-{n:03d}", scenario.flow,
+                                          random.Random(plan.getrandbits(64)), settings.pace)
         planned.append(_Planned(scenario, conversation, plan.uniform(0, settings.spread())))
     return planned
 
@@ -265,16 +296,34 @@ def _settle(threads: list[threading.Thread], planned: list[_Planned], receiver: 
 
 
 def _check_all(planned: list[_Planned], receiver: WebhookReceiver, connect: ConnectSide,
-               timers: dict[str, TimerHistory]) -> Figures:
+               timers: dict[str, TimerHistory], evidence_folder: Path) -> Figures:
+    """Every conversation checked; the evidence of each one with a problem written to
+    `evidence_folder/<conversation>.json` (the bot's record, the webhook's arrivals, Connect's items, the
+    timers), to read beside `run.py replay <conversation> --db DATA/events.db`."""
     records: dict[str, list[dict[str, Any]]] = {}
     for chat in connect.chats():
         records.setdefault(chat["CustomerName"], []).append(connect.record(chat["ContactId"]))
     total = Figures()
     for item in planned:
         cid = item.conversation.id
-        evidence = Evidence(cid, item.conversation.record, receiver.arrivals(cid), records.get(cid, []),
-                            timers.get(cid, TimerHistory()), item.scenario.expected_end)
+        history = timers.get(cid, TimerHistory())
+        evidence = Evidence(cid, item.conversation.record, receiver.arrivals(cid), records.get(cid, []), history,
+                            item.scenario.expected_end(history))
         figures = check_conversation(evidence, TEXTS)
         figures.problems.extend(item.scenario.check(evidence))
+        if not figures.ok():
+            _write_evidence(evidence_folder / f"{cid}.json", evidence, figures)
         total = total + figures
     return total
+
+
+def _write_evidence(path: Path, evidence: Evidence, figures: Figures) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    timers = evidence.timers
+    path.write_text(json.dumps({
+        "problems": figures.problems,
+        "bot": dataclasses.asdict(evidence.bot),
+        "webhook": [dataclasses.asdict(m) for m in evidence.arrivals],
+        "connect": evidence.contacts,
+        "timers": {"armed": sorted(timers.armed), "fired": dict(timers.fired), "cancelled": sorted(timers.cancelled)},
+    }, indent=1, default=str))

@@ -7,7 +7,7 @@ Adding one (a later feature's own): write a class with
 - `flow`: `"simulated"` (Ana joins at once, greets, answers every customer message) or `"human"`
   (nobody joins: `play` accepts the chat through `conversation.connect` and speaks as the agent);
   a new kind of Connect behaviour goes into `connect_side.connect_config` as a new flow;
-- `expected_end`: the hand-back's `SessionEndReason`;
+- `expected_end(timers)`: the hand-back's `SessionEndReason`, given the timers the log says fired;
 - `play(conversation)`: runs on a thread of its own; drive the bot with `conversation.transfer()`
   and `conversation.say(n)` (these retry through the kills), the agent with `conversation.connect`;
   draw every random choice from `conversation.rng`, so the seed replays the plan. It must leave the
@@ -22,12 +22,14 @@ from __future__ import annotations
 import random
 import threading
 import time
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Protocol
 
 from tests.crash.bot import BotApi, BotRecord, Sent
 from tests.crash.checks import Evidence
-from tests.crash.connect_side import ConnectSide
+from tests.crash.connect_side import ChatOver, ConnectSide
+from tests.crash.event_log import TimerHistory
 
 HUMAN_AGENT = "Hal"
 CONTACT_TIMEOUT = 60.0
@@ -71,7 +73,8 @@ class Conversation:
 class Scenario(Protocol):
     name: str
     flow: str
-    expected_end: str
+
+    def expected_end(self, timers: TimerHistory) -> str: ...
 
     def play(self, conversation: Conversation) -> None: ...
 
@@ -93,7 +96,9 @@ class AnaAnswers:
 
     name = "ana"
     flow = "simulated"
-    expected_end = "UserLeft"
+
+    def expected_end(self, timers: TimerHistory) -> str:
+        return "UserLeft"
 
     def play(self, conversation: Conversation) -> None:
         conversation.transfer()
@@ -113,9 +118,18 @@ class HumanAgent:
 
     name = "human"
     flow = "human"
-    expected_end = "UserLeft"
+
+    def expected_end(self, timers: TimerHistory) -> str:
+        return "UserLeft"
 
     def play(self, conversation: Conversation) -> None:
+        contact_id = self.talk(conversation)
+        if contact_id is not None:
+            with suppress(ChatOver):
+                conversation.connect.agent_says(contact_id, f"Anything else, {conversation.id}?")
+
+    def talk(self, conversation: Conversation) -> str | None:
+        """Transfer, accept, and both sides talk at once; the contact id, or None if the chat ended early."""
         conversation.transfer()
         contact_id = conversation.connect.wait_for_contact(conversation.id, CONTACT_TIMEOUT)
         conversation.connect.accept(contact_id, HUMAN_AGENT)
@@ -131,6 +145,8 @@ class HumanAgent:
                 for n in range(agent_says):
                     _pause(agent_rng.uniform(*conversation.pace.gap))
                     conversation.connect.agent_says(contact_id, f"{HUMAN_AGENT} to {conversation.id} #{n}")
+            except ChatOver:
+                pass  # the DISCONNECT rule ended it first: the checks compare with what Connect holds
             except BaseException as error:  # noqa: BLE001 - raised again on the scenario's thread
                 failed.append(error)
 
@@ -139,16 +155,37 @@ class HumanAgent:
         try:
             for n in range(bot_says):
                 if conversation.say(n).outcome == "refused":
-                    return
+                    return None
                 _pause(conversation.gap())
         finally:
             speaking.join()
         if failed:
             raise failed[0]
-        conversation.connect.agent_says(contact_id, f"Anything else, {conversation.id}?")
+        return contact_id
 
     def check(self, evidence: Evidence) -> list[str]:
         return _ended_by_silence(evidence)
 
 
-DEFAULT_SCENARIOS: tuple[Scenario, ...] = (AnaAnswers(), HumanAgent())
+class HumanAgentLeaves(HumanAgent):
+    """As HumanAgent, but the agent says goodbye and leaves: the chat ends at Connect, perhaps while
+    the service is down, and the bot must still be told the goodbye, the agent's leaving and AgentLeft."""
+
+    name = "leaves"
+
+    def expected_end(self, timers: TimerHistory) -> str:
+        # A long enough run of kills can keep the user silent past the DISCONNECT rule first.
+        return "UserLeft" if timers.fired_kinds["DISCONNECT"] else "AgentLeft"
+
+    def play(self, conversation: Conversation) -> None:
+        contact_id = self.talk(conversation)
+        if contact_id is not None:
+            with suppress(ChatOver):
+                conversation.connect.agent_says(contact_id, f"Goodbye, {conversation.id}.")
+                conversation.connect.agent_leaves(contact_id)
+
+    def check(self, evidence: Evidence) -> list[str]:
+        return []
+
+
+DEFAULT_SCENARIOS: tuple[Scenario, ...] = (AnaAnswers(), HumanAgent(), HumanAgentLeaves())

@@ -145,7 +145,8 @@ class BotMessage:
 def parse_webhook(body: bytes, headers: Mapping[str, str]) -> BotMessage:
     raw = json.loads(body)
     if isinstance(raw.get("data"), dict) and "Id" not in raw:  # Standard Webhooks' envelope
-        raw = {**raw["data"], "Id": raw["data"].get("Id") or {k.lower(): v for k, v in headers.items()}.get("webhook-id")}
+        webhook_id = {k.lower(): v for k, v in headers.items()}.get("webhook-id")
+        raw = {**raw["data"], "Id": raw["data"].get("Id") or webhook_id}
     return BotMessage(
         id=raw["Id"],
         conversation_id=raw["ConversationId"],
@@ -162,5 +163,6 @@ def _run_py(*arguments: str) -> str:
     answer = subprocess.run([sys.executable, "run.py", *arguments], cwd=REPO, capture_output=True, text=True,
                             timeout=60)
     if answer.returncode != 0:
-        raise RuntimeError(f"run.py {arguments[0]} {arguments[1]} failed ({answer.returncode}): {answer.stdout}{answer.stderr}")
+        command = " ".join(arguments[:2])
+        raise RuntimeError(f"run.py {command} failed ({answer.returncode}): {answer.stdout}{answer.stderr}")
     return answer.stdout

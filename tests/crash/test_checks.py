@@ -18,7 +18,8 @@ TEXTS = TimerTexts(warning_user="still there?", disconnect_user="closed", discon
 JOINED = "application/vnd.amazonaws.connect.event.participant.joined"
 
 
-def item(n: int, role: str, content: str | None = None, *, kind: str = "MESSAGE", content_type: str = "text/plain") -> dict[str, Any]:
+def item(n: int, role: str, content: str | None = None, *, kind: str = "MESSAGE",
+         content_type: str = "text/plain") -> dict[str, Any]:
     return {"Id": f"i-{n}", "Type": kind, "ParticipantRole": role, "Content": content, "ContentType": content_type,
             "InTranscript": True}
 
