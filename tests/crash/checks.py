@@ -4,7 +4,8 @@ tested on fabricated evidence (tests/crash/test_checks.py) as well as run on rea
 
 What must hold, per conversation:
 - one contact at Connect;
-- Connect holds every bot message the API accepted exactly once, in the bot's order; a message whose
+- Connect holds every bot message the API accepted exactly once, in the bot's order, unless the bot
+  was told it was refused (`MessageRefused` with its MessageId; then not at all); a message whose
   answer the bot never got and that was then refused (the conversation had ended) at most once;
 - the bot was told, at least once, every message the agent side wrote before the chat's end (the
   DISCONNECT rule's message), in Connect's order; each agent joined/left; each timer's UserMessage;
@@ -57,6 +58,7 @@ class Figures:
     conversations: int = 0
     bot_messages: int = 0  # accepted by the API, so owed to Connect
     bot_messages_maybe: int = 0  # unanswered, then refused: allowed at Connect once or not at all
+    bot_messages_refused: int = 0  # accepted, then the bot was told Connect refused them
     bot_unanswered: int = 0  # requests that reached the service and got no answer (the kill), sent again
     bot_refused_connections: int = 0  # attempts while the service was down, sent again
     agent_messages: int = 0  # written at Connect by the agent side, owed to the bot
@@ -96,18 +98,24 @@ def check_conversation(evidence: Evidence, texts: TimerTexts) -> Figures:
             figures.lost += 1
             return figures
     items = [i for record in evidence.contacts for i in record["Items"] if i.get("InTranscript", True)]
-    _check_bot_to_connect(evidence, items, texts, figures, problem)
     firsts = _check_webhook(evidence, figures, problem)
+    _check_bot_to_connect(evidence, items, firsts, texts, figures, problem)
     _check_connect_to_bot(items, firsts, texts, figures, problem)
     _check_end_and_timers(evidence, items, firsts, texts, figures, problem)
     return figures
 
 
-def _check_bot_to_connect(evidence: Evidence, items: list[dict[str, Any]], texts: TimerTexts, figures: Figures,
-                          problem: Problem) -> None:
+def _check_bot_to_connect(evidence: Evidence, items: list[dict[str, Any]], firsts: list[BotMessage],
+                          texts: TimerTexts, figures: Figures, problem: Problem) -> None:
     at_connect = [i["Content"] for i in items if i["Type"] == "MESSAGE" and i["ParticipantRole"] == "CUSTOMER"]
     counts = Counter(at_connect)
-    accepted = [s.text for s in evidence.bot.sent if s.outcome == "accepted"]
+    refused_ids = {m.message_id for m in firsts if m.type == "MessageRefused"}
+    refused = {s.text for s in evidence.bot.sent if s.outcome == "accepted" and s.message_id in refused_ids}
+    figures.bot_messages_refused += len(refused)
+    for text in sorted(refused):
+        if counts[text]:
+            problem(f"bot message {text!r} is at Connect, but the bot was told it was refused")
+    accepted = [s.text for s in evidence.bot.sent if s.outcome == "accepted" and s.text not in refused]
     maybe = {s.text for s in evidence.bot.sent if s.outcome == "refused" and s.unanswered}
     figures.bot_messages += len(accepted)
     figures.bot_messages_maybe += len(maybe)
@@ -126,7 +134,7 @@ def _check_bot_to_connect(evidence: Evidence, items: list[dict[str, Any]], texts
     order = list(dict.fromkeys(t for t in at_connect if t in owed))
     if order != [t for t in accepted if counts[t]]:
         problem(f"bot messages at Connect out of order: {order} (sent {accepted})")
-    known = owed | maybe | {texts.disconnect_agent}
+    known = owed | maybe | refused | {texts.disconnect_agent}
     for text in sorted(set(at_connect) - known):
         problem(f"a customer message at Connect the bot never sent: {text!r}")
 

@@ -135,11 +135,12 @@ class BotMessage:
     role: str | None = None
     connect_message_id: str | None = None
     context: dict[str, Any] = field(default_factory=dict)
+    message_id: str | None = None  # the bot's MessageId, on a MessageRefused
 
     def content(self) -> tuple[Any, ...]:
         """Everything but the envelope's timing: a repeat with the same Id must carry the same."""
         return (self.conversation_id, self.seq, self.type, self.text, self.role, self.connect_message_id,
-                json.dumps(self.context, sort_keys=True))
+                json.dumps(self.context, sort_keys=True), self.message_id)
 
 
 def parse_webhook(body: bytes, headers: Mapping[str, str]) -> BotMessage:
@@ -156,6 +157,7 @@ def parse_webhook(body: bytes, headers: Mapping[str, str]) -> BotMessage:
         role=raw.get("Role"),
         connect_message_id=raw.get("ConnectMessageId"),
         context=raw.get("Context") or {},
+        message_id=raw.get("MessageId"),
     )
 
 

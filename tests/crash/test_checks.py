@@ -143,3 +143,14 @@ def test_two_contacts_for_one_conversation_are_a_doubling() -> None:
     e = evidence()
     e.contacts.append({"Items": []})
     assert check_conversation(e, TEXTS).doubled_at_connect == 1
+
+
+def test_an_accepted_message_the_bot_was_told_was_refused_is_not_lost_and_must_not_be_at_connect() -> None:
+    e = evidence()
+    del items_of(e)[4]  # "two" never reached Connect ...
+    e.arrivals.insert(-1, BotMessage("c:19", "c", 19, "MessageRefused", message_id="m1"))  # ... and the bot was told
+    figures = check_conversation(e, TEXTS)
+    assert figures.ok(), figures.problems
+    assert figures.bot_messages_refused == 1
+    items_of(e).insert(4, item(5, "CUSTOMER", "two"))
+    assert any("told it was refused" in p for p in check_conversation(e, TEXTS).problems)
