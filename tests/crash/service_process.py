@@ -3,15 +3,15 @@ how the service child is started, how a bot gets its credential and sends it, ho
 verified and read. When the API's auth, the webhook signature scheme or the message envelope changes,
 this is the module to adapt; the rest of tests/crash/ only uses what it exports.
 
-Today (December 2026):
+As of December 2026 (both schemes are kept, so an older data folder or tree still runs):
 - credentials: `run.py client create NAME --db DB` prints a per-client token and webhook signing
-  secret, if run.py has that command; else the service's single token in `DATA/api-token` and its
+  secret (`whsec_...`); without that command, the service's single token in `DATA/api-token` and its
   webhook secret in `DATA/webhook-secret`;
-- webhook: `X-Connect-Worker-Signature` (HMAC-SHA256 over `timestamp + "." + body`, keyed with
-  `DATA/webhook-secret`), or Standard Webhooks (`webhook-id`, `webhook-timestamp`,
-  `webhook-signature: v1,<base64>` over `id.timestamp.body`, a `whsec_` secret) once that lands;
-- message: the JSON body with `Id`, `ConversationId`, `Seq`, `Type` and the type's fields, possibly
-  wrapped as `{"type", "timestamp", "data": {...}}` by Standard Webhooks.
+- webhook: Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64>`
+  over `id.timestamp.body`), or the earlier `X-Connect-Worker-Signature` (HMAC-SHA256 over
+  `timestamp + "." + body`);
+- message: the JSON body with `Id`, `ConversationId`, `Seq`, `Type` and the type's fields (read
+  from under `data` too, should the body become a Standard Webhooks `{"type", "data"}` envelope).
 """
 
 from __future__ import annotations
