@@ -55,6 +55,11 @@ class BotApi:
         self._rng = rng
         self._lock = threading.Lock()
         self._activity = activity or Activity()
+        self._closed = threading.Event()
+
+    def close(self) -> None:
+        """The run is over: requests still retrying give up at their next attempt."""
+        self._closed.set()
 
     def transfer(self, record: BotRecord, worker_id: str, deliver_to: str, user_name: str) -> None:
         body = {"ConversationId": record.conversation_id, "WorkerId": worker_id, "BotName": "CrashBot",
@@ -102,6 +107,8 @@ class BotApi:
                 record.unanswered += 1
             finally:
                 connection.close()
+            if self._closed.is_set():
+                raise AssertionError(f"{method} {path}: the run ended while it was still retrying")
             if time.monotonic() > deadline:
                 raise AssertionError(f"{method} {path}: no answer from the service in {GIVE_UP_AFTER} s")
             with self._lock:

@@ -192,8 +192,11 @@ def staged(settings: Settings, folder: Path, rng: random.Random) -> Iterator[Sta
             credentials = credentials or service_process.service_credentials(data)
             receiver.secret = credentials.signing_secret
             bot = BotApi(service.ready["api_url"], credentials.token, random.Random(rng.random()), bot_activity)
-            yield Stage(folder, data, ConnectSide(connect), workers, service, receiver, bot, bot_activity,
-                        webhook_activity)
+            try:
+                yield Stage(folder, data, ConnectSide(connect), workers, service, receiver, bot, bot_activity,
+                            webhook_activity)
+            finally:
+                bot.close()
     finally:
         receiver.stop()
 
