@@ -44,6 +44,7 @@ from events.conversation_events import (
     ChatStartFailed,
     ChatStartRequested,
     ConnectionOpened,
+    ConnectionRenewed,
     ContextUpdated,
     ContextUpdateRefused,
     ContextUpdateRequested,
@@ -83,6 +84,9 @@ MAX_MESSAGE_PIECES = 10
 MIN_RESPLIT_BYTES = 256
 # The code of an Error end our own, where Connect gave none.
 NO_AGENT_JOINED = ErrorDetail(code="NoAgentJoined", message="the chat ended before any agent joined")
+CHAT_ENDED_FIRST = ErrorDetail(
+    code="ChatEnded", message="the chat ended before Connect confirmed this message: it may not have reached the agent"
+)
 
 _Intent = TypeVar("_Intent", bound=ConversationEvent)
 
@@ -279,7 +283,9 @@ def _connection_established(state: ConversationState, command: ConnectionEstabli
     _require_transferred(state)
     if state.chat is None:
         raise Rejected("chat_not_started", "there is no chat to connect to yet")
-    return [ConnectionOpened(at=command.at)]
+    if command.renewed:
+        return [ConnectionRenewed(at=command.at, connection_token=command.connection_token)]
+    return [ConnectionOpened(at=command.at, connection_token=command.connection_token)]
 
 
 def _chat_failed(state: ConversationState, command: ChatFailed) -> list[ConversationEvent]:
@@ -487,6 +493,7 @@ def _end(
         error = ErrorDetail(code=error.code, message=error.message.replace(token, "<redacted>"))
     return [
         *_cancel_timers(state, at),
+        *_unconfirmed_messages(state, at),
         ChatEnded(at=at, reason=reason, detail=detail, error=error),
         ReturnedToBot(
             at=at,
@@ -496,6 +503,18 @@ def _end(
             context=state.context,
             error=error,
         ),
+    ]
+
+
+def _unconfirmed_messages(state: ConversationState, at: float) -> list[ConversationEvent]:
+    """The bot is told of each of its messages Connect had not confirmed when the chat ended (once
+    per message, however many pieces were pending): it may or may not have reached the agent, and
+    it will never be sent now."""
+    pending = [intent for _, intent in sorted(state.pending.items()) if isinstance(intent, UserMessageRequested)]
+    bot_message_ids = dict.fromkeys(i.bot_message_id for i in pending if i.bot_message_id is not None)
+    return [
+        MessageRefused(at=at, bot_message_id=bot_message_id, code=CHAT_ENDED_FIRST.code, message=CHAT_ENDED_FIRST.message)
+        for bot_message_id in bot_message_ids
     ]
 
 

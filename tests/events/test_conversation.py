@@ -35,6 +35,7 @@ from events.conversation_events import (
     ChatEnded,
     ChatStartRequested,
     ConnectionOpened,
+    ConnectionRenewed,
     ContextUpdated,
     ContextUpdateRefused,
     DisconnectRequested,
@@ -117,14 +118,24 @@ def test_connection_before_the_chat_started_is_rejected() -> None:
     run = Run()
     run(transfer())
     with pytest.raises(Rejected) as raised:
-        run(ConnectionEstablished(at=1))
+        run(ConnectionEstablished(at=1, connection_token="conn-1"))
     assert raised.value.code == "chat_not_started"
 
 
-def test_a_reconnect_is_recorded() -> None:
+def test_a_reconnect_is_recorded_with_its_connection_token() -> None:
     run = Run().connected()
-    assert run(ConnectionEstablished(at=9)) == [ConnectionOpened(at=9)]
+    assert run(ConnectionEstablished(at=9, connection_token="conn-2")) == [ConnectionOpened(at=9, connection_token="conn-2")]
     assert run.state.connections == 2
+    assert run.state.chat is not None and run.state.chat.connection_token == "conn-2"
+
+
+def test_a_renewal_keeps_the_new_connection_token_without_counting_a_reconnect() -> None:
+    run = Run().connected()
+    assert run(ConnectionEstablished(at=9, connection_token="conn-2", renewed=True)) == [
+        ConnectionRenewed(at=9, connection_token="conn-2")
+    ]
+    assert run.state.connections == 1
+    assert run.state.chat is not None and run.state.chat.connection_token == "conn-2"
 
 
 def test_user_message_before_the_chat_started_is_queued_until_connected() -> None:
@@ -135,7 +146,7 @@ def test_user_message_before_the_chat_started_is_queued_until_connected() -> Non
     assert not any(isinstance(effect, SendMessage) for effect in pending_effects(run.state))
     start = pending_effects(run.state)[0]
     run(ChatStartSucceeded(at=1, effect_id=start.effect_id, contact_id="c", participant_id="p", participant_token="t"))
-    run(ConnectionEstablished(at=1))
+    run(ConnectionEstablished(at=1, connection_token="conn-1"))
     assert pending_effects(run.state) == [
         SendMessage(effect_id=3, client_token=request.client_token, text="hello", content_type="text/plain")
     ]
@@ -419,6 +430,20 @@ def test_agent_leaving_then_chat_ended_hands_back_with_agent_left() -> None:
     run(ParticipantLeftReceived(at=7, message_id="left-1", role="AGENT", display_name="Ana"))
     events = run(ChatEndedReceived(at=8, message_id="ended-1"))
     assert of_type(events, ReturnedToBot)[0].session_end_reason == "AgentLeft"
+
+
+def test_bot_messages_connect_never_confirmed_are_refused_to_the_bot_when_the_chat_ends() -> None:
+    run = Run().connected().with_agent("Ana")
+    run(UserSays(at=5, bot_message_id="b-sent", text="sent"))
+    run(UserMessageAcknowledged(at=5, effect_id=pending_effects(run.state)[0].effect_id, connect_message_id="m-1"))
+    long_text = "x" * (MAX_MESSAGE_BYTES + 1)
+    run(UserSays(at=6, bot_message_id="b-long", text=long_text))
+    run(UserSays(at=6, bot_message_id="b-short", text="unsent"))
+    events = run(ChatEndedReceived(at=8, message_id="ended-1"))
+    refused = of_type(events, MessageRefused)
+    assert [r.bot_message_id for r in refused] == ["b-long", "b-short"]
+    assert {r.code for r in refused} == {"ChatEnded"}
+    assert events.index(refused[-1]) < events.index(of_type(events, ReturnedToBot)[0])
 
 
 def test_chat_the_flow_ends_before_any_agent_is_handed_back_with_error() -> None:
