@@ -355,6 +355,7 @@ class ConversationActor(pykka.ThreadingActor):
             on_state=lambda state: _tell_if_alive(ref, _Socket(state, holder[0])),
             subscribe_message=self.state.initial_connection_message,
             after_id=after_id,
+            last_connection_token=self.state.chat.connection_token,
             name=f"chat-socket-{self.state.conversation_id}",
         )
         holder.append(socket)
@@ -367,8 +368,9 @@ class ConversationActor(pykka.ThreadingActor):
         state = message.state
         if isinstance(state, SocketConnected):
             self._connection_token = state.connection.connection_token
-            if not state.renewed:
-                self._handle_quietly(ConnectionEstablished(at=self._clock()))
+            self._handle_quietly(
+                ConnectionEstablished(at=self._clock(), connection_token=self._connection_token, renewed=state.renewed)
+            )
             self._perform()
         elif isinstance(state, SocketReconnecting):
             log.warning(
@@ -382,7 +384,11 @@ class ConversationActor(pykka.ThreadingActor):
                 error = ErrorDetail(code="ChatSocketGaveUp", message=f"chat socket gave up: {state.detail}")
                 self._handle_quietly(ChatFailed(at=self._clock(), error=error))
             elif state.reason is StopReason.CHAT_ENDED and self.state.phase not in ("ended", "returned"):
-                error = ErrorDetail(code="ChatEndedAtConnect", message="the chat ended at Connect")
+                # Only when the chat's last items could not be read (no connection token kept, or it expired).
+                error = ErrorDetail(
+                    code="ChatEndedAtConnect",
+                    message="the chat ended at Connect and its last items could not be read: some may be missing",
+                )
                 self._handle_quietly(ChatFailed(at=self._clock(), error=error))
 
 

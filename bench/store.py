@@ -210,7 +210,7 @@ def conversation_events(conversation_id: str, count: int) -> list[tuple[str, byt
             participant_token="token",
         )
     )
-    run(ConnectionEstablished(at=1.5))
+    run(ConnectionEstablished(at=1.5, connection_token="connection-token"))
     run(ParticipantJoinedReceived(at=2.0, message_id="joined", role="AGENT", display_name="Ana"))
     turn = 0
     while len(produced) < count:

@@ -94,7 +94,7 @@ class SocketSettings:
     """The socket's timings, in seconds. Defaults follow amazon-connect-chatjs:
     heartbeat every 10 s; subscribe retried every second; reconnect after
     about 1 s doubling to 30 s, and a new connection fetched after 2 s
-    doubling to 30 s, both with ±30 % jitter. Renewal starts
+    doubling to 30 s, both with full jitter (`retry.Backoff`). Renewal starts
     `renew_before_expiry` before ConnectionExpiry, but never before half of
     the connection's life, so that a short-lived connection is not renewed
     over and over."""
@@ -142,13 +142,17 @@ class ChatSocket:
         *,
         subscribe_message: str = DEFAULT_SUBSCRIBE,
         after_id: str | None = None,
+        last_connection_token: str | None = None,
         settings: SocketSettings | None = None,
         clock: Callable[[], float] = time.time,
         name: str = "chat-socket",
         hub: SocketHub | None = None,
     ) -> None:
         """`after_id`: the last item the owner has already seen (on recovery);
-        the first transcript fill starts after it. `clock` is the wall clock
+        the first transcript fill starts after it. `last_connection_token`: the
+        connection token the owner had before a restart; should the chat have
+        ended meanwhile (Connect refuses a new connection), the chat's last items
+        are read with it. `clock` is the wall clock
         (seconds since the epoch) that ConnectionExpiry is compared with.
         `hub`: the process's shared one by default."""
         self._participant = participant
@@ -169,6 +173,7 @@ class ChatSocket:
         # A renewal is under way (its connection or socket may still be on the pool).
         self._renewal_pending = False
         self._connection: ParticipantConnection | None = None
+        self._last_connection_token = last_connection_token
         self._failures = 0
         self._wait: Timer | None = None
         self._recent: collections.deque[str] = collections.deque(maxlen=_RECENT_IDS)
@@ -436,12 +441,14 @@ class ChatSocket:
             self._wait = self._hub.call_later(delay, then)
 
     def _final_fill(self) -> None:
-        """The chat is over: bring its last items with the last connection token, if it still works."""
+        """The chat is over: bring its last items with the last connection token (this run's, or
+        the one the owner kept from before a restart), if it still works."""
         detail = "the chat has ended: no new connection"
-        if self._connection is None:
+        token = self._connection.connection_token if self._connection is not None else self._last_connection_token
+        if token is None:
             self._stop(StopReason.CHAT_ENDED, detail)
             return
-        token, after = self._connection.connection_token, self._last_transcript_id
+        after = self._last_transcript_id
 
         def filled(items: list[ChatItem] | None, error: BaseException | None) -> None:
             if self._done:

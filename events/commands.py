@@ -79,7 +79,14 @@ class ChatStartFailure(Command):
 
 
 class ConnectionEstablished(Command):
-    pass
+    """The socket is subscribed on a new connection; `renewed`: a renewal before expiry, not a
+    recovery. The connection token is a credential, kept out of `repr`."""
+
+    connection_token: str
+    renewed: bool = False
+
+    def __repr__(self) -> str:
+        return f"ConnectionEstablished(connection_token='<redacted>', renewed={self.renewed!r}, at={self.at!r})"
 
 
 class ChatFailed(Command):

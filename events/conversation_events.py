@@ -102,7 +102,23 @@ class ChatStartFailed(ConversationEvent):
 
 
 class ConnectionOpened(ConversationEvent):
-    """The participant WebSocket is subscribed (again, after a reconnect)."""
+    """The participant WebSocket is subscribed (again, after a reconnect). The connection token is a
+    credential, kept so that a chat that ends while the service is down can still be read
+    (GetTranscript) after a restart; None in logs written before it was kept."""
+
+    connection_token: str | None = None
+
+    def __repr__(self) -> str:
+        return f"ConnectionOpened(connection_token='<redacted>', at={self.at!r})"
+
+
+class ConnectionRenewed(ConversationEvent):
+    """The socket was renewed before its expiry (make before break): a new connection token."""
+
+    connection_token: str
+
+    def __repr__(self) -> str:
+        return f"ConnectionRenewed(connection_token='<redacted>', at={self.at!r})"
 
 
 class UserMessageRequested(ConversationEvent):
@@ -281,6 +297,7 @@ AnyConversationEvent = Union[
     ChatStarted,
     ChatStartFailed,
     ConnectionOpened,
+    ConnectionRenewed,
     UserMessageRequested,
     UserMessageSent,
     UserMessageFailed,

@@ -21,6 +21,7 @@ from events.conversation_events import (
     ChatStartFailed,
     ChatStartRequested,
     ConnectionOpened,
+    ConnectionRenewed,
     ConnectTarget,
     ContextUpdated,
     ContextUpdateRefused,
@@ -60,14 +61,20 @@ Phase = Literal["new", "starting", "started", "connected", "ended", "returned"]
 
 
 class Chat(msgspec.Struct, frozen=True, kw_only=True):
-    """The chat at Connect. The participant token is a credential: kept out of `repr`."""
+    """The chat at Connect. The participant token and the last connection token are credentials:
+    kept out of `repr`. `connection_token` reads the transcript of a chat that ended while the
+    service was down (Connect refuses a new connection then)."""
 
     contact_id: str
     participant_id: str
     participant_token: str
+    connection_token: str | None = None
 
     def __repr__(self) -> str:
-        return f"Chat(contact_id={self.contact_id!r}, participant_id={self.participant_id!r}, participant_token='<redacted>')"
+        return (
+            f"Chat(contact_id={self.contact_id!r}, participant_id={self.participant_id!r}, "
+            "participant_token='<redacted>', connection_token='<redacted>')"
+        )
 
 
 class ConversationState(msgspec.Struct, frozen=True, kw_only=True):
@@ -178,7 +185,16 @@ def _chat_start_failed(state: ConversationState, event: ChatStartFailed) -> Conv
 
 
 def _connection_opened(state: ConversationState, event: ConnectionOpened) -> ConversationState:
-    return replace(state, version=state.version + 1, phase="connected", connections=state.connections + 1)
+    chat = _with_connection_token(state.chat, event.connection_token)
+    return replace(state, version=state.version + 1, phase="connected", connections=state.connections + 1, chat=chat)
+
+
+def _connection_renewed(state: ConversationState, event: ConnectionRenewed) -> ConversationState:
+    return replace(state, version=state.version + 1, chat=_with_connection_token(state.chat, event.connection_token))
+
+
+def _with_connection_token(chat: Chat | None, token: str | None) -> Chat | None:
+    return chat if chat is None or token is None else replace(chat, connection_token=token)
 
 
 def _user_message_requested(state: ConversationState, event: UserMessageRequested) -> ConversationState:
@@ -273,6 +289,7 @@ _EVOLVERS: dict[type, Callable[[ConversationState, Any], ConversationState]] = {
     ChatStarted: _chat_started,
     ChatStartFailed: _chat_start_failed,
     ConnectionOpened: _connection_opened,
+    ConnectionRenewed: _connection_renewed,
     UserMessageRequested: _user_message_requested,
     UserMessageSent: _done,
     UserMessageFailed: _done,

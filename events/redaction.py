@@ -1,9 +1,9 @@
 """Redaction for every export (replay, events tail, logs): credentials never leave the store.
 
-The only credential the events hold is the participant token (connection
-tokens are never stored: recovery makes a fresh connection from the
-participant token). A worker's `Secret` is a vault reference (SRN), not a
-secret, and is left as it is.
+The events hold two kinds of credential: the participant token (`ChatStarted`) and the connection
+token of each connection (`ConnectionOpened`, `ConnectionRenewed`), kept so that a chat that ended
+while the service was down can still be read after a restart. A worker's `Secret` is a vault
+reference (SRN), not a secret, and is left as it is.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import TypeVar
 
 from msgspec.structs import replace
 
-from events.conversation_events import ChatStarted
+from events.conversation_events import ChatStarted, ConnectionOpened, ConnectionRenewed
 from events.conversation_state import ConversationState
 
 REDACTED = "<redacted>"
@@ -24,10 +24,13 @@ def redact(event: T) -> T:
     """The event as it may be shown: tokens replaced by "<redacted>"."""
     if isinstance(event, ChatStarted):
         return replace(event, participant_token=REDACTED)  # type: ignore[return-value]
+    if isinstance(event, (ConnectionOpened, ConnectionRenewed)) and event.connection_token is not None:
+        return replace(event, connection_token=REDACTED)  # type: ignore[return-value]
     return event
 
 
 def redact_state(state: ConversationState) -> ConversationState:
     if state.chat is None:
         return state
-    return replace(state, chat=replace(state.chat, participant_token=REDACTED))
+    token = None if state.chat.connection_token is None else REDACTED
+    return replace(state, chat=replace(state.chat, participant_token=REDACTED, connection_token=token))

@@ -29,7 +29,7 @@ def started(conversation_id: str, deliver_to: str, client_id: str | None = None)
     assert isinstance(start, StartChat)
     run(ChatStartSucceeded(at=1.0, effect_id=start.effect_id, contact_id=f"contact-{conversation_id}",
                            participant_id=f"participant-{conversation_id}", participant_token=TOKEN))
-    run(ConnectionEstablished(at=1.0))
+    run(ConnectionEstablished(at=1.0, connection_token="connection-token"))
     return run
 
 

@@ -27,6 +27,7 @@ SUBSCRIBE = '{"topic":"aws/subscribe","content":{"topics":["aws/chat"]}}'
 WARNING = AutoDisconnectRule(kind="WARNING", seconds_after_agent_message=10, user_message="Still there?", agent_message="User is quiet")
 DISCONNECT = AutoDisconnectRule(kind="DISCONNECT", seconds_after_agent_message=20, user_message="Bye", agent_message="Disconnected")
 TOKEN = "participant-token-SECRET"
+CONNECTION_TOKEN = "connection-token-SECRET"
 
 
 def transfer(at: float = 0.0, *, context: dict[str, Any] | None = None, user_name: str | None = None,
@@ -63,7 +64,7 @@ class Run:
         start = pending_effects(self.state)[0]
         assert isinstance(start, StartChat)
         self(ChatStartSucceeded(at=at, effect_id=start.effect_id, contact_id="contact-1", participant_id="participant-1", participant_token=TOKEN))
-        self(ConnectionEstablished(at=at))
+        self(ConnectionEstablished(at=at, connection_token=CONNECTION_TOKEN))
         return self
 
     def with_agent(self, name: str = "Ana", at: float = 2.0) -> Run:

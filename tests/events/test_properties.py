@@ -79,7 +79,7 @@ def command(data: st.DataObject, state: ConversationState, at: float) -> Command
     if kind == 8:
         return ChatStartFailure(at=at, effect_id=effect_id(data, state), error=ErrorDetail(code="LimitExceededException", message="too many chats"))
     if kind in (9, 10):
-        return ConnectionEstablished(at=at)
+        return ConnectionEstablished(at=at, connection_token=f"conn-{kind}", renewed=data.draw(st.booleans()))
     if kind == 11:
         return ChatFailed(at=at, error=ErrorDetail(code="ChatSocketGaveUp", message="gone"))
     if kind in (12, 13):
@@ -157,7 +157,7 @@ def legal_command(data: st.DataObject, state: ConversationState, at: float, step
             choices.append(DisconnectAcknowledged(at=at, effect_id=effect.effect_id))
     choices += [TimerDue(at=max(at, timer.due_at), timer_id=timer.timer_id) for timer in armed_timers(state)]
     if state.phase == "started":
-        choices.append(ConnectionEstablished(at=at))
+        choices.append(ConnectionEstablished(at=at, connection_token=f"conn-{step}"))
     if state.phase == "connected":
         name = data.draw(NAMES)
         choices += [
