@@ -6,7 +6,8 @@ What must hold, per conversation:
 - one contact at Connect;
 - Connect holds every bot message the API accepted exactly once, in the bot's order, unless the bot
   was told it was refused (`MessageRefused` with its MessageId; then not at all); a message whose
-  answer the bot never got and that was then refused (the conversation had ended) at most once;
+  answer the bot never got and that was then refused (the conversation had ended), or that the bot
+  was told Connect never confirmed before the chat ended (`MessageRefused` code ChatEnded), at most once;
 - the bot was told, at least once, every message the agent side wrote before the chat's end (the
   DISCONNECT rule's message), in Connect's order; each agent joined/left; each timer's UserMessage;
   and the hand-back, once, last, with the expected SessionEndReason;
@@ -28,6 +29,7 @@ from tests.crash.event_log import TimerHistory
 from tests.crash.service_process import BotMessage
 
 Problem = Callable[[str], None]
+UNCONFIRMED = "ChatEnded"  # MessageRefused's code for a message Connect never confirmed before the chat ended
 JOINED = "application/vnd.amazonaws.connect.event.participant.joined"
 LEFT = "application/vnd.amazonaws.connect.event.participant.left"
 
@@ -59,6 +61,7 @@ class Figures:
     bot_messages: int = 0  # accepted by the API, so owed to Connect
     bot_messages_maybe: int = 0  # unanswered, then refused: allowed at Connect once or not at all
     bot_messages_refused: int = 0  # accepted, then the bot was told Connect refused them
+    bot_messages_unconfirmed: int = 0  # accepted, then told the chat ended first: at Connect once or not at all
     bot_unanswered: int = 0  # requests that reached the service and got no answer (the kill), sent again
     bot_refused_connections: int = 0  # attempts while the service was down, sent again
     agent_messages: int = 0  # written at Connect by the agent side, owed to the bot
@@ -109,14 +112,17 @@ def _check_bot_to_connect(evidence: Evidence, items: list[dict[str, Any]], first
                           texts: TimerTexts, figures: Figures, problem: Problem) -> None:
     at_connect = [i["Content"] for i in items if i["Type"] == "MESSAGE" and i["ParticipantRole"] == "CUSTOMER"]
     counts = Counter(at_connect)
-    refused_ids = {m.message_id for m in firsts if m.type == "MessageRefused"}
-    refused = {s.text for s in evidence.bot.sent if s.outcome == "accepted" and s.message_id in refused_ids}
+    refusals = {m.message_id: m.code for m in firsts if m.type == "MessageRefused"}
+    told = {s.text: refusals[s.message_id] for s in evidence.bot.sent if s.outcome == "accepted" and s.message_id in refusals}
+    refused = {text for text, code in told.items() if code != UNCONFIRMED}
+    unconfirmed = set(told) - refused
     figures.bot_messages_refused += len(refused)
+    figures.bot_messages_unconfirmed += len(unconfirmed)
     for text in sorted(refused):
         if counts[text]:
             problem(f"bot message {text!r} is at Connect, but the bot was told it was refused")
-    accepted = [s.text for s in evidence.bot.sent if s.outcome == "accepted" and s.text not in refused]
-    maybe = {s.text for s in evidence.bot.sent if s.outcome == "refused" and s.unanswered}
+    accepted = [s.text for s in evidence.bot.sent if s.outcome == "accepted" and s.text not in told]
+    maybe = {s.text for s in evidence.bot.sent if s.outcome == "refused" and s.unanswered} | unconfirmed
     figures.bot_messages += len(accepted)
     figures.bot_messages_maybe += len(maybe)
     for text in accepted:
@@ -129,7 +135,7 @@ def _check_bot_to_connect(evidence: Evidence, items: list[dict[str, Any]], first
     for text in maybe:
         if counts[text] > 1:
             figures.doubled_at_connect += counts[text] - 1
-            problem(f"bot message {text!r} (unanswered, then refused) is at Connect {counts[text]} times")
+            problem(f"bot message {text!r} (unanswered, or unconfirmed when the chat ended) is at Connect {counts[text]} times")
     owed = set(accepted)
     order = list(dict.fromkeys(t for t in at_connect if t in owed))
     if order != [t for t in accepted if counts[t]]:

@@ -86,7 +86,8 @@ class Report:
             f"{sum(self.restart_seconds) / max(1, len(self.restart_seconds)):.2f} s, max {slowest:.2f} s)",
             f"conversations {f.conversations}",
             f"bot -> Connect: {f.bot_messages} messages accepted ({f.bot_messages_maybe} unanswered then refused, "
-            f"{f.bot_messages_refused} refused by Connect and told), "
+            f"{f.bot_messages_refused} refused by Connect and told, "
+            f"{f.bot_messages_unconfirmed} unconfirmed when the chat ended and told), "
             f"{f.bot_unanswered} sent again after no answer, {f.bot_refused_connections} attempts refused while down",
             f"Connect -> bot: {f.agent_messages} agent messages; {f.deliveries} webhook deliveries (distinct Ids)",
             f"repeats at the webhook with the same Id: {f.repeats_same_id}",

@@ -136,11 +136,12 @@ class BotMessage:
     connect_message_id: str | None = None
     context: dict[str, Any] = field(default_factory=dict)
     message_id: str | None = None  # the bot's MessageId, on a MessageRefused
+    code: str | None = None  # why, on a MessageRefused (ChatEnded: never confirmed, may be at Connect)
 
     def content(self) -> tuple[Any, ...]:
         """Everything but the envelope's timing: a repeat with the same Id must carry the same."""
         return (self.conversation_id, self.seq, self.type, self.text, self.role, self.connect_message_id,
-                json.dumps(self.context, sort_keys=True), self.message_id)
+                json.dumps(self.context, sort_keys=True), self.message_id, self.code)
 
 
 def parse_webhook(body: bytes, headers: Mapping[str, str]) -> BotMessage:
@@ -158,6 +159,7 @@ def parse_webhook(body: bytes, headers: Mapping[str, str]) -> BotMessage:
         connect_message_id=raw.get("ConnectMessageId"),
         context=raw.get("Context") or {},
         message_id=raw.get("MessageId"),
+        code=raw.get("Code"),
     )
 
 

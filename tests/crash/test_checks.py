@@ -154,3 +154,16 @@ def test_an_accepted_message_the_bot_was_told_was_refused_is_not_lost_and_must_n
     assert figures.bot_messages_refused == 1
     items_of(e).insert(4, item(5, "CUSTOMER", "two"))
     assert any("told it was refused" in p for p in check_conversation(e, TEXTS).problems)
+
+
+def test_a_message_told_unconfirmed_when_the_chat_ended_may_be_at_connect_once_but_not_twice() -> None:
+    e = evidence()
+    e.arrivals.insert(-1, BotMessage("c:19", "c", 19, "MessageRefused", message_id="m1", code="ChatEnded"))
+    figures = check_conversation(e, TEXTS)
+    assert figures.ok(), figures.problems
+    assert figures.bot_messages_unconfirmed == 1 and figures.bot_messages_refused == 0
+    del items_of(e)[4]
+    assert check_conversation(e, TEXTS).ok()
+    items_of(e).insert(4, item(5, "CUSTOMER", "two"))
+    items_of(e).insert(4, item(5, "CUSTOMER", "two"))
+    assert any("at Connect 2 times" in p for p in check_conversation(e, TEXTS).problems)
