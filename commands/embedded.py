@@ -1,9 +1,10 @@
 """`python run.py` with no subcommand: the whole service on loopback.
 
 The SQLite store in the data folder, the local Amazon Connect with its
-simulated agent and agent page, a demo worker pointed at it and a demo API
-client (each created once and reused on later starts), the worker service and
-the bots' HTTP API.
+simulated agent (or, with `--agent human`, none: a person answers from the
+agent page) and agent page, a demo worker pointed at it and a demo API client
+(each created once and reused on later starts), the worker service and the
+bots' HTTP API.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from api.request_body import DEFAULT_MAX_BODY_BYTES
 from commands.database import DEFAULT_DATA_DIR
 from commands.foreground import wait_until_signalled
 from commands.runtime import running_service
-from connect_local import LocalConnect
+from connect_local import LocalConnect, default_config
 from connect_local.ready import write_ready_file
 from service import local_regions
 from service.demo_worker import ensure_demo_worker
@@ -41,6 +42,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--api-port", type=int, default=0, help="port of the bots' HTTP API (default: a free one)")
     parser.add_argument(
+        "--agent",
+        choices=("simulated", "human"),
+        default="simulated",
+        help="who answers in the local Amazon Connect: the simulated agent Ana (default), "
+        "or a person on the agent page (chats wait in the queue until accepted there)",
+    )
+    parser.add_argument(
         "--max-body-bytes",
         type=int,
         default=DEFAULT_MAX_BODY_BYTES,
@@ -56,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
     except StoreError as error:
         print(f"run.py: {error}")
         return 2
-    with store, LocalConnect() as connect:
+    connect_config = default_config(agents=[] if args.agent == "human" else None)
+    with store, LocalConnect(connect_config) as connect:
         connect_info = connect.ready_info()
         worker_id = ensure_demo_worker(WorkerRegistry(store), connect_info)
         with running_service(
@@ -73,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
             }
             if args.ready_file:
                 write_ready_file(args.ready_file, info)
-            _print_welcome(info)
+            _print_welcome(info, human_agent=args.agent == "human")
             wait_until_signalled()
     return 0
 
@@ -97,14 +106,17 @@ def ensure_demo_client(clients: ClientRegistry, data_dir: Path) -> Path:
     return token_file
 
 
-def _print_welcome(info: dict) -> None:
+def _print_welcome(info: dict, *, human_agent: bool) -> None:
     print(f"bots' HTTP API       {info['api_url']}  (OpenAPI: {info['openapi_url']})")
     print(f"API token            of the client {DEMO_CLIENT_NAME!r}, in {info['api_token_file']}")
     print(f"agent page           {info['agent_page_url']}")
     print(f"local Amazon Connect {info['endpoint_url']} (region {info['region']})")
     print(f"event store          {info['store_path']}")
     print(f"demo worker          {info['demo_worker_id']}")
-    print("Hand a first conversation over; once the simulated agent Ana has joined (the events show it), say something:")
+    if human_agent:
+        print("Hand a first conversation over, accept it on the agent page (no simulated agent answers), then say something:")
+    else:
+        print("Hand a first conversation over; once the simulated agent Ana has joined (the events show it), say something:")
     auth = f"-H \"Authorization: Bearer $(cat {info['api_token_file']})\" -H 'Content-Type: application/json'"
     # A fresh id every start: the curl lines work each time (an id, once used, is never transferred again).
     conversation = f"hello-{secrets.token_hex(3)}"

@@ -1,5 +1,5 @@
-"""`python run.py` with no subcommand: the local Amazon Connect, the demo client's token, and the curl lines
-it prints, which work on every start."""
+"""`python run.py` with no subcommand: the local Amazon Connect, the demo client's token, the curl lines
+it prints, which work on every start, and `--agent human`, where a person answers from the agent page."""
 
 from __future__ import annotations
 
@@ -8,11 +8,14 @@ import re
 import signal
 import stat
 import subprocess
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import boto3
 
-from tests.service.harness import Api
+from connect_client.contacts import Contacts
+from tests.service.harness import Api, wait_for
 from tests.support.processes import start_run_py, wait_for_ready_file
 
 # The first curl line: -d '<the transfer body>' <api url>/v1/conversations
@@ -94,3 +97,49 @@ def test_the_printed_transfer_works_on_every_start(tmp_path: Path) -> None:
         finally:
             stop(process)
     assert ids[0] != ids[1], "each start prints a fresh conversation id"
+
+
+def agent_api(info: dict, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
+    """The local Amazon Connect's agent API, as the agent page calls it."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(f"{info['agent_api_url']}{path}", data=data, method=method)
+    request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status, json.loads(answer.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_with_a_human_agent_the_chat_waits_for_a_person_who_answers_from_the_agent_page(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    ready = tmp_path / "ready.json"
+    process = start_run_py("--data", str(data), "--ready-file", str(ready), "--agent", "human")
+    try:
+        info = wait_for_ready_file(ready, process)
+        connect = boto3.client("connect", endpoint_url=info["endpoint_url"], region_name=info["region"],
+                               aws_access_key_id="local", aws_secret_access_key="local")
+        assert Contacts(connect).queue_metrics(info["instance_id"], info["queue_id"]).agents_online == 0
+        api = Api(info["api_url"], Path(info["api_token_file"]).read_text().strip())
+        assert api.transfer("h-1", info["demo_worker_id"], Context={"name": "Maya"})[0] == 201
+
+        def told(kind: str) -> list[dict]:
+            status, page = api.call("GET", "/v1/conversations/h-1/events?after=0")
+            assert status == 200, page
+            return [event for event in page["Events"] if event["Type"] == kind]
+
+        [waiting] = wait_for(lambda: agent_api(info, "GET", "/chats")[1]["chats"], "the chat in the queue")
+        assert (waiting["State"], waiting["CustomerName"]) == ("WAITING", "Maya")
+        assert api.say("h-1", "m-1", "Hello, anyone?")[0] == 202
+        # No simulated agent: the chat is still the person's to accept.
+        assert agent_api(info, "POST", f"/chats/{waiting['ContactId']}/accept", {"AgentName": "Sam"})[0] == 200
+        assert wait_for(lambda: told("AgentJoined"), "Sam joining")[0]["AgentName"] == "Sam"
+        transcript = lambda: agent_api(info, "GET", f"/chats/{waiting['ContactId']}/transcript")[1]["Items"]  # noqa: E731
+        wait_for(lambda: any(i.get("Content") == "Hello, anyone?" for i in transcript()), "the bot's message")
+        status, _ = agent_api(info, "POST", f"/chats/{waiting['ContactId']}/messages", {"Content": "Sam here."})
+        assert status == 200
+        assert wait_for(lambda: told("AgentMessage"), "Sam's answer")[0]["Text"] == "Sam here."
+        assert [m["Text"] for m in told("AgentMessage")] == ["Sam here."], "no simulated agent spoke"
+    finally:
+        output = stop(process)
+    assert "accept it on the agent page" in output
