@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from commands import COMMAND_MODULES, embedded
+from commands.closed_pipe import quiet_on_closed_pipe
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,9 +34,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Warnings and errors (a chat socket's retries, a webhook refused, ...) go to stderr with the time;
     # they name conversations and reasons, never a token or a URL with one.
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if args.command is None:
-        return embedded.run(args)
-    return args.run(args)
+    # Every command, the long-running ones included, stops quietly if its output is a closed pipe.
+    return quiet_on_closed_pipe(embedded.run if args.command is None else args.run)(args)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ import json
 import sys
 from typing import Any
 
-from commands.closed_pipe import quiet_on_closed_pipe
 from commands.database import add_db_argument, open_existing_store
 from commands.export import exported_event
 from events import EventDecodeError
@@ -29,7 +28,7 @@ def register(subcommands: Any) -> None:
     tail.add_argument("--after", type=int, metavar="POSITION", help="start after this global position instead")
     tail.add_argument("--follow", "-f", action="store_true", help="keep printing events as they land, until Ctrl-C")
     add_db_argument(tail)
-    tail.set_defaults(run=quiet_on_closed_pipe(run_tail))
+    tail.set_defaults(run=run_tail)
 
 
 def run_tail(args: argparse.Namespace) -> int:

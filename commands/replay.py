@@ -11,7 +11,6 @@ import json
 import sys
 from typing import Any
 
-from commands.closed_pipe import quiet_on_closed_pipe
 from commands.database import add_db_argument, open_existing_store
 from commands.export import exported_event, exported_state, state_summary
 from events import EventDecodeError
@@ -29,7 +28,7 @@ def register(subcommands: Any) -> None:
     parser.add_argument("--until", type=int, metavar="SEQ", help="stop after the event with this sequence number")
     parser.add_argument("--json", action="store_true", help="one JSON object per event: the event and the whole state")
     add_db_argument(parser)
-    parser.set_defaults(run=quiet_on_closed_pipe(run))
+    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

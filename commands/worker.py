@@ -10,12 +10,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from commands.closed_pipe import quiet_on_closed_pipe
-from commands.database import add_db_argument
+from commands.database import add_db_argument, open_store_for_writing
 from events.rejection import Rejected
 from events.worker_config import InvalidWorkerConfig, WorkerConfig, encode_worker_config, parse_worker_config
-from store import EventStore, StoreError
-from store.data_folder import create_private_folder
+from store import StoreError
 from store.workers import UnknownWorker, WorkerRegistry
 
 
@@ -35,7 +33,7 @@ def register(subcommands: Any) -> None:
             verb.add_argument(argument, type=Path if argument == "file" else str, metavar=argument.upper())
         if name != "validate":
             add_db_argument(verb)
-        verb.set_defaults(run=_guarded(quiet_on_closed_pipe(run)))
+        verb.set_defaults(run=_guarded(run))
 
 
 def _guarded(run: Any) -> Any:
@@ -64,8 +62,7 @@ def _read_config(path: Path) -> WorkerConfig:
 
 @contextmanager
 def _registry(args: argparse.Namespace) -> Iterator[WorkerRegistry]:
-    create_private_folder(args.db.parent)
-    with EventStore.open(args.db) as store:
+    with open_store_for_writing(args.db) as store:
         yield WorkerRegistry(store)
 
 

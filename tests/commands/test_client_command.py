@@ -118,3 +118,19 @@ def test_serve_without_a_client_warns_how_to_create_one_and_with_one_does_not(
     assert f"python run.py client create NAME --db {db}" in output
     cli(capsys, "client", "create", "shop-bot", "--db", str(db))
     assert "no API clients" not in serve_output(tmp_path)
+
+
+def test_create_makes_a_missing_data_folder_owner_only_and_refuses_one_others_can_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fresh = tmp_path / "fresh" / "data"
+    assert cli(capsys, "client", "create", "shop-bot", "--db", str(fresh / "events.db"))[0] == 0
+    assert fresh.stat().st_mode & 0o777 == 0o700
+
+    exposed = tmp_path / "exposed"
+    exposed.mkdir()
+    EventStore.open(exposed / "events.db").close()
+    (exposed / "events.db").chmod(0o644)
+    code, out, err = cli(capsys, "client", "create", "shop-bot", "--db", str(exposed / "events.db"))
+    assert (code, out) == (2, "")
+    assert f"chmod 600 {exposed / 'events.db'}" in err
