@@ -20,7 +20,7 @@ from api.context_limits import MAX_ATTRIBUTES_BYTES, MAX_DEPTH
 from api.request_body import DEFAULT_MAX_BODY_BYTES
 from delivery.pull import MAX_SEQ, MAX_WAIT_SECONDS
 from events.conversation_decide import MAX_MESSAGE_PIECES
-from events.long_messages import MAX_MESSAGE_LENGTH
+from events.long_messages import MAX_MESSAGE_BYTES
 
 OPENAPI_FILE = Path(__file__).with_name("openapi.json")
 REGENERATE = ".venv/bin/python -m api.openapi_spec"
@@ -52,7 +52,8 @@ _BAD_BODY = {
         f"deeper than {MAX_DEPTH} levels, a Context over Amazon Connect's {MAX_ATTRIBUTES_BYTES:,} bytes of "
         "contact attributes, a DeliverTo that can never be delivered to, ...); or content the core refuses (Code "
         f"empty_message; message_too_long: more than {MAX_MESSAGE_PIECES} Amazon Connect messages of "
-        f"{MAX_MESSAGE_LENGTH:,} characters, as a longer text is sent in pieces; invalid_display_name)",
+        f"{MAX_MESSAGE_BYTES:,} UTF-8 bytes (or the worker's MaxMessageBytes), as a longer text is sent in pieces; "
+        "invalid_display_name)",
         "Error",
     ),
     "413": _answer(

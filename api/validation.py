@@ -10,6 +10,7 @@ DeliverTo) add theirs, and all of them go back in one 400 `invalid_body`.
 from __future__ import annotations
 
 import functools
+import json
 import re
 import typing
 from collections.abc import Callable, Iterable
@@ -47,7 +48,7 @@ def parse_body(data: bytes, body_type: type[T], checks: Iterable[Check] = ()) ->
     try:
         raw = msgspec.json.decode(data)
     except msgspec.DecodeError as error:
-        raise ApiError(400, "invalid_body", f"the body is not valid JSON: {error}") from None
+        raise ApiError(400, "invalid_body", f"the body is not valid JSON: {_decode_problem(data, error)}") from None
     if not isinstance(raw, dict):
         raise ApiError(400, "invalid_body", f"$: expected a JSON object, got {_got(raw)}")
     problems = _field_problems(raw, body_type)
@@ -119,6 +120,17 @@ def _description(field_type: msgspec.inspect.Type) -> str | None:
     if isinstance(field_type, msgspec.inspect.Metadata):
         return (field_type.extra_json_schema or {}).get("description")
     return None
+
+
+def _decode_problem(data: bytes, error: msgspec.DecodeError) -> str:
+    """msgspec's reason, except for the one it words misleadingly: a lone surrogate ("\\ud800" with
+    no pair), which it reports as truncated input. Python's parser accepts those, so a body
+    only it can read has one (the nesting is already bounded, so it cannot recurse too deep)."""
+    try:
+        json.loads(data)
+    except ValueError:
+        return str(error)
+    return "a lone UTF-16 surrogate (\\ud800 to \\udfff without its pair, escaped or encoded): text must be valid Unicode"
 
 
 def _got(value: Any) -> str:

@@ -16,8 +16,6 @@ import unicodedata
 
 # Amazon Connect's bound on SendMessage Content, in UTF-8 bytes, for every content type.
 MAX_MESSAGE_BYTES = 16_384
-# The name the API's OpenAPI generator imports: the same bound, in bytes.
-MAX_MESSAGE_LENGTH = MAX_MESSAGE_BYTES
 # The longest UTF-8 encoding of one character: no limit may be smaller.
 MIN_LIMIT = 4
 

@@ -98,10 +98,21 @@ def test_the_largest_after_is_taken(served: Served) -> None:
 def test_the_pull_streams_other_bad_parameters_answer_in_the_one_error_shape(served: Served) -> None:
     served.conversation_of(served.alice, "c-1")
     assert error_of(raw(served, "GET", "/v1/conversations/c-1/events?wait=31"))[2].startswith("wait: ")
-    last_event_id = {"Accept": "text/event-stream", "Last-Event-ID": "other:3"}
-    assert error_of(raw(served, "GET", "/v1/conversations/c-1/events", headers=last_event_id))[2].startswith(
-        "Last-Event-ID: "
-    )
+    for bad in ("other:3", "c-1:\u00b2", "c-1:99999999999999999999999", "c-1:"):
+        last_event_id = {"Accept": "text/event-stream", "Last-Event-ID": bad}
+        status, code, message = error_of(raw(served, "GET", "/v1/conversations/c-1/events", headers=last_event_id))
+        assert (status, code) == (400, "invalid_query") and message.startswith("Last-Event-ID: "), bad
+
+
+def test_a_lone_surrogate_is_named_as_such_and_other_bad_json_keeps_its_reason(served: Served) -> None:
+    served.conversation_of(served.alice, "c-1")
+    path = "/v1/conversations/c-1/messages"
+    for body in (b'{"MessageId": "m-1", "Text": "\\ud800"}', b'{"MessageId": "m-1", "Text": "\xed\xa0\x80"}'):
+        status, code, message = error_of(raw(served, "POST", path, body, {"Content-Type": "application/json"}))
+        assert (status, code) == (400, "invalid_body")
+        assert "lone UTF-16 surrogate" in message, message
+    status, code, message = error_of(raw(served, "POST", path, b'{"MessageId": ', {"Content-Type": "application/json"}))
+    assert (status, code, message) == (400, "invalid_body", "the body is not valid JSON: Input data was truncated")
 
 
 def test_a_body_declared_too_large_is_refused_before_it_is_read(served: Served) -> None:
