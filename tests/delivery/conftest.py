@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from delivery import WebhookDeliverer
 from store import EventStore
 from tests.delivery.receiver import Receiver
 
@@ -25,3 +26,12 @@ def receiver() -> Iterator[Receiver]:
     started = Receiver().start()
     yield started
     started.stop()
+
+
+@pytest.fixture
+def deliverers() -> Iterator[list[WebhookDeliverer]]:
+    """The deliverers a test starts (deliverers.start), stopped after it."""
+    started_ones: list[WebhookDeliverer] = []
+    yield started_ones
+    for deliverer in started_ones:
+        deliverer.stop()

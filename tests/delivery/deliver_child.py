@@ -9,17 +9,16 @@ import sys
 import threading
 
 from delivery import WebhookDeliverer
-from retry import Backoff
 from store import EventStore
+from tests.delivery.deliverers import QUICK, SECRET
 
-SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 SENDERS = 2
 
 
 def main(path: str) -> None:
     with EventStore.open(path) as store:
         deliverer = WebhookDeliverer(
-            store, signing_secret=lambda client_id: SECRET, backoff=Backoff(first=0.001, cap=0.01), senders=SENDERS,
+            store, signing_secret=lambda client_id: SECRET, backoff=QUICK, senders=SENDERS,
         )
         deliverer.start()
         print("delivering", flush=True)

@@ -12,9 +12,9 @@ from retry import Backoff
 from store import EventStore
 from store.conversations import conversation_stream
 from tests.delivery.conversations import append, whole
+from tests.delivery.deliverers import SECRET
 from tests.delivery.receiver import Receiver
 
-SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 HOUR = 3600.0
 OUTAGE = 12 * HOUR  # at the default backoff's 30 s average wait, some 1,400 retries: past where 2 ** attempt overflowed
 

@@ -14,19 +14,19 @@ from pathlib import Path
 import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from delivery import ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookDeliverer, is_for_the_bot
+from delivery import ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookDeliverer
 from delivery.signature import BadSecret, signature_headers
 from retry import Backoff
 from store import EventStore
-from store.conversations import conversation_stream
 from tests.delivery.conversations import append, whole
+from tests.delivery.deliverers import SECRET, told
 from tests.delivery.polling import eventually
 from tests.delivery.receiver import Receiver
 
 README = Path(__file__).resolve().parents[2] / "delivery" / "README.md"
 
 # The Standard Webhooks specification's published test vector.
-SPEC_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+SPEC_SECRET = SECRET
 SPEC_ID = "msg_p5jXN8AQM9LWM0D4loKWxJek"
 SPEC_TIMESTAMP = 1614265330
 SPEC_BODY = b'{"test": 2432232314}'
@@ -44,10 +44,6 @@ def deliverer(store: EventStore) -> Iterator[WebhookDeliverer]:
     started.start()
     yield started
     started.stop()
-
-
-def told(store: EventStore, conversation_id: str) -> list[str]:
-    return [f"{conversation_id}:{s.seq}" for s in store.read_stream(conversation_stream(conversation_id)) if is_for_the_bot(s)]
 
 
 def test_the_signature_is_the_specifications_known_answer() -> None:

@@ -7,46 +7,19 @@ at the transfer, but a log from before that check, or another writer, holds them
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 
 import pytest
 
-from delivery import WebhookDeliverer, is_for_the_bot
+from delivery import WebhookDeliverer
 from events import encode, event_type
-from retry import Backoff
 from store import EventStore, NewEvent
 from store.conversations import conversation_stream
+from tests.delivery.deliverers import SECRET, ids, start, told
 from tests.delivery.conversations import append, chat, hand_back, started, whole
 from tests.delivery.polling import eventually
 from tests.delivery.receiver import Receiver
 
-SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-QUICK = Backoff(first=0.001, cap=0.01)
 SENDERS = 4
-
-
-@pytest.fixture
-def deliverers() -> Iterator[list[WebhookDeliverer]]:
-    started_ones: list[WebhookDeliverer] = []
-    yield started_ones
-    for deliverer in started_ones:
-        deliverer.stop()
-
-
-def start(store: EventStore, deliverers: list[WebhookDeliverer], **options: object) -> WebhookDeliverer:
-    options = {"signing_secret": lambda client_id: SECRET, "backoff": QUICK, "senders": SENDERS, **options}
-    deliverer = WebhookDeliverer(store, **options)
-    deliverer.start()
-    deliverers.append(deliverer)
-    return deliverer
-
-
-def told(store: EventStore, conversation_id: str) -> list[str]:
-    return [f"{conversation_id}:{s.seq}" for s in store.read_stream(conversation_stream(conversation_id)) if is_for_the_bot(s)]
-
-
-def ids(received: list) -> list[str]:
-    return [r.message["Id"] for r in received]
 
 
 def undeliverable(receiver: Receiver) -> dict[str, str]:
@@ -71,7 +44,7 @@ def test_webhooks_no_request_can_be_made_to_are_refused_and_every_other_conversa
         append(store, conversation_id, whole(conversation_id, url))
     for conversation_id in ("good-1", "good-2"):
         append(store, conversation_id, whole(conversation_id, receiver.url(conversation_id)))
-    deliverer = start(store, deliverers)
+    deliverer = start(store, deliverers, senders=SENDERS)
 
     receiver.wait_until(lambda r: all(len(r.accepted(c)) == len(told(store, c)) for c in ("good-1", "good-2")))
     refused = sum(len(told(store, c)) for c in bad)
@@ -97,7 +70,7 @@ def test_refused_messages_stay_refused_after_a_restart_and_delivery_goes_on_for_
     runs["good"] = chat(started("good", receiver.url("good")), agent_messages=2)
     for conversation_id, run in runs.items():
         append(store, conversation_id, run.events)
-    first = start(store, deliverers)
+    first = start(store, deliverers, senders=SENDERS)
     receiver.wait_until(lambda r: len(r.accepted("good")) == len(told(store, "good")))
     eventually(lambda: first.stats().refused == sum(len(told(store, c)) for c in bad))
     first.stop()
@@ -107,7 +80,7 @@ def test_refused_messages_stay_refused_after_a_restart_and_delivery_goes_on_for_
         already = len(run.events)
         append(store, conversation_id, hand_back(run).events[already:])
     append(store, "new", whole("new", receiver.url("new")))
-    second = start(store, deliverers)
+    second = start(store, deliverers, senders=SENDERS)
 
     receiver.wait_until(lambda r: all(len(r.accepted(c)) == len(told(store, c)) for c in ("good", "new")))
     assert ids(receiver.accepted("good")) == told(store, "good")
@@ -150,7 +123,7 @@ def test_a_conversation_whose_transfer_cannot_be_read_is_skipped_and_the_ones_af
     newer_schema = NewEvent("Transferred", b'{"type":"Transferred","v":99}')
     store.append(conversation_stream("future"), [newer_schema, *(NewEvent(event_type(e), encode(e)) for e in rest)], 0)
     append(store, "after", whole("after", receiver.url("after")))
-    start(store, deliverers)
+    start(store, deliverers, senders=SENDERS)
 
     receiver.wait_until(lambda r: len(r.accepted("after")) == len(told(store, "after")))
 

@@ -1,47 +1,20 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 
 import pytest
 
 from standardwebhooks import Webhook
 
-from delivery import ID_HEADER, WebhookDeliverer, is_for_the_bot
-from retry import Backoff
+from delivery import ID_HEADER, WebhookDeliverer
 from store import EventStore
 from store.conversations import conversation_stream
+from tests.delivery.deliverers import SECRET, ids, start, told
 from tests.delivery.conversations import append, append_one_by_one, chat, hand_back, started, whole
 from tests.delivery.polling import eventually
 from tests.delivery.receiver import Receiver
 from tests.events.scenario import TOKEN
 
-SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-QUICK = Backoff(first=0.001, factor=2, cap=0.01)
-
-
-@pytest.fixture
-def deliverers(store: EventStore) -> Iterator[list[WebhookDeliverer]]:
-    started_ones: list[WebhookDeliverer] = []
-    yield started_ones
-    for deliverer in started_ones:
-        deliverer.stop()
-
-
-def start(store: EventStore, deliverers: list[WebhookDeliverer], **options: object) -> WebhookDeliverer:
-    options = {"signing_secret": lambda client_id: SECRET, "backoff": QUICK, "timeout": 5, **options}
-    deliverer = WebhookDeliverer(store, **options)
-    deliverer.start()
-    deliverers.append(deliverer)
-    return deliverer
-
-
-def expected_ids(store: EventStore, conversation_id: str) -> list[str]:
-    return [f"{conversation_id}:{s.seq}" for s in store.read_stream(conversation_stream(conversation_id)) if is_for_the_bot(s)]
-
-
-def ids(received: list) -> list[str]:
-    return [r.message["Id"] for r in received]
 
 
 def test_each_message_arrives_once_in_order_signed_and_without_tokens(
@@ -51,10 +24,10 @@ def test_each_message_arrives_once_in_order_signed_and_without_tokens(
     append_one_by_one(store, conversations)
     start(store, deliverers)
 
-    receiver.wait_until(lambda r: all(len(r.accepted(c)) >= len(expected_ids(store, c)) for c in conversations))
+    receiver.wait_until(lambda r: all(len(r.accepted(c)) >= len(told(store, c)) for c in conversations))
 
     for conversation_id in conversations:
-        assert ids(receiver.accepted(conversation_id)) == expected_ids(store, conversation_id)
+        assert ids(receiver.accepted(conversation_id)) == told(store, conversation_id)
     for received in receiver.requests:
         assert received.headers[ID_HEADER] == received.message["Id"]
         assert Webhook(SECRET).verify(received.body, received.headers) == received.message
@@ -70,9 +43,9 @@ def test_messages_appended_while_running_are_delivered_and_pull_only_conversatio
     append(store, "pull-only", whole("pull-only", "", agent_messages=2))
     append(store, "live", whole("live", receiver.url("live"), agent_messages=2))
 
-    receiver.wait_until(lambda r: len(r.accepted("live")) == len(expected_ids(store, "live")))
+    receiver.wait_until(lambda r: len(r.accepted("live")) == len(told(store, "live")))
 
-    assert ids(receiver.accepted("live")) == expected_ids(store, "live")
+    assert ids(receiver.accepted("live")) == told(store, "live")
     assert receiver.attempts("pull-only") == []
 
 
@@ -83,14 +56,14 @@ def test_a_failing_webhook_is_retried_without_holding_back_the_others(
     append_one_by_one(store, {c: whole(c, receiver.url(c)) for c in ("down", "up")})
     start(store, deliverers, senders=1)
 
-    receiver.wait_until(lambda r: len(r.accepted("up")) == len(expected_ids(store, "up")) and len(r.attempts("down")) >= 3)
+    receiver.wait_until(lambda r: len(r.accepted("up")) == len(told(store, "up")) and len(r.attempts("down")) >= 3)
     assert receiver.accepted("down") == []
     first = receiver.attempts("down")[0].message["Id"]
     assert set(ids(receiver.attempts("down"))) == {first}
 
     receiver.heal("down")
-    receiver.wait_until(lambda r: len(r.accepted("down")) == len(expected_ids(store, "down")))
-    assert ids(receiver.accepted("down")) == expected_ids(store, "down")
+    receiver.wait_until(lambda r: len(r.accepted("down")) == len(told(store, "down")))
+    assert ids(receiver.accepted("down")) == told(store, "down")
     assert deliverers[0].stats().retries >= 3
 
 
@@ -101,10 +74,10 @@ def test_a_webhook_failing_three_times_then_succeeding_gets_the_message(
     append(store, "flaky", whole("flaky", receiver.url("flaky")))
     start(store, deliverers)
 
-    receiver.wait_until(lambda r: len(r.accepted("flaky")) == len(expected_ids(store, "flaky")))
+    receiver.wait_until(lambda r: len(r.accepted("flaky")) == len(told(store, "flaky")))
 
-    first = expected_ids(store, "flaky")[0]
-    assert ids(receiver.attempts("flaky")) == [first] * 4 + expected_ids(store, "flaky")[1:]
+    first = told(store, "flaky")[0]
+    assert ids(receiver.attempts("flaky")) == [first] * 4 + told(store, "flaky")[1:]
     assert deliverers[0].stats().retries == 3
 
 
@@ -116,7 +89,7 @@ def test_a_permanent_refusal_is_not_retried_and_the_conversation_goes_on(
     append(store, "gone", whole("gone", receiver.url("gone")))
     start(store, deliverers)
 
-    expected = expected_ids(store, "gone")
+    expected = told(store, "gone")
     receiver.wait_until(lambda r: len(r.attempts("gone")) == len(expected))
 
     assert ids(receiver.attempts("gone")) == expected
@@ -132,11 +105,11 @@ def test_request_timeout_throttling_and_server_error_answers_are_retried(
     append(store, "busy", whole("busy", receiver.url("busy")))
     start(store, deliverers)
 
-    receiver.wait_until(lambda r: len(r.accepted("busy")) == len(expected_ids(store, "busy")))
+    receiver.wait_until(lambda r: len(r.accepted("busy")) == len(told(store, "busy")))
 
-    first = expected_ids(store, "busy")[0]
-    assert ids(receiver.attempts("busy")) == [first, *expected_ids(store, "busy")]  # the first one twice
-    assert ids(receiver.accepted("busy")) == expected_ids(store, "busy")
+    first = told(store, "busy")[0]
+    assert ids(receiver.attempts("busy")) == [first, *told(store, "busy")]  # the first one twice
+    assert ids(receiver.accepted("busy")) == told(store, "busy")
 
 
 def test_a_webhook_that_answers_after_the_timeout_gets_the_message_again_until_it_answers_in_time(
@@ -146,11 +119,11 @@ def test_a_webhook_that_answers_after_the_timeout_gets_the_message_again_until_i
     append(store, "slow", whole("slow", receiver.url("slow")))
     deliverer = start(store, deliverers, timeout=0.5)
 
-    receiver.wait_until(lambda r: len(r.accepted("slow")) == len(expected_ids(store, "slow")))
+    receiver.wait_until(lambda r: len(r.accepted("slow")) == len(told(store, "slow")))
 
-    first = expected_ids(store, "slow")[0]
+    first = told(store, "slow")[0]
     assert ids(receiver.attempts("slow")[:3]) == [first, first, first]  # twice too late, then in time
-    assert ids(receiver.accepted("slow")) == expected_ids(store, "slow")
+    assert ids(receiver.accepted("slow")) == told(store, "slow")
     assert deliverer.stats().retries >= 2
 
 
@@ -178,10 +151,10 @@ def test_after_a_stop_delivery_resumes_from_the_checkpoint_without_gaps_or_dupli
     for conversation_id, run in runs.items():
         append(store, conversation_id, run.events[-1:] and hand_back(run).events[-3:])
     start(store, deliverers, senders=2)
-    receiver.wait_until(lambda r: all(len(r.accepted(c)) == len(expected_ids(store, c)) for c in runs))
+    receiver.wait_until(lambda r: all(len(r.accepted(c)) == len(told(store, c)) for c in runs))
 
     for conversation_id in runs:
-        assert ids(receiver.accepted(conversation_id)) == expected_ids(store, conversation_id)
+        assert ids(receiver.accepted(conversation_id)) == told(store, conversation_id)
 
 
 def test_a_long_conversation_is_delivered_whole_in_order(
@@ -191,6 +164,6 @@ def test_a_long_conversation_is_delivered_whole_in_order(
     assert store.stream_version(conversation_stream("long")) > 600  # several batches read from the stream
     start(store, deliverers)
 
-    receiver.wait_until(lambda r: len(r.accepted("long")) == len(expected_ids(store, "long")))
+    receiver.wait_until(lambda r: len(r.accepted("long")) == len(told(store, "long")))
 
-    assert ids(receiver.accepted("long")) == expected_ids(store, "long")
+    assert ids(receiver.accepted("long")) == told(store, "long")

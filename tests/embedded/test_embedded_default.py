@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-import signal
 import stat
-import subprocess
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -16,27 +14,15 @@ import boto3
 
 from connect_client.contacts import Contacts
 from tests.service.harness import Api, wait_for
-from tests.support.processes import start_run_py, wait_for_ready_file
+from tests.support.processes import start_embedded, stop_gracefully
 
 # The first curl line: -d '<the transfer body>' <api url>/v1/conversations
 TRANSFER_LINE = re.compile(r"curl .* -d '(?P<body>\{.*\})' (?P<url>http://\S+)/v1/conversations$", re.MULTILINE)
 
 
-def start(data: Path, ready: Path) -> tuple[subprocess.Popen[str], dict]:
-    process = start_run_py("--data", str(data), "--ready-file", str(ready))
-    return process, wait_for_ready_file(ready, process)
-
-
-def stop(process: subprocess.Popen[str]) -> str:
-    process.send_signal(signal.SIGTERM)
-    output, _ = process.communicate(timeout=30)
-    assert process.returncode == 0, output
-    return output
-
-
 def test_embedded_default_serves_local_connect_and_creates_the_store(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    process, info = start(data, tmp_path / "ready.json")
+    process, info = start_embedded(data, tmp_path / "ready.json")
     try:
         connect = boto3.client(
             "connect",
@@ -51,7 +37,7 @@ def test_embedded_default_serves_local_connect_and_creates_the_store(tmp_path: P
             ParticipantDetails={"DisplayName": "Maya"},
         )
     finally:
-        output = stop(process)
+        output = stop_gracefully(process)
     assert (data / "events.db").exists()
     assert info["agent_page_url"] in output
     assert started["ParticipantToken"] not in output
@@ -61,7 +47,7 @@ def test_the_demo_clients_token_opens_the_api_and_only_it_on_every_start(tmp_pat
     data = tmp_path / "data"
     tokens = []
     for attempt in (1, 2):
-        process, info = start(data, tmp_path / f"ready-{attempt}.json")
+        process, info = start_embedded(data, tmp_path / f"ready-{attempt}.json")
         try:
             token_file = Path(info["api_token_file"])
             assert token_file.parent == data.resolve()
@@ -71,7 +57,7 @@ def test_the_demo_clients_token_opens_the_api_and_only_it_on_every_start(tmp_pat
             wrong_status, wrong = Api(info["api_url"], token[:-2] + "xx").call("GET", "/v1/conversations")
             assert (wrong_status, wrong["Code"]) == (401, "unauthorized")
         finally:
-            output = stop(process)
+            output = stop_gracefully(process)
         assert token not in output and str(token_file) in output
         tokens.append(token)
     assert tokens[0] == tokens[1], "the demo client's token file is reused on a later start"
@@ -81,9 +67,8 @@ def test_the_printed_transfer_works_on_every_start(tmp_path: Path) -> None:
     data = tmp_path / "data"
     ids = []
     for attempt in (1, 2):
-        process = start_run_py("--data", str(data), "--ready-file", str(tmp_path / f"ready-{attempt}.json"))
+        process, info = start_embedded(data, tmp_path / f"ready-{attempt}.json")
         try:
-            info = wait_for_ready_file(tmp_path / f"ready-{attempt}.json", process)
             token = Path(info["api_token_file"]).read_text().strip()
             printed = ""
             while "Stop with Ctrl-C." not in printed:
@@ -95,7 +80,7 @@ def test_the_printed_transfer_works_on_every_start(tmp_path: Path) -> None:
             assert status == 201, answer
             ids.append(body["ConversationId"])
         finally:
-            stop(process)
+            stop_gracefully(process)
     assert ids[0] != ids[1], "each start prints a fresh conversation id"
 
 
@@ -113,10 +98,8 @@ def agent_api(info: dict, method: str, path: str, body: dict | None = None) -> t
 
 def test_with_a_human_agent_the_chat_waits_for_a_person_who_answers_from_the_agent_page(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    ready = tmp_path / "ready.json"
-    process = start_run_py("--data", str(data), "--ready-file", str(ready), "--agent", "human")
+    process, info = start_embedded(data, tmp_path / "ready.json", "--agent", "human")
     try:
-        info = wait_for_ready_file(ready, process)
         connect = boto3.client("connect", endpoint_url=info["endpoint_url"], region_name=info["region"],
                                aws_access_key_id="local", aws_secret_access_key="local")
         assert Contacts(connect).queue_metrics(info["instance_id"], info["queue_id"]).agents_online == 0
@@ -141,5 +124,5 @@ def test_with_a_human_agent_the_chat_waits_for_a_person_who_answers_from_the_age
         assert wait_for(lambda: told("AgentMessage"), "Sam's answer")[0]["Text"] == "Sam here."
         assert [m["Text"] for m in told("AgentMessage")] == ["Sam here."], "no simulated agent spoke"
     finally:
-        output = stop(process)
+        output = stop_gracefully(process)
     assert "accept it on the agent page" in output

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -36,3 +37,17 @@ def wait_for_ready_file(path: Path, process: subprocess.Popen[str], timeout: flo
             raise AssertionError(f"no ready file at {path} after {timeout} s")
         time.sleep(POLL_SECONDS)
     return json.loads(path.read_text())
+
+
+def start_embedded(data: Path, ready: Path, *arguments: str) -> tuple[subprocess.Popen[str], dict[str, Any]]:
+    """`python run.py --data DATA --ready-file READY ARGUMENTS`, once listening: the child and its ready file."""
+    process = start_run_py("--data", str(data), "--ready-file", str(ready), *arguments)
+    return process, wait_for_ready_file(ready, process)
+
+
+def stop_gracefully(process: subprocess.Popen[str]) -> str:
+    """SIGTERM, as a service manager stops it; its whole output, once it exited 0."""
+    process.send_signal(signal.SIGTERM)
+    output, _ = process.communicate(timeout=30)
+    assert process.returncode == 0, output
+    return output
