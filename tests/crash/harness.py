@@ -188,10 +188,9 @@ def staged(settings: Settings, folder: Path, rng: random.Random) -> Iterator[Sta
             workers = {flow: service_process.create_worker(worker_file(flow, TEXTS, settings), folder, data)
                        for flow in FLOWS}
             credentials = service_process.client_credentials(data)
+            receiver.secret = credentials.signing_secret
             service = ServiceUnderTest(folder, data, connect, children)
             service.start()
-            credentials = credentials or service_process.service_credentials(data)
-            receiver.secret = credentials.signing_secret
             bot = BotApi(service.ready["api_url"], credentials.token, random.Random(rng.random()), bot_activity)
             try:
                 yield Stage(folder, data, ConnectSide(connect), workers, service, receiver, bot, bot_activity,

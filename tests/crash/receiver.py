@@ -14,7 +14,8 @@ from tests.crash.service_process import BotMessage, parse_webhook, verify_webhoo
 
 
 class WebhookReceiver:
-    """`secret` is set once the service has made it (its first start); until then nothing is accepted."""
+    """`secret` is the bot client's webhook signing secret (`whsec_...`), set once `run.py client create`
+    has printed it; while it is None nothing is accepted."""
 
     def __init__(self, activity: Activity | None = None) -> None:
         self.activity = activity or Activity()
@@ -63,10 +64,10 @@ class WebhookReceiver:
             if self.secret is None or not verify_webhook(self.secret, body, headers):
                 self.unsigned += 1
                 if len(self.unsigned_samples) < 5:
-                    signed = {k: v for k, v in headers.items() if "webhook" in k.lower() or "worker" in k.lower()}
+                    signed = {k: v for k, v in headers.items() if k.lower().startswith("webhook-")}
                     self.unsigned_samples.append(f"at {time.time():.3f}: {signed} {body[:80]!r}")
                 return 401
-            message = parse_webhook(body, headers)
+            message = parse_webhook(body)
             self._arrivals.setdefault(message.conversation_id, []).append(message)
             self._changed.notify_all()
         self.activity.happened()

@@ -1,38 +1,28 @@
-"""Everything the crash harness knows of the service's outside that is still changing, in one place:
-how the service child is started, how a bot gets its credential and sends it, how a webhook POST is
-verified and read. When the API's auth, the webhook signature scheme or the message envelope changes,
-this is the module to adapt; the rest of tests/crash/ only uses what it exports.
+"""Everything the crash harness knows of the service's outside, in one place: how the service child is
+started, how a bot gets its credentials and sends them, how a webhook POST is verified and read. The rest
+of tests/crash/ only uses what this module exports.
 
-As of December 2026 (both schemes are kept, so an older data folder or tree still runs):
-- credentials: `run.py client create NAME --db DB` prints a per-client token and webhook signing
-  secret (`whsec_...`); without that command, the service's single token in `DATA/api-token` and its
-  webhook secret in `DATA/webhook-secret`;
-- webhook: Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64>`
-  over `id.timestamp.body`), or the earlier `X-Connect-Worker-Signature` (HMAC-SHA256 over
-  `timestamp + "." + body`);
-- message: the JSON body with `Id`, `ConversationId`, `Seq`, `Type` and the type's fields (read
-  from under `data` too, should the body become a Standard Webhooks `{"type", "data"}` envelope).
+- credentials: the bot is an API client made with `run.py client create NAME --db DB` before the service
+  starts, as an operator makes one; it prints the client's bearer token and its webhook signing secret
+  (`whsec_...`);
+- webhook: signed in the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`),
+  verified with the `standardwebhooks` library, as delivery/README.md tells a bot to;
+- message: the JSON body with `Id`, `ConversationId`, `Seq`, `Type` and the type's fields.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import subprocess
 import sys
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.crash.children import REPO, Child
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-API_TOKEN_FILE = "api-token"
-WEBHOOK_SECRET_FILE = "webhook-secret"
-SIGNATURE_TOLERANCE_SECONDS = 300
+from tests.crash.children import REPO, Child
 
 
 def write_serve_config(folder: Path, data_dir: Path, connect: Mapping[str, Any], api_port: int) -> Path:
@@ -72,55 +62,30 @@ class BotCredentials:
     signing_secret: str
 
 
-def client_credentials(data_dir: Path, name: str = "crash-bot") -> BotCredentials | None:
-    """A per-client token and signing secret from `run.py client create NAME --db DB` (run before the
-    service starts); None while run.py has no `client` command (the service's single token then)."""
-    answer = subprocess.run([sys.executable, "run.py", "client", "create", name, "--db", str(data_dir / "events.db")],
-                            cwd=REPO, capture_output=True, text=True, timeout=60)
-    if answer.returncode != 0 and "invalid choice: 'client'" in answer.stderr:
-        return None
-    if answer.returncode != 0:
-        raise RuntimeError(f"run.py client create failed ({answer.returncode}): {answer.stdout}{answer.stderr}")
+def client_credentials(data_dir: Path, name: str = "crash-bot") -> BotCredentials:
+    """`run.py client create NAME --db DB` (run before the service starts): the new client's bearer
+    token and webhook signing secret, read from the lines it prints once."""
     fields = {}
-    for line in answer.stdout.splitlines():
+    for line in _run_py("client", "create", name, "--db", str(data_dir / "events.db")).splitlines():
         for key in ("token", "signing secret"):
             if line.startswith(key + " "):
                 fields[key] = line[len(key):].strip()
     return BotCredentials(fields["token"], fields["signing secret"])
 
 
-def service_credentials(data_dir: Path) -> BotCredentials:
-    """The service's one token and webhook secret, which its first start writes into the data folder."""
-    return BotCredentials((data_dir / API_TOKEN_FILE).read_text().strip(),
-                          (data_dir / WEBHOOK_SECRET_FILE).read_text().strip())
-
-
 def auth_headers(credential: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {credential}"}
 
 
-def verify_webhook(secret: str, body: bytes, headers: Mapping[str, str], *, now: float | None = None) -> bool:
-    """Whether a POST is signed by the service: whichever of the two schemes its headers carry."""
-    now = time.time() if now is None else now
-    lower = {k.lower(): v for k, v in headers.items()}
-    if "webhook-signature" in lower:
-        return _verify_standard(secret, body, lower, now)
-    timestamp, signed = lower.get("x-connect-worker-timestamp", ""), lower.get("x-connect-worker-signature", "")
-    if not timestamp.isdigit() or abs(now - int(timestamp)) > SIGNATURE_TOLERANCE_SECONDS:
+def verify_webhook(secret: str, body: bytes, headers: Mapping[str, str]) -> bool:
+    """Whether a POST is signed with `secret` (a `whsec_...`) in the Standard Webhooks scheme, by the
+    `standardwebhooks` library: headers present, signature matching, timestamp within 5 minutes of now.
+    Malformed headers or a body that is not UTF-8 count as not signed (the library raises ValueError)."""
+    try:
+        Webhook(secret).verify(body, dict(headers), json_parse=False)
+    except (WebhookVerificationError, ValueError):
         return False
-    expected = "sha256=" + hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, signed)
-
-
-def _verify_standard(secret: str, body: bytes, lower: Mapping[str, str], now: float) -> bool:
-    message_id, timestamp = lower.get("webhook-id", ""), lower.get("webhook-timestamp", "")
-    if not timestamp.isdigit() or abs(now - int(timestamp)) > SIGNATURE_TOLERANCE_SECONDS:
-        return False
-    key = base64.b64decode(secret.removeprefix("whsec_")) if secret.startswith("whsec_") else secret.encode()
-    digest = hmac.new(key, f"{message_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
-    expected = base64.b64encode(digest).decode()
-    offered = [part.split(",", 1)[1] for part in lower["webhook-signature"].split() if part.startswith("v1,")]
-    return any(hmac.compare_digest(expected, signature) for signature in offered)
+    return True
 
 
 @dataclass(frozen=True)
@@ -144,11 +109,8 @@ class BotMessage:
                 json.dumps(self.context, sort_keys=True), self.message_id, self.code)
 
 
-def parse_webhook(body: bytes, headers: Mapping[str, str]) -> BotMessage:
+def parse_webhook(body: bytes) -> BotMessage:
     raw = json.loads(body)
-    if isinstance(raw.get("data"), dict) and "Id" not in raw:  # Standard Webhooks' envelope
-        webhook_id = {k.lower(): v for k, v in headers.items()}.get("webhook-id")
-        raw = {**raw["data"], "Id": raw["data"].get("Id") or webhook_id}
     return BotMessage(
         id=raw["Id"],
         conversation_id=raw["ConversationId"],
