@@ -5,7 +5,9 @@
 
 Three processes, so that the service's cost is its own: the local Amazon
 Connect (`run.py connect-local`), the service (`run.py serve`, SQLite with
-synchronous=FULL), and this driver, which plays the bots (HTTP API, a
+synchronous=FULL; its worker and an admin API client for the bots made
+beforehand with `run.py worker create` and `run.py client create --admin`),
+and this driver, which plays the bots (HTTP API with that client's token, a
 webhook) and runs the bare baselines. For each size N it measures:
 
 - resident memory and threads of the service with N conversations connected
@@ -38,7 +40,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.loadkit import bare  # noqa: E402
 from bench.loadkit.driver import Api, ConnectAdmin, paced, transfer_all  # noqa: E402
-from bench.loadkit.processes import REPO, Child, create_worker, start_connect_local, start_service  # noqa: E402
+from bench.loadkit.processes import (  # noqa: E402
+    REPO,
+    Child,
+    create_admin_client,
+    create_worker,
+    start_connect_local,
+    start_service,
+)
 from bench.loadkit.receiver import Webhook  # noqa: E402
 
 OUT = REPO / "bench" / "out"
@@ -172,9 +181,10 @@ def run_size(size: int, args: argparse.Namespace, webhook: Webhook, *, recovery:
     service: Child | None = None
     try:
         worker_id = create_worker(data_dir, connect)
+        token = create_admin_client(data_dir)
         service, ready = start_service(folder, data_dir, connect)
         store_path = Path(ready["store_path"])
-        api = Api(ready["api_url"], Path(ready["api_token_file"]).read_text().strip())
+        api = Api(ready["api_url"], token)
         admin = ConnectAdmin(connect["admin_url"])
         time.sleep(1.0)
         idle = service.usage()

@@ -152,6 +152,23 @@ def create_worker(data_dir: Path, connect: dict[str, Any]) -> str:
     return answer.stdout.strip().split()[-1]
 
 
+def create_admin_client(data_dir: Path, name: str = "load-bench") -> str:
+    """`run.py client create NAME --admin`, as an operator does it before starting the service;
+    returns the new client's bearer token (printed once, on its `token` line)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    answer = subprocess.run(
+        [sys.executable, "run.py", "client", "create", name, "--admin", "--db", str(data_dir / "events.db")],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    for line in answer.stdout.splitlines():
+        if line.startswith("token "):
+            return line.removeprefix("token ").strip()
+    raise RuntimeError(f"run.py client create printed no token line: {answer.stdout!r}")
+
+
 def start_service(folder: Path, data_dir: Path, connect: dict[str, Any], attempt: int = 0) -> tuple[Child, dict[str, Any]]:
     config = folder / "serve.json"
     config.write_text(
