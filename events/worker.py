@@ -1,7 +1,8 @@
 """A worker's configuration as a stream (`worker-<id>`): its events, commands, decide and evolve.
 
 The running service folds this stream to know the worker's current
-configuration; `run.py failover WORKER --to NAME` appends `FailoverActivated`.
+configuration. `FailoverActivated` and `FailoverDeactivated` are the failover
+orders' events; no command issues them yet.
 """
 
 from __future__ import annotations
