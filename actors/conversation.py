@@ -64,6 +64,10 @@ from events.commands import (
     DisconnectAcknowledged,
     ParticipantJoinedReceived,
     ParticipantLeftReceived,
+    SlashActionFailure,
+    SlashActionStarting,
+    SlashActionSucceeded,
+    SlashContentFound,
     TypingAcknowledged,
     TypingEventReceived,
     UserMessageAcknowledged,
@@ -74,12 +78,15 @@ from events.conversation_events import ConversationEvent, ErrorDetail, ReturnedT
 from events.effects import (
     AnyEffect,
     DisconnectParticipant,
+    RunSlashAction,
     SendMessage,
     SendTyping,
     StartChat,
     UpdateContactAttributes,
 )
+from actors.slash_actions import SlashActionError, SlashActions
 from store import EventStore, NewEvent
+from store.content import ContentRegistry
 from store.conversations import conversation_stream
 
 log = logging.getLogger(__name__)
@@ -143,6 +150,7 @@ class ConversationActor(pykka.ThreadingActor):
         clock: Callable[[], float] = time.time,
         socket_factory: Callable[..., ChatSocket] = ChatSocket,
         retry_backoff: Backoff | None = None,
+        slash_actions: SlashActions | None = None,
         on_stopped: Callable[[str, pykka.ActorRef], None] = lambda conversation_id, ref: None,
     ) -> None:
         """`on_stopped(conversation_id, ref)` is called as the actor stops (handed back, or shut down)."""
@@ -154,6 +162,7 @@ class ConversationActor(pykka.ThreadingActor):
         self._clock = clock
         self._socket_factory = socket_factory
         self._on_stopped = on_stopped
+        self._slash_actions = slash_actions or SlashActions(ContentRegistry(store))
         self._backoff = retry_backoff or Backoff(first=0.5, cap=30.0)
         self._failures = 0
         self._retry_timer: threading.Timer | None = None
@@ -263,6 +272,8 @@ class ConversationActor(pykka.ThreadingActor):
             effect = effects[0]
             try:
                 report = self._run(effect)
+                if report is None:
+                    continue  # settled while it ran (an action already started before a restart)
             except RetryableError as error:
                 self._retry_later(effect, error)
                 return
@@ -284,12 +295,14 @@ class ConversationActor(pykka.ThreadingActor):
             self._persist(new)
 
     def _can_run(self, effect: AnyEffect) -> bool:
-        if isinstance(effect, (StartChat, UpdateContactAttributes)):
+        if isinstance(effect, (StartChat, UpdateContactAttributes, RunSlashAction)):
             return True
         return self._connection_token is not None
 
-    def _run(self, effect: AnyEffect) -> Command:
+    def _run(self, effect: AnyEffect) -> Command | None:
         now = self._clock
+        if isinstance(effect, RunSlashAction):
+            return self._run_slash_action(effect)
         participant = self._clients.participant
         if isinstance(effect, StartChat):
             started = self._clients.contacts.start_chat(
@@ -329,6 +342,28 @@ class ConversationActor(pykka.ThreadingActor):
             participant.disconnect(token, effect.client_token)
             return DisconnectAcknowledged(at=now(), effect_id=effect.effect_id)
         raise TypeError(f"unknown effect {type(effect).__name__}")
+
+    def _run_slash_action(self, effect: RunSlashAction) -> Command | None:
+        """A content item is read as often as needed; a connector is called at most once: the call is
+        recorded first, and one recorded before a restart is settled by the core, not made again."""
+        assert self.state.target is not None
+        action, at = effect.action, self._clock
+        try:
+            if action.type == "content":
+                template = self._slash_actions.content(effect.worker_id, action.value)
+                return SlashContentFound(at=at(), effect_id=effect.effect_id, template=template)
+            try:
+                self._handle_report(SlashActionStarting(at=at(), effect_id=effect.effect_id))
+            except Rejected:
+                return None  # the chat ended meanwhile
+            if effect.effect_id not in self.state.started_slash_actions:
+                return None
+            self._slash_actions.run_connector(
+                action.value, effect.context, region=self.state.target.region, client_token=effect.client_token
+            )
+        except SlashActionError as error:
+            return SlashActionFailure(at=at(), effect_id=effect.effect_id, error=ErrorDetail(code=error.code, message=error.message))
+        return SlashActionSucceeded(at=at(), effect_id=effect.effect_id)
 
     def _retry_later(self, effect: AnyEffect, error: RetryableError) -> None:
         self._failures += 1

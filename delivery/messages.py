@@ -21,6 +21,7 @@ from events.conversation_events import (
     ConversationEvent,
     MessageRefused,
     ReturnedToBot,
+    SlashContentSent,
     TypingReceived,
     UserNotified,
 )
@@ -74,6 +75,16 @@ def _type_and_fields(event: ConversationEvent) -> tuple[str, dict[str, Any]]:
                 "AgentName": event.agent_name,
                 "Role": event.role,
                 "ConnectMessageId": event.connect_message_id,
+            }
+        case SlashContentSent():
+            # What an agent's slash command sends the user: an agent message, with no Connect item of its own.
+            return "AgentMessage", {
+                "Text": event.text,
+                "ContentType": "text/plain",
+                "AgentName": event.agent_name,
+                "Role": "AGENT",
+                "ConnectMessageId": None,
+                "SlashCommand": event.command,
             }
         case AgentJoined():
             return "AgentJoined", {"AgentName": event.agent_name}

@@ -4,6 +4,7 @@
     NewEvent(event_type(event), data)    # what the store appends
     decode(stored.data)                  # a conversation event again
     decode_worker(stored.data)           # a worker event again
+    decode_content(stored.data)          # a content item's event again
 
 The fast path is one msgspec decode over the tagged union. A body written at an
 older schema version of its type goes the slow path: decoded to a plain
@@ -18,6 +19,7 @@ from typing import Any, Generic, TypeVar
 
 import msgspec
 
+from events.content import AnyContentEvent, ContentEvent
 from events.conversation_events import AnyConversationEvent, ConversationEvent
 from events.upgrades import UPGRADES
 from events.worker import AnyWorkerEvent, WorkerEvent
@@ -52,11 +54,11 @@ class InvalidEvent(EventDecodeError):
 _encoder = msgspec.json.Encoder()
 
 
-def encode(event: ConversationEvent | WorkerEvent) -> bytes:
+def encode(event: ConversationEvent | WorkerEvent | ContentEvent) -> bytes:
     return _encoder.encode(event)
 
 
-def event_type(event: ConversationEvent | WorkerEvent) -> str:
+def event_type(event: ConversationEvent | WorkerEvent | ContentEvent) -> str:
     """The stable tag, also the store's `type` column."""
     return event.__struct_config__.tag  # type: ignore[return-value]
 
@@ -109,6 +111,7 @@ def _schema_version(cls: type) -> int:
 
 _conversation_codec: _UnionCodec[ConversationEvent] = _UnionCodec(AnyConversationEvent)
 _worker_codec: _UnionCodec[WorkerEvent] = _UnionCodec(AnyWorkerEvent)
+_content_codec: _UnionCodec[ContentEvent] = _UnionCodec(AnyContentEvent)
 
 
 def decode(data: bytes) -> ConversationEvent:
@@ -119,3 +122,8 @@ def decode(data: bytes) -> ConversationEvent:
 def decode_worker(data: bytes) -> WorkerEvent:
     """A worker event from a store record's `data`."""
     return _worker_codec.decode(data)
+
+
+def decode_content(data: bytes) -> ContentEvent:
+    """A content event from a store record's `data`."""
+    return _content_codec.decode(data)

@@ -13,6 +13,7 @@ from typing import Any
 import msgspec
 
 from events.conversation_events import AutoDisconnectRule, ConnectTarget, ErrorDetail, Role
+from events.slash_commands import SlashCommandRule
 
 
 class Command(msgspec.Struct, frozen=True, kw_only=True):
@@ -34,6 +35,31 @@ class Transfer(Command, kw_only=True):
     initial_connection_message: str
     auto_disconnect: tuple[AutoDisconnectRule, ...] = ()
     client_id: str | None = None
+    slash_commands: tuple[SlashCommandRule, ...] = ()
+
+
+class SlashActionStarting(Command):
+    """The shell is about to call an `executeApi` action's connector: recorded first (at most once)."""
+
+    effect_id: int
+
+
+class SlashContentFound(Command):
+    """A `content` action's item, as stored (its placeholders not yet filled)."""
+
+    effect_id: int
+    template: str
+
+
+class SlashActionSucceeded(Command):
+    effect_id: int
+
+
+class SlashActionFailure(Command):
+    """The action could not run: no such content item or connector, or the connector failed."""
+
+    effect_id: int
+    error: ErrorDetail
 
 
 class UserSays(Command):
@@ -183,4 +209,8 @@ AnyCommand = (
     | ContextUpdateAcknowledged
     | DisconnectAcknowledged
     | TimerDue
+    | SlashActionStarting
+    | SlashContentFound
+    | SlashActionSucceeded
+    | SlashActionFailure
 )

@@ -23,6 +23,10 @@ from events.commands import (
     DisconnectAcknowledged,
     ParticipantJoinedReceived,
     ParticipantLeftReceived,
+    SlashActionFailure,
+    SlashActionStarting,
+    SlashActionSucceeded,
+    SlashContentFound,
     SwitchRegion,
     TimerDue,
     Transfer,
@@ -57,6 +61,12 @@ from events.conversation_events import (
     ReturnedToBot,
     SessionEndReason,
     TimerArmed,
+    SlashActionDone,
+    SlashActionFailed,
+    SlashActionRequested,
+    SlashActionStarted,
+    SlashCommandReceived,
+    SlashContentSent,
     TimerCancelled,
     TimerFired,
     Transferred,
@@ -72,6 +82,15 @@ from events.conversation_events import (
 from events.conversation_state import ConversationState, place_of
 from events.long_messages import MAX_MESSAGE_BYTES, MIN_LIMIT, split_message, utf8_size
 from events.rejection import Rejected
+from events.slash_commands import (
+    HELP,
+    command_in,
+    fill_placeholders,
+    help_text,
+    notice,
+    rule_named,
+    unknown_command_text,
+)
 
 # botocore's bound on ParticipantDetails.DisplayName (1..256).
 MAX_DISPLAY_NAME = 256
@@ -163,6 +182,7 @@ def _transfer(state: ConversationState, command: Transfer) -> list[ConversationE
             initial_connection_message=command.initial_connection_message,
             auto_disconnect=command.auto_disconnect,
             client_id=command.client_id,
+            slash_commands=command.slash_commands,
         ),
         ChatStartRequested(at=command.at, target=command.target, client_token=_token(state, 1)),
     ]
@@ -305,6 +325,9 @@ def _connect_message(state: ConversationState, command: ConnectMessageReceived) 
     if _is_over(state) or command.role == "CUSTOMER" or command.message_id in state.seen_connect_ids:
         return []
     _require_chat(state)
+    command_name = command_in(command.content, state.slash_commands) if command.role == "AGENT" else None
+    if command_name is not None:
+        return _slash_command(state, command, command_name)
     message = AgentMessageReceived(
         at=command.at,
         connect_message_id=command.message_id,
@@ -316,6 +339,101 @@ def _connect_message(state: ConversationState, command: ConnectMessageReceived) 
     if command.role != "AGENT" or state.disconnect_requested:
         return [message]
     return [message, *_rearm_timers(state, command.at, after=1)]
+
+
+def _slash_command(state: ConversationState, command: ConnectMessageReceived, name: str) -> list[ConversationEvent]:
+    """An agent's slash command: recorded, never relayed; its first action, or what the agent is told."""
+    received = SlashCommandReceived(
+        at=command.at, connect_message_id=command.message_id, agent_name=command.display_name, command=name
+    )
+    rule = rule_named(name, state.slash_commands)
+    if rule is None:
+        text = help_text(state.slash_commands) if name == HELP else unknown_command_text(name, state.slash_commands)
+        return [received, _tell_agent(state, command.at, text, index=1)]
+    first = SlashActionRequested(
+        at=command.at, command=name, index=0, action=rule.actions[0], agent_name=command.display_name,
+        client_token=_token(state, 1),
+    )
+    return [received, first]
+
+
+def _tell_agent(state: ConversationState, at: float, text: str, index: int) -> UserMessageRequested:
+    """A message only the agent sees (the worker is the chat's customer participant), written at `index`."""
+    return UserMessageRequested(at=at, text=text, origin="slash-command", client_token=_token(state, index))
+
+
+def _slash_action_starting(state: ConversationState, command: SlashActionStarting) -> list[ConversationEvent]:
+    """Record the call before it is made; a call already started before a restart is not made again."""
+    if _is_over(state):
+        return []
+    intent = _require_pending(state, command.effect_id, SlashActionRequested)
+    if command.effect_id not in state.started_slash_actions:
+        return [SlashActionStarted(at=command.at, request_seq=command.effect_id)]
+    unknown = ErrorDetail(
+        code="OutcomeUnknown",
+        message=f"the service restarted during the call to {intent.action.value}: it may or may not have run,"
+        " and is not run again",
+    )
+    return _slash_action_failed(state, command.at, command.effect_id, intent, unknown)
+
+
+def _slash_content_found(state: ConversationState, command: SlashContentFound) -> list[ConversationEvent]:
+    if _is_over(state):
+        return []
+    intent = _require_pending(state, command.effect_id, SlashActionRequested)
+    text, missing = fill_placeholders(command.template, state.context)
+    if missing:
+        lacking = ErrorDetail(
+            code="MissingContext",
+            message=f"content {intent.action.value!r} needs {', '.join(missing)}, which the conversation's context lacks",
+        )
+        return _slash_action_failed(state, command.at, command.effect_id, intent, lacking)
+    sent = [
+        SlashActionDone(at=command.at, request_seq=command.effect_id),
+        SlashContentSent(at=command.at, command=intent.command, agent_name=intent.agent_name, text=text),
+    ]
+    # Content sent to the user counts as an agent message: the auto-disconnect timers start again.
+    rearmed = [] if state.disconnect_requested else _rearm_timers(state, command.at, after=len(sent))
+    events = [*sent, *rearmed]
+    return [*events, *_next_slash_action(state, command.at, intent, index=len(events))]
+
+
+def _slash_action_succeeded(state: ConversationState, command: SlashActionSucceeded) -> list[ConversationEvent]:
+    if _is_over(state):
+        return []
+    intent = _require_pending(state, command.effect_id, SlashActionRequested)
+    done = SlashActionDone(at=command.at, request_seq=command.effect_id)
+    told = _tell_agent(state, command.at, notice(f"{intent.command}: {intent.action.value} done"), index=1)
+    return [done, told, *_next_slash_action(state, command.at, intent, index=2)]
+
+
+def _slash_action_failure(state: ConversationState, command: SlashActionFailure) -> list[ConversationEvent]:
+    if _is_over(state):
+        return []
+    intent = _require_pending(state, command.effect_id, SlashActionRequested)
+    return _slash_action_failed(state, command.at, command.effect_id, intent, command.error)
+
+
+def _slash_action_failed(
+    state: ConversationState, at: float, effect_id: int, intent: SlashActionRequested, error: ErrorDetail
+) -> list[ConversationEvent]:
+    """The agent is told why, and the command's remaining actions are not run (they may depend on it)."""
+    failed = SlashActionFailed(at=at, request_seq=effect_id, code=error.code, message=error.message)
+    text = notice(f"{intent.command}: {intent.action.value} failed ({error.code}): {error.message}")
+    return [failed, _tell_agent(state, at, text, index=1)]
+
+
+def _next_slash_action(
+    state: ConversationState, at: float, intent: SlashActionRequested, index: int
+) -> list[ConversationEvent]:
+    rule = rule_named(intent.command, state.slash_commands)
+    if rule is None or intent.index + 1 >= len(rule.actions):
+        return []
+    following = SlashActionRequested(
+        at=at, command=intent.command, index=intent.index + 1, action=rule.actions[intent.index + 1],
+        agent_name=intent.agent_name, client_token=_token(state, index),
+    )
+    return [following]
 
 
 def _participant_joined(state: ConversationState, command: ParticipantJoinedReceived) -> list[ConversationEvent]:
@@ -519,6 +637,10 @@ def _unconfirmed_messages(state: ConversationState, at: float) -> list[Conversat
 
 
 _HANDLERS: dict[type, Callable[[ConversationState, Any], list[ConversationEvent]]] = {
+    SlashActionStarting: _slash_action_starting,
+    SlashContentFound: _slash_content_found,
+    SlashActionSucceeded: _slash_action_succeeded,
+    SlashActionFailure: _slash_action_failure,
     Transfer: _transfer,
     UserSays: _user_says,
     UserTyping: _user_typing,

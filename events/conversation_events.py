@@ -17,6 +17,7 @@ from typing import Any, Literal, Union
 import msgspec
 
 from events.long_messages import MAX_MESSAGE_BYTES
+from events.slash_commands import SlashAction, SlashCommandRule
 
 Role = Literal["AGENT", "CUSTOMER", "SYSTEM", "CUSTOM_BOT", "SUPERVISOR"]
 SessionEndReason = Literal["UserLeft", "AgentLeft", "Error"]
@@ -70,6 +71,7 @@ class Transferred(ConversationEvent):
     initial_connection_message: str
     auto_disconnect: tuple[AutoDisconnectRule, ...] = ()
     client_id: str | None = None  # the API client that handed it over; None in logs written before clients
+    slash_commands: tuple[SlashCommandRule, ...] = ()
 
 
 class ChatStartRequested(ConversationEvent):
@@ -124,15 +126,16 @@ class ConnectionRenewed(ConversationEvent):
 class UserMessageRequested(ConversationEvent):
     """Intent: SendMessage as the customer participant.
 
-    `origin` is "user" for what the user said (with the bot's message id) and
-    "auto-disconnect" for an auto-disconnect rule's AgentMessage.
+    `origin` is "user" for what the user said (with the bot's message id),
+    "auto-disconnect" for an auto-disconnect rule's AgentMessage, and "slash-command" for what the
+    worker tells the agent about a slash command (the list, an unknown command, an action's outcome).
     """
 
     text: str
     client_token: str
     content_type: str = "text/plain"
     bot_message_id: str | None = None
-    origin: Literal["user", "auto-disconnect"] = "user"
+    origin: Literal["user", "auto-disconnect", "slash-command"] = "user"
     # Where it is sent among the pending messages: empty for (its own seq); a smaller piece of a
     # piece Connect refused as too long takes the refused one's place plus its index (see `place_of`).
     place: tuple[int, ...] = ()
@@ -208,6 +211,53 @@ class TypingReceived(ConversationEvent):
     """The agent is typing."""
 
     agent_name: str
+
+
+class SlashCommandReceived(ConversationEvent):
+    """An agent's message that is a slash command: recorded, never relayed to the user as text."""
+
+    connect_message_id: str
+    agent_name: str
+    command: str
+
+
+class SlashActionRequested(ConversationEvent):
+    """Intent: action `index` of the agent's command `command`, run in order after the one before."""
+
+    command: str
+    index: int
+    action: SlashAction
+    agent_name: str
+    client_token: str
+
+
+class SlashActionStarted(ConversationEvent):
+    """An `executeApi` action's call is about to be made. A restart that finds this without a done
+    does not make the call again (SES SendEmail, say, has no idempotency token): at most once."""
+
+    request_seq: int
+
+
+class SlashActionDone(ConversationEvent):
+    """Done: the action ran (its content sent, its connector answered)."""
+
+    request_seq: int
+
+
+class SlashActionFailed(ConversationEvent):
+    """Done: the action did not run, or its outcome is unknown; the agent is told, the command stops."""
+
+    request_seq: int
+    code: str
+    message: str
+
+
+class SlashContentSent(ConversationEvent):
+    """For the bot: a content item an agent's command sends to the user, its placeholders filled."""
+
+    command: str
+    agent_name: str
+    text: str
 
 
 class UserNotified(ConversationEvent):
@@ -310,6 +360,12 @@ AnyConversationEvent = Union[
     AgentLeft,
     TypingReceived,
     UserNotified,
+    SlashCommandReceived,
+    SlashActionRequested,
+    SlashActionStarted,
+    SlashActionDone,
+    SlashActionFailed,
+    SlashContentSent,
     ContextUpdateRequested,
     ContextUpdated,
     ContextUpdateRefused,
@@ -331,6 +387,7 @@ FOR_THE_BOT: tuple[type[ConversationEvent], ...] = (
     AgentLeft,
     TypingReceived,
     UserNotified,
+    SlashContentSent,
     MessageRefused,
     ContextUpdateRefused,
     ReturnedToBot,

@@ -34,6 +34,12 @@ from events.conversation_events import (
     MessageRefused,
     ReturnedToBot,
     SessionEndReason,
+    SlashActionDone,
+    SlashActionFailed,
+    SlashActionRequested,
+    SlashActionStarted,
+    SlashCommandReceived,
+    SlashContentSent,
     TimerArmed,
     TimerCancelled,
     TimerFired,
@@ -50,12 +56,14 @@ from events.conversation_events import (
 from events.effects import (
     AnyEffect,
     DisconnectParticipant,
+    RunSlashAction,
     SendMessage,
     SendTyping,
     StartChat,
     UpdateContactAttributes,
 )
 from events.seen_ids import SeenIds
+from events.slash_commands import SlashCommandRule
 
 Phase = Literal["new", "starting", "started", "connected", "ended", "returned"]
 
@@ -99,6 +107,9 @@ class ConversationState(msgspec.Struct, frozen=True, kw_only=True):
     target: ConnectTarget | None = None
     initial_connection_message: str | None = None
     auto_disconnect: tuple[AutoDisconnectRule, ...] = ()
+    slash_commands: tuple[SlashCommandRule, ...] = ()
+    # SlashActionRequested seqs whose connector call was started (SlashActionStarted) without a done yet.
+    started_slash_actions: frozenset[int] = frozenset()
     chat: Chat | None = None
     chat_start_seq: int | None = None
     connections: int = 0
@@ -151,6 +162,7 @@ def _transferred(state: ConversationState, event: Transferred) -> ConversationSt
         target=event.target,
         initial_connection_message=event.initial_connection_message,
         auto_disconnect=event.auto_disconnect,
+        slash_commands=event.slash_commands,
     )
 
 
@@ -212,7 +224,8 @@ def _user_message_requested(state: ConversationState, event: UserMessageRequeste
 
 def _done(
     state: ConversationState,
-    event: UserMessageSent | UserMessageFailed | UserMessageResplit | UserTypingSent | ContextUpdated | Disconnected,
+    event: UserMessageSent | UserMessageFailed | UserMessageResplit | UserTypingSent | ContextUpdated | Disconnected
+    | SlashActionDone | SlashActionFailed,
 ) -> ConversationState:
     return replace(state, version=state.version + 1, pending=_without(state.pending, event.request_seq))
 
@@ -279,6 +292,26 @@ def _chat_ended(state: ConversationState, event: ChatEnded) -> ConversationState
     )
 
 
+def _slash_command_received(state: ConversationState, event: SlashCommandReceived) -> ConversationState:
+    return replace(
+        state,
+        version=state.version + 1,
+        seen_connect_ids=state.seen_connect_ids.add(event.connect_message_id),
+        last_connect_id=event.connect_message_id,
+        last_known_agent=event.agent_name,
+    )
+
+
+def _slash_action_started(state: ConversationState, event: SlashActionStarted) -> ConversationState:
+    return replace(state, version=state.version + 1, started_slash_actions=state.started_slash_actions | {event.request_seq})
+
+
+def _slash_action_settled(state: ConversationState, event: SlashActionDone | SlashActionFailed) -> ConversationState:
+    return replace(
+        _done(state, event), started_slash_actions=state.started_slash_actions - {event.request_seq}
+    )
+
+
 def _returned_to_bot(state: ConversationState, event: ReturnedToBot) -> ConversationState:
     return replace(state, version=state.version + 1, phase="returned")
 
@@ -302,6 +335,12 @@ _EVOLVERS: dict[type, Callable[[ConversationState, Any], ConversationState]] = {
     AgentLeft: _agent_joined_or_left,
     TypingReceived: _nothing_changes,
     UserNotified: _nothing_changes,
+    SlashCommandReceived: _slash_command_received,
+    SlashActionRequested: _with_pending,
+    SlashActionStarted: _slash_action_started,
+    SlashActionDone: _slash_action_settled,
+    SlashActionFailed: _slash_action_settled,
+    SlashContentSent: _nothing_changes,
     ContextUpdateRequested: _context_update_requested,
     ContextUpdated: _done,
     ContextUpdateRefused: _nothing_changes,
@@ -355,6 +394,12 @@ def _effect(state: ConversationState, seq: int, intent: ConversationEvent) -> An
         if state.phase not in ("started", "connected"):
             return None
         return UpdateContactAttributes(effect_id=seq, context=intent.context)
+    if isinstance(intent, SlashActionRequested):
+        assert state.worker_id is not None
+        return RunSlashAction(
+            effect_id=seq, action=intent.action, worker_id=state.worker_id, context=state.context,
+            client_token=intent.client_token,
+        )
     if state.phase != "connected":
         return None
     if isinstance(intent, UserMessageRequested):

@@ -13,6 +13,7 @@ from typing import Any
 import msgspec
 
 from events.conversation_events import ConnectTarget
+from events.slash_commands import SlashAction
 
 
 class Effect(msgspec.Struct, frozen=True, kw_only=True):
@@ -44,4 +45,15 @@ class DisconnectParticipant(Effect):
     client_token: str
 
 
-AnyEffect = StartChat | SendMessage | SendTyping | UpdateContactAttributes | DisconnectParticipant
+class RunSlashAction(Effect):
+    """Run one action of an agent's slash command: find the content item `action.value` of the
+    conversation's worker (report `SlashContentFound`), or call the connector whose alias is
+    `action.value` with `context` as its input (report `SlashActionStarting` first, then the outcome)."""
+
+    action: SlashAction
+    worker_id: str
+    context: dict[str, Any]
+    client_token: str
+
+
+AnyEffect = StartChat | SendMessage | SendTyping | UpdateContactAttributes | DisconnectParticipant | RunSlashAction

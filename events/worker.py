@@ -15,6 +15,7 @@ from msgspec.structs import replace
 from events.conversation_events import AutoDisconnectRule, ConnectTarget
 from events.long_messages import MAX_MESSAGE_BYTES
 from events.rejection import Rejected
+from events.slash_commands import SlashAction, SlashCommandRule
 from events.worker_config import FailoverRegionConfig, WorkerConfig, active_failover_region
 
 
@@ -176,4 +177,16 @@ def auto_disconnect_rules(config: WorkerConfig) -> tuple[AutoDisconnectRule, ...
             agent_message=event.agent_message,
         )
         for event in config.data.auto_disconnect_events
+    )
+
+
+def slash_command_rules(config: WorkerConfig) -> tuple[SlashCommandRule, ...]:
+    """The worker's SlashCommands in the file's order, as a conversation keeps them."""
+    return tuple(
+        SlashCommandRule(
+            name=name,
+            description=command.description,
+            actions=tuple(SlashAction(type=action.type, value=action.value) for action in command.actions),
+        )
+        for name, command in config.data.slash_commands.items()
     )

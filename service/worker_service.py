@@ -15,12 +15,14 @@ from typing import Any
 
 from actors.conversation import get_state, tell
 from actors.region import RegionSupervisor
+from actors.slash_actions import RunConnector, SlashActions
 from actors.timers import TimerService
 from connect_client import ChatSocket, RegionClients, static_session
 from events import ConversationState
 from events.commands import Command, TimerDue, Transfer
-from events.worker import auto_disconnect_rules, connect_target
+from events.worker import auto_disconnect_rules, connect_target, slash_command_rules
 from store import EventStore
+from store.content import ContentRegistry
 from store.conversations import live_conversations, load_conversation
 from store.workers import UnknownWorker, WorkerRegistry
 
@@ -56,7 +58,9 @@ class WorkerService:
         *,
         clock: Callable[[], float] = time.time,
         socket_factory: Callable[..., ChatSocket] = ChatSocket,
+        run_connector: RunConnector | None = None,
     ) -> None:
+        """`run_connector`: how slash commands' `executeApi` actions call a connector (connectors/)."""
         self.store = store
         self.workers = WorkerRegistry(store)
         self._region_clients = region_clients
@@ -66,6 +70,7 @@ class WorkerService:
         self._region_of: dict[str, str] = {}
         self._lock = threading.Lock()
         self.timers = TimerService(self._timer_due, clock)
+        self._slash_actions = SlashActions(ContentRegistry(store), run_connector)
 
     def clock(self) -> float:
         return self._clock()
@@ -123,6 +128,7 @@ class WorkerService:
             initial_connection_message=config.data.initial_connection_message,
             auto_disconnect=auto_disconnect_rules(config),
             client_id=client_id,
+            slash_commands=slash_command_rules(config),
         )
         ref = self._region(target.region, conversation_id).actor(conversation_id)
         return ref.ask(command, timeout=ASK_TIMEOUT)
@@ -174,6 +180,7 @@ class WorkerService:
                     schedule_timer=self.timers.schedule,
                     clock=self._clock,
                     socket_factory=self._socket_factory,
+                    slash_actions=self._slash_actions,
                 )
                 self._regions[region] = supervisor
             return supervisor

@@ -17,6 +17,7 @@ from events.commands import (
 )
 from events.conversation_events import AutoDisconnectRule, ConnectTarget, ConversationEvent
 from events.effects import StartChat
+from events.slash_commands import SlashCommandRule
 from events.worker_config import WorkerConfig, parse_worker_config
 
 PRIMARY = ConnectTarget(region="us-east-1", instance_id="instance-1", contact_flow_id="flow-1")
@@ -31,7 +32,8 @@ CONNECTION_TOKEN = "connection-token-SECRET"
 
 
 def transfer(at: float = 0.0, *, context: dict[str, Any] | None = None, user_name: str | None = None,
-             rules: tuple[AutoDisconnectRule, ...] = (WARNING, DISCONNECT), target: ConnectTarget = PRIMARY) -> Transfer:
+             rules: tuple[AutoDisconnectRule, ...] = (WARNING, DISCONNECT), target: ConnectTarget = PRIMARY,
+             slash_commands: tuple[SlashCommandRule, ...] = ()) -> Transfer:
     return Transfer(
         at=at,
         worker_id="worker-1",
@@ -42,6 +44,7 @@ def transfer(at: float = 0.0, *, context: dict[str, Any] | None = None, user_nam
         target=target,
         initial_connection_message=SUBSCRIBE,
         auto_disconnect=rules,
+        slash_commands=slash_commands,
     )
 
 
