@@ -84,7 +84,7 @@ from events.effects import (
     StartChat,
     UpdateContactAttributes,
 )
-from actors.slash_actions import SlashActionError, SlashActions
+from actors.worker_tools import ToolError, WorkerTools
 from store import EventStore, NewEvent
 from store.content import ContentRegistry
 from store.conversations import conversation_stream
@@ -150,7 +150,7 @@ class ConversationActor(pykka.ThreadingActor):
         clock: Callable[[], float] = time.time,
         socket_factory: Callable[..., ChatSocket] = ChatSocket,
         retry_backoff: Backoff | None = None,
-        slash_actions: SlashActions | None = None,
+        tools: WorkerTools | None = None,
         on_stopped: Callable[[str, pykka.ActorRef], None] = lambda conversation_id, ref: None,
     ) -> None:
         """`on_stopped(conversation_id, ref)` is called as the actor stops (handed back, or shut down)."""
@@ -162,7 +162,7 @@ class ConversationActor(pykka.ThreadingActor):
         self._clock = clock
         self._socket_factory = socket_factory
         self._on_stopped = on_stopped
-        self._slash_actions = slash_actions or SlashActions(ContentRegistry(store))
+        self._tools = tools or WorkerTools(ContentRegistry(store))
         self._backoff = retry_backoff or Backoff(first=0.5, cap=30.0)
         self._failures = 0
         self._retry_timer: threading.Timer | None = None
@@ -350,7 +350,7 @@ class ConversationActor(pykka.ThreadingActor):
         action, at = effect.action, self._clock
         try:
             if action.type == "content":
-                template = self._slash_actions.content(effect.worker_id, action.value)
+                template = self._tools.content(effect.worker_id, action.value)
                 return SlashContentFound(at=at(), effect_id=effect.effect_id, template=template)
             try:
                 self._handle_report(SlashActionStarting(at=at(), effect_id=effect.effect_id))
@@ -358,10 +358,10 @@ class ConversationActor(pykka.ThreadingActor):
                 return None  # the chat ended meanwhile
             if effect.effect_id not in self.state.started_slash_actions:
                 return None
-            self._slash_actions.run_connector(
+            self._tools.run_connector(
                 action.value, effect.context, region=self.state.target.region, client_token=effect.client_token
             )
-        except SlashActionError as error:
+        except ToolError as error:
             return SlashActionFailure(at=at(), effect_id=effect.effect_id, error=ErrorDetail(code=error.code, message=error.message))
         return SlashActionSucceeded(at=at(), effect_id=effect.effect_id)
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import pykka
 
 from actors.conversation import ConversationActor, resume
-from actors.slash_actions import SlashActions
+from actors.worker_tools import WorkerTools
 from connect_client import ChatSocket, RegionClients
 from events import ConversationState
 from store import EventStore
@@ -33,14 +33,14 @@ class RegionSupervisor:
         schedule_timer: Callable[[str, str, float], None],
         clock: Callable[[], float] = time.time,
         socket_factory: Callable[..., ChatSocket] = ChatSocket,
-        slash_actions: SlashActions | None = None,
+        tools: WorkerTools | None = None,
     ) -> None:
         self.clients = clients
         self._store = store
         self._schedule_timer = schedule_timer
         self._clock = clock
         self._socket_factory = socket_factory
-        self._slash_actions = slash_actions
+        self._tools = tools
         self._actors: dict[str, pykka.ActorRef] = {}
         self._lock = threading.Lock()
 
@@ -60,7 +60,7 @@ class RegionSupervisor:
                 schedule_timer=self._schedule_timer,
                 clock=self._clock,
                 socket_factory=self._socket_factory,
-                slash_actions=self._slash_actions,
+                tools=self._tools,
                 on_stopped=self._forget,
             )
             self._actors[conversation_id] = ref

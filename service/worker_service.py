@@ -15,7 +15,7 @@ from typing import Any
 
 from actors.conversation import get_state, tell
 from actors.region import RegionSupervisor
-from actors.slash_actions import RunConnector, SlashActions
+from actors.worker_tools import RunConnector, WorkerTools
 from actors.timers import TimerService
 from connect_client import ChatSocket, RegionClients, static_session
 from events import ConversationState
@@ -70,7 +70,7 @@ class WorkerService:
         self._region_of: dict[str, str] = {}
         self._lock = threading.Lock()
         self.timers = TimerService(self._timer_due, clock)
-        self._slash_actions = SlashActions(ContentRegistry(store), run_connector)
+        self._tools = WorkerTools(ContentRegistry(store), run_connector)
 
     def clock(self) -> float:
         return self._clock()
@@ -180,7 +180,7 @@ class WorkerService:
                     schedule_timer=self.timers.schedule,
                     clock=self._clock,
                     socket_factory=self._socket_factory,
-                    slash_actions=self._slash_actions,
+                    tools=self._tools,
                 )
                 self._regions[region] = supervisor
             return supervisor

@@ -1,0 +1,54 @@
+"""What a conversation needs from outside it, besides Amazon Connect: its worker's content items
+and connectors (a slash command's `executeApi` action, translation). The conversation actor calls
+these; the pure core decides what comes of the answers.
+
+`run_connector(alias, input, region=..., client_token=...) -> output` is the connectors' door: the
+service passes one that finds the connector by its alias and calls it (connectors/); without one,
+a connector is "not available" (ToolError NoConnectors) and the agent is told.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from store.content import ContentRegistry
+
+RunConnector = Callable[..., dict[str, Any]]
+
+
+class ToolError(Exception):
+    """Something a conversation asked for could not be had: `code` is stable, `message` is for
+    people (the agent may be shown it) and never holds a secret."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+class WorkerTools:
+    def __init__(self, content: ContentRegistry, run_connector: RunConnector | None = None) -> None:
+        self._content = content
+        self._run_connector = run_connector
+
+    def content(self, worker_id: str, key: str) -> str:
+        text = self._content.get(worker_id, key)
+        if text is None:
+            raise ToolError("NoSuchContent", f"this worker has no content item {key!r}")
+        return text
+
+    def run_connector(self, alias: str, input: dict[str, Any], *, region: str, client_token: str) -> dict[str, Any]:
+        if self._run_connector is None:
+            raise ToolError("NoConnectors", "this service runs no connectors")
+        return self._run_connector(alias, input, region=region, client_token=client_token)
+
+    def translate(self, alias: str, text: str, source: str, target: str, *, region: str, client_token: str) -> str:
+        """`text` through the translation connector `alias` (the seed's translateText mapping: Text,
+        SourceLanguageCode and TargetLanguageCode in; TranslatedText out)."""
+        request = {"Text": text, "SourceLanguageCode": source, "TargetLanguageCode": target}
+        output = self.run_connector(alias, request, region=region, client_token=client_token)
+        translated = output.get("TranslatedText")
+        if not isinstance(translated, str):
+            raise ToolError("NoTranslation", f"the connector {alias!r} answered no TranslatedText")
+        return translated
