@@ -26,9 +26,7 @@ import logging
 import sqlite3
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -39,6 +37,7 @@ from delivery.messages import HANDBACK_TYPE, bot_message, conversation_id_of, de
 from delivery.signature import BadSecret, signature_headers
 from events import EventDecodeError, decode
 from events.conversation_events import Transferred
+from net import post
 from retry import SYSTEM_CLOCK, Backoff, Clock
 from store.conversations import conversation_stream
 from store.event_store import EventStore
@@ -50,13 +49,6 @@ RETRIED_CLIENT_ERRORS = frozenset({408, 429})
 DEFAULT_BACKOFF = Backoff(first=0.5, cap=60.0)
 READ_BATCH = 200  # stream events read into an outbox at once
 TAIL_WAIT_SECONDS = 0.1  # also how long stop() may wait for the tail
-
-
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A redirect is an answer like any other 3xx (refused): following it would turn the POST into a GET."""
-
-    def redirect_request(self, *args: object, **kwargs: object) -> None:
-        return None
 
 
 class Outcome(Enum):
@@ -131,7 +123,6 @@ class WebhookDeliverer:
         self._backoff = backoff
         self._senders = senders
         self._page_size = page_size
-        self._http = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirects())
         self._checkpoints: Checkpoints | None = None
         self._outboxes: dict[str, _Outbox] = {}
         self._ignored: set[str] = set()  # no webhook, or already handed back
@@ -353,18 +344,8 @@ class WebhookDeliverer:
         except BadSecret as error:
             raise Undeliverable(f"the signing secret of API client {outbox.client_id!r} is unusable: {error}") from None
         headers = {"Content-Type": "application/json", **signed}
-        request = urllib.request.Request(outbox.url, data=body, headers=headers, method="POST")
         try:
-            with self._http.open(request, timeout=self._timeout) as response:
-                response.read()
-                return Outcome.DELIVERED
-        except urllib.error.HTTPError as error:
-            error.close()
-            if error.code >= 500 or error.code in RETRIED_CLIENT_ERRORS:
-                log.info("webhook answered %s with HTTP %d; will retry", message["Id"], error.code)
-                return Outcome.RETRY
-            log.warning("webhook refused %s with HTTP %d; not retried", message["Id"], error.code)
-            return Outcome.REFUSED
+            answer = post(outbox.url, body, headers, self._timeout)
         except UnicodeError:
             raise Undeliverable("its host name cannot be encoded (IDNA)") from None
         except (ValueError, http.client.InvalidURL) as error:
@@ -373,6 +354,13 @@ class WebhookDeliverer:
         except (OSError, http.client.HTTPException) as error:
             log.info("webhook unreachable for %s (%s); will retry", message["Id"], type(error).__name__)
             return Outcome.RETRY
+        if answer.status < 300:
+            return Outcome.DELIVERED
+        if answer.status >= 500 or answer.status in RETRIED_CLIENT_ERRORS:
+            log.info("webhook answered %s with HTTP %d; will retry", message["Id"], answer.status)
+            return Outcome.RETRY
+        log.warning("webhook refused %s with HTTP %d; not retried", message["Id"], answer.status)
+        return Outcome.REFUSED
 
 
 def _check_url(url: str) -> None:
