@@ -23,8 +23,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 import pykka
 
+from actors.worker_tools import ToolError, WorkerTools
 from connect_client import (
     Backoff,
     ChatItem,
@@ -47,6 +49,7 @@ from events import (
     Rejected,
     armed_timers,
     decide,
+    egress_plan,
     encode,
     event_type,
     evolve,
@@ -73,8 +76,9 @@ from events.commands import (
     UserMessageAcknowledged,
     UserMessageRefused,
     UserMessageTooLong,
+    UserMessageTranslationDone,
 )
-from events.conversation_events import ConversationEvent, ErrorDetail, ReturnedToBot
+from events.conversation_events import ConversationEvent, ErrorDetail, ReturnedToBot, TranslationRule
 from events.effects import (
     AnyEffect,
     DisconnectParticipant,
@@ -82,9 +86,10 @@ from events.effects import (
     SendMessage,
     SendTyping,
     StartChat,
+    TranslateUserMessage,
     UpdateContactAttributes,
 )
-from actors.worker_tools import ToolError, WorkerTools
+from events.links import find_links, with_short_links
 from store import EventStore, NewEvent
 from store.content import ContentRegistry
 from store.conversations import conversation_stream
@@ -189,6 +194,8 @@ class ConversationActor(pykka.ThreadingActor):
             return self.state
         if isinstance(message, _Item):
             command = _command_for(message.item, self._clock())
+            if isinstance(command, ConnectMessageReceived):
+                command = self._prepared_for_the_user(command)
             if command is not None:
                 self._handle_quietly(command)
             return None
@@ -295,7 +302,7 @@ class ConversationActor(pykka.ThreadingActor):
             self._persist(new)
 
     def _can_run(self, effect: AnyEffect) -> bool:
-        if isinstance(effect, (StartChat, UpdateContactAttributes, RunSlashAction)):
+        if isinstance(effect, (StartChat, UpdateContactAttributes, RunSlashAction, TranslateUserMessage)):
             return True
         return self._connection_token is not None
 
@@ -303,6 +310,12 @@ class ConversationActor(pykka.ThreadingActor):
         now = self._clock
         if isinstance(effect, RunSlashAction):
             return self._run_slash_action(effect)
+        if isinstance(effect, TranslateUserMessage):
+            try:
+                translated = self._translate(effect.rule, effect.text, effect.client_token)
+            except ToolError as error:
+                return UserMessageTranslationDone(at=now(), effect_id=effect.effect_id, error=_tool_error(error))
+            return UserMessageTranslationDone(at=now(), effect_id=effect.effect_id, translated=translated)
         participant = self._clients.participant
         if isinstance(effect, StartChat):
             started = self._clients.contacts.start_chat(
@@ -343,6 +356,32 @@ class ConversationActor(pykka.ThreadingActor):
             return DisconnectAcknowledged(at=now(), effect_id=effect.effect_id)
         raise TypeError(f"unknown effect {type(effect).__name__}")
 
+    def _prepared_for_the_user(self, command: ConnectMessageReceived) -> ConnectMessageReceived:
+        """A message from Connect as the user is to get it, when the core's egress plan says so:
+        translated (on failure, as written, with the reason for the agent), then its links shortened
+        (each one that cannot be, as written). Done here, on the actor's thread, so that messages,
+        joins and leaves still reach the core in Connect's order."""
+        plan = egress_plan(self.state, command)
+        if plan is None:
+            return command
+        content, error = command.content, None
+        if plan.translation is not None:
+            try:
+                content = self._translate(plan.translation, content, client_token=command.message_id)
+            except ToolError as failure:
+                error = _tool_error(failure)
+        if plan.short_links is not None:
+            content = with_short_links(content, self._tools.shorten(plan.short_links, find_links(content)))
+        original = command.content if content != command.content else None
+        return msgspec.structs.replace(command, content=content, original_content=original, translation_error=error)
+
+    def _translate(self, rule: TranslationRule, text: str, client_token: str) -> str:
+        assert self.state.target is not None
+        return self._tools.translate(
+            rule.connector_alias, text, rule.source_language_code, rule.target_language_code,
+            region=self.state.target.region, client_token=client_token,
+        )
+
     def _run_slash_action(self, effect: RunSlashAction) -> Command | None:
         """A content item is read as often as needed; a connector is called at most once: the call is
         recorded first, and one recorded before a restart is settled by the core, not made again."""
@@ -362,7 +401,7 @@ class ConversationActor(pykka.ThreadingActor):
                 action.value, effect.context, region=self.state.target.region, client_token=effect.client_token
             )
         except ToolError as error:
-            return SlashActionFailure(at=at(), effect_id=effect.effect_id, error=ErrorDetail(code=error.code, message=error.message))
+            return SlashActionFailure(at=at(), effect_id=effect.effect_id, error=_tool_error(error))
         return SlashActionSucceeded(at=at(), effect_id=effect.effect_id)
 
     def _retry_later(self, effect: AnyEffect, error: RetryableError) -> None:
@@ -425,6 +464,10 @@ class ConversationActor(pykka.ThreadingActor):
                     message="the chat ended at Connect and its last items could not be read: some may be missing",
                 )
                 self._handle_quietly(ChatFailed(at=self._clock(), error=error))
+
+
+def _tool_error(error: ToolError) -> ErrorDetail:
+    return ErrorDetail(code=error.code, message=error.message)
 
 
 def _tell_if_alive(ref: pykka.ActorRef, message: Any) -> None:

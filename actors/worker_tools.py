@@ -1,6 +1,6 @@
-"""What a conversation needs from outside it, besides Amazon Connect: its worker's content items
-and connectors (a slash command's `executeApi` action, translation). The conversation actor calls
-these; the pure core decides what comes of the answers.
+"""What a conversation needs from outside it, besides Amazon Connect: its worker's content items,
+connectors (a slash command's `executeApi` action, translation) and short links. The conversation
+actor calls these; the pure core decides what comes of the answers.
 
 `run_connector(alias, input, region=..., client_token=...) -> output` is the connectors' door: the
 service passes one that finds the connector by its alias and calls it (connectors/); without one,
@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from actors.short_links import Secret, shorten_links
+from events.conversation_events import ShortLinkRule
 from store.content import ContentRegistry
 
 RunConnector = Callable[..., dict[str, Any]]
@@ -28,9 +30,20 @@ class ToolError(Exception):
 
 
 class WorkerTools:
-    def __init__(self, content: ContentRegistry, run_connector: RunConnector | None = None) -> None:
+    def __init__(
+        self,
+        content: ContentRegistry,
+        run_connector: RunConnector | None = None,
+        secret: Secret = lambda reference: None,
+    ) -> None:
+        """`secret(reference)`: the value of a vault reference (the short-link API's key), or None."""
         self._content = content
         self._run_connector = run_connector
+        self._secret = secret
+
+    def shorten(self, rule: ShortLinkRule, links: list[str]) -> dict[str, str]:
+        """The short forms that could be had, by link (see actors/short_links.py)."""
+        return shorten_links(rule, links, self._secret)
 
     def content(self, worker_id: str, key: str) -> str:
         text = self._content.get(worker_id, key)

@@ -20,6 +20,7 @@ from events.conversation_events import (
     ContextUpdateRefused,
     ConversationEvent,
     MessageRefused,
+    MessageTranslated,
     ReturnedToBot,
     SlashContentSent,
     TypingReceived,
@@ -75,6 +76,7 @@ def _type_and_fields(event: ConversationEvent) -> tuple[str, dict[str, Any]]:
                 "AgentName": event.agent_name,
                 "Role": event.role,
                 "ConnectMessageId": event.connect_message_id,
+                **({} if event.original_content is None else {"OriginalText": event.original_content}),
             }
         case SlashContentSent():
             # What an agent's slash command sends the user: an agent message, with no Connect item of its own.
@@ -94,6 +96,12 @@ def _type_and_fields(event: ConversationEvent) -> tuple[str, dict[str, Any]]:
             return "AgentTyping", {"AgentName": event.agent_name}
         case UserNotified():
             return "UserNotified", {"Text": event.text}
+        case MessageTranslated():
+            return "MessageTranslated", {
+                "MessageId": event.bot_message_id,
+                "Text": event.translated,
+                "OriginalText": event.original,
+            }
         case MessageRefused():
             return "MessageRefused", {"MessageId": event.bot_message_id, "Code": event.code, "Message": event.message}
         case ContextUpdateRefused():

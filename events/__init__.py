@@ -13,7 +13,7 @@ from events.codec import (
     encode,
     event_type,
 )
-from events.conversation_decide import client_token, decide, display_name
+from events.conversation_decide import client_token, decide, display_name, egress_plan
 from events.conversation_state import (
     ConversationState,
     armed_timers,
@@ -41,6 +41,7 @@ __all__ = [
     "decode",
     "decode_worker",
     "display_name",
+    "egress_plan",
     "encode",
     "event_type",
     "evolve",

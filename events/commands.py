@@ -12,7 +12,7 @@ from typing import Any
 
 import msgspec
 
-from events.conversation_events import AutoDisconnectRule, ConnectTarget, ErrorDetail, Role
+from events.conversation_events import AutoDisconnectRule, ConnectTarget, ErrorDetail, Role, ShortLinkRule, TranslationRule
 from events.slash_commands import SlashCommandRule
 
 
@@ -36,6 +36,9 @@ class Transfer(Command, kw_only=True):
     auto_disconnect: tuple[AutoDisconnectRule, ...] = ()
     client_id: str | None = None
     slash_commands: tuple[SlashCommandRule, ...] = ()
+    ingress_translation: TranslationRule | None = None
+    egress_translation: TranslationRule | None = None
+    short_links: ShortLinkRule | None = None
 
 
 class SlashActionStarting(Command):
@@ -60,6 +63,14 @@ class SlashActionFailure(Command):
 
     effect_id: int
     error: ErrorDetail
+
+
+class UserMessageTranslationDone(Command):
+    """The ingress translation of a bot's message: `translated`, or the `error` that stopped it."""
+
+    effect_id: int
+    translated: str | None = None
+    error: ErrorDetail | None = None
 
 
 class UserSays(Command):
@@ -122,13 +133,18 @@ class ChatFailed(Command):
 
 
 class ConnectMessageReceived(Command):
-    """An `aws/chat` MESSAGE item (from the socket or GetTranscript)."""
+    """An `aws/chat` MESSAGE item (from the socket or GetTranscript). `content` is what the user is to
+    get: when the core's `egress_plan` asked for it, the shell has translated it and shortened its
+    links first, and `original_content` is the text as written (`translation_error`: why the
+    original stands in for the translation)."""
 
     message_id: str
     role: Role
     display_name: str
     content: str
     content_type: str = "text/plain"
+    original_content: str | None = None
+    translation_error: ErrorDetail | None = None
 
 
 class ParticipantJoinedReceived(Command):
@@ -213,4 +229,5 @@ AnyCommand = (
     | SlashContentFound
     | SlashActionSucceeded
     | SlashActionFailure
+    | UserMessageTranslationDone
 )

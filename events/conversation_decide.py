@@ -10,6 +10,8 @@ from __future__ import annotations
 import uuid
 from typing import Any, Callable, TypeVar
 
+import msgspec
+
 from events.commands import (
     ChatEndedReceived,
     ChatFailed,
@@ -36,6 +38,7 @@ from events.commands import (
     UserMessageAcknowledged,
     UserMessageRefused,
     UserMessageTooLong,
+    UserMessageTranslationDone,
     UserSays,
     UserTyping,
 )
@@ -75,6 +78,11 @@ from events.conversation_events import (
     UserMessageRequested,
     UserMessageResplit,
     UserMessageSent,
+    UserMessageTranslated,
+    UserMessageTranslationRequested,
+    MessageTranslated,
+    ShortLinkRule,
+    TranslationRule,
     UserNotified,
     UserTypingRequested,
     UserTypingSent,
@@ -101,6 +109,8 @@ MAX_MESSAGE_PIECES = 10
 # A piece Connect refuses as too long is split in halves and sent again, down
 # to this size; a piece this small that is still "too long" is refused for good.
 MIN_RESPLIT_BYTES = 256
+# What a translator is given: text, not an attachment or an event.
+TRANSLATED_CONTENT_TYPES = ("text/plain", "text/markdown")
 # The code of an Error end our own, where Connect gave none.
 NO_AGENT_JOINED = ErrorDetail(code="NoAgentJoined", message="the chat ended before any agent joined")
 CHAT_ENDED_FIRST = ErrorDetail(
@@ -183,6 +193,9 @@ def _transfer(state: ConversationState, command: Transfer) -> list[ConversationE
             auto_disconnect=command.auto_disconnect,
             client_id=command.client_id,
             slash_commands=command.slash_commands,
+            ingress_translation=command.ingress_translation,
+            egress_translation=command.egress_translation,
+            short_links=command.short_links,
         ),
         ChatStartRequested(at=command.at, target=command.target, client_token=_token(state, 1)),
     ]
@@ -196,20 +209,86 @@ def _user_says(state: ConversationState, command: UserSays) -> list[Conversation
         raise Rejected("user_left", "the user has left this conversation")
     if not command.text:
         raise Rejected("empty_message", "a message needs at least one character")
-    # One intent per piece, all in this decision: each has its own client token,
-    # and they are sent in the order of their seqs.
-    requests = [
-        UserMessageRequested(
-            at=command.at,
-            text=piece,
-            content_type=command.content_type,
-            bot_message_id=command.bot_message_id,
-            client_token=_token(state, index),
+    pieces = _message_pieces(command.text, _message_limit(state))
+    if state.ingress_translation is not None and command.content_type in TRANSLATED_CONTENT_TYPES:
+        translate = UserMessageTranslationRequested(
+            at=command.at, bot_message_id=command.bot_message_id, text=command.text,
+            content_type=command.content_type, client_token=_token(state),
         )
-        for index, piece in enumerate(_message_pieces(command.text, _message_limit(state)))
-    ]
+        return [translate, *_cancel_timers(state, command.at)]
+    requests = _send_pieces(state, command.at, pieces, command.content_type, command.bot_message_id, index=0)
     # The user answered: the auto-disconnect timers that count their silence stop.
     return [*requests, *_cancel_timers(state, command.at)]
+
+
+def _send_pieces(
+    state: ConversationState, at: float, pieces: list[str], content_type: str, bot_message_id: str, index: int
+) -> list[ConversationEvent]:
+    """One intent per piece, written from `index` on in this decision: each has its own client token,
+    and they are sent in the order of their seqs."""
+    return [
+        UserMessageRequested(
+            at=at, text=piece, content_type=content_type, bot_message_id=bot_message_id,
+            client_token=_token(state, index + offset),
+        )
+        for offset, piece in enumerate(pieces)
+    ]
+
+
+def _user_message_translation_done(state: ConversationState, command: UserMessageTranslationDone) -> list[ConversationEvent]:
+    """The bot's message goes to the agent translated; if the translation failed (or cannot be sent
+    in MAX_MESSAGE_PIECES), as written, and the agent is told why first."""
+    if _is_over(state):
+        return []
+    intent = _require_pending(state, command.effect_id, UserMessageTranslationRequested)
+    limit = _message_limit(state)
+    error = command.error
+    if command.translated is not None and error is None:
+        try:
+            pieces = _message_pieces(command.translated, limit)
+        except Rejected as too_long:
+            error = ErrorDetail(code="TranslationTooLong", message=too_long.message)
+        else:
+            done = [
+                UserMessageTranslated(at=command.at, request_seq=command.effect_id, translated=command.translated),
+                MessageTranslated(
+                    at=command.at, bot_message_id=intent.bot_message_id, original=intent.text, translated=command.translated
+                ),
+            ]
+            sends = _send_pieces(state, command.at, pieces, intent.content_type, intent.bot_message_id, index=len(done))
+            return [*done, *sends]
+    error = error or ErrorDetail(code="NoTranslation", message="the translator gave no text")
+    failed = UserMessageTranslated(at=command.at, request_seq=command.effect_id, error=f"{error.code}: {error.message}")
+    told = _tell_agent(
+        state, command.at, notice(f"the user's next message could not be translated ({error.code}: {error.message})"
+                                  "; it follows as the user wrote it"), index=1,
+    )
+    sends = _send_pieces(state, command.at, _message_pieces(intent.text, limit), intent.content_type, intent.bot_message_id, index=2)
+    return [failed, told, *sends]
+
+
+class EgressPlan(msgspec.Struct, frozen=True, kw_only=True):
+    """What the shell does to a message from Connect before the core records it for the user."""
+
+    translation: TranslationRule | None
+    short_links: ShortLinkRule | None
+
+
+def egress_plan(state: ConversationState, command: ConnectMessageReceived) -> EgressPlan | None:
+    """What a message from Connect needs before it is recorded for the user, if anything: translated
+    (EgressTranslationConfig), then its links shortened (ShortLinkConfig). The shell does both and
+    passes the result in the same command; neither changes anything outside, so one cut short by a
+    crash is simply done again when Connect's item comes again."""
+    if (
+        (state.egress_translation is None and state.short_links is None)
+        or _is_over(state)
+        or command.role == "CUSTOMER"
+        or command.message_id in state.seen_connect_ids
+        or command.content_type not in TRANSLATED_CONTENT_TYPES
+        or (command.role == "AGENT" and command_in(command.content, state.slash_commands) is not None)
+    ):
+        return None
+    return EgressPlan(translation=state.egress_translation, short_links=state.short_links)
 
 
 def _message_limit(state: ConversationState) -> int:
@@ -328,6 +407,7 @@ def _connect_message(state: ConversationState, command: ConnectMessageReceived) 
     command_name = command_in(command.content, state.slash_commands) if command.role == "AGENT" else None
     if command_name is not None:
         return _slash_command(state, command, command_name)
+    original = command.original_content if command.original_content != command.content else None
     message = AgentMessageReceived(
         at=command.at,
         connect_message_id=command.message_id,
@@ -335,10 +415,16 @@ def _connect_message(state: ConversationState, command: ConnectMessageReceived) 
         agent_name=command.display_name,
         content=command.content,
         content_type=command.content_type,
+        original_content=original,
     )
+    events: list[ConversationEvent] = [message]
+    if command.translation_error is not None:
+        error = command.translation_error
+        text = notice(f"your message reached the user untranslated ({error.code}: {error.message})")
+        events.append(_tell_agent(state, command.at, text, index=1))
     if command.role != "AGENT" or state.disconnect_requested:
-        return [message]
-    return [message, *_rearm_timers(state, command.at, after=1)]
+        return events
+    return [*events, *_rearm_timers(state, command.at, after=len(events))]
 
 
 def _slash_command(state: ConversationState, command: ConnectMessageReceived, name: str) -> list[ConversationEvent]:
@@ -359,7 +445,7 @@ def _slash_command(state: ConversationState, command: ConnectMessageReceived, na
 
 def _tell_agent(state: ConversationState, at: float, text: str, index: int) -> UserMessageRequested:
     """A message only the agent sees (the worker is the chat's customer participant), written at `index`."""
-    return UserMessageRequested(at=at, text=text, origin="slash-command", client_token=_token(state, index))
+    return UserMessageRequested(at=at, text=text, origin="notice", client_token=_token(state, index))
 
 
 def _slash_action_starting(state: ConversationState, command: SlashActionStarting) -> list[ConversationEvent]:
@@ -628,7 +714,8 @@ def _unconfirmed_messages(state: ConversationState, at: float) -> list[Conversat
     """The bot is told of each of its messages Connect had not confirmed when the chat ended (once
     per message, however many pieces were pending): it may or may not have reached the agent, and
     it will never be sent now."""
-    pending = [intent for _, intent in sorted(state.pending.items()) if isinstance(intent, UserMessageRequested)]
+    kinds = (UserMessageRequested, UserMessageTranslationRequested)
+    pending = [intent for _, intent in sorted(state.pending.items()) if isinstance(intent, kinds)]
     bot_message_ids = dict.fromkeys(i.bot_message_id for i in pending if i.bot_message_id is not None)
     return [
         MessageRefused(at=at, bot_message_id=bot_message_id, code=CHAT_ENDED_FIRST.code, message=CHAT_ENDED_FIRST.message)
@@ -641,6 +728,7 @@ _HANDLERS: dict[type, Callable[[ConversationState, Any], list[ConversationEvent]
     SlashContentFound: _slash_content_found,
     SlashActionSucceeded: _slash_action_succeeded,
     SlashActionFailure: _slash_action_failure,
+    UserMessageTranslationDone: _user_message_translation_done,
     Transfer: _transfer,
     UserSays: _user_says,
     UserTyping: _user_typing,

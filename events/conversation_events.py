@@ -44,6 +44,21 @@ class AutoDisconnectRule(msgspec.Struct, frozen=True, kw_only=True):
     agent_message: str | None = None
 
 
+class TranslationRule(msgspec.Struct, frozen=True, kw_only=True):
+    """The worker's IngressTranslationConfig (user to agent) or EgressTranslationConfig (agent to user)."""
+
+    connector_alias: str
+    source_language_code: str
+    target_language_code: str
+
+
+class ShortLinkRule(msgspec.Struct, frozen=True, kw_only=True):
+    """The worker's ShortLinkConfig (Type Squeeze): the shortening API and the vault reference of its key."""
+
+    api: str
+    api_key_ref: str
+
+
 class ErrorDetail(msgspec.Struct, frozen=True, kw_only=True):
     """Why Connect refused something, or why a chat ended in error: a stable `code` (Connect's
     error name, or one of ours such as ChatSocketGaveUp) and a `message` for people. Never a token."""
@@ -72,6 +87,9 @@ class Transferred(ConversationEvent):
     auto_disconnect: tuple[AutoDisconnectRule, ...] = ()
     client_id: str | None = None  # the API client that handed it over; None in logs written before clients
     slash_commands: tuple[SlashCommandRule, ...] = ()
+    ingress_translation: TranslationRule | None = None
+    egress_translation: TranslationRule | None = None
+    short_links: ShortLinkRule | None = None
 
 
 class ChatStartRequested(ConversationEvent):
@@ -127,18 +145,43 @@ class UserMessageRequested(ConversationEvent):
     """Intent: SendMessage as the customer participant.
 
     `origin` is "user" for what the user said (with the bot's message id),
-    "auto-disconnect" for an auto-disconnect rule's AgentMessage, and "slash-command" for what the
-    worker tells the agent about a slash command (the list, an unknown command, an action's outcome).
+    "auto-disconnect" for an auto-disconnect rule's AgentMessage, and "notice" for what the
+    worker itself tells the agent (a slash command's list or outcome, a translation that failed).
     """
 
     text: str
     client_token: str
     content_type: str = "text/plain"
     bot_message_id: str | None = None
-    origin: Literal["user", "auto-disconnect", "slash-command"] = "user"
+    origin: Literal["user", "auto-disconnect", "notice"] = "user"
     # Where it is sent among the pending messages: empty for (its own seq); a smaller piece of a
     # piece Connect refused as too long takes the refused one's place plus its index (see `place_of`).
     place: tuple[int, ...] = ()
+
+
+class UserMessageTranslationRequested(ConversationEvent):
+    """Intent: translate the bot's message (the worker's IngressTranslationConfig) before it is sent."""
+
+    bot_message_id: str
+    text: str
+    content_type: str
+    client_token: str
+
+
+class UserMessageTranslated(ConversationEvent):
+    """Done: the translation, or why there is none (`error`: the original is sent as it is)."""
+
+    request_seq: int
+    translated: str | None = None
+    error: str | None = None
+
+
+class MessageTranslated(ConversationEvent):
+    """For the bot: its message `bot_message_id` reached the agent as `translated`."""
+
+    bot_message_id: str
+    original: str
+    translated: str
 
 
 class UserMessageSent(ConversationEvent):
@@ -193,8 +236,9 @@ class AgentMessageReceived(ConversationEvent, kw_only=True):
     connect_message_id: str
     role: Role
     agent_name: str
-    content: str
+    content: str  # what the user gets: translated, its links shortened, when the worker says so
     content_type: str = "text/plain"
+    original_content: str | None = None  # as written at Connect, when `content` differs from it
 
 
 class AgentJoined(ConversationEvent):
@@ -353,6 +397,9 @@ AnyConversationEvent = Union[
     UserMessageFailed,
     UserMessageResplit,
     MessageRefused,
+    UserMessageTranslationRequested,
+    UserMessageTranslated,
+    MessageTranslated,
     UserTypingRequested,
     UserTypingSent,
     AgentMessageReceived,
@@ -388,6 +435,7 @@ FOR_THE_BOT: tuple[type[ConversationEvent], ...] = (
     TypingReceived,
     UserNotified,
     SlashContentSent,
+    MessageTranslated,
     MessageRefused,
     ContextUpdateRefused,
     ReturnedToBot,

@@ -42,6 +42,11 @@ from events.conversation_events import (
     SlashContentSent,
     TimerArmed,
     TimerCancelled,
+    TranslationRule,
+    ShortLinkRule,
+    MessageTranslated,
+    UserMessageTranslated,
+    UserMessageTranslationRequested,
     TimerFired,
     Transferred,
     TypingReceived,
@@ -58,6 +63,7 @@ from events.effects import (
     DisconnectParticipant,
     RunSlashAction,
     SendMessage,
+    TranslateUserMessage,
     SendTyping,
     StartChat,
     UpdateContactAttributes,
@@ -108,6 +114,9 @@ class ConversationState(msgspec.Struct, frozen=True, kw_only=True):
     initial_connection_message: str | None = None
     auto_disconnect: tuple[AutoDisconnectRule, ...] = ()
     slash_commands: tuple[SlashCommandRule, ...] = ()
+    ingress_translation: TranslationRule | None = None
+    egress_translation: TranslationRule | None = None
+    short_links: ShortLinkRule | None = None
     # SlashActionRequested seqs whose connector call was started (SlashActionStarted) without a done yet.
     started_slash_actions: frozenset[int] = frozenset()
     chat: Chat | None = None
@@ -163,6 +172,9 @@ def _transferred(state: ConversationState, event: Transferred) -> ConversationSt
         initial_connection_message=event.initial_connection_message,
         auto_disconnect=event.auto_disconnect,
         slash_commands=event.slash_commands,
+        ingress_translation=event.ingress_translation,
+        egress_translation=event.egress_translation,
+        short_links=event.short_links,
     )
 
 
@@ -209,7 +221,9 @@ def _with_connection_token(chat: Chat | None, token: str | None) -> Chat | None:
     return chat if chat is None or token is None else replace(chat, connection_token=token)
 
 
-def _user_message_requested(state: ConversationState, event: UserMessageRequested) -> ConversationState:
+def _user_message_requested(
+    state: ConversationState, event: UserMessageRequested | UserMessageTranslationRequested
+) -> ConversationState:
     # The pieces of a long message share their bot message id: it is kept once.
     if event.bot_message_id is None or event.bot_message_id in state.seen_bot_message_ids:
         return _with_pending(state, event)
@@ -225,7 +239,7 @@ def _user_message_requested(state: ConversationState, event: UserMessageRequeste
 def _done(
     state: ConversationState,
     event: UserMessageSent | UserMessageFailed | UserMessageResplit | UserTypingSent | ContextUpdated | Disconnected
-    | SlashActionDone | SlashActionFailed,
+    | SlashActionDone | SlashActionFailed | UserMessageTranslated,
 ) -> ConversationState:
     return replace(state, version=state.version + 1, pending=_without(state.pending, event.request_seq))
 
@@ -324,6 +338,9 @@ _EVOLVERS: dict[type, Callable[[ConversationState, Any], ConversationState]] = {
     ConnectionOpened: _connection_opened,
     ConnectionRenewed: _connection_renewed,
     UserMessageRequested: _user_message_requested,
+    UserMessageTranslationRequested: _user_message_requested,
+    UserMessageTranslated: _done,
+    MessageTranslated: _nothing_changes,
     UserMessageSent: _done,
     UserMessageFailed: _done,
     UserMessageResplit: _done,
@@ -394,6 +411,11 @@ def _effect(state: ConversationState, seq: int, intent: ConversationEvent) -> An
         if state.phase not in ("started", "connected"):
             return None
         return UpdateContactAttributes(effect_id=seq, context=intent.context)
+    if isinstance(intent, UserMessageTranslationRequested):
+        assert state.ingress_translation is not None
+        return TranslateUserMessage(
+            effect_id=seq, rule=state.ingress_translation, text=intent.text, client_token=intent.client_token
+        )
     if isinstance(intent, SlashActionRequested):
         assert state.worker_id is not None
         return RunSlashAction(

@@ -12,7 +12,7 @@ from typing import Any
 
 import msgspec
 
-from events.conversation_events import ConnectTarget
+from events.conversation_events import ConnectTarget, TranslationRule
 from events.slash_commands import SlashAction
 
 
@@ -56,4 +56,12 @@ class RunSlashAction(Effect):
     client_token: str
 
 
-AnyEffect = StartChat | SendMessage | SendTyping | UpdateContactAttributes | DisconnectParticipant | RunSlashAction
+class TranslateUserMessage(Effect):
+    """Translate a bot's message with the ingress connector; report `UserMessageTranslationDone`."""
+
+    rule: TranslationRule
+    text: str
+    client_token: str
+
+
+AnyEffect = StartChat | SendMessage | SendTyping | UpdateContactAttributes | DisconnectParticipant | RunSlashAction | TranslateUserMessage

@@ -12,11 +12,11 @@ from typing import Any, Callable, Union
 import msgspec
 from msgspec.structs import replace
 
-from events.conversation_events import AutoDisconnectRule, ConnectTarget
+from events.conversation_events import AutoDisconnectRule, ConnectTarget, ShortLinkRule, TranslationRule
 from events.long_messages import MAX_MESSAGE_BYTES
 from events.rejection import Rejected
 from events.slash_commands import SlashAction, SlashCommandRule
-from events.worker_config import FailoverRegionConfig, WorkerConfig, active_failover_region
+from events.worker_config import FailoverRegionConfig, TranslationConfig, WorkerConfig, active_failover_region
 
 
 class WorkerEvent(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", tag=True):
@@ -190,3 +190,19 @@ def slash_command_rules(config: WorkerConfig) -> tuple[SlashCommandRule, ...]:
         )
         for name, command in config.data.slash_commands.items()
     )
+
+
+def translation_rule(config: TranslationConfig | None) -> TranslationRule | None:
+    """An IngressTranslationConfig or EgressTranslationConfig as a conversation keeps it."""
+    if config is None:
+        return None
+    return TranslationRule(
+        connector_alias=config.connector_alias,
+        source_language_code=config.source_language_code,
+        target_language_code=config.target_language_code,
+    )
+
+
+def short_link_rule(config: WorkerConfig) -> ShortLinkRule | None:
+    short = config.data.short_link_config
+    return None if short is None else ShortLinkRule(api=short.config.api, api_key_ref=short.config.api_key)

@@ -20,7 +20,8 @@ from actors.timers import TimerService
 from connect_client import ChatSocket, RegionClients, static_session
 from events import ConversationState
 from events.commands import Command, TimerDue, Transfer
-from events.worker import auto_disconnect_rules, connect_target, slash_command_rules
+from events.worker import auto_disconnect_rules, connect_target, short_link_rule, slash_command_rules, translation_rule
+from service.local_secrets import LOCAL_SECRETS_FILE, LocalSecrets
 from store import EventStore
 from store.content import ContentRegistry
 from store.conversations import live_conversations, load_conversation
@@ -70,7 +71,9 @@ class WorkerService:
         self._region_of: dict[str, str] = {}
         self._lock = threading.Lock()
         self.timers = TimerService(self._timer_due, clock)
-        self._tools = WorkerTools(ContentRegistry(store), run_connector)
+        self._tools = WorkerTools(
+            ContentRegistry(store), run_connector, secret=LocalSecrets(store.path.parent / LOCAL_SECRETS_FILE)
+        )
 
     def clock(self) -> float:
         return self._clock()
@@ -129,6 +132,9 @@ class WorkerService:
             auto_disconnect=auto_disconnect_rules(config),
             client_id=client_id,
             slash_commands=slash_command_rules(config),
+            ingress_translation=translation_rule(config.data.ingress_translation_config),
+            egress_translation=translation_rule(config.data.egress_translation_config),
+            short_links=short_link_rule(config),
         )
         ref = self._region(target.region, conversation_id).actor(conversation_id)
         return ref.ask(command, timeout=ASK_TIMEOUT)

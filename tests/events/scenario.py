@@ -15,7 +15,7 @@ from events.commands import (
     ParticipantJoinedReceived,
     Transfer,
 )
-from events.conversation_events import AutoDisconnectRule, ConnectTarget, ConversationEvent
+from events.conversation_events import AutoDisconnectRule, ConnectTarget, ConversationEvent, ShortLinkRule, TranslationRule
 from events.effects import StartChat
 from events.slash_commands import SlashCommandRule
 from events.worker_config import WorkerConfig, parse_worker_config
@@ -33,7 +33,8 @@ CONNECTION_TOKEN = "connection-token-SECRET"
 
 def transfer(at: float = 0.0, *, context: dict[str, Any] | None = None, user_name: str | None = None,
              rules: tuple[AutoDisconnectRule, ...] = (WARNING, DISCONNECT), target: ConnectTarget = PRIMARY,
-             slash_commands: tuple[SlashCommandRule, ...] = ()) -> Transfer:
+             slash_commands: tuple[SlashCommandRule, ...] = (), ingress_translation: TranslationRule | None = None,
+             egress_translation: TranslationRule | None = None, short_links: ShortLinkRule | None = None) -> Transfer:
     return Transfer(
         at=at,
         worker_id="worker-1",
@@ -45,6 +46,9 @@ def transfer(at: float = 0.0, *, context: dict[str, Any] | None = None, user_nam
         initial_connection_message=SUBSCRIBE,
         auto_disconnect=rules,
         slash_commands=slash_commands,
+        ingress_translation=ingress_translation,
+        egress_translation=egress_translation,
+        short_links=short_links,
     )
 
 

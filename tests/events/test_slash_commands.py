@@ -37,7 +37,7 @@ def chat() -> Run:
 
 
 def told_the_agent(events: list) -> list[str]:
-    return [e.text for e in of_type(events, UserMessageRequested) if e.origin == "slash-command"]
+    return [e.text for e in of_type(events, UserMessageRequested) if e.origin == "notice"]
 
 
 def test_a_command_is_recorded_not_relayed_and_runs_its_first_action() -> None:

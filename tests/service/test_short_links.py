@@ -1,0 +1,107 @@
+"""Short links end to end: links in an agent's message reach the user in the short form a shortening
+API on loopback gives (POST {"url"} with x-api-key, answer {"shortUrl"}), and as written when it fails."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from events.worker_config import ShortLinkConfig, SqueezeConfig
+from service.local_secrets import LOCAL_SECRETS_FILE
+from store.workers import WorkerRegistry
+from tests.connect_local.configs import config_with
+from tests.service.conftest import Bot, Running
+from tests.service.harness import wait_for
+from tests.service.test_slash_commands import accepted_chat, agent_api
+
+KEY_REF = "srn:vault::acme:secret:squeeze"
+KEY = "sqz-key-SECRET"
+
+
+class Shortener:
+    """A shortening API on loopback: `/standard` gives https://sqz.test/<n>; `/broken` answers 500."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[str, str | None]] = []
+        shortener = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                url = json.loads(self.rfile.read(int(self.headers["Content-Length"])))["url"]
+                shortener.asked.append((url, self.headers.get("x-api-key")))
+                if self.path == "/broken":
+                    self.send_response(500)
+                    self.end_headers()
+                    return
+                body = json.dumps({"shortUrl": f"https://sqz.test/{len(shortener.asked)}"}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+
+@pytest.fixture
+def shortener() -> Iterator[Shortener]:
+    made = Shortener()
+    thread = threading.Thread(target=made.server.serve_forever, daemon=True)
+    thread.start()
+    yield made
+    made.server.shutdown()
+    made.server.server_close()
+
+
+def shortening(running: Running, api: str, tmp_path: Path) -> None:
+    secrets = tmp_path / LOCAL_SECRETS_FILE
+    secrets.write_text(json.dumps({KEY_REF: KEY}))
+    secrets.chmod(0o600)
+    workers = WorkerRegistry(running.store)
+    config = workers.get(running.worker_id)
+    short = ShortLinkConfig(config=SqueezeConfig(api=api, api_key=KEY_REF), type="Squeeze")
+    data = msgspec.structs.replace(config.data, short_link_config=short)
+    workers.update(running.worker_id, msgspec.structs.replace(config, data=data), at=time.time())
+
+
+def agent_messages(bot: Bot) -> list[dict]:
+    return [m for m in bot.received if m["Type"] == "AgentMessage"]
+
+
+def test_links_reach_the_user_short_and_the_bot_keeps_the_original(
+    start_service: Callable[..., Running], bot: Bot, shortener: Shortener, tmp_path: Path
+) -> None:
+    running = start_service(config_with(agents=[]))
+    shortening(running, f"{shortener.url}/standard", tmp_path)
+    contact_id = accepted_chat(running, bot, "short-1")
+    written = "Track it at https://shop.example/orders/42?utm=chat. Terms: https://shop.example/terms"
+    agent_api(running, "POST", f"{contact_id}/messages", {"Content": written})
+    [message] = wait_for(lambda: agent_messages(bot), "the agent's message at the bot")
+    assert message["Text"] == "Track it at https://sqz.test/1. Terms: https://sqz.test/2"
+    assert message["OriginalText"] == written
+    assert shortener.asked == [("https://shop.example/orders/42?utm=chat", KEY), ("https://shop.example/terms", KEY)]
+
+
+def test_a_failing_shortener_lets_the_links_through_as_written(
+    start_service: Callable[..., Running], bot: Bot, shortener: Shortener, tmp_path: Path
+) -> None:
+    running = start_service(config_with(agents=[]))
+    shortening(running, f"{shortener.url}/broken", tmp_path)
+    contact_id = accepted_chat(running, bot, "short-2")
+    agent_api(running, "POST", f"{contact_id}/messages", {"Content": "See https://shop.example/a"})
+    agent_api(running, "POST", f"{contact_id}/messages", {"Content": "and no link here"})
+    messages = wait_for(lambda: m if len(m := agent_messages(bot)) == 2 else None, "both messages at the bot")
+    assert [m["Text"] for m in messages] == ["See https://shop.example/a", "and no link here"]
+    assert "OriginalText" not in messages[0]
+    assert len(shortener.asked) == 1
