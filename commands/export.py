@@ -7,18 +7,34 @@ reaches a terminal or a file.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
 
-from events import ConversationState, decode, decode_worker, redact, redact_state
+from connectors.stream import decode_connector_event
+from events import ConversationState, EventDecodeError, decode, decode_worker, redact, redact_state
+from events.codec import decode_content
+from store.connectors import STREAM_PREFIX as CONNECTOR_PREFIX
+from store.content import STREAM_PREFIX as CONTENT_PREFIX
 from store.conversations import STREAM_PREFIX as CONVERSATION_PREFIX
 from store.records import StoredEvent
+from store.workers import STREAM_PREFIX as WORKER_PREFIX
+
+# Each kind of stream in the store and how its events are read.
+_DECODERS: dict[str, Callable[[bytes], Any]] = {
+    CONVERSATION_PREFIX: decode,
+    WORKER_PREFIX: decode_worker,
+    CONNECTOR_PREFIX: decode_connector_event,
+    CONTENT_PREFIX: decode_content,
+}
 
 
 def exported_event(stored: StoredEvent) -> dict[str, Any]:
     """The stored event as plain, redacted data with where and when it was written."""
-    decoder = decode if stored.stream.startswith(CONVERSATION_PREFIX) else decode_worker
+    decoder = next((d for prefix, d in _DECODERS.items() if stored.stream.startswith(prefix)), None)
+    if decoder is None:
+        raise EventDecodeError(f"stream {stored.stream!r} is of no kind this version knows")
     return {
         "position": stored.position,
         "stream": stored.stream,

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 import run
+from tests.connectors.seeds import TRANSLATE_FILE
+from tests.workers.test_worker_config import valid_worker
 from commands.closed_pipe import CLOSED_PIPE_EXIT
 from events import encode, event_type
 from events.commands import ParticipantLeftReceived
@@ -106,6 +108,20 @@ def test_tail_prints_the_last_events_redacted(tmp_path: Path, capsys: pytest.Cap
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [line["event"]["type"] for line in lines] == [event_type(e) for e in conversation.events[-3:]]
     assert [line["stream"] for line in lines] == [conversation_stream("conv-1")] * 3
+
+
+def test_tail_reads_every_kind_of_stream(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = str(tmp_path / "events.db")
+    worker = tmp_path / "worker.json"
+    worker.write_text(json.dumps(valid_worker()))
+    assert run.main(["worker", "create", str(worker), "--db", db]) == 0
+    worker_id = capsys.readouterr().out.strip()
+    assert run.main(["content", "put", worker_id, "welcome", "--text", "Hi {{name}}", "--db", db]) == 0
+    assert run.main(["connector", "create", str(TRANSLATE_FILE), "--db", db]) == 0
+    capsys.readouterr()
+    assert run.main(["events", "tail", "--last", "3", "--db", db]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [line["event"]["type"] for line in lines] == ["WorkerCreated", "ContentPut", "ConnectorCreated"]
 
 
 def test_tail_follow_prints_events_as_they_land(tmp_path: Path) -> None:
