@@ -13,6 +13,7 @@ from api import ApiServer, create_app
 from api.request_body import DEFAULT_MAX_BODY_BYTES
 from connect_client import ChatSocket
 from delivery import WebhookDeliverer, delivery_routes
+from service.queue_metrics import DEFAULT_QUEUE_METRICS_TTL
 from service.worker_service import RegionClientsFactory, WorkerService
 from store import EventStore
 from store.clients import ClientRegistry
@@ -39,6 +40,7 @@ def running_service(
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     clock: Callable[[], float] = time.time,
     socket_factory: Callable[..., ChatSocket] = ChatSocket,
+    queue_metrics_ttl: float = DEFAULT_QUEUE_METRICS_TTL,
 ) -> Iterator[Running]:
     """Start it all (recovering the live conversations first), yield, and stop it all.
 
@@ -48,7 +50,9 @@ def running_service(
     """
     clients = ClientRegistry(store.path)
     try:
-        service = WorkerService(store, region_clients, clock=clock, socket_factory=socket_factory).start()
+        service = WorkerService(
+            store, region_clients, clock=clock, socket_factory=socket_factory, queue_metrics_ttl=queue_metrics_ttl
+        ).start()
         deliverer = WebhookDeliverer(store, signing_secret=clients.signing_secret)
         try:
             deliverer.start()

@@ -51,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
         host=config.api_host,
         port=config.api_port,
         max_body_bytes=config.max_body_bytes or DEFAULT_MAX_BODY_BYTES,
+        queue_metrics_ttl=config.queue_metrics_cache_seconds,
     ) as running:
         if not any(not client.revoked for client in running.clients.list()):
             log.warning(

@@ -22,6 +22,7 @@ def demo_worker_config(connect_info: dict[str, Any]) -> WorkerConfig:
             instance_id=connect_info["instance_id"],
             region=connect_info["region"],
             secret=DEMO_SECRET,
+            queue_id=connect_info["queue_id"],
         ),
         name=DEMO_WORKER_NAME,
         type="amazon-connect-worker",

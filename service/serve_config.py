@@ -5,6 +5,7 @@
       "api_host": "127.0.0.1",
       "api_port": 8080,
       "max_body_bytes": 262144,
+      "queue_metrics_cache_seconds": 5,
       "regions": {"eu-west-2": {"endpoint_url": null, "static_credentials": false}}
     }
 
@@ -14,6 +15,9 @@ Amazon Connect); `static_credentials` signs with dummy keys, which only a
 local Amazon Connect accepts. `max_body_bytes` is the largest request body
 the bots' API reads (a larger one is refused with 413); absent, the API's
 default (`api.request_body.DEFAULT_MAX_BODY_BYTES`, 256 KiB).
+`queue_metrics_cache_seconds` is how long a queue's figures from Amazon
+Connect answer `GET /v1/workers/{id}/queue` before Connect is asked again
+(default 5: service/queue_metrics.py says why).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from typing import Annotated
 import msgspec
 
 from connect_client import RegionClients, static_session
+from service.queue_metrics import DEFAULT_QUEUE_METRICS_TTL
 from service.worker_service import RegionClientsFactory
 
 
@@ -37,6 +42,7 @@ class ServeConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     api_host: str = "127.0.0.1"
     api_port: int = 8080
     max_body_bytes: Annotated[int, msgspec.Meta(ge=1)] | None = None  # None: the API's default, 256 KiB
+    queue_metrics_cache_seconds: Annotated[float, msgspec.Meta(gt=0)] = DEFAULT_QUEUE_METRICS_TTL
     regions: dict[str, RegionOverride] = {}
 
     @property

@@ -1,8 +1,9 @@
 """The worker service: what the bots' HTTP API calls.
 
 It resolves the worker, routes each conversation to its region's supervisor
-(one per Connect region, created on first use), runs the timer service, and
-on start recovers every conversation that has not ended.
+(one per Connect region, created on first use), runs the timer service, on
+start recovers every conversation that has not ended, and reads workers'
+queues through the same regions' clients (service/queue_metrics.py).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from connect_client import ChatSocket, RegionClients, static_session
 from events import ConversationState
 from events.commands import Command, TimerDue, Transfer
 from events.worker import auto_disconnect_rules, connect_target, short_link_rule, slash_command_rules, translation_rule
+from events.worker_queue import queue_target
+from service.queue_metrics import DEFAULT_QUEUE_METRICS_TTL, QueueMetricsReader, QueueReading
 from service.local_secrets import LOCAL_SECRETS_FILE, LocalSecrets
 from store import EventStore
 from store.content import ContentRegistry
@@ -59,6 +62,7 @@ class WorkerService:
         *,
         clock: Callable[[], float] = time.time,
         socket_factory: Callable[..., ChatSocket] = ChatSocket,
+        queue_metrics_ttl: float = DEFAULT_QUEUE_METRICS_TTL,
         run_connector: RunConnector | None = None,
     ) -> None:
         """`run_connector`: how slash commands' `executeApi` actions call a connector (connectors/)."""
@@ -71,6 +75,9 @@ class WorkerService:
         self._region_of: dict[str, str] = {}
         self._lock = threading.Lock()
         self.timers = TimerService(self._timer_due, clock)
+        self._queues = QueueMetricsReader(
+            lambda region: self._supervisor_in(region).clients.contacts, ttl=queue_metrics_ttl, clock=clock
+        )
         self._tools = WorkerTools(
             ContentRegistry(store), run_connector, secret=LocalSecrets(store.path.parent / LOCAL_SECRETS_FILE)
         )
@@ -156,6 +163,11 @@ class WorkerService:
             raise ConversationNotFound(conversation_id)
         return state
 
+    def queue_metrics(self, worker_id: str) -> QueueReading:
+        """The worker's queue at Connect, as of at most the TTL ago; raises UnknownWorker, NoQueue or
+        QueueMetricsUnavailable. Disabled workers are read too: their queues are real."""
+        return self._queues.read(worker_id, queue_target(self.workers.get(worker_id)))
+
     def supervisor(self, region: str) -> RegionSupervisor:
         """The region's supervisor (KeyError if no conversation ever ran there)."""
         with self._lock:
@@ -178,6 +190,11 @@ class WorkerService:
     def _region(self, region: str, conversation_id: str) -> RegionSupervisor:
         with self._lock:
             self._region_of[conversation_id] = region
+        return self._supervisor_in(region)
+
+    def _supervisor_in(self, region: str) -> RegionSupervisor:
+        """The region's supervisor, created on first use."""
+        with self._lock:
             supervisor = self._regions.get(region)
             if supervisor is None:
                 supervisor = RegionSupervisor(
