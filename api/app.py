@@ -5,11 +5,13 @@ effects at Connect follow. Handlers run the service's blocking calls in
 Starlette's thread pool. Every route but /openapi.json needs a client's token;
 a route with a conversation in its path answers only for a conversation the
 client may see, and 404 for any other, exactly as for one that does not exist.
+Workers are shared configuration: any client may read any worker's queue.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,7 @@ from api.bodies import (
     KnownAgent,
     MessageRequest,
     TransferRequest,
+    WorkerQueue,
 )
 from api.context_limits import context_problems
 from api.deliver_to import deliver_to_problem
@@ -36,10 +39,18 @@ from api.errors import ApiError, error_response
 from api.ownership import Ownership
 from api.request_body import DEFAULT_MAX_BODY_BYTES, read_body
 from api.validation import Check, parse_body
+from connect_client import Throttled
 from delivery.pull import BadQuery
 from events import ConversationState, Rejected
 from events.commands import ContextChanged, UserLeaves, UserSays, UserTyping
-from service import ConversationNotFound, WorkerDisabled, WorkerService
+from service import (
+    ConversationNotFound,
+    NoQueue,
+    QueueMetricsUnavailable,
+    QueueReading,
+    WorkerDisabled,
+    WorkerService,
+)
 from store.clients import Client, ClientRegistry
 from store.workers import UnknownWorker
 
@@ -149,6 +160,10 @@ def create_app(
     async def conversations(request: Request, client: Client) -> Response:
         return await (transfer if request.method == "POST" else listing)(request, client)
 
+    async def worker_queue(request: Request, client: Client) -> Response:
+        reading = await run_in_threadpool(service.queue_metrics, request.path_params["worker_id"])
+        return _json(200, worker_queue_view(reading))
+
     async def openapi(request: Request) -> Response:
         return Response(OPENAPI_FILE.read_bytes(), media_type="application/json")
 
@@ -164,6 +179,7 @@ def create_app(
         Route("/v1/conversations/{conversation_id}/typing", guarded(typing), methods=["POST"]),
         Route("/v1/conversations/{conversation_id}/leave", guarded(leave), methods=["POST"]),
         Route("/v1/conversations/{conversation_id}/context", guarded(context), methods=["PUT"]),
+        Route("/v1/workers/{worker_id}/queue", guarded(worker_queue), methods=["GET"]),
     ]
     for route in extra_routes:
         if not isinstance(route, Route):
@@ -194,6 +210,21 @@ def conversation_view(state: ConversationState) -> Conversation:
     )
 
 
+def worker_queue_view(reading: QueueReading) -> WorkerQueue:
+    metrics = reading.metrics
+    return WorkerQueue(
+        worker_id=reading.worker_id,
+        region=reading.region,
+        queue_id=reading.queue_id,
+        agents_online=metrics.agents_online,
+        agents_available=metrics.agents_available,
+        contacts_in_queue=metrics.contacts_in_queue,
+        oldest_contact_age_seconds=metrics.oldest_contact_age_seconds,
+        as_of=datetime.fromtimestamp(reading.as_of, UTC),
+        age_seconds=round(reading.age_seconds, 3),
+    )
+
+
 def _authenticated(request: Request, clients: ClientRegistry) -> Client:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     client = clients.authenticate(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
@@ -216,11 +247,21 @@ def _deliver_to_check(client: Client) -> Check:
     return check
 
 
-_ANSWERED = (ApiError, BadQuery, UnknownWorker, WorkerDisabled, ConversationNotFound, Rejected)
+_ANSWERED = (
+    ApiError,
+    BadQuery,
+    UnknownWorker,
+    WorkerDisabled,
+    NoQueue,
+    QueueMetricsUnavailable,
+    ConversationNotFound,
+    Rejected,
+)
 
 
 def _answer_for(error: Exception) -> Response:
-    """The 4xx answer for one of the `_ANSWERED` errors (anything else is a JSON 500, `_server_error`)."""
+    """The answer for one of the `_ANSWERED` errors: a 4xx, or a 502 or 503 for Amazon Connect's failure
+    (anything else is a JSON 500, `_server_error`)."""
     if isinstance(error, ApiError):
         return error_response(error.status, error.code, error.message, error.headers)
     if isinstance(error, BadQuery):
@@ -229,12 +270,36 @@ def _answer_for(error: Exception) -> Response:
         return error_response(404, "unknown_worker", str(error))
     if isinstance(error, WorkerDisabled):
         return error_response(409, "worker_disabled", str(error))
+    if isinstance(error, NoQueue):
+        return error_response(409, "no_queue", str(error))
+    if isinstance(error, QueueMetricsUnavailable):
+        return _queue_metrics_failure(error)
     if isinstance(error, ConversationNotFound):
         return error_response(404, "unknown_conversation", str(error))
     if isinstance(error, Rejected):
         status = 400 if error.code in _BAD_REQUEST_CODES else 404 if error.code in _NOT_FOUND_CODES else 409
         return error_response(status, error.code, error.message)
     raise TypeError(f"no answer for {error!r}")
+
+
+def _queue_metrics_failure(failure: QueueMetricsUnavailable) -> Response:
+    """503 with Retry-After when a later call may succeed (throttled, a 5xx, unreachable), else 502."""
+    error = failure.error
+    if not error.retryable:
+        return error_response(
+            502,
+            "connect_refused",
+            f"Amazon Connect refused to give the queue's figures ({error}): check the worker's Region, "
+            "InstanceId and QueueId, and that the service may call connect:GetCurrentMetricData",
+        )
+    throttled = isinstance(error, Throttled)
+    code, what = ("connect_throttled", "throttled") if throttled else ("connect_unavailable", "failed")
+    return error_response(
+        503,
+        code,
+        f"Amazon Connect {what} when asked for the queue's figures ({error}); ask again in {failure.retry_after} s",
+        {"Retry-After": str(failure.retry_after)},
+    )
 
 
 async def _http_exception(request: Request, error: Exception) -> Response:

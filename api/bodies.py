@@ -7,6 +7,7 @@ JSON path in words (a field's `description` says what it takes);
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -121,11 +122,34 @@ class ConversationList(_Body):
     conversations: list[str]
 
 
+class WorkerQueue(_Body):
+    """A worker's queue at Amazon Connect on the CHAT channel (GetCurrentMetricData), in the region new
+    transfers go to (the active failover region's, if one is active). Answers are kept a few seconds:
+    the figures are Connect's as of `AsOf`, `AgeSeconds` ago."""
+
+    worker_id: str
+    region: str
+    queue_id: str
+    agents_online: int
+    agents_available: Annotated[int, msgspec.Meta(description="agents online with room for another chat")]
+    contacts_in_queue: int
+    oldest_contact_age_seconds: Annotated[
+        float | None, msgspec.Meta(description="how long the longest-waiting contact has waited; null when none waits")
+    ]
+    as_of: Annotated[
+        datetime,
+        msgspec.Meta(
+            description="when Amazon Connect gave these figures (UTC)", extra_json_schema={"format": "date-time"}
+        ),
+    ]
+    age_seconds: Annotated[float, msgspec.Meta(ge=0, description="seconds since AsOf when this answer was made")]
+
+
 class Error(_Body):
-    """Every 4xx answer: `Code` is stable (a rejection code or an API one), `Message` says what is wrong."""
+    """Every error answer: `Code` is stable (a rejection code or an API one), `Message` says what is wrong."""
 
     code: str
     message: str
 
 
-ALL_TYPES = (TransferRequest, MessageRequest, ContextRequest, Conversation, ConversationList, Error)
+ALL_TYPES = (TransferRequest, MessageRequest, ContextRequest, Conversation, ConversationList, WorkerQueue, Error)

@@ -21,6 +21,7 @@ from api.request_body import DEFAULT_MAX_BODY_BYTES
 from delivery.pull import MAX_SEQ, MAX_WAIT_SECONDS
 from events.conversation_decide import MAX_MESSAGE_PIECES
 from events.long_messages import MAX_MESSAGE_BYTES
+from service.queue_metrics import DEFAULT_QUEUE_METRICS_TTL
 
 OPENAPI_FILE = Path(__file__).with_name("openapi.json")
 REGENERATE = ".venv/bin/python -m api.openapi_spec"
@@ -143,6 +144,48 @@ _EVENTS = {
     }
 }
 
+_WORKER_QUEUE = {
+    "get": {
+        "summary": "The worker's queue at Amazon Connect: agents online and available, contacts waiting, the "
+        "oldest one's age (GetCurrentMetricData), so that a bot can decide before it transfers",
+        "description": "Any client may read any worker's queue: workers are shared configuration. The queue is "
+        "the worker file's Data.QueueId in its Region, or, while a failover region is active, that failover "
+        "region's QueueId in its region. Each queue's answer (or Connect's failure) is kept "
+        f"{DEFAULT_QUEUE_METRICS_TTL:g} seconds unless the service is configured otherwise, and bots asking at "
+        "once share one call, so bots cannot exhaust Connect's quota for GetCurrentMetricData; AsOf and "
+        "AgeSeconds say how old the figures are.",
+        "parameters": [{"name": "worker_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+        "responses": {
+            "200": _answer("the queue's figures and how old they are", "WorkerQueue"),
+            "401": _ERRORS["401"],
+            "404": _answer("Code unknown_worker: no worker has this id", "Error"),
+            "409": _answer(
+                "Code no_queue: the worker file sets no queue for the region in use (the message names the "
+                "field: $.Data.QueueId, or the active failover region's QueueId)",
+                "Error",
+            ),
+            "502": _answer(
+                "Code connect_refused: Amazon Connect refused the call for good (an unknown instance or queue, "
+                "no permission); the message carries Connect's error",
+                "Error",
+            ),
+            "503": {
+                **_answer(
+                    "Code connect_throttled (Connect throttled the call) or connect_unavailable (Connect failed "
+                    "or could not be reached): ask again after Retry-After",
+                    "Error",
+                ),
+                "headers": {
+                    "Retry-After": {
+                        "description": "seconds until Connect will be asked again",
+                        "schema": {"type": "integer", "minimum": 1},
+                    }
+                },
+            },
+        },
+    }
+}
+
 _OPENAPI = {
     "get": {
         "summary": "This OpenAPI document",
@@ -205,6 +248,7 @@ def document() -> dict[str, Any]:
                 "put": _command("The bot's context changed (UpdateContactAttributes)", "ContextRequest")
             },
             "/v1/conversations/{conversation_id}/events": _EVENTS,
+            "/v1/workers/{worker_id}/queue": _WORKER_QUEUE,
         },
     }
 
