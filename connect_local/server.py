@@ -39,6 +39,8 @@ from connect_local.model import ChatModel
 from connect_local.participant_api import ParticipantApi
 from connect_local.rest import Guard
 from connect_local.scheduler import Scheduler
+from connect_local.ses import Outbox, SentEmail
+from connect_local.ses_api import SesApi
 from connect_local.throttle import RateLimiter
 from connect_local.translate_api import TranslateApi
 from connect_local.websocket import SocketHub
@@ -69,6 +71,7 @@ class LocalConnect(Controls):
         super().__init__(model, SocketHub(model, faults, self.scheduler), faults)
         self.agents = AgentPool(model, self.scheduler)
         self.limiter = RateLimiter(self.config)
+        self.outbox = Outbox(clock)
         self._host = host
         self._port = port
         self._server: uvicorn.Server | None = None
@@ -109,14 +112,22 @@ class LocalConnect(Controls):
             "admin_url": f"{self.endpoint_url}/admin",
         }
 
+    def sent_emails(self) -> list[SentEmail]:
+        """Every email SES SendEmail accepted, oldest first (also `GET /admin/emails`)."""
+        return self.outbox.sent()
+
     def build_app(self) -> Starlette:
         guard = Guard(self.faults, self.limiter)
+        ses = SesApi(self.outbox, guard)
         routes = [
             *ConnectApi(self.model, self.agents, lambda: self.websocket_url).routes(guard),
             *ParticipantApi(self.model, lambda: self.websocket_url).routes(guard),
+            # SES's form-encoded POST / before Translate's JSON one on the same path.
+            *ses.routes(),
             *TranslateApi(guard).routes(),
             *AgentApi(self.model).routes(),
             *AdminApi(self).routes(),
+            *ses.admin_routes(),
             WebSocketRoute("/", self.hub.serve),
         ]
 
