@@ -20,7 +20,9 @@ from commands.foreground import wait_until_signalled
 from commands.runtime import running_service
 from connect_local import LocalConnect, default_config
 from connect_local.ready import write_ready_file
+from connect_client import static_session
 from service import local_regions
+from service.connector_runner import ConnectorRunner
 from service.demo_worker import ensure_demo_worker
 from store import EventStore, StoreError
 from store.clients import ClientRegistry
@@ -68,8 +70,14 @@ def run(args: argparse.Namespace) -> int:
     with store, LocalConnect(connect_config) as connect:
         connect_info = connect.ready_info()
         worker_id = ensure_demo_worker(WorkerRegistry(store), connect_info)
+        # The local Amazon Connect also serves Translate and SES: the demo's connectors call it.
+        connectors = ConnectorRunner(
+            store, credentials=lambda reference: static_session(),
+            endpoints={"Translate": connect.endpoint_url, "SES": connect.endpoint_url},
+        )
         with running_service(
-            store, local_regions(connect.endpoint_url), port=args.api_port, max_body_bytes=args.max_body_bytes
+            store, local_regions(connect.endpoint_url), port=args.api_port, max_body_bytes=args.max_body_bytes,
+            run_connector=connectors,
         ) as running:
             token_file = ensure_demo_client(running.clients, args.data)
             info = {

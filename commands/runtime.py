@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from api import ApiServer, create_app
+from actors.worker_tools import RunConnector
 from api.request_body import DEFAULT_MAX_BODY_BYTES
 from connect_client import ChatSocket
 from delivery import WebhookDeliverer, delivery_routes
@@ -41,6 +42,7 @@ def running_service(
     clock: Callable[[], float] = time.time,
     socket_factory: Callable[..., ChatSocket] = ChatSocket,
     queue_metrics_ttl: float = DEFAULT_QUEUE_METRICS_TTL,
+    run_connector: RunConnector | None = None,
 ) -> Iterator[Running]:
     """Start it all (recovering the live conversations first), yield, and stop it all.
 
@@ -51,7 +53,8 @@ def running_service(
     clients = ClientRegistry(store.path)
     try:
         service = WorkerService(
-            store, region_clients, clock=clock, socket_factory=socket_factory, queue_metrics_ttl=queue_metrics_ttl
+            store, region_clients, clock=clock, socket_factory=socket_factory, queue_metrics_ttl=queue_metrics_ttl,
+            run_connector=run_connector,
         ).start()
         deliverer = WebhookDeliverer(store, signing_secret=clients.signing_secret)
         try:

@@ -11,7 +11,7 @@ from api.request_body import DEFAULT_MAX_BODY_BYTES
 from commands.foreground import wait_until_signalled
 from connect_local.ready import write_ready_file
 from commands.runtime import running_service
-from service.serve_config import InvalidServeConfig, load_serve_config, region_clients
+from service.serve_config import InvalidServeConfig, connector_runner, load_serve_config, region_clients
 from store import EventStore, StoreError
 from store.data_folder import prepare_data_folder
 
@@ -52,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
         port=config.api_port,
         max_body_bytes=config.max_body_bytes or DEFAULT_MAX_BODY_BYTES,
         queue_metrics_ttl=config.queue_metrics_cache_seconds,
+        run_connector=connector_runner(config, store),
     ) as running:
         if not any(not client.revoked for client in running.clients.list()):
             log.warning(

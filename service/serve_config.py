@@ -6,7 +6,8 @@
       "api_port": 8080,
       "max_body_bytes": 262144,
       "queue_metrics_cache_seconds": 5,
-      "regions": {"eu-west-2": {"endpoint_url": null, "static_credentials": false}}
+      "regions": {"eu-west-2": {"endpoint_url": null, "static_credentials": false}},
+      "connectors": {"endpoints": {"Translate": null, "SES": null}, "static_credentials": false}
     }
 
 `regions` only overrides: a region not listed uses real AWS with boto3's
@@ -17,7 +18,9 @@ the bots' API reads (a larger one is refused with 413); absent, the API's
 default (`api.request_body.DEFAULT_MAX_BODY_BYTES`, 256 KiB).
 `queue_metrics_cache_seconds` is how long a queue's figures from Amazon
 Connect answer `GET /v1/workers/{id}/queue` before Connect is asked again
-(default 5: service/queue_metrics.py says why).
+(default 5: service/queue_metrics.py says why). `connectors` points the
+services connectors call (by the connector's `Endpoint`, such as `Translate`
+or `SES`) elsewhere than AWS, and may sign those calls with dummy keys.
 """
 
 from __future__ import annotations
@@ -28,12 +31,20 @@ from typing import Annotated
 import msgspec
 
 from connect_client import RegionClients, static_session
+from connectors.credentials import default_chain
+from service.connector_runner import ConnectorRunner
 from service.queue_metrics import DEFAULT_QUEUE_METRICS_TTL
 from service.worker_service import RegionClientsFactory
+from store import EventStore
 
 
 class RegionOverride(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     endpoint_url: str | None = None
+    static_credentials: bool = False
+
+
+class ConnectorOverrides(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    endpoints: dict[str, str] = {}
     static_credentials: bool = False
 
 
@@ -44,6 +55,7 @@ class ServeConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     max_body_bytes: Annotated[int, msgspec.Meta(ge=1)] | None = None  # None: the API's default, 256 KiB
     queue_metrics_cache_seconds: Annotated[float, msgspec.Meta(gt=0)] = DEFAULT_QUEUE_METRICS_TTL
     regions: dict[str, RegionOverride] = {}
+    connectors: ConnectorOverrides = ConnectorOverrides()
 
     @property
     def data_path(self) -> Path:
@@ -71,3 +83,10 @@ def region_clients(config: ServeConfig) -> RegionClientsFactory:
         return RegionClients.create(region, endpoint_url=override.endpoint_url, session=session)
 
     return create
+
+
+def connector_runner(config: ServeConfig, store: EventStore) -> ConnectorRunner:
+    """How conversations call connectors: at AWS with boto3's default credential chain, unless overridden."""
+    overrides = config.connectors
+    credentials = (lambda reference: static_session()) if overrides.static_credentials else default_chain
+    return ConnectorRunner(store, credentials=credentials, endpoints=overrides.endpoints)

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from connect_client import ChatSocket
+from connect_client import ChatSocket, static_session
 from connect_local import Config, LocalConnect
 from service import WorkerService, local_regions
+from service.connector_runner import ConnectorRunner
 from service.demo_worker import ensure_demo_worker
 from commands.runtime import running_service
 from store import EventStore
@@ -45,12 +46,21 @@ def start_service(tmp_path: Path, start_server: Callable[[Config], LocalConnect]
             config: Config | None = None,
             clock: Callable[[], float] = time.time,
             socket_factory: Callable[..., ChatSocket] = ChatSocket,
+            connector_endpoints: Callable[[LocalConnect], dict[str, str]] = lambda connect: {},
         ) -> Running:
+            """`connector_endpoints`: where connectors' calls go by service (Translate, SES), else AWS's
+            (moto's, under `mock_aws`); they sign with dummy keys."""
             connect = start_server(config or config_with())
             store = stack.enter_context(EventStore.open(tmp_path / "events.db"))
             worker_id = ensure_demo_worker(WorkerRegistry(store), connect.ready_info())
+            connectors = ConnectorRunner(
+                store, credentials=lambda reference: static_session(), endpoints=connector_endpoints(connect)
+            )
             served = stack.enter_context(
-                running_service(store, local_regions(connect.endpoint_url), clock=clock, socket_factory=socket_factory)
+                running_service(
+                    store, local_regions(connect.endpoint_url), clock=clock, socket_factory=socket_factory,
+                    run_connector=connectors,
+                )
             )
             token = served.clients.create("test-bot").token
             return Running(connect, store, served.service, served.clients, Api(served.api_url, token), worker_id)
