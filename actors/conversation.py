@@ -198,6 +198,9 @@ class ConversationActor(pykka.ThreadingActor):
                 command = self._prepared_for_the_user(command)
             if command is not None:
                 self._handle_quietly(command)
+                # What an item asks for (a slash command's actions) is done before the next item is read,
+                # so that what the agent wrote next reaches the user after it, in the agent's order.
+                self._perform()
             return None
         if isinstance(message, _Socket):
             self._socket_changed(message)

@@ -91,3 +91,19 @@ def test_a_missing_content_item_is_told_to_the_agent_and_the_chat_goes_on(
     assert notice == "[connect worker] /terms: terms failed (NoSuchContent): this worker has no content item 'terms'"
     assert running.api.say("slash-2", "m-1", "still here")[0] == 202
     wait_for(lambda: "still here" in customer_lines(running, contact_id), "the user's message after it")
+
+
+def test_what_the_agent_writes_after_a_command_reaches_the_user_after_the_commands_content(
+    start_service: Callable[..., Running], bot: Bot
+) -> None:
+    running = start_service(config_with(agents=[]))
+    with_commands(running, {"/welcome": SlashCommand(actions=[SlashCommandAction(type="content", value="hello")])})
+    ContentRegistry(running.store).put(running.worker_id, "hello", "Welcome, {{name}}!", at=time.time())
+    contact_id = accepted_chat(running, bot, "slash-3")
+    for text in ("/welcome", "first", "/welcome", "second", "third"):
+        agent_api(running, "POST", f"{contact_id}/messages", {"Content": text})
+    texts = wait_for(
+        lambda: got if len(got := [m["Text"] for m in bot.received if m["Type"] == "AgentMessage"]) == 5 else None,
+        "five messages for the user",
+    )
+    assert texts == ["Welcome, Maya!", "first", "Welcome, Maya!", "second", "third"]
