@@ -374,7 +374,10 @@ class ConversationActor(pykka.ThreadingActor):
             except ToolError as failure:
                 error = _tool_error(failure)
         if plan.short_links is not None:
-            content = with_short_links(content, self._tools.shorten(plan.short_links, find_links(content)))
+            try:
+                content = with_short_links(content, self._tools.shorten(plan.short_links, find_links(content)))
+            except ToolError:
+                pass  # logged where it failed; the links go as written
         original = command.content if content != command.content else None
         return msgspec.structs.replace(command, content=content, original_content=original, translation_error=error)
 

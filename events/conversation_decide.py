@@ -222,28 +222,38 @@ def _user_says(state: ConversationState, command: UserSays) -> list[Conversation
 
 
 def _send_pieces(
-    state: ConversationState, at: float, pieces: list[str], content_type: str, bot_message_id: str, index: int
+    state: ConversationState,
+    at: float,
+    pieces: list[str],
+    content_type: str,
+    bot_message_id: str,
+    index: int,
+    place: tuple[int, ...] = (),
 ) -> list[ConversationEvent]:
     """One intent per piece, written from `index` on in this decision: each has its own client token,
-    and they are sent in the order of their seqs."""
+    and they are sent in the order of their seqs, or, given a `place` (a translated message's: its
+    translation intent's), there in their order, before whatever the bot said after it."""
     return [
         UserMessageRequested(
             at=at, text=piece, content_type=content_type, bot_message_id=bot_message_id,
-            client_token=_token(state, index + offset),
+            client_token=_token(state, index + offset), place=(*place, offset) if place else (),
         )
         for offset, piece in enumerate(pieces)
     ]
 
 
 def _user_message_translation_done(state: ConversationState, command: UserMessageTranslationDone) -> list[ConversationEvent]:
-    """The bot's message goes to the agent translated; if the translation failed (or cannot be sent
-    in MAX_MESSAGE_PIECES), as written, and the agent is told why first."""
+    """The bot's message goes to the agent translated; if the translation failed (or is empty, or
+    cannot be sent in MAX_MESSAGE_PIECES), as written, and the agent is told why first. Either way in
+    the translation intent's place, so that messages reach the agent in the order the bot sent them,
+    whatever order their translations finish in."""
     if _is_over(state):
         return []
     intent = _require_pending(state, command.effect_id, UserMessageTranslationRequested)
     limit = _message_limit(state)
     error = command.error
-    if command.translated is not None and error is None:
+    place = (command.effect_id,)
+    if command.translated and error is None:
         try:
             pieces = _message_pieces(command.translated, limit)
         except Rejected as too_long:
@@ -255,15 +265,16 @@ def _user_message_translation_done(state: ConversationState, command: UserMessag
                     at=command.at, bot_message_id=intent.bot_message_id, original=intent.text, translated=command.translated
                 ),
             ]
-            sends = _send_pieces(state, command.at, pieces, intent.content_type, intent.bot_message_id, index=len(done))
+            sends = _send_pieces(
+                state, command.at, pieces, intent.content_type, intent.bot_message_id, index=len(done), place=place
+            )
             return [*done, *sends]
     error = error or ErrorDetail(code="NoTranslation", message="the translator gave no text")
     failed = UserMessageTranslated(at=command.at, request_seq=command.effect_id, error=f"{error.code}: {error.message}")
-    told = _tell_agent(
-        state, command.at, notice(f"the user's next message could not be translated ({error.code}: {error.message})"
-                                  "; it follows as the user wrote it"), index=1,
-    )
-    sends = _send_pieces(state, command.at, _message_pieces(intent.text, limit), intent.content_type, intent.bot_message_id, index=2)
+    text = notice(f"the user's next message could not be translated ({error.code}: {error.message}); it follows as written")
+    told = msgspec.structs.replace(_tell_agent(state, command.at, text, index=1), place=(*place, -1))
+    original = _message_pieces(intent.text, limit)
+    sends = _send_pieces(state, command.at, original, intent.content_type, intent.bot_message_id, index=2, place=place)
     return [failed, told, *sends]
 
 

@@ -155,7 +155,8 @@ class UserMessageRequested(ConversationEvent):
     bot_message_id: str | None = None
     origin: Literal["user", "auto-disconnect", "notice"] = "user"
     # Where it is sent among the pending messages: empty for (its own seq); a smaller piece of a
-    # piece Connect refused as too long takes the refused one's place plus its index (see `place_of`).
+    # piece Connect refused as too long takes the refused one's place plus its index, a translated
+    # message's pieces their translation intent's (see `place_of`).
     place: tuple[int, ...] = ()
 
 

@@ -390,7 +390,9 @@ def pending_effects(state: ConversationState) -> list[AnyEffect]:
 def place_of(seq: int, intent: ConversationEvent) -> tuple[int, ...]:
     """Where an intent is performed among the pending ones: by its seq, except that the smaller
     pieces of a message piece Connect refused as too long take that piece's place, in their order
-    (place (7, 0) and (7, 1) for piece 7; (7, 0, 1) for the second half of (7, 0))."""
+    (place (7, 0) and (7, 1) for piece 7; (7, 0, 1) for the second half of (7, 0)), and that a
+    translated message's pieces take its translation intent's place (the agent's notice of a failed
+    translation just before them, at (7, -1))."""
     if isinstance(intent, UserMessageRequested) and intent.place:
         return intent.place
     return (seq,)

@@ -50,10 +50,23 @@ def test_messages_keep_their_order_whatever_order_translations_finish_in() -> No
     run = translated_chat()
     run(UserSays(at=3, bot_message_id="b-1", text="uno"))
     run(UserSays(at=3, bot_message_id="b-2", text="dos"))
-    first, second = pending_effects(run.state)
-    run(UserMessageTranslationDone(at=4, effect_id=first.effect_id, translated="one"))
+    run(UserSays(at=3, bot_message_id="b-3", text='{"card": 1}', content_type="application/json"))
+    first, second, json_card = pending_effects(run.state)
+    assert isinstance(first, TranslateUserMessage) and isinstance(second, TranslateUserMessage)
+    assert isinstance(json_card, SendMessage), "performed in order: after the translations before it"
     run(UserMessageTranslationDone(at=4, effect_id=second.effect_id, translated="two"))
-    assert sends(run) == ["one", "two"]
+    run(UserMessageTranslationDone(at=5, effect_id=first.effect_id, error=ErrorDetail(code="Slow", message="timed out")))
+    assert sends(run)[1:] == ["uno", "two", '{"card": 1}']
+    assert sends(run)[0].startswith("[connect worker] the user's next message could not be translated (Slow")
+
+
+def test_an_empty_translation_is_a_failed_one() -> None:
+    run = translated_chat()
+    run(UserSays(at=3, bot_message_id="b-1", text="hola"))
+    [translate] = pending_effects(run.state)
+    events = run(UserMessageTranslationDone(at=4, effect_id=translate.effect_id, translated=""))
+    assert of_type(events, MessageTranslated) == []
+    assert sends(run)[1:] == ["hola"]
 
 
 def test_a_failed_translation_sends_the_original_after_telling_the_agent() -> None:
