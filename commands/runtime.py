@@ -18,6 +18,7 @@ from service.queue_metrics import DEFAULT_QUEUE_METRICS_TTL
 from service.worker_service import RegionClientsFactory, WorkerService
 from store import EventStore
 from store.clients import ClientRegistry
+from vault import Vault
 
 
 @dataclass(frozen=True)
@@ -43,18 +44,20 @@ def running_service(
     socket_factory: Callable[..., ChatSocket] = ChatSocket,
     queue_metrics_ttl: float = DEFAULT_QUEUE_METRICS_TTL,
     run_connector: RunConnector | None = None,
+    vault: Vault | None = None,
 ) -> Iterator[Running]:
     """Start it all (recovering the live conversations first), yield, and stop it all.
 
     Each conversation's webhooks are signed with the secret of the client that
     handed it over, looked up at every POST, so a client's secret is the one
-    in the clients table now.
+    in the clients table now. `vault`: where vault references are resolved (None: the local vault
+    in the store's file).
     """
     clients = ClientRegistry(store.path)
     try:
         service = WorkerService(
             store, region_clients, clock=clock, socket_factory=socket_factory, queue_metrics_ttl=queue_metrics_ttl,
-            run_connector=run_connector,
+            run_connector=run_connector, vault=vault,
         ).start()
         deliverer = WebhookDeliverer(store, signing_secret=clients.signing_secret)
         try:

@@ -11,9 +11,10 @@ from api.request_body import DEFAULT_MAX_BODY_BYTES
 from commands.foreground import wait_until_signalled
 from connect_local.ready import write_ready_file
 from commands.runtime import running_service
-from service.serve_config import InvalidServeConfig, connector_runner, load_serve_config, region_clients
+from service.serve_config import InvalidServeConfig, connector_runner, load_serve_config, open_vault, region_clients
 from store import EventStore, StoreError
 from store.data_folder import prepare_data_folder
+from vault import VaultError
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,12 @@ def run(args: argparse.Namespace) -> int:
     except StoreError as error:
         print(f"serve: {error}")
         return 2
+    try:
+        vault = open_vault(config.vault, store_path)
+    except VaultError as error:
+        store.close()
+        print(f"serve: {error}")
+        return 2
     with store, running_service(
         store,
         region_clients(config),
@@ -53,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
         max_body_bytes=config.max_body_bytes or DEFAULT_MAX_BODY_BYTES,
         queue_metrics_ttl=config.queue_metrics_cache_seconds,
         run_connector=connector_runner(config, store),
+        vault=vault,
     ) as running:
         if not any(not client.revoked for client in running.clients.list()):
             log.warning(

@@ -7,7 +7,8 @@
       "max_body_bytes": 262144,
       "queue_metrics_cache_seconds": 5,
       "regions": {"eu-west-2": {"endpoint_url": null, "static_credentials": false}},
-      "connectors": {"endpoints": {"Translate": null, "SES": null}, "static_credentials": false}
+      "connectors": {"endpoints": {"Translate": null, "SES": null}, "static_credentials": false},
+      "vault": {"backend": "local"}
     }
 
 `regions` only overrides: a region not listed uses real AWS with boto3's
@@ -21,6 +22,10 @@ Connect answer `GET /v1/workers/{id}/queue` before Connect is asked again
 (default 5: service/queue_metrics.py says why). `connectors` points the
 services connectors call (by the connector's `Endpoint`, such as `Translate`
 or `SES`) elsewhere than AWS, and may sign those calls with dummy keys.
+`vault` says where the values of vault references are kept (vault/README.md): `{"backend":
+"local"}` (the default: encrypted in the store's file, its key in `DATA/vault-secret.key`) or
+`{"backend": "secretsmanager", "region": "eu-west-2", "endpoint_url": null}` (AWS Secrets Manager
+with boto3's default credential chain; `endpoint_url` points it elsewhere).
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from service.connector_runner import ConnectorRunner
 from service.queue_metrics import DEFAULT_QUEUE_METRICS_TTL
 from service.worker_service import RegionClientsFactory
 from store import EventStore
+from vault import LocalVault, SecretsManagerVault, Vault
 
 
 class RegionOverride(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -48,6 +54,22 @@ class ConnectorOverrides(msgspec.Struct, frozen=True, forbid_unknown_fields=True
     static_credentials: bool = False
 
 
+class LocalVaultConfig(
+    msgspec.Struct, frozen=True, forbid_unknown_fields=True, tag_field="backend", tag="local"
+):
+    pass
+
+
+class SecretsManagerVaultConfig(
+    msgspec.Struct, frozen=True, forbid_unknown_fields=True, tag_field="backend", tag="secretsmanager"
+):
+    region: str
+    endpoint_url: str | None = None
+
+
+VaultConfig = LocalVaultConfig | SecretsManagerVaultConfig
+
+
 class ServeConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     data_dir: str
     api_host: str = "127.0.0.1"
@@ -56,6 +78,7 @@ class ServeConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     queue_metrics_cache_seconds: Annotated[float, msgspec.Meta(gt=0)] = DEFAULT_QUEUE_METRICS_TTL
     regions: dict[str, RegionOverride] = {}
     connectors: ConnectorOverrides = ConnectorOverrides()
+    vault: VaultConfig = LocalVaultConfig()
 
     @property
     def data_path(self) -> Path:
@@ -90,3 +113,11 @@ def connector_runner(config: ServeConfig, store: EventStore) -> ConnectorRunner:
     overrides = config.connectors
     credentials = (lambda reference: static_session()) if overrides.static_credentials else default_chain
     return ConnectorRunner(store, credentials=credentials, endpoints=overrides.endpoints)
+
+
+def open_vault(config: VaultConfig, store_path: Path) -> Vault:
+    """The vault `config` names; the local one lives in the store's file at `store_path` (which the
+    store must have created), its key beside it."""
+    if isinstance(config, SecretsManagerVaultConfig):
+        return SecretsManagerVault.create(config.region, endpoint_url=config.endpoint_url)
+    return LocalVault(store_path)

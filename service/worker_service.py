@@ -24,11 +24,12 @@ from events.commands import Command, TimerDue, Transfer
 from events.worker import auto_disconnect_rules, connect_target, short_link_rule, slash_command_rules, translation_rule
 from events.worker_queue import queue_target
 from service.queue_metrics import DEFAULT_QUEUE_METRICS_TTL, QueueMetricsReader, QueueReading
-from service.local_secrets import LOCAL_SECRETS_FILE, LocalSecrets
+from service.short_link_key import short_link_key
 from store import EventStore
 from store.content import ContentRegistry
 from store.conversations import live_conversations, load_conversation
 from store.workers import UnknownWorker, WorkerRegistry
+from vault import LocalVault, Vault
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +65,10 @@ class WorkerService:
         socket_factory: Callable[..., ChatSocket] = ChatSocket,
         queue_metrics_ttl: float = DEFAULT_QUEUE_METRICS_TTL,
         run_connector: RunConnector | None = None,
+        vault: Vault | None = None,
     ) -> None:
-        """`run_connector`: how slash commands' `executeApi` actions call a connector (connectors/)."""
+        """`run_connector`: how slash commands' `executeApi` actions call a connector (connectors/).
+        `vault`: where vault references are resolved; None, the local vault in the store's file."""
         self.store = store
         self.workers = WorkerRegistry(store)
         self._region_clients = region_clients
@@ -79,7 +82,9 @@ class WorkerService:
             lambda region: self._supervisor_in(region).clients.contacts, ttl=queue_metrics_ttl, clock=clock
         )
         self._tools = WorkerTools(
-            ContentRegistry(store), run_connector, secret=LocalSecrets(store.path.parent / LOCAL_SECRETS_FILE)
+            ContentRegistry(store),
+            run_connector,
+            secret=short_link_key(vault if vault is not None else LocalVault(store.path)),
         )
 
     def clock(self) -> float:

@@ -8,18 +8,17 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import msgspec
 import pytest
 
 from events.worker_config import ShortLinkConfig, SqueezeConfig
-from service.local_secrets import LOCAL_SECRETS_FILE
 from store.workers import WorkerRegistry
 from tests.connect_local.configs import config_with
 from tests.service.conftest import Bot, Running
 from tests.service.harness import wait_for
 from tests.service.test_slash_commands import accepted_chat, agent_api
+from vault import LocalVault, SecretText, parse_reference
 
 KEY_REF = "srn:vault::acme:secret:squeeze"
 KEY = "sqz-key-SECRET"
@@ -64,10 +63,9 @@ def shortener() -> Iterator[Shortener]:
     made.server.server_close()
 
 
-def shortening(running: Running, api: str, tmp_path: Path) -> None:
-    secrets = tmp_path / LOCAL_SECRETS_FILE
-    secrets.write_text(json.dumps({KEY_REF: KEY}))
-    secrets.chmod(0o600)
+def shortening(running: Running, api: str) -> None:
+    """The worker's links shortened by `api`, with the key in the local vault, as `run.py secret put` leaves it."""
+    LocalVault(running.store.path).put(parse_reference(KEY_REF), SecretText(KEY))
     workers = WorkerRegistry(running.store)
     config = workers.get(running.worker_id)
     short = ShortLinkConfig(config=SqueezeConfig(api=api, api_key=KEY_REF), type="Squeeze")
@@ -80,10 +78,10 @@ def agent_messages(bot: Bot) -> list[dict]:
 
 
 def test_links_reach_the_user_short_and_the_bot_keeps_the_original(
-    start_service: Callable[..., Running], bot: Bot, shortener: Shortener, tmp_path: Path
+    start_service: Callable[..., Running], bot: Bot, shortener: Shortener
 ) -> None:
     running = start_service(config_with(agents=[]))
-    shortening(running, f"{shortener.url}/standard", tmp_path)
+    shortening(running, f"{shortener.url}/standard")
     contact_id = accepted_chat(running, bot, "short-1")
     written = "Track it at https://shop.example/orders/42?utm=chat. Terms: https://shop.example/terms"
     agent_api(running, "POST", f"{contact_id}/messages", {"Content": written})
@@ -94,10 +92,10 @@ def test_links_reach_the_user_short_and_the_bot_keeps_the_original(
 
 
 def test_a_failing_shortener_lets_the_links_through_as_written(
-    start_service: Callable[..., Running], bot: Bot, shortener: Shortener, tmp_path: Path
+    start_service: Callable[..., Running], bot: Bot, shortener: Shortener
 ) -> None:
     running = start_service(config_with(agents=[]))
-    shortening(running, f"{shortener.url}/broken", tmp_path)
+    shortening(running, f"{shortener.url}/broken")
     contact_id = accepted_chat(running, bot, "short-2")
     agent_api(running, "POST", f"{contact_id}/messages", {"Content": "See https://shop.example/a"})
     agent_api(running, "POST", f"{contact_id}/messages", {"Content": "and no link here"})
