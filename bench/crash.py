@@ -2,9 +2,11 @@
 
     .venv/bin/python bench/crash.py --kills 100 --conversations 60
     .venv/bin/python bench/crash.py --seed 1234 ...        # replay a run's plan (or CRASH_SEED=1234)
+    .venv/bin/python bench/crash.py --scenarios slash translate ...   # only these, in turn
 
-Prints the seed first and the figures last; exits 1 if anything was lost or doubled. Logs, the
-service's data folder and the local Connect's log stay in bench/out/crash-SEED/ (or --out).
+Prints the seed first and the figures last; exits 1 if anything was lost or doubled (at Connect, at
+the bot, or by a slash command at SES). Logs, the service's data folder and the local Connect's log
+stay in bench/out/crash-SEED/ (or --out, which must be a new folder: the data folder is not reused).
 """
 
 from __future__ import annotations

@@ -61,9 +61,12 @@ class BotApi:
         """The run is over: requests still retrying give up at their next attempt."""
         self._closed.set()
 
-    def transfer(self, record: BotRecord, worker_id: str, deliver_to: str, user_name: str) -> None:
+    def transfer(self, record: BotRecord, worker_id: str, deliver_to: str, user_name: str,
+                 context: dict[str, Any] | None = None) -> None:
+        """`context` is added to the conversation's `{"Case": <conversation id>}`."""
         body = {"ConversationId": record.conversation_id, "WorkerId": worker_id, "BotName": "CrashBot",
-                "User": {"Name": user_name}, "Context": {"Case": record.conversation_id}, "DeliverTo": deliver_to}
+                "User": {"Name": user_name}, "Context": {"Case": record.conversation_id, **(context or {})},
+                "DeliverTo": deliver_to}
         status, answer, unanswered = self._until_answered(record, "POST", "/v1/conversations", body)
         if status == 201 or (status == 409 and _code(answer) == "already_transferred" and unanswered):
             record.transferred = True

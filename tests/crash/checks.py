@@ -4,13 +4,20 @@ tested on fabricated evidence (tests/crash/test_checks.py) as well as run on rea
 
 What must hold, per conversation:
 - one contact at Connect;
-- Connect holds every bot message the API accepted exactly once, in the bot's order, unless the bot
-  was told it was refused (`MessageRefused` with its MessageId; then not at all); a message whose
-  answer the bot never got and that was then refused (the conversation had ended), or that the bot
-  was told Connect never confirmed before the chat ended (`MessageRefused` code ChatEnded), at most once;
+- Connect holds every bot message the API accepted exactly once, in the bot's order (as the bot was
+  told it was translated, if it was: `MessageTranslated`), unless the bot was told it was refused
+  (`MessageRefused` with its MessageId; then not at all); a message whose answer the bot never got
+  and that was then refused (the conversation had ended), or that the bot was told Connect never
+  confirmed before the chat ended (`MessageRefused` code ChatEnded), at most once;
 - the bot was told, at least once, every message the agent side wrote before the chat's end (the
-  DISCONNECT rule's message), in Connect's order; each agent joined/left; each timer's UserMessage;
-  and the hand-back, once, last, with the expected SessionEndReason;
+  DISCONNECT rule's message), in Connect's order, as written or, with `OriginalText` the written one,
+  translated; each agent joined/left; each timer's UserMessage; and the hand-back, once, last, with
+  the expected SessionEndReason;
+- what the worker tells the agent (customer messages starting "[connect worker] ") is its own, not
+  the bot's, and never reaches the bot; each one the log says Connect confirmed is there once (by its
+  client token), and none is there that the log never asked for;
+- with a worker's slash commands, an agent message that is one is never told to the bot; the rest
+  (commands taken, content items, emails) in tests/crash/slash_checks.py;
 - a webhook repeat carries an Id already delivered and the same content (counted, allowed); the same
   thing under two Ids is a doubling;
 - every armed timer fired once or was cancelled; DISCONNECT's AgentMessage is at Connect as often as
@@ -20,68 +27,19 @@ What must hold, per conversation:
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field, fields
-from collections.abc import Callable
 from typing import Any
 
-from tests.crash.bot import BotRecord
-from tests.crash.event_log import TimerHistory
+from events.slash_commands import NOTICE_PREFIX
+from tests.crash.bot import Sent
+from tests.crash.evidence import Evidence, Figures, Problem, TimerTexts, is_command, is_notice, owed_until
 from tests.crash.service_process import BotMessage
+from tests.crash.slash_checks import check_slash_commands
 
-Problem = Callable[[str], None]
+__all__ = ["Evidence", "Figures", "TimerTexts", "check_conversation"]
+
 UNCONFIRMED = "ChatEnded"  # MessageRefused's code for a message Connect never confirmed before the chat ended
 JOINED = "application/vnd.amazonaws.connect.event.participant.joined"
 LEFT = "application/vnd.amazonaws.connect.event.participant.left"
-
-
-@dataclass(frozen=True)
-class TimerTexts:
-    """The worker's auto-disconnect rule texts: how a timer's effects are recognised."""
-
-    warning_user: str
-    disconnect_user: str
-    disconnect_agent: str
-
-
-@dataclass
-class Evidence:
-    conversation_id: str
-    bot: BotRecord
-    arrivals: list[BotMessage]  # webhook POSTs in arrival order, repeats included
-    contacts: list[dict[str, Any]]  # Connect's admin records of this conversation's contacts
-    timers: TimerHistory
-    expected_end: str = "UserLeft"
-
-
-@dataclass
-class Figures:
-    """Sums over conversations; `problems` must stay empty, and so must lost and doubled."""
-
-    conversations: int = 0
-    bot_messages: int = 0  # accepted by the API, so owed to Connect
-    bot_messages_maybe: int = 0  # unanswered, then refused: allowed at Connect once or not at all
-    bot_messages_refused: int = 0  # accepted, then the bot was told Connect refused them
-    bot_messages_unconfirmed: int = 0  # accepted, then told the chat ended first: at Connect once or not at all
-    bot_unanswered: int = 0  # requests that reached the service and got no answer (the kill), sent again
-    bot_refused_connections: int = 0  # attempts while the service was down, sent again
-    agent_messages: int = 0  # written at Connect by the agent side, owed to the bot
-    deliveries: int = 0  # distinct webhook Ids
-    repeats_same_id: int = 0
-    lost: int = 0
-    doubled_at_connect: int = 0
-    doubled_at_bot: int = 0  # the same thing told under two Ids
-    timers_fired: int = 0
-    timers_fired_twice: int = 0
-    problems: list[str] = field(default_factory=list)
-
-    def __add__(self, other: Figures) -> Figures:
-        total = Figures()
-        for f in fields(Figures):
-            setattr(total, f.name, getattr(self, f.name) + getattr(other, f.name))
-        return total
-
-    def ok(self) -> bool:
-        return not self.problems and not self.lost and not self.doubled_at_connect and not self.doubled_at_bot
 
 
 def check_conversation(evidence: Evidence, texts: TimerTexts) -> Figures:
@@ -103,17 +61,27 @@ def check_conversation(evidence: Evidence, texts: TimerTexts) -> Figures:
     items = [i for record in evidence.contacts for i in record["Items"] if i.get("InTranscript", True)]
     firsts = _check_webhook(evidence, figures, problem)
     _check_bot_to_connect(evidence, items, firsts, texts, figures, problem)
-    _check_connect_to_bot(items, firsts, texts, figures, problem)
+    _check_connect_to_bot(evidence, items, firsts, texts, figures, problem)
+    _check_notices(evidence, items, firsts, figures, problem)
+    if evidence.commands:
+        check_slash_commands(evidence, items, owed_until(items, texts), firsts, figures, problem)
     _check_end_and_timers(evidence, items, firsts, texts, figures, problem)
     return figures
 
 
 def _check_bot_to_connect(evidence: Evidence, items: list[dict[str, Any]], firsts: list[BotMessage],
                           texts: TimerTexts, figures: Figures, problem: Problem) -> None:
-    at_connect = [i["Content"] for i in items if i["Type"] == "MESSAGE" and i["ParticipantRole"] == "CUSTOMER"]
+    at_connect = [i["Content"] for i in items if i["Type"] == "MESSAGE" and i["ParticipantRole"] == "CUSTOMER"
+                  and not is_notice(i)]
     counts = Counter(at_connect)
+    translations = _translations(evidence, firsts, figures, problem)
+
+    def owed_text(sent: Sent) -> str:
+        return translations.get(sent.message_id, sent.text)
+
     refusals = {m.message_id: m.code for m in firsts if m.type == "MessageRefused"}
-    told = {s.text: refusals[s.message_id] for s in evidence.bot.sent if s.outcome == "accepted" and s.message_id in refusals}
+    told = {owed_text(s): refusals[s.message_id] for s in evidence.bot.sent
+            if s.outcome == "accepted" and s.message_id in refusals}
     refused = {text for text, code in told.items() if code != UNCONFIRMED}
     unconfirmed = set(told) - refused
     figures.bot_messages_refused += len(refused)
@@ -121,8 +89,8 @@ def _check_bot_to_connect(evidence: Evidence, items: list[dict[str, Any]], first
     for text in sorted(refused):
         if counts[text]:
             problem(f"bot message {text!r} is at Connect, but the bot was told it was refused")
-    accepted = [s.text for s in evidence.bot.sent if s.outcome == "accepted" and s.text not in told]
-    maybe = {s.text for s in evidence.bot.sent if s.outcome == "refused" and s.unanswered} | unconfirmed
+    accepted = [owed_text(s) for s in evidence.bot.sent if s.outcome == "accepted" and owed_text(s) not in told]
+    maybe = {owed_text(s) for s in evidence.bot.sent if s.outcome == "refused" and s.unanswered} | unconfirmed
     figures.bot_messages += len(accepted)
     figures.bot_messages_maybe += len(maybe)
     for text in accepted:
@@ -145,6 +113,22 @@ def _check_bot_to_connect(evidence: Evidence, items: list[dict[str, Any]], first
         problem(f"a customer message at Connect the bot never sent: {text!r}")
 
 
+def _translations(evidence: Evidence, firsts: list[BotMessage], figures: Figures, problem: Problem) -> dict[str, str]:
+    """What the bot was told its messages became (`MessageTranslated`), by MessageId: what Connect must hold."""
+    written = {s.message_id: s.text for s in evidence.bot.sent}
+    translations: dict[str, str] = {}
+    for told in (m for m in firsts if m.type == "MessageTranslated"):
+        figures.translated_bot += 1
+        if told.message_id in translations:
+            figures.doubled_at_bot += 1
+            problem(f"MessageTranslated for {told.message_id} told again under another Id ({told.id})")
+        elif told.original_text != written.get(told.message_id):
+            problem(f"MessageTranslated for {told.message_id} has OriginalText {told.original_text!r}, "
+                    f"the bot wrote {written.get(told.message_id)!r}")
+        translations.setdefault(told.message_id or "", told.text or "")
+    return translations
+
+
 def _check_webhook(evidence: Evidence, figures: Figures, problem: Problem) -> list[BotMessage]:
     """Repeats (same Id: the same content, counted) and the order of first arrivals; the firsts."""
     firsts: dict[str, BotMessage] = {}
@@ -164,17 +148,30 @@ def _check_webhook(evidence: Evidence, figures: Figures, problem: Problem) -> li
     return ordered
 
 
-def _check_connect_to_bot(items: list[dict[str, Any]], firsts: list[BotMessage], texts: TimerTexts,
-                          figures: Figures, problem: Problem) -> None:
-    # What the agent side wrote before the DISCONNECT rule's message is owed to the bot; after it the
-    # service is leaving the chat, and an answer Connect records then may or may not be told.
-    end = next((n for n, i in enumerate(items) if i["Type"] == "MESSAGE" and i["ParticipantRole"] == "CUSTOMER"
-                and i["Content"] == texts.disconnect_agent), len(items))
-    agent_items = [i for i in items if i["Type"] == "MESSAGE" and i["ParticipantRole"] != "CUSTOMER"]
-    owed = [i["Id"] for i in items[:end] if i["Type"] == "MESSAGE" and i["ParticipantRole"] != "CUSTOMER"]
+def _check_connect_to_bot(evidence: Evidence, items: list[dict[str, Any]], firsts: list[BotMessage],
+                          texts: TimerTexts, figures: Figures, problem: Problem) -> None:
+    end = owed_until(items, texts)
+
+    def relayed(item: dict[str, Any]) -> bool:
+        return item["Type"] == "MESSAGE" and item["ParticipantRole"] != "CUSTOMER" and not is_command(item, evidence)
+
+    agent_items = [i for i in items if relayed(i)]
+    owed = [i["Id"] for i in items[:end] if relayed(i)]
     figures.agent_messages += len(owed)
-    told = [m.connect_message_id for m in firsts if m.type == "AgentMessage"]
+    # A content item an agent's command sent has no Connect item of its own: slash_checks.py counts those.
+    agent_messages = [m for m in firsts if m.type == "AgentMessage" and m.slash_command is None]
+    told = [m.connect_message_id for m in agent_messages]
     told_counts = Counter(told)
+    for command in (i for i in items if is_command(i, evidence) and told_counts[i["Id"]]):
+        problem(f"the agent's command {command['Content']!r} ({command['Id']}) reached the bot")
+    written = {i["Id"]: i["Content"] for i in agent_items}
+    for message in (m for m in agent_messages if m.connect_message_id in written):
+        wrote = written[message.connect_message_id]
+        if message.original_text is not None:
+            figures.translated_agent += 1
+        if (message.original_text or message.text) != wrote:
+            problem(f"agent message {message.connect_message_id} told as {message.text!r} (OriginalText "
+                    f"{message.original_text!r}); the agent wrote {wrote!r}")
     for connect_id, count in told_counts.items():
         if count > 1:
             figures.doubled_at_bot += count - 1
@@ -183,7 +180,7 @@ def _check_connect_to_bot(items: list[dict[str, Any]], firsts: list[BotMessage],
         if item["Id"] in owed and not told_counts[item["Id"]]:
             figures.lost += 1
             problem(f"agent message {item['Content']!r} ({item['Id']}) never reached the bot")
-    unknown = set(told) - {i["Id"] for i in agent_items}
+    unknown = set(told) - {i["Id"] for i in items if i["Type"] == "MESSAGE" and i["ParticipantRole"] != "CUSTOMER"}
     for connect_id in sorted(unknown):
         problem(f"the bot was told an agent message Connect does not hold: {connect_id}")
     owed_set = set(owed)
@@ -199,6 +196,32 @@ def _check_connect_to_bot(items: list[dict[str, Any]], firsts: list[BotMessage],
         elif told_events > at_connect:
             figures.doubled_at_bot += told_events - at_connect
             problem(f"{kind}: {at_connect} at Connect, {told_events} told")
+
+
+def _check_notices(evidence: Evidence, items: list[dict[str, Any]], firsts: list[BotMessage], figures: Figures,
+                   problem: Problem) -> None:
+    notices = [i for i in items if is_notice(i)]
+    figures.notices += len(notices)
+    for told in (m for m in firsts if (m.text or "").startswith(NOTICE_PREFIX)):
+        problem(f"the bot was told the worker's notice for the agent: {told.text!r} ({told.id})")
+    if evidence.notices is None:
+        return
+    at_connect = Counter(i.get("ClientToken") for i in notices)
+    asked = {n.client_token for n in evidence.notices}
+    for item in notices:
+        if item.get("ClientToken") not in asked:
+            figures.doubled_at_connect += 1
+            problem(f"a notice at Connect the log never asked for: {item['Content']!r} ({item.get('ClientToken')})")
+    for notice in evidence.notices:
+        count = at_connect[notice.client_token]
+        if count > 1:
+            figures.doubled_at_connect += count - 1
+            problem(f"the notice {notice.text!r} is at Connect {count} times")
+        elif notice.outcome == "sent" and not count:
+            figures.lost += 1
+            problem(f"the notice {notice.text!r} is not at Connect, though the log says Connect confirmed it")
+        elif notice.outcome == "refused" and count:
+            problem(f"the notice {notice.text!r} is at Connect, though the log says Connect refused it")
 
 
 def _check_end_and_timers(evidence: Evidence, items: list[dict[str, Any]], firsts: list[BotMessage],
@@ -236,3 +259,4 @@ def _check_end_and_timers(evidence: Evidence, items: list[dict[str, Any]], first
         figures.lost += max(0, timers.fired_kinds["DISCONNECT"] - disconnects)
         problem(f"DISCONNECT fired {timers.fired_kinds['DISCONNECT']} times (log), its AgentMessage is at Connect "
                 f"{disconnects} times")
+

@@ -1,6 +1,6 @@
 """The local Amazon Connect's side, which the crashes never touch: its configuration for the harness,
 its agent API (a human agent the harness plays) and its admin API (every item of every contact, with
-client tokens: the ground truth the checker compares the bot's view with)."""
+client tokens, and every email its SES sent: the ground truth the checker compares the bot's view with)."""
 
 from __future__ import annotations
 
@@ -58,6 +58,10 @@ class ConnectSide:
     def record(self, contact_id: str) -> dict[str, Any]:
         """The admin API's full record: every item, each with `ClientToken` and `InTranscript`."""
         return _call("GET", f"{self._admin}/contacts/{contact_id}")
+
+    def emails(self) -> list[dict[str, Any]]:
+        """Every email its SES SendEmail accepted, oldest first (`ToAddresses`, `Subject`, `Text`, ...)."""
+        return _call("GET", f"{self._admin}/emails")["Emails"]
 
     def wait_for_contact(self, customer_name: str, timeout: float) -> str:
         deadline = time.monotonic() + timeout

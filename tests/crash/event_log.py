@@ -1,5 +1,7 @@
-"""The service's auto-disconnect timers as its event log records them, read read-only from the store's
-SQLite file after the run: which timers were armed, fired (how often) and cancelled."""
+"""What the service's event log says of each conversation, read read-only from the store's SQLite file
+after the run: its auto-disconnect timers (armed, fired, cancelled), what the worker told the agent
+(notices: the customer messages starting "[connect worker] ") and what became of the agent's slash
+commands (each command taken, its actions, their outcomes, the content items sent)."""
 
 from __future__ import annotations
 
@@ -8,10 +10,16 @@ from collections import Counter
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from events import decode
 
 STREAM_PREFIX = "conversation-"
+TIMER_TYPES = ("TimerArmed", "TimerFired", "TimerCancelled")
+NOTICE_TYPES = ("UserMessageRequested", "UserMessageSent", "UserMessageFailed")
+SLASH_TYPES = ("Transferred", "SlashCommandReceived", "SlashActionRequested", "SlashActionStarted", "SlashActionDone",
+               "SlashActionFailed", "SlashContentSent")
+DONE = "done"  # a slash action's outcome when it worked; otherwise the failure's code
 
 
 @dataclass
@@ -26,21 +34,129 @@ class TimerHistory:
         return self.armed - set(self.fired) - self.cancelled
 
 
-def timer_histories(store_path: Path) -> dict[str, TimerHistory]:
-    histories: dict[str, TimerHistory] = {}
+@dataclass
+class Notice:
+    """A message the worker asked to send the agent; `outcome`: sent (Connect confirmed it), refused
+    (Connect refused it), pending (neither, when the chat ended)."""
+
+    client_token: str
+    text: str
+    outcome: str = "pending"
+
+
+@dataclass
+class SlashAction:
+    """One action of a command taken: requested at `seq`; `started` once the log recorded the call
+    before making it (executeApi); `outcome` DONE, a failure's code, or None (never finished)."""
+
+    seq: int
+    at: float
+    command: str
+    index: int
+    kind: str
+    value: str
+    started: bool = False
+    outcome: str | None = None
+    settled_at: float | None = None
+
+
+@dataclass
+class SlashCommandTaken:
+    connect_message_id: str
+    command: str
+    actions: list[SlashAction] = field(default_factory=list)
+
+
+@dataclass
+class SlashHistory:
+    # The worker's commands as the transfer copied them: each action's type and value, in order.
+    rules: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    taken: list[SlashCommandTaken] = field(default_factory=list)
+    content: list[tuple[str, str]] = field(default_factory=list)  # (command, text) of each content item sent
+
+    def actions(self) -> list[SlashAction]:
+        return [action for command in self.taken for action in command.actions]
+
+
+@dataclass
+class ConversationLog:
+    timers: TimerHistory = field(default_factory=TimerHistory)
+    notices: list[Notice] = field(default_factory=list)
+    slash: SlashHistory = field(default_factory=SlashHistory)
+
+
+def read_log(store_path: Path) -> dict[str, ConversationLog]:
+    """Every conversation's log, by conversation id."""
+    kinds = TIMER_TYPES + NOTICE_TYPES + SLASH_TYPES
     with closing(sqlite3.connect(f"file:{store_path}?mode=ro", uri=True)) as db:
         rows = db.execute(
-            "SELECT stream, type, data FROM events WHERE type IN ('TimerArmed', 'TimerFired', 'TimerCancelled')"
-            " ORDER BY position"
+            f"SELECT stream, seq, type, data FROM events WHERE stream LIKE '{STREAM_PREFIX}%'"
+            f" AND type IN ({', '.join('?' * len(kinds))}) ORDER BY position", kinds,
         ).fetchall()
-    for stream, kind, data in rows:
-        history = histories.setdefault(stream.removeprefix(STREAM_PREFIX), TimerHistory())
-        event = decode(data)
-        if kind == "TimerArmed":
-            history.armed.add(event.timer_id)
-        elif kind == "TimerFired":
-            history.fired[event.timer_id] += 1
-            history.fired_kinds[event.rule.kind] += 1
-        else:
-            history.cancelled.add(event.timer_id)
-    return histories
+    readers: dict[str, _Reader] = {}
+    for stream, seq, kind, data in rows:
+        reader = readers.setdefault(stream.removeprefix(STREAM_PREFIX), _Reader())
+        reader.take(seq, kind, decode(data))
+    return {conversation_id: reader.log for conversation_id, reader in readers.items()}
+
+
+def timer_histories(store_path: Path) -> dict[str, TimerHistory]:
+    return {conversation_id: log.timers for conversation_id, log in read_log(store_path).items()}
+
+
+class _Reader:
+    """One conversation's events in order, into a ConversationLog."""
+
+    def __init__(self) -> None:
+        self.log = ConversationLog()
+        self._notices: dict[int, Notice] = {}  # by the seq of their request
+        self._received: dict[int, SlashCommandTaken] = {}  # by the seq of SlashCommandReceived
+        self._actions: dict[int, SlashAction] = {}  # by the seq of their request
+
+    def take(self, seq: int, kind: str, event: Any) -> None:
+        timers, slash = self.log.timers, self.log.slash
+        match kind:
+            case "TimerArmed":
+                timers.armed.add(event.timer_id)
+            case "TimerFired":
+                timers.fired[event.timer_id] += 1
+                timers.fired_kinds[event.rule.kind] += 1
+            case "TimerCancelled":
+                timers.cancelled.add(event.timer_id)
+            case "UserMessageRequested" if event.origin == "notice":
+                self._notices[seq] = Notice(event.client_token, event.text)
+                self.log.notices.append(self._notices[seq])
+            case "UserMessageSent" | "UserMessageFailed" if event.request_seq in self._notices:
+                self._notices[event.request_seq].outcome = "sent" if kind == "UserMessageSent" else "refused"
+            case "Transferred":
+                slash.rules = {rule.name: tuple((a.type, a.value) for a in rule.actions)
+                               for rule in event.slash_commands}
+            case "SlashCommandReceived":
+                self._received[seq] = SlashCommandTaken(event.connect_message_id, event.command)
+                slash.taken.append(self._received[seq])
+            case "SlashActionRequested":
+                self._take_request(seq, event)
+            case "SlashActionStarted":
+                self._actions[event.request_seq].started = True
+            case "SlashActionDone" | "SlashActionFailed":
+                action = self._actions[event.request_seq]
+                action.outcome = DONE if kind == "SlashActionDone" else event.code
+                action.settled_at = event.at
+            case "SlashContentSent":
+                slash.content.append((event.command, event.text))
+
+    def _take_request(self, seq: int, event: Any) -> None:
+        action = SlashAction(seq, event.at, event.command, event.index, event.action.type, event.action.value)
+        self._actions[seq] = action
+        if event.index == 0:
+            # A command's first action is requested in the same append as the command, right after it.
+            self._received[seq - 1].actions.append(action)
+            return
+        # A later action is requested with the outcome of the one before it, in the same decision (same `at`).
+        for taken in self.log.slash.taken:
+            last = taken.actions[-1] if taken.actions else None
+            if (last is not None and taken.command == event.command and last.index == event.index - 1
+                    and last.outcome == DONE and last.settled_at == event.at):
+                taken.actions.append(action)
+                return
+        raise ValueError(f"action {event.index} of {event.command} at seq {seq} follows no finished action")

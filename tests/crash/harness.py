@@ -18,7 +18,7 @@ import json
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,9 +30,9 @@ from tests.crash.bot import BotApi, BotRecord
 from tests.crash.checks import Evidence, Figures, TimerTexts, check_conversation
 from tests.crash.children import Child, Children, free_port, start_connect_local
 from tests.crash.connect_side import FLOWS, INSTANCE, ConnectSide, connect_config
-from tests.crash.event_log import TimerHistory, timer_histories
+from tests.crash.event_log import ConversationLog, read_log
 from tests.crash.receiver import WebhookReceiver
-from tests.crash.scenarios import DEFAULT_SCENARIOS, Conversation, Pace, Scenario
+from tests.crash.scenarios import DEFAULT_SCENARIOS, Conversation, Pace, Scenario, WorkerPlan
 
 TEXTS = TimerTexts(
     warning_user="[crash] Are you still there?",
@@ -91,7 +91,13 @@ class Report:
             f"{f.bot_unanswered} sent again after no answer, {f.bot_refused_connections} attempts refused while down",
             f"Connect -> bot: {f.agent_messages} agent messages; {f.deliveries} webhook deliveries (distinct Ids)",
             f"repeats at the webhook with the same Id: {f.repeats_same_id}",
-            f"lost: {f.lost}  doubled at Connect: {f.doubled_at_connect}  doubled at the bot: {f.doubled_at_bot}",
+            f"slash commands: {f.agent_commands} typed by the agent; {f.content_items} content items told; "
+            f"{f.emails} emails at SES; {f.calls_unknown} calls of unknown outcome after a restart, not made again "
+            f"({f.calls_unknown_sent} of them had sent)",
+            f"translated: {f.translated_bot} bot messages, {f.translated_agent} agent messages; "
+            f"notices to the agent at Connect: {f.notices}",
+            f"lost: {f.lost}  doubled at Connect: {f.doubled_at_connect}  doubled at the bot: {f.doubled_at_bot}  "
+            f"doubled commands or emails: {f.doubled_effects}",
             f"timers fired: {f.timers_fired}  fired twice: {f.timers_fired_twice}",
             f"unsigned webhook POSTs (answered 401): {self.unsigned_webhooks}",
             *(f"  {sample}" for sample in self.unsigned_samples),
@@ -101,10 +107,11 @@ class Report:
         ]
 
 
-def worker_file(flow: str, texts: TimerTexts, settings: Settings) -> dict[str, Any]:
-    """A worker in the seed's format, with a WARNING and a DISCONNECT rule of a few seconds.
-    The WARNING has only a UserMessage: an AgentMessage would reach Connect as a customer message,
-    Ana would answer it, and her answer would arm the timers again, for ever."""
+def worker_file(flow: str, texts: TimerTexts, settings: Settings, name: str | None = None,
+                data: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """A worker in the seed's format, with a WARNING and a DISCONNECT rule of a few seconds, and `data`'s
+    further fields. The WARNING has only a UserMessage: an AgentMessage would reach Connect as a
+    customer message, Ana would answer it, and her answer would arm the timers again, for ever."""
     return {
         "Data": {
             "ContactFlowId": FLOWS[flow],
@@ -117,10 +124,11 @@ def worker_file(flow: str, texts: TimerTexts, settings: Settings) -> dict[str, A
                 {"Description": "close", "SecondsAfterAgentMessage": settings.disconnect_seconds, "Type": "DISCONNECT",
                  "UserMessage": texts.disconnect_user, "AgentMessage": texts.disconnect_agent},
             ],
+            **(data or {}),
         },
         "Description": "tests/crash",
         "Enabled": True,
-        "Name": f"crash-{flow}",
+        "Name": f"crash-{name or flow}",
         "Type": "amazon-connect-worker",
     }
 
@@ -162,21 +170,28 @@ class Stage:
     folder: Path
     data: Path
     connect: ConnectSide
-    workers: dict[str, str]
+    workers: dict[str, str]  # by flow
+    scenario_workers: dict[str, str]  # by the name of a scenario with a WorkerPlan
     service: ServiceUnderTest
     receiver: WebhookReceiver
     bot: BotApi
     bot_activity: Activity
     webhook_activity: Activity
 
-    def conversation(self, conversation_id: str, flow: str, rng: random.Random, pace: Pace) -> Conversation:
-        return Conversation(conversation_id, rng, pace, self.bot, BotRecord(conversation_id), self.workers[flow],
-                            self.receiver.url, self.connect)
+    def conversation(self, conversation_id: str, flow: str, rng: random.Random, pace: Pace,
+                     worker_id: str | None = None) -> Conversation:
+        return Conversation(conversation_id, rng, pace, self.bot, BotRecord(conversation_id),
+                            worker_id or self.workers[flow], self.receiver.url, self.connect)
+
+    def worker_of(self, scenario: Scenario) -> str:
+        return self.scenario_workers.get(scenario.name) or self.workers[scenario.flow]
 
 
 @contextmanager
-def staged(settings: Settings, folder: Path, rng: random.Random) -> Iterator[Stage]:
-    """Start everything; on the way out (returning or raising) end every process and the receiver."""
+def staged(settings: Settings, folder: Path, rng: random.Random,
+           scenarios: Sequence[Scenario] = ()) -> Iterator[Stage]:
+    """Start everything, with the workers `scenarios` plan; on the way out (returning or raising) end
+    every process and the receiver."""
     folder.mkdir(parents=True, exist_ok=True)
     bot_activity, webhook_activity = Activity(), Activity()
     receiver = WebhookReceiver(webhook_activity).start()
@@ -185,20 +200,39 @@ def staged(settings: Settings, folder: Path, rng: random.Random) -> Iterator[Sta
             connect_child, connect = start_connect_local(folder, connect_config(settings.conversations))
             children.start(connect_child)
             data = folder / "data"
-            workers = {flow: service_process.create_worker(worker_file(flow, TEXTS, settings), folder, data)
-                       for flow in FLOWS}
-            credentials = service_process.client_credentials(data)
+            workers, scenario_workers, credentials = _set_up(scenarios, settings, folder, data)
             receiver.secret = credentials.signing_secret
             service = ServiceUnderTest(folder, data, connect, children)
             service.start()
             bot = BotApi(service.ready["api_url"], credentials.token, random.Random(rng.random()), bot_activity)
             try:
-                yield Stage(folder, data, ConnectSide(connect), workers, service, receiver, bot, bot_activity,
-                            webhook_activity)
+                yield Stage(folder, data, ConnectSide(connect), workers, scenario_workers, service, receiver, bot,
+                            bot_activity, webhook_activity)
             finally:
                 bot.close()
     finally:
         receiver.stop()
+
+
+def _set_up(scenarios: Sequence[Scenario], settings: Settings, folder: Path,
+            data: Path) -> tuple[dict[str, str], dict[str, str], service_process.BotCredentials]:
+    """What an operator makes with `run.py` before the service starts: a worker per flow, each planned
+    scenario's worker with its connectors (once per Alias) and content items, and the bot's API client."""
+    workers = {flow: service_process.create_worker(worker_file(flow, TEXTS, settings), folder, data) for flow in FLOWS}
+    plans = {s.name: (s.flow, s.worker) for s in scenarios if s.worker is not None}
+    connectors: dict[str, Mapping[str, Any]] = {}
+    for _, plan in plans.values():
+        for connector in plan.connectors:
+            connectors.setdefault(connector["Alias"], connector)
+    for connector in connectors.values():
+        service_process.create_connector(connector, folder, data)
+    scenario_workers = {}
+    for name, (flow, plan) in plans.items():
+        worker_id = service_process.create_worker(worker_file(flow, TEXTS, settings, name, plan.data), folder, data)
+        for key, text in plan.content.items():
+            service_process.put_content(worker_id, key, text, data)
+        scenario_workers[name] = worker_id
+    return workers, scenario_workers, service_process.client_credentials(data)
 
 
 def run_crash(settings: Settings, folder: Path, *, scenarios: Sequence[Scenario] = DEFAULT_SCENARIOS,
@@ -208,7 +242,7 @@ def run_crash(settings: Settings, folder: Path, *, scenarios: Sequence[Scenario]
     say(f"crash harness: seed {settings.seed}, {settings.kills} kills, {settings.conversations} conversations")
     began = time.monotonic()
     plan = random.Random(settings.seed)
-    with staged(settings, folder, plan) as stage:
+    with staged(settings, folder, plan, scenarios) as stage:
         service, receiver = stage.service, stage.receiver
         conversations = _plan(settings, plan, scenarios, stage)
         moments = [_KillMoment.draw(plan, settings) for _ in range(settings.kills)]
@@ -220,7 +254,7 @@ def run_crash(settings: Settings, folder: Path, *, scenarios: Sequence[Scenario]
             service.start()
         _settle(threads, conversations, receiver, settings.finish_timeout, errors)
         service.stop()  # cleanly, so the log is read whole; nothing is owed any more
-        figures = _check_all(conversations, receiver, stage.connect, timer_histories(stage.data / "events.db"),
+        figures = _check_all(conversations, receiver, stage.connect, read_log(stage.data / "events.db"),
                              folder / "evidence")
         (folder / "kills.txt").write_text("".join(f"{at:.3f}\n" for at in service.kill_times))
         figures.problems.extend(errors)
@@ -263,7 +297,7 @@ def _plan(settings: Settings, plan: random.Random, scenarios: Sequence[Scenario]
     for n in range(settings.conversations):
         scenario = scenarios[n % len(scenarios)]
         conversation = stage.conversation(f"{scenario.name}-{n:03d}", scenario.flow,
-                                          random.Random(plan.getrandbits(64)), settings.pace)
+                                          random.Random(plan.getrandbits(64)), settings.pace, stage.worker_of(scenario))
         planned.append(_Planned(scenario, conversation, plan.uniform(0, settings.spread())))
     return planned
 
@@ -300,25 +334,35 @@ def _settle(threads: list[threading.Thread], planned: list[_Planned], receiver: 
 
 
 def _check_all(planned: list[_Planned], receiver: WebhookReceiver, connect: ConnectSide,
-               timers: dict[str, TimerHistory], evidence_folder: Path) -> Figures:
+               logs: dict[str, ConversationLog], evidence_folder: Path) -> Figures:
     """Every conversation checked; the evidence of each one with a problem written to
-    `evidence_folder/<conversation>.json` (the bot's record, the webhook's arrivals, Connect's items, the
-    timers), to read beside `run.py replay <conversation> --db DATA/events.db`."""
+    `evidence_folder/<conversation>.json` (the bot's record, the webhook's arrivals, Connect's items and
+    emails, the log's timers, notices and slash commands), to read beside `run.py replay <conversation>
+    --db DATA/events.db`."""
     records: dict[str, list[dict[str, Any]]] = {}
     for chat in connect.chats():
         records.setdefault(chat["CustomerName"], []).append(connect.record(chat["ContactId"]))
+    emails: dict[str, list[dict[str, Any]]] = {}
+    for email in connect.emails():
+        for address in set(email["ToAddresses"]):
+            emails.setdefault(address.partition("@")[0], []).append(email)
     total = Figures()
     for item in planned:
         cid = item.conversation.id
-        history = timers.get(cid, TimerHistory())
-        evidence = Evidence(cid, item.conversation.record, receiver.arrivals(cid), records.get(cid, []), history,
-                            item.scenario.expected_end(history))
+        log = logs.get(cid, ConversationLog())
+        evidence = Evidence(cid, item.conversation.record, receiver.arrivals(cid), records.get(cid, []), log.timers,
+                            item.scenario.expected_end(log.timers), commands=_has_commands(item.scenario.worker),
+                            notices=log.notices, slash=log.slash, emails=emails.get(cid, []))
         figures = check_conversation(evidence, TEXTS)
         figures.problems.extend(item.scenario.check(evidence))
         if not figures.ok():
             _write_evidence(evidence_folder / f"{cid}.json", evidence, figures)
         total = total + figures
     return total
+
+
+def _has_commands(plan: WorkerPlan | None) -> bool:
+    return plan is not None and bool(plan.data.get("SlashCommands"))
 
 
 def _write_evidence(path: Path, evidence: Evidence, figures: Figures) -> None:
@@ -330,4 +374,7 @@ def _write_evidence(path: Path, evidence: Evidence, figures: Figures) -> None:
         "webhook": [dataclasses.asdict(m) for m in evidence.arrivals],
         "connect": evidence.contacts,
         "timers": {"armed": sorted(timers.armed), "fired": dict(timers.fired), "cancelled": sorted(timers.cancelled)},
+        "notices": [dataclasses.asdict(n) for n in evidence.notices or []],
+        "slash": dataclasses.asdict(evidence.slash),
+        "emails": evidence.emails,
     }, indent=1, default=str))

@@ -2,38 +2,49 @@
 started, how a bot gets its credentials and sends them, how a webhook POST is verified and read. The rest
 of tests/crash/ only uses what this module exports.
 
+- operator set-up: workers, connectors and content items are made with `run.py worker create`,
+  `run.py connector create` and `run.py content put` before the service starts, as an operator does
+  (`run.py`'s `main`, in this process);
 - credentials: the bot is an API client made with `run.py client create NAME --db DB` before the service
   starts, as an operator makes one; it prints the client's bearer token and its webhook signing secret
   (`whsec_...`);
 - webhook: signed in the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`),
   verified with the `standardwebhooks` library, as delivery/README.md tells a bot to;
-- message: the JSON body with `Id`, `ConversationId`, `Seq`, `Type` and the type's fields.
+- message: the JSON body with `Id`, `ConversationId`, `Seq`, `Type` and the type's fields (`OriginalText`
+  of a translation, `SlashCommand` of a content item an agent's command sent).
 """
 
 from __future__ import annotations
 
+import io
 import json
-import subprocess
-import sys
+import threading
 from collections.abc import Mapping
+from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from tests.crash.children import REPO, Child
+import run
+from tests.crash.children import Child
+
+_RUN_PY = threading.Lock()
 
 
 def write_serve_config(folder: Path, data_dir: Path, connect: Mapping[str, Any], api_port: int) -> Path:
     """`run.py serve`'s configuration: the data folder, a fixed API port (so a bot's URL survives a
-    restart, as it would in production), and the region pointed at the local Amazon Connect."""
+    restart, as it would in production), and the region and the connectors' services (Translate,
+    SES) pointed at the local Amazon Connect."""
     path = folder / "serve.json"
     path.write_text(json.dumps({
         "data_dir": str(data_dir),
         "api_host": "127.0.0.1",
         "api_port": api_port,
         "regions": {connect["region"]: {"endpoint_url": connect["endpoint_url"], "static_credentials": True}},
+        "connectors": {"endpoints": {"Translate": connect["endpoint_url"], "SES": connect["endpoint_url"]},
+                       "static_credentials": True},
     }))
     return path
 
@@ -52,6 +63,18 @@ def create_worker(worker: Mapping[str, Any], folder: Path, data_dir: Path) -> st
     path.write_text(json.dumps(worker))
     out = _run_py("worker", "create", str(path), "--db", str(data_dir / "events.db"))
     return out.strip().split()[-1]
+
+
+def create_connector(connector: Mapping[str, Any], folder: Path, data_dir: Path) -> None:
+    """`run.py connector create FILE --db DB` (the file in `folder`, named after its alias)."""
+    path = folder / f"connector-{connector['Alias']}.json"
+    path.write_text(json.dumps(connector))
+    _run_py("connector", "create", str(path), "--db", str(data_dir / "events.db"))
+
+
+def put_content(worker_id: str, key: str, text: str, data_dir: Path) -> None:
+    """`run.py content put WORKER_ID KEY --text TEXT --db DB`."""
+    _run_py("content", "put", worker_id, key, "--text", text, "--db", str(data_dir / "events.db"))
 
 
 @dataclass(frozen=True)
@@ -102,11 +125,14 @@ class BotMessage:
     context: dict[str, Any] = field(default_factory=dict)
     message_id: str | None = None  # the bot's MessageId, on a MessageRefused
     code: str | None = None  # why, on a MessageRefused (ChatEnded: never confirmed, may be at Connect)
+    original_text: str | None = None  # what was written, on a translated AgentMessage and a MessageTranslated
+    slash_command: str | None = None  # the agent's command, on an AgentMessage that is a content item
 
     def content(self) -> tuple[Any, ...]:
         """Everything but the envelope's timing: a repeat with the same Id must carry the same."""
         return (self.conversation_id, self.seq, self.type, self.text, self.role, self.connect_message_id,
-                json.dumps(self.context, sort_keys=True), self.message_id, self.code)
+                json.dumps(self.context, sort_keys=True), self.message_id, self.code, self.original_text,
+                self.slash_command)
 
 
 def parse_webhook(body: bytes) -> BotMessage:
@@ -122,13 +148,21 @@ def parse_webhook(body: bytes) -> BotMessage:
         context=raw.get("Context") or {},
         message_id=raw.get("MessageId"),
         code=raw.get("Code"),
+        original_text=raw.get("OriginalText"),
+        slash_command=raw.get("SlashCommand"),
     )
 
 
 def _run_py(*arguments: str) -> str:
-    answer = subprocess.run([sys.executable, "run.py", *arguments], cwd=REPO, capture_output=True, text=True,
-                            timeout=60)
-    if answer.returncode != 0:
+    """`run.py ARGUMENTS`' output: its `main` in this process (the code an operator's command runs,
+    without an interpreter's start of most of a second each); one at a time, as it takes stdout."""
+    out, err = io.StringIO(), io.StringIO()
+    with _RUN_PY, redirect_stdout(out), redirect_stderr(err):
+        try:
+            code = run.main(list(arguments))
+        except SystemExit as exit:  # argparse refusing the arguments
+            code = exit.code
+    if code != 0:
         command = " ".join(arguments[:2])
-        raise RuntimeError(f"run.py {command} failed ({answer.returncode}): {answer.stdout}{answer.stderr}")
-    return answer.stdout
+        raise RuntimeError(f"run.py {command} failed ({code}): {out.getvalue()}{err.getvalue()}")
+    return out.getvalue()
