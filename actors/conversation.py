@@ -26,6 +26,7 @@ from typing import Any
 import msgspec
 import pykka
 
+from actors.denials import denial_detail, is_denial
 from actors.worker_tools import ToolError, WorkerTools
 from connect_client import (
     Backoff,
@@ -288,7 +289,7 @@ class ConversationActor(pykka.ThreadingActor):
                 self._retry_later(effect, error)
                 return
             except PermanentError as error:
-                report = _failure(effect, error, self._clock())
+                report = _failure(effect, error, self._detail(error), self._clock())
                 if report is None:
                     log.warning("conversation %s: %s failed for good: %s", self.state.conversation_id, type(effect).__name__, error)
                     return
@@ -344,7 +345,7 @@ class ConversationActor(pykka.ThreadingActor):
                     self.state.target.instance_id, self.state.chat.contact_id, _attributes(effect.context)
                 )
             except PermanentError as error:
-                return ContextUpdateAcknowledged(at=now(), effect_id=effect.effect_id, error=_detail(error))
+                return ContextUpdateAcknowledged(at=now(), effect_id=effect.effect_id, error=self._detail(error))
             return ContextUpdateAcknowledged(at=now(), effect_id=effect.effect_id)
         token = self._connection_token
         assert token is not None
@@ -409,6 +410,20 @@ class ConversationActor(pykka.ThreadingActor):
         except ToolError as error:
             return SlashActionFailure(at=at(), effect_id=effect.effect_id, error=_tool_error(error))
         return SlashActionSucceeded(at=at(), effect_id=effect.effect_id)
+
+    def _detail(self, error: ConnectError) -> ErrorDetail:
+        """What the conversation records of a refusal. A denial (a role not assumed, a permission Connect
+        refused) says what to allow, and the operator gets it in one line naming worker, secret and region."""
+        target, worker_id = self.state.target, self.state.worker_id
+        if target is None or worker_id is None or not is_denial(error):
+            return _detail(error)
+        detail = denial_detail(error, worker_id=worker_id, target=target)
+        log.error(
+            "conversation %s: worker %s, secret %s, region %s: %s failed: %s: %s",
+            self.state.conversation_id, worker_id, target.secret, target.region,
+            error.operation, detail.code, detail.message,
+        )
+        return detail
 
     def _retry_later(self, effect: AnyEffect, error: RetryableError) -> None:
         self._failures += 1
@@ -502,14 +517,14 @@ def _detail(error: ConnectError) -> ErrorDetail:
     return ErrorDetail(code=error.code, message=error.detail)
 
 
-def _failure(effect: AnyEffect, error: ConnectError, at: float) -> Command | None:
-    """The failure command for an effect refused for good (None: nothing to report)."""
+def _failure(effect: AnyEffect, error: ConnectError, detail: ErrorDetail, at: float) -> Command | None:
+    """The failure command for an effect refused for good, with what is recorded of why (None: nothing to report)."""
     if isinstance(effect, StartChat):
-        return ChatStartFailure(at=at, effect_id=effect.effect_id, error=_detail(error))
+        return ChatStartFailure(at=at, effect_id=effect.effect_id, error=detail)
     if isinstance(effect, SendMessage):
         if isinstance(error, ContentTooLong):
-            return UserMessageTooLong(at=at, effect_id=effect.effect_id, error=_detail(error))
-        return UserMessageRefused(at=at, effect_id=effect.effect_id, error=_detail(error))
+            return UserMessageTooLong(at=at, effect_id=effect.effect_id, error=detail)
+        return UserMessageRefused(at=at, effect_id=effect.effect_id, error=detail)
     if isinstance(effect, (SendTyping,)):
         return TypingAcknowledged(at=at, effect_id=effect.effect_id)
     if isinstance(effect, DisconnectParticipant):

@@ -24,15 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from commands.database import add_db_argument, open_store_for_writing
-from service.serve_config import LocalVaultConfig, SecretsManagerVaultConfig, VaultConfig, open_vault
+from commands.vault_options import BadArgument, add_backend_arguments, vault_config
+from service.serve_config import LocalVaultConfig, VaultConfig, open_vault
 from store import StoreError
 from vault import TYPES, Vault, VaultError, VaultRef, parse_reference, parse_value, serialize_value
 
 REFERENCE_HELP = f"a vault reference srn:vault::ORG:TYPE:ALIAS (TYPE: {', '.join(TYPES)})"
-
-
-class BadArgument(ValueError):
-    """An argument or input the command refuses; the message names it."""
 
 
 def register(subcommands: Any) -> None:
@@ -63,14 +60,7 @@ def register(subcommands: Any) -> None:
 
 def _add_backend_arguments(parser: argparse.ArgumentParser) -> None:
     add_db_argument(parser)
-    parser.add_argument(
-        "--backend",
-        choices=("local", "secretsmanager"),
-        default="local",
-        help="local: encrypted in the store's file, its key beside it (default); secretsmanager: AWS Secrets Manager",
-    )
-    parser.add_argument("--region", help="Secrets Manager's region (with --backend secretsmanager)")
-    parser.add_argument("--endpoint-url", help="another Secrets Manager endpoint (with --backend secretsmanager)")
+    add_backend_arguments(parser)
 
 
 def _guarded(run: Any) -> Any:
@@ -85,16 +75,6 @@ def _guarded(run: Any) -> Any:
             return 2
 
     return guarded
-
-
-def _vault_config(args: argparse.Namespace) -> VaultConfig:
-    if args.backend == "secretsmanager":
-        if args.region is None:
-            raise BadArgument("--region: required with --backend secretsmanager")
-        return SecretsManagerVaultConfig(region=args.region, endpoint_url=args.endpoint_url)
-    if args.region is not None or args.endpoint_url is not None:
-        raise BadArgument("--region and --endpoint-url go with --backend secretsmanager")
-    return LocalVaultConfig()
 
 
 @contextmanager
@@ -112,7 +92,7 @@ def _reference(args: argparse.Namespace) -> VaultRef:
 
 def _put(args: argparse.Namespace) -> int:
     reference = _reference(args)
-    config = _vault_config(args)
+    config = vault_config(args)
     value = parse_value(reference, _read_value(args, reference))
     with _vault(config, args.db) as vault:
         vault.put(reference, value)
@@ -122,7 +102,7 @@ def _put(args: argparse.Namespace) -> int:
 
 def _get(args: argparse.Namespace) -> int:
     reference = _reference(args)
-    with _vault(_vault_config(args), args.db) as vault:
+    with _vault(vault_config(args), args.db) as vault:
         info = vault.describe(reference)
         # Read even when it is not shown: an entry that cannot be decrypted or parsed is told now.
         value = vault.get(reference)
@@ -138,7 +118,7 @@ def _get(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    with _vault(_vault_config(args), args.db) as vault:
+    with _vault(vault_config(args), args.db) as vault:
         infos = vault.list()
     for info in infos:
         print(f"{info.reference}  {info.reference.type}  {_when(info.updated)}")
@@ -147,7 +127,7 @@ def _list(args: argparse.Namespace) -> int:
 
 def _delete(args: argparse.Namespace) -> int:
     reference = _reference(args)
-    with _vault(_vault_config(args), args.db) as vault:
+    with _vault(vault_config(args), args.db) as vault:
         vault.delete(reference)
     print(f"deleted {reference}")
     return 0

@@ -67,6 +67,13 @@ class ChatEnded(AccessDenied):
     connection will be given for it."""
 
 
+class CredentialsRefused(PermanentError):
+    """The credentials to sign the call with could not be had: the cross-account role the worker's
+    `Secret` names was not assumed (STS refused it, the vault holds no such secret, the reference
+    is not a role's). `operation` is the step that failed (AssumeRole), `detail` says which
+    permission or trust is missing; it never holds a credential. The call never left."""
+
+
 class NotFound(PermanentError):
     """The instance, flow, queue or contact does not exist (or no longer)."""
 

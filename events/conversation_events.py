@@ -25,14 +25,17 @@ AutoDisconnectKind = Literal["WARNING", "DISCONNECT"]
 
 
 class ConnectTarget(msgspec.Struct, frozen=True, kw_only=True):
-    """Where a chat is started: the worker's primary region or a failover region (named), and the
-    most a message sent there may take in UTF-8 bytes (the worker's `MaxMessageBytes`, else Connect's)."""
+    """Where a chat is started: the worker's primary region or a failover region (named), the most
+    a message sent there may take in UTF-8 bytes (the worker's `MaxMessageBytes`, else Connect's),
+    and `secret`, the vault reference of the cross-account role its calls are signed with (that
+    region's `Secret`; None in logs written before roles were assumed: the service's own credentials)."""
 
     region: str
     instance_id: str
     contact_flow_id: str
     failover_region: str | None = None
     max_message_bytes: int = MAX_MESSAGE_BYTES
+    secret: str | None = None
 
 
 class AutoDisconnectRule(msgspec.Struct, frozen=True, kw_only=True):

@@ -162,9 +162,14 @@ def connect_target(config: WorkerConfig) -> ConnectTarget:
             contact_flow_id=failover.contact_flow_id,
             failover_region=failover.name,
             max_message_bytes=limit,
+            secret=failover.secret,
         )
     return ConnectTarget(
-        region=data.region, instance_id=data.instance_id, contact_flow_id=data.contact_flow_id, max_message_bytes=limit
+        region=data.region,
+        instance_id=data.instance_id,
+        contact_flow_id=data.contact_flow_id,
+        max_message_bytes=limit,
+        secret=data.secret,
     )
 
 

@@ -14,12 +14,14 @@ from events.worker_config import WorkerConfig, active_failover_region
 
 class QueueTarget(msgspec.Struct, frozen=True, kw_only=True):
     """Where to read the worker's queue; `queue_id` is None when the worker file has none there, and
-    `queue_field` is the JSON path of the worker file's field that holds (or would hold) it."""
+    `queue_field` is the JSON path of the worker file's field that holds (or would hold) it. `secret`
+    is the vault reference of the role that region's calls are signed with."""
 
     region: str
     instance_id: str
     queue_id: str | None
     queue_field: str
+    secret: str | None = None
 
 
 def queue_target(config: WorkerConfig) -> QueueTarget:
@@ -32,6 +34,7 @@ def queue_target(config: WorkerConfig) -> QueueTarget:
             instance_id=target.instance_id,
             queue_id=config.data.queue_id,
             queue_field="$.Data.QueueId",
+            secret=target.secret,
         )
     index = failovers.failover_regions.index(failover)
     return QueueTarget(
@@ -39,4 +42,5 @@ def queue_target(config: WorkerConfig) -> QueueTarget:
         instance_id=target.instance_id,
         queue_id=failover.queue_id,
         queue_field=f"$.Data.FailoverRegionConfig.FailoverRegions[{index}].QueueId",
+        secret=target.secret,
     )

@@ -57,15 +57,19 @@ def retry_after(at: float, now: float, ttl: float) -> int:
 
 
 class QueueMetricsReader:
-    """Reads queues through `contacts_in(region)`, the region's Connect calls, keeping each answer `ttl` seconds."""
+    """Reads queues through `contacts_in(region, secret)`, the Connect calls of a region signed with the
+    role `secret` names, keeping each answer `ttl` seconds."""
 
-    def __init__(self, contacts_in: Callable[[str], Contacts], *, ttl: float, clock: Callable[[], float]) -> None:
+    def __init__(
+        self, contacts_in: Callable[[str, str | None], Contacts], *, ttl: float, clock: Callable[[], float]
+    ) -> None:
         self._contacts_in = contacts_in
         self._clock = clock
-        # Keyed by the queue itself: workers sharing a queue share its calls, and a worker that moves to
-        # another queue (its file changed, a failover began) is answered for that queue at once.
-        self._cache: SingleFlightCache[tuple[str, str, str], QueueMetrics | ConnectError] = SingleFlightCache(
-            ttl, clock
+        # Keyed by the queue itself and the role that reads it: workers sharing a queue and a role share
+        # its calls, a worker whose role may not read it is not answered from another's, and a worker that
+        # moves to another queue (its file changed, a failover began) is answered for that queue at once.
+        self._cache: SingleFlightCache[tuple[str | None, str, str, str], QueueMetrics | ConnectError] = (
+            SingleFlightCache(ttl, clock)
         )
 
     def read(self, worker_id: str, target: QueueTarget) -> QueueReading:
@@ -73,7 +77,7 @@ class QueueMetricsReader:
         queue_id = target.queue_id
         if queue_id is None:
             raise NoQueue(worker_id, target.queue_field)
-        key = (target.region, target.instance_id, queue_id)
+        key = (target.secret, target.region, target.instance_id, queue_id)
         kept = self._cache.get(key, lambda: self._fetch(*key))
         now = self._clock()
         if isinstance(kept.value, ConnectError):
@@ -87,9 +91,9 @@ class QueueMetricsReader:
             age_seconds=max(0.0, now - kept.at),
         )
 
-    def _fetch(self, region: str, instance_id: str, queue_id: str) -> QueueMetrics | ConnectError:
+    def _fetch(self, secret: str | None, region: str, instance_id: str, queue_id: str) -> QueueMetrics | ConnectError:
         try:
-            return self._contacts_in(region).queue_metrics(instance_id, queue_id)
+            return self._contacts_in(region, secret).queue_metrics(instance_id, queue_id)
         except ConnectError as error:
-            log.warning("queue %s of instance %s in %s: %s", queue_id, instance_id, region, error)
+            log.warning("queue %s of instance %s in %s (secret %s): %s", queue_id, instance_id, region, secret, error)
             return error

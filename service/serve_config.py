@@ -11,17 +11,21 @@
       "vault": {"backend": "local"}
     }
 
-`regions` only overrides: a region not listed uses real AWS with boto3's
-default credential chain. `endpoint_url` points a region elsewhere (a local
-Amazon Connect); `static_credentials` signs with dummy keys, which only a
-local Amazon Connect accepts. `max_body_bytes` is the largest request body
+`regions` only overrides: a region not listed uses real AWS, each worker's
+calls signed with the cross-account role its `Secret` names (assumed through
+STS with the service's own credentials, boto3's default chain; roles/).
+`endpoint_url` points a region elsewhere (a local Amazon Connect);
+`static_credentials` signs with dummy keys instead, assuming no role and
+reading no secret, which only a local Amazon Connect accepts. `max_body_bytes` is the largest request body
 the bots' API reads (a larger one is refused with 413); absent, the API's
 default (`api.request_body.DEFAULT_MAX_BODY_BYTES`, 256 KiB).
 `queue_metrics_cache_seconds` is how long a queue's figures from Amazon
 Connect answer `GET /v1/workers/{id}/queue` before Connect is asked again
 (default 5: service/queue_metrics.py says why). `connectors` points the
 services connectors call (by the connector's `Endpoint`, such as `Translate`
-or `SES`) elsewhere than AWS, and may sign those calls with dummy keys.
+or `SES`) elsewhere than AWS; their calls are signed as each connector's
+`Credentials` say (a cross-account role, or a `secretdoc` of access keys), or
+with dummy keys when `static_credentials` is set.
 `vault` says where the values of vault references are kept (vault/README.md): `{"backend":
 "local"}` (the default: encrypted in the store's file, its key in `DATA/vault-secret.key`) or
 `{"backend": "secretsmanager", "region": "eu-west-2", "endpoint_url": null}` (AWS Secrets Manager
@@ -36,7 +40,7 @@ from typing import Annotated
 import msgspec
 
 from connect_client import RegionClients, static_session
-from connectors.credentials import default_chain
+from roles import RoleSessions, VaultCredentials
 from service.connector_runner import ConnectorRunner
 from service.queue_metrics import DEFAULT_QUEUE_METRICS_TTL
 from service.worker_service import RegionClientsFactory
@@ -99,19 +103,34 @@ def load_serve_config(data: bytes) -> ServeConfig:
         raise InvalidServeConfig(f"not valid JSON: {error}") from None
 
 
-def region_clients(config: ServeConfig) -> RegionClientsFactory:
-    def create(region: str) -> RegionClients:
+def region_clients(config: ServeConfig, vault: Vault, *, roles: RoleSessions | None = None) -> RegionClientsFactory:
+    """Each (region, secret)'s clients: signed with the role `secret` names, assumed through `roles`
+    (by default STS with the service's own credentials) at their first call; with dummy keys where the
+    region's override says `static_credentials`; with the service's own credentials for a conversation
+    logged before roles were assumed (no secret)."""
+    roles = roles or RoleSessions(vault)
+
+    def create(region: str, secret: str | None) -> RegionClients:
         override = config.regions.get(region, RegionOverride())
-        session = static_session() if override.static_credentials else None
+        if override.static_credentials:
+            session = static_session()
+        elif secret is None:
+            session = None
+        else:
+            session = roles.for_connect(secret, region)
         return RegionClients.create(region, endpoint_url=override.endpoint_url, session=session)
 
     return create
 
 
-def connector_runner(config: ServeConfig, store: EventStore) -> ConnectorRunner:
-    """How conversations call connectors: at AWS with boto3's default credential chain, unless overridden."""
+def connector_runner(
+    config: ServeConfig, store: EventStore, vault: Vault, *, roles: RoleSessions | None = None
+) -> ConnectorRunner:
+    """How conversations call connectors: at AWS, signed as each connector's `Credentials` say, unless overridden."""
     overrides = config.connectors
-    credentials = (lambda reference: static_session()) if overrides.static_credentials else default_chain
+    if overrides.static_credentials:
+        return ConnectorRunner(store, credentials=lambda reference: static_session(), endpoints=overrides.endpoints)
+    credentials = VaultCredentials(vault, roles or RoleSessions(vault))
     return ConnectorRunner(store, credentials=credentials, endpoints=overrides.endpoints)
 
 

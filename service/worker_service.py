@@ -1,9 +1,11 @@
 """The worker service: what the bots' HTTP API calls.
 
-It resolves the worker, routes each conversation to its region's supervisor
-(one per Connect region, created on first use), runs the timer service, on
-start recovers every conversation that has not ended, and reads workers'
-queues through the same regions' clients (service/queue_metrics.py).
+It resolves the worker, routes each conversation to the supervisor of its
+region and secret (one per Connect region and cross-account role in use,
+created on first use, so workers whose `Secret`s differ never share clients),
+runs the timer service, on start recovers every conversation that has not
+ended, and reads workers' queues through the same clients
+(service/queue_metrics.py).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from actors.timers import TimerService
 from connect_client import ChatSocket, RegionClients, static_session
 from events import ConversationState
 from events.commands import Command, TimerDue, Transfer
+from events.conversation_events import ConnectTarget
 from events.worker import auto_disconnect_rules, connect_target, short_link_rule, slash_command_rules, translation_rule
 from events.worker_queue import queue_target
 from service.queue_metrics import DEFAULT_QUEUE_METRICS_TTL, QueueMetricsReader, QueueReading
@@ -33,7 +36,13 @@ from vault import LocalVault, Vault
 
 log = logging.getLogger(__name__)
 
-RegionClientsFactory = Callable[[str], RegionClients]
+# (region, secret) -> the region's clients, signed with the cross-account role the vault reference
+# `secret` names (None: the service's own credentials, for conversations logged before roles were
+# assumed). Called once per pair: its clients are shared by every conversation there.
+RegionClientsFactory = Callable[[str, str | None], RegionClients]
+
+# Whose clients a supervisor holds: (region, secret).
+_Key = tuple[str, str | None]
 
 ASK_TIMEOUT = 60.0
 
@@ -51,8 +60,9 @@ class ConversationNotFound(LookupError):
 
 
 def local_regions(endpoint_url: str) -> RegionClientsFactory:
-    """Every region served by one local Amazon Connect (or any single endpoint)."""
-    return lambda region: RegionClients.create(region, endpoint_url=endpoint_url, session=static_session())
+    """Every region served by one local Amazon Connect (or any single endpoint), signed with dummy keys
+    whatever the secret: it checks no signature, so no role is assumed and no secret read."""
+    return lambda region, secret: RegionClients.create(region, endpoint_url=endpoint_url, session=static_session())
 
 
 class WorkerService:
@@ -74,12 +84,14 @@ class WorkerService:
         self._region_clients = region_clients
         self._clock = clock
         self._socket_factory = socket_factory
-        self._regions: dict[str, RegionSupervisor] = {}
-        self._region_of: dict[str, str] = {}
+        self._regions: dict[_Key, RegionSupervisor] = {}
+        self._region_of: dict[str, _Key] = {}
         self._lock = threading.Lock()
         self.timers = TimerService(self._timer_due, clock)
         self._queues = QueueMetricsReader(
-            lambda region: self._supervisor_in(region).clients.contacts, ttl=queue_metrics_ttl, clock=clock
+            lambda region, secret: self._supervisor_in((region, secret)).clients.contacts,
+            ttl=queue_metrics_ttl,
+            clock=clock,
         )
         self._tools = WorkerTools(
             ContentRegistry(store),
@@ -110,7 +122,7 @@ class WorkerService:
             state = load_conversation(self.store, conversation_id)
             if state.target is None:
                 continue
-            self._region(state.target.region, conversation_id).actor(conversation_id, state)
+            self._region(_key_of(state.target), conversation_id).actor(conversation_id, state)
             recovered += 1
         if recovered:
             log.info("recovered %d live conversations", recovered)
@@ -148,7 +160,7 @@ class WorkerService:
             egress_translation=translation_rule(config.data.egress_translation_config),
             short_links=short_link_rule(config),
         )
-        ref = self._region(target.region, conversation_id).actor(conversation_id)
+        ref = self._region(_key_of(target), conversation_id).actor(conversation_id)
         return ref.ask(command, timeout=ASK_TIMEOUT)
 
     def handle(self, conversation_id: str, command: Command) -> ConversationState:
@@ -157,8 +169,8 @@ class WorkerService:
 
     def state(self, conversation_id: str) -> ConversationState:
         with self._lock:
-            region = self._region_of.get(conversation_id)
-            supervisor = self._regions.get(region) if region else None
+            key = self._region_of.get(conversation_id)
+            supervisor = self._regions.get(key) if key else None
         if supervisor is not None:
             ref = supervisor.running_actor(conversation_id)
             if ref is not None:
@@ -174,43 +186,55 @@ class WorkerService:
         return self._queues.read(worker_id, queue_target(self.workers.get(worker_id)))
 
     def supervisor(self, region: str) -> RegionSupervisor:
-        """The region's supervisor (KeyError if no conversation ever ran there)."""
+        """The region's supervisor, when conversations there use one secret (KeyError if none or several:
+        `supervisor_of` a conversation then)."""
         with self._lock:
-            return self._regions[region]
+            found = [supervisor for (where, _), supervisor in self._regions.items() if where == region]
+        if len(found) != 1:
+            raise KeyError(f"{len(found)} supervisors in {region}")
+        return found[0]
+
+    def supervisor_of(self, conversation_id: str) -> RegionSupervisor:
+        """The supervisor of the conversation's region and secret (KeyError if it was never routed)."""
+        with self._lock:
+            return self._regions[self._region_of[conversation_id]]
 
     def live(self) -> list[str]:
         return live_conversations(self.store)
 
     def _actor(self, conversation_id: str):  # -> pykka.ActorRef
         with self._lock:
-            region = self._region_of.get(conversation_id)
+            key = self._region_of.get(conversation_id)
         state = None
-        if region is None:
+        if key is None:
             state = load_conversation(self.store, conversation_id)
             if state.target is None:
                 raise ConversationNotFound(conversation_id)
-            region = state.target.region
-        return self._region(region, conversation_id).actor(conversation_id, state)
+            key = _key_of(state.target)
+        return self._region(key, conversation_id).actor(conversation_id, state)
 
-    def _region(self, region: str, conversation_id: str) -> RegionSupervisor:
+    def _region(self, key: _Key, conversation_id: str) -> RegionSupervisor:
         with self._lock:
-            self._region_of[conversation_id] = region
-        return self._supervisor_in(region)
+            self._region_of[conversation_id] = key
+        return self._supervisor_in(key)
 
-    def _supervisor_in(self, region: str) -> RegionSupervisor:
-        """The region's supervisor, created on first use."""
+    def _supervisor_in(self, key: _Key) -> RegionSupervisor:
+        """The supervisor of a region and secret, created on first use. Its clients assume no role
+        yet: that is done at their first call, on the conversation's thread, where a failure becomes
+        the conversation's hand-back (service/serve_config.py, roles/)."""
         with self._lock:
-            supervisor = self._regions.get(region)
+            supervisor = self._regions.get(key)
             if supervisor is None:
+                region, secret = key
                 supervisor = RegionSupervisor(
-                    self._region_clients(region),
+                    self._region_clients(region, secret),
                     self.store,
                     schedule_timer=self.timers.schedule,
                     clock=self._clock,
                     socket_factory=self._socket_factory,
                     tools=self._tools,
                 )
-                self._regions[region] = supervisor
+                self._regions[key] = supervisor
             return supervisor
 
     def _timer_due(self, conversation_id: str, timer_id: str, now: float) -> None:
@@ -218,6 +242,10 @@ class WorkerService:
             tell(self._actor(conversation_id), TimerDue(at=now, timer_id=timer_id))
         except ConversationNotFound:
             log.warning("timer %s for an unknown conversation", timer_id)
+
+
+def _key_of(target: ConnectTarget) -> _Key:
+    return (target.region, target.secret)
 
 
 __all__ = ["ConversationNotFound", "UnknownWorker", "WorkerDisabled", "WorkerService", "local_regions"]

@@ -27,7 +27,7 @@ from tests.service.harness import Api
 MAX_BODY_BYTES = 64 * 1024  # room for a Context over Connect's 32,768 bytes
 
 
-def regions_never_asked(region: str) -> Any:
+def regions_never_asked(region: str, secret: str | None) -> Any:
     raise AssertionError(f"the API's answers under test must not reach Amazon Connect (asked for {region!r})")
 
 

@@ -21,7 +21,11 @@ def with_queues(config: WorkerConfig, primary: str | None, dublin: str | None) -
 
 def test_the_primary_regions_queue_while_no_failover_is_active() -> None:
     assert queue_target(with_queues(worker_config(), "q-primary", "q-dublin")) == QueueTarget(
-        region="us-east-1", instance_id="instance-1", queue_id="q-primary", queue_field="$.Data.QueueId"
+        region="us-east-1",
+        instance_id="instance-1",
+        queue_id="q-primary",
+        queue_field="$.Data.QueueId",
+        secret="srn:vault::acme:aws-cross-account-role:connect",
     )
 
 
@@ -31,6 +35,7 @@ def test_the_active_failover_regions_own_queue() -> None:
         instance_id="instance-3",
         queue_id="q-dublin",
         queue_field="$.Data.FailoverRegionConfig.FailoverRegions[1].QueueId",
+        secret="srn:vault::acme:aws-cross-account-role:failover",
     )
 
 

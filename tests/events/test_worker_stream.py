@@ -57,7 +57,11 @@ def test_failover_activated_switches_new_transfers_to_the_failover_region() -> N
     state = apply(created(), ActivateFailover(at=2, name="us-west-2-oregon"))
     assert state.config is not None
     assert connect_target(state.config) == ConnectTarget(
-        region="us-west-2", instance_id="instance-2", contact_flow_id="flow-2", failover_region="us-west-2-oregon"
+        region="us-west-2",
+        instance_id="instance-2",
+        contact_flow_id="flow-2",
+        failover_region="us-west-2-oregon",
+        secret="srn:vault::acme:aws-cross-account-role:failover",
     )
 
 

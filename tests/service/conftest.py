@@ -17,7 +17,7 @@ import pytest
 
 from connect_client import ChatSocket, static_session
 from connect_local import Config, LocalConnect
-from service import WorkerService, local_regions
+from service import RegionClientsFactory, WorkerService, local_regions
 from service.connector_runner import ConnectorRunner
 from service.demo_worker import ensure_demo_worker
 from commands.runtime import running_service
@@ -47,9 +47,12 @@ def start_service(tmp_path: Path, start_server: Callable[[Config], LocalConnect]
             clock: Callable[[], float] = time.time,
             socket_factory: Callable[..., ChatSocket] = ChatSocket,
             connector_endpoints: Callable[[LocalConnect], dict[str, str]] = lambda connect: {},
+            regions: Callable[[LocalConnect, EventStore], RegionClientsFactory] | None = None,
         ) -> Running:
             """`connector_endpoints`: where connectors' calls go by service (Translate, SES), else AWS's
-            (moto's, under `mock_aws`); they sign with dummy keys."""
+            (moto's, under `mock_aws`); they sign with dummy keys. `regions`: how each (region, secret)'s
+            clients are made, given the local Connect and the store (default: the local Connect, dummy
+            keys, no role assumed)."""
             connect = start_server(config or config_with())
             store = stack.enter_context(EventStore.open(tmp_path / "events.db"))
             worker_id = ensure_demo_worker(WorkerRegistry(store), connect.ready_info())
@@ -58,7 +61,10 @@ def start_service(tmp_path: Path, start_server: Callable[[Config], LocalConnect]
             )
             served = stack.enter_context(
                 running_service(
-                    store, local_regions(connect.endpoint_url), clock=clock, socket_factory=socket_factory,
+                    store,
+                    regions(connect, store) if regions else local_regions(connect.endpoint_url),
+                    clock=clock,
+                    socket_factory=socket_factory,
                     run_connector=connectors,
                 )
             )

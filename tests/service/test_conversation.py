@@ -93,7 +93,7 @@ def test_the_user_leaves_and_connect_sees_the_disconnect(running: Running) -> No
     requested = of_type(events_of(running.store, "c-3"), "DisconnectRequested")[0]
     assert len(left) == 1 and left[0]["ClientToken"] == requested.client_token
     assert record["State"] == "ENDED"
-    wait_for(lambda: running.service.supervisor("us-east-1").running_actor("c-3") is None, "the handed-back actor to stop")
+    wait_for(lambda: running.service.supervisor_of("c-3").running_actor("c-3") is None, "the handed-back actor to stop")
 
 
 def test_connect_refusing_the_chat_hands_the_conversation_back_with_error_and_why(running: Running, bot: Bot) -> None:
@@ -175,7 +175,7 @@ def test_the_state_and_the_live_list_show_no_token(running: Running) -> None:
 def test_a_dead_conversation_actor_is_restarted_from_its_stream(running: Running) -> None:
     running.api.transfer("c-9", running.worker_id)
     wait_for(lambda: of_type(events_of(running.store, "c-9"), "AgentJoined"), "Ana to join")
-    supervisor = running.service.supervisor("us-east-1")
+    supervisor = running.service.supervisor_of("c-9")
     actor = supervisor.running_actor("c-9")
     assert actor is not None
     actor.stop()
