@@ -21,7 +21,7 @@ from actors.region import RegionSupervisor
 from actors.worker_tools import RunConnector, WorkerTools
 from actors.timers import TimerService
 from connect_client import ChatSocket, RegionClients, static_session
-from events import ConversationState
+from events import ConversationState, armed_timers
 from events.commands import Command, TimerDue, Transfer
 from events.conversation_events import ConnectTarget
 from events.worker import auto_disconnect_rules, connect_target, short_link_rule, slash_command_rules, translation_rule
@@ -116,17 +116,21 @@ class WorkerService:
             region.stop()
 
     def recover(self) -> int:
-        """Start an actor for each live conversation: it re-arms its timers, reconnects and redoes its effects."""
-        recovered = 0
-        for conversation_id in live_conversations(self.store):
-            state = load_conversation(self.store, conversation_id)
-            if state.target is None:
-                continue
-            self._region(_key_of(state.target), conversation_id).actor(conversation_id, state)
-            recovered += 1
-        if recovered:
-            log.info("recovered %d live conversations", recovered)
-        return recovered
+        """Recover every live conversation: first every armed timer is scheduled, so that each fires at
+        its due time however long starting thousands of actors takes (a timer due meanwhile starts its
+        conversation's actor itself); then each conversation gets its actor, which reconnects and
+        redoes its unfinished effects."""
+        states = [load_conversation(self.store, conversation_id) for conversation_id in live_conversations(self.store)]
+        states = [state for state in states if state.target is not None]
+        for state in states:
+            for timer in armed_timers(state):
+                self.timers.schedule(state.conversation_id, timer.timer_id, timer.due_at)
+        for state in states:
+            assert state.target is not None
+            self._region(_key_of(state.target), state.conversation_id).actor(state.conversation_id, state)
+        if states:
+            log.info("recovered %d live conversations", len(states))
+        return len(states)
 
     def transfer(
         self,

@@ -5,13 +5,20 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import msgspec
 
 from actors.timers import TimerService
+from connect_client import RegionClients, static_session
+from events import encode, event_type
 from events.worker_config import AutoDisconnectEvent
 from service.demo_worker import demo_worker_config
+from service import WorkerService
+from store import EventStore, NewEvent
+from store.conversations import conversation_stream
 from store.workers import WorkerRegistry
+from tests.events.scenario import Run
 from tests.service.conftest import Running
 from tests.service.harness import events_of, of_type, wait_for
 
@@ -66,3 +73,27 @@ def test_an_overdue_timer_fires_at_once_and_once() -> None:
     finally:
         timers.stop()
     assert fired == ["c/timer/1"]
+
+
+def test_recovery_schedules_every_timer_before_it_starts_any_actor(tmp_path: Path) -> None:
+    """Starting thousands of actors takes seconds: timers due meanwhile must not wait for their actor."""
+    with EventStore.open(tmp_path / "events.db") as store:
+        armed = 0
+        for n in range(3):
+            run = Run(f"conv-{n}").connected().with_agent()
+            run.agent_says("Anything else?", at=3)
+            armed += len(run.state.armed_timers)
+            stream = conversation_stream(run.state.conversation_id)
+            store.append(stream, [NewEvent(event_type(e), encode(e)) for e in run.events], expected_version=0)
+        seen_at_first_clients: list[int] = []
+
+        def region_clients(region: str, secret: str | None) -> RegionClients:
+            seen_at_first_clients.append(service.timers.pending())
+            return RegionClients.create(region, endpoint_url="http://127.0.0.1:9", session=static_session())
+
+        service = WorkerService(store, region_clients, clock=lambda: 0.0)
+        try:
+            service.start()
+        finally:
+            service.stop()
+    assert armed == 6 and seen_at_first_clients[0] == armed
