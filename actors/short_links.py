@@ -8,9 +8,10 @@
     200 (or any 2xx)
     {"shortUrl": "https://sqz.example/a1B2"}
 
-Each link is asked for once per message, within `SHORTEN_TIMEOUT` seconds; a message's links stop
-being asked for once `MESSAGE_BUDGET` seconds have gone. A link whose short form cannot be had
-(no key, an error, a slow or odd answer) goes to the user as written: a message is never held back.
+Each link of a message is asked for once, all of them at once (so a message waits one round trip of
+the API, not one per link), each within `SHORTEN_TIMEOUT` seconds. A link whose short form cannot
+be had (no key, an error, a slow or odd answer) goes to the user as written: a message is never held
+back.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from __future__ import annotations
 import http.client
 import json
 import logging
-import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from events.conversation_events import ShortLinkRule
 from net import post
@@ -27,36 +28,33 @@ from net import post
 log = logging.getLogger(__name__)
 
 SHORTEN_TIMEOUT = 2.0
-MESSAGE_BUDGET = 3.0
+# At most this many links of one message are asked for at the same time (more wait their turn).
+MAX_AT_ONCE = 8
 
 Secret = Callable[[str], str | None]
 
 
-def shorten_links(rule: ShortLinkRule, links: list[str], secret: Secret, clock: Callable[[], float] = time.monotonic) -> dict[str, str]:
+def shorten_links(rule: ShortLinkRule, links: list[str], secret: Secret) -> dict[str, str]:
     """The short form of each link that could be had, by link."""
+    if not links:
+        return {}
     key = secret(rule.api_key_ref)
     if key is None:
-        if links:
-            log.warning("short links: no value for %s; links go as written", rule.api_key_ref)
+        log.warning("short links: no value for %s; links go as written", rule.api_key_ref)
         return {}
-    deadline = clock() + MESSAGE_BUDGET
-    short: dict[str, str] = {}
-    for link in links:
-        left = deadline - clock()
-        if left <= 0:
-            log.warning("short links: %d links left as written, the message's %.0f s are up", len(links) - len(short), MESSAGE_BUDGET)
-            break
-        found = _shorten(rule.api, key, link, min(SHORTEN_TIMEOUT, left))
-        if found is not None:
-            short[link] = found
-    return short
+    if len(links) == 1:
+        answers = [_shorten(rule.api, key, links[0])]
+    else:
+        with ThreadPoolExecutor(max_workers=min(len(links), MAX_AT_ONCE), thread_name_prefix="short-links") as pool:
+            answers = list(pool.map(lambda link: _shorten(rule.api, key, link), links))
+    return {link: short for link, short in zip(links, answers) if short is not None}
 
 
-def _shorten(api: str, key: str, link: str, timeout: float) -> str | None:
+def _shorten(api: str, key: str, link: str) -> str | None:
     body = json.dumps({"url": link}).encode()
     headers = {"Content-Type": "application/json", "x-api-key": key}
     try:
-        answer = post(api, body, headers, timeout)
+        answer = post(api, body, headers, SHORTEN_TIMEOUT)
     except (OSError, ValueError, UnicodeError, http.client.HTTPException) as error:
         log.warning("short links: the API did not answer (%s); a link goes as written", type(error).__name__)
         return None

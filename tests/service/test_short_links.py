@@ -25,10 +25,13 @@ KEY = "sqz-key-SECRET"
 
 
 class Shortener:
-    """A shortening API on loopback: `/standard` gives https://sqz.test/<n>; `/broken` answers 500."""
+    """A shortening API on loopback: `/standard` gives https://sqz.test/<the link's last word>, but only
+    to two requests in flight at once (a link asked for alone, after the other, waits in vain and is
+    refused); `/broken` answers 500."""
 
     def __init__(self) -> None:
         self.asked: list[tuple[str, str | None]] = []
+        self.together = threading.Barrier(2, timeout=1.5)
         shortener = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -39,7 +42,13 @@ class Shortener:
                     self.send_response(500)
                     self.end_headers()
                     return
-                body = json.dumps({"shortUrl": f"https://sqz.test/{len(shortener.asked)}"}).encode()
+                try:
+                    shortener.together.wait()
+                except threading.BrokenBarrierError:
+                    self.send_response(503)
+                    self.end_headers()
+                    return
+                body = json.dumps({"shortUrl": f"https://sqz.test/{url.rstrip('/').rsplit('/', 1)[-1]}"}).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
@@ -77,7 +86,7 @@ def agent_messages(bot: Bot) -> list[dict]:
     return [m for m in bot.received if m["Type"] == "AgentMessage"]
 
 
-def test_links_reach_the_user_short_and_the_bot_keeps_the_original(
+def test_a_messages_links_are_asked_for_at_once_and_reach_the_user_short_with_the_original_kept(
     start_service: Callable[..., Running], bot: Bot, shortener: Shortener
 ) -> None:
     running = start_service(config_with(agents=[]))
@@ -86,9 +95,9 @@ def test_links_reach_the_user_short_and_the_bot_keeps_the_original(
     written = "Track it at https://shop.example/orders/42?utm=chat. Terms: https://shop.example/terms"
     agent_api(running, "POST", f"{contact_id}/messages", {"Content": written})
     [message] = wait_for(lambda: agent_messages(bot), "the agent's message at the bot")
-    assert message["Text"] == "Track it at https://sqz.test/1. Terms: https://sqz.test/2"
+    assert message["Text"] == "Track it at https://sqz.test/42?utm=chat. Terms: https://sqz.test/terms"
     assert message["OriginalText"] == written
-    assert shortener.asked == [("https://shop.example/orders/42?utm=chat", KEY), ("https://shop.example/terms", KEY)]
+    assert sorted(shortener.asked) == [("https://shop.example/orders/42?utm=chat", KEY), ("https://shop.example/terms", KEY)]
 
 
 def test_a_failing_shortener_lets_the_links_through_as_written(
