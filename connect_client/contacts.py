@@ -6,6 +6,7 @@ else from botocore.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from connect_client.errors import translated_errors
@@ -19,9 +20,20 @@ _QUEUE_METRICS = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class ContactFlow:
+    """DescribeContactFlow's answer, the part a chat needs: the flow's name, and
+    whether Connect runs it (`state` ACTIVE or ARCHIVED, `status` PUBLISHED or SAVED)."""
+
+    id: str
+    name: str
+    state: str
+    status: str
+
+
 class Contacts:
-    """StartChatContact, UpdateContactAttributes, GetCurrentMetricData and
-    StopContact over one boto3 `connect` client."""
+    """StartChatContact, UpdateContactAttributes, GetCurrentMetricData,
+    DescribeContactFlow and StopContact over one boto3 `connect` client."""
 
     def __init__(self, client: Any) -> None:
         self._client = client
@@ -73,6 +85,14 @@ class Contacts:
             contacts_in_queue=in_queue,
             oldest_contact_age_seconds=values.get("OLDEST_CONTACT_AGE") if in_queue else None,
         )
+
+    def describe_contact_flow(self, instance_id: str, contact_flow_id: str) -> ContactFlow:
+        """The flow, if the instance has it. An unknown instance or flow raises NotFound
+        (code ResourceNotFoundException), and so does a flow only saved, never
+        published (code ContactFlowNotPublishedException, also a 404)."""
+        with translated_errors("DescribeContactFlow"):
+            flow = self._client.describe_contact_flow(InstanceId=instance_id, ContactFlowId=contact_flow_id)["ContactFlow"]
+        return ContactFlow(flow["Id"], flow.get("Name", ""), flow.get("State", "ACTIVE"), flow.get("Status", "PUBLISHED"))
 
     def stop(self, instance_id: str, contact_id: str) -> None:
         """StopContact; an already ended contact raises NotFound (ContactNotFoundException)."""

@@ -1,5 +1,6 @@
 """The `connect` operations a chat integration uses: StartChatContact,
-StopContact, UpdateContactAttributes, DescribeContact, GetCurrentMetricData.
+StopContact, UpdateContactAttributes, DescribeContact, GetCurrentMetricData,
+and DescribeContactFlow (which `run.py doctor` reads to check a worker's flow).
 
 Calls are SigV4-signed by boto3; the signature is not checked, but its
 credential scope names the region the call is for. StartChatContact with
@@ -53,6 +54,7 @@ class ConnectApi:
             "UpdateContactAttributes": self.update_contact_attributes,
             "DescribeContact": self.describe_contact,
             "GetCurrentMetricData": self.get_current_metric_data,
+            "DescribeContactFlow": self.describe_contact_flow,
         }
         return rest_json_routes("connect", handlers, CONNECT_ERRORS, guard, _region)
 
@@ -98,6 +100,24 @@ class ConnectApi:
         assert call.region is not None
         contact = self._model.regional_contact(call.region, call.params["InstanceId"], call.params["ContactId"])
         return {"Contact": _describe(contact)}
+
+    def describe_contact_flow(self, call: ApiCall) -> dict[str, Any]:
+        """Every configured flow is published and active; an unknown instance or flow is
+        ResourceNotFoundException, as Connect answers."""
+        region, instance_id = call.region, call.params["InstanceId"]
+        assert region is not None
+        flow = self._model.contact_flow(region, instance_id, call.params["ContactFlowId"])
+        return {
+            "ContactFlow": {
+                "Arn": _arn(region, instance_id, f"contact-flow/{flow.id}"),
+                "Id": flow.id,
+                "Name": flow.name,
+                "Type": "CONTACT_FLOW",
+                "State": "ACTIVE",
+                "Status": "PUBLISHED",
+                "Tags": {},
+            }
+        }
 
     def get_current_metric_data(self, call: ApiCall) -> dict[str, Any]:
         params = call.params

@@ -181,6 +181,12 @@ class ChatModel:
                         return instance
         raise NotFound(f"Instance {instance_id} not found in region {region}")
 
+    def contact_flow(self, region: str, instance_id: str, contact_flow_id: str) -> ContactFlowConfig:
+        for flow in self.instance(region, instance_id).contact_flows:
+            if flow.id == contact_flow_id:
+                return flow
+        raise NotFound(f"Contact flow {contact_flow_id} not found in instance {instance_id}")
+
     def queue(self, region: str, instance_id: str, queue_id: str) -> QueueConfig:
         for queue in self.instance(region, instance_id).queues:
             if queue.id == queue_id:
@@ -225,9 +231,7 @@ class ChatModel:
             if (answer := self._recall(key)) is not None:
                 return answer
             instance = self.instance(region, request.instance_id)
-            flow = next((f for f in instance.contact_flows if f.id == request.contact_flow_id), None)
-            if flow is None:
-                raise NotFound(f"Contact flow {request.contact_flow_id} not found in instance {request.instance_id}")
+            flow = self.contact_flow(region, request.instance_id, request.contact_flow_id)
             active = sum(
                 1 for c in self._contacts.values() if (c.region, c.instance_id) == (region, instance.id) and c.state != "ENDED"
             )
