@@ -43,7 +43,7 @@ class WebhookReceiver:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="crash-webhook", daemon=True)
+                                        name="bot-webhook", daemon=True)
 
     @property
     def url(self) -> str:
@@ -60,6 +60,7 @@ class WebhookReceiver:
         self._thread.join(timeout=5)
 
     def _take(self, body: bytes, headers: dict[str, str]) -> int:
+        arrived = time.time()
         with self._changed:
             if self.secret is None or not verify_webhook(self.secret, body, headers):
                 self.unsigned += 1
@@ -67,7 +68,7 @@ class WebhookReceiver:
                     signed = {k: v for k, v in headers.items() if k.lower().startswith("webhook-")}
                     self.unsigned_samples.append(f"at {time.time():.3f}: {signed} {body[:80]!r}")
                 return 401
-            message = parse_webhook(body)
+            message = parse_webhook(body, arrived=arrived)
             self._arrivals.setdefault(message.conversation_id, []).append(message)
             self._changed.notify_all()
         self.activity.happened()
@@ -77,6 +78,16 @@ class WebhookReceiver:
         """Every accepted POST of a conversation, in arrival order, repeats included."""
         with self._changed:
             return list(self._arrivals.get(conversation_id, []))
+
+    def once_each(self, conversation_id: str) -> list[BotMessage]:
+        """What the bot was told, in arrival order, a repeat of an `Id` dropped (as the bot deduplicates)."""
+        seen: set[str] = set()
+        first = []
+        for message in self.arrivals(conversation_id):
+            if message.id not in seen:
+                seen.add(message.id)
+                first.append(message)
+        return first
 
     def wait_for(self, condition: Callable[[WebhookReceiver], bool], timeout: float) -> bool:
         """Whether `condition(self)` came true within `timeout` seconds (checked at each arrival)."""

@@ -127,6 +127,7 @@ class BotMessage:
     code: str | None = None  # why, on a MessageRefused (ChatEnded: never confirmed, may be at Connect)
     original_text: str | None = None  # what was written, on a translated AgentMessage and a MessageTranslated
     slash_command: str | None = None  # the agent's command, on an AgentMessage that is a content item
+    arrived: float = field(default=0.0, compare=False)  # when the receiver took it (wall clock), not what was said
 
     def content(self) -> tuple[Any, ...]:
         """Everything but the envelope's timing: a repeat with the same Id must carry the same."""
@@ -135,7 +136,7 @@ class BotMessage:
                 self.slash_command)
 
 
-def parse_webhook(body: bytes) -> BotMessage:
+def parse_webhook(body: bytes, *, arrived: float = 0.0) -> BotMessage:
     raw = json.loads(body)
     return BotMessage(
         id=raw["Id"],
@@ -150,6 +151,7 @@ def parse_webhook(body: bytes) -> BotMessage:
         code=raw.get("Code"),
         original_text=raw.get("OriginalText"),
         slash_command=raw.get("SlashCommand"),
+        arrived=arrived,
     )
 
 

@@ -4,7 +4,8 @@ Amazon Connect (`run.py connect-local`), a worker made with `run.py worker creat
 seed's format, a bot (an API client) that speaks through the HTTP API and is told everything by signed
 webhook, and a human agent the test plays through the local Connect's agent API.
 
-The views a test compares: what the bot was told and when it arrived (`BotWebhook`), what Connect holds
+The views a test compares: what the bot was told and when it arrived (the crash harness's
+`WebhookReceiver`, `tests/crash/receiver.py`), what Connect holds
 (`ConnectSide.record`: every item, with its time and client token), and the conversation's event log
 (read-only, `logged`). The child processes and the `run.py` commands are those of the crash harness
 (`tests/crash/children.py`, `tests/crash/service_process.py`).
@@ -14,16 +15,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from events import decode
 from events.conversation_events import ConversationEvent
@@ -31,9 +30,9 @@ from store.conversations import conversation_stream
 from tests.crash import service_process
 from tests.crash.children import Child, Children, free_port, start_connect_local
 from tests.crash.connect_side import FLOWS, INSTANCE, ConnectSide, connect_config
-from tests.service.harness import Api
-
-T = TypeVar("T")
+from tests.crash.receiver import WebhookReceiver
+from tests.crash.service_process import BotMessage
+from tests.service.harness import Api, wait_for
 
 AGENT = "Hal"
 # The seed's two AutoDisconnectEvents, word for word; only their seconds are the test's.
@@ -49,7 +48,6 @@ DISCONNECT_TEXT = "The session has been disconnected due to inactivity"  # the s
 # breaks the lower bound, which has no tolerance (the service's clock is this machine's).
 LATE = 1.0
 DEADLINE = 30.0  # seconds to wait for anything that must happen
-_POLL = 0.02
 
 
 def worker_file(name: str, warning_seconds: int, disconnect_seconds: int) -> dict[str, Any]:
@@ -75,103 +73,10 @@ def worker_file(name: str, warning_seconds: int, disconnect_seconds: int) -> dic
     }
 
 
-def wait_for(condition: Callable[[], T | None], what: str, timeout: float = DEADLINE) -> T:
-    """`condition()` once truthy; fails naming `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(_POLL)
-
-
 def wait_until_past(moment: float, what: str) -> None:
     """Until the wall clock passes `moment` (`what` names it): that something does not happen by a
     given time can only be seen by letting the time pass."""
     wait_for(lambda: time.time() > moment, what, timeout=moment - time.time() + DEADLINE)
-
-
-@dataclass(frozen=True)
-class Told:
-    """One webhook POST the bot accepted: its JSON body and when it arrived (wall clock)."""
-
-    arrived: float
-    message: dict[str, Any]
-
-    @property
-    def type(self) -> str:
-        return self.message["Type"]
-
-
-class BotWebhook:
-    """The bot's webhook on 127.0.0.1: checks each POST's Standard Webhooks signature with the bot
-    client's signing secret (401 if it does not verify, and the service sends it again) and keeps
-    every accepted one, repeats included, with its arrival time."""
-
-    def __init__(self) -> None:
-        self.secret: str | None = None
-        self._told: dict[str, list[Told]] = {}
-        self._lock = threading.Lock()
-        webhook = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                status = webhook._take(body, dict(self.headers))
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                except OSError:
-                    pass  # the service was killed while we answered
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="e2e-webhook", daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/hook"
-
-    def start(self) -> BotWebhook:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-    def told(self, conversation_id: str) -> list[Told]:
-        """Every POST accepted for the conversation, in arrival order, repeats (same `Id`) included."""
-        with self._lock:
-            return list(self._told.get(conversation_id, []))
-
-    def once_each(self, conversation_id: str) -> list[Told]:
-        """What the bot was told, a repeat of an `Id` dropped (as the bot deduplicates)."""
-        seen: set[str] = set()
-        first = []
-        for told in self.told(conversation_id):
-            if told.message["Id"] not in seen:
-                seen.add(told.message["Id"])
-                first.append(told)
-        return first
-
-    def _take(self, body: bytes, headers: dict[str, str]) -> int:
-        arrived = time.time()
-        if self.secret is None or not service_process.verify_webhook(self.secret, body, headers):
-            return 401
-        message = json.loads(body)
-        with self._lock:
-            self._told.setdefault(message["ConversationId"], []).append(Told(arrived, message))
-        return 204
 
 
 class Service:
@@ -216,7 +121,7 @@ class Stage:
     connect: ConnectSide
     workers: dict[str, str]
     service: Service
-    webhook: BotWebhook
+    webhook: WebhookReceiver
     api: Api
 
     def transfer(self, conversation_id: str, worker: str) -> str:
@@ -227,7 +132,8 @@ class Stage:
         assert status == 201, answer
         contact_id = self.connect.wait_for_contact(conversation_id, DEADLINE)
         self.connect.accept(contact_id, AGENT)
-        wait_for(lambda: self.told_types(conversation_id).count("AgentJoined"), "the bot to be told the agent joined")
+        wait_for(lambda: self.told_types(conversation_id).count("AgentJoined"), "the bot to be told the agent joined",
+                 DEADLINE)
         return contact_id
 
     def agent_says(self, contact_id: str, text: str) -> float:
@@ -243,9 +149,9 @@ class Stage:
     def told_types(self, conversation_id: str) -> list[str]:
         return [told.type for told in self.webhook.once_each(conversation_id)]
 
-    def handed_back(self, conversation_id: str) -> Told:
+    def handed_back(self, conversation_id: str) -> BotMessage:
         """The hand-back once the bot has it."""
-        return wait_for(lambda: self._hand_back(conversation_id), f"the hand-back of {conversation_id}")
+        return wait_for(lambda: self._hand_back(conversation_id), f"the hand-back of {conversation_id}", DEADLINE)
 
     def settled(self, conversation_id: str) -> bool:
         """Whether the bot gets the hand-back within the deadline: for a fixture that gathers evidence
@@ -256,8 +162,8 @@ class Stage:
             return False
         return True
 
-    def _hand_back(self, conversation_id: str) -> Told | None:
-        return next((told for told in self.webhook.told(conversation_id) if told.type == "ReturnedToBot"), None)
+    def _hand_back(self, conversation_id: str) -> BotMessage | None:
+        return next((told for told in self.webhook.arrivals(conversation_id) if told.type == "ReturnedToBot"), None)
 
     def logged(self, conversation_id: str) -> list[ConversationEvent]:
         return logged(self.data, conversation_id)
@@ -290,7 +196,7 @@ def connect_time(item: dict[str, Any]) -> float:
 def staged(folder: Path, workers: dict[str, tuple[int, int]], chats: int = 10) -> Iterator[Stage]:
     """Start the local Connect, create each worker (name: WARNING and DISCONNECT seconds) and the bot's
     API client with `run.py`, start the service and the bot's webhook; on the way out end them all."""
-    webhook = BotWebhook().start()
+    webhook = WebhookReceiver().start()
     try:
         with Children() as children:
             connect_child, connect = start_connect_local(folder, connect_config(chats))

@@ -15,14 +15,15 @@ from typing import Any
 import pytest
 
 from events.conversation_events import ConversationEvent
+from tests.crash.service_process import BotMessage
 from tests.e2e.stage import (
     AGENT,
+    DEADLINE,
     DISCONNECT_TEXT,
     LATE,
     WARNING_AGENT,
     WARNING_USER,
     Stage,
-    Told,
     of_type,
     wait_for,
     wait_until_past,
@@ -49,7 +50,7 @@ class QuietChat:
     agent_spoke_at: float  # Connect's time of the agent's message
     armed_before_the_agent_spoke: list[Any]
     logged: list[ConversationEvent]
-    told: list[Told]  # what the bot was told, once each, in order
+    told: list[BotMessage]  # what the bot was told, once each, in order
     record: dict[str, Any]  # Connect's full record of the contact
     agent_sees: list[dict[str, Any]]
 
@@ -80,7 +81,7 @@ def test_the_agents_message_starts_the_timers_and_each_fires_its_seconds_after_i
 def test_the_warning_tells_the_user_through_the_bot_and_the_agent_through_connect(quiet_chat: QuietChat) -> None:
     # The UserMessage is for the user: the bot is told it (UserNotified), Connect never sees it.
     notified = [told for told in quiet_chat.told if told.type == "UserNotified"]
-    assert [told.message["Text"] for told in notified] == [WARNING_USER, DISCONNECT_TEXT]
+    assert [told.text for told in notified] == [WARNING_USER, DISCONNECT_TEXT]
     assert notified[0].arrived >= quiet_chat.agent_spoke_at + WARNING_SECONDS
     assert not any(WARNING_USER in (item.get("Content") or "") for item in quiet_chat.record["Items"])
     # The AgentMessage is for the agent: the service holds only the customer's side of the chat, so it
@@ -92,7 +93,7 @@ def test_the_warning_tells_the_user_through_the_bot_and_the_agent_through_connec
     assert [(i["ParticipantRole"], i["Type"], i["ClientToken"]) for i in at_connect] == [
         ("CUSTOMER", "MESSAGE", requested[0].client_token)]
     assert [item["Content"] for item in quiet_chat.agent_sees if item.get("Content") == WARNING_AGENT] == [WARNING_AGENT]
-    assert not any(told.message.get("Text") == WARNING_AGENT for told in quiet_chat.told)
+    assert not any(told.text == WARNING_AGENT for told in quiet_chat.told)
 
 
 def test_the_disconnect_ends_the_chat_and_hands_back_to_the_bot_as_user_left(quiet_chat: QuietChat) -> None:
@@ -109,7 +110,7 @@ def test_the_disconnect_ends_the_chat_and_hands_back_to_the_bot_as_user_left(qui
     assert [told.type for told in quiet_chat.told].count("ReturnedToBot") == 1
     returned = quiet_chat.told[-1]
     assert returned.arrived >= quiet_chat.agent_spoke_at + DISCONNECT_SECONDS
-    context = returned.message["Context"]
+    context = returned.context
     assert context["SessionEndReason"] == "UserLeft"
     assert context["LastKnownAgent"] == {"AgentName": AGENT}
     assert "Error" not in context
@@ -118,7 +119,8 @@ def test_the_disconnect_ends_the_chat_and_hands_back_to_the_bot_as_user_left(qui
 def test_a_user_message_cancels_the_timers_and_the_next_agent_message_arms_them_again(stage: Stage) -> None:
     contact_id = stage.transfer("answered", "quick")
     first_spoke_at = stage.agent_says(contact_id, "What is your order number?")
-    first = wait_for(lambda: of_type(stage.logged("answered"), "TimerArmed"), "the agent's message to arm timers")
+    first = wait_for(lambda: of_type(stage.logged("answered"), "TimerArmed"), "the agent's message to arm timers",
+                     DEADLINE)
     assert len(first) == 2
 
     stage.bot_says("answered", "m-1", "It is 4711.")  # a 202: the decision, cancellations included, is logged
@@ -138,5 +140,5 @@ def test_a_user_message_cancels_the_timers_and_the_next_agent_message_arms_them_
         due = second_spoke_at + SECONDS[timer.rule.kind]
         assert due <= fired[timer.timer_id] <= due + LATE
     notified = [told for told in stage.webhook.once_each("answered") if told.type == "UserNotified"]
-    assert [told.message["Text"] for told in notified] == [WARNING_USER, DISCONNECT_TEXT]
+    assert [told.text for told in notified] == [WARNING_USER, DISCONNECT_TEXT]
     assert notified[0].arrived >= second_spoke_at + WARNING_SECONDS

@@ -14,13 +14,14 @@ from typing import Any
 import pytest
 
 from events.conversation_events import ConversationEvent
+from tests.crash.service_process import BotMessage
 from tests.e2e.stage import (
+    DEADLINE,
     DISCONNECT_TEXT,
     LATE,
     WARNING_AGENT,
     WARNING_USER,
     Stage,
-    Told,
     of_type,
     wait_for,
     wait_until_past,
@@ -37,7 +38,7 @@ class Chat:
     contact_id: str
     agent_spoke_at: float  # Connect's time of the agent's message
     logged: list[ConversationEvent] = field(default_factory=list)
-    told: list[Told] = field(default_factory=list)  # what the bot was told, once each, in order
+    told: list[BotMessage] = field(default_factory=list)  # what the bot was told, once each, in order
     record: dict[str, Any] = field(default_factory=dict)  # Connect's full record of the contact
 
     def timer(self, kind: str) -> Any:
@@ -50,7 +51,7 @@ class Chat:
 
     def notified(self) -> list[str]:
         """The rules' UserMessages the bot was told."""
-        return [told.message["Text"] for told in self.told if told.type == "UserNotified"]
+        return [told.text for told in self.told if told.type == "UserNotified"]
 
     def at_connect(self) -> list[str]:
         """The messages Connect holds from the customer's side: here, only the rules' AgentMessages."""
@@ -72,9 +73,9 @@ def kill(start_stage: Callable[[dict[str, tuple[int, int]]], Stage]) -> Kill:
     contacts = {name: stage.transfer(name, name) for name in DISCONNECT_SECONDS}
     chats = {name: Chat(contact, stage.agent_says(contact, "Hello, I am Hal.")) for name, contact in contacts.items()}
     for name, chat in chats.items():
-        wait_for(lambda: "UserNotified" in stage.told_types(name), f"{name}'s WARNING to reach the bot")
+        wait_for(lambda: "UserNotified" in stage.told_types(name), f"{name}'s WARNING to reach the bot", DEADLINE)
         wait_for(lambda: any(i.get("Content") == WARNING_AGENT for i in stage.connect.record(chat.contact_id)["Items"]),
-                 f"{name}'s WARNING to reach the agent")
+                 f"{name}'s WARNING to reach the agent", DEADLINE)
     overdue = [t.due_at for t in of_type(stage.logged("overdue"), "TimerArmed") if t.rule.kind == "DISCONNECT"]
     killed_at = stage.service.kill()
     wait_until_past(max(overdue), "the overdue DISCONNECT's due time, with the service down")
@@ -110,7 +111,7 @@ def test_a_timer_pending_at_the_kill_fires_once_at_its_original_due_time(kill: K
     assert earliest <= firings[0] <= latest, f"fired {firings[0] - disconnect.due_at:+.3f} s from its due time"
     returned = chat.told[-1]
     assert returned.type == "ReturnedToBot" and returned.arrived >= disconnect.due_at
-    assert returned.message["Context"]["SessionEndReason"] == "UserLeft"
+    assert returned.context["SessionEndReason"] == "UserLeft"
 
 
 def test_a_timer_overdue_at_the_restart_fires_at_once_and_once(kill: Kill) -> None:
@@ -124,4 +125,4 @@ def test_a_timer_overdue_at_the_restart_fires_at_once_and_once(kill: Kill) -> No
         f"fired {firings[0] - kill.listening_at:+.3f} s from the service listening again")
     returned = chat.told[-1]
     assert returned.type == "ReturnedToBot"
-    assert returned.message["Context"]["SessionEndReason"] == "UserLeft"
+    assert returned.context["SessionEndReason"] == "UserLeft"

@@ -51,7 +51,7 @@ def wait_for(condition: Callable[[], T | None], what: str, timeout: float = DEAD
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
         time.sleep(0.02)
 
 
