@@ -10,16 +10,10 @@ from pathlib import Path
 
 import pytest
 
-import run
 from store import EventStore
 from store.clients import ClientRegistry
+from tests.support.cli import cli
 from tests.support.processes import start_run_py, wait_for_ready_file
-
-
-def cli(capsys: pytest.CaptureFixture[str], *arguments: str) -> tuple[int, str, str]:
-    code = run.main(list(arguments))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def created(out: str) -> tuple[str, str, str]:

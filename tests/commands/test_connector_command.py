@@ -7,20 +7,8 @@ from pathlib import Path
 
 import pytest
 
-import run
 from tests.connectors.seeds import EMAIL_FILE, TRANSLATE_FILE, seed_email, seed_translate
-
-
-def connector_file(tmp_path: Path, document: dict, name: str = "connector.json") -> Path:
-    path = tmp_path / name
-    path.write_text(json.dumps(document, indent=2))
-    return path
-
-
-def cli(capsys: pytest.CaptureFixture[str], *arguments: str) -> tuple[int, str, str]:
-    code = run.main(list(arguments))
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests.support.cli import cli, json_file
 
 
 def create(capsys: pytest.CaptureFixture[str], path: Path, db: Path) -> str:
@@ -64,7 +52,7 @@ def test_update_replaces_the_configuration(tmp_path: Path, capsys: pytest.Captur
     db = tmp_path / "events.db"
     connector_id = create(capsys, TRANSLATE_FILE, db)
     changed = seed_translate() | {"Alias": "EgressTranslateBaas", "Updated": 1585818222020}
-    code, out, _ = cli(capsys, "connector", "update", connector_id, str(connector_file(tmp_path, changed)), "--db", str(db))
+    code, out, _ = cli(capsys, "connector", "update", connector_id, str(json_file(tmp_path / "connector.json", changed)), "--db", str(db))
     assert (code, out.strip()) == (0, f"updated {connector_id}")
     _, out, _ = cli(capsys, "connector", "get", connector_id, "--db", str(db))
     assert (json.loads(out)["Alias"], json.loads(out)["Updated"]) == ("EgressTranslateBaas", 1585818222020)
@@ -88,7 +76,7 @@ def test_a_bad_file_has_every_problem_named_by_path_and_nothing_is_stored(
     document["Type"] = "http"
     document["Credentials"] = "AKIAIOSFODNN7EXAMPLE"
     document["RequestMapping"]["Email"]["inputpath"] = document["RequestMapping"]["Email"].pop("inputPath")
-    path = connector_file(tmp_path, document)
+    path = json_file(tmp_path / "connector.json", document)
     db = tmp_path / "events.db"
     code, out, err = cli(capsys, "connector", "create", str(path), "--db", str(db))
     assert (code, out) == (2, "")
@@ -102,7 +90,7 @@ def test_a_bad_file_has_every_problem_named_by_path_and_nothing_is_stored(
 
 
 def test_a_method_the_service_lacks_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = connector_file(tmp_path, seed_email() | {"Method": "sendMail"})
+    path = json_file(tmp_path / "connector.json", seed_email() | {"Method": "sendMail"})
     code, _, err = cli(capsys, "connector", "create", str(path), "--db", str(tmp_path / "events.db"))
     assert (code, err.strip()) == (2, f"{path}: $.Method: SES has no operation 'sendMail' (did you mean 'sendEmail'?)")
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.commands.test_worker_command import cli, worker_file
+from tests.support.cli import cli, json_file
 from tests.workers.test_worker_config import valid_worker
 
 
@@ -17,7 +17,7 @@ def db(tmp_path: Path) -> str:
 
 @pytest.fixture
 def worker_id(tmp_path: Path, db: str, capsys: pytest.CaptureFixture[str]) -> str:
-    code, out, _ = cli(capsys, "worker", "create", str(worker_file(tmp_path, valid_worker())), "--db", db)
+    code, out, _ = cli(capsys, "worker", "create", str(json_file(tmp_path / "worker.json", valid_worker())), "--db", db)
     assert code == 0
     return out.strip()
 
@@ -46,7 +46,7 @@ def test_an_item_put_is_read_listed_replaced_and_deleted(
 
 
 def test_items_belong_to_their_worker(tmp_path: Path, db: str, worker_id: str, capsys: pytest.CaptureFixture[str]) -> None:
-    other = cli(capsys, "worker", "create", str(worker_file(tmp_path, valid_worker(), "other.json")), "--db", db)[1].strip()
+    other = cli(capsys, "worker", "create", str(json_file(tmp_path / "other.json", valid_worker())), "--db", db)[1].strip()
     cli(capsys, "content", "put", worker_id, "greeting", "--text", "Hello", "--db", db)
     assert cli(capsys, "content", "list", other, "--db", db)[1] == ""
     assert cli(capsys, "content", "get", other, "greeting", "--db", db)[0] == 2

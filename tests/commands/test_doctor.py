@@ -16,8 +16,8 @@ from events.worker_config import parse_worker_config
 from store import EventStore
 from store.data_folder import prepare_data_folder
 from store.workers import WorkerRegistry
-from tests.commands.test_worker_command import cli
 from tests.support.aws_roles import moto_roles
+from tests.support.cli import cli
 from tests.workers.test_worker_config import valid_worker
 from vault import CrossAccountRole, LocalVault, parse_reference
 

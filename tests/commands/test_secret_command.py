@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from moto import mock_aws
 
-from tests.commands.test_worker_command import cli
+from tests.support.cli import cli
 
 KEY_REF = "srn:vault::acme:secret:squeeze"
 ROLE_REF = "srn:vault::acme:aws-cross-account-role:connect"

@@ -7,25 +7,13 @@ from pathlib import Path
 
 import pytest
 
-import run
+from tests.support.cli import cli, json_file
 from tests.workers.test_worker_config import SEED_EXAMPLE, valid_worker
-
-
-def worker_file(tmp_path: Path, document: dict, name: str = "worker.json") -> Path:
-    path = tmp_path / name
-    path.write_text(json.dumps(document, indent=2))
-    return path
-
-
-def cli(capsys: pytest.CaptureFixture[str], *arguments: str) -> tuple[int, str, str]:
-    code = run.main(list(arguments))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_create_prints_an_id_that_get_and_list_know(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db = str(tmp_path / "events.db")
-    code, out, _ = cli(capsys, "worker", "create", str(worker_file(tmp_path, valid_worker())), "--db", db)
+    code, out, _ = cli(capsys, "worker", "create", str(json_file(tmp_path / "worker.json", valid_worker())), "--db", db)
     worker_id = out.strip()
     assert code == 0 and worker_id
     code, out, _ = cli(capsys, "worker", "get", worker_id, "--db", db)
@@ -37,11 +25,11 @@ def test_create_prints_an_id_that_get_and_list_know(tmp_path: Path, capsys: pyte
 
 def test_update_replaces_the_configuration(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db = str(tmp_path / "events.db")
-    _, out, _ = cli(capsys, "worker", "create", str(worker_file(tmp_path, valid_worker())), "--db", db)
+    _, out, _ = cli(capsys, "worker", "create", str(json_file(tmp_path / "worker.json", valid_worker())), "--db", db)
     worker_id = out.strip()
     changed = valid_worker()
     changed["Enabled"] = False
-    code, _, _ = cli(capsys, "worker", "update", worker_id, str(worker_file(tmp_path, changed, "changed.json")), "--db", db)
+    code, _, _ = cli(capsys, "worker", "update", worker_id, str(json_file(tmp_path / "changed.json", changed)), "--db", db)
     assert code == 0
     _, out, _ = cli(capsys, "worker", "get", worker_id, "--db", db)
     assert json.loads(out)["Enabled"] is False
@@ -49,7 +37,7 @@ def test_update_replaces_the_configuration(tmp_path: Path, capsys: pytest.Captur
 
 def test_deleted_worker_is_gone_from_get_and_list(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db = str(tmp_path / "events.db")
-    _, out, _ = cli(capsys, "worker", "create", str(worker_file(tmp_path, valid_worker())), "--db", db)
+    _, out, _ = cli(capsys, "worker", "create", str(json_file(tmp_path / "worker.json", valid_worker())), "--db", db)
     worker_id = out.strip()
     assert cli(capsys, "worker", "delete", worker_id, "--db", db)[0] == 0
     code, _, err = cli(capsys, "worker", "get", worker_id, "--db", db)
@@ -70,14 +58,14 @@ def test_the_seed_example_is_refused_with_its_line_and_nothing_is_stored(tmp_pat
 def test_validate_names_the_json_path_of_a_wrong_value(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     document = valid_worker()
     document["Data"]["AutoDisconnectEvents"][1]["Type"] = "KICK"
-    path = worker_file(tmp_path, document)
+    path = json_file(tmp_path / "worker.json", document)
     code, _, err = cli(capsys, "worker", "validate", str(path))
     assert code == 2
     assert err.strip() == f"{path}: $.Data.AutoDisconnectEvents[1].Type: expected WARNING or DISCONNECT, got 'KICK'"
 
 
 def test_validate_accepts_a_valid_worker(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = cli(capsys, "worker", "validate", str(worker_file(tmp_path, valid_worker())))
+    code, out, _ = cli(capsys, "worker", "validate", str(json_file(tmp_path / "worker.json", valid_worker())))
     assert code == 0 and "'ConnectOne'" in out
 
 
@@ -91,7 +79,7 @@ def test_validate_prints_every_problem_on_its_own_line(tmp_path: Path, capsys: p
     document["Data"]["Region"] = "Oregon"
     document["Data"]["AutoDisconnectEvents"][1]["Type"] = "KICK"
     document["Data"]["Regoin"] = "us-east-1"
-    path = worker_file(tmp_path, document)
+    path = json_file(tmp_path / "worker.json", document)
     code, out, err = cli(capsys, "worker", "validate", str(path))
     assert (code, out) == (2, "")
     assert err.splitlines() == [
@@ -105,7 +93,7 @@ def test_create_refuses_a_worker_with_problems_and_stores_nothing(tmp_path: Path
     document = valid_worker()
     document["Data"]["Secret"] = "hunter2"
     document["Name"] = ""
-    path = worker_file(tmp_path, document)
+    path = json_file(tmp_path / "worker.json", document)
     db = tmp_path / "events.db"
     code, out, err = cli(capsys, "worker", "create", str(path), "--db", str(db))
     assert (code, out) == (2, "")

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from moto import mock_aws
 
-from tests.commands.test_worker_command import cli, valid_worker, worker_file
+from tests.support.cli import cli, json_file
+from tests.workers.test_worker_config import valid_worker
 from vault import CrossAccountRole, LocalVault, parse_reference
 
 SECRET = "srn:vault::acme:aws-cross-account-role:connect"
@@ -31,7 +32,7 @@ def stored_worker(tmp_path: Path, db: str, capsys: pytest.CaptureFixture[str], s
              "ContactFlowId": "flow-2", "QueueId": "queue-2"}
         ]
     }
-    code, out, _ = cli(capsys, "worker", "create", str(worker_file(tmp_path, worker)), "--db", db)
+    code, out, _ = cli(capsys, "worker", "create", str(json_file(tmp_path / "worker.json", worker)), "--db", db)
     assert code == 0
     return out.strip()
 
