@@ -256,7 +256,7 @@ def _agent_message_received(state: ConversationState, event: AgentMessageReceive
     )
 
 
-def _agent_joined_or_left(state: ConversationState, event: AgentJoined | AgentLeft) -> ConversationState:
+def _agent_item_seen(state: ConversationState, event: AgentJoined | AgentLeft | SlashCommandReceived) -> ConversationState:
     return replace(
         state,
         version=state.version + 1,
@@ -306,16 +306,6 @@ def _chat_ended(state: ConversationState, event: ChatEnded) -> ConversationState
     )
 
 
-def _slash_command_received(state: ConversationState, event: SlashCommandReceived) -> ConversationState:
-    return replace(
-        state,
-        version=state.version + 1,
-        seen_connect_ids=state.seen_connect_ids.add(event.connect_message_id),
-        last_connect_id=event.connect_message_id,
-        last_known_agent=event.agent_name,
-    )
-
-
 def _slash_action_started(state: ConversationState, event: SlashActionStarted) -> ConversationState:
     return replace(state, version=state.version + 1, started_slash_actions=state.started_slash_actions | {event.request_seq})
 
@@ -348,11 +338,11 @@ _EVOLVERS: dict[type, Callable[[ConversationState, Any], ConversationState]] = {
     UserTypingRequested: _with_pending,
     UserTypingSent: _done,
     AgentMessageReceived: _agent_message_received,
-    AgentJoined: _agent_joined_or_left,
-    AgentLeft: _agent_joined_or_left,
+    AgentJoined: _agent_item_seen,
+    AgentLeft: _agent_item_seen,
     TypingReceived: _nothing_changes,
     UserNotified: _nothing_changes,
-    SlashCommandReceived: _slash_command_received,
+    SlashCommandReceived: _agent_item_seen,
     SlashActionRequested: _with_pending,
     SlashActionStarted: _slash_action_started,
     SlashActionDone: _slash_action_settled,
