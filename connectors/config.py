@@ -32,7 +32,7 @@ from events.worker_config import (
 )
 
 ConnectorType = Literal["aws-sdk"]
-Alias = Annotated[str, msgspec.Meta(min_length=1, max_length=128, pattern=r"^\S+$")]
+Alias = Annotated[str, msgspec.Meta(min_length=1, max_length=128, pattern=r"^\S+(?![\s\S])")]
 JsonPathText = Annotated[str, msgspec.Meta(pattern=r"^\$")]
 EpochMilliseconds = Annotated[int, msgspec.Meta(ge=0)]
 

@@ -13,7 +13,7 @@ from typing import Annotated, Union
 import msgspec
 
 # A content key as a worker file names it in an action's `value`.
-ContentKey = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9._:-]{1,128}$")]
+ContentKey = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9._:-]{1,128}(?![\s\S])")]
 # Content reaches the user through the bot, not Connect: a bound for one chat message, not Connect's.
 MAX_CONTENT_BYTES = 65_536
 

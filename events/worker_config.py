@@ -31,13 +31,14 @@ SLASH_COMMAND_ACTION_TYPES = ("content", "executeApi")
 InstanceId = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 ContactFlowId = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
 QueueId = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
-AwsRegion = Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2}(-[a-z]+)+-\d+$")]
+# Patterns end with (?![\s\S]), never $: in Python's re, $ also matches before a final newline.
+AwsRegion = Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2}(-[a-z]+)+-\d+(?![\s\S])")]
 # srn:vault::ORG:KIND:ALIAS, as in the seed's examples.
-SecretSrn = Annotated[str, msgspec.Meta(pattern=r"^srn:vault::[^:\s]+:[^:\s]+:[^:\s]+$")]
-LanguageCode = Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")]
+SecretSrn = Annotated[str, msgspec.Meta(pattern=r"^srn:vault::[^:\s]+:[^:\s]+:[^:\s]+(?![\s\S])")]
+LanguageCode = Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?(?![\s\S])")]
 NonEmpty = Annotated[str, msgspec.Meta(min_length=1)]
 PositiveSeconds = Annotated[int, msgspec.Meta(gt=0)]
-HttpUrl = Annotated[str, msgspec.Meta(pattern=r"^https?://\S+$")]
+HttpUrl = Annotated[str, msgspec.Meta(pattern=r"^https?://\S+(?![\s\S])")]
 # Connect's own bound on a message; at least room for a few characters with their marks.
 MessageBytes = Annotated[int, msgspec.Meta(ge=64, le=MAX_MESSAGE_BYTES)]
 

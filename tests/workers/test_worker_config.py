@@ -231,3 +231,19 @@ def test_nesting_deeper_than_any_worker_is_named_where_it_passes_the_limit() -> 
     [problem] = problems_of(deep)
     column = len(deep) - 100_000 + (32 - 4) + 1  # four objects are open before the first [
     assert problem == f"line 1, column {column}: JSON syntax error: nested deeper than 32 levels"
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (("Data", "Region"), "us-east-1\n"),
+        (("Data", "Secret"), "srn:vault::acme:aws-cross-account-role:connect\n"),
+        (("Data", "ShortLinkConfig"), {"Type": "Squeeze", "Config": {"Api": "https://sqz.example/s\n", "ApiKey": "srn:vault::a:secret:k"}}),
+        (("Data", "IngressTranslationConfig"), {"ConnectorAlias": "T", "SourceLanguageCode": "es\n", "TargetLanguageCode": "en"}),
+    ],
+)
+def test_a_value_with_a_trailing_newline_is_refused(path: tuple[str, str], value: object) -> None:
+    """A pattern's `$` would let it through (Python's re matches `$` before a final newline)."""
+    document = valid_worker()
+    document[path[0]][path[1]] = value
+    assert problems_of(document), f"{'.'.join(path)} = {value!r} was accepted"
