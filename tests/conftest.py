@@ -3,12 +3,21 @@ loopback port, stopped at teardown."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 
 import pytest
+from hypothesis import settings
 
 from connect_local import Config, LocalConnect
 from tests.connect_local.configs import config_with
+
+# Generated tests (hypothesis) draw the same examples every run, so the suite answers the same for the
+# same code and CI turns red for a change, not for a draw; `HYPOTHESIS_PROFILE=explore make test`
+# draws new and more examples each run, to search.
+settings.register_profile("repeatable", derandomize=True, database=None)
+settings.register_profile("explore", max_examples=1000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 
 @pytest.fixture
