@@ -37,7 +37,7 @@ from events.worker_config import WorkerConfig
 from roles import CredentialsUnavailable, RoleSessions, read_role, region_uses, role_session_name
 from roles.policy import RegionUse
 from service.serve_config import InvalidServeConfig, RegionOverride, ServeConfig, load_serve_config
-from service.serve_config import open_vault, region_clients
+from service.serve_config import open_vault, region_clients, role_sessions
 from store import EventStore, StoreError
 from store.workers import UnknownWorker, WorkerRegistry
 from vault import Vault, VaultError
@@ -165,7 +165,7 @@ class Doctor:
     def __init__(self, config: ServeConfig, vault: Vault, *, roles: RoleSessions | None = None) -> None:
         self._config = config
         self._vault = vault
-        self._roles = roles or RoleSessions(vault)
+        self._roles = roles or role_sessions(config, vault)
         self._create = region_clients(config, vault, roles=self._roles)
         self._clients: dict[tuple[str, str], RegionClients] = {}
 

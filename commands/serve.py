@@ -11,8 +11,14 @@ from api.request_body import DEFAULT_MAX_BODY_BYTES
 from commands.foreground import wait_until_signalled
 from connect_local.ready import write_ready_file
 from commands.runtime import running_service
-from roles import RoleSessions
-from service.serve_config import InvalidServeConfig, connector_runner, load_serve_config, open_vault, region_clients
+from service.serve_config import (
+    InvalidServeConfig,
+    connector_runner,
+    load_serve_config,
+    open_vault,
+    region_clients,
+    role_sessions,
+)
 from store import EventStore, StoreError
 from store.data_folder import prepare_data_folder
 from vault import VaultError
@@ -53,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
         store.close()
         print(f"serve: {error}")
         return 2
-    roles = RoleSessions(vault)
+    roles = role_sessions(config, vault)
     with store, running_service(
         store,
         region_clients(config, vault, roles=roles),

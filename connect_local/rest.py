@@ -86,6 +86,12 @@ def signed_region(request: Request) -> str | None:
     return match.group(1) if match else None
 
 
+def signing_name(authorization: str) -> str | None:
+    """The service a SigV4 `Authorization` header's credential scope names (`sts`, `ses`), if signed."""
+    match = _CREDENTIAL_SCOPE.search(authorization)
+    return match.group(2) if match else None
+
+
 def error_response(error: ServiceError, *, headers: Mapping[str, str] | None = None) -> Response:
     body = {"__type": error.code, "message": error.message, "Message": error.message, **error.fields}
     return JSONResponse(

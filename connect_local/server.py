@@ -41,6 +41,8 @@ from connect_local.rest import Guard
 from connect_local.scheduler import Scheduler
 from connect_local.ses import Outbox, SentEmail
 from connect_local.ses_api import SesApi
+from connect_local.sts import AssumeRoleCall, RoleTrust
+from connect_local.sts_api import StsApi
 from connect_local.throttle import RateLimiter
 from connect_local.translate_api import TranslateApi
 from connect_local.websocket import SocketHub
@@ -72,6 +74,7 @@ class LocalConnect(Controls):
         self.agents = AgentPool(model, self.scheduler)
         self.limiter = RateLimiter(self.config)
         self.outbox = Outbox(clock)
+        self.trust = RoleTrust(clock)
         self._host = host
         self._port = port
         self._server: uvicorn.Server | None = None
@@ -116,18 +119,26 @@ class LocalConnect(Controls):
         """Every email SES SendEmail accepted, oldest first (also `GET /admin/emails`)."""
         return self.outbox.sent()
 
+    def assume_role_calls(self) -> list[AssumeRoleCall]:
+        """Every STS AssumeRole call, oldest first (also `GET /admin/assume-role-calls`)."""
+        return self.trust.calls()
+
     def build_app(self) -> Starlette:
         guard = Guard(self.faults, self.limiter)
         ses = SesApi(self.outbox, guard)
+        sts = StsApi(self.trust, guard)
         routes = [
             *ConnectApi(self.model, self.agents, lambda: self.websocket_url).routes(guard),
             *ParticipantApi(self.model, lambda: self.websocket_url).routes(guard),
-            # SES's form-encoded POST / before Translate's JSON one on the same path.
+            # STS's form-encoded POST / (signed for sts) before SES's (any other form), both before
+            # Translate's JSON one on the same path.
+            *sts.routes(),
             *ses.routes(),
             *TranslateApi(guard).routes(),
             *AgentApi(self.model).routes(),
             *AdminApi(self).routes(),
             *ses.admin_routes(),
+            *sts.admin_routes(),
             WebSocketRoute("/", self.hub.serve),
         ]
 

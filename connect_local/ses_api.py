@@ -22,7 +22,7 @@ from starlette.routing import Match, Route
 from starlette.types import Scope
 
 from connect_local.errors import InvalidInput
-from connect_local.rest import ErrorNames, Guard, ServiceError, signed_region
+from connect_local.rest import ErrorNames, Guard, ServiceError, signed_region, signing_name
 from connect_local.ses import InvalidParameterValue, Outbox
 from connect_local.shapes import service_model, validate
 
@@ -39,12 +39,23 @@ SES_ERRORS = ErrorNames(
 class QueryRoute(Route):
     """A route that takes only form-encoded requests, the AWS Query protocol's;
     others (Translate's `application/x-amz-json-1.1` on `POST /`) fall through
-    to the routes after it."""
+    to the routes after it. With `signing_name`, only requests signed for that
+    service (`.../REGION/sts/aws4_request`): STS and SES share the form-encoded
+    `POST /`, so STS's route goes first and SES's takes every other form."""
+
+    def __init__(self, *args: Any, signing_name: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._signing_name = signing_name
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        if scope["type"] == "http" and Headers(scope=scope).get("content-type", "").split(";")[0].strip().lower() == FORM:
-            return super().matches(scope)
-        return Match.NONE, {}
+        if scope["type"] != "http":
+            return Match.NONE, {}
+        headers = Headers(scope=scope)
+        if headers.get("content-type", "").split(";")[0].strip().lower() != FORM:
+            return Match.NONE, {}
+        if self._signing_name is not None and signing_name(headers.get("authorization", "")) != self._signing_name:
+            return Match.NONE, {}
+        return super().matches(scope)
 
 
 class SesApi:
@@ -69,8 +80,8 @@ class SesApi:
             form = dict(parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True))
             message_id = await self._send_email(request, form)
         except ServiceError as error:
-            return _xml(_error_document(error, request_id), error.status, request_id)
-        return _xml(_answer_document(message_id, request_id), 200, request_id)
+            return xml_response(error_document(error, request_id, NAMESPACE), error.status, request_id)
+        return xml_response(_answer_document(message_id, request_id), 200, request_id)
 
     async def _send_email(self, request: Request, form: dict[str, str]) -> str:
         region = signed_region(request)
@@ -125,13 +136,14 @@ def _answer_document(message_id: str, request_id: str) -> str:
     )
 
 
-def _error_document(error: ServiceError, request_id: str) -> str:
+def error_document(error: ServiceError, request_id: str, namespace: str) -> str:
+    """The AWS Query protocol's error answer, in the service's XML `namespace`."""
     fault = "Sender" if error.status < 500 else "Receiver"
     return (
-        f'<ErrorResponse xmlns="{NAMESPACE}"><Error><Type>{fault}</Type><Code>{escape(error.code)}</Code>'
+        f'<ErrorResponse xmlns="{namespace}"><Error><Type>{fault}</Type><Code>{escape(error.code)}</Code>'
         f"<Message>{escape(error.message)}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>"
     )
 
 
-def _xml(document: str, status: int, request_id: str) -> Response:
+def xml_response(document: str, status: int, request_id: str) -> Response:
     return Response(document, status_code=status, media_type="text/xml", headers={"x-amzn-RequestId": request_id})

@@ -46,9 +46,10 @@ STS_CONFIG = Config(connect_timeout=5, read_timeout=10, retries={"mode": "standa
 _METHOD = "custom-vault-role"
 
 
-def default_sts_client(region: str) -> Any:
-    """STS in `region`, signed with the service's own credentials (boto3's default chain)."""
-    return boto3.session.Session().client("sts", region_name=region, config=STS_CONFIG)
+def default_sts_client(region: str, endpoint_url: str | None = None) -> Any:
+    """STS in `region` (at `endpoint_url`, if given: a local Amazon Connect), signed with the service's
+    own credentials (boto3's default chain)."""
+    return boto3.session.Session().client("sts", region_name=region, endpoint_url=endpoint_url, config=STS_CONFIG)
 
 
 class RoleSessions:

@@ -6,7 +6,7 @@
       "api_port": 8080,
       "max_body_bytes": 262144,
       "queue_metrics_cache_seconds": 5,
-      "regions": {"eu-west-2": {"endpoint_url": null, "static_credentials": false}},
+      "regions": {"eu-west-2": {"endpoint_url": null, "static_credentials": false, "sts_endpoint_url": null}},
       "connectors": {"endpoints": {"Translate": null, "SES": null}, "static_credentials": false},
       "vault": {"backend": "local"}
     }
@@ -16,7 +16,9 @@ calls signed with the cross-account role its `Secret` names (assumed through
 STS with the service's own credentials, boto3's default chain; roles/).
 `endpoint_url` points a region elsewhere (a local Amazon Connect);
 `static_credentials` signs with dummy keys instead, assuming no role and
-reading no secret, which only a local Amazon Connect accepts. `max_body_bytes` is the largest request body
+reading no secret, which only a local Amazon Connect accepts; `sts_endpoint_url` points the STS
+that assumes the region's roles elsewhere (a local Amazon Connect answers AssumeRole too), which only
+matters without `static_credentials`. `max_body_bytes` is the largest request body
 the bots' API reads (a larger one is refused with 413); absent, the API's
 default (`api.request_body.DEFAULT_MAX_BODY_BYTES`, 256 KiB).
 `queue_metrics_cache_seconds` is how long a queue's figures from Amazon
@@ -35,12 +37,13 @@ with boto3's default credential chain; `endpoint_url` points it elsewhere).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 
 from connect_client import RegionClients, static_session
 from roles import RoleSessions, VaultCredentials
+from roles.sessions import default_sts_client
 from service.connector_runner import ConnectorRunner
 from service.queue_metrics import DEFAULT_QUEUE_METRICS_TTL
 from service.worker_service import RegionClientsFactory
@@ -51,6 +54,7 @@ from vault import LocalVault, SecretsManagerVault, Vault
 class RegionOverride(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     endpoint_url: str | None = None
     static_credentials: bool = False
+    sts_endpoint_url: str | None = None
 
 
 class ConnectorOverrides(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -103,12 +107,21 @@ def load_serve_config(data: bytes) -> ServeConfig:
         raise InvalidServeConfig(f"not valid JSON: {error}") from None
 
 
+def role_sessions(config: ServeConfig, vault: Vault) -> RoleSessions:
+    """Roles assumed through STS in each region they serve, at the region's `sts_endpoint_url` if set."""
+
+    def sts_client(region: str) -> Any:
+        return default_sts_client(region, config.regions.get(region, RegionOverride()).sts_endpoint_url)
+
+    return RoleSessions(vault, sts_client=sts_client)
+
+
 def region_clients(config: ServeConfig, vault: Vault, *, roles: RoleSessions | None = None) -> RegionClientsFactory:
     """Each (region, secret)'s clients: signed with the role `secret` names, assumed through `roles`
     (by default STS with the service's own credentials) at their first call; with dummy keys where the
     region's override says `static_credentials`; with the service's own credentials for a conversation
     logged before roles were assumed (no secret)."""
-    roles = roles or RoleSessions(vault)
+    roles = roles or role_sessions(config, vault)
 
     def create(region: str, secret: str | None) -> RegionClients:
         override = config.regions.get(region, RegionOverride())
@@ -130,7 +143,7 @@ def connector_runner(
     overrides = config.connectors
     if overrides.static_credentials:
         return ConnectorRunner(store, credentials=lambda reference: static_session(), endpoints=overrides.endpoints)
-    credentials = VaultCredentials(vault, roles or RoleSessions(vault))
+    credentials = VaultCredentials(vault, roles or role_sessions(config, vault))
     return ConnectorRunner(store, credentials=credentials, endpoints=overrides.endpoints)
 
 

@@ -20,7 +20,8 @@ POLL_SECONDS = 0.01
 class Child:
     """`python run.py ARGUMENTS` in the repository, its output appended to `log`."""
 
-    def __init__(self, name: str, arguments: list[str], log: Path) -> None:
+    def __init__(self, name: str, arguments: list[str], log: Path, env: dict[str, str] | None = None) -> None:
+        """`env` adds to (or replaces in) this process's environment."""
         self.name = name
         self.log = log
         with log.open("ab") as out:
@@ -29,7 +30,7 @@ class Child:
                 cwd=REPO,
                 stdout=out,
                 stderr=subprocess.STDOUT,
-                env={**os.environ, "PYTHONPATH": _python_path()},
+                env={**os.environ, "PYTHONPATH": _python_path(), **(env or {})},
             )
 
     @property

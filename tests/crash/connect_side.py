@@ -15,29 +15,34 @@ INSTANCE = "11111111-2222-4333-8444-555555555555"
 FLOWS = {"simulated": "aaaaaaaa-bbbb-4ccc-8ddd-000000000001", "human": "aaaaaaaa-bbbb-4ccc-8ddd-000000000002"}
 QUEUES = {"simulated": "99999999-8888-4777-8666-000000000001", "human": "99999999-8888-4777-8666-000000000002"}
 SIMULATED_AGENT = "Ana"
+REGION = "us-east-1"
+ROLE_REGION = "us-west-2"
 
 
 def connect_config(chats: int) -> dict[str, Any]:
     """Two flows: `simulated`, whose queue's agent Ana joins at once, greets and answers every customer
     message with `You said: ...`; and `human`, whose queue has no simulated agent, so the harness
-    accepts its chats through the agent API and speaks as the agent itself. Limits far above the load."""
+    accepts its chats through the agent API and speaks as the agent itself. Limits far above the load.
+    The same instance is in `REGION` and in `ROLE_REGION`, where the service assumes a role through the
+    local STS instead of signing with dummy keys (service_process.write_serve_config)."""
     return {
-        "regions": [{
-            "name": "us-east-1",
-            "instances": [{
-                "id": INSTANCE,
-                "contact_flows": [{"id": FLOWS[kind], "queue_id": QUEUES[kind]} for kind in FLOWS],
-                "queues": [
-                    {"id": QUEUES["simulated"], "agents": [{
-                        "name": SIMULATED_AGENT, "join_delay_seconds": 0, "max_concurrent_chats": chats,
-                        "greeting": "Hi {customer}, I am {agent}.", "default_reply": "You said: {message}",
-                    }]},
-                    {"id": QUEUES["human"], "agents": []},
-                ],
-            }],
-        }],
+        "regions": [{"name": name, "instances": [_instance(chats)]} for name in (REGION, ROLE_REGION)],
         "limits": {"max_active_chats_per_instance": 2 * chats + 10},
         "default_rate_limit": {"rate": 100_000, "burst": 100_000},
+    }
+
+
+def _instance(chats: int) -> dict[str, Any]:
+    return {
+        "id": INSTANCE,
+        "contact_flows": [{"id": FLOWS[kind], "queue_id": QUEUES[kind]} for kind in FLOWS],
+        "queues": [
+            {"id": QUEUES["simulated"], "agents": [{
+                "name": SIMULATED_AGENT, "join_delay_seconds": 0, "max_concurrent_chats": chats,
+                "greeting": "Hi {customer}, I am {agent}.", "default_reply": "You said: {message}",
+            }]},
+            {"id": QUEUES["human"], "agents": []},
+        ],
     }
 
 
@@ -58,6 +63,15 @@ class ConnectSide:
     def record(self, contact_id: str) -> dict[str, Any]:
         """The admin API's full record: every item, each with `ClientToken` and `InTranscript`."""
         return _call("GET", f"{self._admin}/contacts/{contact_id}")
+
+    def assume_role_calls(self) -> list[dict[str, Any]]:
+        """Every STS AssumeRole call the local Connect answered (RoleArn, RoleSessionName,
+        ExternalIdPresent, Region, At, Granted), oldest first."""
+        return _call("GET", f"{self._admin}/assume-role-calls")["Calls"]
+
+    def require_external_id(self, role_arn: str, external_id: str) -> None:
+        """The local STS refuses (AccessDenied) to assume `role_arn` with any other external id."""
+        _call("POST", f"{self._admin}/assume-role/external-id", {"RoleArn": role_arn, "ExternalId": external_id})
 
     def emails(self) -> list[dict[str, Any]]:
         """Every email its SES SendEmail accepted, oldest first (`ToAddresses`, `Subject`, `Text`, ...)."""

@@ -1,7 +1,8 @@
 """Crash anywhere: the service as a child process (`run.py serve`) against a separate local Amazon
 Connect (`run.py connect-local`) and a webhook receiver in this process, many conversations talking
 both ways with auto-disconnect timers pending, and SIGKILL at random moments, each time restarted on
-the same data folder. Then every conversation's views are checked (tests/crash/checks.py).
+the same data folder. Then every conversation's views are checked (tests/crash/checks.py), and the
+STS AssumeRole calls of the conversations whose worker's `Secret` is a role (tests/crash/role_checks.py).
 
 The seed fixes the plan: which scenario each conversation plays and when it starts, what it says
 and how fast, and the delay before each kill. Threads and the operating system decide the exact
@@ -32,6 +33,7 @@ from tests.crash.children import Child, Children, free_port, start_connect_local
 from tests.crash.connect_side import FLOWS, INSTANCE, ConnectSide, connect_config
 from tests.crash.event_log import ConversationLog, read_log
 from tests.crash.receiver import WebhookReceiver
+from tests.crash.role_checks import RoleFigures, check_assumed_roles
 from tests.crash.scenarios import DEFAULT_SCENARIOS, Conversation, Pace, Scenario, WorkerPlan
 
 TEXTS = TimerTexts(
@@ -72,6 +74,7 @@ class Report:
     folder: Path
     unsigned_webhooks: int
     unsigned_samples: list[str]
+    roles: RoleFigures = field(default_factory=RoleFigures)
 
     def ok(self) -> bool:
         return self.figures.ok() and self.kills >= self.settings.kills
@@ -99,6 +102,8 @@ class Report:
             f"lost: {f.lost}  doubled at Connect: {f.doubled_at_connect}  doubled at the bot: {f.doubled_at_bot}  "
             f"doubled commands or emails: {f.doubled_effects}",
             f"timers fired: {f.timers_fired}  fired twice: {f.timers_fired_twice}",
+            f"assumed roles: {self.roles.calls} AssumeRole calls; {self.roles.starts} service starts began "
+            f"{self.roles.chats} chats signed with a role, each after its start's AssumeRole",
             f"unsigned webhook POSTs (answered 401): {self.unsigned_webhooks}",
             *(f"  {sample}" for sample in self.unsigned_samples),
             f"problems: {len(f.problems)}",
@@ -143,9 +148,11 @@ class ServiceUnderTest:
         self.child: Child | None = None
         self.ready: dict[str, Any] = {}
         self.start_seconds: list[float] = []  # how long each start took to listen
+        self.start_times: list[float] = []  # wall clock when each start began, to line up with Connect's times
         self.kill_times: list[float] = []  # wall clock, to line up with the log's and Connect's times
 
     def start(self) -> None:
+        self.start_times.append(time.time())
         began = time.monotonic()
         self.child, self.ready = service_process.start_service(
             self._config, self._folder / f"serve.ready.{len(self.start_seconds)}.json", self._folder / "service.log")
@@ -200,7 +207,7 @@ def staged(settings: Settings, folder: Path, rng: random.Random,
             connect_child, connect = start_connect_local(folder, connect_config(settings.conversations))
             children.start(connect_child)
             data = folder / "data"
-            workers, scenario_workers, credentials = _set_up(scenarios, settings, folder, data)
+            workers, scenario_workers, credentials = _set_up(scenarios, settings, folder, data, ConnectSide(connect))
             receiver.secret = credentials.signing_secret
             service = ServiceUnderTest(folder, data, connect, children)
             service.start()
@@ -214,10 +221,11 @@ def staged(settings: Settings, folder: Path, rng: random.Random,
         receiver.stop()
 
 
-def _set_up(scenarios: Sequence[Scenario], settings: Settings, folder: Path,
-            data: Path) -> tuple[dict[str, str], dict[str, str], service_process.BotCredentials]:
+def _set_up(scenarios: Sequence[Scenario], settings: Settings, folder: Path, data: Path,
+            connect: ConnectSide) -> tuple[dict[str, str], dict[str, str], service_process.BotCredentials]:
     """What an operator makes with `run.py` before the service starts: a worker per flow, each planned
-    scenario's worker with its connectors (once per Alias) and content items, and the bot's API client."""
+    scenario's worker with its roles (in the vault; their external ids also told to the local STS),
+    connectors (once per Alias) and content items, and the bot's API client."""
     workers = {flow: service_process.create_worker(worker_file(flow, TEXTS, settings), folder, data) for flow in FLOWS}
     plans = {s.name: (s.flow, s.worker) for s in scenarios if s.worker is not None}
     connectors: dict[str, Mapping[str, Any]] = {}
@@ -226,6 +234,9 @@ def _set_up(scenarios: Sequence[Scenario], settings: Settings, folder: Path,
             connectors.setdefault(connector["Alias"], connector)
     for connector in connectors.values():
         service_process.create_connector(connector, folder, data)
+    for reference, role in _roles(scenarios).items():
+        service_process.put_secret(reference, json.dumps(role), data)
+        connect.require_external_id(role["RoleArn"], role["ExternalId"])
     scenario_workers = {}
     for name, (flow, plan) in plans.items():
         worker_id = service_process.create_worker(worker_file(flow, TEXTS, settings, name, plan.data), folder, data)
@@ -257,9 +268,10 @@ def run_crash(settings: Settings, folder: Path, *, scenarios: Sequence[Scenario]
         figures = _check_all(conversations, receiver, stage.connect, read_log(stage.data / "events.db"),
                              folder / "evidence")
         (folder / "kills.txt").write_text("".join(f"{at:.3f}\n" for at in service.kill_times))
-        figures.problems.extend(errors)
+        roles = _check_roles(conversations, scenarios, stage.connect, service.start_times)
+        figures.problems.extend(errors + roles.problems)
         return Report(settings, figures, len(service.kill_times), time.monotonic() - began,
-                      service.start_seconds[1:], folder, receiver.unsigned, receiver.unsigned_samples)
+                      service.start_seconds[1:], folder, receiver.unsigned, receiver.unsigned_samples, roles)
 
 
 @dataclass(frozen=True)
@@ -359,6 +371,21 @@ def _check_all(planned: list[_Planned], receiver: WebhookReceiver, connect: Conn
             _write_evidence(evidence_folder / f"{cid}.json", evidence, figures)
         total = total + figures
     return total
+
+
+def _roles(scenarios: Sequence[Scenario]) -> dict[str, Mapping[str, str]]:
+    return {reference: role for s in scenarios if s.worker is not None for reference, role in s.worker.roles.items()}
+
+
+def _check_roles(planned: list[_Planned], scenarios: Sequence[Scenario], connect: ConnectSide,
+                 starts: list[float]) -> RoleFigures:
+    """The AssumeRole calls against the chats of the conversations whose worker has a role."""
+    with_role = {item.conversation.id for item in planned if item.scenario.worker and item.scenario.worker.roles}
+    contacts: dict[str, list[dict[str, Any]]] = {}
+    for chat in connect.chats():
+        if chat["CustomerName"] in with_role:
+            contacts.setdefault(chat["CustomerName"], []).append(connect.record(chat["ContactId"]))
+    return check_assumed_roles(_roles(scenarios), contacts, connect.assume_role_calls(), starts)
 
 
 def _has_commands(plan: WorkerPlan | None) -> bool:

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 import threading
-from collections.abc import Mapping
-from contextlib import redirect_stderr, redirect_stdout
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,20 +30,29 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 import run
 from tests.crash.children import Child
+from tests.crash.connect_side import ROLE_REGION
 
 _RUN_PY = threading.Lock()
+# The service's own AWS credentials (boto3's default chain reads them from the environment): what it
+# signs STS AssumeRole with; the local Connect accepts any.
+SERVICE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "AKIDCRASHSERVICE", "AWS_SECRET_ACCESS_KEY": "crash-service-secret"}
 
 
 def write_serve_config(folder: Path, data_dir: Path, connect: Mapping[str, Any], api_port: int) -> Path:
     """`run.py serve`'s configuration: the data folder, a fixed API port (so a bot's URL survives a
     restart, as it would in production), and the region and the connectors' services (Translate,
-    SES) pointed at the local Amazon Connect."""
+    SES) pointed at the local Amazon Connect; in ROLE_REGION, each worker's role is assumed through
+    the local Connect's STS (with SERVICE_CREDENTIALS) at each start, as in production."""
     path = folder / "serve.json"
     path.write_text(json.dumps({
         "data_dir": str(data_dir),
         "api_host": "127.0.0.1",
         "api_port": api_port,
-        "regions": {connect["region"]: {"endpoint_url": connect["endpoint_url"], "static_credentials": True}},
+        "regions": {
+            connect["region"]: {"endpoint_url": connect["endpoint_url"], "static_credentials": True},
+            ROLE_REGION: {"endpoint_url": connect["endpoint_url"], "static_credentials": False,
+                          "sts_endpoint_url": connect["endpoint_url"]},
+        },
         "connectors": {"endpoints": {"Translate": connect["endpoint_url"], "SES": connect["endpoint_url"]},
                        "static_credentials": True},
     }))
@@ -52,7 +62,8 @@ def write_serve_config(folder: Path, data_dir: Path, connect: Mapping[str, Any],
 def start_service(config: Path, ready_file: Path, log: Path) -> tuple[Child, dict[str, Any]]:
     """`run.py serve` as a child; returns it and its ready file (with `api_url`) once it listens."""
     ready_file.unlink(missing_ok=True)
-    child = Child("service", ["serve", "--config", str(config), "--ready-file", str(ready_file)], log)
+    child = Child("service", ["serve", "--config", str(config), "--ready-file", str(ready_file)], log,
+                  env=SERVICE_CREDENTIALS)
     return child, child.wait_ready(ready_file)
 
 
@@ -75,6 +86,11 @@ def create_connector(connector: Mapping[str, Any], folder: Path, data_dir: Path)
 def put_content(worker_id: str, key: str, text: str, data_dir: Path) -> None:
     """`run.py content put WORKER_ID KEY --text TEXT --db DB`."""
     _run_py("content", "put", worker_id, key, "--text", text, "--db", str(data_dir / "events.db"))
+
+
+def put_secret(reference: str, value: str, data_dir: Path) -> None:
+    """`run.py secret put REF --db DB`, the value from stdin, as an operator stores a role."""
+    _run_py("secret", "put", reference, "--db", str(data_dir / "events.db"), stdin=value)
 
 
 @dataclass(frozen=True)
@@ -155,11 +171,12 @@ def parse_webhook(body: bytes, *, arrived: float = 0.0) -> BotMessage:
     )
 
 
-def _run_py(*arguments: str) -> str:
+def _run_py(*arguments: str, stdin: str = "") -> str:
     """`run.py ARGUMENTS`' output: its `main` in this process (the code an operator's command runs,
-    without an interpreter's start of most of a second each); one at a time, as it takes stdout."""
+    without an interpreter's start of most of a second each); one at a time, as it takes stdin and stdout."""
     out, err = io.StringIO(), io.StringIO()
-    with _RUN_PY, redirect_stdout(out), redirect_stderr(err):
+    given = io.TextIOWrapper(io.BytesIO(stdin.encode()), encoding="utf-8")
+    with _RUN_PY, redirect_stdout(out), redirect_stderr(err), _stdin(given):
         try:
             code = run.main(list(arguments))
         except SystemExit as exit:  # argparse refusing the arguments
@@ -168,3 +185,12 @@ def _run_py(*arguments: str) -> str:
         command = " ".join(arguments[:2])
         raise RuntimeError(f"run.py {command} failed ({code}): {out.getvalue()}{err.getvalue()}")
     return out.getvalue()
+
+
+@contextmanager
+def _stdin(given: io.TextIOWrapper) -> Iterator[None]:
+    taken, sys.stdin = sys.stdin, given
+    try:
+        yield
+    finally:
+        sys.stdin = taken

@@ -1,6 +1,7 @@
 """Crash anywhere, short mode (CI): 15 SIGKILLs of the service while conversations talk both
 ways and timers are pending, agents type slash commands (content items, emails through SES) and
-workers translate both ways; then nothing lost, nothing doubled at Connect, at the bot or at SES,
+workers translate both ways, and one worker's region is signed with a role every start assumes again
+through the local STS; then nothing lost, nothing doubled at Connect, at the bot or at SES,
 every timer fired once. The seed is printed (and taken from CRASH_SEED); the long mode is
 `bench/crash.py`."""
 
@@ -28,5 +29,6 @@ def test_sigkill_at_random_moments_loses_and_doubles_nothing(tmp_path: Path) -> 
     assert report.figures.conversations == CONVERSATIONS
     assert report.figures.bot_messages > 0 and report.figures.agent_messages > 0
     assert report.figures.agent_commands > 0 and report.figures.translated_bot > 0
+    assert report.roles.chats > 0 and report.roles.calls >= report.roles.starts
     assert report.figures.timers_fired >= CONVERSATIONS // 2  # every DISCONNECT, but where the agent left first
     assert report.ok(), "\n".join(lines)

@@ -19,7 +19,7 @@ from roles import RoleSessions
 from roles.sessions import default_sts_client
 from service import RegionClientsFactory
 from service.demo_worker import DEMO_SECRET
-from service.serve_config import RegionOverride, ServeConfig, region_clients
+from service.serve_config import RegionOverride, ServeConfig, region_clients, role_sessions
 from store import EventStore
 from store.workers import WorkerRegistry
 from tests.service.conftest import Bot, Running
@@ -237,3 +237,20 @@ def test_a_queue_read_with_a_role_that_cannot_be_assumed_says_why(
     status, answer = running.api.call("GET", f"/v1/workers/{running.worker_id}/queue")
     assert (status, answer["Code"]) == (502, "connect_refused")
     assert f"AssumeRole failed: SecretNotFound: the vault holds no {DEMO_SECRET}" in answer["Message"]
+
+
+def test_a_regions_roles_are_assumed_at_its_sts_endpoint_url(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDSERVICE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "service-secret")
+    reference = "srn:vault::acme:aws-cross-account-role:local-sts"
+    role = CrossAccountRole(role_arn="arn:aws:iam::210987654321:role/connect-worker", external_id=EXTERNAL_ID)
+    with LocalConnect() as connect, EventStore.open(tmp_path / "events.db") as store:
+        vault = LocalVault(store.path)
+        vault.put(parse_reference(reference), role)
+        region = connect.ready_info()["region"]
+        config = ServeConfig(data_dir=str(tmp_path), regions={region: RegionOverride(sts_endpoint_url=connect.endpoint_url)})
+        credentials = role_sessions(config, vault).assumer(reference, region)()
+        assert credentials["access_key"].startswith("ASIA")
+        [call] = connect.assume_role_calls()
+        assert (call.role_arn, call.role_session_name, call.external_id_present) == (
+            role.role_arn, "connect-worker.acme.local-sts", True)

@@ -8,8 +8,8 @@ Adding one (a later feature's own): write a class with
   (nobody joins: `play` accepts the chat through `conversation.connect` and speaks as the agent);
   a new kind of Connect behaviour goes into `connect_side.connect_config` as a new flow;
 - `worker`: None for the flow's plain worker (the auto-disconnect rules only), or a `WorkerPlan`: the
-  worker's further `Data` (slash commands, translations), the connectors it names and its content
-  items; the harness makes them with `run.py` before the service starts, and gives the scenario's
+  worker's further `Data` (slash commands, translations, a `Region` and `Secret`), the connectors it
+  names, its content items and the cross-account roles its `Secret` names; the harness makes them with `run.py` before the service starts, and gives the scenario's
   conversations that worker. Emails its connectors send must go to `<conversation id>@...`: the
   checks get those (`Evidence.emails`) from the local SES;
 - `expected_end(timers)`: the hand-back's `SessionEndReason`, given the timers the log says fired;
@@ -24,13 +24,14 @@ A `HumanAgent` subclass need only say what differs: the transfer's `context`, th
 `bot_lines` (tests/crash/scenarios/slash.py and translation.py do).
 """
 
+from tests.crash.scenarios.assumed_role import AssumedRole
 from tests.crash.scenarios.conversation import Conversation, Pace, Scenario, WorkerPlan
 from tests.crash.scenarios.slash import SlashCommands
 from tests.crash.scenarios.talking import HUMAN_AGENT, AnaAnswers, HumanAgent, HumanAgentLeaves
 from tests.crash.scenarios.translation import Translation
 
 DEFAULT_SCENARIOS: tuple[Scenario, ...] = (AnaAnswers(), HumanAgent(), HumanAgentLeaves(), SlashCommands(),
-                                           Translation())
+                                           Translation(), AssumedRole())
 
-__all__ = ["DEFAULT_SCENARIOS", "HUMAN_AGENT", "AnaAnswers", "Conversation", "HumanAgent", "HumanAgentLeaves",
-           "Pace", "Scenario", "SlashCommands", "Translation", "WorkerPlan"]
+__all__ = ["DEFAULT_SCENARIOS", "HUMAN_AGENT", "AnaAnswers", "AssumedRole", "Conversation", "HumanAgent",
+           "HumanAgentLeaves", "Pace", "Scenario", "SlashCommands", "Translation", "WorkerPlan"]

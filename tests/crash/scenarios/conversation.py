@@ -28,7 +28,9 @@ class WorkerPlan:
     """A scenario's worker beyond its flow's, made before the service starts as an operator makes one:
     `data`, fields of the worker file's `Data` (SlashCommands, translation configs); `connectors`, the
     connector files it names (the seed's format; the first of each Alias is created); `content`, its
-    content items by key.
+    content items by key; `roles`, the cross-account roles (`{"RoleArn", "ExternalId"}`) by the vault
+    reference the worker's `Secret` names, stored with `run.py secret put` (the local STS refuses any
+    other external id for the role).
 
         WorkerPlan(data={"SlashCommands": {"/welcome": {"actions": [{"type": "content", "value": "hi"}]}}},
                    content={"hi": "Welcome, {{name}}!"})
@@ -37,6 +39,7 @@ class WorkerPlan:
     data: Mapping[str, Any]
     connectors: tuple[Mapping[str, Any], ...] = ()
     content: Mapping[str, str] = field(default_factory=dict)
+    roles: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 @dataclass
