@@ -1,6 +1,6 @@
 """The thin I/O half of a connector: its AWS operation called through boto3.
 
-    >>> executor = ConnectorExecutor()            # boto3's default credential chain until the vault
+    >>> executor = ConnectorExecutor()            # boto3's default credential chain (serve passes the vault's)
     >>> executor.execute(translate, {"Text": "hello", "SourceLanguageCode": "en",
     ...                              "TargetLanguageCode": "es"}, region="us-east-1")
     {'TranslatedText': 'hola', 'SourceLanguageCode': 'en', 'TargetLanguageCode': 'es'}

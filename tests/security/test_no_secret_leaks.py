@@ -1,4 +1,4 @@
-"""Nothing the service writes or prints holds a secret (issue 10's acceptance): one run that uses every
+"""Nothing the service writes or prints holds a secret (the acceptance test for secrets): one run that uses every
 kind of secret the service knows, the way an operator and a bot meet it (two chats both ways, a socket
 dropped, a connection expired, a permission refused, a webhook down once, a restart mid-chat, then the
 operator's commands, `doctor` among them), and a search of everything it wrote or printed for every
