@@ -102,7 +102,7 @@ def _settings(args: argparse.Namespace) -> tuple[ServeConfig, Path]:
         raise BadArgument(f"--config {args.config}: {error.strerror}") from None
     except InvalidServeConfig as error:
         raise BadArgument(f"--config {args.config}: {error}") from None
-    return config, config.data_path / "events.db"
+    return config, config.store_path
 
 
 def _open_store(args: argparse.Namespace, path: Path) -> EventStore:

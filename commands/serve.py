@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     except InvalidServeConfig as error:
         print(f"serve: {args.config}: {error}")
         return 2
-    store_path = config.data_path / "events.db"
+    store_path = config.store_path
     try:
         prepare_data_folder(config.data_path)
         store = EventStore.open(store_path)

@@ -44,14 +44,19 @@ class ConnectorFailed(Exception):
 _THROTTLES = {"Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded", "SlowDown"}
 
 
+def is_retryable(error: ClientError) -> bool:
+    """Whether an AWS service's answer says the same call may work later: throttled, a 429 or a 5xx."""
+    code = str(error.response.get("Error", {}).get("Code") or "")
+    status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+    return code in _THROTTLES or status == 429 or status >= 500
+
+
 def failure_from_botocore(error: BotoCoreError | ClientError, operation: str) -> ConnectorFailed:
     """botocore's exception from calling `operation` (`SES SendEmail`), as a `ConnectorFailed`."""
     if isinstance(error, ClientError):
         details = error.response.get("Error", {})
         code = str(details.get("Code") or "Unknown")
-        status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
-        retryable = code in _THROTTLES or status == 429 or status >= 500
-        return ConnectorFailed(code, f"{operation}: {details.get('Message') or code}", retryable=retryable)
+        return ConnectorFailed(code, f"{operation}: {details.get('Message') or code}", retryable=is_retryable(error))
     if isinstance(error, ParamValidationError):
         report = str(error.kwargs.get("report", error)).replace("\n", "; ")
         return ConnectorFailed("invalid_request", f"the request is not valid for {operation}: {report}")

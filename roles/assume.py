@@ -30,6 +30,7 @@ from botocore.exceptions import (
 )
 from botocore.exceptions import ConnectionError as EndpointUnreachable
 
+from connectors.errors import is_retryable
 from roles.errors import CredentialsUnavailable
 from roles.lookup import read_role
 from vault import CrossAccountRole, Vault
@@ -53,7 +54,6 @@ _OWN_CREDENTIALS = {
     "SignatureDoesNotMatch",
     "UnrecognizedClientException",
 }
-_THROTTLES = {"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException"}
 
 
 def role_session_name(reference: str) -> str:
@@ -158,9 +158,8 @@ class RoleAssumer:
         details = error.response.get("Error", {})
         code = str(details.get("Code") or "Unknown")
         said = str(details.get("Message") or code).replace(role.external_id, "<external id>")
-        status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
         reference, arn = self.reference, role.role_arn
-        if code in _THROTTLES or status == 429 or status >= 500:
+        if is_retryable(error):
             return CredentialsUnavailable(
                 reference, "StsUnavailable", f"STS in {self._region} is throttling or failing: {code}: {said}",
                 retryable=True,

@@ -48,6 +48,7 @@ from service.connector_runner import ConnectorRunner
 from service.queue_metrics import DEFAULT_QUEUE_METRICS_TTL
 from service.worker_service import RegionClientsFactory
 from store import EventStore
+from store.data_folder import STORE_FILE
 from vault import LocalVault, SecretsManagerVault, Vault
 
 
@@ -91,6 +92,11 @@ class ServeConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     @property
     def data_path(self) -> Path:
         return Path(self.data_dir)
+
+    @property
+    def store_path(self) -> Path:
+        """The event store serve writes and doctor reads: one name, so both open the same file."""
+        return self.data_path / STORE_FILE
 
 
 class InvalidServeConfig(ValueError):
