@@ -22,6 +22,8 @@ import botocore.session
 from botocore import xform_name
 from botocore.model import OperationModel, ServiceModel, Shape
 
+from connectors.json_paths import steps_text
+
 
 @dataclass(frozen=True)
 class AwsOperation:
@@ -82,19 +84,19 @@ def parameter_problem(operation: AwsOperation, steps: Sequence[str | int]) -> st
     shape: Shape | None = operation.model.input_shape
     for depth, step in enumerate(steps):
         if shape is None or shape.type_name not in ("structure", "list", "map"):
-            return f"{_dotted(steps[:depth])} is a single value in {operation.name}'s request, not an object or a list"
+            return f"{steps_text(steps[:depth]).lstrip('.')} is a single value in {operation.name}'s request, not an object or a list"
         if shape.type_name == "list":
             if not isinstance(step, int):
-                return f"{_dotted(steps[:depth])} is a list in {operation.name}'s request: expected an index such as [0]"
+                return f"{steps_text(steps[:depth]).lstrip('.')} is a list in {operation.name}'s request: expected an index such as [0]"
             shape = shape.member
         elif isinstance(step, int):
-            return f"{_dotted(steps[:depth])} is not a list in {operation.name}'s request"
+            return f"{steps_text(steps[:depth]).lstrip('.')} is not a list in {operation.name}'s request"
         elif shape.type_name == "map":
             shape = shape.value
         elif step in shape.members:
             shape = shape.members[step]
         else:
-            return f"{operation.name} takes no parameter {_dotted(steps[: depth + 1])}{_guess(step, shape.members)}"
+            return f"{operation.name} takes no parameter {steps_text(steps[: depth + 1]).lstrip('.')}{_guess(step, shape.members)}"
     return None
 
 
@@ -116,13 +118,6 @@ def _botocore() -> botocore.session.Session:
 
 def _camel(operation: str) -> str:
     return operation[:1].lower() + operation[1:]
-
-
-def _dotted(steps: Sequence[str | int]) -> str:
-    text = ""
-    for step in steps:
-        text += f"[{step}]" if isinstance(step, int) else f".{step}"
-    return text.lstrip(".")
 
 
 def _guess(word: str, choices: Iterable[str]) -> str:

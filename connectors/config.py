@@ -175,7 +175,7 @@ def _body_problems(operation: AwsOperation, body: Any, steps: tuple[str | int, .
         if problem is None:
             problems += _body_problems(operation, value, steps + (step,))
         else:
-            problems.append(f"$.Body{_json_path_tail(steps + (step,))}: {problem}")
+            problems.append(f"$.Body{json_paths.steps_text(steps + (step,))}: {problem}")
     return problems
 
 
@@ -202,8 +202,3 @@ def _request_mapping_problems(operation: AwsOperation, config: ConnectorConfig) 
         except json_paths.CannotWrite as error:
             problems.append(f"{where}: the Body does not fit: {error}")
     return problems
-
-
-def _json_path_tail(steps: tuple[str | int, ...]) -> str:
-    return "".join(f"[{step}]" if isinstance(step, int) else f".{step}" for step in steps)
-

@@ -15,6 +15,7 @@ are created as needed.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
@@ -50,6 +51,11 @@ def steps(path: str) -> tuple[str | int, ...]:
     return found
 
 
+def steps_text(steps: Sequence[str | int]) -> str:
+    """Steps as the tail of a JSONPath: `.Destination.ToAddresses[0]` (put `$` or a prefix before it)."""
+    return "".join(f"[{step}]" if isinstance(step, int) else f".{step}" for step in steps)
+
+
 def read(path: str, document: Any) -> list[Any]:
     """Every value `path` finds in `document`: none, one, or several for a path with wildcards."""
     return [match.value for match in compiled(path).find(document)]
@@ -66,7 +72,7 @@ def write(path: str, document: dict[str, Any], value: Any) -> None:
     for depth, step in enumerate(on_the_way):
         kind, needed = (dict, "an object") if isinstance(step, str) else (list, "a list")
         if not isinstance(current, kind):
-            reached = "$" + "".join(f"[{s}]" if isinstance(s, int) else f".{s}" for s in on_the_way[:depth])
+            reached = "$" + steps_text(on_the_way[:depth])
             raise CannotWrite(f"cannot write {path}: {reached} holds {_kind(current)}, not {needed}")
         if isinstance(step, str) and step in current:
             current = current[step]
