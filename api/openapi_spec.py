@@ -152,8 +152,8 @@ _WORKER_QUEUE = {
         "the worker file's Data.QueueId in its Region, or, while a failover region is active, that failover "
         "region's QueueId in its region. Each queue's answer (or Connect's failure) is kept "
         f"{DEFAULT_QUEUE_METRICS_TTL:g} seconds unless the service is configured otherwise, and bots asking at "
-        "once share one call, so bots cannot exhaust Connect's quota for GetCurrentMetricData; AsOf and "
-        "AgeSeconds say how old the figures are.",
+        "once share one call, so each queue costs Connect at most one call a period however many bots ask; "
+        "AsOf and AgeSeconds say how old the figures are.",
         "parameters": [{"name": "worker_id", "in": "path", "required": True, "schema": {"type": "string"}}],
         "responses": {
             "200": _answer("the queue's figures and how old they are", "WorkerQueue"),

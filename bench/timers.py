@@ -54,6 +54,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from actors.conversation import tell  # noqa: E402
+from bench.load import percentile  # noqa: E402
 from actors.timers import TimerService  # noqa: E402
 from events import decide, decode, encode, evolve, event_type, initial_state, pending_effects  # noqa: E402
 from events.commands import (  # noqa: E402
@@ -94,7 +95,7 @@ class Lateness:
         ordered = sorted(late_seconds)
         if not ordered:
             return cls(what, 0, expected, float("nan"), float("nan"), float("nan"), 0)
-        return cls(what, len(ordered), expected, 1000 * _percentile(ordered, 0.50), 1000 * _percentile(ordered, 0.99),
+        return cls(what, len(ordered), expected, 1000 * percentile(ordered, 0.50), 1000 * percentile(ordered, 0.99),
                    1000 * ordered[-1], sum(1 for late in ordered if late < 0))
 
     def line(self) -> str:
@@ -104,10 +105,6 @@ class Lateness:
         early = "" if not self.early else f"  ({self.early} EARLY)"
         return (f"  {self.what:<44} p50 {self.p50_ms:8.2f} ms  p99 {self.p99_ms:8.2f} ms  max {self.max_ms:8.2f} ms"
                 f"  ({self.firings:,} firings){missing}{early}")
-
-
-def _percentile(ordered: list[float], share: float) -> float:
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 # -- the baselines ------------------------------------------------------------
