@@ -30,12 +30,14 @@ class RegionSupervisor:
         clients: RegionClients,
         store: EventStore,
         *,
+        secret: str | None = None,
         schedule_timer: Callable[[str, str, float], None],
         clock: Callable[[], float] = time.time,
         socket_factory: Callable[..., ChatSocket] = ChatSocket,
         tools: WorkerTools | None = None,
     ) -> None:
         self.clients = clients
+        self.secret = secret  # the vault reference of the role its clients sign with (None: the service's own)
         self._store = store
         self._schedule_timer = schedule_timer
         self._clock = clock
@@ -80,6 +82,11 @@ class RegionSupervisor:
         with self._lock:
             ref = self._actors.get(conversation_id)
         return ref if ref is not None and ref.is_alive() else None
+
+    def live_actors(self) -> int:
+        """How many of its conversations have a running actor now."""
+        with self._lock:
+            return sum(1 for ref in self._actors.values() if ref.is_alive())
 
     def stop(self) -> None:
         with self._lock:

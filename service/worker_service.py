@@ -203,6 +203,11 @@ class WorkerService:
         with self._lock:
             return self._regions[self._region_of[conversation_id]]
 
+    def supervisors(self) -> list[RegionSupervisor]:
+        """Every region supervisor in use, one per (region, secret), in the order they were created."""
+        with self._lock:
+            return list(self._regions.values())
+
     def live(self) -> list[str]:
         return live_conversations(self.store)
 
@@ -233,6 +238,7 @@ class WorkerService:
                 supervisor = RegionSupervisor(
                     self._region_clients(region, secret),
                     self.store,
+                    secret=secret,
                     schedule_timer=self.timers.schedule,
                     clock=self._clock,
                     socket_factory=self._socket_factory,
