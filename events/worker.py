@@ -1,13 +1,17 @@
 """A worker's configuration as a stream (`worker-<id>`): its events, commands, decide and evolve.
 
 The running service folds this stream to know the worker's current
-configuration. `FailoverActivated` and `FailoverDeactivated` are the failover
-orders' events; no command issues them yet.
+configuration. A failover order (`run.py failover`, automatic failover, or a
+`worker update` that changes `ActiveFailoverRegion`) changes where new transfers
+start; its seq on this stream is the order's number, which each live
+conversation records once (`FailoverSwitched`), so that an order carried out
+again after a crash moves nobody twice. `FailoverCarriedOut` says the running
+service has given the order to every live conversation.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Union
+from typing import Any, Callable, Literal, Union
 
 import msgspec
 from msgspec.structs import replace
@@ -17,6 +21,12 @@ from events.long_messages import MAX_MESSAGE_BYTES
 from events.rejection import Rejected
 from events.slash_commands import SlashAction, SlashCommandRule
 from events.worker_config import FailoverRegionConfig, TranslationConfig, WorkerConfig, active_failover_region
+
+# What becomes of the live conversations in the region being left: "drain" lets each finish where it
+# is; "move" ends each there and starts it again in the new region. A chat not yet started moves either way.
+FailoverMode = Literal["drain", "move"]
+# Who gave the order: the operator's command, automatic failover, or a `worker update`.
+OrderedBy = Literal["operator", "auto", "update"]
 
 
 class WorkerEvent(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", tag=True):
@@ -37,17 +47,33 @@ class WorkerUpdated(WorkerEvent):
 
 class FailoverActivated(WorkerEvent):
     name: str
+    mode: FailoverMode = "drain"
+    by: OrderedBy = "operator"
 
 
 class FailoverDeactivated(WorkerEvent):
-    pass
+    """Back to the primary region."""
+
+    mode: FailoverMode = "drain"
+    by: OrderedBy = "operator"
+
+
+class FailoverCarriedOut(WorkerEvent):
+    """The running service gave order `order` to every live conversation of the worker: `moved` of them
+    start again in the new region, `stayed` finish where they are (or were there already)."""
+
+    order: int
+    moved: int
+    stayed: int
 
 
 class WorkerDeleted(WorkerEvent):
     pass
 
 
-AnyWorkerEvent = Union[WorkerCreated, WorkerUpdated, FailoverActivated, FailoverDeactivated, WorkerDeleted]
+AnyWorkerEvent = Union[
+    WorkerCreated, WorkerUpdated, FailoverActivated, FailoverDeactivated, FailoverCarriedOut, WorkerDeleted
+]
 
 
 class WorkerCommand(msgspec.Struct, frozen=True, kw_only=True):
@@ -65,10 +91,19 @@ class UpdateWorker(WorkerCommand):
 
 class ActivateFailover(WorkerCommand):
     name: str
+    mode: FailoverMode = "drain"
+    by: OrderedBy = "operator"
 
 
 class DeactivateFailover(WorkerCommand):
-    pass
+    mode: FailoverMode = "drain"
+    by: OrderedBy = "operator"
+
+
+class RecordFailoverCarriedOut(WorkerCommand):
+    order: int
+    moved: int
+    stayed: int
 
 
 class DeleteWorker(WorkerCommand):
@@ -76,12 +111,19 @@ class DeleteWorker(WorkerCommand):
 
 
 class WorkerState(msgspec.Struct, frozen=True, kw_only=True):
-    """The worker's configuration now; `config` is None before creation, `deleted` after deletion."""
+    """The worker's configuration now; `config` is None before creation, `deleted` after deletion.
+
+    `failover_order` is the seq of the last event that changed the active region (0: none since the
+    worker was created), `failover_mode` its mode, and `carried_out` the last order the running
+    service has given to every live conversation."""
 
     worker_id: str
     version: int = 0
     config: WorkerConfig | None = None
     deleted: bool = False
+    failover_order: int = 0
+    failover_mode: FailoverMode = "drain"
+    carried_out: int = 0
 
 
 def initial_worker_state(worker_id: str) -> WorkerState:
@@ -104,11 +146,17 @@ def decide_worker(state: WorkerState, command: WorkerCommand) -> list[WorkerEven
                 "unknown_failover_region",
                 f"worker {state.worker_id!r} has no failover region {command.name!r} (it has {names or 'none'})",
             )
-        if _failover(config).active_failover_region == command.name:
+        if _active_name(config) == command.name and not _escalates(state, command.mode):
             return []
-        return [FailoverActivated(at=command.at, name=command.name)]
+        return [FailoverActivated(at=command.at, name=command.name, mode=command.mode, by=command.by)]
     if isinstance(command, DeactivateFailover):
-        return [] if _failover(config).active_failover_region is None else [FailoverDeactivated(at=command.at)]
+        if _active_name(config) is None and not _escalates(state, command.mode):
+            return []
+        return [FailoverDeactivated(at=command.at, mode=command.mode, by=command.by)]
+    if isinstance(command, RecordFailoverCarriedOut):
+        if command.order != state.failover_order or command.order <= state.carried_out:
+            return []  # a later order came meanwhile, or this one is recorded already
+        return [FailoverCarriedOut(at=command.at, order=command.order, moved=command.moved, stayed=command.stayed)]
     if isinstance(command, DeleteWorker):
         return [WorkerDeleted(at=command.at)]
     raise Rejected("unknown_command", f"{type(command).__name__} is not a worker command")
@@ -126,6 +174,20 @@ def _failover(config: WorkerConfig) -> FailoverRegionConfig:
     return config.data.failover_region_config or FailoverRegionConfig()
 
 
+def _active_name(config: WorkerConfig | None) -> str | None:
+    """The active failover region's name, None for the primary (an unknown name counts as the primary)."""
+    if config is None:
+        return None
+    region = active_failover_region(config)
+    return None if region is None else region.name
+
+
+def _escalates(state: WorkerState, mode: FailoverMode) -> bool:
+    """An order to the region already active is new only when it moves the conversations a drain
+    order left behind (the operator drained, then the old region got worse)."""
+    return mode == "move" and state.failover_mode == "drain" and state.failover_order > 0
+
+
 def evolve_worker(state: WorkerState, event: WorkerEvent) -> WorkerState:
     return _WORKER_EVOLVERS[type(event)](state, event)
 
@@ -137,15 +199,26 @@ def _with_active_failover(config: WorkerConfig | None, name: str | None) -> Work
     return replace(config, data=replace(config.data, failover_region_config=failover))
 
 
+def _ordered(state: WorkerState, config: WorkerConfig | None, mode: FailoverMode) -> WorkerState:
+    seq = state.version + 1
+    return replace(state, version=seq, config=config, failover_order=seq, failover_mode=mode)
+
+
+def _updated(state: WorkerState, event: WorkerUpdated) -> WorkerState:
+    """An update that changes the active region is a drain order, as the seed's update switches regions."""
+    if _active_name(event.config) != _active_name(state.config):
+        return _ordered(state, event.config, "drain")
+    return replace(state, version=state.version + 1, config=event.config)
+
+
 _WORKER_EVOLVERS: dict[type, Callable[[WorkerState, Any], WorkerState]] = {
     WorkerCreated: lambda state, event: replace(state, version=state.version + 1, config=event.config),
-    WorkerUpdated: lambda state, event: replace(state, version=state.version + 1, config=event.config),
-    FailoverActivated: lambda state, event: replace(
-        state, version=state.version + 1, config=_with_active_failover(state.config, event.name)
+    WorkerUpdated: _updated,
+    FailoverActivated: lambda state, event: _ordered(
+        state, _with_active_failover(state.config, event.name), event.mode
     ),
-    FailoverDeactivated: lambda state, event: replace(
-        state, version=state.version + 1, config=_with_active_failover(state.config, None)
-    ),
+    FailoverDeactivated: lambda state, event: _ordered(state, _with_active_failover(state.config, None), event.mode),
+    FailoverCarriedOut: lambda state, event: replace(state, version=state.version + 1, carried_out=event.order),
     WorkerDeleted: lambda state, event: replace(state, version=state.version + 1, deleted=True),
 }
 

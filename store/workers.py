@@ -14,8 +14,13 @@ import uuid
 from events import decide_worker, decode_worker, encode, event_type, evolve_worker, initial_worker_state
 from events.rejection import Rejected
 from events.worker import (
+    ActivateFailover,
     CreateWorker,
+    DeactivateFailover,
     DeleteWorker,
+    FailoverMode,
+    OrderedBy,
+    RecordFailoverCarriedOut,
     UpdateWorker,
     WorkerCommand,
     WorkerDeleted,
@@ -53,14 +58,39 @@ class WorkerRegistry:
             raise UnknownWorker(worker_id)
         return state.config
 
+    def state(self, worker_id: str) -> WorkerState:
+        """The worker's configuration with its failover orders (UnknownWorker if none or deleted)."""
+        state = self._load(worker_id)
+        if state.config is None or state.deleted:
+            raise UnknownWorker(worker_id)
+        return state
+
+    def states(self) -> list[WorkerState]:
+        """Every worker not deleted."""
+        ids = [stream.removeprefix(STREAM_PREFIX) for stream in self._store.open_streams(STREAM_PREFIX)]
+        return [state for state in map(self._load, ids) if state.config is not None]
+
     def list(self) -> dict[str, WorkerConfig]:
         """Every worker not deleted, by id."""
-        ids = [stream.removeprefix(STREAM_PREFIX) for stream in self._store.open_streams(STREAM_PREFIX)]
-        states = [self._load(worker_id) for worker_id in ids]
-        return {state.worker_id: state.config for state in states if state.config is not None}
+        return {state.worker_id: state.config for state in self.states() if state.config is not None}
 
     def update(self, worker_id: str, config: WorkerConfig, *, at: float) -> WorkerState:
         return self._handle(worker_id, UpdateWorker(at=at, config=config))
+
+    def failover(
+        self, worker_id: str, *, to: str | None, mode: FailoverMode, at: float, by: OrderedBy = "operator"
+    ) -> WorkerState:
+        """Order the worker to failover region `to` (None: back to the primary). The state's
+        `failover_order` is the order's number; an order already in force writes nothing.
+        Raises UnknownWorker, or Rejected when `to` names no failover region of the worker."""
+        command = (
+            DeactivateFailover(at=at, mode=mode, by=by) if to is None else ActivateFailover(at=at, name=to, mode=mode, by=by)
+        )
+        return self._handle(worker_id, command)
+
+    def record_carried_out(self, worker_id: str, *, order: int, moved: int, stayed: int, at: float) -> WorkerState:
+        """Say that order `order` reached every live conversation (nothing if a later order came meanwhile)."""
+        return self._handle(worker_id, RecordFailoverCarriedOut(at=at, order=order, moved=moved, stayed=stayed))
 
     def delete(self, worker_id: str, *, at: float) -> WorkerState:
         return self._handle(worker_id, DeleteWorker(at=at))

@@ -19,7 +19,9 @@ from events.worker import (
     DeactivateFailover,
     DeleteWorker,
     FailoverActivated,
+    FailoverCarriedOut,
     FailoverDeactivated,
+    RecordFailoverCarriedOut,
     UpdateWorker,
     WorkerCommand,
     WorkerCreated,
@@ -86,6 +88,40 @@ def test_activating_the_active_failover_again_yields_nothing() -> None:
     ]
 
 
+def test_each_failover_order_is_numbered_by_its_seq_with_its_mode() -> None:
+    state = apply(created(), ActivateFailover(at=2, name="us-west-2-oregon", mode="move"))
+    assert (state.failover_order, state.failover_mode) == (2, "move")
+    state = apply(state, DeactivateFailover(at=3))
+    assert (state.failover_order, state.failover_mode) == (3, "drain")
+
+
+def test_moving_to_the_region_a_drain_order_already_chose_is_a_new_order() -> None:
+    drained = apply(created(), ActivateFailover(at=2, name="us-west-2-oregon"))
+    assert decide_worker(drained, ActivateFailover(at=3, name="us-west-2-oregon", mode="move")) == [
+        FailoverActivated(at=3, name="us-west-2-oregon", mode="move")
+    ]
+    moved = apply(drained, ActivateFailover(at=3, name="us-west-2-oregon", mode="move"))
+    assert decide_worker(moved, ActivateFailover(at=4, name="us-west-2-oregon", mode="move")) == []
+    assert decide_worker(moved, ActivateFailover(at=4, name="us-west-2-oregon", mode="drain")) == []
+
+
+def test_an_update_that_changes_the_active_region_is_a_drain_order_and_others_are_not() -> None:
+    renamed = apply(created(), UpdateWorker(at=2, config=msgspec.structs.replace(worker_config(), name="Renamed")))
+    assert renamed.failover_order == 0 and renamed.version == 2
+    switched = apply(renamed, UpdateWorker(at=3, config=worker_config(active_failover="eu-west-1-dublin")))
+    assert (switched.failover_order, switched.failover_mode) == (3, "drain")
+
+
+def test_an_order_is_carried_out_once_and_never_after_a_later_order() -> None:
+    first = apply(created(), ActivateFailover(at=2, name="us-west-2-oregon"))
+    record = RecordFailoverCarriedOut(at=3, order=2, moved=0, stayed=4)
+    assert decide_worker(first, record) == [FailoverCarriedOut(at=3, order=2, moved=0, stayed=4)]
+    assert apply(first, record).carried_out == 2
+    assert decide_worker(apply(first, record), record) == []
+    later = apply(first, DeactivateFailover(at=3, mode="move"))
+    assert decide_worker(later, record) == []
+
+
 def test_update_replaces_the_configuration() -> None:
     state = apply(created(), UpdateWorker(at=2, config=worker_config(active_failover="eu-west-1-dublin")))
     assert state.config is not None and connect_target(state.config).failover_region == "eu-west-1-dublin"
@@ -116,15 +152,16 @@ def test_auto_disconnect_rules_come_from_the_worker() -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.integers(0, 5), max_size=12))
+@given(st.lists(st.integers(0, 6), max_size=12))
 def test_replaying_the_encoded_worker_stream_rebuilds_the_live_state(kinds: list[int]) -> None:
     commands: list[WorkerCommand] = [
         CreateWorker(at=1, worker_id="w-1", config=worker_config()),
         UpdateWorker(at=2, config=worker_config(active_failover="eu-west-1-dublin")),
         ActivateFailover(at=3, name="us-west-2-oregon"),
         ActivateFailover(at=4, name="nowhere"),
-        DeactivateFailover(at=5),
-        DeleteWorker(at=6),
+        DeactivateFailover(at=5, mode="move"),
+        RecordFailoverCarriedOut(at=6, order=3, moved=1, stayed=2),
+        DeleteWorker(at=7),
     ]
     state, events = initial_worker_state("w-1"), []
     for kind in kinds:
