@@ -12,7 +12,15 @@ from typing import Any
 
 import msgspec
 
-from events.conversation_events import AutoDisconnectRule, ConnectTarget, ErrorDetail, Role, ShortLinkRule, TranslationRule
+from events.conversation_events import (
+    AutoDisconnectRule,
+    ConnectTarget,
+    ErrorDetail,
+    FailoverMode,
+    Role,
+    ShortLinkRule,
+    TranslationRule,
+)
 from events.slash_commands import SlashCommandRule
 
 
@@ -39,6 +47,7 @@ class Transfer(Command, kw_only=True):
     ingress_translation: TranslationRule | None = None
     egress_translation: TranslationRule | None = None
     short_links: ShortLinkRule | None = None
+    failover_order: int = 0
 
 
 class SlashActionStarting(Command):
@@ -92,9 +101,20 @@ class ContextChanged(Command):
 
 
 class SwitchRegion(Command):
-    """A failover order: start the not-yet-started chat at `target` instead."""
+    """The worker's failover order `order`: new transfers start at `target` now. A chat not yet
+    started starts there instead; a started one moves there with mode "move", and stays where it
+    is with "drain"."""
 
     target: ConnectTarget
+    order: int = 0
+    mode: FailoverMode = "move"
+
+
+class ChatLeaveDone(Command):
+    """The chat left behind by a failover move was left, or `error` says why not."""
+
+    effect_id: int
+    error: ErrorDetail | None = None
 
 
 class ChatStartSucceeded(Command):
@@ -209,6 +229,7 @@ AnyCommand = (
     | UserLeaves
     | ContextChanged
     | SwitchRegion
+    | ChatLeaveDone
     | ChatStartSucceeded
     | ChatStartFailure
     | ConnectionEstablished

@@ -14,6 +14,7 @@ import msgspec
 
 from events.commands import (
     ChatEndedReceived,
+    ChatLeaveDone,
     ChatFailed,
     ChatStartFailure,
     ChatStartSucceeded,
@@ -47,6 +48,8 @@ from events.conversation_events import (
     AgentLeft,
     AgentMessageReceived,
     ChatEnded,
+    ChatLeaveRequested,
+    ChatLeft,
     ChatStarted,
     ChatStartFailed,
     ChatStartRequested,
@@ -115,6 +118,13 @@ TRANSLATED_CONTENT_TYPES = ("text/plain", "text/markdown")
 NO_AGENT_JOINED = ErrorDetail(code="NoAgentJoined", message="the chat ended before any agent joined")
 CHAT_ENDED_FIRST = ErrorDetail(
     code="ChatEnded", message="the chat ended before Connect confirmed this message: it may not have reached the agent"
+)
+
+# What the user is told (through the bot, as a UserNotified) when a failover move starts their chat
+# again in another region.
+MOVED_NOTICE = (
+    "We are moving your chat to another of our contact centres. An agent will be with you shortly;"
+    " they can see our conversation so far."
 )
 
 _Intent = TypeVar("_Intent", bound=ConversationEvent)
@@ -196,6 +206,7 @@ def _transfer(state: ConversationState, command: Transfer) -> list[ConversationE
             ingress_translation=command.ingress_translation,
             egress_translation=command.egress_translation,
             short_links=command.short_links,
+            failover_order=command.failover_order,
         ),
         ChatStartRequested(at=command.at, target=command.target, client_token=_token(state, 1)),
     ]
@@ -347,15 +358,43 @@ def _context_changed(state: ConversationState, command: ContextChanged) -> list[
 
 
 def _switch_region(state: ConversationState, command: SwitchRegion) -> list[ConversationEvent]:
+    """The worker's failover order, taken once: a repeat (the order carried out again after a
+    restart) or an older order changes nothing. A chat not yet started starts at the new target
+    whatever the mode; a started one moves there with "move" (unless the user has left), ending the
+    chat left behind after the new one is asked for; otherwise the conversation only records that it
+    stays where it is."""
     _require_live(state)
-    if state.phase != "starting":
-        raise Rejected("chat_in_progress", "the chat has started; it stays in its region until it ends")
-    if command.target == state.target:
+    if command.order and command.order <= state.failover_order:
         return []
-    return [
-        FailoverSwitched(at=command.at, target=command.target),
-        ChatStartRequested(at=command.at, target=command.target, client_token=_token(state, 1)),
-    ]
+    previous = state.target
+    assert previous is not None  # transferred
+    starting = state.phase == "starting"
+    moves = command.target != previous and (starting or (command.mode == "move" and not state.disconnect_requested))
+    switched = FailoverSwitched(
+        at=command.at, target=command.target if moves else previous, order=command.order, mode=command.mode,
+        moved=moves, previous=previous,
+    )
+    if not moves:
+        return [switched]
+    restart = ChatStartRequested(
+        at=command.at, target=command.target, client_token=_token(state, 1), carries_transcript=not starting
+    )
+    if starting or state.chat is None:
+        return [switched, restart]
+    chat = state.chat
+    leave = ChatLeaveRequested(
+        at=command.at, target=previous, contact_id=chat.contact_id, participant_id=chat.participant_id,
+        participant_token=chat.participant_token, connection_token=chat.connection_token, client_token=_token(state, 2),
+    )
+    return [switched, restart, leave, UserNotified(at=command.at, text=MOVED_NOTICE)]
+
+
+def _chat_leave_done(state: ConversationState, command: ChatLeaveDone) -> list[ConversationEvent]:
+    if _is_over(state):
+        return []
+    _require_pending(state, command.effect_id, ChatLeaveRequested)
+    error = None if command.error is None else f"{command.error.code}: {command.error.message}"
+    return [ChatLeft(at=command.at, request_seq=command.effect_id, error=error)]
 
 
 def _chat_start_succeeded(state: ConversationState, command: ChatStartSucceeded) -> list[ConversationEvent]:
@@ -717,6 +756,7 @@ def _end(
             participant_id=None if state.chat is None else state.chat.participant_id,
             context=state.context,
             error=error,
+            served_by=state.target,
         ),
     ]
 
@@ -746,6 +786,7 @@ _HANDLERS: dict[type, Callable[[ConversationState, Any], list[ConversationEvent]
     UserLeaves: _user_leaves,
     ContextChanged: _context_changed,
     SwitchRegion: _switch_region,
+    ChatLeaveDone: _chat_leave_done,
     ChatStartSucceeded: _chat_start_succeeded,
     ChatStartFailure: _chat_start_failure,
     ConnectionEstablished: _connection_established,

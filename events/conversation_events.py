@@ -20,6 +20,8 @@ from events.long_messages import MAX_MESSAGE_BYTES
 from events.slash_commands import SlashAction, SlashCommandRule
 
 Role = Literal["AGENT", "CUSTOMER", "SYSTEM", "CUSTOM_BOT", "SUPERVISOR"]
+# What a failover order does to a live conversation (events/worker.py's FailoverMode).
+FailoverMode = Literal["drain", "move"]
 SessionEndReason = Literal["UserLeft", "AgentLeft", "Error"]
 AutoDisconnectKind = Literal["WARNING", "DISCONNECT"]
 
@@ -93,13 +95,16 @@ class Transferred(ConversationEvent):
     ingress_translation: TranslationRule | None = None
     egress_translation: TranslationRule | None = None
     short_links: ShortLinkRule | None = None
+    failover_order: int = 0  # the worker's failover order in force at the transfer (events/worker.py)
 
 
 class ChatStartRequested(ConversationEvent):
-    """Intent: StartChatContact at `target`."""
+    """Intent: StartChatContact at `target`. `carries_transcript`: the chat starts again after a failover
+    move, with the conversation so far in its contact attributes (read from the log up to this event)."""
 
     target: ConnectTarget
     client_token: str
+    carries_transcript: bool = False
 
 
 class ChatStarted(ConversationEvent):
@@ -309,10 +314,11 @@ class SlashContentSent(ConversationEvent):
 
 
 class UserNotified(ConversationEvent):
-    """A message from the worker itself for the user (an auto-disconnect rule's UserMessage)."""
+    """A message from the worker itself for the user: an auto-disconnect rule's UserMessage (with its
+    timer), or that a failover moved the conversation to another region."""
 
     text: str
-    timer_id: str
+    timer_id: str | None = None
 
 
 class ContextUpdateRequested(ConversationEvent):
@@ -366,9 +372,43 @@ class TimerCancelled(ConversationEvent):
 
 
 class FailoverSwitched(ConversationEvent):
-    """The chat not yet started moves to another Connect target."""
+    """The conversation took the worker's failover order `order` (its seq on the worker stream; 0 in
+    logs written before orders were numbered), once. `moved`: its chat starts again at `target` (a
+    chat not yet started, or any chat with mode "move"); otherwise it finishes where it is, and
+    `target` is that same place. `previous`: where it was (None in logs written before it was kept)."""
 
     target: ConnectTarget
+    order: int = 0
+    mode: FailoverMode = "move"
+    moved: bool = True
+    previous: ConnectTarget | None = None
+
+
+class ChatLeaveRequested(ConversationEvent):
+    """Intent: after a failover move, tell the agent of the chat left behind at `target` and leave it
+    (SendMessage, DisconnectParticipant), once, where that region still answers. Its participant and
+    connection tokens are credentials: kept out of `repr` and exports."""
+
+    target: ConnectTarget
+    contact_id: str
+    participant_id: str
+    participant_token: str
+    connection_token: str | None
+    client_token: str
+
+    def __repr__(self) -> str:
+        return (
+            f"ChatLeaveRequested(target={self.target!r}, contact_id={self.contact_id!r}, "
+            f"participant_id={self.participant_id!r}, participant_token='<redacted>', "
+            f"connection_token='<redacted>', client_token={self.client_token!r}, at={self.at!r})"
+        )
+
+
+class ChatLeft(ConversationEvent):
+    """Done: the chat left behind was left, or `error` says why it could not be (the region is down)."""
+
+    request_seq: int
+    error: str | None = None
 
 
 class ChatEnded(ConversationEvent):
@@ -387,6 +427,7 @@ class ReturnedToBot(ConversationEvent):
     participant_id: str | None
     context: dict[str, Any]
     error: ErrorDetail | None = None  # why, when the reason is Error
+    served_by: ConnectTarget | None = None  # the Connect target that served it last (None in older logs)
 
 
 AnyConversationEvent = Union[
@@ -426,6 +467,8 @@ AnyConversationEvent = Union[
     TimerFired,
     TimerCancelled,
     FailoverSwitched,
+    ChatLeaveRequested,
+    ChatLeft,
     ChatEnded,
     ReturnedToBot,
 ]

@@ -17,6 +17,8 @@ from events.conversation_events import (
     AgentMessageReceived,
     AutoDisconnectRule,
     ChatEnded,
+    ChatLeaveRequested,
+    ChatLeft,
     ChatStarted,
     ChatStartFailed,
     ChatStartRequested,
@@ -61,6 +63,7 @@ from events.conversation_events import (
 from events.effects import (
     AnyEffect,
     DisconnectParticipant,
+    LeaveChat,
     RunSlashAction,
     SendMessage,
     TranslateUserMessage,
@@ -131,6 +134,7 @@ class ConversationState(msgspec.Struct, frozen=True, kw_only=True):
     disconnect_requested: bool = False
     end_reason: SessionEndReason | None = None
     end_error: ErrorDetail | None = None
+    failover_order: int = 0  # the last failover order of its worker it took (events/worker.py)
 
 
 def initial_state(conversation_id: str) -> ConversationState:
@@ -175,6 +179,7 @@ def _transferred(state: ConversationState, event: Transferred) -> ConversationSt
         ingress_translation=event.ingress_translation,
         egress_translation=event.egress_translation,
         short_links=event.short_links,
+        failover_order=event.failover_order,
     )
 
 
@@ -239,7 +244,7 @@ def _user_message_requested(
 def _done(
     state: ConversationState,
     event: UserMessageSent | UserMessageFailed | UserMessageResplit | UserTypingSent | ContextUpdated | Disconnected
-    | SlashActionDone | SlashActionFailed | UserMessageTranslated,
+    | SlashActionDone | SlashActionFailed | UserMessageTranslated | ChatLeft,
 ) -> ConversationState:
     return replace(state, version=state.version + 1, pending=_without(state.pending, event.request_seq))
 
@@ -290,7 +295,12 @@ def _timer_gone(state: ConversationState, event: TimerFired | TimerCancelled) ->
 
 
 def _failover_switched(state: ConversationState, event: FailoverSwitched) -> ConversationState:
-    return replace(state, version=state.version + 1, target=event.target)
+    """A move forgets the chat left behind (its leaving is its own intent, written next): the
+    conversation is starting again, and a gap fill will read the new chat from its beginning."""
+    state = replace(state, version=state.version + 1, failover_order=event.order)
+    if not event.moved:
+        return state
+    return replace(state, target=event.target, phase="starting", chat=None, last_connect_id=None)
 
 
 def _chat_ended(state: ConversationState, event: ChatEnded) -> ConversationState:
@@ -357,6 +367,8 @@ _EVOLVERS: dict[type, Callable[[ConversationState, Any], ConversationState]] = {
     TimerFired: _timer_gone,
     TimerCancelled: _timer_gone,
     FailoverSwitched: _failover_switched,
+    ChatLeaveRequested: _with_pending,
+    ChatLeft: _done,
     ChatEnded: _chat_ended,
     ReturnedToBot: _returned_to_bot,
 }
@@ -365,8 +377,8 @@ _EVOLVERS: dict[type, Callable[[ConversationState, Any], ConversationState]] = {
 def pending_effects(state: ConversationState) -> list[AnyEffect]:
     """The intents without their done that can be performed now, in the order to perform them.
 
-    StartChat runs while the chat is starting; UpdateContactAttributes once the
-    chat exists; SendMessage, SendTyping and DisconnectParticipant need the
+    StartChat runs while the chat is starting; LeaveChat (the chat a failover
+    move left behind) at any time; UpdateContactAttributes once the chat exists; SendMessage, SendTyping and DisconnectParticipant need the
     participant connection, so they wait (recorded, in order) until it is open.
     """
     effects: list[AnyEffect] = []
@@ -398,6 +410,15 @@ def _effect(state: ConversationState, seq: int, intent: ConversationEvent) -> An
             target=intent.target,
             display_name=state.display_name,
             context=state.context,
+            transcript_until=seq if intent.carries_transcript else None,
+        )
+    if isinstance(intent, ChatLeaveRequested):
+        return LeaveChat(
+            effect_id=seq,
+            client_token=intent.client_token,
+            target=intent.target,
+            participant_token=intent.participant_token,
+            connection_token=intent.connection_token,
         )
     if isinstance(intent, ContextUpdateRequested):
         if state.phase not in ("started", "connected"):
@@ -440,6 +461,7 @@ def handback(event: ReturnedToBot) -> dict[str, Any]:
     `LastKnownAgent` is None when no agent ever joined; `ParticipantId` when no
     chat was started. When the reason is Error, `Error` says why
     (`{"Code", "Message"}`; absent from hand-backs logged before it was kept).
+    `ConnectRegion` says which region served it last (absent from older hand-backs).
 
     >>> handback(ReturnedToBot(at=0, session_end_reason="AgentLeft", last_known_agent="Ana",
     ...                        participant_id="p-1", context={"FirstName": "Bo"}))["LastKnownAgent"]
@@ -453,7 +475,15 @@ def handback(event: ReturnedToBot) -> dict[str, Any]:
     }
     if event.error is not None:
         context["Error"] = {"Code": event.error.code, "Message": event.error.message}
+    if event.served_by is not None:
+        context["ConnectRegion"] = served_by(event.served_by)
     return context
+
+
+def served_by(target: ConnectTarget) -> dict[str, str | None]:
+    """`ConnectRegion` in the hand-back: the AWS region that served the conversation last and the
+    name of its failover region (None: the worker's primary region)."""
+    return {"Region": target.region, "FailoverRegion": target.failover_region}
 
 
 def known_agent(name: str | None) -> dict[str, str] | None:

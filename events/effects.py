@@ -21,10 +21,27 @@ class Effect(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class StartChat(Effect):
+    """`transcript_until`: after a failover move, the seq up to which the conversation so far is read
+    from the log and carried in the new chat's contact attributes (None: a first start)."""
+
     client_token: str
     target: ConnectTarget
     display_name: str
     context: dict[str, Any]
+    transcript_until: int | None = None
+
+
+class LeaveChat(Effect):
+    """Tell the agent of the chat a failover move left behind, and leave it: once, without retries
+    beyond the client's own (a region that is down is not waited for)."""
+
+    client_token: str
+    target: ConnectTarget
+    participant_token: str
+    connection_token: str | None
+
+    def __repr__(self) -> str:
+        return f"LeaveChat(effect_id={self.effect_id!r}, target={self.target!r}, tokens='<redacted>')"
 
 
 class SendMessage(Effect):
@@ -64,4 +81,4 @@ class TranslateUserMessage(Effect):
     client_token: str
 
 
-AnyEffect = StartChat | SendMessage | SendTyping | UpdateContactAttributes | DisconnectParticipant | RunSlashAction | TranslateUserMessage
+AnyEffect = StartChat | LeaveChat | SendMessage | SendTyping | UpdateContactAttributes | DisconnectParticipant | RunSlashAction | TranslateUserMessage

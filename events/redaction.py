@@ -1,6 +1,7 @@
 """Redaction for every export (replay, events tail, logs): credentials never leave the store.
 
-The events hold two kinds of credential: the participant token (`ChatStarted`) and the connection
+The events hold two kinds of credential: the participant token (`ChatStarted`, and with the
+connection token `ChatLeaveRequested`, the chat a failover move leaves) and the connection
 token of each connection (`ConnectionOpened`, `ConnectionRenewed`), kept so that a chat that ended
 while the service was down can still be read after a restart. A worker's `Secret` is a vault
 reference (SRN), not a secret, and is left as it is.
@@ -12,7 +13,7 @@ from typing import TypeVar
 
 from msgspec.structs import replace
 
-from events.conversation_events import ChatStarted, ConnectionOpened, ConnectionRenewed
+from events.conversation_events import ChatLeaveRequested, ChatStarted, ConnectionOpened, ConnectionRenewed
 from events.conversation_state import ConversationState
 
 REDACTED = "<redacted>"
@@ -26,6 +27,9 @@ def redact(event: T) -> T:
         return replace(event, participant_token=REDACTED)  # type: ignore[return-value]
     if isinstance(event, (ConnectionOpened, ConnectionRenewed)) and event.connection_token is not None:
         return replace(event, connection_token=REDACTED)  # type: ignore[return-value]
+    if isinstance(event, ChatLeaveRequested):
+        token = None if event.connection_token is None else REDACTED
+        return replace(event, participant_token=REDACTED, connection_token=token)  # type: ignore[return-value]
     return event
 
 

@@ -498,13 +498,6 @@ def test_failover_before_the_chat_started_restarts_it_at_the_failover_target() -
     assert raised.value.code == "stale_report"
 
 
-def test_failover_of_a_started_chat_is_rejected() -> None:
-    run = Run().connected()
-    with pytest.raises(Rejected) as raised:
-        run(SwitchRegion(at=3, target=FAILOVER))
-    assert raised.value.code == "chat_in_progress"
-
-
 def test_unknown_command_is_rejected() -> None:
     with pytest.raises(Rejected) as raised:
         decide(Run().state, "not a command")  # type: ignore[arg-type]

@@ -20,12 +20,13 @@ def test_handback_carries_last_known_agent() -> None:
     assert payload["LastKnownAgent"] == {"AgentName": "Ana"}
 
 
-def test_handback_merges_the_three_items_into_the_bot_context() -> None:
+def test_handback_merges_the_three_items_and_the_region_that_served_it_into_the_bot_context() -> None:
     assert handback(ended_with_agent("Ana")) == {
         "FirstName": "Bo",
         "SessionEndReason": "AgentLeft",
         "LastKnownAgent": {"AgentName": "Ana"},
         "ParticipantId": "participant-1",
+        "ConnectRegion": {"Region": "us-east-1", "FailoverRegion": None},
     }
 
 
