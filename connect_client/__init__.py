@@ -1,7 +1,8 @@
 """The Amazon Connect adapter: the customer's side of the wire, typed.
 
 `RegionClients` holds one region's boto3 clients and their typed calls
-(`contacts`, `participant`); `ChatSocket` keeps one chat's participant
+(`contacts`, `participant`) and how the region is doing (`health`, a
+`RegionHealth`); `ChatSocket` keeps one chat's participant
 WebSocket alive and hands its items to an owner; `parse_frame` and
 `split_message` (the core's, from `events.long_messages`) are pure. See
 README.md beside this file.
@@ -42,6 +43,7 @@ from connect_client.frames import (
     parse_frame,
     parse_transcript_item,
 )
+from connect_client.health import HealthSnapshot, RegionHealth
 from connect_client.long_messages import DEFAULT_MESSAGE_LIMIT, refuse_long_message
 from connect_client.participant import Participant
 from connect_client.records import ChatStart, ParticipantConnection, QueueMetrics, SentMessage, StartedChat
@@ -62,6 +64,7 @@ __all__ = [
     "Contacts",
     "Frame",
     "Heartbeat",
+    "HealthSnapshot",
     "ContentTooLong",
     "CredentialsRefused",
     "InvalidRequest",
@@ -76,6 +79,7 @@ __all__ = [
     "PingAnswer",
     "QueueMetrics",
     "RegionClients",
+    "RegionHealth",
     "RetryableError",
     "SentMessage",
     "SocketConnected",

@@ -15,13 +15,14 @@ of the region; sessions are not, so build clients once, up front.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
 from botocore.config import Config
 
 from connect_client.contacts import Contacts
+from connect_client.health import RegionHealth
 from connect_client.long_messages import DEFAULT_MESSAGE_LIMIT
 from connect_client.participant import Participant
 
@@ -59,12 +60,15 @@ def static_session(access_key: str = "local", secret_key: str = "local") -> boto
 class RegionClients:
     """The typed calls of one region: `contacts` (service `connect`, signed
     with the session's credentials) and `participant` (service
-    `connectparticipant`, authorised by participant and connection tokens)."""
+    `connectparticipant`, authorised by participant and connection tokens).
+    `health` counts the calls of both clients when `create` made them (connect_client/health.py);
+    clients put together by hand get a health of their own that counts nothing unless told to watch."""
 
     region: str
     endpoint_url: str | None
     contacts: Contacts
     participant: Participant
+    health: RegionHealth = field(default_factory=RegionHealth)
 
     @classmethod
     def create(
@@ -73,18 +77,24 @@ class RegionClients:
         endpoint_url: str | None = None,
         session: boto3.session.Session | None = None,
         settings: ClientSettings = ClientSettings(),
+        health: RegionHealth | None = None,
     ) -> RegionClients:
         """`endpoint_url` None means real AWS; `session` None means the default
-        credential chain (environment, profile, instance role)."""
+        credential chain (environment, profile, instance role); `health` None, a new one on the
+        system clock (tests pass one on their own clock)."""
         session = session or boto3.session.Session()
         config = settings.botocore_config()
+        health = health if health is not None else RegionHealth()
 
         def client(service: str) -> Any:
-            return session.client(service, region_name=region, endpoint_url=endpoint_url, config=config)
+            made = session.client(service, region_name=region, endpoint_url=endpoint_url, config=config)
+            health.watch(made)
+            return made
 
         return cls(
             region=region,
             endpoint_url=endpoint_url,
             contacts=Contacts(client("connect")),
             participant=Participant(client("connectparticipant"), message_limit=settings.message_limit),
+            health=health,
         )
