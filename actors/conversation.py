@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +30,7 @@ import pykka
 from actors.denials import denial_detail, is_denial
 from actors.worker_tools import ToolError, WorkerTools
 from connect_client import (
+    AccessDenied,
     Backoff,
     ChatItem,
     ChatSocket,
@@ -50,6 +52,7 @@ from events import (
     Rejected,
     armed_timers,
     decide,
+    decode,
     egress_plan,
     encode,
     event_type,
@@ -59,6 +62,7 @@ from events import (
 from events.commands import (
     ChatEndedReceived,
     ChatFailed,
+    ChatLeaveDone,
     ChatStartFailure,
     ChatStartSucceeded,
     Command,
@@ -79,10 +83,12 @@ from events.commands import (
     UserMessageTooLong,
     UserMessageTranslationDone,
 )
-from events.conversation_events import ConversationEvent, ErrorDetail, ReturnedToBot, TranslationRule
+from events.carried_transcript import ATTRIBUTES_LIMIT, attributes_size, carried_attributes
+from events.conversation_events import ConnectTarget, ConversationEvent, ErrorDetail, ReturnedToBot, TranslationRule
 from events.effects import (
     AnyEffect,
     DisconnectParticipant,
+    LeaveChat,
     RunSlashAction,
     SendMessage,
     SendTyping,
@@ -98,6 +104,11 @@ from store.conversations import conversation_stream
 log = logging.getLogger(__name__)
 
 _ROLES = {"AGENT", "CUSTOMER", "SYSTEM", "CUSTOM_BOT", "SUPERVISOR"}
+# What the agent of a chat a failover move leaves behind reads before the customer leaves it.
+LEFT_BEHIND_NOTICE = (
+    "[connect worker] This customer's chat has moved to another region of the contact centre (failover);"
+    " they are leaving this chat."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +153,8 @@ class _Resume:
 class ConversationActor(pykka.ThreadingActor):
     """Owns one conversation's state, its chat socket and its connection token.
 
-    `schedule_timer(conversation_id, timer_id, due_at)` is the timer service's
+    `clients_for(target)` gives the Connect clients of a target's region and role (a failover move
+    changes the target); `schedule_timer(conversation_id, timer_id, due_at)` is the timer service's
     door; `socket_factory` builds the ChatSocket (tests may shorten timings).
     """
 
@@ -150,7 +162,7 @@ class ConversationActor(pykka.ThreadingActor):
         self,
         state: ConversationState,
         store: EventStore,
-        clients: RegionClients,
+        clients_for: Callable[[ConnectTarget], RegionClients],
         *,
         schedule_timer: Callable[[str, str, float], None],
         clock: Callable[[], float] = time.time,
@@ -163,7 +175,7 @@ class ConversationActor(pykka.ThreadingActor):
         super().__init__()
         self.state = state
         self._store = store
-        self._clients = clients
+        self._clients_for = clients_for
         self._schedule_timer = schedule_timer
         self._clock = clock
         self._socket_factory = socket_factory
@@ -174,6 +186,12 @@ class ConversationActor(pykka.ThreadingActor):
         self._retry_timer: threading.Timer | None = None
         self._socket: ChatSocket | None = None
         self._connection_token: str | None = None
+
+    @property
+    def _clients(self) -> RegionClients:
+        """The clients of the conversation's target now."""
+        assert self.state.target is not None
+        return self._clients_for(self.state.target)
 
     # -- the mailbox ------------------------------------------------------
 
@@ -249,8 +267,11 @@ class ConversationActor(pykka.ThreadingActor):
             closes_stream=closes,
         )
         timers_before = {timer.timer_id for timer in armed_timers(self.state)}
+        chat_before = self.state.chat
         for event in new:
             self.state = evolve(self.state, event)
+        if chat_before is not None and self.state.chat is None:
+            self._chat_left_behind()
         for timer in armed_timers(self.state):
             if timer.timer_id not in timers_before:
                 self._schedule_timer(self.state.conversation_id, timer.timer_id, timer.due_at)
@@ -258,6 +279,18 @@ class ConversationActor(pykka.ThreadingActor):
             self._open_socket(after_id=None)
         if self.state.phase in ("ended", "returned") and self._socket is not None:
             self._socket.close()
+
+    def _chat_left_behind(self) -> None:
+        """A failover move: the old chat's socket goes (its late news is ignored), and a retry
+        waiting on the old region no longer holds up the new chat."""
+        if self._socket is not None:
+            self._socket.close()
+            self._socket = None
+        self._connection_token = None
+        if self._retry_timer is not None:
+            self._retry_timer.cancel()
+            self._retry_timer = None
+        self._failures = 0
 
     # -- recovery ---------------------------------------------------------
 
@@ -306,7 +339,7 @@ class ConversationActor(pykka.ThreadingActor):
             self._persist(new)
 
     def _can_run(self, effect: AnyEffect) -> bool:
-        if isinstance(effect, (StartChat, UpdateContactAttributes, RunSlashAction, TranslateUserMessage)):
+        if isinstance(effect, (StartChat, LeaveChat, UpdateContactAttributes, RunSlashAction, TranslateUserMessage)):
             return True
         return self._connection_token is not None
 
@@ -320,15 +353,20 @@ class ConversationActor(pykka.ThreadingActor):
             except ToolError as error:
                 return UserMessageTranslationDone(at=now(), effect_id=effect.effect_id, error=_tool_error(error))
             return UserMessageTranslationDone(at=now(), effect_id=effect.effect_id, translated=translated)
+        if isinstance(effect, LeaveChat):
+            return self._leave_chat(effect)
         participant = self._clients.participant
         if isinstance(effect, StartChat):
-            started = self._clients.contacts.start_chat(
+            attributes = _attributes(effect.context)
+            if effect.transcript_until is not None:
+                attributes |= self._carried(effect.transcript_until, room=ATTRIBUTES_LIMIT - attributes_size(attributes))
+            started = self._clients_for(effect.target).contacts.start_chat(
                 ChatStart(
                     instance_id=effect.target.instance_id,
                     contact_flow_id=effect.target.contact_flow_id,
                     display_name=effect.display_name,
                     client_token=effect.client_token,
-                    attributes=_attributes(effect.context),
+                    attributes=attributes,
                 )
             )
             return ChatStartSucceeded(
@@ -359,6 +397,34 @@ class ConversationActor(pykka.ThreadingActor):
             participant.disconnect(token, effect.client_token)
             return DisconnectAcknowledged(at=now(), effect_id=effect.effect_id)
         raise TypeError(f"unknown effect {type(effect).__name__}")
+
+    def _carried(self, until_seq: int, room: int) -> dict[str, str]:
+        """The conversation so far, from its log up to the move, for the new chat's attributes."""
+        stream = conversation_stream(self.state.conversation_id)
+        events = [(stored.seq, decode(stored.data)) for stored in self._store.read_stream(stream, until_seq=until_seq)]
+        return carried_attributes(events, room=room)
+
+    def _leave_chat(self, effect: LeaveChat) -> ChatLeaveDone:
+        """Tell the agent left behind, then leave: with the chat's last connection token, or a new
+        connection when it had none (or it expired). One try (the client's own retries aside): a
+        region that is down gets no more of the conversation's time, and the outcome is recorded."""
+        participant = self._clients_for(effect.target).participant
+        notice_token = str(uuid.uuid5(uuid.UUID(effect.client_token), "notice"))
+        try:
+            token = effect.connection_token or participant.connect(effect.participant_token).connection_token
+            try:
+                participant.send_message(token, LEFT_BEHIND_NOTICE, notice_token)
+            except AccessDenied:
+                token = participant.connect(effect.participant_token).connection_token
+                participant.send_message(token, LEFT_BEHIND_NOTICE, notice_token)
+            participant.disconnect(token, effect.client_token)
+        except ConnectError as error:
+            log.warning(
+                "conversation %s: the chat left behind in %s could not be left: %s",
+                self.state.conversation_id, effect.target.region, error.code,
+            )
+            return ChatLeaveDone(at=self._clock(), effect_id=effect.effect_id, error=_detail(error))
+        return ChatLeaveDone(at=self._clock(), effect_id=effect.effect_id)
 
     def _prepared_for_the_user(self, command: ConnectMessageReceived) -> ConnectMessageReceived:
         """A message from Connect as the user is to get it, when the core's egress plan says so:

@@ -18,6 +18,7 @@ from actors.conversation import ConversationActor, resume
 from actors.worker_tools import WorkerTools
 from connect_client import ChatSocket, RegionClients
 from events import ConversationState
+from events.conversation_events import ConnectTarget
 from store import EventStore
 from store.conversations import load_conversation
 
@@ -25,11 +26,15 @@ log = logging.getLogger(__name__)
 
 
 class RegionSupervisor:
+    """`clients_for(target)` gives any target's clients: a conversation moved by a failover order
+    calls the new region, and leaves its old chat through the old region's clients."""
+
     def __init__(
         self,
         clients: RegionClients,
         store: EventStore,
         *,
+        clients_for: Callable[[ConnectTarget], RegionClients],
         secret: str | None = None,
         schedule_timer: Callable[[str, str, float], None],
         clock: Callable[[], float] = time.time,
@@ -37,6 +42,7 @@ class RegionSupervisor:
         tools: WorkerTools | None = None,
     ) -> None:
         self.clients = clients
+        self._clients_for = clients_for
         self.secret = secret  # the vault reference of the role its clients sign with (None: the service's own)
         self._store = store
         self._schedule_timer = schedule_timer
@@ -58,7 +64,7 @@ class RegionSupervisor:
             ref = ConversationActor.start(
                 state,
                 self._store,
-                self.clients,
+                self._clients_for,
                 schedule_timer=self._schedule_timer,
                 clock=self._clock,
                 socket_factory=self._socket_factory,
@@ -86,7 +92,23 @@ class RegionSupervisor:
     def live_actors(self) -> int:
         """How many of its conversations have a running actor now."""
         with self._lock:
-            return sum(1 for ref in self._actors.values() if ref.is_alive())
+            self._forget_stopped()
+            return len(self._actors)
+
+    def release(self, conversation_id: str) -> pykka.ActorRef | None:
+        """Give up the conversation's actor (a failover move hands it to another region's supervisor)."""
+        with self._lock:
+            return self._actors.pop(conversation_id, None)
+
+    def adopt(self, conversation_id: str, ref: pykka.ActorRef) -> None:
+        """Take a running actor over from another region's supervisor."""
+        with self._lock:
+            self._forget_stopped()  # an adopted actor tells the supervisor that started it when it stops
+            self._actors.setdefault(conversation_id, ref)
+
+    def _forget_stopped(self) -> None:
+        for conversation_id in [key for key, ref in self._actors.items() if not ref.is_alive()]:
+            del self._actors[conversation_id]
 
     def stop(self) -> None:
         with self._lock:

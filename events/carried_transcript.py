@@ -5,7 +5,7 @@ values; the bot's context goes first (it is the conversation's own), then where 
 then as many of the most recent transcript lines as fit. Pure: the shell reads the log and calls
 `carried_attributes` with what it read, so a start retried after a crash carries the same text.
 
-    >>> carried_attributes(numbered_events, moved_from=primary, contact_id="c-1", room=30_000)
+    >>> carried_attributes(numbered_events_up_to_the_move, room=30_000)
     {"ConnectWorkerMovedFrom": "us-east-1 (primary) contact c-1", "ConnectWorkerTranscript": "Customer: hi\\nAna: hello"}
 """
 
@@ -15,8 +15,9 @@ from collections.abc import Iterable
 
 from events.conversation_events import (
     AgentMessageReceived,
-    ConnectTarget,
+    ChatStarted,
     ConversationEvent,
+    FailoverSwitched,
     SlashContentSent,
     UserMessageRequested,
     UserMessageSent,
@@ -49,18 +50,23 @@ def transcript_lines(events: Iterable[tuple[int, ConversationEvent]]) -> list[st
     return lines
 
 
-def carried_attributes(
-    events: Iterable[tuple[int, ConversationEvent]], *, moved_from: ConnectTarget, contact_id: str | None, room: int
-) -> dict[str, str]:
-    """The attributes a moved chat adds to the bot's: where it came from, and the latest lines that
-    fit in `room` bytes (what the limit leaves after the bot's own attributes), oldest first, after
-    a marker when earlier ones had to be left out. Nothing when not even the origin fits."""
+def carried_attributes(events: Iterable[tuple[int, ConversationEvent]], *, room: int) -> dict[str, str]:
+    """The attributes a moved chat adds to the bot's, from its log up to the move: where it came
+    from (the region and the contact left behind), and the latest lines that fit in `room` bytes
+    (what the limit leaves after the bot's own attributes), oldest first, after a marker when
+    earlier ones had to be left out. Nothing when not even the origin fits."""
+    numbered = list(events)
+    moves = [event for _, event in numbered if isinstance(event, FailoverSwitched) and event.moved]
+    starts = [event for _, event in numbered if isinstance(event, ChatStarted)]
+    moved_from = moves[-1].previous if moves else None
+    if moved_from is None:
+        return {}
     origin = f"{moved_from.region} ({moved_from.failover_region or 'primary'})"
-    attributes = {MOVED_FROM: origin if contact_id is None else f"{origin} contact {contact_id}"}
+    attributes = {MOVED_FROM: f"{origin} contact {starts[-1].contact_id}" if starts else origin}
     left = room - _size(attributes) - utf8_size(TRANSCRIPT)
     if left < 0:
         return attributes if _size(attributes) <= room else {}
-    text = _latest_lines(transcript_lines(events), left)
+    text = _latest_lines(transcript_lines(numbered), left)
     if text:
         attributes[TRANSCRIPT] = text
     return attributes

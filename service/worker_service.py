@@ -21,17 +21,20 @@ from actors.region import RegionSupervisor
 from actors.worker_tools import RunConnector, WorkerTools
 from actors.timers import TimerService
 from connect_client import ChatSocket, RegionClients, static_session
-from events import ConversationState, armed_timers
-from events.commands import Command, TimerDue, Transfer
-from events.conversation_events import ConnectTarget
+from events import ConversationState, armed_timers, decode
+from events.commands import Command, SwitchRegion, TimerDue, Transfer
+from events.conversation_events import ConnectTarget, FailoverSwitched
 from events.worker import auto_disconnect_rules, connect_target, short_link_rule, slash_command_rules, translation_rule
 from events.worker_queue import queue_target
+from service.failover_orders import FailoverOrders
 from service.queue_metrics import DEFAULT_QUEUE_METRICS_TTL, QueueMetricsReader, QueueReading
 from service.short_link_key import short_link_key
 from store import EventStore
 from store.content import ContentRegistry
-from store.conversations import live_conversations, load_conversation
+from store.conversations import conversation_stream, live_conversations, load_conversation
 from store.workers import UnknownWorker, WorkerRegistry
+from events.rejection import Rejected
+from events.worker import WorkerState
 from vault import LocalVault, Vault
 
 log = logging.getLogger(__name__)
@@ -86,8 +89,12 @@ class WorkerService:
         self._socket_factory = socket_factory
         self._regions: dict[_Key, RegionSupervisor] = {}
         self._region_of: dict[str, _Key] = {}
+        self._worker_of: dict[str, str] = {}  # conversation -> worker, for failover orders
         self._lock = threading.Lock()
         self.timers = TimerService(self._timer_due, clock)
+        self.failover_orders = FailoverOrders(
+            store, conversations_of=self.conversations_of, take_order=self.take_failover_order, clock=clock
+        )
         self._queues = QueueMetricsReader(
             lambda region, secret: self._supervisor_in((region, secret)).clients.contacts,
             ttl=queue_metrics_ttl,
@@ -103,12 +110,15 @@ class WorkerService:
         return self._clock()
 
     def start(self) -> WorkerService:
-        """Start the timer service and recover every conversation that has not ended."""
+        """Start the timer service, recover every conversation that has not ended, then carry out the
+        failover orders not yet carried out and watch for new ones."""
         self.timers.start()
         self.recover()
+        self.failover_orders.start()
         return self
 
     def stop(self) -> None:
+        self.failover_orders.stop()
         self.timers.stop()
         with self._lock:
             regions = list(self._regions.values())
@@ -126,7 +136,8 @@ class WorkerService:
             for timer in armed_timers(state):
                 self.timers.schedule(state.conversation_id, timer.timer_id, timer.due_at)
         for state in states:
-            assert state.target is not None
+            assert state.target is not None and state.worker_id is not None
+            self._note_worker(state.conversation_id, state.worker_id)
             self._region(_key_of(state.target), state.conversation_id).actor(state.conversation_id, state)
         if states:
             log.info("recovered %d live conversations", len(states))
@@ -143,8 +154,15 @@ class WorkerService:
         deliver_to: str | None,
         client_id: str | None = None,
     ) -> ConversationState:
-        """Hand a conversation to a worker; raises UnknownWorker, WorkerDisabled or Rejected."""
-        config = self.workers.get(worker_id)
+        """Hand a conversation to a worker; raises UnknownWorker, WorkerDisabled or Rejected.
+
+        The conversation starts under the worker's failover order in force; if a newer order came
+        while it was being handed over (which the order's carrying out may have missed), it takes
+        that one at once."""
+        self._note_worker(conversation_id, worker_id)
+        worker = self.workers.state(worker_id)
+        config = worker.config
+        assert config is not None
         if not config.enabled:
             raise WorkerDisabled(worker_id, config.name)
         target = connect_target(config)
@@ -163,9 +181,39 @@ class WorkerService:
             ingress_translation=translation_rule(config.data.ingress_translation_config),
             egress_translation=translation_rule(config.data.egress_translation_config),
             short_links=short_link_rule(config),
+            failover_order=worker.failover_order,
         )
         ref = self._region(_key_of(target), conversation_id).actor(conversation_id)
-        return ref.ask(command, timeout=ASK_TIMEOUT)
+        state: ConversationState = ref.ask(command, timeout=ASK_TIMEOUT)
+        latest = self.workers.state(worker_id)
+        if latest.failover_order > state.failover_order:
+            self.take_failover_order(conversation_id, latest)
+        return state
+
+    def take_failover_order(self, conversation_id: str, worker: WorkerState) -> FailoverSwitched | None:
+        """Give the worker's failover order in force to one of its conversations; the event it
+        recorded (None: it had taken it already, or has ended). Its actor then belongs to the
+        supervisor of the region it is served from."""
+        assert worker.config is not None
+        order = SwitchRegion(
+            at=self._clock(), target=connect_target(worker.config), order=worker.failover_order, mode=worker.failover_mode
+        )
+        try:
+            state: ConversationState = self._actor(conversation_id).ask(order, timeout=ASK_TIMEOUT)
+        except (Rejected, ConversationNotFound):
+            return None  # ended, or not handed over yet (its transfer takes the order itself)
+        if state.failover_order != worker.failover_order or state.target is None:
+            return None
+        self._rehome(conversation_id, _key_of(state.target))
+        return _switch_for(self.store, conversation_id, worker.failover_order, near_seq=state.version)
+
+    def conversations_of(self, worker_id: str) -> list[str]:
+        """The worker's conversations that have not ended."""
+        live = set(self.live())
+        with self._lock:
+            for ended in [cid for cid in self._worker_of if cid not in live]:
+                del self._worker_of[ended]
+            return [cid for cid, worker in self._worker_of.items() if worker == worker_id]
 
     def handle(self, conversation_id: str, command: Command) -> ConversationState:
         """A bot's command to a conversation; the returned state holds its events, durable. Raises Rejected."""
@@ -222,6 +270,24 @@ class WorkerService:
             key = _key_of(state.target)
         return self._region(key, conversation_id).actor(conversation_id, state)
 
+    def _note_worker(self, conversation_id: str, worker_id: str) -> None:
+        with self._lock:
+            self._worker_of[conversation_id] = worker_id
+
+    def _rehome(self, conversation_id: str, key: _Key) -> None:
+        """Hand a conversation's running actor to the supervisor of the region it is now served from."""
+        with self._lock:
+            old = self._region_of.get(conversation_id)
+            self._region_of[conversation_id] = key
+        if old is None or old == key:
+            return
+        ref = self._supervisor_in(old).release(conversation_id)
+        if ref is not None:
+            self._supervisor_in(key).adopt(conversation_id, ref)
+
+    def _clients_for(self, target: ConnectTarget) -> RegionClients:
+        return self._supervisor_in(_key_of(target)).clients
+
     def _region(self, key: _Key, conversation_id: str) -> RegionSupervisor:
         with self._lock:
             self._region_of[conversation_id] = key
@@ -238,6 +304,7 @@ class WorkerService:
                 supervisor = RegionSupervisor(
                     self._region_clients(region, secret),
                     self.store,
+                    clients_for=self._clients_for,
                     secret=secret,
                     schedule_timer=self.timers.schedule,
                     clock=self._clock,
@@ -256,6 +323,19 @@ class WorkerService:
 
 def _key_of(target: ConnectTarget) -> _Key:
     return (target.region, target.secret)
+
+
+def _switch_for(store: EventStore, conversation_id: str, order: int, near_seq: int) -> FailoverSwitched | None:
+    """The conversation's FailoverSwitched for `order`, read back (the actor answers with its state):
+    among the few events up to `near_seq` when it was just written, else (taken before a restart)
+    anywhere in the stream."""
+    stream = conversation_stream(conversation_id)
+    for events in (store.read_stream(stream, after_seq=max(0, near_seq - 4), until_seq=near_seq), store.read_stream(stream)):
+        for stored in reversed(events):
+            event = decode(stored.data)
+            if isinstance(event, FailoverSwitched) and event.order == order:
+                return event
+    return None
 
 
 __all__ = ["ConversationNotFound", "UnknownWorker", "WorkerDisabled", "WorkerService", "local_regions"]

@@ -5,11 +5,16 @@ from __future__ import annotations
 from events.carried_transcript import MOVED_FROM, OMITTED, TRANSCRIPT, attributes_size, carried_attributes, transcript_lines
 from events.conversation_events import (
     AgentMessageReceived,
+    ChatStarted,
+    FailoverSwitched,
     SlashContentSent,
     UserMessageRequested,
     UserMessageSent,
 )
-from tests.events.scenario import PRIMARY
+from tests.events.scenario import FAILOVER, PRIMARY
+
+STARTED = (0, ChatStarted(at=0, request_seq=1, contact_id="c-1", participant_id="p-1", participant_token="t"))
+MOVED = (9_999, FailoverSwitched(at=0, target=FAILOVER, order=2, mode="move", moved=True, previous=PRIMARY))
 
 
 def said(user: list[str], agent: list[str]) -> list[tuple[int, object]]:
@@ -37,14 +42,14 @@ def test_the_transcript_has_confirmed_user_messages_agent_messages_as_written_an
 
 
 def test_everything_is_carried_when_it_fits() -> None:
-    attributes = carried_attributes(said(["hi"], ["hello"]), moved_from=PRIMARY, contact_id="c-1", room=32_768)  # type: ignore[arg-type]
+    attributes = carried_attributes([STARTED, *said(["hi"], ["hello"]), MOVED], room=32_768)  # type: ignore[list-item]
     assert attributes == {MOVED_FROM: "us-east-1 (primary) contact c-1", TRANSCRIPT: "Customer: hi\nAna: hello"}
 
 
 def test_the_latest_lines_are_kept_within_the_room_after_a_marker() -> None:
     events = said([f"question {i} " + "x" * 100 for i in range(50)], [f"answer {i}" for i in range(50)])
     room = 2_000
-    attributes = carried_attributes(events, moved_from=PRIMARY, contact_id="c-1", room=room)  # type: ignore[arg-type]
+    attributes = carried_attributes([STARTED, *events, MOVED], room=room)  # type: ignore[list-item]
     assert attributes_size(attributes) <= room
     lines = attributes[TRANSCRIPT].split("\n")
     assert lines[0] == OMITTED and lines[-1] == "Ana: answer 49"
@@ -52,4 +57,8 @@ def test_the_latest_lines_are_kept_within_the_room_after_a_marker() -> None:
 
 
 def test_no_attribute_is_added_when_the_bots_own_leave_no_room() -> None:
-    assert carried_attributes(said(["hi"], ["hello"]), moved_from=PRIMARY, contact_id="c-1", room=10) == {}  # type: ignore[arg-type]
+    assert carried_attributes([STARTED, *said(["hi"], ["hello"]), MOVED], room=10) == {}  # type: ignore[list-item]
+
+
+def test_a_chat_that_never_moved_carries_nothing() -> None:
+    assert carried_attributes([STARTED, *said(["hi"], ["hello"])], room=32_768) == {}  # type: ignore[list-item]

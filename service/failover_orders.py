@@ -1,0 +1,103 @@
+"""Carrying out workers' failover orders in the running service.
+
+An order is an event on the worker's stream (`run.py failover`, automatic failover, or a
+`worker update` that changes `ActiveFailoverRegion`), written by whoever gives it, with the
+service running or not. The service notices it within `poll_seconds`, gives it to each of the
+worker's live conversations (each takes an order once: `FailoverSwitched`), and then records
+`FailoverCarriedOut`, which `run.py failover` waits for. On start it carries out every order not
+yet recorded as carried out, so an order given while the service was down, or one cut short by a
+crash, is finished then, and nobody is moved twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+from events.conversation_events import FailoverSwitched
+from events.worker import WorkerState
+from store import EventStore
+from store.workers import STREAM_PREFIX, UnknownWorker, WorkerRegistry
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 0.25
+# Conversations given the order at once: their appends share the store's group commits.
+CONCURRENT_ORDERS = 32
+
+TakeOrder = Callable[[str, WorkerState], FailoverSwitched | None]
+
+
+class FailoverOrders:
+    def __init__(
+        self,
+        store: EventStore,
+        *,
+        conversations_of: Callable[[str], list[str]],
+        take_order: TakeOrder,
+        clock: Callable[[], float] = time.time,
+        poll_seconds: float = POLL_SECONDS,
+    ) -> None:
+        """`conversations_of(worker_id)`: its live conversations; `take_order(conversation_id, worker)`:
+        give one of them the worker's order in force, answering the switch it recorded."""
+        self._store = store
+        self._workers = WorkerRegistry(store)
+        self._conversations_of = conversations_of
+        self._take_order = take_order
+        self._clock = clock
+        self._poll_seconds = poll_seconds
+        self._seen: dict[str, int] = {}
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> FailoverOrders:
+        """Carry out what is outstanding, then watch the workers' streams."""
+        self._check()
+        self._thread = threading.Thread(target=self._watch, name="failover-orders", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def carry_out(self, worker_id: str) -> tuple[int, int] | None:
+        """Give the worker's outstanding order to each of its live conversations and record it as
+        carried out: (moved, stayed); None when nothing was outstanding."""
+        try:
+            worker = self._workers.state(worker_id)
+        except UnknownWorker:
+            return None
+        if worker.failover_order <= worker.carried_out:
+            return None
+        conversations = self._conversations_of(worker_id)
+        with ThreadPoolExecutor(max_workers=CONCURRENT_ORDERS, thread_name_prefix="failover-order") as pool:
+            switches = list(pool.map(lambda conversation_id: self._take_order(conversation_id, worker), conversations))
+        moved = sum(1 for switch in switches if switch is not None and switch.moved)
+        stayed = sum(1 for switch in switches if switch is not None and not switch.moved)
+        self._workers.record_carried_out(worker_id, order=worker.failover_order, moved=moved, stayed=stayed, at=self._clock())
+        log.warning(
+            "worker %s: failover order %d (%s) carried out: %d conversations moved, %d stay where they are",
+            worker_id, worker.failover_order, worker.failover_mode, moved, stayed,
+        )
+        return moved, stayed
+
+    def _watch(self) -> None:
+        while not self._stopping.wait(self._poll_seconds):
+            try:
+                self._check()
+            except Exception:  # noqa: BLE001 - the watcher must outlive one bad pass; it tries again
+                log.exception("failover orders: a pass failed; trying again")
+
+    def _check(self) -> None:
+        versions = self._store.stream_versions(STREAM_PREFIX)
+        for stream, version in versions.items():
+            if self._seen.get(stream) != version:
+                # The version read before: an order written meanwhile is seen next pass (and the
+                # FailoverCarriedOut written here costs one more look at a stream with nothing outstanding).
+                self.carry_out(stream.removeprefix(STREAM_PREFIX))
+                self._seen[stream] = version
