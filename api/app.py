@@ -5,7 +5,8 @@ effects at Connect follow. Handlers run the service's blocking calls in
 Starlette's thread pool. Every route but /openapi.json needs a client's token;
 a route with a conversation in its path answers only for a conversation the
 client may see, and 404 for any other, exactly as for one that does not exist.
-Workers are shared configuration: any client may read any worker's queue.
+Workers are shared configuration: any client may read any worker's queue; and so are the regions in
+use: any client may read how each is doing.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from actors.region import RegionSupervisor
 from api.bodies import (
     ContextRequest,
     Conversation,
@@ -30,6 +32,8 @@ from api.bodies import (
     EndError,
     KnownAgent,
     MessageRequest,
+    RegionList,
+    RegionStatus,
     TransferRequest,
     WorkerQueue,
 )
@@ -164,6 +168,9 @@ def create_app(
         reading = await run_in_threadpool(service.queue_metrics, request.path_params["worker_id"])
         return _json(200, worker_queue_view(reading))
 
+    async def regions(request: Request, client: Client) -> Response:
+        return _json(200, await run_in_threadpool(region_list_view, service.supervisors()))
+
     async def openapi(request: Request) -> Response:
         return Response(OPENAPI_FILE.read_bytes(), media_type="application/json")
 
@@ -180,6 +187,7 @@ def create_app(
         Route("/v1/conversations/{conversation_id}/leave", guarded(leave), methods=["POST"]),
         Route("/v1/conversations/{conversation_id}/context", guarded(context), methods=["PUT"]),
         Route("/v1/workers/{worker_id}/queue", guarded(worker_queue), methods=["GET"]),
+        Route("/v1/regions", guarded(regions), methods=["GET"]),
     ]
     for route in extra_routes:
         if not isinstance(route, Route):
@@ -223,6 +231,36 @@ def worker_queue_view(reading: QueueReading) -> WorkerQueue:
         as_of=datetime.fromtimestamp(reading.as_of, UTC),
         age_seconds=round(reading.age_seconds, 3),
     )
+
+
+def region_list_view(supervisors: Sequence[RegionSupervisor]) -> RegionList:
+    """Every region supervisor's figures, by region, then secret."""
+    views = [region_status_view(supervisor) for supervisor in supervisors]
+    return RegionList(regions=sorted(views, key=lambda view: (view.region, view.secret or "")))
+
+
+def region_status_view(supervisor: RegionSupervisor) -> RegionStatus:
+    health = supervisor.clients.health.snapshot()
+    return RegionStatus(
+        region=supervisor.clients.region,
+        secret=supervisor.secret,
+        live_conversations=supervisor.live_actors(),
+        calls=health.calls,
+        errors=health.errors,
+        throttles=health.throttles,
+        error_rate=round(health.error_rate, 4),
+        throttle_rate=round(health.throttle_rate, 4),
+        latency_p50_ms=health.latency_p50_ms,
+        latency_p99_ms=health.latency_p99_ms,
+        consecutive_failures=health.consecutive_failures,
+        last_success_at=_utc(health.last_success_at),
+        last_failure_at=_utc(health.last_failure_at),
+        failing_since=_utc(health.failing_since),
+    )
+
+
+def _utc(seconds: float | None) -> datetime | None:
+    return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
 
 
 def _authenticated(request: Request, clients: ClientRegistry) -> Client:

@@ -145,6 +145,58 @@ class WorkerQueue(_Body):
     age_seconds: Annotated[float, msgspec.Meta(ge=0, description="seconds since AsOf when this answer was made")]
 
 
+_WHEN = {"format": "date-time"}
+
+
+class RegionStatus(_Body):
+    """One region in use and how it is doing, as the service's own calls there show it: one entry per
+    Connect region and `Secret` (the clients of workers whose roles differ are apart). `Calls`,
+    `Errors` and `Throttles` count since the service started; the rates and latencies are over the
+    last 1,000 calls. A call is one API operation, boto3's retries inside it."""
+
+    region: str
+    secret: Annotated[
+        str | None,
+        msgspec.Meta(
+            description="the vault reference (srn:vault::...) naming the cross-account role the region's calls "
+            "are signed with, never its value; null: the service's own credentials"
+        ),
+    ]
+    live_conversations: Annotated[int, msgspec.Meta(ge=0, description="conversations with a running actor there now")]
+    calls: Annotated[int, msgspec.Meta(ge=0)]
+    errors: Annotated[
+        int, msgspec.Meta(ge=0, description="calls answered with a 5xx, or not answered (refused, reset, timed out)")
+    ]
+    throttles: Annotated[int, msgspec.Meta(ge=0, description="calls answered with 429 or a throttling error")]
+    error_rate: Annotated[float, msgspec.Meta(ge=0, le=1, description="share of the last calls that were errors")]
+    throttle_rate: Annotated[
+        float, msgspec.Meta(ge=0, le=1, description="share of the last calls that were throttled")
+    ]
+    latency_p50_ms: Annotated[float | None, msgspec.Meta(description="null before the first call")]
+    latency_p99_ms: Annotated[float | None, msgspec.Meta(description="null before the first call")]
+    consecutive_failures: Annotated[
+        int,
+        msgspec.Meta(
+            ge=0,
+            description="errors and throttles in a row; any answer that shows the region up (a 2xx, or a 4xx "
+            "that is no throttle) sets it back to 0",
+        ),
+    ]
+    last_success_at: Annotated[datetime | None, msgspec.Meta(extra_json_schema=_WHEN)]
+    last_failure_at: Annotated[datetime | None, msgspec.Meta(extra_json_schema=_WHEN)]
+    failing_since: Annotated[
+        datetime | None,
+        msgspec.Meta(
+            description="when the first of the failures in a row happened; null while the region answers",
+            extra_json_schema=_WHEN,
+        ),
+    ]
+
+
+class RegionList(_Body):
+    regions: list[RegionStatus]
+
+
 class Error(_Body):
     """Every error answer: `Code` is stable (a rejection code or an API one), `Message` says what is wrong."""
 
@@ -152,4 +204,6 @@ class Error(_Body):
     message: str
 
 
-ALL_TYPES = (TransferRequest, MessageRequest, ContextRequest, Conversation, ConversationList, WorkerQueue, Error)
+ALL_TYPES = (
+    TransferRequest, MessageRequest, ContextRequest, Conversation, ConversationList, WorkerQueue, RegionList, Error
+)

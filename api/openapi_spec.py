@@ -186,6 +186,21 @@ _WORKER_QUEUE = {
     }
 }
 
+_REGIONS = {
+    "get": {
+        "summary": "The Amazon Connect regions in use and how each is doing: calls, errors, throttles, latency, "
+        "failures in a row, live conversations",
+        "description": "One entry per region and Secret the service has clients for (created at the first "
+        "conversation there), sorted by Region then Secret; none before any. The figures are the service's own "
+        "calls to Amazon Connect in that region (connect and connectparticipant), counted as they finish; "
+        "`python run.py status` shows the same. Any client may read them: regions are shared configuration.",
+        "responses": {
+            "200": _answer("every region in use", "RegionList"),
+            "401": _ERRORS["401"],
+        },
+    }
+}
+
 _OPENAPI = {
     "get": {
         "summary": "This OpenAPI document",
@@ -249,6 +264,7 @@ def document() -> dict[str, Any]:
             },
             "/v1/conversations/{conversation_id}/events": _EVENTS,
             "/v1/workers/{worker_id}/queue": _WORKER_QUEUE,
+            "/v1/regions": _REGIONS,
         },
     }
 

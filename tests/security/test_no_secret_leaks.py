@@ -326,6 +326,7 @@ def conversations(
         for path in ("/v1/conversations/leak-1", "/v1/conversations/leak-1/events?after=0", "/v1/conversations"):
             assert bot.call("GET", path)[0] == 200
         assert bot.call("GET", f"/v1/workers/{setup.worker_id}/queue")[0] == 200
+        assert bot.call("GET", "/v1/regions")[0] == 200
         assert bot.call("GET", "/v1/conversations/leak-1", token=setup.token + "x")[0] == 401
 
     # A restart: recovery reconnects from the stored participant token, with a new AssumeRole.

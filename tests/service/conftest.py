@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from connect_client import ChatSocket, static_session
+from connect_client import ChatSocket, ClientSettings, RegionClients, RegionHealth, static_session
 from connect_local import Config, LocalConnect
 from service import RegionClientsFactory, WorkerService, local_regions
 from service.connector_runner import ConnectorRunner
@@ -36,6 +36,21 @@ class Running:
     clients: ClientRegistry
     api: Api  # as the client "test-bot"
     worker_id: str
+
+
+def regions_on(
+    clock: Callable[[], float], settings: ClientSettings
+) -> Callable[[LocalConnect, EventStore], RegionClientsFactory]:
+    """`start_service`'s `regions`: the local Connect's, dummy keys, each region's health on `clock`, its
+    calls made as `settings` say (one attempt each, so that an injected fault is counted at once)."""
+
+    def regions(connect: LocalConnect, store: EventStore) -> RegionClientsFactory:
+        return lambda region, secret: RegionClients.create(
+            region, endpoint_url=connect.endpoint_url, session=static_session(), settings=settings,
+            health=RegionHealth(clock=clock),
+        )
+
+    return regions
 
 
 @pytest.fixture
