@@ -25,6 +25,7 @@ from service import local_regions
 from service.connector_runner import ConnectorRunner
 from service.demo_worker import ensure_demo_worker
 from store import EventStore, StoreError
+from store.service_lock import ServiceAlreadyRunning, service_running
 from store.clients import ClientRegistry
 from store.data_folder import prepare_data_folder
 from store.workers import WorkerRegistry
@@ -62,6 +63,8 @@ def run(args: argparse.Namespace) -> int:
     store_path = args.data / "events.db"
     try:
         prepare_data_folder(args.data)
+        if service_running(store_path):
+            raise ServiceAlreadyRunning(store_path)
         store = EventStore.open(store_path)
     except StoreError as error:
         print(f"run.py: {error}")

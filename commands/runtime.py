@@ -18,6 +18,7 @@ from service.queue_metrics import DEFAULT_QUEUE_METRICS_TTL
 from service.worker_service import RegionClientsFactory, WorkerService
 from store import EventStore
 from store.clients import ClientRegistry
+from store.service_lock import ServiceLock
 from vault import Vault
 
 
@@ -46,13 +47,15 @@ def running_service(
     run_connector: RunConnector | None = None,
     vault: Vault | None = None,
 ) -> Iterator[Running]:
-    """Start it all (recovering the live conversations first), yield, and stop it all.
+    """Start it all (recovering the live conversations first), yield, and stop it all. Only one
+    service runs on a store: another one's lock raises ServiceAlreadyRunning.
 
     Each conversation's webhooks are signed with the secret of the client that
     handed it over, looked up at every POST, so a client's secret is the one
     in the clients table now. `vault`: where vault references are resolved (None: the local vault
     in the store's file).
     """
+    lock = ServiceLock(store.path).acquire()  # ServiceAlreadyRunning: one service per store
     clients = ClientRegistry(store.path)
     try:
         service = WorkerService(
@@ -73,3 +76,4 @@ def running_service(
             service.stop()
     finally:
         clients.close()
+        lock.release()

@@ -20,6 +20,7 @@ from service.serve_config import (
     role_sessions,
 )
 from store import EventStore, StoreError
+from store.service_lock import ServiceAlreadyRunning, service_running
 from store.data_folder import prepare_data_folder
 from vault import VaultError
 
@@ -49,6 +50,8 @@ def run(args: argparse.Namespace) -> int:
     store_path = config.store_path
     try:
         prepare_data_folder(config.data_path)
+        if service_running(store_path):
+            raise ServiceAlreadyRunning(store_path)
         store = EventStore.open(store_path)
     except StoreError as error:
         print(f"serve: {error}")
