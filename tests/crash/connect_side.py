@@ -17,16 +17,20 @@ QUEUES = {"simulated": "99999999-8888-4777-8666-000000000001", "human": "9999999
 SIMULATED_AGENT = "Ana"
 REGION = "us-east-1"
 ROLE_REGION = "us-west-2"
+FAILOVER_REGION = "eu-west-1"  # a worker's failover region, served with dummy keys like REGION
 
 
 def connect_config(chats: int) -> dict[str, Any]:
     """Two flows: `simulated`, whose queue's agent Ana joins at once, greets and answers every customer
     message with `You said: ...`; and `human`, whose queue has no simulated agent, so the harness
     accepts its chats through the agent API and speaks as the agent itself. Limits far above the load.
-    The same instance is in `REGION` and in `ROLE_REGION`, where the service assumes a role through the
-    local STS instead of signing with dummy keys (service_process.write_serve_config)."""
+    The same instance is in `REGION`, in `ROLE_REGION`, where the service assumes a role through the
+    local STS instead of signing with dummy keys (service_process.write_serve_config), and in
+    `FAILOVER_REGION`, where failover tests move chats."""
     return {
-        "regions": [{"name": name, "instances": [_instance(chats)]} for name in (REGION, ROLE_REGION)],
+        "regions": [
+            {"name": name, "instances": [_instance(chats)]} for name in (REGION, ROLE_REGION, FAILOVER_REGION)
+        ],
         "limits": {"max_active_chats_per_instance": 2 * chats + 10},
         "default_rate_limit": {"rate": 100_000, "burst": 100_000},
     }
@@ -59,6 +63,15 @@ class ConnectSide:
     def contact_ids(self, customer_name: str) -> list[str]:
         """The contacts whose customer has this display name (the harness names each after its conversation)."""
         return [c["ContactId"] for c in self.chats() if c["CustomerName"] == customer_name]
+
+    def contacts_in(self, region: str, customer_name: str) -> list[str]:
+        """The contacts of this customer in `region`, oldest first."""
+        chats = [c for c in self.chats() if c["CustomerName"] == customer_name and c["Region"] == region]
+        return [c["ContactId"] for c in reversed(chats)]
+
+    def outage(self, region: str, down: bool = True) -> None:
+        """Every call in `region` answers 503 and its sockets are dropped and refused (or no longer)."""
+        _call("POST", f"{self._admin}/faults/outage", {"Region": region, "Down": down})
 
     def record(self, contact_id: str) -> dict[str, Any]:
         """The admin API's full record: every item, each with `ClientToken` and `InTranscript`."""

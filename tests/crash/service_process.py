@@ -30,7 +30,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 import run
 from tests.crash.children import Child
-from tests.crash.connect_side import ROLE_REGION
+from tests.crash.connect_side import FAILOVER_REGION, ROLE_REGION
 
 _RUN_PY = threading.Lock()
 # The service's own AWS credentials (boto3's default chain reads them from the environment): what it
@@ -52,6 +52,7 @@ def write_serve_config(folder: Path, data_dir: Path, connect: Mapping[str, Any],
             connect["region"]: {"endpoint_url": connect["endpoint_url"], "static_credentials": True},
             ROLE_REGION: {"endpoint_url": connect["endpoint_url"], "static_credentials": False,
                           "sts_endpoint_url": connect["endpoint_url"]},
+            FAILOVER_REGION: {"endpoint_url": connect["endpoint_url"], "static_credentials": True},
         },
         "connectors": {"endpoints": {"Translate": connect["endpoint_url"], "SES": connect["endpoint_url"]},
                        "static_credentials": True},
@@ -86,6 +87,12 @@ def create_connector(connector: Mapping[str, Any], folder: Path, data_dir: Path)
 def put_content(worker_id: str, key: str, text: str, data_dir: Path) -> None:
     """`run.py content put WORKER_ID KEY --text TEXT --db DB`."""
     _run_py("content", "put", worker_id, key, "--text", text, "--db", str(data_dir / "events.db"))
+
+
+def failover(worker_id: str, data_dir: Path, *options: str) -> tuple[int, str]:
+    """`run.py failover WORKER_ID OPTIONS --db DB`, as the operator gives the order: its exit code
+    (1: a running service did not carry it out within --wait) and what it printed."""
+    return _run_py_code("failover", worker_id, *options, "--db", str(data_dir / "events.db"))
 
 
 def put_secret(reference: str, value: str, data_dir: Path) -> None:
@@ -172,8 +179,17 @@ def parse_webhook(body: bytes, *, arrived: float = 0.0) -> BotMessage:
 
 
 def _run_py(*arguments: str, stdin: str = "") -> str:
-    """`run.py ARGUMENTS`' output: its `main` in this process (the code an operator's command runs,
-    without an interpreter's start of most of a second each); one at a time, as it takes stdin and stdout."""
+    """`run.py ARGUMENTS`' output; a failure raises, with what it said."""
+    code, out = _run_py_code(*arguments, stdin=stdin)
+    if code != 0:
+        raise RuntimeError(f"run.py {' '.join(arguments[:2])} failed ({code}): {out}")
+    return out
+
+
+def _run_py_code(*arguments: str, stdin: str = "") -> tuple[int, str]:
+    """`run.py ARGUMENTS`' exit code and output (stdout, then stderr): its `main` in this process (the
+    code an operator's command runs, without an interpreter's start of most of a second each); one at a
+    time, as it takes stdin and stdout."""
     out, err = io.StringIO(), io.StringIO()
     given = io.TextIOWrapper(io.BytesIO(stdin.encode()), encoding="utf-8")
     with _RUN_PY, redirect_stdout(out), redirect_stderr(err), _stdin(given):
@@ -181,10 +197,7 @@ def _run_py(*arguments: str, stdin: str = "") -> str:
             code = run.main(list(arguments))
         except SystemExit as exit:  # argparse refusing the arguments
             code = exit.code
-    if code != 0:
-        command = " ".join(arguments[:2])
-        raise RuntimeError(f"run.py {command} failed ({code}): {out.getvalue()}{err.getvalue()}")
-    return out.getvalue()
+    return int(code or 0), out.getvalue() + err.getvalue()
 
 
 @contextmanager
