@@ -212,11 +212,7 @@ class ConversationActor(pykka.ThreadingActor):
         if isinstance(message, _GetState):
             return self.state
         if isinstance(message, _Item):
-            command = _command_for(message.item, self._clock())
-            if isinstance(command, ConnectMessageReceived):
-                command = self._prepared_for_the_user(command)
-            if command is not None:
-                self._handle_quietly(command)
+            if self._take_item(message.item):
                 # What an item asks for (a slash command's actions) is done before the next item is read,
                 # so that what the agent wrote next reaches the user after it, in the agent's order.
                 self._perform()
@@ -242,6 +238,17 @@ class ConversationActor(pykka.ThreadingActor):
             self._retry_timer.cancel()
         if self._socket is not None:
             self._socket.close()
+
+    def _take_item(self, item: ChatItem) -> bool:
+        """A chat item from Connect, as the command it reports (prepared for the user first, when a
+        message); False when it reports nothing."""
+        command = _command_for(item, self._clock())
+        if isinstance(command, ConnectMessageReceived):
+            command = self._prepared_for_the_user(command)
+        if command is None:
+            return False
+        self._handle_quietly(command)
+        return True
 
     def _handle(self, command: Command) -> ConversationState:
         """Decide, persist, evolve, then act (next in the mailbox); returns the state after the command."""
@@ -405,18 +412,23 @@ class ConversationActor(pykka.ThreadingActor):
         return carried_attributes(events, room=room)
 
     def _leave_chat(self, effect: LeaveChat) -> ChatLeaveDone:
-        """Tell the agent left behind, then leave: with the chat's last connection token, or a new
-        connection when it had none (or it expired). One try (the client's own retries aside): a
-        region that is down gets no more of the conversation's time, and the outcome is recorded."""
+        """What the agent left behind wrote since the last item recorded is taken as if the socket had
+        brought it; then they are told, and the customer leaves. With the chat's last connection token,
+        or a new connection when it had none (or it expired). One try (the client's own retries
+        aside): a region that is down gets no more of the conversation's time, and the outcome is
+        recorded."""
         participant = self._clients_for(effect.target).participant
         notice_token = str(uuid.uuid5(uuid.UUID(effect.client_token), "notice"))
         try:
             token = effect.connection_token or participant.connect(effect.participant_token).connection_token
             try:
-                participant.send_message(token, LEFT_BEHIND_NOTICE, notice_token)
-            except AccessDenied:
+                late = participant.transcript_after(token, effect.after_id)
+            except AccessDenied:  # the kept connection token expired
                 token = participant.connect(effect.participant_token).connection_token
-                participant.send_message(token, LEFT_BEHIND_NOTICE, notice_token)
+                late = participant.transcript_after(token, effect.after_id)
+            for item in late:
+                self._take_item(item)
+            participant.send_message(token, LEFT_BEHIND_NOTICE, notice_token)
             participant.disconnect(token, effect.client_token)
         except ConnectError as error:
             log.warning(

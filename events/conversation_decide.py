@@ -385,6 +385,7 @@ def _switch_region(state: ConversationState, command: SwitchRegion) -> list[Conv
     leave = ChatLeaveRequested(
         at=command.at, target=previous, contact_id=chat.contact_id, participant_id=chat.participant_id,
         participant_token=chat.participant_token, connection_token=chat.connection_token, client_token=_token(state, 2),
+        after_id=state.last_connect_id,
     )
     return [switched, restart, leave, UserNotified(at=command.at, text=MOVED_NOTICE)]
 
@@ -444,6 +445,10 @@ def _chat_failed(state: ConversationState, command: ChatFailed) -> list[Conversa
     return _end(state, command.at, "Error", command.error.message, command.error)
 
 
+def _leaving_a_chat(state: ConversationState) -> bool:
+    return any(isinstance(intent, ChatLeaveRequested) for intent in state.pending.values())
+
+
 def _require_chat(state: ConversationState) -> None:
     _require_transferred(state)
     if state.chat is None:
@@ -453,7 +458,8 @@ def _require_chat(state: ConversationState) -> None:
 def _connect_message(state: ConversationState, command: ConnectMessageReceived) -> list[ConversationEvent]:
     if _is_over(state) or command.role == "CUSTOMER" or command.message_id in state.seen_connect_ids:
         return []
-    _require_chat(state)
+    if not _leaving_a_chat(state):  # what the agent a failover move left behind wrote last is owed too
+        _require_chat(state)
     command_name = command_in(command.content, state.slash_commands) if command.role == "AGENT" else None
     if command_name is not None:
         return _slash_command(state, command, command_name)

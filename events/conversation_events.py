@@ -385,8 +385,9 @@ class FailoverSwitched(ConversationEvent):
 
 
 class ChatLeaveRequested(ConversationEvent):
-    """Intent: after a failover move, tell the agent of the chat left behind at `target` and leave it
-    (SendMessage, DisconnectParticipant), once, where that region still answers. Its participant and
+    """Intent: after a failover move, read what the agent left behind at `target` wrote after
+    `after_id` (the last item recorded from that chat), tell them, and leave the chat (GetTranscript,
+    SendMessage, DisconnectParticipant), once, where that region still answers. Its participant and
     connection tokens are credentials: kept out of `repr` and exports."""
 
     target: ConnectTarget
@@ -395,6 +396,7 @@ class ChatLeaveRequested(ConversationEvent):
     participant_token: str
     connection_token: str | None
     client_token: str
+    after_id: str | None = None
 
     def __repr__(self) -> str:
         return (

@@ -419,6 +419,7 @@ def _effect(state: ConversationState, seq: int, intent: ConversationEvent) -> An
             target=intent.target,
             participant_token=intent.participant_token,
             connection_token=intent.connection_token,
+            after_id=intent.after_id,
         )
     if isinstance(intent, ContextUpdateRequested):
         if state.phase not in ("started", "connected"):

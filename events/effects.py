@@ -32,13 +32,15 @@ class StartChat(Effect):
 
 
 class LeaveChat(Effect):
-    """Tell the agent of the chat a failover move left behind, and leave it: once, without retries
-    beyond the client's own (a region that is down is not waited for)."""
+    """Read what the agent of the chat a failover move left behind wrote after `after_id` (report each
+    item as it came), tell them, and leave the chat: once, without retries beyond the client's own (a
+    region that is down is not waited for); report `ChatLeaveDone`."""
 
     client_token: str
     target: ConnectTarget
     participant_token: str
     connection_token: str | None
+    after_id: str | None = None
 
     def __repr__(self) -> str:
         return f"LeaveChat(effect_id={self.effect_id!r}, target={self.target!r}, tokens='<redacted>')"

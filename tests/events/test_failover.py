@@ -17,6 +17,7 @@ from events.commands import (
 )
 from events.conversation_decide import MOVED_NOTICE
 from events.conversation_events import (
+    AgentMessageReceived,
     ChatLeaveRequested,
     ChatLeft,
     ChatStartRequested,
@@ -117,3 +118,19 @@ def test_the_leave_intents_tokens_never_leave_the_store() -> None:
     assert TOKEN not in repr(leave) and CONNECTION_TOKEN not in repr(leave)
     assert (shown.participant_token, shown.connection_token) == ("<redacted>", "<redacted>")
 
+
+
+def test_what_the_agent_left_behind_wrote_after_the_move_is_still_owed_to_the_user_but_its_end_is_not() -> None:
+    run = Run().connected().with_agent()
+    run.agent_says("one moment", at=3, message_id="m-1")
+    [leave] = of_type(run(SwitchRegion(at=5, target=FAILOVER, order=3, mode="move")), ChatLeaveRequested)
+    assert leave.after_id == "m-1"
+    [late] = of_type(run.agent_says("ah, you are moving", at=6, message_id="m-2"), AgentMessageReceived)
+    assert late.content == "ah, you are moving"
+    with pytest.raises(Rejected) as raised:
+        run(ChatEndedReceived(at=7, message_id="old-chat-ended"))
+    assert raised.value.code == "chat_not_started"
+    leave_effect = next(e for e in pending_effects(run.state) if isinstance(e, LeaveChat))
+    run(ChatLeaveDone(at=8, effect_id=leave_effect.effect_id))
+    with pytest.raises(Rejected):  # left: until the new chat starts there is no chat to hear from
+        run.agent_says("too late", at=9, message_id="m-3")
