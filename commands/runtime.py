@@ -1,6 +1,7 @@
 """Everything the service runs, started and stopped together: the worker service
-(actors, timers, recovery), the webhook deliverer and the bots' HTTP API, over
-one event store and the API clients kept in its file."""
+(actors, timers, recovery), the webhook deliverer, the bots' HTTP API and the
+status file `run.py status` reads, over one event store and the API clients
+kept in its file."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from api.request_body import DEFAULT_MAX_BODY_BYTES
 from connect_client import ChatSocket
 from delivery import WebhookDeliverer, delivery_routes
 from service.queue_metrics import DEFAULT_QUEUE_METRICS_TTL
+from service.status_writer import INTERVAL_SECONDS, StatusWriter
 from service.worker_service import RegionClientsFactory, WorkerService
 from store import EventStore
 from store.clients import ClientRegistry
@@ -46,6 +48,7 @@ def running_service(
     queue_metrics_ttl: float = DEFAULT_QUEUE_METRICS_TTL,
     run_connector: RunConnector | None = None,
     vault: Vault | None = None,
+    status_interval: float = INTERVAL_SECONDS,
 ) -> Iterator[Running]:
     """Start it all (recovering the live conversations first), yield, and stop it all. Only one
     service runs on a store: another one's lock raises ServiceAlreadyRunning.
@@ -53,7 +56,7 @@ def running_service(
     Each conversation's webhooks are signed with the secret of the client that
     handed it over, looked up at every POST, so a client's secret is the one
     in the clients table now. `vault`: where vault references are resolved (None: the local vault
-    in the store's file).
+    in the store's file). The status file is written beside the store every `status_interval` seconds.
     """
     lock = ServiceLock(store.path).acquire()  # ServiceAlreadyRunning: one service per store
     clients = ClientRegistry(store.path)
@@ -68,7 +71,11 @@ def running_service(
             app = create_app(service, clients, delivery_routes(store), max_body_bytes=max_body_bytes)
             server = ApiServer(app, host, port).start()
             try:
-                yield Running(service, clients, server.url)
+                status = StatusWriter(service, api_url=server.url, interval=status_interval).start()
+                try:
+                    yield Running(service, clients, server.url)
+                finally:
+                    status.stop()
             finally:
                 server.stop()
         finally:

@@ -335,6 +335,8 @@ def conversations(
         bot = Bot(running.api_url, setup.token, seen)
         wait_for(lambda: len(of_type(events_of(store, "leak-1"), "ConnectionOpened")) > connections, "the recovery")
         exports(operator, "leak-1")  # while the chat is live
+        operator("status")
+        operator("status", "--json")
         assert bot.call("POST", "/v1/conversations/leak-1/messages", {"MessageId": "m-2", "Text": "gracias"})[0] == 202
         wait_for(lambda: "thank you" in customer_lines(connect, contact_id), "the translation after the restart")
         agent(connect, contact_id, "messages", {"Content": "Track it at https://shop.example/track/43"})

@@ -1,0 +1,206 @@
+"""`run.py status [--db PATH] [--json]`: is the service running, how is each region doing, how many
+conversations are live, whether the service runs or not.
+
+The running service rewrites a status file beside the store every 2 seconds (service/status_file.py);
+whether it runs is the store's service lock (store/service_lock.py), so a crashed service is never
+taken for a running one. With the service down, the regions are shown as it last saw them and the
+live conversations are counted from the store itself. Nothing printed holds a token or a secret value.
+
+Exit code: 0 running; 1 running but its status is stale (the service is stuck, or cannot write its
+data folder); 3 not running; 2 no store there, or a status file that is not one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import msgspec
+
+from commands.database import add_db_argument, open_existing_store
+from service.live_counts import LiveCounts
+from service.status_file import RegionFigures, ServiceStatus, UnreadableStatus, WorkerLive, read_status, status_path
+from service.status_writer import INTERVAL_SECONDS
+from store import StoreError
+from store.service_lock import service_running
+from store.workers import WorkerRegistry
+
+# Five missed writes: a status older than this from a running service means it is not writing.
+STALE_AFTER_SECONDS = 5 * INTERVAL_SECONDS
+
+State = Literal["running", "stale", "stopped"]
+
+
+class Report(msgspec.Struct, frozen=True, kw_only=True):
+    """What `status` says; `--json` prints it as it is. `status` is the last status file (None: the
+    service never wrote one here); `live` is counted by the service when it runs, else from the store."""
+
+    state: State
+    store_path: str
+    checked_at: float
+    status: ServiceStatus | None
+    live: list[WorkerLive]
+    live_from: Literal["service", "store"]
+
+
+def register(subcommands: Any) -> None:
+    parser = subcommands.add_parser(
+        "status",
+        help="whether the service runs, each region's health and the live conversations",
+        description="Say whether the service runs on this store (and since when it last wrote its status), each "
+        "Amazon Connect region's health as the service sees it (calls, errors, throttles, latency, failures in a "
+        "row), and the live conversations of each worker in each region; with the service down, the regions as "
+        "it last saw them and the live conversations counted from the store. Exit code 0 running, 1 running but "
+        "its status is stale, 3 not running, 2 no store.",
+    )
+    add_db_argument(parser)
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        report = make_report(args.db, now=time.time())
+    except (OSError, StoreError, UnreadableStatus) as error:
+        print(f"status: {error}")
+        return 2
+    print(msgspec.json.format(msgspec.json.encode(report)).decode() if args.json else render(report))
+    return {"running": 0, "stale": 1, "stopped": 3}[report.state]
+
+
+def make_report(db: Path, *, now: float) -> Report:
+    """Raises FileNotFoundError with no store at `db`, UnreadableStatus for a status file that is not one,
+    OSError when the data folder cannot be read."""
+    if not db.exists():
+        raise FileNotFoundError(f"no event store at {db}")
+    status = read_status(status_path(db))
+    state = _state(service_running(db), status, now)
+    if state == "running" and status is not None:
+        return Report(state=state, store_path=str(db), checked_at=now, status=status, live=status.live, live_from="service")
+    return Report(state=state, store_path=str(db), checked_at=now, status=status, live=_live_from_store(db), live_from="store")
+
+
+def _state(running: bool, status: ServiceStatus | None, now: float) -> State:
+    if not running:
+        return "stopped"
+    if status is None or status.stopped_at is not None or now - status.written_at > STALE_AFTER_SECONDS:
+        return "stale"
+    return "running"
+
+
+def _live_from_store(db: Path) -> list[WorkerLive]:
+    with open_existing_store(db) as store:
+        names = {worker_id: config.name for worker_id, config in WorkerRegistry(store).list().items()}
+        return [
+            WorkerLive(worker_id=count.worker_id, worker_name=names.get(count.worker_id), region=count.region,
+                       conversations=count.conversations)
+            for count in LiveCounts(store).count()
+        ]
+
+
+def render(report: Report) -> str:
+    """The report as text for a terminal."""
+    status = report.status
+    lines = [_headline(report)]
+    if status is not None:
+        lines.append(f"  version {status.version}, started {_when(status.started_at)}")
+        if status.api_url and report.state != "stopped":
+            lines.append(f"  bots' HTTP API {status.api_url}")
+        lines.append(f"  event store {report.store_path} (last position {status.last_position})")
+    else:
+        lines.append(f"  event store {report.store_path}")
+    lines.append("")
+    if status is None:
+        lines.append("regions: not known (the service has written no status here)")
+    else:
+        seen = "now" if report.state == "running" else f"as last seen, {_when(status.written_at)}"
+        lines.append(f"regions ({seen})")
+        lines.extend(_regions_table(status.regions) if status.regions else ["  none in use"])
+    lines.append("")
+    source = "counted by the service" if report.live_from == "service" else "counted from the event store"
+    lines.append(f"live conversations ({source}): {sum(live.conversations for live in report.live)}")
+    lines.extend(_live_table(report.live) if report.live else [])
+    return "\n".join(lines)
+
+
+def _headline(report: Report) -> str:
+    status, now = report.status, report.checked_at
+    if report.state == "running" and status is not None:
+        return f"service running (pid {status.pid}, updated {_ago(now - status.written_at)} ago)"
+    if report.state == "stale":
+        if status is None or status.stopped_at is not None:
+            return "service running, but it has written no status yet (starting, or a version without `status`)"
+        return (
+            f"service running (pid {status.pid}) but its status is {_ago(now - status.written_at)} old: it may be "
+            "stuck, or unable to write its data folder (see its log)"
+        )
+    if status is None:
+        return "service not running (it has never written a status here)"
+    ended = "stopped" if status.stopped_at is not None else "gone without stopping (killed or crashed)"
+    return f"service not running; last seen {_when(status.written_at)}, {_ago(now - status.written_at)} ago (pid {status.pid}, {ended})"
+
+
+def _regions_table(regions: list[RegionFigures]) -> list[str]:
+    rows = [("REGION", "LIVE", "CALLS", "ERRORS", "THROTTLES", "P50 MS", "P99 MS", "HEALTH", "SECRET")]
+    for figures in sorted(regions, key=lambda figures: (figures.region, figures.secret or "")):
+        health = figures.health
+        rows.append(
+            (
+                figures.region,
+                str(figures.live_conversations),
+                str(health.calls),
+                f"{health.errors} ({health.error_rate:.1%})",
+                f"{health.throttles} ({health.throttle_rate:.1%})",
+                _ms(health.latency_p50_ms),
+                _ms(health.latency_p99_ms),
+                _health_word(figures),
+                figures.secret or "(the service's own credentials)",
+            )
+        )
+    return _table(rows, right={1, 2, 3, 4, 5, 6})
+
+
+def _health_word(figures: RegionFigures) -> str:
+    health = figures.health
+    if health.failing_since is not None:
+        return f"FAILING since {_when(health.failing_since)} ({health.consecutive_failures} in a row)"
+    return "no calls yet" if health.calls == 0 else "ok"
+
+
+def _live_table(live: list[WorkerLive]) -> list[str]:
+    rows = [("WORKER", "ID", "REGION", "LIVE")]
+    rows += [(item.worker_name or "(deleted)", item.worker_id, item.region, str(item.conversations)) for item in live]
+    return _table(rows, right={3})
+
+
+def _table(rows: list[tuple[str, ...]], *, right: set[int]) -> list[str]:
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    return [
+        "  " + "  ".join(
+            cell.rjust(width) if column in right else cell.ljust(width)
+            for column, (cell, width) in enumerate(zip(row, widths))
+        ).rstrip()
+        for row in rows
+    ]
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def _when(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _ago(seconds: float) -> str:
+    seconds = max(0.0, seconds)
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 36 * 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"

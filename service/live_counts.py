@@ -1,0 +1,76 @@
+"""How many conversations that have not ended each worker has in each region, read from the store.
+
+    >>> counts = LiveCounts(store)
+    >>> counts.count()          # the first count folds every live conversation, as recovery does
+    [LiveCount(worker_id='0b5c...', region='us-east-1', conversations=12)]
+    >>> counts.count()          # later ones fold only the events appended since
+
+A conversation's region is where it is served now (its target, which a failover order may have
+moved), found by the same fold as recovery and `run.py replay`, so the counts never disagree with
+them. The service counts this way every few seconds for `run.py status`, and `run.py status` once,
+from the store, when the service is down.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import msgspec
+
+from events import ConversationState, decode, evolve, initial_state
+from store import EventStore
+from store.conversations import STREAM_PREFIX, live_conversations, load_conversation
+
+_PAGE = 1000
+
+
+class LiveCount(msgspec.Struct, frozen=True):
+    worker_id: str
+    region: str
+    conversations: int
+
+
+class LiveCounts:
+    """Not thread-safe: one caller counts (the status writer's thread, or the `status` command)."""
+
+    def __init__(self, store: EventStore) -> None:
+        self._store = store
+        self._states: dict[str, ConversationState] | None = None
+        self._position = 0
+
+    def count(self) -> list[LiveCount]:
+        """By worker, then region."""
+        if self._states is None:
+            self._states = self._load_all()
+        else:
+            self._follow(self._states)
+        self._keep_live(self._states)
+        tally = Counter(
+            (state.worker_id, state.target.region)
+            for state in self._states.values()
+            if state.worker_id is not None and state.target is not None
+        )
+        return [LiveCount(worker, region, n) for (worker, region), n in sorted(tally.items())]
+
+    def _load_all(self) -> dict[str, ConversationState]:
+        # The position first: what is appended while loading is read again by `_follow`, which skips
+        # the events a state already holds.
+        self._position = self._store.last_position()
+        live = live_conversations(self._store)
+        return {conversation_id: load_conversation(self._store, conversation_id) for conversation_id in live}
+
+    def _follow(self, states: dict[str, ConversationState]) -> None:
+        while page := self._store.read_all(self._position, limit=_PAGE):
+            for stored in page:
+                if stored.stream.startswith(STREAM_PREFIX):
+                    conversation_id = stored.stream.removeprefix(STREAM_PREFIX)
+                    state = states.get(conversation_id) or initial_state(conversation_id)
+                    if stored.seq > state.version:  # else loaded already, with the live ones
+                        states[conversation_id] = evolve(state, decode(stored.data))
+            self._position = page[-1].position
+
+    def _keep_live(self, states: dict[str, ConversationState]) -> None:
+        """Forget the conversations whose streams are closed. (One begun since the last page read is
+        counted next time, from its first event on.)"""
+        for conversation_id in set(states) - set(live_conversations(self._store)):
+            del states[conversation_id]

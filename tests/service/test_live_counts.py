@@ -1,0 +1,89 @@
+"""Live conversations by worker and region, counted from a real store: in full the first time, then
+from what was appended since, always agreeing with a count in full."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from msgspec.structs import replace
+
+from events import encode, event_type
+from events.commands import ChatEndedReceived, SwitchRegion
+from events.conversation_events import ConnectTarget
+from service.live_counts import LiveCount, LiveCounts
+from store import EventStore, NewEvent
+from store.conversations import conversation_stream
+from tests.delivery.conversations import append, started
+from tests.events.scenario import FAILOVER, PRIMARY, Run, transfer
+
+
+def transferred(
+    store: EventStore, conversation_id: str, worker_id: str = "worker-1", target: ConnectTarget = PRIMARY
+) -> Run:
+    run = Run(conversation_id)
+    run(replace(transfer(0.0, target=target), worker_id=worker_id))
+    append(store, conversation_id, run.events)
+    return run
+
+
+def ended(store: EventStore, run: Run) -> None:
+    """Its chat ends: the stream closes, as the actor closes it."""
+    stream = conversation_stream(run.state.conversation_id)
+    new = run(ChatEndedReceived(at=9.0, message_id="ended"))
+    store.append(stream, [NewEvent(event_type(e), encode(e)) for e in new], store.stream_version(stream), closes_stream=True)
+
+
+def test_conversations_are_counted_by_worker_and_region_as_they_come_move_and_end(tmp_path: Path) -> None:
+    with EventStore.open(tmp_path / "events.db") as store:
+        counts = LiveCounts(store)
+        assert counts.count() == []
+
+        transferred(store, "a-1")
+        moving = transferred(store, "a-2")
+        transferred(store, "b-1", worker_id="worker-2", target=FAILOVER)
+        assert counts.count() == [
+            LiveCount("worker-1", "us-east-1", 2),
+            LiveCount("worker-2", "us-west-2", 1),
+        ]
+
+        switched = moving(SwitchRegion(at=5.0, target=FAILOVER, order=1, mode="move"))
+        append(store, "a-2", switched)
+        finishing = started("a-3", "https://bot.example/hook")
+        append(store, "a-3", finishing.events)
+        assert counts.count() == [
+            LiveCount("worker-1", "us-east-1", 2),
+            LiveCount("worker-1", "us-west-2", 1),
+            LiveCount("worker-2", "us-west-2", 1),
+        ]
+
+        ended(store, finishing)
+        assert counts.count() == [
+            LiveCount("worker-1", "us-east-1", 1),
+            LiveCount("worker-1", "us-west-2", 1),
+            LiveCount("worker-2", "us-west-2", 1),
+        ]
+        assert counts.count() == LiveCounts(store).count()
+
+
+def test_a_first_count_of_a_store_with_history_folds_only_the_live_conversations(tmp_path: Path) -> None:
+    with EventStore.open(tmp_path / "events.db") as store:
+        for n in range(3):
+            run = started(f"old-{n}", "https://bot.example/hook")
+            append(store, f"old-{n}", run.events)
+            ended(store, run)
+        transferred(store, "live-1")
+
+        assert LiveCounts(store).count() == [LiveCount("worker-1", "us-east-1", 1)]
+
+
+def test_many_events_since_the_last_count_are_read_page_after_page(tmp_path: Path) -> None:
+    with EventStore.open(tmp_path / "events.db") as store:
+        counts = LiveCounts(store)
+        runs = [transferred(store, f"c-{n}") for n in range(600)]
+        assert counts.count() == [LiveCount("worker-1", "us-east-1", 600)]
+        for n in range(600):
+            transferred(store, f"d-{n}", worker_id="worker-2")
+        for n, run in enumerate(runs):
+            append(store, f"c-{n}", run(SwitchRegion(at=5.0, target=FAILOVER, order=1, mode="move")))
+
+        assert counts.count() == [LiveCount("worker-1", "us-west-2", 600), LiveCount("worker-2", "us-east-1", 600)]
