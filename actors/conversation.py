@@ -76,6 +76,7 @@ from events.commands import (
     SlashActionStarting,
     SlashActionSucceeded,
     SlashContentFound,
+    SwitchRegion,
     TypingAcknowledged,
     TypingEventReceived,
     UserMessageAcknowledged,
@@ -150,6 +151,17 @@ class _Resume:
     pass
 
 
+@dataclass(frozen=True, slots=True)
+class _ReleaseOrder:
+    """The held failover order waits no longer for the message in doubt (its region may be down)."""
+
+
+# How long a failover move waits, after a restart, for the message that may have been on its way to
+# the old chat when the service stopped: sent again there with its client token, Connect keeps it
+# once; moved unconfirmed, the new chat could get it a second time.
+HOLD_ORDER_SECONDS = 10.0
+
+
 class ConversationActor(pykka.ThreadingActor):
     """Owns one conversation's state, its chat socket and its connection token.
 
@@ -186,6 +198,9 @@ class ConversationActor(pykka.ThreadingActor):
         self._retry_timer: threading.Timer | None = None
         self._socket: ChatSocket | None = None
         self._connection_token: str | None = None
+        self._in_doubt: int | None = None  # a message perhaps sent to the chat just before a restart
+        self._held_order: SwitchRegion | None = None
+        self._hold_timer: threading.Timer | None = None
 
     @property
     def _clients(self) -> RegionClients:
@@ -197,13 +212,17 @@ class ConversationActor(pykka.ThreadingActor):
 
     def on_receive(self, message: Any) -> Any:
         try:
-            return self._receive(message)
+            answer = self._receive(message)
+            self._release_order_if_settled()
+            return answer
         finally:
             if self.state.phase == "returned":
                 # Handed back: nothing more can happen, so the actor (and its thread) goes.
                 self.stop()
 
     def _receive(self, message: Any) -> Any:
+        if isinstance(message, SwitchRegion) and self._doubtful():
+            return self._hold(message)
         if isinstance(message, Command):
             return self._handle(message)
         if isinstance(message, _Report):
@@ -230,12 +249,16 @@ class ConversationActor(pykka.ThreadingActor):
         if isinstance(message, _Resume):
             self._resume()
             return None
+        if isinstance(message, _ReleaseOrder):
+            self._in_doubt = None
+            return None
         raise TypeError(f"a conversation actor does not take {type(message).__name__}")
 
     def on_stop(self) -> None:
         self._on_stopped(self.state.conversation_id, self.actor_ref)
-        if self._retry_timer is not None:
-            self._retry_timer.cancel()
+        for timer in (self._retry_timer, self._hold_timer):
+            if timer is not None:
+                timer.cancel()
         if self._socket is not None:
             self._socket.close()
 
@@ -299,12 +322,42 @@ class ConversationActor(pykka.ThreadingActor):
             self._retry_timer = None
         self._failures = 0
 
+    # -- failover orders after a restart ------------------------------------
+
+    def _doubtful(self) -> bool:
+        return self._in_doubt is not None and self._in_doubt in self.state.pending
+
+    def _hold(self, order: SwitchRegion) -> ConversationState:
+        """Keep a failover order until the message in doubt is settled in the old chat (or for
+        HOLD_ORDER_SECONDS); the state answered has not taken it yet, so the service asks again."""
+        if self._held_order is None:
+            ref = self.actor_ref
+            self._hold_timer = threading.Timer(HOLD_ORDER_SECONDS, lambda: _tell_if_alive(ref, _ReleaseOrder()))
+            self._hold_timer.daemon = True
+            self._hold_timer.start()
+        self._held_order = order
+        return self.state
+
+    def _release_order_if_settled(self) -> None:
+        if self._held_order is None or self._doubtful():
+            return
+        order, self._held_order = self._held_order, None
+        if self._hold_timer is not None:
+            self._hold_timer.cancel()
+            self._hold_timer = None
+        self._handle_quietly(msgspec.structs.replace(order, at=self._clock()))
+
     # -- recovery ---------------------------------------------------------
 
     def _resume(self) -> None:
-        """After a restart: re-arm timers, reopen the socket, redo the unfinished effects."""
+        """After a restart: re-arm timers, reopen the socket, redo the unfinished effects. The first
+        message waiting for the chat may have reached Connect just before the stop: a failover move
+        waits for it to be settled there (`_hold`)."""
         for timer in armed_timers(self.state):
             self._schedule_timer(self.state.conversation_id, timer.timer_id, timer.due_at)
+        if self.state.phase == "connected":
+            sends = [effect for effect in pending_effects(self.state) if isinstance(effect, SendMessage)]
+            self._in_doubt = sends[0].effect_id if sends else None
         if self.state.chat is not None and self.state.phase in ("started", "connected"):
             # The fill resumes after the last Connect item recorded (GetTranscript's
             # StartPosition), not from the start; decide drops any repeat all the same.

@@ -28,7 +28,16 @@ POLL_SECONDS = 0.25
 # Conversations given the order at once: their appends share the store's group commits.
 CONCURRENT_ORDERS = 32
 
+# Give one conversation the worker's order: the switch it recorded (None: nothing to give it); raises
+# the service's OrderHeld when it keeps the order for now (it is asked again on the next pass).
 TakeOrder = Callable[[str, WorkerState], FailoverSwitched | None]
+
+
+class _Held:
+    """What a conversation that keeps the order for now answered."""
+
+
+HELD = _Held()
 
 
 class FailoverOrders:
@@ -38,15 +47,18 @@ class FailoverOrders:
         *,
         conversations_of: Callable[[str], list[str]],
         take_order: TakeOrder,
+        held_error: type[Exception],
         clock: Callable[[], float] = time.time,
         poll_seconds: float = POLL_SECONDS,
     ) -> None:
         """`conversations_of(worker_id)`: its live conversations; `take_order(conversation_id, worker)`:
-        give one of them the worker's order in force, answering the switch it recorded."""
+        give one of them the worker's order in force, answering the switch it recorded, or raising
+        `held_error` when it keeps the order for now."""
         self._store = store
         self._workers = WorkerRegistry(store)
         self._conversations_of = conversations_of
         self._take_order = take_order
+        self._held_error = held_error
         self._clock = clock
         self._poll_seconds = poll_seconds
         self._seen: dict[str, int] = {}
@@ -65,26 +77,35 @@ class FailoverOrders:
         if self._thread is not None:
             self._thread.join(timeout=10)
 
-    def carry_out(self, worker_id: str) -> tuple[int, int] | None:
-        """Give the worker's outstanding order to each of its live conversations and record it as
-        carried out: (moved, stayed); None when nothing was outstanding."""
+    def carry_out(self, worker_id: str) -> bool:
+        """Give the worker's outstanding order to each of its live conversations and, once every one
+        has taken it, record it as carried out. False while some hold it (to be asked again)."""
         try:
             worker = self._workers.state(worker_id)
         except UnknownWorker:
             return None
         if worker.failover_order <= worker.carried_out:
-            return None
+            return True
         conversations = self._conversations_of(worker_id)
         with ThreadPoolExecutor(max_workers=CONCURRENT_ORDERS, thread_name_prefix="failover-order") as pool:
-            switches = list(pool.map(lambda conversation_id: self._take_order(conversation_id, worker), conversations))
-        moved = sum(1 for switch in switches if switch is not None and switch.moved)
-        stayed = sum(1 for switch in switches if switch is not None and not switch.moved)
+            answers = list(pool.map(lambda conversation_id: self._taken(conversation_id, worker), conversations))
+        if any(answer is HELD for answer in answers):
+            return False
+        switches = [answer for answer in answers if isinstance(answer, FailoverSwitched)]
+        moved = sum(1 for switch in switches if switch.moved)
+        stayed = len(switches) - moved
         self._workers.record_carried_out(worker_id, order=worker.failover_order, moved=moved, stayed=stayed, at=self._clock())
         log.warning(
             "worker %s: failover order %d (%s) carried out: %d conversations moved, %d stay where they are",
             worker_id, worker.failover_order, worker.failover_mode, moved, stayed,
         )
-        return moved, stayed
+        return True
+
+    def _taken(self, conversation_id: str, worker: WorkerState) -> FailoverSwitched | _Held | None:
+        try:
+            return self._take_order(conversation_id, worker)
+        except self._held_error:
+            return HELD
 
     def _watch(self) -> None:
         while not self._stopping.wait(self._poll_seconds):
@@ -96,8 +117,7 @@ class FailoverOrders:
     def _check(self) -> None:
         versions = self._store.stream_versions(STREAM_PREFIX)
         for stream, version in versions.items():
-            if self._seen.get(stream) != version:
+            if self._seen.get(stream) != version and self.carry_out(stream.removeprefix(STREAM_PREFIX)):
                 # The version read before: an order written meanwhile is seen next pass (and the
                 # FailoverCarriedOut written here costs one more look at a stream with nothing outstanding).
-                self.carry_out(stream.removeprefix(STREAM_PREFIX))
                 self._seen[stream] = version

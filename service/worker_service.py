@@ -56,6 +56,15 @@ class WorkerDisabled(Exception):
         self.worker_id = worker_id
 
 
+class OrderHeld(Exception):
+    """The conversation keeps the failover order until a message perhaps under way to its old chat
+    at a restart is settled there (actors/conversation.py); asked again, it takes it then."""
+
+    def __init__(self, conversation_id: str) -> None:
+        super().__init__(f"conversation {conversation_id!r} holds the failover order for now")
+        self.conversation_id = conversation_id
+
+
 class ConversationNotFound(LookupError):
     def __init__(self, conversation_id: str) -> None:
         super().__init__(f"no conversation with id {conversation_id!r}")
@@ -93,7 +102,8 @@ class WorkerService:
         self._lock = threading.Lock()
         self.timers = TimerService(self._timer_due, clock)
         self.failover_orders = FailoverOrders(
-            store, conversations_of=self.conversations_of, take_order=self.take_failover_order, clock=clock
+            store, conversations_of=self.conversations_of, take_order=self.take_failover_order, held_error=OrderHeld,
+            clock=clock,
         )
         self._queues = QueueMetricsReader(
             lambda region, secret: self._supervisor_in((region, secret)).clients.contacts,
@@ -192,8 +202,8 @@ class WorkerService:
 
     def take_failover_order(self, conversation_id: str, worker: WorkerState) -> FailoverSwitched | None:
         """Give the worker's failover order in force to one of its conversations; the event it
-        recorded (None: it had taken it already, or has ended). Its actor then belongs to the
-        supervisor of the region it is served from."""
+        recorded (None: it has ended, or was never handed over). Its actor then belongs to the
+        supervisor of the region it is served from. Raises OrderHeld when it keeps the order for now."""
         assert worker.config is not None
         order = SwitchRegion(
             at=self._clock(), target=connect_target(worker.config), order=worker.failover_order, mode=worker.failover_mode
@@ -202,8 +212,10 @@ class WorkerService:
             state: ConversationState = self._actor(conversation_id).ask(order, timeout=ASK_TIMEOUT)
         except (Rejected, ConversationNotFound):
             return None  # ended, or not handed over yet (its transfer takes the order itself)
-        if state.failover_order != worker.failover_order or state.target is None:
+        if state.phase in ("ended", "returned") or state.target is None:
             return None
+        if state.failover_order < worker.failover_order:
+            raise OrderHeld(conversation_id)
         self._rehome(conversation_id, _key_of(state.target))
         return _switch_for(self.store, conversation_id, worker.failover_order, near_seq=state.version)
 
