@@ -16,12 +16,13 @@ from typing import Any
 from commands.database import add_db_argument, open_store_for_writing
 from events import decode_worker
 from events.rejection import Rejected
-from events.worker import FailoverCarriedOut, WorkerState, connect_target
-from store import EventStore, StoreError
+from events.worker import FailoverCarriedOut, FailoverMode, WorkerState, connect_target
+from store import ConcurrencyConflict, EventStore, StoreError
 from store.service_lock import service_running
 from store.workers import STREAM_PREFIX, UnknownWorker, WorkerRegistry
 
 DEFAULT_WAIT_SECONDS = 30.0
+ORDER_ATTEMPTS = 5
 
 
 def register(subcommands: Any) -> None:
@@ -51,6 +52,9 @@ def register(subcommands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if not args.db.exists():
+        print(f"failover: --db: no event store at {args.db}")
+        return 2
     try:
         store = open_store_for_writing(args.db)
     except StoreError as error:
@@ -59,8 +63,7 @@ def run(args: argparse.Namespace) -> int:
     with store:
         registry = WorkerRegistry(store)
         try:
-            before = registry.state(args.worker)
-            worker = registry.failover(args.worker, to=args.to, mode=args.mode, at=time.time())
+            before, worker = _give_order(registry, args.worker, args.to, args.mode)
         except UnknownWorker as error:
             print(f"failover: {error}")
             return 2
@@ -82,6 +85,22 @@ def run(args: argparse.Namespace) -> int:
             return 1
         print(f"carried out: {done.moved} live conversations moved, {done.stayed} stay where they are")
         return 0
+
+
+def _give_order(
+    registry: WorkerRegistry, worker_id: str, to: str | None, mode: FailoverMode
+) -> tuple[WorkerState, WorkerState]:
+    """The worker before and after the order. The running service may be writing to the worker's
+    stream at the same moment (it records orders carried out): the order is then read and given again."""
+    attempts = 0
+    while True:
+        before = registry.state(worker_id)
+        try:
+            return before, registry.failover(worker_id, to=to, mode=mode, at=time.time())
+        except ConcurrencyConflict:
+            attempts += 1
+            if attempts == ORDER_ATTEMPTS:
+                raise
 
 
 def _ordered(worker: WorkerState, *, given: bool) -> str:
