@@ -465,9 +465,10 @@ class ConversationActor(pykka.ThreadingActor):
         return carried_attributes(events, room=room)
 
     def _leave_chat(self, effect: LeaveChat) -> ChatLeaveDone:
-        """What the agent left behind wrote since the last item recorded is taken as if the socket had
-        brought it; then they are told, and the customer leaves. With the chat's last connection token,
-        or a new connection when it had none (or it expired). One try (the client's own retries
+        """The agent left behind is told; what they wrote since the last item recorded, up to then at
+        least, is taken as if the socket had brought it; then the customer leaves. (What they write
+        after reading the notice may or may not reach the user.) With the chat's last connection
+        token, or a new connection when it had none or it expired. One try (the client's own retries
         aside): a region that is down gets no more of the conversation's time, and the outcome is
         recorded."""
         participant = self._clients_for(effect.target).participant
@@ -475,13 +476,12 @@ class ConversationActor(pykka.ThreadingActor):
         try:
             token = effect.connection_token or participant.connect(effect.participant_token).connection_token
             try:
-                late = participant.transcript_after(token, effect.after_id)
+                participant.send_message(token, LEFT_BEHIND_NOTICE, notice_token)
             except AccessDenied:  # the kept connection token expired
                 token = participant.connect(effect.participant_token).connection_token
-                late = participant.transcript_after(token, effect.after_id)
-            for item in late:
+                participant.send_message(token, LEFT_BEHIND_NOTICE, notice_token)
+            for item in participant.transcript_after(token, effect.after_id):
                 self._take_item(item)
-            participant.send_message(token, LEFT_BEHIND_NOTICE, notice_token)
             participant.disconnect(token, effect.client_token)
         except ConnectError as error:
             log.warning(

@@ -3,7 +3,7 @@ Connect holds, the timers in the log) compared, as figures and named problems. P
 tested on fabricated evidence (tests/crash/test_checks.py) as well as run on real evidence.
 
 What must hold, per conversation:
-- one contact at Connect;
+- one contact at Connect, and one more for each started chat a failover move started again elsewhere;
 - Connect holds every bot message the API accepted exactly once, in the bot's order (as the bot was
   told it was translated, if it was: `MessageTranslated`), unless the bot was told it was refused
   (`MessageRefused` with its MessageId; then not at all); a message whose answer the bot never got
@@ -31,7 +31,16 @@ from typing import Any
 
 from events.slash_commands import NOTICE_PREFIX
 from tests.crash.bot import Sent
-from tests.crash.evidence import Evidence, Figures, Problem, TimerTexts, is_command, is_notice, owed_until
+from tests.crash.evidence import (
+    Evidence,
+    Figures,
+    Problem,
+    TimerTexts,
+    is_command,
+    is_notice,
+    owed_items,
+    owed_until,
+)
 from tests.crash.service_process import BotMessage
 from tests.crash.slash_checks import check_slash_commands
 
@@ -44,7 +53,7 @@ LEFT = "application/vnd.amazonaws.connect.event.participant.left"
 
 def check_conversation(evidence: Evidence, texts: TimerTexts) -> Figures:
     figures = Figures(conversations=1, bot_unanswered=evidence.bot.unanswered,
-                      bot_refused_connections=evidence.bot.refused_connections)
+                      bot_refused_connections=evidence.bot.refused_connections, failover_moves=evidence.moves)
     cid = evidence.conversation_id
 
     def problem(what: str) -> None:
@@ -52,9 +61,10 @@ def check_conversation(evidence: Evidence, texts: TimerTexts) -> Figures:
 
     if not evidence.bot.transferred:
         problem("the transfer never went through")
-    if len(evidence.contacts) != 1:
-        problem(f"{len(evidence.contacts)} contacts at Connect, not 1")
-        figures.doubled_at_connect += max(0, len(evidence.contacts) - 1)
+    expected_contacts = 1 + evidence.moves
+    if len(evidence.contacts) != expected_contacts:
+        problem(f"{len(evidence.contacts)} contacts at Connect, not {expected_contacts}")
+        figures.doubled_at_connect += max(0, len(evidence.contacts) - expected_contacts)
         if not evidence.contacts:
             figures.lost += 1
             return figures
@@ -150,13 +160,11 @@ def _check_webhook(evidence: Evidence, figures: Figures, problem: Problem) -> li
 
 def _check_connect_to_bot(evidence: Evidence, items: list[dict[str, Any]], firsts: list[BotMessage],
                           texts: TimerTexts, figures: Figures, problem: Problem) -> None:
-    end = owed_until(items, texts)
-
     def relayed(item: dict[str, Any]) -> bool:
         return item["Type"] == "MESSAGE" and item["ParticipantRole"] != "CUSTOMER" and not is_command(item, evidence)
 
     agent_items = [i for i in items if relayed(i)]
-    owed = [i["Id"] for i in items[:end] if relayed(i)]
+    owed = [i["Id"] for i in owed_items(evidence.contacts, texts) if relayed(i)]
     figures.agent_messages += len(owed)
     # A content item an agent's command sent has no Connect item of its own: slash_checks.py counts those.
     agent_messages = [m for m in firsts if m.type == "AgentMessage" and m.slash_command is None]

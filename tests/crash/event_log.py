@@ -1,7 +1,9 @@
 """What the service's event log says of each conversation, read read-only from the store's SQLite file
 after the run: its auto-disconnect timers (armed, fired, cancelled), what the worker told the agent
-(notices: the customer messages starting "[connect worker] ") and what became of the agent's slash
-commands (each command taken, its actions, their outcomes, the content items sent)."""
+(notices: the customer messages starting "[connect worker] ", the notice to the agent a failover move
+leaves behind among them), what became of the agent's slash commands (each command taken, its
+actions, their outcomes, the content items sent) and how often a failover move started a started chat
+again elsewhere."""
 
 from __future__ import annotations
 
@@ -12,6 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import uuid
+
+from actors.conversation import LEFT_BEHIND_NOTICE
 from events import decode
 
 STREAM_PREFIX = "conversation-"
@@ -19,6 +24,7 @@ TIMER_TYPES = ("TimerArmed", "TimerFired", "TimerCancelled")
 NOTICE_TYPES = ("UserMessageRequested", "UserMessageSent", "UserMessageFailed")
 SLASH_TYPES = ("Transferred", "SlashCommandReceived", "SlashActionRequested", "SlashActionStarted", "SlashActionDone",
                "SlashActionFailed", "SlashContentSent")
+MOVE_TYPES = ("ChatLeaveRequested", "ChatLeft")
 DONE = "done"  # a slash action's outcome when it worked; otherwise the failure's code
 
 
@@ -83,11 +89,12 @@ class ConversationLog:
     timers: TimerHistory = field(default_factory=TimerHistory)
     notices: list[Notice] = field(default_factory=list)
     slash: SlashHistory = field(default_factory=SlashHistory)
+    moves: int = 0  # started chats a failover move started again elsewhere (each leaves a contact behind)
 
 
 def read_log(store_path: Path) -> dict[str, ConversationLog]:
     """Every conversation's log, by conversation id."""
-    kinds = TIMER_TYPES + NOTICE_TYPES + SLASH_TYPES
+    kinds = TIMER_TYPES + NOTICE_TYPES + SLASH_TYPES + MOVE_TYPES
     with closing(sqlite3.connect(f"file:{store_path}?mode=ro", uri=True)) as db:
         rows = db.execute(
             f"SELECT stream, seq, type, data FROM events WHERE stream LIKE '{STREAM_PREFIX}%'"
@@ -144,6 +151,14 @@ class _Reader:
                 action.settled_at = event.at
             case "SlashContentSent":
                 slash.content.append((event.command, event.text))
+            case "ChatLeaveRequested":
+                # The agent left behind is told with a client token derived from the intent's (actors/conversation.py).
+                self.log.moves += 1
+                token = str(uuid.uuid5(uuid.UUID(event.client_token), "notice"))
+                self._notices[seq] = Notice(token, LEFT_BEHIND_NOTICE)
+                self.log.notices.append(self._notices[seq])
+            case "ChatLeft" if event.error is None:
+                self._notices[event.request_seq].outcome = "sent"
 
     def _take_request(self, seq: int, event: Any) -> None:
         action = SlashAction(seq, event.at, event.command, event.index, event.action.type, event.action.value)

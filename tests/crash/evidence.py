@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from actors.conversation import LEFT_BEHIND_NOTICE
 from events.slash_commands import NOTICE_PREFIX
 from tests.crash.bot import BotRecord
 from tests.crash.event_log import Notice, SlashHistory, TimerHistory
@@ -40,6 +41,7 @@ class Evidence:
     notices: list[Notice] | None = None  # what the log asked to tell the agent (None: not read, not checked)
     slash: SlashHistory = field(default_factory=SlashHistory)  # the agent's commands as the log took them
     emails: list[dict[str, Any]] = field(default_factory=list)  # what SES sent to `<conversation id>@...`
+    moves: int = 0  # started chats a failover move started again elsewhere: one more contact each
 
 
 @dataclass
@@ -70,6 +72,7 @@ class Figures:
     doubled_effects: int = 0  # a command taken twice, an email beyond one per call
     translated_bot: int = 0  # bot messages the bot was told were translated (MessageTranslated)
     translated_agent: int = 0  # agent messages told translated (with OriginalText)
+    failover_moves: int = 0  # started chats a failover move started again in the other region
     problems: list[str] = field(default_factory=list)
 
     def __add__(self, other: Figures) -> Figures:
@@ -94,8 +97,18 @@ def is_notice(item: dict[str, Any]) -> bool:
 
 
 def owed_until(items: list[dict[str, Any]], texts: TimerTexts) -> int:
-    """The index of the DISCONNECT rule's message at Connect (or the end): what the agent side wrote
-    before it is owed to the bot; after it the service is leaving the chat, and an answer Connect
-    records then may or may not be told."""
+    """The index of the DISCONNECT rule's message at Connect, or of the notice to the agent a failover
+    move leaves behind (or the end): what the agent side wrote before it is owed to the bot; after it
+    the service is leaving the chat, and an answer Connect records then may or may not be told."""
     return next((n for n, i in enumerate(items) if i["Type"] == "MESSAGE" and i["ParticipantRole"] == "CUSTOMER"
-                 and i["Content"] == texts.disconnect_agent), len(items))
+                 and i["Content"] in (texts.disconnect_agent, LEFT_BEHIND_NOTICE)), len(items))
+
+
+def owed_items(contacts: list[dict[str, Any]], texts: TimerTexts) -> list[dict[str, Any]]:
+    """Of each contact (oldest first), the items in the transcript up to where the service began
+    leaving it (`owed_until`)."""
+    owed = []
+    for record in contacts:
+        items = [i for i in record["Items"] if i.get("InTranscript", True)]
+        owed += items[:owed_until(items, texts)]
+    return owed

@@ -97,6 +97,7 @@ class Report:
             f"slash commands: {f.agent_commands} typed by the agent; {f.content_items} content items told; "
             f"{f.emails} emails at SES; {f.calls_unknown} calls of unknown outcome after a restart, not made again "
             f"({f.calls_unknown_sent} of them had sent)",
+            f"failover: {f.failover_moves} started chats moved to the other region",
             f"translated: {f.translated_bot} bot messages, {f.translated_agent} agent messages; "
             f"notices to the agent at Connect: {f.notices}",
             f"lost: {f.lost}  doubled at Connect: {f.doubled_at_connect}  doubled at the bot: {f.doubled_at_bot}  "
@@ -188,7 +189,7 @@ class Stage:
     def conversation(self, conversation_id: str, flow: str, rng: random.Random, pace: Pace,
                      worker_id: str | None = None) -> Conversation:
         return Conversation(conversation_id, rng, pace, self.bot, BotRecord(conversation_id),
-                            worker_id or self.workers[flow], self.receiver.url, self.connect)
+                            worker_id or self.workers[flow], self.receiver.url, self.connect, self.data)
 
     def worker_of(self, scenario: Scenario) -> str:
         return self.scenario_workers.get(scenario.name) or self.workers[scenario.flow]
@@ -352,7 +353,7 @@ def _check_all(planned: list[_Planned], receiver: WebhookReceiver, connect: Conn
     emails, the log's timers, notices and slash commands), to read beside `run.py replay <conversation>
     --db DATA/events.db`."""
     records: dict[str, list[dict[str, Any]]] = {}
-    for chat in connect.chats():
+    for chat in reversed(connect.chats()):  # oldest first: a conversation a failover moved has several
         records.setdefault(chat["CustomerName"], []).append(connect.record(chat["ContactId"]))
     emails: dict[str, list[dict[str, Any]]] = {}
     for email in connect.emails():
@@ -364,7 +365,7 @@ def _check_all(planned: list[_Planned], receiver: WebhookReceiver, connect: Conn
         log = logs.get(cid, ConversationLog())
         evidence = Evidence(cid, item.conversation.record, receiver.arrivals(cid), records.get(cid, []), log.timers,
                             item.scenario.expected_end(log.timers), commands=_has_commands(item.scenario.worker),
-                            notices=log.notices, slash=log.slash, emails=emails.get(cid, []))
+                            notices=log.notices, slash=log.slash, emails=emails.get(cid, []), moves=log.moves)
         figures = check_conversation(evidence, TEXTS)
         figures.problems.extend(item.scenario.check(evidence))
         if not figures.ok():

@@ -1,7 +1,7 @@
 """Crash anywhere, short mode (CI): 15 SIGKILLs of the service while conversations talk both
 ways and timers are pending, agents type slash commands (content items, emails through SES) and
-workers translate both ways, and one worker's region is signed with a role every start assumes again
-through the local STS; then nothing lost, nothing doubled at Connect, at the bot or at SES,
+workers translate both ways, one worker's region is signed with a role every start assumes again
+through the local STS, and the operator switches another worker's region back and forth; then nothing lost, nothing doubled at Connect, at the bot or at SES,
 every timer fired once. The seed is printed (and taken from CRASH_SEED); the long mode is
 `bench/crash.py`."""
 
@@ -16,7 +16,7 @@ import pytest
 from tests.crash.harness import Settings, run_crash
 
 KILLS = int(os.environ.get("CRASH_KILLS", "15"))
-CONVERSATIONS = int(os.environ.get("CRASH_CONVERSATIONS", "16"))
+CONVERSATIONS = int(os.environ.get("CRASH_CONVERSATIONS", "21"))  # three of each scenario
 
 
 @pytest.mark.timeout(300)
@@ -30,5 +30,6 @@ def test_sigkill_at_random_moments_loses_and_doubles_nothing(tmp_path: Path) -> 
     assert report.figures.bot_messages > 0 and report.figures.agent_messages > 0
     assert report.figures.agent_commands > 0 and report.figures.translated_bot > 0
     assert report.roles.chats > 0 and report.roles.calls >= report.roles.starts
+    assert report.figures.failover_moves > 0
     assert report.figures.timers_fired >= CONVERSATIONS // 2  # every DISCONNECT, but where the agent left first
     assert report.ok(), "\n".join(lines)

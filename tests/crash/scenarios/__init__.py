@@ -26,12 +26,13 @@ A `HumanAgent` subclass need only say what differs: the transfer's `context`, th
 
 from tests.crash.scenarios.assumed_role import AssumedRole
 from tests.crash.scenarios.conversation import Conversation, Pace, Scenario, WorkerPlan
+from tests.crash.scenarios.failover import Failover
 from tests.crash.scenarios.slash import SlashCommands
 from tests.crash.scenarios.talking import HUMAN_AGENT, AnaAnswers, HumanAgent, HumanAgentLeaves
 from tests.crash.scenarios.translation import Translation
 
 DEFAULT_SCENARIOS: tuple[Scenario, ...] = (AnaAnswers(), HumanAgent(), HumanAgentLeaves(), SlashCommands(),
-                                           Translation(), AssumedRole())
+                                           Translation(), AssumedRole(), Failover())
 
-__all__ = ["DEFAULT_SCENARIOS", "HUMAN_AGENT", "AnaAnswers", "AssumedRole", "Conversation", "HumanAgent",
+__all__ = ["DEFAULT_SCENARIOS", "HUMAN_AGENT", "AnaAnswers", "AssumedRole", "Conversation", "Failover", "HumanAgent",
            "HumanAgentLeaves", "Pace", "Scenario", "SlashCommands", "Translation", "WorkerPlan"]

@@ -7,6 +7,7 @@ import random
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from tests.crash.bot import BotApi, BotRecord, Sent
@@ -54,6 +55,7 @@ class Conversation:
     worker_id: str
     webhook_url: str
     connect: ConnectSide
+    data: Path  # the service's data folder, where an operator's command (run.py failover) writes
 
     def transfer(self, context: dict[str, Any] | None = None) -> None:
         """`context` joins the conversation's `{"Case": <id>}`."""

@@ -1,0 +1,129 @@
+"""Failover under kills: halfway through each conversation the operator switches the scenario's worker to
+the other region (`run.py failover`, move and drain by turns, the first a move), while the service is
+up or down; every conversation of the worker takes each order once, whatever its phase, and its agent
+follows its chat to wherever a move starts it again."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections import Counter
+from contextlib import suppress
+
+from events.conversation_decide import MOVED_NOTICE
+from tests.crash import service_process
+from tests.crash.checks import Evidence
+from tests.crash.connect_side import FAILOVER_REGION, FLOWS, INSTANCE, QUEUES, ChatOver
+from tests.crash.scenarios.conversation import Conversation, WorkerPlan, pause
+from tests.crash.scenarios.talking import CONTACT_TIMEOUT, HUMAN_AGENT, HumanAgent, ended_by_silence
+
+OPEN = ("WAITING", "CONNECTED")
+
+
+class FollowingAgent:
+    """The human agent of one customer: writes in the customer's open chat, accepting it first, and
+    when a move has ended it there, waits for the chat started again elsewhere and takes that one."""
+
+    def __init__(self, conversation: Conversation) -> None:
+        self._conversation = conversation
+        self._accepted: set[str] = set()
+
+    def say(self, text: str) -> bool:
+        """Whether `text` was written; False when the customer has no open chat for CONTACT_TIMEOUT
+        seconds (the DISCONNECT rule ended it)."""
+        connect = self._conversation.connect
+        deadline = time.monotonic() + CONTACT_TIMEOUT
+        while time.monotonic() < deadline:
+            contact_id = self._open_chat()
+            if contact_id is not None:
+                with suppress(ChatOver):  # moved (or ended) meanwhile: look again
+                    if contact_id not in self._accepted:
+                        connect.accept(contact_id, HUMAN_AGENT)
+                        self._accepted.add(contact_id)
+                    connect.agent_says(contact_id, text)
+                    return True
+            pause(0.05)  # the agent looks again at the chats on their screen
+        return False
+
+    def _open_chat(self) -> str | None:
+        chats = [c for c in self._conversation.connect.chats()
+                 if c["CustomerName"] == self._conversation.id and c["State"] in OPEN]
+        return chats[0]["ContactId"] if chats else None  # the newest
+
+
+class Failover(HumanAgent):
+    """As HumanAgent, with a worker that has the failover region "dublin" (FAILOVER_REGION, the same
+    instance and flow); each conversation gives one order halfway through its bot lines. The common
+    checks count one more contact per move of a started chat, and find every message once across the
+    contacts; this checks that each move told the user once, and that the hand-back names the region
+    of the conversation's last chat."""
+
+    name = "failover"
+    worker = WorkerPlan(data={"FailoverRegionConfig": {"FailoverRegions": [{
+        "Name": "dublin", "Secret": "srn:vault::crash:aws-cross-account-role:dublin", "Region": FAILOVER_REGION,
+        "InstanceId": INSTANCE, "ContactFlowId": FLOWS["human"], "QueueId": QUEUES["human"],
+    }]}})
+
+    def __init__(self) -> None:
+        self._orders = threading.Lock()
+        self._given = 0
+
+    def play(self, conversation: Conversation) -> None:
+        conversation.transfer(self.context(conversation))
+        agent = FollowingAgent(conversation)
+        agent_rng = random.Random(conversation.rng.getrandbits(64))
+        agent_lines = self.agent_lines(conversation, conversation.count(), agent_rng)
+        bot_lines = self.bot_lines(conversation, conversation.count())
+        failed: list[BaseException] = []
+
+        def speak() -> None:
+            try:
+                if not agent.say(f"Hello {conversation.id}, {HUMAN_AGENT} here."):
+                    return
+                for line in agent_lines:
+                    pause(agent_rng.uniform(*conversation.pace.gap))
+                    if not agent.say(line):
+                        return
+            except BaseException as error:  # noqa: BLE001 - raised again on the scenario's thread
+                failed.append(error)
+
+        speaking = threading.Thread(target=speak, name=f"agent-{conversation.id}", daemon=True)
+        speaking.start()
+        try:
+            for n, line in enumerate(bot_lines):
+                if n == len(bot_lines) // 2:
+                    self._order(conversation)
+                if conversation.say(n, line).outcome == "refused":
+                    return
+                pause(conversation.gap())
+        finally:
+            speaking.join()
+        if failed:
+            raise failed[0]
+        agent.say(f"Anything else, {conversation.id}?")
+
+    def _order(self, conversation: Conversation) -> None:
+        """The operator switches the worker to the other region (the service may be down)."""
+        with self._orders:
+            where = ["--to", "dublin"] if self._given % 2 == 0 else ["--primary"]
+            mode = "--move" if self._given % 4 in (0, 1) else "--drain"
+            self._given += 1
+            code, out = service_process.failover(conversation.worker_id, conversation.data, *where, mode, "--wait", "0")
+        if code not in (0, 1):
+            raise RuntimeError(f"run.py failover failed ({code}): {out}")
+
+    def check(self, evidence: Evidence) -> list[str]:
+        cid = evidence.conversation_id
+        problems = ended_by_silence(evidence)
+        told = list({m.id: m for m in evidence.arrivals}.values())
+        notified = Counter(m.text for m in told if m.type == "UserNotified")
+        if notified[MOVED_NOTICE] != evidence.moves:
+            problems.append(f"{cid}: {evidence.moves} moves of a started chat (log), the user told {notified[MOVED_NOTICE]}")
+        returned = [m for m in told if m.type == "ReturnedToBot"]
+        if returned and evidence.contacts:
+            served = returned[-1].context.get("ConnectRegion", {}).get("Region")
+            last = evidence.contacts[-1]["Region"]
+            if served != last:
+                problems.append(f"{cid}: handed back as served by {served}, its last chat was in {last}")
+        return problems
