@@ -5,8 +5,8 @@ effects at Connect follow. Handlers run the service's blocking calls in
 Starlette's thread pool. Every route but /openapi.json needs a client's token;
 a route with a conversation in its path answers only for a conversation the
 client may see, and 404 for any other, exactly as for one that does not exist.
-Workers are shared configuration: any client may read any worker's queue; and so are the regions in
-use: any client may read how each is doing.
+Workers are shared configuration: any client may read any worker (its active region, never a secret
+or vault reference) and its queue; and so are the regions in use: any client may read how each is doing.
 """
 
 from __future__ import annotations
@@ -32,9 +32,13 @@ from api.bodies import (
     EndError,
     KnownAgent,
     MessageRequest,
+    ActiveRegion,
+    FailoverOrder,
     RegionList,
     RegionStatus,
     TransferRequest,
+    Worker,
+    WorkerList,
     WorkerQueue,
 )
 from api.context_limits import context_problems
@@ -56,6 +60,8 @@ from service import (
     WorkerService,
 )
 from store.clients import Client, ClientRegistry
+from events.worker import WorkerState, connect_target
+from events.worker_queue import queue_target
 from store.workers import UnknownWorker
 
 OPENAPI_FILE = Path(__file__).with_name("openapi.json")
@@ -168,6 +174,14 @@ def create_app(
         reading = await run_in_threadpool(service.queue_metrics, request.path_params["worker_id"])
         return _json(200, worker_queue_view(reading))
 
+    async def worker(request: Request, client: Client) -> Response:
+        state = await run_in_threadpool(service.workers.state, request.path_params["worker_id"])
+        return _json(200, worker_view(state))
+
+    async def workers(request: Request, client: Client) -> Response:
+        states = await run_in_threadpool(service.workers.states)
+        return _json(200, WorkerList(workers=[worker_view(state) for state in states]))
+
     async def regions(request: Request, client: Client) -> Response:
         return _json(200, await run_in_threadpool(region_list_view, service.supervisors()))
 
@@ -186,6 +200,8 @@ def create_app(
         Route("/v1/conversations/{conversation_id}/typing", guarded(typing), methods=["POST"]),
         Route("/v1/conversations/{conversation_id}/leave", guarded(leave), methods=["POST"]),
         Route("/v1/conversations/{conversation_id}/context", guarded(context), methods=["PUT"]),
+        Route("/v1/workers", guarded(workers), methods=["GET"]),
+        Route("/v1/workers/{worker_id}", guarded(worker), methods=["GET"]),
         Route("/v1/workers/{worker_id}/queue", guarded(worker_queue), methods=["GET"]),
         Route("/v1/regions", guarded(regions), methods=["GET"]),
     ]
@@ -215,6 +231,30 @@ def conversation_view(state: ConversationState) -> Conversation:
         last_known_agent=None if state.last_known_agent is None else KnownAgent(agent_name=state.last_known_agent),
         session_end_reason=state.end_reason,
         error=None if state.end_error is None else EndError(code=state.end_error.code, message=state.end_error.message),
+    )
+
+
+def worker_view(state: WorkerState) -> Worker:
+    """A worker with the region its new transfers start in and its last failover order."""
+    config = state.config
+    assert config is not None
+    target, queue = connect_target(config), queue_target(config)
+    failovers = config.data.failover_region_config
+    order = None
+    if state.failover_order:
+        order = FailoverOrder(
+            order=state.failover_order, mode=state.failover_mode, carried_out=state.carried_out >= state.failover_order
+        )
+    return Worker(
+        worker_id=state.worker_id,
+        name=config.name,
+        enabled=config.enabled,
+        active_region=ActiveRegion(
+            name=target.failover_region, region=target.region, instance_id=target.instance_id,
+            contact_flow_id=target.contact_flow_id, queue_id=queue.queue_id,
+        ),
+        failover_regions=[] if failovers is None else [region.name for region in failovers.failover_regions],
+        failover_order=order,
     )
 
 

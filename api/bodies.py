@@ -204,6 +204,47 @@ class Error(_Body):
     message: str
 
 
+class ActiveRegion(_Body):
+    """Where the worker's new transfers start now."""
+
+    name: Annotated[
+        str | None, msgspec.Meta(description="the Name of the active failover region; null: the primary region")
+    ]
+    region: str
+    instance_id: str
+    contact_flow_id: str
+    queue_id: Annotated[str | None, msgspec.Meta(description="the queue GET /v1/workers/{id}/queue reads; null: none")]
+
+
+class FailoverOrder(_Body):
+    """The last failover order (`run.py failover`, automatic failover, or an update of ActiveFailoverRegion)."""
+
+    order: Annotated[int, msgspec.Meta(ge=1, description="its number: its place in the worker's event stream")]
+    mode: Annotated[
+        Literal["drain", "move"],
+        msgspec.Meta(description="drain: live conversations finish where they are; move: they start again there"),
+    ]
+    carried_out: Annotated[
+        bool, msgspec.Meta(description="every live conversation of the worker has taken it (the running service)")
+    ]
+
+
+class Worker(_Body):
+    """A worker as the service uses it now: no secrets (its vault references are not shown either)."""
+
+    worker_id: str
+    name: str
+    enabled: bool
+    active_region: ActiveRegion
+    failover_regions: Annotated[list[str], msgspec.Meta(description="the Names of its FailoverRegions")]
+    failover_order: Annotated[FailoverOrder | None, msgspec.Meta(description="null: none since it was created")]
+
+
+class WorkerList(_Body):
+    workers: list[Worker]
+
+
 ALL_TYPES = (
-    TransferRequest, MessageRequest, ContextRequest, Conversation, ConversationList, WorkerQueue, RegionList, Error
+    TransferRequest, MessageRequest, ContextRequest, Conversation, ConversationList, WorkerQueue, Worker, WorkerList,
+    RegionList, Error,
 )

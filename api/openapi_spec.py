@@ -186,6 +186,28 @@ _WORKER_QUEUE = {
     }
 }
 
+_WORKER_ID = [{"name": "worker_id", "in": "path", "required": True, "schema": {"type": "string"}}]
+_WORKERS = {
+    "get": {
+        "summary": "Every worker and the region its new transfers start in now",
+        "description": "Any client may read every worker: workers are shared configuration. No secret or vault "
+        "reference is shown. ActiveRegion follows failover orders (`python run.py failover`) within a second.",
+        "responses": {"200": _answer("every worker not deleted", "WorkerList"), "401": _ERRORS["401"]},
+    }
+}
+_WORKER = {
+    "get": {
+        "summary": "A worker: the region its new transfers start in now, its failover regions and its last "
+        "failover order (and whether the running service has carried it out)",
+        "parameters": _WORKER_ID,
+        "responses": {
+            "200": _answer("the worker", "Worker"),
+            "401": _ERRORS["401"],
+            "404": _answer("Code unknown_worker: no worker has this id", "Error"),
+        },
+    }
+}
+
 _REGIONS = {
     "get": {
         "summary": "The Amazon Connect regions in use and how each is doing: calls, errors, throttles, latency, "
@@ -263,6 +285,8 @@ def document() -> dict[str, Any]:
                 "put": _command("The bot's context changed (UpdateContactAttributes)", "ContextRequest")
             },
             "/v1/conversations/{conversation_id}/events": _EVENTS,
+            "/v1/workers": _WORKERS,
+            "/v1/workers/{worker_id}": _WORKER,
             "/v1/workers/{worker_id}/queue": _WORKER_QUEUE,
             "/v1/regions": _REGIONS,
         },
