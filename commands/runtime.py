@@ -15,6 +15,7 @@ from actors.worker_tools import RunConnector
 from api.request_body import DEFAULT_MAX_BODY_BYTES
 from connect_client import ChatSocket
 from delivery import WebhookDeliverer, delivery_routes
+from service.auto_failover import POLL_SECONDS, AutoFailover, AutoFailoverLoop, supervisor_health
 from service.queue_metrics import DEFAULT_QUEUE_METRICS_TTL
 from service.status_writer import INTERVAL_SECONDS, StatusWriter
 from service.worker_service import RegionClientsFactory, WorkerService
@@ -49,6 +50,8 @@ def running_service(
     run_connector: RunConnector | None = None,
     vault: Vault | None = None,
     status_interval: float = INTERVAL_SECONDS,
+    auto_failover: AutoFailover | None = None,
+    auto_failover_poll: float = POLL_SECONDS,
 ) -> Iterator[Running]:
     """Start it all (recovering the live conversations first), yield, and stop it all. Only one
     service runs on a store: another one's lock raises ServiceAlreadyRunning.
@@ -57,6 +60,8 @@ def running_service(
     handed it over, looked up at every POST, so a client's secret is the one
     in the clients table now. `vault`: where vault references are resolved (None: the local vault
     in the store's file). The status file is written beside the store every `status_interval` seconds.
+    `auto_failover`: None, off; else a worker whose region fails is ordered elsewhere, as checked every
+    `auto_failover_poll` seconds (service/auto_failover.py).
     """
     lock = ServiceLock(store.path).acquire()  # ServiceAlreadyRunning: one service per store
     clients = ClientRegistry(store.path)
@@ -72,9 +77,17 @@ def running_service(
             server = ApiServer(app, host, port).start()
             try:
                 status = StatusWriter(service, api_url=server.url, interval=status_interval).start()
+                failover = None
+                if auto_failover is not None:
+                    failover = AutoFailoverLoop(
+                        store, auto_failover, health=supervisor_health(service.supervisors), clock=clock,
+                        poll_seconds=auto_failover_poll,
+                    ).start()
                 try:
                     yield Running(service, clients, server.url)
                 finally:
+                    if failover is not None:
+                        failover.stop()
                     status.stop()
             finally:
                 server.stop()

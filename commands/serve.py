@@ -72,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
         queue_metrics_ttl=config.queue_metrics_cache_seconds,
         run_connector=connector_runner(config, store, vault, roles=roles),
         vault=vault,
+        auto_failover=config.auto_failover,
     ) as running:
         if not any(not client.revoked for client in running.clients.list()):
             log.warning(
@@ -87,5 +88,11 @@ def run(args: argparse.Namespace) -> int:
         if args.ready_file:
             write_ready_file(args.ready_file, info)
         print(f"bots' HTTP API {info['api_url']} (clients: python run.py client list --db {store_path})", flush=True)
+        if config.auto_failover is not None:
+            print(
+                f"automatic failover on: a worker's region failing for {config.auto_failover.after_seconds:g} s is "
+                f"left ({config.auto_failover.mode})",
+                flush=True,
+            )
         wait_until_signalled()
     return 0

@@ -8,7 +8,8 @@
       "queue_metrics_cache_seconds": 5,
       "regions": {"eu-west-2": {"endpoint_url": null, "static_credentials": false, "sts_endpoint_url": null}},
       "connectors": {"endpoints": {"Translate": null, "SES": null}, "static_credentials": false},
-      "vault": {"backend": "local"}
+      "vault": {"backend": "local"},
+      "auto_failover": {"after_seconds": 120, "mode": "move"}
     }
 
 `regions` only overrides: a region not listed uses real AWS, each worker's
@@ -32,6 +33,9 @@ with dummy keys when `static_credentials` is set.
 "local"}` (the default: encrypted in the store's file, its key in `DATA/vault-secret.key`) or
 `{"backend": "secretsmanager", "region": "eu-west-2", "endpoint_url": null}` (AWS Secrets Manager
 with boto3's default credential chain; `endpoint_url` points it elsewhere).
+`auto_failover` (absent: off) orders a worker to another region once the region it uses has failed
+for `after_seconds` (more than 0), its live conversations drained or moved as `mode` (drain or move)
+says (service/auto_failover.py).
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ import msgspec
 from connect_client import RegionClients, static_session
 from roles import RoleSessions, VaultCredentials
 from roles.sessions import default_sts_client
+from service.auto_failover import AutoFailover
 from service.connector_runner import ConnectorRunner
 from service.queue_metrics import DEFAULT_QUEUE_METRICS_TTL
 from service.worker_service import RegionClientsFactory
@@ -88,6 +93,7 @@ class ServeConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     regions: dict[str, RegionOverride] = {}
     connectors: ConnectorOverrides = ConnectorOverrides()
     vault: VaultConfig = LocalVaultConfig()
+    auto_failover: AutoFailover | None = None  # None: off
 
     @property
     def data_path(self) -> Path:

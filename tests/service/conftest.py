@@ -18,6 +18,7 @@ import pytest
 from connect_client import ChatSocket, ClientSettings, RegionClients, RegionHealth, static_session
 from connect_local import Config, LocalConnect
 from service import RegionClientsFactory, WorkerService, local_regions
+from service.auto_failover import AutoFailover
 from service.connector_runner import ConnectorRunner
 from service.demo_worker import ensure_demo_worker
 from commands.runtime import running_service
@@ -63,11 +64,12 @@ def start_service(tmp_path: Path, start_server: Callable[[Config], LocalConnect]
             socket_factory: Callable[..., ChatSocket] = ChatSocket,
             connector_endpoints: Callable[[LocalConnect], dict[str, str]] = lambda connect: {},
             regions: Callable[[LocalConnect, EventStore], RegionClientsFactory] | None = None,
+            auto_failover: AutoFailover | None = None,
         ) -> Running:
             """`connector_endpoints`: where connectors' calls go by service (Translate, SES), else AWS's
             (moto's, under `mock_aws`); they sign with dummy keys. `regions`: how each (region, secret)'s
             clients are made, given the local Connect and the store (default: the local Connect, dummy
-            keys, no role assumed)."""
+            keys, no role assumed). `auto_failover`: on as given, checked every 20 ms (default off)."""
             connect = start_server(config or config_with())
             store = stack.enter_context(EventStore.open(tmp_path / "events.db"))
             worker_id = ensure_demo_worker(WorkerRegistry(store), connect.ready_info())
@@ -81,6 +83,8 @@ def start_service(tmp_path: Path, start_server: Callable[[Config], LocalConnect]
                     clock=clock,
                     socket_factory=socket_factory,
                     run_connector=connectors,
+                    auto_failover=auto_failover,
+                    auto_failover_poll=0.02,
                 )
             )
             token = served.clients.create("test-bot").token
