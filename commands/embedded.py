@@ -23,7 +23,7 @@ from connect_local.ready import write_ready_file
 from connect_client import static_session
 from service import local_regions
 from service.connector_runner import ConnectorRunner
-from service.demo_worker import ensure_demo_worker
+from service.demo_worker import DEMO_FAILOVER_NAME, DEMO_FAILOVER_REGION, ensure_demo_worker
 from store import EventStore, StoreError
 from store.service_lock import ServiceAlreadyRunning, service_running
 from store.clients import ClientRegistry
@@ -69,7 +69,9 @@ def run(args: argparse.Namespace) -> int:
     except StoreError as error:
         print(f"run.py: {error}")
         return 2
-    connect_config = default_config(agents=[] if args.agent == "human" else None)
+    connect_config = default_config(
+        agents=[] if args.agent == "human" else None, regions=("us-east-1", DEMO_FAILOVER_REGION)
+    )
     with store, LocalConnect(connect_config) as connect:
         connect_info = connect.ready_info()
         worker_id = ensure_demo_worker(WorkerRegistry(store), connect_info)
@@ -123,7 +125,7 @@ def _print_welcome(info: dict, *, human_agent: bool) -> None:
     print(f"agent page           {info['agent_page_url']}")
     print(f"local Amazon Connect {info['endpoint_url']} (region {info['region']})")
     print(f"event store          {info['store_path']}")
-    print(f"demo worker          {info['demo_worker_id']}")
+    print(f"demo worker          {info['demo_worker_id']} (failover region {DEMO_FAILOVER_NAME!r}: {DEMO_FAILOVER_REGION})")
     if human_agent:
         print("Hand a first conversation over, accept it on the agent page (no simulated agent answers), then say something:")
     else:
@@ -140,4 +142,7 @@ def _print_welcome(info: dict, *, human_agent: bool) -> None:
         f"{info['api_url']}/v1/conversations/{conversation}/messages"
     )
     print(f"  curl -s {auth} '{info['api_url']}/v1/conversations/{conversation}/events?after=0'")
+    print("Switch the demo worker's region (live chats start again there), and back:")
+    print(f"  python run.py failover {info['demo_worker_id']} --to {DEMO_FAILOVER_NAME} --move --db {info['store_path']}")
+    print(f"  python run.py failover {info['demo_worker_id']} --primary --move --db {info['store_path']}")
     print("Stop with Ctrl-C.", flush=True)

@@ -156,10 +156,10 @@ def default_instance(agents: list[AgentConfig] | None = None, instance_id: str =
     )
 
 
-def default_config(agents: list[AgentConfig] | None = None) -> Config:
-    """One region, us-east-1, with the default instance served by `agents` (default: Ana; `[]`:
-    no simulated agent, every chat waits for a person on the agent page)."""
-    return Config(regions=[RegionConfig(name="us-east-1", instances=[default_instance(agents)])])
+def default_config(agents: list[AgentConfig] | None = None, regions: tuple[str, ...] = ("us-east-1",)) -> Config:
+    """One region, us-east-1 (or each of `regions`, the first first), with the default instance served
+    by `agents` (default: Ana; `[]`: no simulated agent, every chat waits for a person on the agent page)."""
+    return Config(regions=[RegionConfig(name=name, instances=[default_instance(agents)]) for name in regions])
 
 
 def load_config(data: bytes) -> Config:

@@ -107,6 +107,7 @@ class LocalConnect(Controls):
         return {
             "endpoint_url": self.endpoint_url,
             "region": region.name,
+            "regions": [served.name for served in self.config.regions],
             "instance_id": instance.id,
             "contact_flow_id": flow.id,
             "queue_id": flow.queue_id,

@@ -7,15 +7,29 @@ from typing import Any
 
 import msgspec
 
-from events.worker_config import WorkerConfig, WorkerData
+from events.worker_config import FailoverRegion, FailoverRegionConfig, WorkerConfig, WorkerData
 from store.workers import WorkerRegistry
 
 DEMO_WORKER_NAME = "demo"
 # The local Amazon Connect needs no credentials: this reference is never resolved.
 DEMO_SECRET = "srn:vault::local:aws-cross-account-role:demo"
+# The embedded default's local Connect serves a second region, the demo worker's failover region:
+# `run.py failover DEMO_WORKER --to standby --move` tries a failover with no AWS.
+DEMO_FAILOVER_NAME = "standby"
+DEMO_FAILOVER_REGION = "us-west-2"
 
 
 def demo_worker_config(connect_info: dict[str, Any]) -> WorkerConfig:
+    """The demo worker on the local Connect's first region, with its second region (the same instance,
+    flow and queue), if it serves one, as the failover region DEMO_FAILOVER_NAME."""
+    regions = connect_info.get("regions", [])
+    failover = None
+    if len(regions) > 1:
+        standby = FailoverRegion(
+            name=DEMO_FAILOVER_NAME, secret=DEMO_SECRET, region=regions[1], instance_id=connect_info["instance_id"],
+            contact_flow_id=connect_info["contact_flow_id"], queue_id=connect_info["queue_id"],
+        )
+        failover = FailoverRegionConfig(failover_regions=[standby])
     return WorkerConfig(
         data=WorkerData(
             contact_flow_id=connect_info["contact_flow_id"],
@@ -23,6 +37,7 @@ def demo_worker_config(connect_info: dict[str, Any]) -> WorkerConfig:
             region=connect_info["region"],
             secret=DEMO_SECRET,
             queue_id=connect_info["queue_id"],
+            failover_region_config=failover,
         ),
         name=DEMO_WORKER_NAME,
         type="amazon-connect-worker",
