@@ -32,6 +32,7 @@ def test_each_type_told_to_the_bot_has_its_stable_name_and_fields(store: EventSt
     assert returned["Context"] == {
         "FirstName": "Bo", "Plan": "gold", "SessionEndReason": "AgentLeft",
         "LastKnownAgent": {"AgentName": "Ana"}, "ParticipantId": "participant-conv-7",
+        "ConnectRegion": {"Region": "us-east-1", "FailoverRegion": None},
     }
 
 
