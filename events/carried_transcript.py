@@ -15,9 +15,8 @@ from collections.abc import Iterable
 
 from events.conversation_events import (
     AgentMessageReceived,
-    ChatStarted,
+    ChatLeaveRequested,
     ConversationEvent,
-    FailoverSwitched,
     SlashContentSent,
     UserMessageRequested,
     UserMessageSent,
@@ -56,17 +55,16 @@ def carried_attributes(events: Iterable[tuple[int, ConversationEvent]], *, room:
     (what the limit leaves after the bot's own attributes), oldest first, after a marker when
     earlier ones had to be left out. Nothing when not even the origin fits."""
     numbered = list(events)
-    moves = [event for _, event in numbered if isinstance(event, FailoverSwitched) and event.moved]
-    starts = [event for _, event in numbered if isinstance(event, ChatStarted)]
-    moved_from = moves[-1].previous if moves else None
-    if moved_from is None:
+    left = [event for _, event in numbered if isinstance(event, ChatLeaveRequested)]
+    if not left:
         return {}
-    origin = f"{moved_from.region} ({moved_from.failover_region or 'primary'})"
-    attributes = {MOVED_FROM: f"{origin} contact {starts[-1].contact_id}" if starts else origin}
-    left = room - _size(attributes) - utf8_size(TRANSCRIPT)
-    if left < 0:
+    last = left[-1]  # the chat the conversation was last taken from (a later move may have caught it starting)
+    origin = f"{last.target.region} ({last.target.failover_region or 'primary'})"
+    attributes = {MOVED_FROM: f"{origin} contact {last.contact_id}"}
+    budget = room - _size(attributes) - utf8_size(TRANSCRIPT)
+    if budget < 0:
         return attributes if _size(attributes) <= room else {}
-    text = _latest_lines(transcript_lines(numbered), left)
+    text = _latest_lines(transcript_lines(numbered), budget)
     if text:
         attributes[TRANSCRIPT] = text
     return attributes

@@ -376,8 +376,10 @@ def _switch_region(state: ConversationState, command: SwitchRegion) -> list[Conv
     )
     if not moves:
         return [switched]
+    # A chat that had started, or a conversation a move already took from one, has something to carry.
+    carries = state.chat is not None or state.connections > 0
     restart = ChatStartRequested(
-        at=command.at, target=command.target, client_token=_token(state, 1), carries_transcript=not starting
+        at=command.at, target=command.target, client_token=_token(state, 1), carries_transcript=carries
     )
     if starting or state.chat is None:
         return [switched, restart]

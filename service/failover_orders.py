@@ -66,8 +66,8 @@ class FailoverOrders:
         self._thread: threading.Thread | None = None
 
     def start(self) -> FailoverOrders:
-        """Carry out what is outstanding, then watch the workers' streams."""
-        self._check()
+        """On its own thread: carry out what is outstanding, then watch the workers' streams (so the
+        API answers while recovered conversations are still taking an order)."""
         self._thread = threading.Thread(target=self._watch, name="failover-orders", daemon=True)
         self._thread.start()
         return self
@@ -108,11 +108,13 @@ class FailoverOrders:
             return HELD
 
     def _watch(self) -> None:
-        while not self._stopping.wait(self._poll_seconds):
+        while True:
             try:
                 self._check()
             except Exception:  # noqa: BLE001 - the watcher must outlive one bad pass; it tries again
                 log.exception("failover orders: a pass failed; trying again")
+            if self._stopping.wait(self._poll_seconds):
+                return
 
     def _check(self) -> None:
         versions = self._store.stream_versions(STREAM_PREFIX)

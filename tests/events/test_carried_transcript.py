@@ -5,16 +5,17 @@ from __future__ import annotations
 from events.carried_transcript import MOVED_FROM, OMITTED, TRANSCRIPT, attributes_size, carried_attributes, transcript_lines
 from events.conversation_events import (
     AgentMessageReceived,
+    ChatLeaveRequested,
     ChatStarted,
-    FailoverSwitched,
     SlashContentSent,
     UserMessageRequested,
     UserMessageSent,
 )
-from tests.events.scenario import FAILOVER, PRIMARY
+from tests.events.scenario import PRIMARY
 
 STARTED = (0, ChatStarted(at=0, request_seq=1, contact_id="c-1", participant_id="p-1", participant_token="t"))
-MOVED = (9_999, FailoverSwitched(at=0, target=FAILOVER, order=2, mode="move", moved=True, previous=PRIMARY))
+MOVED = (9_999, ChatLeaveRequested(at=0, target=PRIMARY, contact_id="c-1", participant_id="p-1", participant_token="t",
+                                   connection_token=None, client_token="ct"))
 
 
 def said(user: list[str], agent: list[str]) -> list[tuple[int, object]]:

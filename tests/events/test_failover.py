@@ -134,3 +134,10 @@ def test_what_the_agent_left_behind_wrote_after_the_move_is_still_owed_to_the_us
     run(ChatLeaveDone(at=8, effect_id=leave_effect.effect_id))
     with pytest.raises(Rejected):  # left: until the new chat starts there is no chat to hear from
         run.agent_says("too late", at=9, message_id="m-3")
+
+
+def test_a_move_back_before_the_new_chat_started_still_carries_the_conversation_from_the_chat_left_behind() -> None:
+    run = Run().connected().with_agent()
+    run(SwitchRegion(at=5, target=FAILOVER, order=3, mode="move"))
+    [restart] = of_type(run(SwitchRegion(at=6, target=PRIMARY, order=4, mode="move")), ChatStartRequested)
+    assert restart.carries_transcript and restart.target == PRIMARY
