@@ -376,14 +376,18 @@ def _switch_region(state: ConversationState, command: SwitchRegion) -> list[Conv
     )
     if not moves:
         return [switched]
-    # A chat that had started, or a conversation a move already took from one, has something to carry.
+    # A chat that had started, or a conversation a move already took from one, has something to carry:
+    # the log up to the end of this decision (the leave of the old chat, when there is one).
+    leaves = not starting and state.chat is not None
     carries = state.chat is not None or state.connections > 0
     restart = ChatStartRequested(
-        at=command.at, target=command.target, client_token=_token(state, 1), carries_transcript=carries
+        at=command.at, target=command.target, client_token=_token(state, 1),
+        transcript_until=_seq(state, 2 if leaves else 1) if carries else None,
     )
-    if starting or state.chat is None:
+    if not leaves:
         return [switched, restart]
     chat = state.chat
+    assert chat is not None
     leave = ChatLeaveRequested(
         at=command.at, target=previous, contact_id=chat.contact_id, participant_id=chat.participant_id,
         participant_token=chat.participant_token, connection_token=chat.connection_token, client_token=_token(state, 2),

@@ -99,12 +99,13 @@ class Transferred(ConversationEvent):
 
 
 class ChatStartRequested(ConversationEvent):
-    """Intent: StartChatContact at `target`. `carries_transcript`: the chat starts again after a failover
-    move, with the conversation so far in its contact attributes (read from the log up to this event)."""
+    """Intent: StartChatContact at `target`. `transcript_until`: the chat starts again after a failover
+    move, with the conversation so far in its contact attributes, read from the log up to that seq (the
+    end of the move's decision, its leave of the old chat included)."""
 
     target: ConnectTarget
     client_token: str
-    carries_transcript: bool = False
+    transcript_until: int | None = None
 
 
 class ChatStarted(ConversationEvent):

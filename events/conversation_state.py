@@ -410,7 +410,7 @@ def _effect(state: ConversationState, seq: int, intent: ConversationEvent) -> An
             target=intent.target,
             display_name=state.display_name,
             context=state.context,
-            transcript_until=seq if intent.carries_transcript else None,
+            transcript_until=intent.transcript_until,
         )
     if isinstance(intent, ChatLeaveRequested):
         return LeaveChat(

@@ -60,7 +60,7 @@ def test_a_move_starts_the_chat_again_at_the_new_target_then_leaves_the_old_one_
     assert of_type(events, UserNotified)[0].text == MOVED_NOTICE
     assert run.state.phase == "starting" and run.state.chat is None and run.state.last_connect_id is None
     start, leave = pending_effects(run.state)
-    assert isinstance(start, StartChat) and start.target == FAILOVER and start.transcript_until == before + 2
+    assert isinstance(start, StartChat) and start.target == FAILOVER and start.transcript_until == before + 3
     assert isinstance(leave, LeaveChat) and leave.target == PRIMARY
     assert (leave.participant_token, leave.connection_token) == (TOKEN, CONNECTION_TOKEN)
 
@@ -140,4 +140,8 @@ def test_a_move_back_before_the_new_chat_started_still_carries_the_conversation_
     run = Run().connected().with_agent()
     run(SwitchRegion(at=5, target=FAILOVER, order=3, mode="move"))
     [restart] = of_type(run(SwitchRegion(at=6, target=PRIMARY, order=4, mode="move")), ChatStartRequested)
-    assert restart.carries_transcript and restart.target == PRIMARY
+    assert restart.transcript_until == restart_seq(run, restart) and restart.target == PRIMARY
+
+
+def restart_seq(run: Run, event: object) -> int:
+    return run.events.index(event) + 1  # type: ignore[arg-type]
