@@ -169,7 +169,6 @@ class WorkerService:
         The conversation starts under the worker's failover order in force; if a newer order came
         while it was being handed over (which the order's carrying out may have missed), it takes
         that one at once."""
-        self._note_worker(conversation_id, worker_id)
         worker = self.workers.state(worker_id)
         config = worker.config
         assert config is not None
@@ -193,8 +192,11 @@ class WorkerService:
             short_links=short_link_rule(config),
             failover_order=worker.failover_order,
         )
+        # A conversation already handed over stays where it is: the transfer goes to its own actor,
+        # which refuses it; the first routing of an id wins (`_region`).
         ref = self._region(_key_of(target), conversation_id).actor(conversation_id)
         state: ConversationState = ref.ask(command, timeout=ASK_TIMEOUT)
+        self._note_worker(conversation_id, worker_id)  # only once its Transferred is in the log
         latest = self.workers.state(worker_id)
         if latest.failover_order > state.failover_order:
             self.take_failover_order(conversation_id, latest)
@@ -212,7 +214,7 @@ class WorkerService:
             state: ConversationState = self._actor(conversation_id).ask(order, timeout=ASK_TIMEOUT)
         except (Rejected, ConversationNotFound):
             return None  # ended, or not handed over yet (its transfer takes the order itself)
-        if state.phase in ("ended", "returned") or state.target is None:
+        if state.phase in ("ended", "returned") or state.target is None or state.worker_id != worker.worker_id:
             return None
         if state.failover_order < worker.failover_order:
             raise OrderHeld(conversation_id)
@@ -223,6 +225,7 @@ class WorkerService:
         """The worker's conversations that have not ended."""
         live = set(self.live())
         with self._lock:
+            # Every conversation noted is in the log already (noted once its transfer is durable).
             for ended in [cid for cid in self._worker_of if cid not in live]:
                 del self._worker_of[ended]
             return [cid for cid, worker in self._worker_of.items() if worker == worker_id]
@@ -301,8 +304,10 @@ class WorkerService:
         return self._supervisor_in(_key_of(target)).clients
 
     def _region(self, key: _Key, conversation_id: str) -> RegionSupervisor:
+        """The supervisor a conversation is routed to: the one it already has, else `key`'s (so a second
+        transfer of a live id, even to another worker's region, reaches the conversation's own actor)."""
         with self._lock:
-            self._region_of[conversation_id] = key
+            key = self._region_of.setdefault(conversation_id, key)
         return self._supervisor_in(key)
 
     def _supervisor_in(self, key: _Key) -> RegionSupervisor:

@@ -258,3 +258,16 @@ def test_failback_to_the_primary_moves_the_chats_back(stage: FailoverStage) -> N
     stage.reaches_bot_once("failback-live", home, "welcome home")
     assert [s.target.region for s in stage.switches("failback-live")] == [FAILOVER_REGION, REGION]
     assert stage.handed_back("failback-live", home)["ConnectRegion"] == {"Region": REGION, "FailoverRegion": None}
+
+
+def test_a_refused_second_transfer_of_a_live_conversation_leaves_it_with_its_worker(stage: FailoverStage) -> None:
+    worker, other = stage.new_worker("owner"), stage.new_worker("intruder")
+    live = stage.hand_over("owned-live", worker)
+    status, answer = stage.api.transfer("owned-live", other, DeliverTo=stage.webhook.url, User={"Name": "owned-live"})
+    assert (status, answer["Code"]) == (409, "already_transferred")
+    assert "0 live conversations moved, 0 stay" in stage.failover(other, "--to", "dublin", "--move")
+    assert "1 live conversations moved" in stage.failover(worker, "--to", "dublin", "--move")
+    new = stage.accept_in(FAILOVER_REGION, "owned-live", nth=1)
+    stage.bot_says("owned-live", "b-1", "still mine")
+    stage.reaches_agent_once("owned-live", "still mine", new)
+    assert stage.connect.record(live)["State"] == "ENDED"
