@@ -7,11 +7,10 @@ module under `commands/`, which adds its parser and the function that runs it.
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Sequence
 
-from commands import COMMAND_MODULES, embedded
+from commands import COMMAND_MODULES, embedded, logging_options
 from commands.closed_pipe import quiet_on_closed_pipe
 
 
@@ -22,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
         " With no COMMAND, run the embedded default on loopback.",
     )
     embedded.add_arguments(parser)
+    logging_options.add_arguments(parser)
     subcommands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMAND_MODULES:
         module.register(subcommands)
@@ -30,10 +30,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
-    # Warnings and errors (a chat socket's retries, a webhook refused, ...) go to stderr with the time;
-    # they name conversations and reasons, never a token or a URL with one.
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log_options, rest = logging_options.split(sys.argv[1:] if argv is None else argv, parser.prog)
+    args = parser.parse_args(rest)
+    # Warnings and errors (a chat socket's retries, a webhook refused, ...) go to stderr, one JSON object
+    # a line (text at a terminal), with the conversation and worker; never a token (logs/scrub.py).
+    logging_options.configure(log_options)
     # Every command, the long-running ones included, stops quietly if its output is a closed pipe.
     return quiet_on_closed_pipe(embedded.run if args.command is None else args.run)(args)
 

@@ -10,7 +10,10 @@ from starlette.applications import Starlette
 
 class ApiServer:
     def __init__(self, app: Starlette, host: str = "127.0.0.1", port: int = 0) -> None:
-        config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="off")
+        # log_config=None: uvicorn's lines go through the service's own handler (logs/), one JSON object a line.
+        config = uvicorn.Config(
+            app, host=host, port=port, log_level="warning", log_config=None, access_log=False, lifespan="off"
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="api-server", daemon=True)
         self.url = ""

@@ -183,6 +183,7 @@ class LocalConnect(Controls):
             ws_ping_interval=None,
             ws_ping_timeout=None,
             log_level="warning",
+            log_config=None,  # its lines go through the service's own handler (logs/)
             access_log=False,
             lifespan="on",
             timeout_graceful_shutdown=2,
