@@ -10,9 +10,11 @@ from __future__ import annotations
 from types import ModuleType
 
 from commands import (
-    client, connect_local, connector, content, doctor, events_log, failover, replay, secret, serve, status, worker
+    client, connect_local, connector, content, doctor, events_log, failover, replay, secret, serve, status,
+    store_backup, worker,
 )
 
 COMMAND_MODULES: list[ModuleType] = [
-    worker, failover, content, connector, client, secret, doctor, status, replay, events_log, connect_local, serve
+    worker, failover, content, connector, client, secret, doctor, status, replay, events_log, store_backup,
+    connect_local, serve,
 ]

@@ -55,14 +55,16 @@ LATEST_VERSION = len(MIGRATIONS)
 
 def prepare(conn: sqlite3.Connection, path: Path, synchronous: Synchronous) -> None:
     """Check that `conn`'s file is an event store we can use, then bring it up to date."""
-    user_version = _inspect(conn, path)
+    user_version = inspect_file(conn, path)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute(f"PRAGMA synchronous={synchronous}")
     if user_version < LATEST_VERSION:
         _migrate(conn, path)
 
 
-def _inspect(conn: sqlite3.Connection, path: Path) -> int:
+def inspect_file(conn: sqlite3.Connection, path: Path) -> int:
+    """The schema version of `conn`'s file, once it is known to be an event store this program can read
+    (a blank file is version 0): raises CorruptDatabase, ForeignDatabase or FutureSchemaVersion. Reads only."""
     try:
         application_id = conn.execute("PRAGMA application_id").fetchone()[0]
         user_version = conn.execute("PRAGMA user_version").fetchone()[0]
