@@ -20,7 +20,8 @@ failure counted here is one that botocore had already retried. Each finished cal
 
 Throttles and errors in a row are `consecutive_failures`; `failing_since` is when the first of them
 finished. `calls`, `errors` and `throttles` count since the clients were made; the rates and
-latencies are over the last `window` calls.
+latencies are over the last `window` calls. Whoever `listen`s is told of each call counted, with its
+operation (the service's Prometheus metrics count them by operation and region: metrics/).
 """
 
 from __future__ import annotations
@@ -62,6 +63,10 @@ THROTTLE_CODES = frozenset(
 )
 
 _STARTED = "connect_worker_health_started"
+_OPERATION = "connect_worker_health_operation"
+
+# Told of each call counted: (operation, outcome, seconds).
+CallListener = Callable[[str, "Outcome", float], None]
 
 
 class Outcome(Enum):
@@ -135,6 +140,12 @@ class RegionHealth:
         self._last_success_at: float | None = None
         self._last_failure_at: float | None = None
         self._failing_since: float | None = None
+        self._listeners: tuple[CallListener, ...] = ()
+
+    def listen(self, listener: CallListener) -> None:
+        """Tell `listener(operation, outcome, seconds)` of every call counted from now on, on the calling
+        thread, after the figures are updated; it must be quick and must not raise."""
+        self._listeners = (*self._listeners, listener)
 
     def watch(self, client: Any) -> None:
         """Count every call `client` (a boto3 client) makes from now on. The events are the client's
@@ -144,8 +155,8 @@ class RegionHealth:
         events.register("after-call.*", self._after, unique_id=f"region-health-after-{id(self)}")
         events.register("after-call-error.*", self._after_error, unique_id=f"region-health-error-{id(self)}")
 
-    def record(self, outcome: Outcome, seconds: float) -> None:
-        """One finished call that took `seconds`."""
+    def record(self, outcome: Outcome, seconds: float, operation: str = "") -> None:
+        """One finished call of `operation` (botocore's name: "StartChatContact") that took `seconds`."""
         now = self._clock()
         with self._lock:
             self._calls += 1
@@ -154,15 +165,17 @@ class RegionHealth:
                 self._consecutive = 0
                 self._failing_since = None
                 self._last_success_at = now
-                return
-            if outcome is Outcome.ERROR:
-                self._errors += 1
             else:
-                self._throttles += 1
-            self._consecutive += 1
-            self._last_failure_at = now
-            if self._failing_since is None:
-                self._failing_since = now
+                if outcome is Outcome.ERROR:
+                    self._errors += 1
+                else:
+                    self._throttles += 1
+                self._consecutive += 1
+                self._last_failure_at = now
+                if self._failing_since is None:
+                    self._failing_since = now
+        for listener in self._listeners:
+            listener(operation, outcome, seconds)
 
     def snapshot(self) -> HealthSnapshot:
         with self._lock:
@@ -192,21 +205,24 @@ class RegionHealth:
             latency_p99_ms=_percentile_ms(latencies, 0.99),
         )
 
-    def _before(self, context: dict[str, Any], **_: Any) -> None:
+    def _before(self, model: Any, context: dict[str, Any], **_: Any) -> None:
         context[_STARTED] = self._timer()
+        context[_OPERATION] = model.name
 
     def _after(self, http_response: Any, parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
         started = context.pop(_STARTED, None)
         if started is None:
             return
         code = (parsed.get("Error") or {}).get("Code") if isinstance(parsed, dict) else None
-        self.record(outcome_of_answer(http_response.status_code, code), self._timer() - started)
+        outcome = outcome_of_answer(http_response.status_code, code)
+        self.record(outcome, self._timer() - started, context.pop(_OPERATION, ""))
 
     def _after_error(self, exception: BaseException, context: dict[str, Any], **_: Any) -> None:
         started = context.pop(_STARTED, None)
+        operation = context.pop(_OPERATION, "")
         outcome = outcome_of_exception(exception)
         if started is not None and outcome is not None:
-            self.record(outcome, self._timer() - started)
+            self.record(outcome, self._timer() - started, operation)
 
 
 def _share(recent: list[tuple[float, Outcome]], outcome: Outcome) -> float:

@@ -13,6 +13,7 @@ from pathlib import Path
 from types import TracebackType
 
 from store.checkpointer import Checkpointer, without_automatic_checkpoints
+from store.observer import StoreObserver
 from store.errors import CorruptDatabase, EventStoreClosed, StoreFileError
 from store.group_commit import Append, GroupCommitWriter
 from store.records import NewEvent, StoredEvent, StoreStats
@@ -52,8 +53,11 @@ class EventStore:
         self._submit_lock = threading.Lock()
         self._committed = threading.Condition()
         self._last_committed = 0
+        self._observer: StoreObserver | None = None
         self._checkpointer = Checkpointer(lambda: _connect(path)).start()
-        self._writer = GroupCommitWriter(without_automatic_checkpoints(writer_conn), self._note_commit)
+        self._writer = GroupCommitWriter(
+            without_automatic_checkpoints(writer_conn), self._note_commit, on_batch=self._note_batch
+        )
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], *, synchronous: Synchronous = "FULL") -> EventStore:
@@ -131,11 +135,16 @@ class EventStore:
                 f"expected_version must be an int of 0 or more, not {expected_version!r}"
             )
         append = Append(stream, _checked_events(events), expected_version, closes_stream)
+        began = time.monotonic()
         with self._submit_lock:
             if self._closed:
                 raise EventStoreClosed(self._path)
             self._writer.submit(append)
-        return append.wait()
+        version = append.wait()
+        observer = self._observer
+        if observer is not None:
+            observer.appended(time.monotonic() - began)
+        return version
 
     def read_stream(
         self, stream: str, *, after_seq: int = 0, until_seq: int | None = None
@@ -225,6 +234,20 @@ class EventStore:
     def stats(self) -> StoreStats:
         """Counters of the group-commit writer, for benchmarks and health reports."""
         return self._writer.stats()
+
+    def writer_running(self) -> bool:
+        """Whether appends can be committed: the store is open and its writer thread is alive."""
+        return not self._closed and self._writer.running()
+
+    def watch(self, observer: StoreObserver | None) -> None:
+        """Tell `observer` how long each append took and each batch's size from now on (None: stop);
+        the running service's metrics watch it (metrics/)."""
+        self._observer = observer
+
+    def _note_batch(self, appends: int, events: int, seconds: float) -> None:
+        observer = self._observer
+        if observer is not None:
+            observer.committed(appends, events, seconds)
 
     def _note_commit(self, last_position: int) -> None:
         self._checkpointer.committed()

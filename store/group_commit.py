@@ -72,11 +72,19 @@ class Append:
 
 
 class GroupCommitWriter:
-    """The thread that owns the write connection. `on_commit` gets the last position committed."""
+    """The thread that owns the write connection. `on_commit` gets the last position committed;
+    `on_batch(appends, events, seconds)` each committed batch's size and how long its transaction took
+    (BEGIN to the end of COMMIT, fsync included)."""
 
-    def __init__(self, conn: sqlite3.Connection, on_commit: Callable[[int], None]) -> None:
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        on_commit: Callable[[int], None],
+        on_batch: Callable[[int, int, float], None] = lambda appends, events, seconds: None,
+    ) -> None:
         self._conn = conn
         self._on_commit = on_commit
+        self._on_batch = on_batch
         self._queue: queue.SimpleQueue[Append | object] = queue.SimpleQueue()
         self._versions: dict[str, int] = {}
         self._data_version = -1
@@ -94,6 +102,9 @@ class GroupCommitWriter:
         self._queue.put(_STOP)
         self._thread.join()
 
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
     def stats(self) -> StoreStats:
         return StoreStats(
             appends=self._appends,
@@ -110,9 +121,10 @@ class GroupCommitWriter:
                 return
             batch: list[Append] = [first]  # type: ignore[list-item]
             try:
+                began = time.monotonic()
                 self._conn.execute("BEGIN IMMEDIATE")
                 stopping = self._take_waiting(batch)
-                self._commit(batch)
+                self._commit(batch, began)
             except Exception as error:
                 self._fail(batch, error)
 
@@ -130,7 +142,7 @@ class GroupCommitWriter:
             size += len(item.events)  # type: ignore[attr-defined]
         return False
 
-    def _commit(self, batch: list[Append]) -> None:
+    def _commit(self, batch: list[Append], began: float) -> None:
         conn = self._conn
         (data_version,) = conn.execute("PRAGMA data_version").fetchone()
         if data_version != self._data_version or len(self._versions) > MAX_REMEMBERED_STREAMS:
@@ -172,6 +184,7 @@ class GroupCommitWriter:
         if closing:
             conn.executemany("UPDATE streams SET closed_at = ? WHERE stream = ?", closing)
         conn.execute("COMMIT")
+        self._on_batch(len(batch), len(values) // _COLUMNS, time.monotonic() - began)
 
         for stream, version in versions.items():
             if version == _CLOSED:

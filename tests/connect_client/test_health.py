@@ -260,3 +260,24 @@ def test_what_an_answer_says_of_the_region(status: int, code: str | None, outcom
 )
 def test_what_a_call_without_an_answer_says_of_the_region(error: BaseException, outcome: Outcome | None) -> None:
     assert outcome_of_exception(error) is outcome
+
+
+def test_a_listener_is_told_each_call_with_its_operation_outcome_and_length(server: LocalConnect) -> None:
+    told: list[tuple[str, Outcome, float]] = []
+    health = RegionHealth(timer=Stopwatch([0.25, 0.5, 0.75]))
+    health.listen(lambda operation, outcome, seconds: told.append((operation, outcome, seconds)))
+    region = watched(server, health)
+
+    started = region.contacts.start_chat(chat_start(server))
+    server.throttle_next(1)
+    with pytest.raises(Throttled):
+        ask_flow(server, region)
+    server.set_outage("us-east-1")
+    with pytest.raises(RetryableError):
+        region.participant.connect(started.participant_token)
+
+    assert told == [
+        ("StartChatContact", Outcome.UP, 0.25),
+        ("DescribeContactFlow", Outcome.THROTTLED, 0.5),
+        ("CreateParticipantConnection", Outcome.ERROR, 0.75),
+    ]
