@@ -16,10 +16,18 @@ from collections.abc import Callable
 
 
 class TimerService:
-    def __init__(self, fire: Callable[[str, str, float], None], clock: Callable[[], float] = time.time) -> None:
-        """`fire(conversation_id, timer_id, now)` is called on the service's thread."""
+    def __init__(
+        self,
+        fire: Callable[[str, str, float], None],
+        clock: Callable[[], float] = time.time,
+        *,
+        fired_late: Callable[[float], None] = lambda seconds: None,
+    ) -> None:
+        """`fire(conversation_id, timer_id, now)` is called on the service's thread; then `fired_late(seconds)`
+        with how long after its due time (the service's metrics count it)."""
         self._fire = fire
         self._clock = clock
+        self._fired_late = fired_late
         self._heap: list[tuple[float, str, str]] = []
         self._scheduled: set[tuple[str, str]] = set()
         self._changed = threading.Condition()
@@ -51,6 +59,7 @@ class TimerService:
             self._changed.notify()
 
     def pending(self) -> int:
+        """Timers waiting to fire (a cancelled one too, until its due time: see above)."""
         with self._changed:
             return len(self._heap)
 
@@ -62,6 +71,8 @@ class TimerService:
                     self._changed.wait(wait if wait is None else min(wait, 1.0))
                 if self._stopping:
                     return
-                _, conversation_id, timer_id = heapq.heappop(self._heap)
+                due_at, conversation_id, timer_id = heapq.heappop(self._heap)
                 self._scheduled.discard((conversation_id, timer_id))
-            self._fire(conversation_id, timer_id, self._clock())
+            now = self._clock()
+            self._fire(conversation_id, timer_id, now)
+            self._fired_late(max(0.0, now - due_at))

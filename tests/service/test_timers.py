@@ -75,6 +75,24 @@ def test_an_overdue_timer_fires_at_once_and_once() -> None:
     assert fired == ["c/timer/1"]
 
 
+def test_each_firing_is_told_with_how_late_it_came() -> None:
+    late: list[float] = []
+    told = threading.Event()
+
+    def fired_late(seconds: float) -> None:
+        late.append(seconds)
+        told.set()
+
+    timers = TimerService(lambda conversation_id, timer_id, now: None, clock=lambda: 1000.0, fired_late=fired_late)
+    timers.schedule("c", "c/timer/1", due_at=990.5)
+    timers.start()
+    try:
+        assert told.wait(5)
+    finally:
+        timers.stop()
+    assert late == [9.5]
+
+
 def test_recovery_schedules_every_timer_before_it_starts_any_actor(tmp_path: Path) -> None:
     """Starting thousands of actors takes seconds: timers due meanwhile must not wait for their actor."""
     with EventStore.open(tmp_path / "events.db") as store:
