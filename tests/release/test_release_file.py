@@ -1,0 +1,93 @@
+"""The one-file release behaves as `python run.py`: every command, and the embedded default handing a
+conversation to the simulated agent and stopping cleanly on SIGTERM, with nothing of the checkout."""
+
+from __future__ import annotations
+
+import re
+import stat
+import subprocess
+import sys
+import urllib.request
+import zipfile
+from pathlib import Path
+
+from tests.release.conftest import Release
+from tests.service.harness import Api, wait_for
+from tests.support.processes import REPO, stop_gracefully, wait_for_ready_file
+
+# A subcommand's line in --help: four spaces, its name, then its help (or a line break, for a long name).
+COMMAND_LINE = re.compile(r"^    (?P<name>[a-z][a-z-]*)(?:\s{2,}|$)", re.MULTILINE)
+NOT_PACKAGE_DATA = {"README.md"}
+
+
+def commands_in(help_text: str) -> list[str]:
+    return COMMAND_LINE.findall(help_text)
+
+
+def test_its_help_lists_every_command_of_run_py(release: Release) -> None:
+    from_checkout = subprocess.run(
+        [sys.executable, "run.py", "--help"], cwd=REPO, capture_output=True, text=True, timeout=60,
+        env={"PATH": "/usr/bin:/bin", "COLUMNS": "100"},
+    )
+    from_file = release.run("--help")
+
+    assert (from_file.returncode, from_file.stderr) == (0, "")
+    assert {"serve", "store", "status", "worker", "connect-local"} <= set(commands_in(from_checkout.stdout))
+    assert commands_in(from_file.stdout) == commands_in(from_checkout.stdout)
+
+
+def test_it_carries_every_file_the_packages_read_beside_their_modules(release: Release) -> None:
+    with zipfile.ZipFile(release.file) as archive:
+        carried = {name.removeprefix("site-packages/") for name in archive.namelist()}
+    packages = {name.split("/")[0] for name in carried if (REPO / name.split("/")[0] / "__init__.py").is_file()}
+    data_files = {
+        str(path.relative_to(REPO))
+        for package in packages
+        for path in (REPO / package).rglob("*")
+        if path.is_file() and path.suffix not in {".py", ".pyc"} and path.name not in NOT_PACKAGE_DATA
+    }
+
+    assert {"connect_local/static/agent.html", "api/openapi.json"} <= data_files
+    assert sorted(data_files - carried) == []
+
+
+def test_the_embedded_default_hands_a_conversation_to_the_simulated_agent_and_stops_on_sigterm(
+    release: Release, tmp_path: Path
+) -> None:
+    data, ready = tmp_path / "data", tmp_path / "ready.json"
+    process = release.start("--data", str(data), "--api-port", "0", "--ready-file", str(ready))
+    try:
+        info = wait_for_ready_file(ready, process, timeout=60)
+        token = Path(info["api_token_file"]).read_text().strip()
+        api = Api(info["api_url"], token)
+        assert api.transfer("release-1", info["demo_worker_id"], Context={"name": "Maya"})[0] == 201
+
+        def told(kind: str) -> list[dict]:
+            status, page = api.call("GET", "/v1/conversations/release-1/events?after=0")
+            assert status == 200, page
+            return [event for event in page["Events"] if event["Type"] == kind]
+
+        assert wait_for(lambda: told("AgentJoined"), "the simulated agent joining")[0]["AgentName"] == "Ana"
+        assert api.say("release-1", "m-1", "Hello from the release")[0] == 202
+        wait_for(
+            lambda: any(m["Text"] == "You said: Hello from the release" for m in told("AgentMessage")), "Ana's answer"
+        )
+        with urllib.request.urlopen(info["agent_page_url"], timeout=30) as page:  # the static files came along
+            assert page.status == 200 and b"<html" in page.read().lower()
+        with urllib.request.urlopen(info["openapi_url"], timeout=30) as spec:
+            assert spec.status == 200
+
+        status = wait_for(lambda: (done := release.run("status", "--db", str(data / "events.db"))).returncode == 0 and done,
+                          "status saying the service runs")
+        assert "service running" in status.stdout
+        backup = tmp_path / "backup.db"
+        backed_up = release.run("store", "backup", str(backup), "--db", str(data / "events.db"))
+        assert backed_up.returncode == 0, backed_up.stderr
+        assert stat.S_IMODE(backup.stat().st_mode) == 0o600
+    finally:
+        output = stop_gracefully(process)  # SIGTERM, as systemd stops it; exit code 0
+
+    assert "Stop with Ctrl-C." in output and token not in output
+    after = release.run("status", "--db", str(data / "events.db"))
+    assert after.returncode == 3, after.stdout + after.stderr
+    assert ", stopped)" in after.stdout, after.stdout
