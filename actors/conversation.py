@@ -21,6 +21,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +32,7 @@ from actors.denials import denial_detail, is_denial
 from actors.worker_tools import ToolError, WorkerTools
 from connect_client import (
     AccessDenied,
+    Participant,
     Backoff,
     ChatItem,
     ChatSocket,
@@ -114,7 +116,21 @@ LEFT_BEHIND_NOTICE = (
 
 @dataclass(frozen=True, slots=True)
 class _Item:
+    """An item the chat socket heard; one from a socket the actor has closed (the chat a failover
+    move left behind) is not taken: that chat's last items come with its leave (`_LeaveDone`)."""
+
     item: ChatItem
+    socket: ChatSocket
+
+
+@dataclass(frozen=True, slots=True)
+class _LeaveDone:
+    """The chat a move left behind was left (or not: `error`), off the actor's thread; `items`: what
+    was said there since the last item recorded."""
+
+    effect_id: int
+    items: list[ChatItem]
+    error: ErrorDetail | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,8 +198,11 @@ class ConversationActor(pykka.ThreadingActor):
         retry_backoff: Backoff | None = None,
         tools: WorkerTools | None = None,
         on_stopped: Callable[[str, pykka.ActorRef], None] = lambda conversation_id, ref: None,
+        background: Executor | None = None,
     ) -> None:
-        """`on_stopped(conversation_id, ref)` is called as the actor stops (handed back, or shut down)."""
+        """`on_stopped(conversation_id, ref)` is called as the actor stops (handed back, or shut down).
+        `background` runs what must not hold the conversation up: leaving the chat a failover move left
+        behind, whose region may be down (default: a thread of its own each time)."""
         super().__init__()
         self.state = state
         self._store = store
@@ -201,6 +220,8 @@ class ConversationActor(pykka.ThreadingActor):
         self._in_doubt: int | None = None  # a message perhaps sent to the chat just before a restart
         self._held_order: SwitchRegion | None = None
         self._hold_timer: threading.Timer | None = None
+        self._background = background
+        self._leaving: set[int] = set()  # LeaveChat effects under way off the actor's thread
 
     @property
     def _clients(self) -> RegionClients:
@@ -231,7 +252,7 @@ class ConversationActor(pykka.ThreadingActor):
         if isinstance(message, _GetState):
             return self.state
         if isinstance(message, _Item):
-            if self._take_item(message.item):
+            if message.socket is self._socket and self._take_item(message.item):
                 # What an item asks for (a slash command's actions) is done before the next item is read,
                 # so that what the agent wrote next reaches the user after it, in the agent's order.
                 self._perform()
@@ -248,6 +269,9 @@ class ConversationActor(pykka.ThreadingActor):
             return None
         if isinstance(message, _Resume):
             self._resume()
+            return None
+        if isinstance(message, _LeaveDone):
+            self._left(message)
             return None
         if isinstance(message, _ReleaseOrder):
             self._in_doubt = None
@@ -368,7 +392,12 @@ class ConversationActor(pykka.ThreadingActor):
 
     def _perform(self) -> None:
         """Perform the pending effects one at a time, in order, until none is left
-        or one must wait (no connection yet, or a retry later)."""
+        or one must wait (no connection yet, or a retry later). Leaving a chat a failover move left
+        behind is started first, off the actor's thread, so that neither a new region that fails nor
+        an old one that hangs holds the other up."""
+        for effect in pending_effects(self.state):
+            if isinstance(effect, LeaveChat) and effect.effect_id not in self._leaving:
+                self._start_leaving(effect)
         while self._retry_timer is None:
             effects = [effect for effect in pending_effects(self.state) if self._can_run(effect)]
             if not effects:
@@ -399,7 +428,9 @@ class ConversationActor(pykka.ThreadingActor):
             self._persist(new)
 
     def _can_run(self, effect: AnyEffect) -> bool:
-        if isinstance(effect, (StartChat, LeaveChat, UpdateContactAttributes, RunSlashAction, TranslateUserMessage)):
+        if isinstance(effect, LeaveChat):
+            return False  # under way off the actor's thread (`_start_leaving`)
+        if isinstance(effect, (StartChat, UpdateContactAttributes, RunSlashAction, TranslateUserMessage)):
             return True
         return self._connection_token is not None
 
@@ -413,8 +444,6 @@ class ConversationActor(pykka.ThreadingActor):
             except ToolError as error:
                 return UserMessageTranslationDone(at=now(), effect_id=effect.effect_id, error=_tool_error(error))
             return UserMessageTranslationDone(at=now(), effect_id=effect.effect_id, translated=translated)
-        if isinstance(effect, LeaveChat):
-            return self._leave_chat(effect)
         participant = self._clients.participant
         if isinstance(effect, StartChat):
             attributes = _attributes(effect.context)
@@ -464,32 +493,27 @@ class ConversationActor(pykka.ThreadingActor):
         events = [(stored.seq, decode(stored.data)) for stored in self._store.read_stream(stream, until_seq=until_seq)]
         return carried_attributes(events, room=room)
 
-    def _leave_chat(self, effect: LeaveChat) -> ChatLeaveDone:
-        """The agent left behind is told; what they wrote since the last item recorded, up to then at
-        least, is taken as if the socket had brought it; then the customer leaves. (What they write
-        after reading the notice may or may not reach the user.) With the chat's last connection
-        token, or a new connection when it had none or it expired. One try (the client's own retries
-        aside): a region that is down gets no more of the conversation's time, and the outcome is
-        recorded."""
-        participant = self._clients_for(effect.target).participant
-        notice_token = str(uuid.uuid5(uuid.UUID(effect.client_token), "notice"))
-        try:
-            token = effect.connection_token or participant.connect(effect.participant_token).connection_token
-            try:
-                participant.send_message(token, LEFT_BEHIND_NOTICE, notice_token)
-            except AccessDenied:  # the kept connection token expired
-                token = participant.connect(effect.participant_token).connection_token
-                participant.send_message(token, LEFT_BEHIND_NOTICE, notice_token)
-            for item in participant.transcript_after(token, effect.after_id):
+    def _start_leaving(self, effect: LeaveChat) -> None:
+        self._leaving.add(effect.effect_id)
+        clients, ref, conversation_id = self._clients_for(effect.target), self.actor_ref, self.state.conversation_id
+
+        def leave() -> None:
+            items, error = leave_chat(clients.participant, effect, conversation_id)
+            _tell_if_alive(ref, _LeaveDone(effect.effect_id, items, error))
+
+        if self._background is not None:
+            self._background.submit(leave)
+        else:
+            threading.Thread(target=leave, name=f"chat-leave-{conversation_id}", daemon=True).start()
+
+    def _left(self, done: _LeaveDone) -> None:
+        """What the agent left behind wrote goes to the user (only messages: that chat's end, or its
+        agent leaving, is not this conversation's), then the leave is recorded."""
+        self._leaving.discard(done.effect_id)
+        for item in done.items:
+            if item.kind is ItemKind.MESSAGE:
                 self._take_item(item)
-            participant.disconnect(token, effect.client_token)
-        except ConnectError as error:
-            log.warning(
-                "conversation %s: the chat left behind in %s could not be left: %s",
-                self.state.conversation_id, effect.target.region, error.code,
-            )
-            return ChatLeaveDone(at=self._clock(), effect_id=effect.effect_id, error=_detail(error))
-        return ChatLeaveDone(at=self._clock(), effect_id=effect.effect_id)
+        self._handle_quietly(ChatLeaveDone(at=self._clock(), effect_id=done.effect_id, error=done.error))
 
     def _prepared_for_the_user(self, command: ConnectMessageReceived) -> ConnectMessageReceived:
         """A message from Connect as the user is to get it, when the core's egress plan says so:
@@ -577,7 +601,7 @@ class ConversationActor(pykka.ThreadingActor):
         socket = self._socket_factory(
             self._clients.participant,
             self.state.chat.participant_token,
-            on_item=lambda item: _tell_if_alive(ref, _Item(item)),
+            on_item=lambda item: _tell_if_alive(ref, _Item(item, holder[0])),
             on_state=lambda state: _tell_if_alive(ref, _Socket(state, holder[0])),
             subscribe_message=self.state.initial_connection_message,
             after_id=after_id,
@@ -616,6 +640,31 @@ class ConversationActor(pykka.ThreadingActor):
                     message="the chat ended at Connect and its last items could not be read: some may be missing",
                 )
                 self._handle_quietly(ChatFailed(at=self._clock(), error=error))
+
+
+def leave_chat(participant: Participant, effect: LeaveChat, conversation_id: str) -> tuple[list[ChatItem], ErrorDetail | None]:
+    """Leave the chat a failover move left behind, off the conversation's thread: tell its agent, read
+    what they wrote since the last item recorded (at least up to the notice), then disconnect. With
+    the chat's last connection token, or a new connection when it had none or it expired. One try (the
+    client's own retries aside). What was read, and why it failed if it did."""
+    notice_token = str(uuid.uuid5(uuid.UUID(effect.client_token), "notice"))
+    items: list[ChatItem] = []
+    try:
+        token = effect.connection_token or participant.connect(effect.participant_token).connection_token
+        try:
+            participant.send_message(token, LEFT_BEHIND_NOTICE, notice_token)
+        except AccessDenied:  # the kept connection token expired
+            token = participant.connect(effect.participant_token).connection_token
+            participant.send_message(token, LEFT_BEHIND_NOTICE, notice_token)
+        items = participant.transcript_after(token, effect.after_id)
+        participant.disconnect(token, effect.client_token)
+    except ConnectError as error:
+        log.warning(
+            "conversation %s: the chat left behind in %s could not be left: %s", conversation_id, effect.target.region,
+            error.code,
+        )
+        return items, _detail(error)
+    return items, None
 
 
 def _tool_error(error: ToolError) -> ErrorDetail:

@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Executor
 
 import pykka
 
@@ -40,7 +41,10 @@ class RegionSupervisor:
         clock: Callable[[], float] = time.time,
         socket_factory: Callable[..., ChatSocket] = ChatSocket,
         tools: WorkerTools | None = None,
+        background: Executor | None = None,
     ) -> None:
+        """`background`: the service's pool for what must not hold a conversation up (leaving a chat a
+        failover move left behind)."""
         self.clients = clients
         self._clients_for = clients_for
         self.secret = secret  # the vault reference of the role its clients sign with (None: the service's own)
@@ -49,6 +53,7 @@ class RegionSupervisor:
         self._clock = clock
         self._socket_factory = socket_factory
         self._tools = tools
+        self._background = background
         self._actors: dict[str, pykka.ActorRef] = {}
         self._lock = threading.Lock()
 
@@ -70,6 +75,7 @@ class RegionSupervisor:
                 socket_factory=self._socket_factory,
                 tools=self._tools,
                 on_stopped=self._forget,
+                background=self._background,
             )
             self._actors[conversation_id] = ref
         if restarting or state.version > 0:

@@ -83,7 +83,7 @@ class FailoverOrders:
         try:
             worker = self._workers.state(worker_id)
         except UnknownWorker:
-            return None
+            return True  # deleted: nothing to carry out, ever
         if worker.failover_order <= worker.carried_out:
             return True
         conversations = self._conversations_of(worker_id)
@@ -119,7 +119,14 @@ class FailoverOrders:
     def _check(self) -> None:
         versions = self._store.stream_versions(STREAM_PREFIX)
         for stream, version in versions.items():
-            if self._seen.get(stream) != version and self.carry_out(stream.removeprefix(STREAM_PREFIX)):
+            if self._seen.get(stream) == version:
+                continue
+            try:
+                done = self.carry_out(stream.removeprefix(STREAM_PREFIX))
+            except Exception:  # noqa: BLE001 - one worker's trouble must not hold up the others' orders
+                log.exception("failover orders: worker %s: a pass failed; trying again", stream.removeprefix(STREAM_PREFIX))
+                continue
+            if done:
                 # The version read before: an order written meanwhile is seen next pass (and the
                 # FailoverCarriedOut written here costs one more look at a stream with nothing outstanding).
                 self._seen[stream] = version

@@ -14,7 +14,10 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+
+import pykka
 
 from actors.conversation import get_state, tell
 from actors.region import RegionSupervisor
@@ -48,6 +51,9 @@ RegionClientsFactory = Callable[[str, str | None], RegionClients]
 _Key = tuple[str, str | None]
 
 ASK_TIMEOUT = 60.0
+# A failover order waits no longer for a conversation busy with a slow call: it is asked again next pass.
+ORDER_ASK_TIMEOUT = 10.0
+LEAVING_THREADS = 8
 
 
 class WorkerDisabled(Exception):
@@ -101,6 +107,9 @@ class WorkerService:
         self._worker_of: dict[str, str] = {}  # conversation -> worker, for failover orders
         self._lock = threading.Lock()
         self.timers = TimerService(self._timer_due, clock)
+        # Leaving the chats failover moves leave behind, off the conversations' threads (one region down
+        # may hang each leave for the clients' whole timeout; a few at a time is enough).
+        self._leaving = ThreadPoolExecutor(max_workers=LEAVING_THREADS, thread_name_prefix="chat-leave")
         self.failover_orders = FailoverOrders(
             store, conversations_of=self.conversations_of, take_order=self.take_failover_order, held_error=OrderHeld,
             clock=clock,
@@ -130,6 +139,7 @@ class WorkerService:
     def stop(self) -> None:
         self.failover_orders.stop()
         self.timers.stop()
+        self._leaving.shutdown(wait=False, cancel_futures=True)  # a leave not done is redone from the log
         with self._lock:
             regions = list(self._regions.values())
         for region in regions:
@@ -211,9 +221,11 @@ class WorkerService:
             at=self._clock(), target=connect_target(worker.config), order=worker.failover_order, mode=worker.failover_mode
         )
         try:
-            state: ConversationState = self._actor(conversation_id).ask(order, timeout=ASK_TIMEOUT)
+            state: ConversationState = self._actor(conversation_id).ask(order, timeout=ORDER_ASK_TIMEOUT)
         except (Rejected, ConversationNotFound):
             return None  # ended, or not handed over yet (its transfer takes the order itself)
+        except pykka.Timeout:
+            raise OrderHeld(conversation_id) from None  # busy with a slow call: asked again next pass
         if state.phase in ("ended", "returned") or state.target is None or state.worker_id != worker.worker_id:
             return None
         if state.failover_order < worker.failover_order:
@@ -327,6 +339,7 @@ class WorkerService:
                     clock=self._clock,
                     socket_factory=self._socket_factory,
                     tools=self._tools,
+                    background=self._leaving,
                 )
                 self._regions[key] = supervisor
             return supervisor

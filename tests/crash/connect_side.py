@@ -73,6 +73,18 @@ class ConnectSide:
         """Every call in `region` answers 503 and its sockets are dropped and refused (or no longer)."""
         _call("POST", f"{self._admin}/faults/outage", {"Region": region, "Down": down})
 
+    def latency(self, seconds: float, region: str) -> None:
+        """Every call in `region` is answered `seconds` late (a region that hangs)."""
+        _call("POST", f"{self._admin}/faults/latency", {"Seconds": seconds, "Region": region})
+
+    def refuse_next(self, operation: str, code: str, message: str, status: int = 400) -> None:
+        """The next call of `operation` (any region) is refused for good with `code`."""
+        _call("POST", f"{self._admin}/faults/refuse",
+              {"Count": 1, "Operation": operation, "Code": code, "Message": message, "Status": status})
+
+    def clear_faults(self) -> None:
+        _call("POST", f"{self._admin}/faults/clear", {})
+
     def record(self, contact_id: str) -> dict[str, Any]:
         """The admin API's full record: every item, each with `ClientToken` and `InTranscript`."""
         return _call("GET", f"{self._admin}/contacts/{contact_id}")

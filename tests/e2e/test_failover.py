@@ -271,3 +271,30 @@ def test_a_refused_second_transfer_of_a_live_conversation_leaves_it_with_its_wor
     stage.bot_says("owned-live", "b-1", "still mine")
     stage.reaches_agent_once("owned-live", "still mine", new)
     assert stage.connect.record(live)["State"] == "ENDED"
+
+
+def test_an_old_region_that_hangs_does_not_hold_the_moved_chat_up(stage: FailoverStage) -> None:
+    worker = stage.new_worker("hanging")
+    old = stage.hand_over("hanging-live", worker)
+    stage.connect.latency(60, REGION)  # every call there waits past the clients' read timeout
+    try:
+        stage.failover(worker, "--to", "dublin", "--move")
+        new = stage.accept_in(FAILOVER_REGION, "hanging-live", nth=1)
+        stage.bot_says("hanging-live", "b-1", "anyone in Dublin?")
+        stage.reaches_agent_once("hanging-live", "anyone in Dublin?", new)  # within DEADLINE, long before the leave gives up
+        assert stage.customer_texts(old).count("anyone in Dublin?") == 0
+    finally:
+        stage.connect.clear_faults()
+
+
+def test_a_move_to_a_region_that_refuses_the_chat_hands_back_and_still_leaves_the_old_chat(stage: FailoverStage) -> None:
+    worker = stage.new_worker("refused")
+    old = stage.hand_over("refused-live", worker)
+    stage.connect.refuse_next("StartChatContact", "ResourceNotFoundException", "no such contact flow", status=404)
+    stage.failover(worker, "--to", "dublin", "--move")
+    returned = wait_for(lambda: next((m for m in stage.webhook.once_each("refused-live") if m.type == "ReturnedToBot"),
+                                     None), "the hand-back", DEADLINE)
+    assert returned.context["SessionEndReason"] == "Error"
+    assert returned.context["Error"]["Code"] == "ResourceNotFoundException"
+    wait_for(lambda: stage.connect.record(old)["State"] == "ENDED", "the old chat to be left", DEADLINE)
+    assert LEFT_BEHIND_NOTICE in stage.customer_texts(old)
