@@ -2,9 +2,10 @@
 
 A 2xx answer means what was asked is decided and durable in the event log;
 effects at Connect follow. Handlers run the service's blocking calls in
-Starlette's thread pool. Every route but /openapi.json needs a client's token;
-a route with a conversation in its path answers only for a conversation the
-client may see, and 404 for any other, exactly as for one that does not exist.
+Starlette's thread pool. Every route but /openapi.json and the operator page's
+files needs a client's token; a route with a conversation in its path answers only for a conversation the
+client may see, and 404 for any other, exactly as for one that does not exist. A conversation's timeline
+is an admin client's only: a bot asking for its own is refused with 403.
 Workers are shared configuration: any client may read any worker (its active region, never a secret
 or vault reference) and its queue; and so are the regions in use: any client may read how each is doing.
 """
@@ -26,6 +27,7 @@ from starlette.routing import BaseRoute, Route
 
 from actors.region import RegionSupervisor
 from api.bodies import (
+    ApiClient,
     ContextRequest,
     Conversation,
     ConversationList,
@@ -36,6 +38,7 @@ from api.bodies import (
     FailoverOrder,
     RegionList,
     RegionStatus,
+    Timeline,
     TransferRequest,
     Worker,
     WorkerList,
@@ -44,8 +47,10 @@ from api.bodies import (
 from api.context_limits import context_problems
 from api.deliver_to import deliver_to_problem
 from api.errors import ApiError, error_response
+from api.operator_page import operator_page_routes
 from api.ownership import Ownership
 from api.request_body import DEFAULT_MAX_BODY_BYTES, read_body
+from api.timeline import armed_timers_of, fold_timeline, pending_effects_of
 from api.validation import Check, parse_body
 from connect_client import Throttled
 from delivery.pull import BadQuery
@@ -70,6 +75,10 @@ OPENAPI_FILE = Path(__file__).with_name("openapi.json")
 _BAD_REQUEST_CODES = {"empty_message", "message_too_long", "invalid_display_name"}
 _NOT_FOUND_CODES = {"not_transferred"}
 _UNAUTHORIZED = "send a client's token as 'Authorization: Bearer TOKEN' (python run.py client create NAME makes one)"
+_ADMIN_ONLY = (
+    "a conversation's timeline is for the operator: send an admin client's token "
+    "(python run.py client create NAME --admin makes one)"
+)
 
 Handler = Callable[[Request, Client], Awaitable[Response]]
 
@@ -157,6 +166,23 @@ def create_app(
         state = await run_in_threadpool(service.state, request.path_params["conversation_id"])
         return _json(200, conversation_view(state))
 
+    async def timeline(request: Request, client: Client) -> Response:
+        if not client.admin:
+            raise ApiError(403, "admin_only", _ADMIN_ONLY)
+        events, state = await run_in_threadpool(fold_timeline, service.store, request.path_params["conversation_id"])
+        return _json(
+            200,
+            Timeline(
+                conversation=conversation_view(state),
+                events=events,
+                pending=pending_effects_of(state),
+                armed_timers=armed_timers_of(state),
+            ),
+        )
+
+    async def own_client(request: Request, client: Client) -> Response:
+        return _json(200, ApiClient(client_id=client.id, name=client.name, admin=client.admin))
+
     async def listing(request: Request, client: Client) -> Response:
         live = request.query_params.get("live", "true")
         if live != "true":
@@ -200,10 +226,13 @@ def create_app(
         Route("/v1/conversations/{conversation_id}/typing", guarded(typing), methods=["POST"]),
         Route("/v1/conversations/{conversation_id}/leave", guarded(leave), methods=["POST"]),
         Route("/v1/conversations/{conversation_id}/context", guarded(context), methods=["PUT"]),
+        Route("/v1/conversations/{conversation_id}/timeline", guarded(timeline), methods=["GET"]),
+        Route("/v1/client", guarded(own_client), methods=["GET"]),
         Route("/v1/workers", guarded(workers), methods=["GET"]),
         Route("/v1/workers/{worker_id}", guarded(worker), methods=["GET"]),
         Route("/v1/workers/{worker_id}/queue", guarded(worker_queue), methods=["GET"]),
         Route("/v1/regions", guarded(regions), methods=["GET"]),
+        *operator_page_routes(),
     ]
     for route in extra_routes:
         if not isinstance(route, Route):

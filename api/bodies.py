@@ -244,7 +244,54 @@ class WorkerList(_Body):
     workers: list[Worker]
 
 
+class ApiClient(_Body):
+    """The API client whose token this is (never its token or signing secret)."""
+
+    client_id: str
+    name: str
+    admin: Annotated[bool, msgspec.Meta(description="an admin client sees every conversation and their timelines")]
+
+
+class TimelineEvent(_Body):
+    """One event of a conversation's stream, as `python run.py replay` shows it."""
+
+    seq: Annotated[int, msgspec.Meta(ge=1, description="its place in the conversation's stream")]
+    recorded_at: Annotated[datetime, msgspec.Meta(extra_json_schema=_WHEN)]
+    type: Annotated[str, msgspec.Meta(description="the event's type: Transferred, ChatStarted, AgentJoined, ...")]
+    event: Annotated[
+        dict[str, Any],
+        msgspec.Meta(
+            description="its fields as `python run.py replay --json` shows them (snake_case, times in epoch "
+            'seconds), every participant and connection token replaced by "<redacted>"'
+        ),
+    ]
+    phase: Annotated[str, msgspec.Meta(description="the conversation's phase right after it")]
+
+
+class PendingEffect(_Body):
+    """An intent written whose outcome is not yet: what the actor, or recovery after a restart, still does."""
+
+    seq: int
+    type: str
+
+
+class ArmedTimer(_Body):
+    """An auto-disconnect timer that will fire unless an agent message comes first."""
+
+    kind: Literal["WARNING", "DISCONNECT"]
+    due_at: Annotated[datetime, msgspec.Meta(extra_json_schema=_WHEN)]
+
+
+class Timeline(_Body):
+    """A conversation's whole history for the operator: every event in order and the state they fold to."""
+
+    conversation: Conversation
+    events: list[TimelineEvent]
+    pending: list[PendingEffect]
+    armed_timers: list[ArmedTimer]
+
+
 ALL_TYPES = (
     TransferRequest, MessageRequest, ContextRequest, Conversation, ConversationList, WorkerQueue, Worker, WorkerList,
-    RegionList, Error,
+    RegionList, ApiClient, Timeline, Error,
 )

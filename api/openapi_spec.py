@@ -17,6 +17,7 @@ import msgspec
 
 from api.bodies import ALL_TYPES
 from api.context_limits import MAX_ATTRIBUTES_BYTES, MAX_DEPTH
+from api.operator_page import ASSETS
 from api.request_body import DEFAULT_MAX_BODY_BYTES
 from delivery.pull import MAX_SEQ, MAX_WAIT_SECONDS
 from events.conversation_decide import MAX_MESSAGE_PIECES
@@ -223,6 +224,59 @@ _REGIONS = {
     }
 }
 
+_TIMELINE = {
+    "get": {
+        "summary": "A conversation's timeline, for the operator: every event in order as `python run.py replay` "
+        "shows it (tokens redacted), the phase after each, and the state they fold to",
+        "description": "An admin client's only. A bot is refused with 403 admin_only for its own conversation, and "
+        "answered 404 unknown_conversation for any other, exactly as for one that does not exist.",
+        "parameters": _ID,
+        "responses": {
+            "200": _answer("the timeline", "Timeline"),
+            "401": _ERRORS["401"],
+            "403": _answer("Code admin_only: the token is a bot's, not an admin client's", "Error"),
+            "404": _answer("unknown conversation, or (for a bot) another client's: answered exactly alike", "Error"),
+        },
+    }
+}
+
+_CLIENT = {
+    "get": {
+        "summary": "The API client whose token this is: its id, name and whether it is an admin (never a token)",
+        "responses": {"200": _answer("the caller's client", "ApiClient"), "401": _ERRORS["401"]},
+    }
+}
+
+_OPERATOR_PAGE = {
+    "get": {
+        "summary": "The operator page (HTML): live conversations, each one's timeline and state, workers, regions",
+        "description": "Public: the page holds no data. It asks the API for everything with the admin client's "
+        "token the operator pastes into it.",
+        "security": [],
+        "responses": {"200": {"description": "the page", "content": {"text/html": {"schema": {"type": "string"}}}}},
+    }
+}
+
+_OPERATOR_ASSET = {
+    "get": {
+        "summary": "The operator page's script and style",
+        "security": [],
+        "parameters": [
+            {"name": "name", "in": "path", "required": True, "schema": {"type": "string", "enum": list(ASSETS)}}
+        ],
+        "responses": {
+            "200": {
+                "description": "the file",
+                "content": {
+                    "text/javascript": {"schema": {"type": "string"}},
+                    "text/css": {"schema": {"type": "string"}},
+                },
+            },
+            "404": _answer("Code not_found: the page has no such file", "Error"),
+        },
+    }
+}
+
 _OPENAPI = {
     "get": {
         "summary": "This OpenAPI document",
@@ -285,10 +339,14 @@ def document() -> dict[str, Any]:
                 "put": _command("The bot's context changed (UpdateContactAttributes)", "ContextRequest")
             },
             "/v1/conversations/{conversation_id}/events": _EVENTS,
+            "/v1/conversations/{conversation_id}/timeline": _TIMELINE,
+            "/v1/client": _CLIENT,
             "/v1/workers": _WORKERS,
             "/v1/workers/{worker_id}": _WORKER,
             "/v1/workers/{worker_id}/queue": _WORKER_QUEUE,
             "/v1/regions": _REGIONS,
+            "/operator": _OPERATOR_PAGE,
+            "/operator/{name}": _OPERATOR_ASSET,
         },
     }
 

@@ -12,6 +12,7 @@ CONVERSATION_ROUTES = [
     ("POST", "/v1/conversations/{id}/leave", None),
     ("PUT", "/v1/conversations/{id}/context", {"Context": {"plan": "gold"}}),
     ("GET", "/v1/conversations/{id}/events?after=0", None),
+    ("GET", "/v1/conversations/{id}/timeline", None),
 ]
 
 

@@ -2,46 +2,23 @@
 chat, reads the customer, answers, types and leaves, and the customer sees it
 all on the participant WebSocket.
 
-Needs Debian's chromium and chromium-driver; tests/support/install_browser.sh
-installs them (the CI runs it before `make test`). Without them these tests
-skip."""
+Needs Debian's chromium and chromium-driver (tests/support/browser.py); without
+them these tests skip."""
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.chrome.webdriver import WebDriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions
-from selenium.webdriver.support.wait import WebDriverWait
 
 from connect_local import Config, LocalConnect
 from tests.connect_local.clients import Clients, is_event, is_message
 from tests.connect_local.configs import config_with
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-HEADLESS_FLAGS = (
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--no-proxy-server",
-)
-# The page polls once a second; this leaves room for a slow machine.
-PAGE_WAIT_SECONDS = 10.0
+from tests.support.browser import headless_chromium, wait_for
 
 TranscriptRow = tuple[str, str, str]
 
@@ -55,29 +32,8 @@ def humans(start_server: Callable[[Config], LocalConnect]) -> Iterator[Clients]:
 
 @pytest.fixture
 def browser() -> Iterator[WebDriver]:
-    """Headless Chromium with a fresh profile, driven by Debian's chromedriver
-    (given explicitly, so that selenium never tries to download one)."""
-    missing = [str(path) for path in (CHROMIUM, CHROMEDRIVER) if not path.is_file()]
-    if missing:
-        pytest.skip(
-            f"no {' and '.join(missing)}: install them with `sh tests/support/install_browser.sh` "
-            "(as root: apt-get install -y chromium chromium-driver)"
-        )
-    with tempfile.TemporaryDirectory(prefix="agent-page-profile-", ignore_cleanup_errors=True) as profile:
-        options = Options()
-        options.binary_location = str(CHROMIUM)
-        for flag in HEADLESS_FLAGS:
-            options.add_argument(flag)
-        options.add_argument(f"--user-data-dir={profile}")
-        driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-        try:
-            yield driver
-        finally:
-            driver.quit()
-
-
-def wait_for(browser: WebDriver, condition: Callable[[WebDriver], Any], what: str) -> Any:
-    return WebDriverWait(browser, PAGE_WAIT_SECONDS).until(condition, f"the page never showed {what}")
+    with headless_chromium() as driver:
+        yield driver
 
 
 def chat_entry(contact_id: str, state: str) -> tuple[str, str]:
