@@ -3,6 +3,7 @@ conversation to the simulated agent and stopping cleanly on SIGTERM, with nothin
 
 from __future__ import annotations
 
+import json
 import re
 import stat
 import subprocess
@@ -11,6 +12,11 @@ import urllib.request
 import zipfile
 from pathlib import Path
 
+from commands.database import open_store_for_writing
+from connect_local import LocalConnect
+from service.demo_worker import ensure_demo_worker
+from store.clients import ClientRegistry
+from store.workers import WorkerRegistry
 from tests.release.conftest import Release
 from tests.service.harness import Api, wait_for
 from tests.support.processes import REPO, stop_gracefully, wait_for_ready_file
@@ -51,6 +57,12 @@ def test_it_carries_every_file_the_packages_read_beside_their_modules(release: R
     assert sorted(data_files - carried) == []
 
 
+def told(api: Api, conversation_id: str, kind: str) -> list[dict]:
+    status, page = api.call("GET", f"/v1/conversations/{conversation_id}/events?after=0")
+    assert status == 200, page
+    return [event for event in page["Events"] if event["Type"] == kind]
+
+
 def test_the_embedded_default_hands_a_conversation_to_the_simulated_agent_and_stops_on_sigterm(
     release: Release, tmp_path: Path
 ) -> None:
@@ -61,16 +73,12 @@ def test_the_embedded_default_hands_a_conversation_to_the_simulated_agent_and_st
         token = Path(info["api_token_file"]).read_text().strip()
         api = Api(info["api_url"], token)
         assert api.transfer("release-1", info["demo_worker_id"], Context={"name": "Maya"})[0] == 201
-
-        def told(kind: str) -> list[dict]:
-            status, page = api.call("GET", "/v1/conversations/release-1/events?after=0")
-            assert status == 200, page
-            return [event for event in page["Events"] if event["Type"] == kind]
-
-        assert wait_for(lambda: told("AgentJoined"), "the simulated agent joining")[0]["AgentName"] == "Ana"
+        joined = wait_for(lambda: told(api, "release-1", "AgentJoined"), "the simulated agent joining")
+        assert joined[0]["AgentName"] == "Ana"
         assert api.say("release-1", "m-1", "Hello from the release")[0] == 202
         wait_for(
-            lambda: any(m["Text"] == "You said: Hello from the release" for m in told("AgentMessage")), "Ana's answer"
+            lambda: any(m["Text"] == "You said: Hello from the release" for m in told(api, "release-1", "AgentMessage")),
+            "Ana's answer",
         )
         with urllib.request.urlopen(info["agent_page_url"], timeout=30) as page:  # the static files came along
             assert page.status == 200 and b"<html" in page.read().lower()
@@ -91,3 +99,31 @@ def test_the_embedded_default_hands_a_conversation_to_the_simulated_agent_and_st
     after = release.run("status", "--db", str(data / "events.db"))
     assert after.returncode == 3, after.stdout + after.stderr
     assert ", stopped)" in after.stdout, after.stdout
+
+
+def test_serve_as_the_unit_starts_it_relays_and_stops_cleanly_on_sigterm(
+    release: Release, server: LocalConnect, tmp_path: Path
+) -> None:
+    data, ready = tmp_path / "data", tmp_path / "ready.json"
+    with open_store_for_writing(data / "events.db") as store:
+        worker_id = ensure_demo_worker(WorkerRegistry(store), server.ready_info())
+    with ClientRegistry(data / "events.db") as clients:
+        token = clients.create("release-bot").token
+    config = tmp_path / "serve.json"
+    config.write_text(json.dumps({
+        "data_dir": str(data), "api_host": "127.0.0.1", "api_port": 0,
+        "regions": {"us-east-1": {"endpoint_url": server.endpoint_url, "static_credentials": True}},
+    }))
+    process = release.start("serve", "--config", str(config), "--ready-file", str(ready))
+    try:
+        api = Api(wait_for_ready_file(ready, process, timeout=60)["api_url"], token)
+        assert api.transfer("serve-1", worker_id)[0] == 201
+        wait_for(lambda: told(api, "serve-1", "AgentJoined"), "Ana joining")
+        assert api.say("serve-1", "m-1", "Still there?")[0] == 202
+        wait_for(lambda: told(api, "serve-1", "AgentMessage"), "Ana's answer")
+    finally:
+        output = stop_gracefully(process)  # exit code 0 after SIGTERM
+
+    assert token not in output
+    after = release.run("status", "--db", str(data / "events.db"))
+    assert (after.returncode, ", stopped)" in after.stdout) == (3, True), after.stdout + after.stderr
