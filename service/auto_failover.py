@@ -9,7 +9,8 @@ least `MIN_FAILURES` times in a row and for `after_seconds` without an answer be
 (connect_client/health.py). The worker is then ordered to the first region of its `FailoverRegions`,
 in the file's order, that is not failing itself; one on a failover region goes back to its primary
 first, if the primary is not failing. A region with no calls yet counts as not failing: nothing says
-otherwise. A region is never left for another in the same AWS region. After an automatic order, the
+otherwise; and so does one with no failure for `after_seconds` (once everything has moved away from a
+region, nothing calls it, and its last figures say nothing of it now). A region is never left for another in the same AWS region. After an automatic order, the
 worker is left alone for `after_seconds`, so that two bad regions never make it flap.
 
 The order goes through `WorkerRegistry.failover(..., by="auto")`, the operator's own path, so it
@@ -88,7 +89,7 @@ def decide(
         if seen is None or not is_down(seen, policy, now):
             continue
         for name, region, secret in _candidates(config):
-            if region != current.region and not is_failing(health.get((region, secret))):
+            if region != current.region and not is_failing(health.get((region, secret)), policy, now):
                 assert seen.failing_since is not None
                 orders.append(
                     AutoOrder(
@@ -101,16 +102,24 @@ def decide(
     return orders
 
 
-def is_failing(health: HealthSnapshot | None) -> bool:
-    """At least `MIN_FAILURES` failures in a row, however recent; None (no calls there yet) is not."""
-    return health is not None and health.failing_since is not None and health.consecutive_failures >= MIN_FAILURES
+def is_failing(health: HealthSnapshot | None, policy: AutoFailover, now: float) -> bool:
+    """At least `MIN_FAILURES` failures in a row, the last within `after_seconds`; None (no calls there
+    yet) is not, and neither is a region nothing has called for that long (a region everything moved
+    away from keeps its last figures: they say nothing of it now)."""
+    return (
+        health is not None
+        and health.failing_since is not None
+        and health.consecutive_failures >= MIN_FAILURES
+        and health.last_failure_at is not None
+        and now - health.last_failure_at < policy.after_seconds
+    )
 
 
 def is_down(health: HealthSnapshot, policy: AutoFailover, now: float) -> bool:
-    """Failing, and since `after_seconds` ago or longer."""
+    """Failing now, and since `after_seconds` ago or longer."""
     return (
-        health.failing_since is not None
-        and health.consecutive_failures >= MIN_FAILURES
+        is_failing(health, policy, now)
+        and health.failing_since is not None
         and now - health.failing_since >= policy.after_seconds
     )
 

@@ -57,11 +57,12 @@ def worker(name: str) -> bytes:
     }).encode()
 
 
-def failing_since(since: float) -> HealthSnapshot:
+def failing_since(since: float, last: float) -> HealthSnapshot:
+    """A region failing since `since`, its last failure at `last`."""
     return HealthSnapshot(
         calls=10, errors=MIN_FAILURES, throttles=0, window_calls=10, error_rate=0.3, throttle_rate=0.0,
         latency_p50_ms=30.0, latency_p99_ms=80.0, consecutive_failures=MIN_FAILURES, last_success_at=since - 1,
-        last_failure_at=since, failing_since=since,
+        last_failure_at=last, failing_since=since,
     )
 
 
@@ -117,15 +118,16 @@ def test_one_pass_at_a_time_orders_once_then_waits_then_fails_back(tmp_path: Pat
         loop = AutoFailoverLoop(store, AutoFailover(after_seconds=AFTER, mode="drain"), health=lambda: health, clock=clock)
         assert loop.check() == []  # no region in use yet
 
-        health[EAST] = failing_since(clock.now - AFTER)
+        health[EAST] = failing_since(clock.now - AFTER, last=clock.now)
         assert [(order.to, order.mode) for order in loop.check()] == [("london", "drain")]
         assert loop.check() == []  # already on london: nothing failing there
 
-        health[LONDON] = failing_since(clock.now - AFTER)
+        health[LONDON] = failing_since(clock.now - AFTER, last=clock.now)
         health[EAST] = msgspec.structs.replace(health[EAST], consecutive_failures=0, failing_since=None)
         clock.now += AFTER - 1
         assert loop.check() == []  # london is down, but the worker was ordered less than AFTER ago
         clock.now += 1
+        health[LONDON] = msgspec.structs.replace(health[LONDON], last_failure_at=clock.now)  # its chats still fail
         assert [(order.to, order.to_region) for order in loop.check()] == [(None, "us-east-1")]
 
         stream = [decode_worker(stored.data) for stored in store.read_stream(STREAM_PREFIX + worker_id)]

@@ -172,8 +172,17 @@ def test_each_worker_in_the_failing_region_is_ordered_with_the_configured_mode()
 
 
 def test_failing_and_down() -> None:
-    assert not is_failing(None) and not is_failing(healthy())
-    assert is_failing(failing(for_seconds=0, failures=MIN_FAILURES))
+    assert not is_failing(None, POLICY, NOW) and not is_failing(healthy(), POLICY, NOW)
+    assert is_failing(failing(for_seconds=0, failures=MIN_FAILURES), POLICY, NOW)
     assert not is_down(failing(for_seconds=0, failures=MIN_FAILURES), POLICY, NOW)
     assert is_down(failing(for_seconds=120, failures=MIN_FAILURES), POLICY, NOW)
     assert not is_down(healthy(), POLICY, NOW)
+
+
+def stale(health: HealthSnapshot) -> HealthSnapshot:
+    """The figures of a region nothing has called since long before `after_seconds` ago."""
+    return msgspec.structs.replace(health, last_failure_at=NOW - 10 * POLICY.after_seconds)
+
+
+def test_a_region_nothing_has_called_for_after_seconds_is_judged_on_nothing() -> None:
+    assert not is_failing(stale(failing()), POLICY, NOW) and not is_down(stale(failing()), POLICY, NOW)
