@@ -90,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
                 "api_url": running.api_url,
                 "api_token_file": str(token_file.resolve()),
                 "openapi_url": running.openapi_url,
+                "operator_page_url": running.operator_page_url,
                 "demo_worker_id": worker_id,
                 "store_path": str(store_path.resolve()),
             }
@@ -123,6 +124,10 @@ def _print_welcome(info: dict, *, human_agent: bool) -> None:
     print(f"bots' HTTP API       {info['api_url']}  (OpenAPI: {info['openapi_url']})")
     print(f"API token            of the client {DEMO_CLIENT_NAME!r}, in {info['api_token_file']}")
     print(f"agent page           {info['agent_page_url']}")
+    print(
+        f"operator page        {info['operator_page_url']}  (an admin client's token: "
+        f"python run.py client create ops --admin --db {info['store_path']})"
+    )
     print(f"local Amazon Connect {info['endpoint_url']} (region {info['region']})")
     print(f"event store          {info['store_path']}")
     print(f"demo worker          {info['demo_worker_id']} (failover region {DEMO_FAILOVER_NAME!r}: {DEMO_FAILOVER_REGION})")

@@ -35,6 +35,10 @@ class Running:
     def openapi_url(self) -> str:
         return self.api_url + "/openapi.json"
 
+    @property
+    def operator_page_url(self) -> str:
+        return self.api_url + "/operator"
+
 
 @contextmanager
 def running_service(

@@ -83,11 +83,17 @@ def run(args: argparse.Namespace) -> int:
         info = {
             "api_url": running.api_url,
             "openapi_url": running.openapi_url,
+            "operator_page_url": running.operator_page_url,
             "store_path": str(store_path.resolve()),
         }
         if args.ready_file:
             write_ready_file(args.ready_file, info)
         print(f"bots' HTTP API {info['api_url']} (clients: python run.py client list --db {store_path})", flush=True)
+        print(
+            f"operator page {info['operator_page_url']} (with an admin client's token: "
+            f"python run.py client create NAME --admin --db {store_path})",
+            flush=True,
+        )
         if config.auto_failover is not None:
             print(
                 f"automatic failover on: a worker's region failing for {config.auto_failover.after_seconds:g} s is "

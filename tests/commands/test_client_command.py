@@ -114,6 +114,16 @@ def test_serve_without_a_client_warns_how_to_create_one_and_with_one_does_not(
     assert "no API clients" not in serve_output(tmp_path)
 
 
+def test_serve_says_where_the_operator_page_is_and_whose_token_it_takes(tmp_path: Path) -> None:
+    db = tmp_path / "data" / "events.db"
+
+    output = serve_output(tmp_path)
+
+    line = re.search(r"^operator page (http://127\.0\.0\.1:\d+)/operator \(with an admin client's token: (.*)\)$", output, re.M)
+    assert line is not None, output
+    assert line[2] == f"python run.py client create NAME --admin --db {db}"
+
+
 def test_create_makes_a_missing_data_folder_owner_only_and_refuses_one_others_can_read(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -36,10 +36,14 @@ def test_embedded_default_serves_local_connect_and_creates_the_store(tmp_path: P
             ContactFlowId=info["contact_flow_id"],
             ParticipantDetails={"DisplayName": "Maya"},
         )
+        with urllib.request.urlopen(info["operator_page_url"], timeout=10) as page:
+            assert "<title>Operator" in page.read().decode()
     finally:
         output = stop_gracefully(process)
     assert (data / "events.db").exists()
     assert info["agent_page_url"] in output
+    assert f"operator page        {info['operator_page_url']}  (an admin client's token: python run.py client " \
+        f"create ops --admin --db {(data / 'events.db').resolve()})" in output
     assert started["ParticipantToken"] not in output
 
 
