@@ -10,6 +10,7 @@ out when the service starts (service/failover_orders.py).
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from typing import Any
 
@@ -45,7 +46,7 @@ def register(subcommands: Any) -> None:
     mode.add_argument("--move", dest="mode", action="store_const", const="move",
                       help="live conversations end in the old region and start again in the new one")
     parser.set_defaults(mode="drain")
-    parser.add_argument("--wait", type=float, default=DEFAULT_WAIT_SECONDS, metavar="SECONDS",
+    parser.add_argument("--wait", type=_seconds, default=DEFAULT_WAIT_SECONDS, metavar="SECONDS",
                         help=f"how long to wait for a running service to carry it out (default {DEFAULT_WAIT_SECONDS:g})")
     add_db_argument(parser)
     parser.set_defaults(run=run)
@@ -53,23 +54,19 @@ def register(subcommands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if not args.db.exists():
-        print(f"failover: --db: no event store at {args.db}")
-        return 2
+        return _refuse(f"--db: no event store at {args.db}")
     try:
         store = open_store_for_writing(args.db)
     except StoreError as error:
-        print(f"failover: {error}")
-        return 2
+        return _refuse(str(error))
     with store:
         registry = WorkerRegistry(store)
         try:
             before, worker = _give_order(registry, args.worker, args.to, args.mode)
         except UnknownWorker as error:
-            print(f"failover: {error}")
-            return 2
+            return _refuse(str(error))
         except Rejected as rejection:
-            print(f"failover: --to: {rejection.message}")
-            return 2
+            return _refuse(f"--to: {rejection.message}")
         print(_ordered(worker, given=worker.version > before.version))
         if worker.failover_order == 0 or worker.carried_out >= worker.failover_order:
             return 0
@@ -83,8 +80,29 @@ def run(args: argparse.Namespace) -> int:
                 f"it will: see `python run.py status` and its log"
             )
             return 1
-        print(f"carried out: {done.moved} live conversations moved, {done.stayed} stay where they are")
+        stay = "finishes where it is" if done.stayed == 1 else "finish where they are"
+        print(f"carried out: {_conversations(done.moved)} moved, {done.stayed} {stay}")
         return 0
+
+
+def _refuse(message: str) -> int:
+    print(f"failover: {message}", file=sys.stderr)
+    return 2
+
+
+def _conversations(count: int) -> str:
+    return f"{count} live conversation" + ("" if count == 1 else "s")
+
+
+def _seconds(text: str) -> float:
+    """--wait: seconds, 0 or more."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0:  # negative, or not a number
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds (0 or more)")
+    return seconds
 
 
 def _give_order(

@@ -72,6 +72,7 @@ def test_a_running_service_that_does_not_carry_the_order_out_in_time_is_reported
         (["--to", "mars"], "failover: --to: worker {id} has no failover region 'mars' (it has ['oregon'])"),
         (["--to", "oregon", "--primary"], "not allowed with argument"),
         ([], "one of the arguments --to --primary is required"),
+        (["--to", "oregon", "--wait", "-1"], "argument --wait: '-1' is not a number of seconds (0 or more)"),
     ],
 )
 def test_bad_orders_are_refused_naming_the_argument(
@@ -87,7 +88,8 @@ def test_bad_orders_are_refused_naming_the_argument(
 
 def test_an_unknown_worker_or_store_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _, db = with_failover(tmp_path, capsys)
-    assert cli(capsys, "failover", "nobody", "--to", "oregon", "--db", db)[:2] == (2, "failover: no worker with id 'nobody'\n")
+    code, out, err = cli(capsys, "failover", "nobody", "--to", "oregon", "--db", db)
+    assert (code, out, err) == (2, "", "failover: no worker with id 'nobody'\n")
     missing = tmp_path / "elsewhere" / "events.db"
-    code, out, _ = cli(capsys, "failover", "nobody", "--primary", "--db", str(missing))
-    assert code == 2 and "no event store" in out and not missing.parent.exists()
+    code, _, err = cli(capsys, "failover", "nobody", "--primary", "--db", str(missing))
+    assert code == 2 and "failover: --db: no event store" in err and not missing.parent.exists()

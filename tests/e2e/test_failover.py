@@ -151,7 +151,7 @@ def test_drain_lets_live_chats_finish_where_they_are_while_new_ones_start_in_the
     worker = stage.new_worker("drain")
     live = stage.hand_over("drain-live", worker)
     out = stage.failover(worker, "--to", "dublin")
-    assert "carried out: 0 live conversations moved, 1 stay where they are" in out, out
+    assert "carried out: 0 live conversations moved, 1 finishes where it is" in out, out
     [switched] = stage.switches("drain-live")
     assert (switched.mode, switched.moved, switched.target.region) == ("drain", False, REGION)
 
@@ -177,7 +177,7 @@ def test_move_ends_the_live_chat_in_the_old_region_and_starts_it_again_in_the_ne
     stage.reaches_bot_once("move-live", old, "let me look")
 
     out = stage.failover(worker, "--to", "dublin", "--move")
-    assert "carried out: 1 live conversations moved, 0 stay where they are" in out, out
+    assert "carried out: 1 live conversation moved, 0 finish where they are" in out, out
     new = stage.accept_in(FAILOVER_REGION, "move-live", nth=1)
     attributes = stage.connect.record(new)["Attributes"]
     assert attributes[MOVED_FROM] == f"{REGION} (primary) contact {old}"
@@ -205,7 +205,7 @@ def test_an_outage_of_the_primary_then_the_command_moves_live_chats_with_the_mes
     try:
         stage.bot_says("outage-live", "b-1", "are you there?")  # accepted; Connect cannot take it now
         out = stage.failover(worker, "--to", "dublin", "--move")
-        assert "carried out: 1 live conversations moved" in out, out
+        assert "carried out: 1 live conversation moved" in out, out
         new = stage.accept_in(FAILOVER_REGION, "outage-live", nth=1)
         stage.reaches_agent_once("outage-live", "are you there?", new)
         stage.reaches_bot_once("outage-live", new, "I am, in Dublin")
@@ -250,7 +250,7 @@ def test_failback_to_the_primary_moves_the_chats_back(stage: FailoverStage) -> N
     stage.reaches_agent_once("failback-live", "in dublin", dublin)
 
     out = stage.failover(worker, "--primary", "--move")
-    assert "starts new transfers in the primary region" in out and "1 live conversations moved" in out, out
+    assert "starts new transfers in the primary region" in out and "1 live conversation moved" in out, out
     home = stage.accept_in(REGION, "failback-live", nth=2)
     assert TRANSCRIPT in stage.connect.record(home)["Attributes"]
     stage.bot_says("failback-live", "b-2", "home again")
@@ -265,8 +265,8 @@ def test_a_refused_second_transfer_of_a_live_conversation_leaves_it_with_its_wor
     live = stage.hand_over("owned-live", worker)
     status, answer = stage.api.transfer("owned-live", other, DeliverTo=stage.webhook.url, User={"Name": "owned-live"})
     assert (status, answer["Code"]) == (409, "already_transferred")
-    assert "0 live conversations moved, 0 stay" in stage.failover(other, "--to", "dublin", "--move")
-    assert "1 live conversations moved" in stage.failover(worker, "--to", "dublin", "--move")
+    assert "0 live conversations moved, 0 finish" in stage.failover(other, "--to", "dublin", "--move")
+    assert "1 live conversation moved" in stage.failover(worker, "--to", "dublin", "--move")
     new = stage.accept_in(FAILOVER_REGION, "owned-live", nth=1)
     stage.bot_says("owned-live", "b-1", "still mine")
     stage.reaches_agent_once("owned-live", "still mine", new)

@@ -31,10 +31,10 @@ def test_the_demo_workers_live_chat_moves_to_the_standby_region_and_back(tmp_pat
         wait_for(lambda: told("AgentJoined"), "Ana to join")
         out = failover(info, "--to", DEMO_FAILOVER_NAME)
         assert f"failover region {DEMO_FAILOVER_NAME}: {DEMO_FAILOVER_REGION}" in out
-        assert "carried out: 1 live conversations moved" in out
+        assert "carried out: 1 live conversation moved" in out
         wait_for(lambda: len(told("AgentJoined")) == 2, "Ana to join in the standby region")
         assert len(told("UserNotified")) == 1
-        assert "carried out: 1 live conversations moved" in failover(info, "--primary")
+        assert "carried out: 1 live conversation moved" in failover(info, "--primary")
         wait_for(lambda: len(told("AgentJoined")) == 3, "Ana to join back home")
         assert api.say("f-1", "m-1", "Hello again")[0] == 202
         wait_for(lambda: any("Hello again" in (m.get("Text") or "") for m in told("AgentMessage")), "Ana's answer")
