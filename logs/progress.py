@@ -44,6 +44,7 @@ class Progress:
         stream: TextIO | None = None,
         every_seconds: float = EVERY_SECONDS,
         bar_delay: float = BAR_DELAY_SECONDS,
+        bar_refresh: float = 0.1,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.what = what
@@ -61,9 +62,11 @@ class Progress:
         if shown and _is_terminal(stream):
             # Log lines written while the bar is up go above it, not through it.
             self._stack.enter_context(logging_redirect_tqdm())
-            self._bar = self._stack.enter_context(
-                tqdm(total=total, desc=what, unit=f" {unit}", file=stream, delay=bar_delay, leave=False, dynamic_ncols=True)
+            bar = tqdm(
+                total=total, desc=what, unit=f" {unit}", file=stream, delay=bar_delay, mininterval=bar_refresh,
+                leave=False, dynamic_ncols=True,
             )
+            self._bar = self._stack.enter_context(bar)
 
     def advance(self, steps: int = 1) -> None:
         self.done += steps

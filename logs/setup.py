@@ -24,7 +24,7 @@ FORMATS: tuple[Format, ...] = ("json", "text")
 QUIET_LIBRARIES = ("botocore", "boto3", "s3transfer", "urllib3", "websocket")
 
 
-class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """Writes to `sys.stderr` as it is when the line is logged, not as it was when configured."""
 
     def __init__(self) -> None:
@@ -48,10 +48,10 @@ def configure(level: int = logging.WARNING, format: Format | None = None) -> log
     """Send every log record at `level` or above to stderr in `format` (None: `default_format`).
     Called again, it replaces the handler it installed before."""
     chosen = format or default_format(sys.stderr)
-    handler = _StderrHandler()
+    handler = StderrHandler()
     handler.setFormatter(_formatter(chosen, colors=chosen == "text" and _is_terminal(sys.stderr)))
     root = logging.getLogger()
-    for old in [h for h in root.handlers if isinstance(h, _StderrHandler)]:
+    for old in [h for h in root.handlers if isinstance(h, StderrHandler)]:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)

@@ -3,6 +3,7 @@ loopback port, stopped at teardown."""
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Iterator
 
@@ -10,6 +11,7 @@ import pytest
 from hypothesis import settings
 
 from connect_local import Config, LocalConnect
+from logs.setup import QUIET_LIBRARIES, StderrHandler
 from tests.connect_local.configs import config_with
 
 # Generated tests (hypothesis) draw the same examples every run, so the suite answers the same for the
@@ -18,6 +20,21 @@ from tests.connect_local.configs import config_with
 settings.register_profile("repeatable", derandomize=True, database=None)
 settings.register_profile("explore", max_examples=1000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
+
+
+@pytest.fixture(autouse=True)
+def logging_as_it_was() -> Iterator[None]:
+    """`run.main` configures logging for the whole process (its handler, the root's level); each test
+    leaves it as it found it, so a `--log-level INFO` in one test does not change what the next logs."""
+    root = logging.getLogger()
+    ours, level = [h for h in root.handlers if isinstance(h, StderrHandler)], root.level
+    quiet = {name: logging.getLogger(name).level for name in QUIET_LIBRARIES}
+    yield
+    for handler in [h for h in root.handlers if isinstance(h, StderrHandler) and h not in ours]:
+        root.removeHandler(handler)
+    root.setLevel(level)
+    for name, quiet_level in quiet.items():
+        logging.getLogger(name).setLevel(quiet_level)
 
 
 @pytest.fixture
