@@ -1,17 +1,26 @@
-"""`run.py events tail`: the newest events of every stream, and with --follow each new one as it lands."""
+"""`run.py events tail`: the newest events of every stream, and with --follow each new one as it lands.
+`run.py events export CONVERSATION`: one conversation's events, redacted, as a file that `run.py replay
+--file` reads on another machine (store/conversation_file.py)."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
+import time
 from typing import Any
 
 from commands.database import add_db_argument, open_existing_store
 from commands.export import exported_event
 from events import EventDecodeError
+from logs import Progress
 from store import EventStore, StoreError
+from store.conversation_file import write_conversation
+from store.conversations import conversation_stream
 from store.records import StoredEvent
+
+log = logging.getLogger(__name__)
 
 FOLLOW_WAIT_SECONDS = 1.0
 
@@ -29,6 +38,16 @@ def register(subcommands: Any) -> None:
     tail.add_argument("--follow", "-f", action="store_true", help="keep printing events as they land, until Ctrl-C")
     add_db_argument(tail)
     tail.set_defaults(run=run_tail)
+    export = verbs.add_parser(
+        "export",
+        help="write a conversation's events, redacted, for `replay --file` on another machine",
+        description="Write one conversation's events to stdout as JSON lines: a header (format version,"
+        " conversation id, exported-at), then each event as stored, its tokens redacted."
+        " `run.py replay --file FILE` replays it with no store and no AWS.",
+    )
+    export.add_argument("conversation", metavar="CONVERSATION", help="the conversation id")
+    add_db_argument(export)
+    export.set_defaults(run=run_export)
 
 
 def run_tail(args: argparse.Namespace) -> int:
@@ -44,6 +63,38 @@ def run_tail(args: argparse.Namespace) -> int:
         return 2
     except KeyboardInterrupt:
         return 0
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    written = 0
+
+    def one_more() -> None:
+        nonlocal written
+        written += 1
+        progress.advance()
+
+    try:
+        with open_existing_store(args.db) as store:
+            events = store.read_stream(conversation_stream(args.conversation))
+        if not events:
+            print(f"events export: no events for conversation {args.conversation!r} in {args.db}", file=sys.stderr)
+            return 1
+        what = f"exporting {args.conversation}"
+        with Progress(what, len(events), log=log, unit="events", shown=not sys.stdout.isatty()) as progress:
+            write_conversation(sys.stdout, args.conversation, events, exported_at=time.time(), on_event=one_more)
+        sys.stdout.flush()
+    except (StoreError, FileNotFoundError) as error:
+        print(f"events export: {error}", file=sys.stderr)
+        return 2
+    except EventDecodeError as error:
+        print(
+            f"events export: conversation {args.conversation!r}, event {written + 1}: {error}"
+            " (the export stops there: it is incomplete)",
+            file=sys.stderr,
+        )
+        return 2
+    log.info("exported %d events of conversation %s", written, args.conversation)
     return 0
 
 

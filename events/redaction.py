@@ -34,7 +34,10 @@ def redact(event: T) -> T:
 
 
 def redact_state(state: ConversationState) -> ConversationState:
+    """The state as it may be shown: its chat's tokens, and those of a pending leave of the chat a
+    failover move left behind, replaced by "<redacted>"."""
+    pending = {seq: redact(event) for seq, event in state.pending.items()}
     if state.chat is None:
-        return state
+        return replace(state, pending=pending)
     token = None if state.chat.connection_token is None else REDACTED
-    return replace(state, chat=replace(state.chat, participant_token=REDACTED, connection_token=token))
+    return replace(state, pending=pending, chat=replace(state.chat, participant_token=REDACTED, connection_token=token))

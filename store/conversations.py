@@ -2,11 +2,13 @@
 
     >>> for step in replay(store, "c-1"):
     ...     print(step.stored.seq, step.event, step.state.phase)
+    >>> for step in fold("c-1", exported.events()):   # an exported file, no store
+    ...     ...
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
 from events import ConversationState, decode, evolve, initial_state
@@ -29,13 +31,19 @@ def conversation_stream(conversation_id: str) -> str:
     return STREAM_PREFIX + conversation_id
 
 
-def replay(store: EventStore, conversation_id: str, *, until_seq: int | None = None) -> Iterator[ReplayStep]:
-    """Decode and fold the conversation's events in order, yielding the state after each."""
+def fold(conversation_id: str, stored_events: Iterable[StoredEvent]) -> Iterator[ReplayStep]:
+    """Decode and fold a conversation's events in order, yielding the state after each: the one fold,
+    whether the events come from the store (`replay`) or from an exported file (store/conversation_file.py)."""
     state = initial_state(conversation_id)
-    for stored in store.read_stream(conversation_stream(conversation_id), until_seq=until_seq):
+    for stored in stored_events:
         event = decode(stored.data)
         state = evolve(state, event)
         yield ReplayStep(stored, event, state)
+
+
+def replay(store: EventStore, conversation_id: str, *, until_seq: int | None = None) -> Iterator[ReplayStep]:
+    """The conversation's events in the store, folded."""
+    return fold(conversation_id, store.read_stream(conversation_stream(conversation_id), until_seq=until_seq))
 
 
 def load_conversation(store: EventStore, conversation_id: str) -> ConversationState:

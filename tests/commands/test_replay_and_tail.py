@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import signal
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
+import msgspec
 import pytest
 
 import run
 from tests.connectors.seeds import TRANSLATE_FILE
 from tests.workers.test_worker_config import valid_worker
 from commands.closed_pipe import CLOSED_PIPE_EXIT
-from events import encode, event_type
-from events.commands import ParticipantLeftReceived
+from events import encode, event_type, redact_state
+from events.commands import ParticipantLeftReceived, SwitchRegion
 from store import EventStore, NewEvent
-from store.conversations import conversation_stream, load_conversation
+from store.conversation_file import ExportedConversation
+from store.conversations import conversation_stream, fold, load_conversation
 from store.workers import WorkerRegistry
-from tests.events.scenario import TOKEN, Run, worker_config
+from tests.events.scenario import CONNECTION_TOKEN, FAILOVER, TOKEN, Run, worker_config
 from tests.support.processes import REPO, start_run_py
 
 
@@ -201,3 +206,164 @@ def test_a_command_whose_pipe_is_closed_stops_quietly(tmp_path: Path, command: l
         os.close(write_end)
     assert finished.stderr.decode() == ""
     assert finished.returncode == CLOSED_PIPE_EXIT
+
+
+# -- the timeline, --at, and exported files --------------------------------------------------------
+
+
+def moved_conversation(db: Path, conversation_id: str = "conv-moved") -> Run:
+    """A conversation with every kind of token in its log: its chat started (ChatStarted), its socket
+    opened (ConnectionOpened), then a failover move left that chat (ChatLeaveRequested)."""
+    conversation = Run(conversation_id).connected().with_agent("Ana")
+    conversation.agent_says("Let me check your order", at=3.0)
+    conversation(SwitchRegion(at=4.0, target=FAILOVER, order=7, mode="move"))
+    with EventStore.open(db) as store:
+        store.append(
+            conversation_stream(conversation_id),
+            [NewEvent(event_type(event), encode(event)) for event in conversation.events],
+            expected_version=0,
+        )
+    return conversation
+
+
+def export(db: Path, conversation_id: str, capsys: pytest.CaptureFixture[str]) -> str:
+    assert run.main(["events", "export", conversation_id, "--db", str(db)]) == 0
+    return capsys.readouterr().out
+
+
+def test_replay_shows_a_timeline_of_who_said_what_and_what_changed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "events.db"
+    stored_conversation(db)
+    assert run.main(["replay", "conv-1", "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[0].startswith("── ") and lines[0].endswith(" UTC ──")
+    transferred = next(line for line in lines if "Transferred" in line)
+    assert transferred.startswith("#1 ") and "bot Botty" in transferred and "to worker worker-1 in us-east-1" in transferred
+    assert lines[lines.index(transferred) + 1].strip() == "→ phase new→starting"
+    started = next(line for line in lines if "ChatStarted" in line)
+    assert "Connect" in started and "contact contact-1" in started
+    assert "phase starting→started · chat contact-1 · pending -ChatStartRequested@2" in lines[lines.index(started) + 1]
+    said = next(line for line in lines if "AgentMessageReceived" in line)
+    assert "agent Ana" in said and '"Hello, how can I help?"' in said
+    assert lines[-1].startswith("state after #9: phase=connected")
+    assert TOKEN not in out and CONNECTION_TOKEN not in out
+
+
+def test_replay_at_a_time_stops_there_with_the_state_as_of_then(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "events.db"
+    stored_conversation(db, "early")
+    with EventStore.open(db) as store:
+        [first] = store.read_stream(conversation_stream("early"))[:1]
+    between = datetime.datetime.fromtimestamp(first.recorded_at + 0.0005, datetime.UTC)
+    stored = stored_conversation(db, "late")  # written after `between`
+    later = datetime.datetime.fromtimestamp(time.time() + 60, datetime.UTC)
+
+    assert run.main(["replay", "late", "--db", str(db), "--at", between.isoformat()]) == 1
+    assert "no events for conversation 'late' at or before" in capsys.readouterr().err
+    assert run.main(["replay", "late", "--db", str(db), "--at", later.strftime("%Y-%m-%dT%H:%M:%S")]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[-1].startswith(f"state as of {later.strftime('%Y-%m-%dT%H:%M:%S')}.000+00:00 (after #{len(stored.events)})")
+
+
+def test_replay_at_refuses_what_is_no_iso_time(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit:
+        run.main(["replay", "conv-1", "--db", str(tmp_path / "events.db"), "--at", "yesterday"])
+    assert exit.value.code == 2
+    assert "'yesterday' is not an ISO 8601 time" in capsys.readouterr().err
+
+
+def test_an_export_holds_no_token_and_replays_with_no_store_to_the_same_state(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "events.db"
+    conversation = moved_conversation(db)
+    kinds = {type(event).__name__ for event in conversation.events}
+    assert {"ChatStarted", "ConnectionOpened", "ChatLeaveRequested"} <= kinds
+    exported = export(db, "conv-moved", capsys)
+    assert TOKEN not in exported and CONNECTION_TOKEN not in exported and "<redacted>" in exported
+    header, *lines = [json.loads(line) for line in exported.splitlines()]
+    assert header["format"] == "connect-worker-conversation" and header["format_version"] == 1
+    assert header["conversation_id"] == "conv-moved" and header["events"] == len(conversation.events)
+    assert datetime.datetime.fromisoformat(header["exported_at"]).tzinfo is not None
+    assert [line["seq"] for line in lines] == list(range(1, len(conversation.events) + 1))
+    assert [line["type"] for line in lines] == [event_type(event) for event in conversation.events]
+
+    assert run.main(["replay", "conv-moved", "--db", str(db), "--json"]) == 0
+    from_the_store = capsys.readouterr().out
+    assert TOKEN not in from_the_store and CONNECTION_TOKEN not in from_the_store  # the pending leave's too
+
+    file = tmp_path / "elsewhere" / "conv-moved.jsonl"
+    file.parent.mkdir()
+    file.write_text(exported)
+    db.unlink()  # another machine: no store at all
+    assert run.main(["replay", "--file", str(file), "--json"]) == 0
+    replayed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    expected = redact_state(conversation.state)
+    assert replayed[-1]["state"] == json.loads(json.dumps(msgspec.to_builtins(expected)))
+    with ExportedConversation.open(file) as opened:
+        *_, last = fold(opened.conversation_id, opened.events())
+    assert last.state == expected  # the one fold recovery uses, fed by the file
+    assert run.main(["replay", "--file", str(file)]) == 0
+    timeline = capsys.readouterr().out
+    assert "FailoverSwitched" in timeline and "order 7 (move): moves us-east-1→us-west-2" in timeline
+    assert "ChatLeaveRequested" in timeline and TOKEN not in timeline and not db.exists()
+
+
+def test_replay_of_a_file_takes_until_and_checks_the_conversation(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "events.db"
+    stored_conversation(db)
+    file = tmp_path / "conv-1.jsonl"
+    file.write_text(export(db, "conv-1", capsys))
+    assert run.main(["replay", "conv-1", "--file", str(file), "--until", "2"]) == 0
+    assert [line.split()[0] for line in capsys.readouterr().out.splitlines() if line.startswith("#")] == ["#1", "#2"]
+    assert run.main(["replay", "conv-2", "--file", str(file)]) == 2
+    assert "holds conversation 'conv-1', not 'conv-2'" in capsys.readouterr().err
+    assert run.main(["replay"]) == 2
+    assert "name a CONVERSATION, or an exported one with --file FILE" in capsys.readouterr().err
+
+
+def broken(file: Path, lines: list[str]) -> Path:
+    file.write_text("".join(line + "\n" for line in lines))
+    return file
+
+
+@pytest.mark.parametrize(
+    ("damage", "says"),
+    [
+        (lambda lines: ["not json"] + lines[1:], "line 1: not JSON"),
+        (lambda lines: ['{"format": "connect-worker-conversation"}'] + lines[1:], "line 1: not the header of an exported conversation: Object missing required field `format_version`"),
+        (lambda lines: [lines[0].replace('"format_version":1', '"format_version":2')] + lines[1:], "line 1: format version 2 is newer"),
+        (lambda lines: [lines[0].replace("connect-worker-conversation", "something-else")] + lines[1:], "line 1: format 'something-else'"),
+        (lambda lines: lines[:3] + ["{oops"] + lines[4:], "line 4: not JSON"),
+        (lambda lines: lines[:3] + [lines[3].replace('"seq":3', '"seq":"3"')] + lines[4:], "line 4: not an exported event: Expected `int`, got `str` - at `$.seq`"),
+        (lambda lines: lines[:3] + lines[4:], "line 4: event seq 4 where seq 3 was expected"),
+        (lambda lines: lines[:3] + [""] + lines[3:], "line 4: empty"),
+        (lambda lines: lines[:-2], "the file ends after 7 events, and its header says 9: it was cut short"),
+        (lambda lines: lines[:5] + [lines[5].replace('"v":1,', '"v":9,')] + lines[6:], "line 6 (event 5): AgentJoined has schema version 9"),
+    ],
+    ids=["header not json", "header missing a field", "newer format", "another format", "event not json",
+         "event field of the wrong type", "event missing", "empty line", "cut short", "event from the future"],
+)
+def test_a_bad_file_is_a_clear_error_naming_the_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], damage: Callable[[list[str]], list[str]], says: str
+) -> None:
+    db = tmp_path / "events.db"
+    stored_conversation(db)
+    lines = export(db, "conv-1", capsys).splitlines()
+    file = broken(tmp_path / "bad.jsonl", damage(lines))
+    assert run.main(["replay", "--file", str(file)]) == 2
+    err = capsys.readouterr().err
+    assert says in err, err
+    assert "Traceback" not in err
+
+
+def test_replay_of_a_missing_file_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run.main(["replay", "--file", str(tmp_path / "nowhere.jsonl")]) == 2
+    assert "No such file" in capsys.readouterr().err
+
+
+def test_export_of_an_unknown_conversation_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "events.db"
+    stored_conversation(db)
+    assert run.main(["events", "export", "nobody", "--db", str(db)]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and "no events for conversation 'nobody'" in err
