@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from commands.database import open_store_for_writing
 from connect_local import LocalConnect
 from service.demo_worker import ensure_demo_worker
 from store.clients import ClientRegistry
+from store.schema import LATEST_VERSION
 from store.workers import WorkerRegistry
 from tests.release.conftest import Release
 from tests.service.harness import Api, wait_for
@@ -101,6 +103,14 @@ def test_the_embedded_default_hands_a_conversation_to_the_simulated_agent_and_st
     assert ", stopped)" in after.stdout, after.stdout
 
 
+def serve_config(path: Path, data: Path, endpoint_url: str) -> Path:
+    path.write_text(json.dumps({
+        "data_dir": str(data), "api_host": "127.0.0.1", "api_port": 0,
+        "regions": {"us-east-1": {"endpoint_url": endpoint_url, "static_credentials": True}},
+    }))
+    return path
+
+
 def test_serve_as_the_unit_starts_it_relays_and_stops_cleanly_on_sigterm(
     release: Release, server: LocalConnect, tmp_path: Path
 ) -> None:
@@ -109,11 +119,7 @@ def test_serve_as_the_unit_starts_it_relays_and_stops_cleanly_on_sigterm(
         worker_id = ensure_demo_worker(WorkerRegistry(store), server.ready_info())
     with ClientRegistry(data / "events.db") as clients:
         token = clients.create("release-bot").token
-    config = tmp_path / "serve.json"
-    config.write_text(json.dumps({
-        "data_dir": str(data), "api_host": "127.0.0.1", "api_port": 0,
-        "regions": {"us-east-1": {"endpoint_url": server.endpoint_url, "static_credentials": True}},
-    }))
+    config = serve_config(tmp_path / "serve.json", data, server.endpoint_url)
     process = release.start("serve", "--config", str(config), "--ready-file", str(ready))
     try:
         api = Api(wait_for_ready_file(ready, process, timeout=60)["api_url"], token)
@@ -127,3 +133,27 @@ def test_serve_as_the_unit_starts_it_relays_and_stops_cleanly_on_sigterm(
     assert token not in output
     after = release.run("status", "--db", str(data / "events.db"))
     assert (after.returncode, ", stopped)" in after.stdout) == (3, True), after.stdout + after.stderr
+
+
+def store_files(data: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in data.iterdir() if path.name.startswith("events.db")
+            and not path.name.endswith(".service-lock")}
+
+
+def test_serve_refuses_the_store_of_a_newer_version_with_exit_code_2_and_leaves_it_as_it_was(
+    release: Release, server: LocalConnect, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    with open_store_for_writing(data / "events.db") as store:
+        ensure_demo_worker(WorkerRegistry(store), server.ready_info())
+    conn = sqlite3.connect(data / "events.db")  # as a newer version's migration leaves it
+    conn.execute(f"PRAGMA user_version={LATEST_VERSION + 1}")
+    conn.close()
+    before = store_files(data)
+
+    refused = release.run("serve", "--config", str(serve_config(tmp_path / "serve.json", data, server.endpoint_url)))
+
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert f"has schema version {LATEST_VERSION + 1}" in refused.stdout
+    assert "upgrade the program instead" in refused.stdout
+    assert store_files(data) == before

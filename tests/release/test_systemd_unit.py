@@ -45,6 +45,7 @@ def test_it_starts_serve_with_its_configuration_as_the_release_file_parses_it() 
     assert (parsed.command, str(parsed.config)) == ("serve", "/etc/connect-worker/serve.json")
     assert service["User"] == ["connect-worker"]
     assert service["Restart"] == ["on-failure"]
+    assert service["RestartPreventExitStatus"] == ["2"], "serve's refusals (exit code 2) are not retried"
 
 
 def test_it_may_write_only_its_data_folder_and_the_cache_the_file_unpacks_into() -> None:
