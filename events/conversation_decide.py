@@ -451,8 +451,12 @@ def _chat_failed(state: ConversationState, command: ChatFailed) -> list[Conversa
     return _end(state, command.at, "Error", command.error.message, command.error)
 
 
-def _leaving_a_chat(state: ConversationState) -> bool:
-    return any(isinstance(intent, ChatLeaveRequested) for intent in state.pending.values())
+def _require_chat_or_leaving(state: ConversationState) -> None:
+    """A chat to hear from: the one in progress, or the one a failover move is leaving (what its agent
+    wrote, or their joining or leaving, before they read the notice is owed to the bot too; its end is
+    not this conversation's)."""
+    if not any(isinstance(intent, ChatLeaveRequested) for intent in state.pending.values()):
+        _require_chat(state)
 
 
 def _require_chat(state: ConversationState) -> None:
@@ -464,8 +468,7 @@ def _require_chat(state: ConversationState) -> None:
 def _connect_message(state: ConversationState, command: ConnectMessageReceived) -> list[ConversationEvent]:
     if _is_over(state) or command.role == "CUSTOMER" or command.message_id in state.seen_connect_ids:
         return []
-    if not _leaving_a_chat(state):  # what the agent a failover move left behind wrote last is owed too
-        _require_chat(state)
+    _require_chat_or_leaving(state)
     command_name = command_in(command.content, state.slash_commands) if command.role == "AGENT" else None
     if command_name is not None:
         return _slash_command(state, command, command_name)
@@ -587,14 +590,14 @@ def _next_slash_action(
 def _participant_joined(state: ConversationState, command: ParticipantJoinedReceived) -> list[ConversationEvent]:
     if _is_over(state) or command.role != "AGENT" or command.message_id in state.seen_connect_ids:
         return []
-    _require_chat(state)
+    _require_chat_or_leaving(state)
     return [AgentJoined(at=command.at, connect_message_id=command.message_id, agent_name=command.display_name)]
 
 
 def _participant_left(state: ConversationState, command: ParticipantLeftReceived) -> list[ConversationEvent]:
     if _is_over(state) or command.role != "AGENT" or command.message_id in state.seen_connect_ids:
         return []
-    _require_chat(state)
+    _require_chat_or_leaving(state)
     return [AgentLeft(at=command.at, connect_message_id=command.message_id, agent_name=command.display_name)]
 
 

@@ -11,6 +11,7 @@ from events.commands import (
     ChatLeaveDone,
     ChatStartSucceeded,
     ConnectionEstablished,
+    ParticipantJoinedReceived,
     SwitchRegion,
     UserLeaves,
     UserSays,
@@ -145,3 +146,10 @@ def test_a_move_back_before_the_new_chat_started_still_carries_the_conversation_
 
 def restart_seq(run: Run, event: object) -> int:
     return run.events.index(event) + 1  # type: ignore[arg-type]
+
+
+def test_an_agent_joining_the_chat_left_behind_before_it_is_left_is_told_to_the_bot() -> None:
+    run = Run().connected()
+    run(SwitchRegion(at=5, target=FAILOVER, order=3, mode="move"))
+    assert [type(e).__name__ for e in run(ParticipantJoinedReceived(at=6, message_id="j-old", role="AGENT",
+                                                                     display_name="Ana"))] == ["AgentJoined"]
