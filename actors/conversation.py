@@ -27,6 +27,7 @@ from typing import Any
 
 import msgspec
 import pykka
+from structlog.contextvars import bound_contextvars
 
 from actors.denials import denial_detail, is_denial
 from actors.worker_tools import ToolError, WorkerTools
@@ -79,6 +80,7 @@ from events.commands import (
     SlashActionSucceeded,
     SlashContentFound,
     SwitchRegion,
+    Transfer,
     TypingAcknowledged,
     TypingEventReceived,
     UserMessageAcknowledged,
@@ -87,7 +89,14 @@ from events.commands import (
     UserMessageTranslationDone,
 )
 from events.carried_transcript import ATTRIBUTES_LIMIT, attributes_size, carried_attributes
-from events.conversation_events import ConnectTarget, ConversationEvent, ErrorDetail, ReturnedToBot, TranslationRule
+from events.conversation_events import (
+    ChatLeaveRequested,
+    ConnectTarget,
+    ConversationEvent,
+    ErrorDetail,
+    ReturnedToBot,
+    TranslationRule,
+)
 from events.effects import (
     AnyEffect,
     DisconnectParticipant,
@@ -100,6 +109,7 @@ from events.effects import (
     UpdateContactAttributes,
 )
 from events.links import find_links, with_short_links
+from logs import KNOWN_SECRETS
 from store import EventStore, NewEvent
 from store.content import ContentRegistry
 from store.conversations import conversation_stream
@@ -231,15 +241,21 @@ class ConversationActor(pykka.ThreadingActor):
 
     # -- the mailbox ------------------------------------------------------
 
+    def on_start(self) -> None:
+        self._hold_secrets()
+
     def on_receive(self, message: Any) -> Any:
-        try:
-            answer = self._receive(message)
-            self._release_order_if_settled()
-            return answer
-        finally:
-            if self.state.phase == "returned":
-                # Handed back: nothing more can happen, so the actor (and its thread) goes.
-                self.stop()
+        # Every line logged while the message is handled, here or below, names the conversation and worker.
+        worker_id = message.worker_id if isinstance(message, Transfer) else self.state.worker_id
+        with bound_contextvars(conversation_id=self.state.conversation_id, worker_id=worker_id):
+            try:
+                answer = self._receive(message)
+                self._release_order_if_settled()
+                return answer
+            finally:
+                if self.state.phase == "returned":
+                    # Handed back: nothing more can happen, so the actor (and its thread) goes.
+                    self.stop()
 
     def _receive(self, message: Any) -> Any:
         if isinstance(message, SwitchRegion) and self._doubtful():
@@ -280,6 +296,7 @@ class ConversationActor(pykka.ThreadingActor):
 
     def on_stop(self) -> None:
         self._on_stopped(self.state.conversation_id, self.actor_ref)
+        KNOWN_SECRETS.release(self.state.conversation_id)
         for timer in (self._retry_timer, self._hold_timer):
             if timer is not None:
                 timer.cancel()
@@ -324,6 +341,7 @@ class ConversationActor(pykka.ThreadingActor):
         chat_before = self.state.chat
         for event in new:
             self.state = evolve(self.state, event)
+        self._hold_secrets()
         if chat_before is not None and self.state.chat is None:
             self._chat_left_behind()
         for timer in armed_timers(self.state):
@@ -333,6 +351,19 @@ class ConversationActor(pykka.ThreadingActor):
             self._open_socket(after_id=None)
         if self.state.phase in ("ended", "returned") and self._socket is not None:
             self._socket.close()
+
+    def _hold_secrets(self) -> None:
+        """The tokens this conversation holds now, which no log line may show (logs/scrub.py)."""
+        chat = self.state.chat
+        leaves = [event for event in self.state.pending.values() if isinstance(event, ChatLeaveRequested)]
+        KNOWN_SECRETS.hold(
+            self.state.conversation_id,
+            [
+                self._connection_token,
+                *((chat.participant_token, chat.connection_token) if chat is not None else ()),
+                *(token for leave in leaves for token in (leave.participant_token, leave.connection_token)),
+            ],
+        )
 
     def _chat_left_behind(self) -> None:
         """A failover move: the old chat's socket goes (its late news is ignored), and a retry
@@ -507,11 +538,11 @@ class ConversationActor(pykka.ThreadingActor):
             threading.Thread(target=leave, name=f"chat-leave-{conversation_id}", daemon=True).start()
 
     def _left(self, done: _LeaveDone) -> None:
-        """What was said and done in the chat left behind goes to the bot (its messages, the agents
-        joining or leaving: not its end, which is not this conversation's), then the leave is recorded."""
+        """What the agent left behind wrote goes to the user (only messages: that chat's end, or its
+        agent leaving, is not this conversation's), then the leave is recorded."""
         self._leaving.discard(done.effect_id)
         for item in done.items:
-            if item.kind in (ItemKind.MESSAGE, ItemKind.PARTICIPANT_JOINED, ItemKind.PARTICIPANT_LEFT):
+            if item.kind is ItemKind.MESSAGE:
                 self._take_item(item)
         self._handle_quietly(ChatLeaveDone(at=self._clock(), effect_id=done.effect_id, error=done.error))
 
@@ -618,6 +649,7 @@ class ConversationActor(pykka.ThreadingActor):
         state = message.state
         if isinstance(state, SocketConnected):
             self._connection_token = state.connection.connection_token
+            self._hold_secrets()
             self._handle_quietly(
                 ConnectionEstablished(at=self._clock(), connection_token=self._connection_token, renewed=state.renewed)
             )

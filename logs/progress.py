@@ -42,7 +42,7 @@ class Progress:
         unit: str = "it",
         shown: bool = True,
         stream: TextIO | None = None,
-        every_seconds: float = EVERY_SECONDS,
+        every_seconds: float | None = None,
         bar_delay: float = BAR_DELAY_SECONDS,
         bar_refresh: float = 0.1,
         clock: Callable[[], float] = time.monotonic,
@@ -52,7 +52,7 @@ class Progress:
         self.done = 0
         self._log = log
         self._unit = unit
-        self._every = every_seconds
+        self._every = EVERY_SECONDS if every_seconds is None else every_seconds
         self._clock = clock
         self._last_line = clock()
         self._stack = ExitStack()

@@ -49,7 +49,7 @@ def configure(level: int = logging.WARNING, format: Format | None = None) -> log
     Called again, it replaces the handler it installed before."""
     chosen = format or default_format(sys.stderr)
     handler = StderrHandler()
-    handler.setFormatter(_formatter(chosen, colors=chosen == "text" and _is_terminal(sys.stderr)))
+    handler.setFormatter(formatter(chosen, colors=chosen == "text" and _is_terminal(sys.stderr)))
     root = logging.getLogger()
     for old in [h for h in root.handlers if isinstance(h, StderrHandler)]:
         root.removeHandler(old)
@@ -60,7 +60,8 @@ def configure(level: int = logging.WARNING, format: Format | None = None) -> log
     return handler
 
 
-def _formatter(format: Format, *, colors: bool) -> ProcessorFormatter:
+def formatter(format: Format, *, colors: bool = False) -> ProcessorFormatter:
+    """How a record becomes a line: the context bound on the logging thread, the scrub, the renderer."""
     shared = [
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.stdlib.add_log_level,

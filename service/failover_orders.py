@@ -17,8 +17,11 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
+from structlog.contextvars import bound_contextvars
+
 from events.conversation_events import FailoverSwitched
 from events.worker import WorkerState
+from logs import Progress
 from store import EventStore
 from store.workers import STREAM_PREFIX, UnknownWorker, WorkerRegistry
 
@@ -62,6 +65,7 @@ class FailoverOrders:
         self._clock = clock
         self._poll_seconds = poll_seconds
         self._seen: dict[str, int] = {}
+        self._announced: dict[str, int] = {}  # worker -> the order whose carrying out was logged
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -87,8 +91,21 @@ class FailoverOrders:
         if worker.failover_order <= worker.carried_out:
             return True
         conversations = self._conversations_of(worker_id)
-        with ThreadPoolExecutor(max_workers=CONCURRENT_ORDERS, thread_name_prefix="failover-order") as pool:
-            answers = list(pool.map(lambda conversation_id: self._taken(conversation_id, worker), conversations))
+        if self._announced.get(worker_id) != worker.failover_order:
+            self._announced[worker_id] = worker.failover_order
+            log.info(
+                "worker %s: carrying out failover order %d (%s) for %d live conversations",
+                worker_id, worker.failover_order, worker.failover_mode, len(conversations),
+            )
+        what = f"worker {worker_id}: failover order {worker.failover_order}"
+        with (
+            ThreadPoolExecutor(max_workers=CONCURRENT_ORDERS, thread_name_prefix="failover-order") as pool,
+            Progress(what, len(conversations), log=log, unit="conversations") as progress,
+        ):
+            answers = []
+            for answer in pool.map(lambda conversation_id: self._taken(conversation_id, worker), conversations):
+                answers.append(answer)
+                progress.advance()
         if any(answer is HELD for answer in answers):
             return False
         switches = [answer for answer in answers if isinstance(answer, FailoverSwitched)]
@@ -102,10 +119,11 @@ class FailoverOrders:
         return True
 
     def _taken(self, conversation_id: str, worker: WorkerState) -> FailoverSwitched | _Held | None:
-        try:
-            return self._take_order(conversation_id, worker)
-        except self._held_error:
-            return HELD
+        with bound_contextvars(conversation_id=conversation_id, worker_id=worker.worker_id):
+            try:
+                return self._take_order(conversation_id, worker)
+            except self._held_error:
+                return HELD
 
     def _watch(self) -> None:
         while True:

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from structlog.contextvars import bound_contextvars
+
 import pykka
 
 from actors.conversation import get_state, tell
@@ -29,6 +31,7 @@ from events.commands import Command, SwitchRegion, TimerDue, Transfer
 from events.conversation_events import ConnectTarget, FailoverSwitched
 from events.worker import auto_disconnect_rules, connect_target, short_link_rule, slash_command_rules, translation_rule
 from events.worker_queue import queue_target
+from logs import Progress
 from service.failover_orders import FailoverOrders
 from service.queue_metrics import DEFAULT_QUEUE_METRICS_TTL, QueueMetricsReader, QueueReading
 from service.short_link_key import short_link_key
@@ -150,15 +153,23 @@ class WorkerService:
         its due time however long starting thousands of actors takes (a timer due meanwhile starts its
         conversation's actor itself); then each conversation gets its actor, which reconnects and
         redoes its unfinished effects."""
-        states = [load_conversation(self.store, conversation_id) for conversation_id in live_conversations(self.store)]
+        live = live_conversations(self.store)
+        with Progress("reading live conversations", len(live), log=log, unit="conversations") as progress:
+            states = []
+            for conversation_id in live:
+                states.append(load_conversation(self.store, conversation_id))
+                progress.advance()
         states = [state for state in states if state.target is not None]
         for state in states:
             for timer in armed_timers(state):
                 self.timers.schedule(state.conversation_id, timer.timer_id, timer.due_at)
-        for state in states:
-            assert state.target is not None and state.worker_id is not None
-            self._note_worker(state.conversation_id, state.worker_id)
-            self._region(_key_of(state.target), state.conversation_id).actor(state.conversation_id, state)
+        with Progress("starting recovered conversations", len(states), log=log, unit="conversations") as progress:
+            for state in states:
+                assert state.target is not None and state.worker_id is not None
+                with bound_contextvars(conversation_id=state.conversation_id, worker_id=state.worker_id):
+                    self._note_worker(state.conversation_id, state.worker_id)
+                    self._region(_key_of(state.target), state.conversation_id).actor(state.conversation_id, state)
+                progress.advance()
         if states:
             log.info("recovered %d live conversations", len(states))
         return len(states)

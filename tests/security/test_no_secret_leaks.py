@@ -11,12 +11,13 @@ signing secret; the participant and connection tokens the local Amazon Connect g
 its WebSocket URLs.
 
 What is searched: every log record of our loggers at DEBUG and every WARNING or worse of any logger
-(botocore's DEBUG prints credentials by design, so it is not turned on); all the CLI printed; every API
+(botocore's DEBUG prints credentials by design, so it is not turned on), as the code logged it and as
+the service's handler renders it (JSON and text lines, after its scrub, logs/); all the CLI printed; every API
 answer; every webhook's body and headers but its signature (derived from the signing secret); what the
 service sent Amazon Connect (the contact's items and attributes); every column of every table of the
 store, and every file of the data folder byte by byte. A secret kept somewhere on purpose is allowed
-there alone: the tokens in the events table's data (exports redact them: `replay` and `events tail` are
-searched), the signing secret in the clients table (the deliverer signs with it), the external id in
+there alone: the tokens in the events table's data (exports redact them: `replay`, `events export`, `replay --file`
+and `events tail` are searched), the signing secret in the clients table (the deliverer signs with it), the external id in
 `worker policy`'s trust policy, the vault's key in its key file, and a new client's token and signing
 secret in what `client create` prints.
 """
@@ -41,6 +42,8 @@ import run
 from commands.runtime import Running, running_service
 from connect_local import Config, LocalConnect
 from events.conversation_events import ChatStarted, ConnectionOpened, ConnectionRenewed
+from logs import FORMATS
+from logs.setup import formatter
 from roles import RoleSessions
 from service.serve_config import connector_runner, load_serve_config, open_vault, region_clients
 from store import EventStore
@@ -253,9 +256,17 @@ def running_out_of_luck(connect: LocalConnect, store: EventStore, bot: Bot, webh
 
 
 def exports(operator: Operator, *conversation_ids: str) -> None:
+    """Every way a conversation leaves the store: replay (timeline and JSON), an exported file and its
+    replay with no store, events tail."""
+    folder = Path(operator.db).parent.parent / "exports"
+    folder.mkdir(exist_ok=True)
     for conversation_id in conversation_ids:
         operator("replay", conversation_id)
         operator("replay", conversation_id, "--json")
+        exported = folder / f"{conversation_id}.jsonl"
+        exported.write_text(operator("events", "export", conversation_id))
+        operator("replay", "--file", str(exported))
+        operator("replay", "--file", str(exported), "--json")
     operator("events", "tail", "--last", "100")
     operator("events", "tail", "--after", "0")
 
@@ -372,6 +383,7 @@ def operator_looks(operator: Operator, setup: Setup, config: Path) -> str:
 def the_rest(
     seen: Seen,
     caplog: pytest.LogCaptureFixture,
+    log_lines: dict[str, io.StringIO],
     capsys: pytest.CaptureFixture[str],
     webhook: Webhook,
     connect: LocalConnect,
@@ -379,9 +391,14 @@ def the_rest(
     data: Path,
 ) -> None:
     """Logs, anything else printed, webhooks, what Connect was sent, the store and the data folder."""
+    # What the code logged, before the last line of defence (logs/scrub.py) scrubs it: a leak here is a bug
+    # even if the scrub would catch it.
     for record in caplog.records:
         if record.name.split(".")[0] in OUR_LOGGERS or record.levelno >= logging.WARNING:
             seen.add(f"the log record {record.name} {record.levelname}", logging.Formatter().format(record))
+    # And the lines an operator's collector gets (`--log-level DEBUG`), JSON and text.
+    for format, stream in log_lines.items():
+        seen.add(f"the service's {format} log lines", stream.getvalue())
     seen.add("stdout and stderr", "".join(capsys.readouterr()))
     for delivery in webhook.deliveries:
         headers = {name: value for name, value in delivery.headers.items() if name.lower() != SIGNATURE_HEADER}
@@ -433,9 +450,16 @@ def test_no_secret_reaches_a_log_an_output_an_answer_a_webhook_or_a_plain_column
     capsys: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
 ) -> None:
     for name in OUR_LOGGERS:
         caplog.set_level(logging.DEBUG, logger=name)
+    log_lines = {format: io.StringIO() for format in FORMATS}
+    for format, stream in log_lines.items():
+        handler = logging.StreamHandler(stream)
+        handler.setFormatter(formatter(format))
+        logging.getLogger().addHandler(handler)
+        request.addfinalizer(lambda handler=handler: logging.getLogger().removeHandler(handler))  # type: ignore[misc]
     seen = Seen()
     data = tmp_path / "data"
     prepare_data_folder(data)
@@ -448,7 +472,7 @@ def test_no_secret_reaches_a_log_an_output_an_answer_a_webhook_or_a_plain_column
         contact_ids = conversations(store, connect, config, setup, webhook, operator, seen)
         events = events_of(store, "leak-1") + events_of(store, "leak-2")
     policy = operator_looks(operator, setup, config)
-    the_rest(seen, caplog, capsys, webhook, connect, contact_ids, data)
+    the_rest(seen, caplog, log_lines, capsys, webhook, connect, contact_ids, data)
     secrets = secrets_in_play(aws, setup, events, connect, data)
 
     # Every secret was in play, and the search finds each where it is kept on purpose.
@@ -463,6 +487,10 @@ def test_no_secret_reaches_a_log_an_output_an_answer_a_webhook_or_a_plain_column
     assert "the store's events.data" in seen.where(secrets[PARTICIPANT][0])
     assert "the store's events.data" in seen.where(secrets[CONNECTION][-1])
     assert "the store's api_clients.signing_secret" in seen.where(setup.signing_secret)
+
+    # The JSON lines parse, and those logged while leak-1's actor handled it name it and its worker.
+    json_lines = [json.loads(line) for line in log_lines["json"].getvalue().splitlines()]
+    assert {line.get("worker_id") for line in json_lines if line.get("conversation_id") == "leak-1"} == {setup.worker_id}
 
     leaks = seen.leaks(secrets)
     assert not leaks, "secrets where none may be:\n" + "\n".join(leaks)
