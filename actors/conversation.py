@@ -538,11 +538,11 @@ class ConversationActor(pykka.ThreadingActor):
             threading.Thread(target=leave, name=f"chat-leave-{conversation_id}", daemon=True).start()
 
     def _left(self, done: _LeaveDone) -> None:
-        """What the agent left behind wrote goes to the user (only messages: that chat's end, or its
-        agent leaving, is not this conversation's), then the leave is recorded."""
+        """What was said and done in the chat left behind goes to the bot (its messages, the agents
+        joining or leaving: not its end, which is not this conversation's), then the leave is recorded."""
         self._leaving.discard(done.effect_id)
         for item in done.items:
-            if item.kind is ItemKind.MESSAGE:
+            if item.kind in (ItemKind.MESSAGE, ItemKind.PARTICIPANT_JOINED, ItemKind.PARTICIPANT_LEFT):
                 self._take_item(item)
         self._handle_quietly(ChatLeaveDone(at=self._clock(), effect_id=done.effect_id, error=done.error))
 
