@@ -32,6 +32,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 
+from structlog.contextvars import bound_contextvars
+
 from delivery.checkpoint import Checkpoints
 from delivery.messages import HANDBACK_TYPE, bot_message, conversation_id_of, delivery_id, is_for_the_bot
 from delivery.signature import BadSecret, signature_headers
@@ -249,24 +251,29 @@ class WebhookDeliverer:
             outbox = self._next_due()
             if outbox is None:
                 return
-            try:
+            # Every line logged while delivering to a conversation's webhook names the conversation.
+            with bound_contextvars(conversation_id=outbox.conversation_id):
+                self._send_next(outbox)
+
+    def _send_next(self, outbox: _Outbox) -> None:
+        try:
+            if not outbox.batch:
+                self._read_batch(outbox)
                 if not outbox.batch:
-                    self._read_batch(outbox)
-                    if not outbox.batch:
-                        self._idle(outbox)
-                        continue
-                stored = outbox.batch[0]
-                outcome = self._attempt(outbox, stored)
-            except Exception:
-                # A bug or a store hiccup, for this conversation only: it waits its backoff, the sender goes on.
-                log.exception("unexpected error delivering to the webhook of conversation %s; will retry",
-                              outbox.conversation_id)
-                with self._changed:
-                    self._retry_later(outbox)
-                continue
-            if outcome is not Outcome.RETRY:
-                self._record(outbox.conversation_id, stored)
-            self._after(outbox, stored, outcome)
+                    self._idle(outbox)
+                    return
+            stored = outbox.batch[0]
+            outcome = self._attempt(outbox, stored)
+        except Exception:
+            # A bug or a store hiccup, for this conversation only: it waits its backoff, the sender goes on.
+            log.exception("unexpected error delivering to the webhook of conversation %s; will retry",
+                          outbox.conversation_id)
+            with self._changed:
+                self._retry_later(outbox)
+            return
+        if outcome is not Outcome.RETRY:
+            self._record(outbox.conversation_id, stored)
+        self._after(outbox, stored, outcome)
 
     def _record(self, conversation_id: str, stored: StoredEvent) -> None:
         assert self._checkpoints is not None

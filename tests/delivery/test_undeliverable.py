@@ -6,10 +6,12 @@ at the transfer, but a log from before that check, or another writer, holds them
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
 
+import logs
 from delivery import WebhookDeliverer
 from events import encode, event_type
 from store import EventStore, NewEvent
@@ -130,3 +132,15 @@ def test_a_conversation_whose_transfer_cannot_be_read_is_skipped_and_the_ones_af
     assert ids(receiver.accepted("after")) == told(store, "after")
     assert receiver.attempts("future") == []
     assert any("conversation future cannot be read (FutureSchemaVersion)" in r.getMessage() for r in caplog.records)
+
+
+def test_a_line_logged_while_delivering_to_a_conversations_webhook_names_it(
+    store: EventStore, receiver: Receiver, deliverers: list[WebhookDeliverer], capsys: pytest.CaptureFixture[str]
+) -> None:
+    logs.configure(logging.INFO, "json")
+    append(store, "ipv6", whole("ipv6", "http://[::1"))
+    deliverer = start(store, deliverers, senders=1)
+    eventually(lambda: deliverer.stats().refused == len(told(store, "ipv6")))
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    refused = [line for line in lines if "refused, not retried" in line["message"]]
+    assert refused and {line["conversation_id"] for line in refused} == {"ipv6"}
