@@ -23,6 +23,7 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -30,6 +31,7 @@ import pykka
 from structlog.contextvars import bound_contextvars
 
 from actors.denials import denial_detail, is_denial
+from actors.observer import Observer
 from actors.worker_tools import ToolError, WorkerTools
 from connect_client import (
     AccessDenied,
@@ -107,6 +109,12 @@ from events.effects import (
     StartChat,
     TranslateUserMessage,
     UpdateContactAttributes,
+)
+from events.conversation_events import (
+    AgentMessageReceived,
+    Transferred,
+    UserMessageRequested,
+    UserMessageTranslationRequested,
 )
 from events.links import find_links, with_short_links
 from logs import KNOWN_SECRETS
@@ -208,6 +216,7 @@ class ConversationActor(pykka.ThreadingActor):
         retry_backoff: Backoff | None = None,
         tools: WorkerTools | None = None,
         on_stopped: Callable[[str, pykka.ActorRef], None] = lambda conversation_id, ref: None,
+        observer: Observer | None = None,
         background: Executor | None = None,
     ) -> None:
         """`on_stopped(conversation_id, ref)` is called as the actor stops (handed back, or shut down).
@@ -230,6 +239,11 @@ class ConversationActor(pykka.ThreadingActor):
         self._in_doubt: int | None = None  # a message perhaps sent to the chat just before a restart
         self._held_order: SwitchRegion | None = None
         self._hold_timer: threading.Timer | None = None
+        # The service's metrics: its phase from now on, and how long each message took to relay.
+        self._observer = observer or Observer()
+        self._observer.phase(state.conversation_id, state.phase)
+        self._accepted: dict[str, float] = {}  # a bot message being translated: when the API took it
+        self._item_at: float | None = None  # the Connect item being taken: its AbsoluteTime
         self._background = background
         self._leaving: set[int] = set()  # LeaveChat effects under way off the actor's thread
 
@@ -296,6 +310,7 @@ class ConversationActor(pykka.ThreadingActor):
 
     def on_stop(self) -> None:
         self._on_stopped(self.state.conversation_id, self.actor_ref)
+        self._observer.phase(self.state.conversation_id, None)
         KNOWN_SECRETS.release(self.state.conversation_id)
         for timer in (self._retry_timer, self._hold_timer):
             if timer is not None:
@@ -311,7 +326,11 @@ class ConversationActor(pykka.ThreadingActor):
             command = self._prepared_for_the_user(command)
         if command is None:
             return False
-        self._handle_quietly(command)
+        self._item_at = _connect_time(item)
+        try:
+            self._handle_quietly(command)
+        finally:
+            self._item_at = None
         return True
 
     def _handle(self, command: Command) -> ConversationState:
@@ -338,9 +357,10 @@ class ConversationActor(pykka.ThreadingActor):
             closes_stream=closes,
         )
         timers_before = {timer.timer_id for timer in armed_timers(self.state)}
-        chat_before = self.state.chat
+        chat_before, phase_before = self.state.chat, self.state.phase
         for event in new:
             self.state = evolve(self.state, event)
+        self._observe(new, phase_before)
         self._hold_secrets()
         if chat_before is not None and self.state.chat is None:
             self._chat_left_behind()
@@ -376,6 +396,35 @@ class ConversationActor(pykka.ThreadingActor):
             self._retry_timer.cancel()
             self._retry_timer = None
         self._failures = 0
+
+    def _observe(self, new: list[ConversationEvent], phase_before: str) -> None:
+        """Tell the service's metrics what the events just made durable mean."""
+        observer = self._observer
+        if self.state.phase != phase_before:
+            observer.phase(self.state.conversation_id, self.state.phase)
+        for event in new:
+            if isinstance(event, AgentMessageReceived) and self._item_at is not None:
+                observer.recorded_for_bot(max(0.0, time.time() - self._item_at))
+            elif isinstance(event, UserMessageTranslationRequested):
+                self._accepted[event.bot_message_id] = event.at
+            elif isinstance(event, Transferred):
+                observer.transferred()
+            elif isinstance(event, ReturnedToBot):
+                observer.handed_back(event.session_end_reason)
+
+    def _sent_to_agent(self, effect_id: int) -> None:
+        """Connect accepted a piece of a bot's message (not a notice of the worker's own): how long
+        since the API accepted the message (after a restart, a translated one's since its translation)."""
+        request = self.state.pending.get(effect_id)
+        if not isinstance(request, UserMessageRequested) or request.origin != "user" or request.bot_message_id is None:
+            return
+        bot_message_id = request.bot_message_id
+        self._observer.sent_to_agent(max(0.0, self._clock() - self._accepted.get(bot_message_id, request.at)))
+        others = (other for seq, other in self.state.pending.items() if seq != effect_id)
+        if bot_message_id in self._accepted and all(
+            getattr(other, "bot_message_id", None) != bot_message_id for other in others
+        ):
+            del self._accepted[bot_message_id]  # its last piece
 
     # -- failover orders after a restart ------------------------------------
 
@@ -509,6 +558,7 @@ class ConversationActor(pykka.ThreadingActor):
         assert token is not None
         if isinstance(effect, SendMessage):
             sent = participant.send_message(token, effect.text, effect.client_token, effect.content_type)
+            self._sent_to_agent(effect.effect_id)
             return UserMessageAcknowledged(at=now(), effect_id=effect.effect_id, connect_message_id=sent.id)
         if isinstance(effect, SendTyping):
             participant.send_event(token, effect.client_token)
@@ -752,6 +802,14 @@ def _attributes(context: dict[str, Any]) -> dict[str, str]:
         for key, value in context.items()
         if isinstance(value, (str, int, float, bool))
     }
+
+
+def _connect_time(item: ChatItem) -> float:
+    """When Connect says the item happened (its AbsoluteTime, Unix seconds); now if it says nothing usable."""
+    try:
+        return datetime.fromisoformat(item.absolute_time).timestamp()
+    except (TypeError, ValueError):
+        return time.time()
 
 
 def _command_for(item: ChatItem, at: float) -> Command | None:

@@ -16,6 +16,7 @@ from concurrent.futures import Executor
 import pykka
 
 from actors.conversation import ConversationActor, resume
+from actors.observer import Observer
 from actors.worker_tools import WorkerTools
 from connect_client import ChatSocket, RegionClients
 from events import ConversationState
@@ -42,9 +43,10 @@ class RegionSupervisor:
         socket_factory: Callable[..., ChatSocket] = ChatSocket,
         tools: WorkerTools | None = None,
         background: Executor | None = None,
+        observer: Observer | None = None,
     ) -> None:
         """`background`: the service's pool for what must not hold a conversation up (leaving a chat a
-        failover move left behind)."""
+        failover move left behind). `observer`: what its actors report, for the service's metrics."""
         self.clients = clients
         self._clients_for = clients_for
         self.secret = secret  # the vault reference of the role its clients sign with (None: the service's own)
@@ -54,6 +56,7 @@ class RegionSupervisor:
         self._socket_factory = socket_factory
         self._tools = tools
         self._background = background
+        self._observer = observer
         self._actors: dict[str, pykka.ActorRef] = {}
         self._lock = threading.Lock()
 
@@ -76,6 +79,7 @@ class RegionSupervisor:
                 tools=self._tools,
                 on_stopped=self._forget,
                 background=self._background,
+                observer=self._observer,
             )
             self._actors[conversation_id] = ref
         if restarting or state.version > 0:

@@ -8,6 +8,9 @@ client may see, and 404 for any other, exactly as for one that does not exist. A
 is an admin client's only: a bot asking for its own is refused with 403.
 Workers are shared configuration: any client may read any worker (its active region, never a secret
 or vault reference) and its queue; and so are the regions in use: any client may read how each is doing.
+The service's own routes: /healthz and /readyz need no token (api/health_routes.py); /metrics, the
+Prometheus metrics, an admin client's. While the service recovers its live conversations, the bots'
+routes answer 503 `not_ready` (with Retry-After).
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ from api.bodies import (
 from api.context_limits import context_problems
 from api.deliver_to import deliver_to_problem
 from api.errors import ApiError, error_response
+from api.health_routes import RETRY_AFTER_SECONDS, health_routes
 from api.operator_page import operator_page_routes
 from api.ownership import Ownership
 from api.request_body import DEFAULT_MAX_BODY_BYTES, read_body
@@ -67,6 +71,9 @@ from service import (
 from store.clients import Client, ClientRegistry
 from events.worker import WorkerState, connect_target
 from events.worker_queue import queue_target
+from metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from metrics import ServiceMetrics
+from service.readiness import RECOVERING, Readiness
 from store.workers import UnknownWorker
 
 OPENAPI_FILE = Path(__file__).with_name("openapi.json")
@@ -80,6 +87,11 @@ _ADMIN_ONLY = (
     "(python run.py client create NAME --admin makes one)"
 )
 
+_METRICS_ADMIN_ONLY = (
+    "the service's metrics are for the operator: send an admin client's token "
+    "(python run.py client create prometheus --admin makes one for the scraper)"
+)
+
 Handler = Callable[[Request, Client], Awaitable[Response]]
 
 
@@ -89,14 +101,25 @@ def create_app(
     extra_routes: Sequence[BaseRoute] = (),
     *,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    metrics: ServiceMetrics | None = None,
+    readiness: Readiness | None = None,
 ) -> Starlette:
-    """The API; `extra_routes` (the bot delivery's pull stream) are served behind the same token and scope."""
+    """The API; `extra_routes` (the bot delivery's pull stream) are served behind the same token and scope.
+    `metrics`: what /metrics shows (None: a registry no service reports to). `readiness`: what /readyz
+    answers and whether the bots' routes wait for recovery (None: always ready, for an app built
+    without a running service)."""
     ownership = Ownership(service.store)
+    metrics = metrics if metrics is not None else ServiceMetrics()
 
-    def guarded(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    def guarded(handler: Handler, *, while_recovering: bool = False) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
             try:
                 client = _authenticated(request, clients)
+                if not while_recovering and readiness is not None and readiness.recovering():
+                    raise ApiError(
+                        503, "not_ready", f"the service is {RECOVERING}: ask again shortly",
+                        {"Retry-After": str(RETRY_AFTER_SECONDS)},
+                    )
                 conversation_id = request.path_params.get("conversation_id")
                 if conversation_id is not None and not await run_in_threadpool(
                     ownership.may_see, client, conversation_id
@@ -211,6 +234,11 @@ def create_app(
     async def regions(request: Request, client: Client) -> Response:
         return _json(200, await run_in_threadpool(region_list_view, service.supervisors()))
 
+    async def scrape(request: Request, client: Client) -> Response:
+        if not client.admin:
+            raise ApiError(403, "admin_only", _METRICS_ADMIN_ONLY)
+        return Response(await run_in_threadpool(metrics.render), media_type=METRICS_CONTENT_TYPE)
+
     async def openapi(request: Request) -> Response:
         return Response(OPENAPI_FILE.read_bytes(), media_type="application/json")
 
@@ -232,6 +260,8 @@ def create_app(
         Route("/v1/workers/{worker_id}", guarded(worker), methods=["GET"]),
         Route("/v1/workers/{worker_id}/queue", guarded(worker_queue), methods=["GET"]),
         Route("/v1/regions", guarded(regions), methods=["GET"]),
+        Route("/metrics", guarded(scrape, while_recovering=True), methods=["GET"]),
+        *health_routes(readiness),
         *operator_page_routes(),
     ]
     for route in extra_routes:

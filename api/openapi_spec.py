@@ -8,6 +8,7 @@ tests/api/ fails while the committed file differs from `render()`, or while a ro
 
 from __future__ import annotations
 
+import copy
 import json
 import sys
 from pathlib import Path
@@ -288,6 +289,92 @@ _OPENAPI = {
 }
 
 
+_NO_STORE = {"Cache-Control": {"description": "no-store", "schema": {"type": "string"}}}
+_HEALTHZ = {
+    "get": {
+        "summary": "Liveness, for load balancers and systemd: the process is up and serving HTTP",
+        "description": "No token: a probe has none, and the answer says nothing else.",
+        "security": [],
+        "responses": {
+            "200": {
+                "description": "always, while the process serves",
+                "headers": _NO_STORE,
+                "content": {"application/json": {"schema": {
+                    "type": "object", "properties": {"Status": {"const": "ok"}}, "required": ["Status"]
+                }}},
+            }
+        },
+    }
+}
+_READYZ = {
+    "get": {
+        "summary": "Readiness, for load balancers and systemd: recovery is done and the event store takes a write",
+        "description": "No token: a probe has none. The store's write is a small commit outside the log, made "
+        "at most every 2 seconds however many probes ask. The reason given when not ready names no path, "
+        "conversation or client.",
+        "security": [],
+        "responses": {
+            "200": {
+                "description": "ready for bots",
+                "headers": _NO_STORE,
+                "content": {"application/json": {"schema": {
+                    "type": "object", "properties": {"Status": {"const": "ready"}}, "required": ["Status"]
+                }}},
+            },
+            "503": {
+                **_answer(
+                    "Code not_ready: still recovering the live conversations, the event store's writer has "
+                    "stopped, or the store cannot be written (SQLite's reason: 'database or disk is full')",
+                    "Error",
+                ),
+                "headers": {"Retry-After": {"description": "seconds", "schema": {"type": "integer"}}, **_NO_STORE},
+            },
+        },
+    }
+}
+_METRICS = {
+    "get": {
+        "summary": "The service's Prometheus metrics (text exposition format): conversations by phase, messages "
+        "relayed and their latency each way, Amazon Connect calls by operation and region, the store's appends "
+        "and group commits, webhook deliveries and backlog, timers (metrics/README.md names each)",
+        "description": "An admin client's token (`python run.py client create prometheus --admin`, given to "
+        "Prometheus as its bearer token); a bot's is refused. No label holds a token or a secret. Served while "
+        "the service recovers, so recovery can be watched.",
+        "responses": {
+            "200": {
+                "description": "the metrics",
+                "content": {"text/plain; version=0.0.4; charset=utf-8": {"schema": {"type": "string"}}},
+            },
+            "401": _ERRORS["401"],
+            "403": _answer("Code admin_only: the token is a bot's, not an admin client's", "Error"),
+        },
+    }
+}
+_NOT_READY = (
+    "Code not_ready: the service is recovering its live conversations after a start; ask again after "
+    "Retry-After"
+)
+
+
+def _while_recovering(paths: dict[str, Any]) -> dict[str, Any]:
+    """Every operation behind the token but /metrics answers 503 not_ready while the service recovers
+    (on a copy: the module's dicts are shared by the operations and by each call)."""
+    paths = copy.deepcopy(paths)
+    for path, item in paths.items():
+        for operation in item.values():
+            if operation.get("security") == [] or path == "/metrics":
+                continue
+            answers = operation["responses"]
+            if "503" in answers:
+                answers["503"] = {**answers["503"], "description": answers["503"]["description"] + "; or " + _NOT_READY}
+            else:
+                answers["503"] = {
+                    **_answer(_NOT_READY, "Error"),
+                    "headers": {"Retry-After": {"description": "seconds", "schema": {"type": "integer"}}},
+                }
+    return paths
+
+
 def document() -> dict[str, Any]:
     _, components = msgspec.json.schema_components(ALL_TYPES, ref_template=_REF)
     return {
@@ -298,8 +385,11 @@ def document() -> dict[str, Any]:
             "securitySchemes": {"token": {"type": "http", "scheme": "bearer"}},
         },
         "security": [{"token": []}],
-        "paths": {
+        "paths": _while_recovering({
             "/openapi.json": _OPENAPI,
+            "/healthz": _HEALTHZ,
+            "/readyz": _READYZ,
+            "/metrics": _METRICS,
             "/v1/conversations": {
                 "post": {
                     "summary": "Transfer a conversation to a worker (starts an Amazon Connect chat)",
@@ -347,7 +437,7 @@ def document() -> dict[str, Any]:
             "/v1/regions": _REGIONS,
             "/operator": _OPERATOR_PAGE,
             "/operator/{name}": _OPERATOR_ASSET,
-        },
+        }),
     }
 
 

@@ -1,7 +1,7 @@
 """Everything the service runs, started and stopped together: the worker service
 (actors, timers, recovery), the webhook deliverer, the bots' HTTP API and the
 status file `run.py status` reads, over one event store and the API clients
-kept in its file."""
+kept in its file; and the service's metrics and readiness, which the API serves."""
 
 from __future__ import annotations
 
@@ -15,13 +15,16 @@ from actors.worker_tools import RunConnector
 from api.request_body import DEFAULT_MAX_BODY_BYTES
 from connect_client import ChatSocket
 from delivery import WebhookDeliverer, delivery_routes
+from metrics import ServiceMetrics
 from service.auto_failover import POLL_SECONDS, AutoFailover, AutoFailoverLoop, supervisor_health
 from service.queue_metrics import DEFAULT_QUEUE_METRICS_TTL
+from service.readiness import Readiness
 from service.status_writer import INTERVAL_SECONDS, StatusWriter
 from service.worker_service import RegionClientsFactory, WorkerService
 from store import EventStore
 from store.clients import ClientRegistry
 from store.service_lock import ServiceLock
+from store.write_probe import WriteProbe
 from vault import Vault
 
 
@@ -57,8 +60,10 @@ def running_service(
     auto_failover: AutoFailover | None = None,
     auto_failover_poll: float = POLL_SECONDS,
 ) -> Iterator[Running]:
-    """Start it all (recovering the live conversations first), yield, and stop it all. Only one
-    service runs on a store: another one's lock raises ServiceAlreadyRunning.
+    """Start it all, yield, and stop it all. Only one service runs on a store: another one's lock
+    raises ServiceAlreadyRunning. The API is served first, so that /healthz, /readyz and /metrics answer
+    while the live conversations are recovered (the bots' routes answer 503 not_ready until then); it
+    yields once recovery is done and everything runs.
 
     Each conversation's webhooks are signed with the secret of the client that
     handed it over, looked up at every POST, so a client's secret is the one
@@ -69,35 +74,51 @@ def running_service(
     """
     lock = ServiceLock(store.path).acquire()  # ServiceAlreadyRunning: one service per store
     clients = ClientRegistry(store.path)
+    metrics = ServiceMetrics()
+    store.watch(metrics)
+    readiness = None
     try:
         service = WorkerService(
             store, region_clients, clock=clock, socket_factory=socket_factory, queue_metrics_ttl=queue_metrics_ttl,
-            run_connector=run_connector, vault=vault,
-        ).start()
+            run_connector=run_connector, vault=vault, observer=metrics,
+        )
         deliverer = WebhookDeliverer(store, signing_secret=clients.signing_secret)
+        metrics.read_at_scrape(service, deliverer)
+        readiness = Readiness(service, WriteProbe(store.path))
+        app = create_app(
+            service, clients, delivery_routes(store), max_body_bytes=max_body_bytes, metrics=metrics,
+            readiness=readiness,
+        )
+        server = ApiServer(app, host, port).start()
         try:
-            deliverer.start()
-            app = create_app(service, clients, delivery_routes(store), max_body_bytes=max_body_bytes)
-            server = ApiServer(app, host, port).start()
+            service.start()
             try:
-                status = StatusWriter(service, api_url=server.url, interval=status_interval).start()
-                failover = None
-                if auto_failover is not None:
-                    failover = AutoFailoverLoop(
-                        store, auto_failover, health=supervisor_health(service.supervisors), clock=clock,
-                        poll_seconds=auto_failover_poll,
-                    ).start()
+                deliverer.start()
                 try:
-                    yield Running(service, clients, server.url)
+                    status = StatusWriter(service, api_url=server.url, interval=status_interval).start()
+                    failover = None
+                    if auto_failover is not None:
+                        failover = AutoFailoverLoop(
+                            store, auto_failover, health=supervisor_health(service.supervisors), clock=clock,
+                            poll_seconds=auto_failover_poll,
+                        ).start()
+                    try:
+                        yield Running(service, clients, server.url)
+                    finally:
+                        if failover is not None:
+                            failover.stop()
+                        status.stop()
+                        server.stop()  # first, as before: no bot's request meets a stopping service
                 finally:
-                    if failover is not None:
-                        failover.stop()
-                    status.stop()
+                    deliverer.stop()
             finally:
-                server.stop()
+                service.stop()
         finally:
-            deliverer.stop()
-            service.stop()
+            server.stop()
     finally:
+        metrics.stop_reading()
+        if readiness is not None:
+            readiness.close()
+        store.watch(None)
         clients.close()
         lock.release()

@@ -10,6 +10,7 @@ ended, and reads workers' queues through the same clients
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -22,6 +23,7 @@ from structlog.contextvars import bound_contextvars
 import pykka
 
 from actors.conversation import get_state, tell
+from actors.observer import Observer
 from actors.region import RegionSupervisor
 from actors.worker_tools import RunConnector, WorkerTools
 from actors.timers import TimerService
@@ -97,9 +99,12 @@ class WorkerService:
         queue_metrics_ttl: float = DEFAULT_QUEUE_METRICS_TTL,
         run_connector: RunConnector | None = None,
         vault: Vault | None = None,
+        observer: Observer | None = None,
     ) -> None:
         """`run_connector`: how slash commands' `executeApi` actions call a connector (connectors/).
-        `vault`: where vault references are resolved; None, the local vault in the store's file."""
+        `vault`: where vault references are resolved; None, the local vault in the store's file.
+        `observer`: told what the conversations, the timers and the Connect clients do (the service's
+        metrics, metrics/); None, nobody."""
         self.store = store
         self.workers = WorkerRegistry(store)
         self._region_clients = region_clients
@@ -109,7 +114,9 @@ class WorkerService:
         self._region_of: dict[str, _Key] = {}
         self._worker_of: dict[str, str] = {}  # conversation -> worker, for failover orders
         self._lock = threading.Lock()
-        self.timers = TimerService(self._timer_due, clock)
+        self._observer = observer or Observer()
+        self._recovered = threading.Event()
+        self.timers = TimerService(self._timer_due, clock, fired_late=self._observer.timer_fired)
         # Leaving the chats failover moves leave behind, off the conversations' threads (one region down
         # may hang each leave for the clients' whole timeout; a few at a time is enough).
         self._leaving = ThreadPoolExecutor(max_workers=LEAVING_THREADS, thread_name_prefix="chat-leave")
@@ -137,7 +144,13 @@ class WorkerService:
         self.timers.start()
         self.recover()
         self.failover_orders.start()
+        self._recovered.set()
         return self
+
+    @property
+    def recovered(self) -> bool:
+        """Whether `start` has recovered every live conversation (the service's readiness)."""
+        return self._recovered.is_set()
 
     def stop(self) -> None:
         self.failover_orders.stop()
@@ -341,8 +354,10 @@ class WorkerService:
             supervisor = self._regions.get(key)
             if supervisor is None:
                 region, secret = key
+                clients = self._region_clients(region, secret)
+                clients.health.listen(functools.partial(self._observer.connect_call, region))
                 supervisor = RegionSupervisor(
-                    self._region_clients(region, secret),
+                    clients,
                     self.store,
                     clients_for=self._clients_for,
                     secret=secret,
@@ -351,6 +366,7 @@ class WorkerService:
                     socket_factory=self._socket_factory,
                     tools=self._tools,
                     background=self._leaving,
+                    observer=self._observer,
                 )
                 self._regions[key] = supervisor
             return supervisor

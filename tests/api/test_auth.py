@@ -1,5 +1,5 @@
-"""Every route the app serves, but /openapi.json and the operator page's files, refuses a caller without a
-client's valid token with 401 `{"Code", "Message"}`. The table is the app's own routes, so a new route
+"""Every route the app serves, but /openapi.json, the operator page's files and the health probes, refuses a
+caller without a client's valid token with 401 `{"Code", "Message"}`. The table is the app's own routes, so a new route
 without auth fails here."""
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from starlette.routing import Route
 
 from tests.api.conftest import Served
 
-# Files that hold no data: the page asks the API for everything, with the operator's token.
-PUBLIC = {"/openapi.json", "/operator", "/operator/{name}"}
+# Files that hold no data: the page asks the API for everything, with the operator's token; and the
+# probes of load balancers and systemd, which say up or ready and nothing else (tests/api/test_health.py).
+PUBLIC = {"/openapi.json", "/operator", "/operator/{name}", "/healthz", "/readyz"}
 
 
 def call(url: str, method: str, authorization: str | None) -> tuple[int, object, str]:
