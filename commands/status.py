@@ -1,10 +1,16 @@
 """`run.py status [--db PATH] [--json]`: is the service running, how is each region doing, how many
-conversations are live, whether the service runs or not.
+conversations are live, how big the store is, how far webhook delivery is behind and how many timers
+are pending, whether the service runs or not.
 
 The running service rewrites a status file beside the store every 2 seconds (service/status_file.py);
 whether it runs is the store's service lock (store/service_lock.py), so a crashed service is never
 taken for a running one. With the service down, the regions are shown as it last saw them and the
-live conversations are counted from the store itself. Nothing printed holds a token or a secret value.
+live conversations, pending timers and webhook backlog are counted from the store itself. The store's
+size is always read now. Nothing printed holds a token or a secret value.
+
+The delivery lag is how many positions of the log the webhook deliverer's tail has not read yet (0 while
+it keeps up; after a restart, what it reads first); the backlog, per API client, the bot messages in
+the log its webhooks have not taken yet (delivery/backlog.py).
 
 Exit code: 0 running; 1 running but its status is stale (the service is stuck, or cannot write its
 data folder); 3 not running; 2 no store there, or a status file that is not one.
@@ -21,10 +27,21 @@ from typing import Any, Literal
 import msgspec
 
 from commands.database import add_db_argument, open_existing_store
+from delivery.backlog import ClientBacklog, DeliveryBacklog
 from service.live_counts import LiveCounts
-from service.status_file import RegionFigures, ServiceStatus, UnreadableStatus, WorkerLive, read_status, status_path
+from service.status_file import (
+    RegionFigures,
+    ServiceStatus,
+    UnreadableStatus,
+    WorkerLive,
+    read_status,
+    service_version,
+    status_path,
+)
 from service.status_writer import INTERVAL_SECONDS
 from store import StoreError
+from store.clients import ClientRegistry
+from store.file_size import StoreSize, store_size
 from store.service_lock import service_running
 from store.workers import WorkerRegistry
 
@@ -34,27 +51,45 @@ STALE_AFTER_SECONDS = 5 * INTERVAL_SECONDS
 State = Literal["running", "stale", "stopped"]
 
 
+class Backlog(msgspec.Struct, frozen=True, kw_only=True):
+    """A client's webhook backlog, with its name (None: no such client, or conversations from before clients)."""
+
+    client_id: str | None
+    client_name: str | None
+    conversations: int
+    messages: int
+    oldest_at: float
+
+
 class Report(msgspec.Struct, frozen=True, kw_only=True):
     """What `status` says; `--json` prints it as it is. `status` is the last status file (None: the
-    service never wrote one here); `live` is counted by the service when it runs, else from the store."""
+    service never wrote one here); `live`, `timers_pending`, `delivery_lag` and `webhook_backlog` are the
+    service's when it runs, else read from the store (`live_from`); `store_size` is read now. `version`
+    is this command's."""
 
     state: State
+    version: str
     store_path: str
     checked_at: float
     status: ServiceStatus | None
     live: list[WorkerLive]
     live_from: Literal["service", "store"]
+    store_size: StoreSize
+    timers_pending: int | None
+    delivery_lag: int | None
+    webhook_backlog: list[Backlog]
 
 
 def register(subcommands: Any) -> None:
     parser = subcommands.add_parser(
         "status",
-        help="whether the service runs, each region's health and the live conversations",
-        description="Say whether the service runs on this store (and since when it last wrote its status), each "
-        "Amazon Connect region's health as the service sees it (calls, errors, throttles, latency, failures in a "
-        "row), and the live conversations of each worker in each region; with the service down, the regions as "
-        "it last saw them and the live conversations counted from the store. Exit code 0 running, 1 running but "
-        "its status is stale, 3 not running, 2 no store.",
+        help="whether the service runs, each region's health, the live conversations, the store and webhook backlog",
+        description="Say whether the service runs on this store (and since when it last wrote its status), its "
+        "version, each Amazon Connect region's health as the service sees it (calls, errors, throttles, latency, "
+        "failures in a row), the live conversations of each worker in each region, the pending timers, the "
+        "store's size (file and write-ahead log), how far the webhook deliverer lags behind the log and each API "
+        "client's webhook backlog; with the service down, the regions as it last saw them and the rest read from "
+        "the store. Exit code 0 running, 1 running but its status is stale, 3 not running, 2 no store.",
     )
     add_db_argument(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
@@ -78,9 +113,24 @@ def make_report(db: Path, *, now: float) -> Report:
         raise FileNotFoundError(f"no event store at {db}")
     status = read_status(status_path(db))
     state = _state(service_running(db), status, now)
+    size = store_size(db)
     if state == "running" and status is not None:
-        return Report(state=state, store_path=str(db), checked_at=now, status=status, live=status.live, live_from="service")
-    return Report(state=state, store_path=str(db), checked_at=now, status=status, live=_live_from_store(db), live_from="store")
+        return Report(
+            state=state, version=service_version(), store_path=str(db), checked_at=now, status=status,
+            live=status.live, live_from="service", store_size=size, timers_pending=status.timers_pending,
+            delivery_lag=status.delivery_lag, webhook_backlog=_named(db, status.webhook_backlog),
+        )
+    live, timers = _live_from_store(db)
+    reader = DeliveryBacklog(db)
+    try:
+        delivery = reader.figures()
+    finally:
+        reader.close()
+    return Report(
+        state=state, version=service_version(), store_path=str(db), checked_at=now, status=status, live=live,
+        live_from="store", store_size=size, timers_pending=timers, delivery_lag=delivery.lag,
+        webhook_backlog=_named(db, delivery.backlog),
+    )
 
 
 def _state(running: bool, status: ServiceStatus | None, now: float) -> State:
@@ -91,14 +141,30 @@ def _state(running: bool, status: ServiceStatus | None, now: float) -> State:
     return "running"
 
 
-def _live_from_store(db: Path) -> list[WorkerLive]:
+def _live_from_store(db: Path) -> tuple[list[WorkerLive], int]:
+    """The live conversations by worker and region, and the timers pending in them."""
     with open_existing_store(db) as store:
         names = {worker_id: config.name for worker_id, config in WorkerRegistry(store).list().items()}
-        return [
+        counts = LiveCounts(store)
+        live = [
             WorkerLive(worker_id=count.worker_id, worker_name=names.get(count.worker_id), region=count.region,
                        conversations=count.conversations)
-            for count in LiveCounts(store).count()
+            for count in counts.count()
         ]
+        return live, counts.timers_pending()
+
+
+def _named(db: Path, backlog: list[ClientBacklog]) -> list[Backlog]:
+    """The backlog with each client's name, read from the clients table only when there is a backlog."""
+    names: dict[str, str] = {}
+    if backlog:
+        with ClientRegistry(db) as clients:
+            names = {client.id: client.name for client in clients.list()}
+    return [
+        Backlog(client_id=waiting.client_id, client_name=names.get(waiting.client_id or ""),
+                conversations=waiting.conversations, messages=waiting.messages, oldest_at=waiting.oldest_at)
+        for waiting in backlog
+    ]
 
 
 def render(report: Report) -> str:
@@ -106,12 +172,19 @@ def render(report: Report) -> str:
     status = report.status
     lines = [_headline(report)]
     if status is not None:
-        lines.append(f"  version {status.version}, started {_when(status.started_at)}")
+        other = "" if status.version == report.version else f" (this command's: {report.version})"
+        lines.append(f"  version {status.version}{other}, started {_when(status.started_at)}")
         if status.api_url and report.state != "stopped":
             lines.append(f"  bots' HTTP API {status.api_url}")
         lines.append(f"  event store {report.store_path} (last position {status.last_position})")
     else:
+        lines.append(f"  version {report.version} (this command's)")
         lines.append(f"  event store {report.store_path}")
+    size = report.store_size
+    lines.append(
+        f"  store size {_bytes(size.file_bytes + size.wal_bytes)} (file {_bytes(size.file_bytes)}, "
+        f"write-ahead log {_bytes(size.wal_bytes)})"
+    )
     lines.append("")
     if status is None:
         lines.append("regions: not known (the service has written no status here)")
@@ -123,7 +196,34 @@ def render(report: Report) -> str:
     source = "counted by the service" if report.live_from == "service" else "counted from the event store"
     lines.append(f"live conversations ({source}): {sum(live.conversations for live in report.live)}")
     lines.extend(_live_table(report.live) if report.live else [])
+    timers = "not known (the service's status predates them)" if report.timers_pending is None else report.timers_pending
+    lines.append(f"pending timers ({source}): {timers}")
+    lines.append("")
+    lines.extend(_delivery_lines(report, source))
     return "\n".join(lines)
+
+
+def _delivery_lines(report: Report, source: str) -> list[str]:
+    if report.delivery_lag is None:
+        return ["webhook delivery: no deliverer has run on this store yet"]
+    lines = [f"webhook delivery ({source}): lag {report.delivery_lag} log positions"]
+    backlog = report.webhook_backlog
+    if not backlog:
+        return lines + ["  backlog: none"]
+    messages = sum(waiting.messages for waiting in backlog)
+    lines.append(f"  backlog: {messages} messages in {sum(waiting.conversations for waiting in backlog)} conversations")
+    rows = [("CLIENT", "ID", "CONVERSATIONS", "MESSAGES", "OLDEST")]
+    rows += [
+        (
+            waiting.client_name or ("(before clients)" if waiting.client_id is None else "(unknown)"),
+            waiting.client_id or "-",
+            str(waiting.conversations),
+            str(waiting.messages),
+            f"{_ago(report.checked_at - waiting.oldest_at)} ago",
+        )
+        for waiting in backlog
+    ]
+    return lines + _table(rows, right={2, 3})
 
 
 def _headline(report: Report) -> str:
@@ -185,6 +285,13 @@ def _table(rows: list[tuple[str, ...]], *, right: set[int]) -> list[str]:
         ).rstrip()
         for row in rows
     ]
+
+
+def _bytes(count: int) -> str:
+    for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if count >= size:
+            return f"{count / size:.1f} {unit}"
+    return f"{count} bytes"
 
 
 def _ms(value: float | None) -> str:

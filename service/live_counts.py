@@ -17,7 +17,7 @@ from collections import Counter
 
 import msgspec
 
-from events import ConversationState, decode, evolve, initial_state
+from events import ConversationState, armed_timers, decode, evolve, initial_state
 from store import EventStore
 from store.conversations import STREAM_PREFIX, live_conversations, load_conversation
 
@@ -51,6 +51,11 @@ class LiveCounts:
             if state.worker_id is not None and state.target is not None
         )
         return [LiveCount(worker, region, n) for (worker, region), n in sorted(tally.items())]
+
+    def timers_pending(self) -> int:
+        """The auto-disconnect timers armed and not yet fired or cancelled in the live conversations, as of
+        the last `count` (the log's own account, whether the service runs or not)."""
+        return sum(len(armed_timers(state)) for state in (self._states or {}).values())
 
     def _load_all(self) -> dict[str, ConversationState]:
         # The position first: what is appended while loading is read again by `_follow`, which skips

@@ -5,13 +5,17 @@
      "last_position": 18234,
      "regions": [{"region": "us-east-1", "secret": "srn:vault::...", "live_conversations": 12,
                   "health": {"calls": 5210, "errors": 3, ...}}],
-     "live": [{"worker_id": "0b5c...", "worker_name": "support", "region": "us-east-1", "conversations": 12}]}
+     "live": [{"worker_id": "0b5c...", "worker_name": "support", "region": "us-east-1", "conversations": 12}],
+     "store_size": {"file_bytes": 52428800, "wal_bytes": 4120032}, "delivery_lag": 0,
+     "webhook_backlog": [{"client_id": "cl-0b5c...", "conversations": 1, "messages": 3, "oldest_at": ...}],
+     "timers_pending": 7}
 
 The service rewrites it every few seconds (service/status_writer.py) and one last time when it stops
 (`stopped_at` set), so `run.py status` can tell a running service from a stopped or crashed one
 without asking it anything. It is replaced whole (a temporary file, then `os.replace`) so a reader
 never sees half of one, and written 0600 like everything in the data folder. It holds no secret:
-`secret` is a vault reference, never its value.
+`secret` is a vault reference, never its value. The fields after `live` came later: a file written by
+an older version lacks them, and reads as None or empty.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ from pathlib import Path
 import msgspec
 
 from connect_client import HealthSnapshot
+from delivery.backlog import ClientBacklog
+from store.file_size import StoreSize
 
 STATUS_FILE = "status.json"
 
@@ -53,6 +59,10 @@ class ServiceStatus(msgspec.Struct, frozen=True, kw_only=True):
     last_position: int
     regions: list[RegionFigures]
     live: list[WorkerLive]
+    store_size: StoreSize | None = None
+    delivery_lag: int | None = None  # log positions the webhook deliverer's tail has not scanned
+    webhook_backlog: list[ClientBacklog] = []
+    timers_pending: int | None = None  # auto-disconnect timers armed in live conversations, not yet fired
 
 
 class UnreadableStatus(Exception):

@@ -5,7 +5,8 @@
 
 It reads only what the service already has at hand (each region supervisor's health and live actors)
 and what the store has appended since its last pass (service/live_counts.py), so a pass costs little
-however many conversations are live.
+however many conversations are live; and the webhook backlog, one query of an index lookup per live
+conversation with a webhook (delivery/backlog.py: about 17 ms with 10,000).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import os
 import threading
 from collections.abc import Callable
 
+from delivery.backlog import DeliveryBacklog
 from service.live_counts import LiveCounts
 from service.status_file import (
     RegionFigures,
@@ -24,6 +26,7 @@ from service.status_file import (
     status_path,
     write_status,
 )
+from store.file_size import store_size
 from service.worker_service import WorkerService
 from store.workers import WorkerRegistry
 
@@ -48,6 +51,7 @@ class StatusWriter:
         self._clock = clock or service.clock
         self._path = status_path(service.store.path)
         self._counts = LiveCounts(service.store)
+        self._delivery = DeliveryBacklog(service.store.path)
         self._workers = WorkerRegistry(service.store)
         self._started_at = self._clock()
         self._pid = os.getpid()
@@ -68,6 +72,7 @@ class StatusWriter:
         if self._thread is not None:
             self._thread.join(timeout=10)
         self.write(stopping=True)
+        self._delivery.close()
 
     def write(self, *, stopping: bool = False) -> None:
         """Write the status now. A failure is logged once, not at every pass, until a write succeeds."""
@@ -86,6 +91,8 @@ class StatusWriter:
         store = self._service.store
         last_position = store.last_position()
         names = {worker_id: config.name for worker_id, config in self._workers.list().items()}
+        counts = self._counts.count()
+        delivery = self._delivery.figures()
         now = self._clock()
         return ServiceStatus(
             pid=self._pid,
@@ -112,8 +119,12 @@ class StatusWriter:
                     region=count.region,
                     conversations=count.conversations,
                 )
-                for count in self._counts.count()
+                for count in counts
             ],
+            store_size=store_size(store.path),
+            delivery_lag=delivery.lag,
+            webhook_backlog=delivery.backlog,
+            timers_pending=self._counts.timers_pending(),
         )
 
     def _run(self) -> None:

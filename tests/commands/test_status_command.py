@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import time
 from collections.abc import Callable, Iterator
@@ -18,12 +19,15 @@ import pytest
 from commands.runtime import Running, running_service
 from connect_local import Config, LocalConnect
 from service import local_regions
-from service.demo_worker import DEMO_SECRET, ensure_demo_worker
-from service.status_file import read_status, status_path, write_status
+from events.worker_config import AutoDisconnectEvent
+from service.demo_worker import DEMO_SECRET, demo_worker_config, ensure_demo_worker
+from service.status_file import read_status, service_version, status_path, write_status
 from store import EventStore
 from store.service_lock import ServiceLock
 from store.workers import WorkerRegistry
 from tests.connect_local.configs import config_with
+from tests.crash.children import free_port
+from tests.delivery.deliverers import told
 from tests.service.harness import Api, events_of, of_type, wait_for
 from tests.support.cli import cli
 
@@ -172,3 +176,72 @@ def test_the_status_file_is_owner_only_and_replaced_whole(serve: Callable[[], co
 
     assert stat.S_IMODE(status_path(served.db).stat().st_mode) == 0o600
     assert not [name for name in os.listdir(folder) if name.endswith(".tmp")]
+
+
+def test_the_store_its_pending_timers_and_each_clients_webhook_backlog_running_and_stopped(
+    tmp_path: Path, start_server: Callable[[Config], LocalConnect], capsys: pytest.CaptureFixture[str]
+) -> None:
+    connect = start_server(config_with())
+    db = tmp_path / "data" / "events.db"
+    db.parent.mkdir(mode=0o700)
+    with EventStore.open(db) as store:
+        config = demo_worker_config(connect.ready_info())
+        rule = AutoDisconnectEvent(seconds_after_agent_message=600, type="DISCONNECT", user_message="Bye")
+        worker_id = WorkerRegistry(store).create(
+            msgspec.structs.replace(config, data=msgspec.structs.replace(config.data, auto_disconnect_events=[rule])),
+            at=time.time(),
+        )
+        with running_service(store, local_regions(connect.endpoint_url), status_interval=0.05) as running:
+            shop = running.clients.create("shop-bot")
+            api = Api(running.api_url, shop.token)
+            down = f"http://127.0.0.1:{free_port()}/hook"  # nothing listens: every message waits for a retry
+            assert api.transfer("c-1", worker_id, DeliverTo=down)[0] == 201
+            wait_for(lambda: of_type(events_of(store, "c-1"), "AgentJoined"), "Ana to join")
+            assert api.say("c-1", "m-1", "hello")[0] == 202
+            wait_for(lambda: of_type(events_of(store, "c-1"), "TimerArmed"), "Ana's answer to arm the timer")
+            owed = len(told(store, "c-1"))
+            wait_for(lambda: _backlog_in_status(db) == (owed, 0), "the status to count the backlog")
+
+            code, out, _ = cli(capsys, "status", "--db", str(db))
+            _, as_json, _ = cli(capsys, "status", "--db", str(db), "--json")
+
+        stopped_code, stopped, _ = cli(capsys, "status", "--db", str(db))
+
+    assert code == 0, out
+    assert re.search(r"^  store size \d+(\.\d)? (KiB|MiB) \(file .+, write-ahead log .+\)$", out, re.MULTILINE), out
+    assert "pending timers (counted by the service): 1" in out
+    assert "webhook delivery (counted by the service): lag 0 log positions" in out
+    assert f"  backlog: {owed} messages in 1 conversations" in out
+    [row] = [line for line in out.splitlines() if shop.client.id in line]
+    assert row.split()[:4] == ["shop-bot", shop.client.id, "1", str(owed)]
+    report = json.loads(as_json)
+    assert report["version"] == report["status"]["version"] and report["store_size"]["file_bytes"] > 0
+    assert [(b["client_id"], b["client_name"], b["messages"]) for b in report["webhook_backlog"]] == [
+        (shop.client.id, "shop-bot", owed)
+    ]
+
+    assert stopped_code == 3, stopped
+    assert "pending timers (counted from the event store): 1" in stopped
+    assert "webhook delivery (counted from the event store): lag 0 log positions" in stopped
+    [row] = [line for line in stopped.splitlines() if shop.client.id in line]
+    assert row.split()[:4] == ["shop-bot", shop.client.id, "1", str(owed)]
+
+
+def test_a_store_no_service_ever_ran_on_has_no_delivery_and_says_this_commands_version(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "events.db"
+    EventStore.open(db).close()
+
+    _, out, _ = cli(capsys, "status", "--db", str(db))
+
+    assert f"  version {service_version()} (this command's)" in out
+    assert "pending timers (counted from the event store): 0" in out
+    assert "webhook delivery: no deliverer has run on this store yet" in out
+
+
+def _backlog_in_status(db: Path) -> tuple[int, int | None] | None:
+    status = read_status(status_path(db))
+    if status is None or status.delivery_lag is None:
+        return None
+    return sum(waiting.messages for waiting in status.webhook_backlog), status.delivery_lag
