@@ -13,7 +13,8 @@ from events.worker_config import AutoDisconnectEvent
 from metrics import ServiceMetrics
 from service.demo_worker import demo_worker_config
 from store.workers import WorkerRegistry
-from tests.service.conftest import Bot, Running
+from tests.connect_client.conftest import ONE_ATTEMPT
+from tests.service.conftest import Bot, Running, regions_on
 from tests.service.harness import events_of, of_type, wait_for
 from tests.support.prometheus import Scrape, scrape
 
@@ -114,3 +115,31 @@ def test_two_services_in_one_process_count_apart() -> None:
     assert b'connect_worker_connect_throttles_total{operation="SendMessage",region="us-east-1"} 1.0' in first.render()
     assert b"connect_worker_connect_throttles_total{" not in second.render()
     assert b'connect_worker_conversations{phase="connected"} 0.0' in second.render()
+
+
+def test_connect_throttles_and_errors_are_counted_by_operation_and_region(
+    start_service: Callable[..., Running],
+) -> None:
+    running = start_service(regions=regions_on(time.time, ONE_ATTEMPT))  # one attempt: a fault is counted at once
+    admin = running.clients.create("prometheus", admin=True).token
+    assert running.api.transfer("f-1", running.worker_id)[0] == 201
+    wait_for(lambda: of_type(events_of(running.store, "f-1"), "AgentJoined"), "Ana to join")
+
+    running.connect.throttle_next(1, operation="SendMessage")
+    assert running.api.say("f-1", "m-1", "first")[0] == 202
+    wait_for(lambda: of_type(events_of(running.store, "f-1"), "UserMessageSent"), "the message sent after its retry")
+    running.connect.set_outage("us-east-1")
+    assert running.api.say("f-1", "m-2", "second")[0] == 202
+    failing = wait_for(
+        lambda: (m := scrape(running.api.url, admin)).value("connect_worker_connect_consecutive_failures",
+                                                            region="us-east-1") and m,
+        "the outage to be counted",
+    )
+    running.connect.set_outage("us-east-1", down=False)
+
+    sends = {"region": "us-east-1", "operation": "SendMessage"}
+    assert failing.value("connect_worker_connect_throttles_total", **sends) == 1
+    assert failing.value("connect_worker_connect_errors_total", **sends) >= 1
+    assert failing.value("connect_worker_connect_calls_total", **sends) >= 3
+    assert failing.value("connect_worker_connect_throttles_total", region="us-east-1", operation="StartChatContact") == 0
+    assert failing.value("connect_worker_messages_to_agent_total") == 1
