@@ -13,7 +13,7 @@ its WebSocket URLs.
 What is searched: every log record of our loggers at DEBUG and every WARNING or worse of any logger
 (botocore's DEBUG prints credentials by design, so it is not turned on), as the code logged it and as
 the service's handler renders it (JSON and text lines, after its scrub, logs/); all the CLI printed; every API
-answer; every webhook's body and headers but its signature (derived from the signing secret); what the
+answer, /metrics (scraped with an admin client's token), /healthz and /readyz among them; every webhook's body and headers but its signature (derived from the signing secret); what the
 service sent Amazon Connect (the contact's items and attributes); every column of every table of the
 store, and every file of the data folder byte by byte. A secret kept somewhere on purpose is allowed
 there alone: the tokens in the events table's data (exports redact them: `replay`, `events export`, `replay --file`
@@ -52,6 +52,7 @@ from tests.connect_local.configs import config_with
 from tests.security.conftest import Shortener, Webhook
 from tests.service.harness import Api, events_of, of_type, wait_for
 from tests.support.aws_roles import MotoRoles, moto_roles
+from tests.support.probes import get
 from vault.local import KEY_FILE
 
 REPO = Path(__file__).resolve().parents[2]
@@ -255,6 +256,15 @@ def running_out_of_luck(connect: LocalConnect, store: EventStore, bot: Bot, webh
     wait_for(lambda: webhook.messages("ContextUpdateRefused", "leak-1"), "the refused context update")
 
 
+def scraped(running: Running, seen: Seen) -> None:
+    """What Prometheus and the load balancer's probes read, while a chat is live."""
+    admin = running.clients.create("prometheus", admin=True).token
+    for path, token in (("/metrics", admin), ("/healthz", None), ("/readyz", None)):
+        status, _, body = get(running.api_url + path, token)
+        assert status == 200, (path, status, body)
+        seen.add(f"the answer to GET {path}", body.decode())
+
+
 def exports(operator: Operator, *conversation_ids: str) -> None:
     """Every way a conversation leaves the store: replay (timeline and JSON), an exported file and its
     replay with no store, events tail."""
@@ -348,6 +358,7 @@ def conversations(
         exports(operator, "leak-1")  # while the chat is live
         operator("status")
         operator("status", "--json")
+        scraped(running, seen)
         assert bot.call("POST", "/v1/conversations/leak-1/messages", {"MessageId": "m-2", "Text": "gracias"})[0] == 202
         wait_for(lambda: "thank you" in customer_lines(connect, contact_id), "the translation after the restart")
         agent(connect, contact_id, "messages", {"Content": "Track it at https://shop.example/track/43"})
