@@ -26,6 +26,7 @@ from tests.support.processes import REPO, stop_gracefully, wait_for_ready_file
 # A subcommand's line in --help: four spaces, its name, then its help (or a line break, for a long name).
 COMMAND_LINE = re.compile(r"^    (?P<name>[a-z][a-z-]*)(?:\s{2,}|$)", re.MULTILINE)
 NOT_PACKAGE_DATA = {"README.md"}
+NOT_PACKAGED = {"tests"}
 
 
 def commands_in(help_text: str) -> list[str]:
@@ -44,19 +45,19 @@ def test_its_help_lists_every_command_of_run_py(release: Release) -> None:
     assert commands_in(from_file.stdout) == commands_in(from_checkout.stdout)
 
 
-def test_it_carries_every_file_the_packages_read_beside_their_modules(release: Release) -> None:
+def test_it_carries_every_module_and_file_of_the_checkouts_packages(release: Release) -> None:
     with zipfile.ZipFile(release.file) as archive:
         carried = {name.removeprefix("site-packages/") for name in archive.namelist()}
-    packages = {name.split("/")[0] for name in carried if (REPO / name.split("/")[0] / "__init__.py").is_file()}
-    data_files = {
+    packages = [init.parent for init in REPO.glob("*/__init__.py") if init.parent.name not in NOT_PACKAGED]
+    files = {"run.py"} | {
         str(path.relative_to(REPO))
         for package in packages
-        for path in (REPO / package).rglob("*")
-        if path.is_file() and path.suffix not in {".py", ".pyc"} and path.name not in NOT_PACKAGE_DATA
+        for path in package.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts and path.name not in NOT_PACKAGE_DATA
     }
 
-    assert {"connect_local/static/agent.html", "api/openapi.json"} <= data_files
-    assert sorted(data_files - carried) == []
+    assert {"connect_local/static/agent.html", "api/openapi.json", "store/backup.py"} <= files
+    assert sorted(files - carried) == [], "packages or files the release lacks: see pyproject's [tool.setuptools]"
 
 
 def told(api: Api, conversation_id: str, kind: str) -> list[dict]:
