@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from email.parser import HeaderParser
 from pathlib import Path
 
@@ -68,7 +68,9 @@ def _build_project_wheel(work: Path) -> Path:
     return wheel
 
 
-def _top_level(names: set[str]):
+def _top_level(names: set[str]) -> Callable[[str, list[str]], Iterable[str]]:
+    """copytree's `ignore`: `names` at the checkout's top, compiled files anywhere."""
+
     def ignore(folder: str, entries: list[str]) -> Iterable[str]:
         if Path(folder) == REPO:
             return [entry for entry in entries if entry in names or entry.endswith(".egg-info")]
