@@ -18,9 +18,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from structlog.contextvars import bound_contextvars
-
 import pykka
+from structlog.contextvars import bound_contextvars
 
 from actors.conversation import get_state, tell
 from actors.observer import Observer
