@@ -82,6 +82,7 @@ class _Outbox:
     conversation_id: str
     url: str
     client_id: str | None  # whose signing secret the POSTs carry
+    worker_id: str | None  # for the log lines
     read_seq: int
     known_seq: int = 0
     batch: deque[StoredEvent] = field(default_factory=deque)
@@ -219,27 +220,27 @@ class WebhookDeliverer:
         """The conversation's outbox, starting after what the checkpoint says was delivered."""
         assert self._checkpoints is not None
         try:
-            url, client_id = self._webhook_of(conversation_id)
+            url, client_id, worker_id = self._webhook_of(conversation_id)
         except EventDecodeError as error:
             # One conversation this code cannot read (a newer schema, a damaged event) must not stop the tail.
             log.warning("the Transferred event of conversation %s cannot be read (%s); its messages are not posted",
                         conversation_id, type(error).__name__)
-            url, client_id = "", None
+            url, client_id, worker_id = "", None, None
         delivered_seq, handed_back = self._checkpoints.progress(conversation_id)
         with self._changed:
             if not url or handed_back:
                 self._ignored.add(conversation_id)
                 return None
-            outbox = _Outbox(conversation_id, url, client_id, read_seq=delivered_seq)
+            outbox = _Outbox(conversation_id, url, client_id, worker_id, read_seq=delivered_seq)
             return self._outboxes.setdefault(conversation_id, outbox)
 
-    def _webhook_of(self, conversation_id: str) -> tuple[str, str | None]:
-        """The conversation's webhook URL ("" for none) and the API client that handed it over."""
+    def _webhook_of(self, conversation_id: str) -> tuple[str, str | None, str | None]:
+        """The conversation's webhook URL ("" for none), the API client that handed it over, its worker."""
         first = self._store.read_stream(conversation_stream(conversation_id), until_seq=1)
         transferred = decode(first[0].data) if first else None
         if not isinstance(transferred, Transferred):
-            return "", None
-        return transferred.deliver_to, transferred.client_id
+            return "", None, None
+        return transferred.deliver_to, transferred.client_id, transferred.worker_id
 
     def _schedule(self, outbox: _Outbox, due: float) -> None:
         outbox.busy = True
@@ -251,8 +252,8 @@ class WebhookDeliverer:
             outbox = self._next_due()
             if outbox is None:
                 return
-            # Every line logged while delivering to a conversation's webhook names the conversation.
-            with bound_contextvars(conversation_id=outbox.conversation_id):
+            # Every line logged while delivering to a conversation's webhook names the conversation and worker.
+            with bound_contextvars(conversation_id=outbox.conversation_id, worker_id=outbox.worker_id):
                 self._send_next(outbox)
 
     def _send_next(self, outbox: _Outbox) -> None:
