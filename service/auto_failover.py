@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import logging
 import math
-import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -35,6 +34,7 @@ from connect_client import HealthSnapshot
 from events.rejection import Rejected
 from events.worker import FailoverMode, WorkerState, connect_target
 from events.worker_config import WorkerConfig, active_failover_region
+from service.periodic import Periodic
 from store import EventStore, StoreError
 from store.workers import UnknownWorker, WorkerRegistry
 
@@ -154,20 +154,15 @@ class AutoFailoverLoop:
         self._policy = policy
         self._health = health
         self._clock = clock
-        self._poll_seconds = poll_seconds
         self._last_ordered: dict[str, float] = {}
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop = Periodic("auto failover", self.check, poll_seconds, at_once=False)
 
     def start(self) -> AutoFailoverLoop:
-        self._thread = threading.Thread(target=self._run, name="auto-failover", daemon=True)
-        self._thread.start()
+        self._loop.start()
         return self
 
     def stop(self) -> None:
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        self._loop.stop()
 
     def check(self) -> list[AutoOrder]:
         """One pass: the orders given."""
@@ -194,13 +189,6 @@ class AutoFailoverLoop:
             order.from_region, datetime.fromtimestamp(order.failing_since, UTC).isoformat(timespec="seconds"),
         )
         return True
-
-    def _run(self) -> None:
-        while not self._stopping.wait(self._poll_seconds):
-            try:
-                self.check()
-            except Exception:  # noqa: BLE001 - the loop must outlive one bad pass; it tries again
-                log.exception("automatic failover: a pass failed; trying again")
 
 
 def supervisor_health(

@@ -12,7 +12,6 @@ crash, is finished then, and nobody is moved twice.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +21,7 @@ from structlog.contextvars import bound_contextvars
 from events.conversation_events import FailoverSwitched
 from events.worker import WorkerState
 from logs import Progress
+from service.periodic import Periodic
 from store import EventStore
 from store.workers import STREAM_PREFIX, UnknownWorker, WorkerRegistry
 
@@ -63,23 +63,18 @@ class FailoverOrders:
         self._take_order = take_order
         self._held_error = held_error
         self._clock = clock
-        self._poll_seconds = poll_seconds
         self._seen: dict[str, int] = {}
         self._announced: dict[str, int] = {}  # worker -> the order whose carrying out was logged
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop = Periodic("failover orders", self._check, poll_seconds)
 
     def start(self) -> FailoverOrders:
         """On its own thread: carry out what is outstanding, then watch the workers' streams (so the
         API answers while recovered conversations are still taking an order)."""
-        self._thread = threading.Thread(target=self._watch, name="failover-orders", daemon=True)
-        self._thread.start()
+        self._loop.start()
         return self
 
     def stop(self) -> None:
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        self._loop.stop()
 
     def carry_out(self, worker_id: str) -> bool:
         """Give the worker's outstanding order to each of its live conversations and, once every one
@@ -124,15 +119,6 @@ class FailoverOrders:
                 return self._take_order(conversation_id, worker)
             except self._held_error:
                 return HELD
-
-    def _watch(self) -> None:
-        while True:
-            try:
-                self._check()
-            except Exception:  # noqa: BLE001 - the watcher must outlive one bad pass; it tries again
-                log.exception("failover orders: a pass failed; trying again")
-            if self._stopping.wait(self._poll_seconds):
-                return
 
     def _check(self) -> None:
         versions = self._store.stream_versions(STREAM_PREFIX)

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 from collections.abc import Callable
 
 from delivery.backlog import DeliveryBacklog
 from service.live_counts import LiveCounts
+from service.periodic import Periodic
 from service.status_file import (
     RegionFigures,
     ServiceStatus,
@@ -47,7 +47,6 @@ class StatusWriter:
         """`clock`: the times written (Unix seconds); the service's own by default."""
         self._service = service
         self._api_url = api_url
-        self._interval = interval
         self._clock = clock or service.clock
         self._path = status_path(service.store.path)
         self._counts = LiveCounts(service.store)
@@ -57,20 +56,16 @@ class StatusWriter:
         self._pid = os.getpid()
         self._version = service_version()
         self._failing = False
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop = Periodic("status writer", self.write, interval, at_once=False)
 
     def start(self) -> StatusWriter:
         self.write()
-        self._thread = threading.Thread(target=self._run, name="status-writer", daemon=True)
-        self._thread.start()
+        self._loop.start()
         return self
 
     def stop(self) -> None:
         """Stop the thread and write a last status that says the service stopped."""
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        self._loop.stop()
         self.write(stopping=True)
         self._delivery.close()
 
@@ -127,6 +122,3 @@ class StatusWriter:
             timers_pending=self._counts.timers_pending(),
         )
 
-    def _run(self) -> None:
-        while not self._stopping.wait(self._interval):
-            self.write()
