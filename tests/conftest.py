@@ -13,6 +13,9 @@ from hypothesis import settings
 from connect_local import Config, LocalConnect
 from logs.setup import QUIET_LIBRARIES, StderrHandler
 from tests.connect_local.configs import config_with
+from tests.support.token_guard import TokenGuard, tokens_in_service_logs
+
+_TOKEN_GUARD = TokenGuard()
 
 # Generated tests (hypothesis) draw the same examples every run, so the suite answers the same for the
 # same code and CI turns red for a change, not for a draw; `HYPOTHESIS_PROFILE=explore make test`
@@ -20,6 +23,30 @@ from tests.connect_local.configs import config_with
 settings.register_profile("repeatable", derandomize=True, database=None)
 settings.register_profile("explore", max_examples=1000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    logging.getLogger().addHandler(_TOKEN_GUARD)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    _TOKEN_GUARD.test = item.nodeid
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """No log line of the whole suite carries a token: the lines logged here and the service logs
+    the tests' child processes wrote. Any one fails the session, named."""
+    found = list(_TOKEN_GUARD.found)
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    if factory is not None:
+        found += tokens_in_service_logs(factory.getbasetemp())
+    if found:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"{len(found)} log lines carry a token:", red=True)
+            for line in found[:50]:
+                reporter.write_line("  " + line, red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(autouse=True)
