@@ -53,7 +53,8 @@ LEFT = "application/vnd.amazonaws.connect.event.participant.left"
 
 def check_conversation(evidence: Evidence, texts: TimerTexts) -> Figures:
     figures = Figures(conversations=1, bot_unanswered=evidence.bot.unanswered,
-                      bot_refused_connections=evidence.bot.refused_connections, failover_moves=evidence.moves)
+                      bot_refused_connections=evidence.bot.refused_connections, failover_moves=evidence.moves,
+                      failover_switches=evidence.switches)
     cid = evidence.conversation_id
 
     def problem(what: str) -> None:

@@ -24,7 +24,7 @@ TIMER_TYPES = ("TimerArmed", "TimerFired", "TimerCancelled")
 NOTICE_TYPES = ("UserMessageRequested", "UserMessageSent", "UserMessageFailed")
 SLASH_TYPES = ("Transferred", "SlashCommandReceived", "SlashActionRequested", "SlashActionStarted", "SlashActionDone",
                "SlashActionFailed", "SlashContentSent")
-MOVE_TYPES = ("ChatLeaveRequested", "ChatLeft")
+MOVE_TYPES = ("FailoverSwitched", "ChatLeaveRequested", "ChatLeft")
 DONE = "done"  # a slash action's outcome when it worked; otherwise the failure's code
 
 
@@ -90,6 +90,7 @@ class ConversationLog:
     notices: list[Notice] = field(default_factory=list)
     slash: SlashHistory = field(default_factory=SlashHistory)
     moves: int = 0  # started chats a failover move started again elsewhere (each leaves a contact behind)
+    switches: int = 0  # failover orders the conversation took (FailoverSwitched), moved or not
 
 
 def read_log(store_path: Path) -> dict[str, ConversationLog]:
@@ -151,6 +152,8 @@ class _Reader:
                 action.settled_at = event.at
             case "SlashContentSent":
                 slash.content.append((event.command, event.text))
+            case "FailoverSwitched":
+                self.log.switches += 1
             case "ChatLeaveRequested":
                 # The agent left behind is told with a client token derived from the intent's (actors/conversation.py).
                 self.log.moves += 1

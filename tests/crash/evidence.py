@@ -42,6 +42,7 @@ class Evidence:
     slash: SlashHistory = field(default_factory=SlashHistory)  # the agent's commands as the log took them
     emails: list[dict[str, Any]] = field(default_factory=list)  # what SES sent to `<conversation id>@...`
     moves: int = 0  # started chats a failover move started again elsewhere: one more contact each
+    switches: int = 0  # failover orders the conversation took, moved or not
 
 
 @dataclass
@@ -73,6 +74,7 @@ class Figures:
     translated_bot: int = 0  # bot messages the bot was told were translated (MessageTranslated)
     translated_agent: int = 0  # agent messages told translated (with OriginalText)
     failover_moves: int = 0  # started chats a failover move started again in the other region
+    failover_switches: int = 0  # failover orders taken by conversations (FailoverSwitched), moved or not
     problems: list[str] = field(default_factory=list)
 
     def __add__(self, other: Figures) -> Figures:

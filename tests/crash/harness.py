@@ -97,7 +97,8 @@ class Report:
             f"slash commands: {f.agent_commands} typed by the agent; {f.content_items} content items told; "
             f"{f.emails} emails at SES; {f.calls_unknown} calls of unknown outcome after a restart, not made again "
             f"({f.calls_unknown_sent} of them had sent)",
-            f"failover: {f.failover_moves} started chats moved to the other region",
+            f"failover: {f.failover_switches} orders taken by conversations, {f.failover_moves} started chats moved "
+            "to the other region",
             f"translated: {f.translated_bot} bot messages, {f.translated_agent} agent messages; "
             f"notices to the agent at Connect: {f.notices}",
             f"lost: {f.lost}  doubled at Connect: {f.doubled_at_connect}  doubled at the bot: {f.doubled_at_bot}  "
@@ -365,7 +366,7 @@ def _check_all(planned: list[_Planned], receiver: WebhookReceiver, connect: Conn
         log = logs.get(cid, ConversationLog())
         evidence = Evidence(cid, item.conversation.record, receiver.arrivals(cid), records.get(cid, []), log.timers,
                             item.scenario.expected_end(log.timers), commands=_has_commands(item.scenario.worker),
-                            notices=log.notices, slash=log.slash, emails=emails.get(cid, []), moves=log.moves)
+                            notices=log.notices, slash=log.slash, emails=emails.get(cid, []), moves=log.moves, switches=log.switches)
         figures = check_conversation(evidence, TEXTS)
         figures.problems.extend(item.scenario.check(evidence))
         if not figures.ok():

@@ -30,6 +30,7 @@ def test_sigkill_at_random_moments_loses_and_doubles_nothing(tmp_path: Path) -> 
     assert report.figures.bot_messages > 0 and report.figures.agent_messages > 0
     assert report.figures.agent_commands > 0 and report.figures.translated_bot > 0
     assert report.roles.chats > 0 and report.roles.calls >= report.roles.starts
-    assert report.figures.failover_moves > 0
+    # Orders were taken (whether a started chat was there to move depends on the kills' timing).
+    assert report.figures.failover_switches > 0
     assert report.figures.timers_fired >= CONVERSATIONS // 2  # every DISCONNECT, but where the agent left first
     assert report.ok(), "\n".join(lines)
