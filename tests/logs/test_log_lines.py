@@ -64,6 +64,7 @@ def test_an_exception_is_one_line_with_its_traceback_in_a_field(json_logs: None,
     assert "ValueError: the connector answered 500" in line["exception"]
 
 
+@pytest.mark.plants_tokens  # it logs credentials on purpose, to see the scrub take them out
 def test_no_credential_reaches_a_line_whatever_the_code_logged(json_logs: None, capsys: pytest.CaptureFixture[str]) -> None:
     participant, connection = "pt-AAECAwQFBgcICQoLDA0ODxAR", "ct-ZYXWVUTSRQPONMLKJIHG"
     KNOWN_SECRETS.hold("c-leaky", [participant, connection])

@@ -35,9 +35,12 @@ class TokenGuard(logging.Handler):
     def __init__(self) -> None:
         super().__init__(level=logging.NOTSET)
         self.test = "(no test)"
+        self.skipping = False  # a test that logs credentials on purpose (marked plants_tokens)
         self.found: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
+        if self.skipping:
+            return
         text = record.getMessage() + ("\n" + self.format_exception(record) if record.exc_info else "")
         token = token_in(text)
         if token is not None:
