@@ -20,7 +20,7 @@ message at one steady rate, so that every case meets the same machine at the sam
   no feature (the baseline), ingress translation;
 - the bare round trip of each API a feature calls: one TranslateText (boto3 with the service's
   connector configuration, to the local Connect) and one shortener POST (`net.post`, the service's
-  own HTTP client, to the same tiny server), each from the call to its answer.
+  own HTTP client on its kept-alive connections, to the same tiny server), each from the call to its answer.
 
 The added latency of a feature is its case's p50 (p99) minus the baseline's p50 (p99), reported
 next to the round trip of its API. Every message of a feature case is checked to have been

@@ -1,16 +1,36 @@
-"""One outbound HTTP POST: no proxy from the environment, no redirect followed, a timeout.
+"""One outbound HTTP POST on kept-alive connections: no proxy from the environment, no redirect followed, a timeout.
 
 Every status is an answer (`HttpAnswer`), 4xx and 5xx included: what it means is the caller's
 business. What prevents an answer raises: `ValueError` (or `http.client.InvalidURL`) for a request
 that cannot be made of the URL and headers, `UnicodeError` for a host name IDNA cannot encode, and
-`OSError` or `http.client.HTTPException` for the network (refused, reset, timed out).
+`OSError` or `http.client.HTTPException` for the network (refused, reset, timed out), the error
+the socket or `http.client` raised rather than urllib3's wrapping of it.
+
+Connections are kept per host (urllib3's `PoolManager`), so a webhook or a short-link API pays the
+TCP (and TLS) handshake once, not on every POST. A kept connection the server has closed is seen
+before it is used again and replaced; one that breaks during a POST is an error like any other,
+and the POST is not sent again here (a webhook's is retried by the deliverer, under the same id).
 """
 
 from __future__ import annotations
 
-import urllib.error
-import urllib.request
+import http.client
+import urllib.parse
 from dataclasses import dataclass
+
+import urllib3
+from urllib3.exceptions import HTTPError, LocationValueError, ProtocolError
+
+# Idle connections kept per host. The deliverer has at most `senders` (4) POSTs in flight and one
+# message asks for at most 8 short links at once (actors.short_links.MAX_AT_ONCE), so each finds its
+# connections kept; POSTs beyond that still go out, on connections closed after their answer
+# (urllib3 logs a WARNING "Connection pool is full" for each), never waiting for a kept one.
+CONNECTIONS_PER_HOST = 8
+# Hosts whose connections are kept, the least recently used dropped: the bots' webhooks and the
+# short-link APIs, a handful in a service. Bounds the idle sockets at 32 x 8.
+HOSTS = 32
+
+_POOLS = urllib3.PoolManager(num_pools=HOSTS, maxsize=CONNECTIONS_PER_HOST, block=False, retries=False)
 
 
 @dataclass(frozen=True)
@@ -19,21 +39,28 @@ class HttpAnswer:
     body: bytes
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A redirect is an answer like any other 3xx: following it would turn the POST into a GET."""
-
-    def redirect_request(self, *args: object, **kwargs: object) -> None:
-        return None
-
-
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirects())
-
-
 def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> HttpAnswer:
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    _check_host_encodes(url)
     try:
-        with _OPENER.open(request, timeout=timeout) as response:
-            return HttpAnswer(response.status, response.read())
-    except urllib.error.HTTPError as error:
-        with error:
-            return HttpAnswer(error.code, error.read())
+        # A redirect is an answer like any other 3xx: following it would turn the POST into a GET.
+        response = _POOLS.request("POST", url, body=body, headers=headers, timeout=timeout, redirect=False)
+    except LocationValueError:
+        raise  # a ValueError: no request can be made of this URL
+    except HTTPError as error:
+        raise _network_error(error) from None
+    return HttpAnswer(response.status, response.data)
+
+
+def _check_host_encodes(url: str) -> None:
+    """Raise `UnicodeError` for a host the resolver could not be asked about (urllib3 says ValueError)."""
+    host = urllib.parse.urlsplit(url).hostname
+    if host:
+        host.encode("idna")
+
+
+def _network_error(error: HTTPError) -> Exception:
+    """The socket's or http.client's own error that urllib3 wrapped (refused, reset, timed out)."""
+    wrapped = error.args[-1] if isinstance(error, ProtocolError) and error.args else error.__cause__
+    if isinstance(wrapped, (OSError, http.client.HTTPException)):
+        return wrapped
+    return ConnectionError(f"{type(error).__name__}: {error}")

@@ -29,6 +29,13 @@ def receiver() -> Iterator[Receiver]:
 
 
 @pytest.fixture
+def kept_alive_receiver() -> Iterator[Receiver]:
+    started = Receiver(keep_alive=True).start()
+    yield started
+    started.stop()
+
+
+@pytest.fixture
 def deliverers() -> Iterator[list[WebhookDeliverer]]:
     """The deliverers a test starts (deliverers.start), stopped after it."""
     started_ones: list[WebhookDeliverer] = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections import defaultdict
@@ -26,9 +27,13 @@ class Received:
 
 class Receiver:
     """`fail(conversation, times, status)` makes it answer `status` that many times (or until `heal`);
-    `hold(conversation, times)` holds that many answers until the conversation's next request arrives."""
+    `hold(conversation, times)` holds that many answers until the conversation's next request arrives.
 
-    def __init__(self) -> None:
+    `keep_alive` answers in HTTP/1.1, keeping each connection open for the sender's next POST (HTTP/1.0,
+    the default, closes it after every answer); `connections` counts the TCP connections accepted.
+    """
+
+    def __init__(self, keep_alive: bool = False) -> None:
         self._changed = threading.Condition()
         self.requests: list[Received] = []
         self._failures: dict[str, int] = defaultdict(int)
@@ -38,9 +43,12 @@ class Receiver:
         self._gate = threading.Event()
         self._gate.set()
         self._hold_from: int | None = None
+        self._accepted: list[socket.socket] = []
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
+
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 conversation_id = self.path.rsplit("/", 1)[-1]
@@ -59,7 +67,14 @@ class Receiver:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            def get_request(self) -> tuple[socket.socket, Any]:
+                connection, address = super().get_request()
+                with receiver._changed:
+                    receiver._accepted.append(connection)
+                return connection, address
+
+        self._server = Server(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
@@ -138,6 +153,11 @@ class Receiver:
                     raise AssertionError(f"condition not met within {timeout} s; received {ids}")
                 self._changed.wait(remaining)
 
+    @property
+    def connections(self) -> int:
+        with self._changed:
+            return len(self._accepted)
+
     def start(self) -> Receiver:
         self._thread.start()
         return self
@@ -150,3 +170,10 @@ class Receiver:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join()
+        with self._changed:
+            accepted = list(self._accepted)
+        for connection in accepted:  # ends the handler threads of kept-alive connections
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # already closed

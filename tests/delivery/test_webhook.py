@@ -36,6 +36,20 @@ def test_each_message_arrives_once_in_order_signed_and_without_tokens(
     eventually(lambda: deliverers[0].stats().delivered == len(receiver.requests))
 
 
+def test_posts_to_one_webhook_host_reuse_kept_alive_connections(
+    store: EventStore, kept_alive_receiver: Receiver, deliverers: list[WebhookDeliverer]
+) -> None:
+    receiver = kept_alive_receiver
+    conversations = {c: whole(c, receiver.url(c), agent_messages=5) for c in ("a", "b", "c")}
+    append_one_by_one(store, conversations)
+    start(store, deliverers, senders=2)
+
+    receiver.wait_until(lambda r: all(len(r.accepted(c)) >= len(told(store, c)) for c in conversations))
+
+    assert len(receiver.requests) == 3 * (5 + 5)
+    assert receiver.connections <= 2  # at most one per sender, not one per POST
+
+
 def test_messages_appended_while_running_are_delivered_and_pull_only_conversations_are_not_posted(
     store: EventStore, receiver: Receiver, deliverers: list[WebhookDeliverer]
 ) -> None:

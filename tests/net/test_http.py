@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import pytest
+
+from net import HttpAnswer, post
+from tests.delivery.receiver import Receiver
+
+JSON = {"Content-Type": "application/json"}
+
+
+def test_posts_to_one_host_reuse_one_kept_alive_connection(receiver: Receiver) -> None:
+    answers = [post(receiver.url(f"c{n}"), b'{"Id": "c:1"}', JSON, timeout=5) for n in range(5)]
+
+    assert answers == [HttpAnswer(200, b"")] * 5
+    assert receiver.connections == 1
+
+
+def test_an_error_status_is_an_answer_and_a_redirect_is_not_followed(receiver: Receiver) -> None:
+    receiver.fail("moved", times=1, status=307)
+    receiver.fail("broken", times=1, status=503)
+
+    assert post(receiver.url("moved"), b'{"Id": "c:1"}', JSON, timeout=5).status == 307
+    assert post(receiver.url("broken"), b'{"Id": "c:1"}', JSON, timeout=5).status == 503
+    assert [r.conversation_id for r in receiver.requests] == ["moved", "broken"]
+
+
+def test_no_proxy_is_taken_from_the_environment(receiver: Receiver, closed_port: int,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.setenv(name, f"http://127.0.0.1:{closed_port}")
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+
+    assert post(receiver.url("direct"), b'{"Id": "c:1"}', JSON, timeout=5).status == 200
+
+
+def test_network_failures_raise_the_sockets_own_errors(closed_port: int, silent_port: int) -> None:
+    with pytest.raises(ConnectionRefusedError):
+        post(f"http://127.0.0.1:{closed_port}/hook", b"{}", JSON, timeout=5)
+    with pytest.raises(TimeoutError):
+        post(f"http://127.0.0.1:{silent_port}/hook", b"{}", JSON, timeout=0.2)
+
+
+def test_requests_that_cannot_be_made_raise_before_anything_is_sent(receiver: Receiver) -> None:
+    with pytest.raises(UnicodeError):
+        post(f"http://{'a' * 64}.example/hook", b"{}", JSON, timeout=5)
+    with pytest.raises(ValueError):
+        post("http://[::1", b"{}", JSON, timeout=5)
+    with pytest.raises(ValueError):
+        post(receiver.url("bad-header"), b"{}", {**JSON, "webhook-id": "c:1\n"}, timeout=5)
+    assert receiver.requests == []
