@@ -7,6 +7,8 @@ module under `commands/`, which adds its parser and the function that runs it.
 from __future__ import annotations
 
 import argparse
+import faulthandler
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -29,6 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # `kill -USR1 PID` writes every thread's stack to stderr: what a stuck process is doing.
+    faulthandler.register(signal.SIGUSR1, file=sys.__stderr__, all_threads=True)
     parser = build_parser()
     log_options, rest = logging_options.split(sys.argv[1:] if argv is None else argv, parser.prog)
     args = parser.parse_args(rest)

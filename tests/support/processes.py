@@ -46,8 +46,19 @@ def start_embedded(data: Path, ready: Path, *arguments: str) -> tuple[subprocess
 
 
 def stop_gracefully(process: subprocess.Popen[str]) -> str:
-    """SIGTERM, as a service manager stops it; its whole output, once it exited 0."""
+    """SIGTERM, as a service manager stops it; its whole output, once it exited 0. One that does not
+    stop within 30 s is asked for its threads' stacks (SIGUSR1: run.py's faulthandler) and killed, and
+    the test fails with them."""
     process.send_signal(signal.SIGTERM)
-    output, _ = process.communicate(timeout=30)
+    try:
+        output, _ = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGUSR1)
+        try:
+            output, _ = process.communicate(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            output, _ = process.communicate()
+        raise AssertionError(f"run.py did not stop within 30 s of SIGTERM; its output and stacks:\n{output[-20000:]}")
     assert process.returncode == 0, output
     return output
