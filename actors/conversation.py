@@ -35,7 +35,6 @@ from actors.observer import Observer
 from actors.worker_tools import ToolError, WorkerTools
 from connect_client import (
     AccessDenied,
-    Participant,
     Backoff,
     ChatItem,
     ChatSocket,
@@ -43,6 +42,7 @@ from connect_client import (
     ConnectError,
     ContentTooLong,
     ItemKind,
+    Participant,
     PermanentError,
     RegionClients,
     RetryableError,
@@ -92,12 +92,16 @@ from events.commands import (
 )
 from events.carried_transcript import ATTRIBUTES_LIMIT, attributes_size, carried_attributes
 from events.conversation_events import (
+    AgentMessageReceived,
     ChatLeaveRequested,
     ConnectTarget,
     ConversationEvent,
     ErrorDetail,
     ReturnedToBot,
+    Transferred,
     TranslationRule,
+    UserMessageRequested,
+    UserMessageTranslationRequested,
 )
 from events.effects import (
     AnyEffect,
@@ -109,12 +113,6 @@ from events.effects import (
     StartChat,
     TranslateUserMessage,
     UpdateContactAttributes,
-)
-from events.conversation_events import (
-    AgentMessageReceived,
-    Transferred,
-    UserMessageRequested,
-    UserMessageTranslationRequested,
 )
 from events.links import find_links, with_short_links
 from logs import KNOWN_SECRETS

@@ -378,7 +378,8 @@ def pending_effects(state: ConversationState) -> list[AnyEffect]:
     """The intents without their done that can be performed now, in the order to perform them.
 
     StartChat runs while the chat is starting; LeaveChat (the chat a failover
-    move left behind) at any time; UpdateContactAttributes once the chat exists; SendMessage, SendTyping and DisconnectParticipant need the
+    move left behind) at any time; UpdateContactAttributes once the chat
+    exists; SendMessage, SendTyping and DisconnectParticipant need the
     participant connection, so they wait (recorded, in order) until it is open.
     """
     effects: list[AnyEffect] = []

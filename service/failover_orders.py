@@ -32,8 +32,17 @@ POLL_SECONDS = 0.25
 CONCURRENT_ORDERS = 32
 
 # Give one conversation the worker's order: the switch it recorded (None: nothing to give it); raises
-# the service's OrderHeld when it keeps the order for now (it is asked again on the next pass).
+# OrderHeld when it keeps the order for now (it is asked again on the next pass).
 TakeOrder = Callable[[str, WorkerState], FailoverSwitched | None]
+
+
+class OrderHeld(Exception):
+    """The conversation keeps the failover order for now: a message perhaps under way to its old chat
+    at a restart is not settled there yet (actors/conversation.py), or it is busy with a slow call."""
+
+    def __init__(self, conversation_id: str) -> None:
+        super().__init__(f"conversation {conversation_id!r} holds the failover order for now")
+        self.conversation_id = conversation_id
 
 
 class _Held:
@@ -50,18 +59,16 @@ class FailoverOrders:
         *,
         conversations_of: Callable[[str], list[str]],
         take_order: TakeOrder,
-        held_error: type[Exception],
         clock: Callable[[], float] = time.time,
         poll_seconds: float = POLL_SECONDS,
     ) -> None:
         """`conversations_of(worker_id)`: its live conversations; `take_order(conversation_id, worker)`:
         give one of them the worker's order in force, answering the switch it recorded, or raising
-        `held_error` when it keeps the order for now."""
+        OrderHeld when it keeps the order for now."""
         self._store = store
         self._workers = WorkerRegistry(store)
         self._conversations_of = conversations_of
         self._take_order = take_order
-        self._held_error = held_error
         self._clock = clock
         self._seen: dict[str, int] = {}
         self._announced: dict[str, int] = {}  # worker -> the order whose carrying out was logged
@@ -117,7 +124,7 @@ class FailoverOrders:
         with bound_contextvars(conversation_id=conversation_id, worker_id=worker.worker_id):
             try:
                 return self._take_order(conversation_id, worker)
-            except self._held_error:
+            except OrderHeld:
                 return HELD
 
     def _check(self) -> None:

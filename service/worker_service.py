@@ -30,18 +30,24 @@ from connect_client import ChatSocket, RegionClients, static_session
 from events import ConversationState, armed_timers, decode
 from events.commands import Command, SwitchRegion, TimerDue, Transfer
 from events.conversation_events import ConnectTarget, FailoverSwitched
-from events.worker import auto_disconnect_rules, connect_target, short_link_rule, slash_command_rules, translation_rule
+from events.rejection import Rejected
+from events.worker import (
+    WorkerState,
+    auto_disconnect_rules,
+    connect_target,
+    short_link_rule,
+    slash_command_rules,
+    translation_rule,
+)
 from events.worker_queue import queue_target
 from logs import Progress
-from service.failover_orders import FailoverOrders
+from service.failover_orders import FailoverOrders, OrderHeld
 from service.queue_metrics import DEFAULT_QUEUE_METRICS_TTL, QueueMetricsReader, QueueReading
 from service.short_link_key import short_link_key
 from store import EventStore
 from store.content import ContentRegistry
 from store.conversations import conversation_stream, live_conversations, load_conversation
 from store.workers import UnknownWorker, WorkerRegistry
-from events.rejection import Rejected
-from events.worker import WorkerState
 from vault import LocalVault, Vault
 
 log = logging.getLogger(__name__)
@@ -64,15 +70,6 @@ class WorkerDisabled(Exception):
     def __init__(self, worker_id: str, name: str) -> None:
         super().__init__(f"worker {worker_id!r} ({name}) is disabled and takes no transfers")
         self.worker_id = worker_id
-
-
-class OrderHeld(Exception):
-    """The conversation keeps the failover order until a message perhaps under way to its old chat
-    at a restart is settled there (actors/conversation.py); asked again, it takes it then."""
-
-    def __init__(self, conversation_id: str) -> None:
-        super().__init__(f"conversation {conversation_id!r} holds the failover order for now")
-        self.conversation_id = conversation_id
 
 
 class ConversationNotFound(LookupError):
@@ -120,8 +117,7 @@ class WorkerService:
         # may hang each leave for the clients' whole timeout; a few at a time is enough).
         self._leaving = ThreadPoolExecutor(max_workers=LEAVING_THREADS, thread_name_prefix="chat-leave")
         self.failover_orders = FailoverOrders(
-            store, conversations_of=self.conversations_of, take_order=self.take_failover_order, held_error=OrderHeld,
-            clock=clock,
+            store, conversations_of=self.conversations_of, take_order=self.take_failover_order, clock=clock
         )
         self._queues = QueueMetricsReader(
             lambda region, secret: self._supervisor_in((region, secret)).clients.contacts,
@@ -232,19 +228,16 @@ class WorkerService:
         self._note_worker(conversation_id, worker_id)  # only once its Transferred is in the log
         latest = self.workers.state(worker_id)
         if latest.failover_order > state.failover_order:
-            self.take_failover_order(conversation_id, latest)
+            # Told, not asked: the transfer is durable and answered whatever the new chat's region is doing.
+            tell(ref, self._order_of(latest))
         return state
 
     def take_failover_order(self, conversation_id: str, worker: WorkerState) -> FailoverSwitched | None:
         """Give the worker's failover order in force to one of its conversations; the event it
         recorded (None: it has ended, or was never handed over). Its actor then belongs to the
         supervisor of the region it is served from. Raises OrderHeld when it keeps the order for now."""
-        assert worker.config is not None
-        order = SwitchRegion(
-            at=self._clock(), target=connect_target(worker.config), order=worker.failover_order, mode=worker.failover_mode
-        )
         try:
-            state: ConversationState = self._actor(conversation_id).ask(order, timeout=ORDER_ASK_TIMEOUT)
+            state: ConversationState = self._actor(conversation_id).ask(self._order_of(worker), timeout=ORDER_ASK_TIMEOUT)
         except (Rejected, ConversationNotFound):
             return None  # ended, or not handed over yet (its transfer takes the order itself)
         except pykka.Timeout:
@@ -255,6 +248,13 @@ class WorkerService:
             raise OrderHeld(conversation_id)
         self._rehome(conversation_id, _key_of(state.target))
         return _switch_for(self.store, conversation_id, worker.failover_order, near_seq=state.version)
+
+    def _order_of(self, worker: WorkerState) -> SwitchRegion:
+        """The worker's failover order in force, as its conversations take it."""
+        assert worker.config is not None
+        return SwitchRegion(
+            at=self._clock(), target=connect_target(worker.config), order=worker.failover_order, mode=worker.failover_mode
+        )
 
     def conversations_of(self, worker_id: str) -> list[str]:
         """The worker's conversations that have not ended."""

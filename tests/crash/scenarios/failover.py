@@ -5,7 +5,6 @@ follows its chat to wherever a move starts it again."""
 
 from __future__ import annotations
 
-import random
 import threading
 import time
 from collections import Counter
@@ -69,42 +68,14 @@ class Failover(HumanAgent):
         self._orders = threading.Lock()
         self._given = 0
 
-    def play(self, conversation: Conversation) -> None:
-        conversation.transfer(self.context(conversation))
-        agent = FollowingAgent(conversation)
-        agent_rng = random.Random(conversation.rng.getrandbits(64))
-        agent_lines = self.agent_lines(conversation, conversation.count(), agent_rng)
-        bot_lines = self.bot_lines(conversation, conversation.count())
-        failed: list[BaseException] = []
+    def agent_for(self, conversation: Conversation) -> FollowingAgent:
+        return FollowingAgent(conversation)
 
-        def speak() -> None:
-            try:
-                if not agent.say(f"Hello {conversation.id}, {HUMAN_AGENT} here."):
-                    return
-                for line in agent_lines:
-                    pause(agent_rng.uniform(*conversation.pace.gap))
-                    if not agent.say(line):
-                        return
-            except BaseException as error:  # noqa: BLE001 - raised again on the scenario's thread
-                failed.append(error)
-
-        speaking = threading.Thread(target=speak, name=f"agent-{conversation.id}", daemon=True)
-        speaking.start()
-        try:
-            for n, line in enumerate(bot_lines):
-                if n == len(bot_lines) // 2:
-                    self._order(conversation)
-                if conversation.say(n, line).outcome == "refused":
-                    return
-                pause(conversation.gap())
-        finally:
-            speaking.join()
-        if failed:
-            raise failed[0]
-        agent.say(f"Anything else, {conversation.id}?")
+    def halfway(self, conversation: Conversation) -> None:
+        """The operator switches the worker to the other region (the service may be down)."""
+        self._order(conversation)
 
     def _order(self, conversation: Conversation) -> None:
-        """The operator switches the worker to the other region (the service may be down)."""
         with self._orders:
             where = ["--to", "dublin"] if self._given % 2 == 0 else ["--primary"]
             mode = "--move" if self._given % 4 in (0, 1) else "--drain"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 import threading
 from contextlib import suppress
-from typing import Any
+from typing import Any, Protocol
 
 from tests.crash.checks import Evidence
 from tests.crash.connect_side import ChatOver
@@ -43,6 +43,32 @@ class AnaAnswers:
         return ended_by_silence(evidence)
 
 
+class ChatAgent(Protocol):
+    def say(self, text: str) -> bool:
+        """Whether `text` was written in the customer's chat (False: it is over)."""
+        ...
+
+
+class FixedAgent:
+    """The human agent of one customer's one chat: accepts it at the first line, then writes in it
+    until it ends."""
+
+    def __init__(self, conversation: Conversation) -> None:
+        self._conversation = conversation
+        self.contact_id: str | None = None
+
+    def say(self, text: str) -> bool:
+        connect = self._conversation.connect
+        if self.contact_id is None:
+            self.contact_id = connect.wait_for_contact(self._conversation.id, CONTACT_TIMEOUT)
+            connect.accept(self.contact_id, HUMAN_AGENT)
+        try:
+            connect.agent_says(self.contact_id, text)
+        except ChatOver:
+            return False  # the DISCONNECT rule ended it first: the checks compare with what Connect holds
+        return True
+
+
 class HumanAgent:
     """A human agent (the harness, through the agent API) and the bot talk at the same time, each at
     its own pace, so agent messages reach Connect while the service is down; the agent speaks last,
@@ -56,10 +82,9 @@ class HumanAgent:
         return "UserLeft"
 
     def play(self, conversation: Conversation) -> None:
-        contact_id = self.talk(conversation)
-        if contact_id is not None:
-            with suppress(ChatOver):
-                conversation.connect.agent_says(contact_id, f"Anything else, {conversation.id}?")
+        agent = self.talk(conversation)
+        if agent is not None:
+            agent.say(f"Anything else, {conversation.id}?")
 
     def context(self, conversation: Conversation) -> dict[str, Any]:
         """What the bot adds to the conversation's context at the transfer."""
@@ -72,32 +97,40 @@ class HumanAgent:
     def bot_lines(self, conversation: Conversation, count: int) -> list[str]:
         return [conversation.line(n) for n in range(count)]
 
-    def talk(self, conversation: Conversation) -> str | None:
-        """Transfer, accept, and both sides talk at once; the contact id, or None if the chat ended early."""
+    def agent_for(self, conversation: Conversation) -> ChatAgent:
+        """Who answers the customer: one agent in the one chat."""
+        return FixedAgent(conversation)
+
+    def halfway(self, conversation: Conversation) -> None:
+        """What happens when the bot has said half its lines: nothing here."""
+
+    def talk(self, conversation: Conversation) -> ChatAgent | None:
+        """Transfer, and both sides talk at once; the agent, or None if the chat ended early."""
         conversation.transfer(self.context(conversation))
-        contact_id = conversation.connect.wait_for_contact(conversation.id, CONTACT_TIMEOUT)
-        conversation.connect.accept(contact_id, HUMAN_AGENT)
+        agent = self.agent_for(conversation)
         agent_rng = random.Random(conversation.rng.getrandbits(64))
         agent_lines = self.agent_lines(conversation, conversation.count(), agent_rng)
         bot_lines = self.bot_lines(conversation, conversation.count())
 
         failed: list[BaseException] = []
 
-        def agent() -> None:
+        def speak() -> None:
             try:
-                conversation.connect.agent_says(contact_id, f"Hello {conversation.id}, {HUMAN_AGENT} here.")
+                if not agent.say(f"Hello {conversation.id}, {HUMAN_AGENT} here."):
+                    return
                 for line in agent_lines:
                     pause(agent_rng.uniform(*conversation.pace.gap))
-                    conversation.connect.agent_says(contact_id, line)
-            except ChatOver:
-                pass  # the DISCONNECT rule ended it first: the checks compare with what Connect holds
+                    if not agent.say(line):
+                        return
             except BaseException as error:  # noqa: BLE001 - raised again on the scenario's thread
                 failed.append(error)
 
-        speaking = threading.Thread(target=agent, name=f"agent-{conversation.id}", daemon=True)
+        speaking = threading.Thread(target=speak, name=f"agent-{conversation.id}", daemon=True)
         speaking.start()
         try:
             for n, line in enumerate(bot_lines):
+                if n == len(bot_lines) // 2:
+                    self.halfway(conversation)
                 if conversation.say(n, line).outcome == "refused":
                     return None
                 pause(conversation.gap())
@@ -105,7 +138,7 @@ class HumanAgent:
             speaking.join()
         if failed:
             raise failed[0]
-        return contact_id
+        return agent
 
     def check(self, evidence: Evidence) -> list[str]:
         return ended_by_silence(evidence)
@@ -122,11 +155,10 @@ class HumanAgentLeaves(HumanAgent):
         return "UserLeft" if timers.fired_kinds["DISCONNECT"] else "AgentLeft"
 
     def play(self, conversation: Conversation) -> None:
-        contact_id = self.talk(conversation)
-        if contact_id is not None:
+        agent = self.talk(conversation)
+        if isinstance(agent, FixedAgent) and agent.say(f"Goodbye, {conversation.id}.") and agent.contact_id:
             with suppress(ChatOver):
-                conversation.connect.agent_says(contact_id, f"Goodbye, {conversation.id}.")
-                conversation.connect.agent_leaves(contact_id)
+                conversation.connect.agent_leaves(agent.contact_id)
 
     def check(self, evidence: Evidence) -> list[str]:
         return []
