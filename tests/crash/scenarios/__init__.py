@@ -21,7 +21,8 @@ Adding one (a later feature's own): write a class with
 
 and pass it in `scenarios=` to `tests.crash.harness.run_crash` (or add it to `DEFAULT_SCENARIOS`).
 A `HumanAgent` subclass need only say what differs: the transfer's `context`, the `agent_lines` and
-`bot_lines` (tests/crash/scenarios/slash.py and translation.py do).
+`bot_lines` (tests/crash/scenarios/slash.py and translation.py do), who answers (`agent_for`) and what
+happens when the bot has said half its lines (`halfway`: tests/crash/scenarios/failover.py).
 """
 
 from tests.crash.scenarios.assumed_role import AssumedRole
