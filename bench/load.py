@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import shutil
 import sqlite3
 import subprocess
@@ -49,29 +48,13 @@ from bench.loadkit.processes import (  # noqa: E402
     start_service,
 )
 from bench.loadkit.receiver import Webhook  # noqa: E402
+from bench.loadkit.stats import latency  # noqa: E402
 
 OUT = REPO / "bench" / "out"
 BARE_CHATS = 100
 # Sent at the same rate before each measured phase, not counted: the first messages
 # of a run also pay for connection pools and worker threads that a running service has.
 WARM_UP_SECONDS = 3.0
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, math.ceil(share * len(ordered)) - 1)]
-
-
-def latency(values: list[float]) -> dict[str, float]:
-    """p50, p99 and max in milliseconds."""
-    if not values:
-        return {"count": 0}
-    return {
-        "count": len(values),
-        "p50_ms": round(percentile(values, 0.50) * 1000, 2),
-        "p99_ms": round(percentile(values, 0.99) * 1000, 2),
-        "max_ms": round(max(values) * 1000, 2),
-    }
 
 
 def store_position(store_path: Path) -> int:

@@ -54,7 +54,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from actors.conversation import tell  # noqa: E402
-from bench.load import percentile  # noqa: E402
+from bench.loadkit.stats import percentile  # noqa: E402
 from actors.timers import TimerService  # noqa: E402
 from events import decide, decode, encode, evolve, event_type, initial_state, pending_effects  # noqa: E402
 from events.commands import (  # noqa: E402
