@@ -521,12 +521,14 @@ def run_appends(args: argparse.Namespace, folder: Path, data: bytes) -> list[App
             run = median_run(store_runs)
             medians.append(run)
             spread = ", ".join(
-                f"{r.events_per_second:,.0f} ({r.cpu_us_per_event:.0f} µs, {r.switches_per_event:.1f})"
+                f"{r.events_per_second:,.0f} ({r.cpu_us_per_event:.0f} µs,"
+                f" {r.switches_per_event:.1f})"
                 for r in store_runs
             )
             print(
                 f"  {run.store:>14} {writers:>5} writers: {run.events_per_second:>9,.0f}/s"
-                f"  ({run.p50_ms:.2f} / {run.p99_ms:.2f} ms)  runs (CPU, switches per event): {spread}",
+                f"  ({run.p50_ms:.2f} / {run.p99_ms:.2f} ms)"
+                f"  runs (CPU, switches per event): {spread}",
                 flush=True,
             )
     return medians

@@ -12,11 +12,11 @@ and each caller, once woken, wakes the next. Woken all at once, a thousand
 callers all queue for the GIL together, and that queue's kernel time (futex
 waits and wake-ups, about eight voluntary context switches per append, most
 likely many of them the GIL's 5 ms timed waits running out) was most of the
-CPU of a thousand concurrent appends, more than SQLite. In a chain only a few threads
-want the GIL at any moment: about two context switches per append, and a
-third of the CPU (bench/README.md). The main thread is never in a chain (the
-writer wakes it itself): a signal handler may raise there while it waits,
-and it would then never wake the next.
+CPU of a thousand concurrent appends, more than SQLite. In a chain only a
+few threads want the GIL at any moment: about two context switches per
+append, and a third of the CPU (bench/README.md). The main thread is never
+in a chain (the writer wakes it itself): a signal handler may raise there
+while it waits, and it would then never wake the next.
 """
 
 from __future__ import annotations

@@ -150,7 +150,9 @@ def test_an_append_of_the_main_thread_that_never_waits_holds_up_nobody_after_it(
         made.wait()
         outcomes[name] = appends[name].wait()
 
-    callers = [threading.Thread(target=caller, args=(name,), daemon=True) for name in ("before", "after")]
+    callers = [
+        threading.Thread(target=caller, args=(name,), daemon=True) for name in ("before", "after")
+    ]
     for thread in callers:
         thread.start()
     made.wait()
