@@ -2,14 +2,16 @@
 
     .venv/bin/python bench/store.py                   # the full run: 1,000,000 events
     .venv/bin/python bench/store.py --events 100000   # a quick run
+    .venv/bin/python bench/store.py --parts appends --writers 1000   # appends, 1,000 writers only
 
 Measures, in one run on this machine and with the same durability
 (WAL, synchronous=FULL) everywhere:
 
 - appends per second and p50/p99 acknowledgement latency with 1, 100 and
   1,000 concurrent writers, for our store, for a plain sqlite3 writer thread
-  batching from a queue (the ceiling group commit can reach in Python), and
-  for the `eventsourcing` library's SQLite recorder;
+  batching from a queue (the ceiling group commit can reach in Python), the
+  same writer waking its callers in a chain as ours does, and for the
+  `eventsourcing` library's SQLite recorder;
 - p99 acknowledgement latency at a steady 10,000 events per second;
 - replay over `--events` conversation events in `--streams` streams: read
   and decode, against read, decode and fold with the real `evolve`, and
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import queue
+import resource
 import shutil
 import sqlite3
 import sys
@@ -140,10 +143,38 @@ class RawGroupCommit:
                 [row for row, _ in batch],
             )
             self.conn.execute("COMMIT")
-            for _, done in batch:
-                done.release()
+            self._wake([done for _, done in batch])
             if stopping:
                 return
+
+    def _wake(self, waiting: list[threading.Lock]) -> None:
+        for done in waiting:
+            done.release()
+
+
+class RawChainedGroupCommit(RawGroupCommit):
+    """The same raw writer, waking its callers in a chain as ours does: it wakes the first caller
+    of a batch, and each caller woken wakes the next. Ours against this one is the cost of our
+    checks and bookkeeping alone, the hand-off being the same."""
+
+    name = "raw chained"
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.after: dict[threading.Lock, threading.Lock] = {}
+
+    def append(self, stream: str, version: int, data: bytes) -> None:
+        done = threading.Lock()
+        done.acquire()
+        self.queue.put(((stream, version + 1, "AgentMessage", data, time.time()), done))
+        done.acquire()
+        after = self.after.pop(done, None)
+        if after is not None:
+            after.release()
+
+    def _wake(self, waiting: list[threading.Lock]) -> None:
+        self.after.update(zip(waiting, waiting[1:]))
+        waiting[0].release()
 
 
 class LibraryStore:
@@ -235,7 +266,12 @@ def conversation_events(conversation_id: str, count: int) -> list[tuple[str, byt
     return [(event_type(event), encode(event)) for event in produced[:count]]
 
 
-STORES: tuple[Callable[[Path], Appender], ...] = (OurStore, RawGroupCommit, LibraryStore)
+STORES: tuple[Callable[[Path], Appender], ...] = (
+    OurStore,
+    RawGroupCommit,
+    RawChainedGroupCommit,
+    LibraryStore,
+)
 
 
 @dataclass
@@ -247,6 +283,8 @@ class AppendRun:
     events_per_second: float
     p50_ms: float
     p99_ms: float
+    cpu_us_per_event: float  # the whole process's (user + system), callers and writer
+    switches_per_event: float  # voluntary context switches of the whole process
 
 
 def percentile(sorted_values: list[float], fraction: float) -> float:
@@ -280,10 +318,12 @@ def measure_appends(
     for thread in threads:
         thread.start()
     start.wait()
+    usage_before = resource.getrusage(resource.RUSAGE_SELF)
     began = time.perf_counter()
     for thread in threads:
         thread.join()
     seconds = time.perf_counter() - began
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     store.close()
     _remove_database(path)
     all_latencies = sorted(latency for per_writer in latencies for latency in per_writer)
@@ -296,6 +336,12 @@ def measure_appends(
         events_per_second=total / seconds,
         p50_ms=percentile(all_latencies, 0.50) * 1000,
         p99_ms=percentile(all_latencies, 0.99) * 1000,
+        cpu_us_per_event=(
+            usage.ru_utime + usage.ru_stime - usage_before.ru_utime - usage_before.ru_stime
+        )
+        / total
+        * 1e6,
+        switches_per_event=(usage.ru_nvcsw - usage_before.ru_nvcsw) / total,
     )
 
 
@@ -463,7 +509,7 @@ def run_appends(args: argparse.Namespace, folder: Path, data: bytes) -> list[App
         flush=True,
     )
     medians = []
-    for writers in WRITER_COUNTS:
+    for writers in args.writers:
         count = args.appends // 4 if writers == 1 else args.appends
         tries: dict[str, list[AppendRun]] = {}
         # Interleaved, so that a slow moment of the disk does not fall on one store only.
@@ -474,10 +520,15 @@ def run_appends(args: argparse.Namespace, folder: Path, data: bytes) -> list[App
         for store_runs in tries.values():
             run = median_run(store_runs)
             medians.append(run)
-            spread = ", ".join(f"{r.events_per_second:,.0f}" for r in store_runs)
+            spread = ", ".join(
+                f"{r.events_per_second:,.0f} ({r.cpu_us_per_event:.0f} µs,"
+                f" {r.switches_per_event:.1f})"
+                for r in store_runs
+            )
             print(
                 f"  {run.store:>14} {writers:>5} writers: {run.events_per_second:>9,.0f}/s"
-                f"  ({run.p50_ms:.2f} / {run.p99_ms:.2f} ms)  runs: {spread}",
+                f"  ({run.p50_ms:.2f} / {run.p99_ms:.2f} ms)"
+                f"  runs (CPU, switches per event): {spread}",
                 flush=True,
             )
     return medians
@@ -516,6 +567,14 @@ def main() -> int:
     parser.add_argument("--rate", type=int, default=10_000, help="events per second, steady run")
     parser.add_argument("--steady-seconds", type=float, default=5.0)
     parser.add_argument(
+        "--writers",
+        type=int,
+        nargs="+",
+        choices=WRITER_COUNTS,
+        default=list(WRITER_COUNTS),
+        help="concurrent writer counts to measure appends with",
+    )
+    parser.add_argument(
         "--parts", nargs="+", choices=PARTS, default=list(PARTS), help="what to measure"
     )
     args = parser.parse_args()
@@ -553,10 +612,14 @@ def _ratios(
 ) -> dict[str, tuple[float, float | None]]:
     ratios: dict[str, tuple[float, float | None]] = {}
     rate = {(run.store, run.writers): run.events_per_second for run in appends}
-    for writers in WRITER_COUNTS if appends else ():
+    for writers in sorted({run.writers for run in appends}):
         ratios[f"appends, {writers} writers, ours / raw sqlite3"] = (
             rate["ours", writers] / rate["raw sqlite3", writers],
-            0.7 if writers == 1000 else None,
+            0.9 if writers == 1000 else None,
+        )
+        ratios[f"appends, {writers} writers, ours / raw chained"] = (
+            rate["ours", writers] / rate["raw chained", writers],
+            None,
         )
         ratios[f"appends, {writers} writers, ours / eventsourcing"] = (
             rate["ours", writers] / rate["eventsourcing", writers],

@@ -6,6 +6,17 @@ transaction, then takes every append that is waiting by now: they all share
 one COMMIT, hence one fsync of the WAL. Each append is checked against its
 stream's version on its own, so a conflicting append is refused alone and the
 others of its batch still land. Nobody is released before the COMMIT.
+
+Callers are woken in a chain: the writer wakes the first caller of a batch
+and each caller, once woken, wakes the next. Woken all at once, a thousand
+callers all queue for the GIL together, and that queue's kernel time (futex
+waits and wake-ups, about eight voluntary context switches per append, most
+likely many of them the GIL's 5 ms timed waits running out) was most of the
+CPU of a thousand concurrent appends, more than SQLite. In a chain only a
+few threads want the GIL at any moment: about two context switches per
+append, and a third of the CPU (bench/README.md). The main thread is never
+in a chain (the writer wakes it itself): a signal handler may raise there
+while it waits, and it would then never wake the next.
 """
 
 from __future__ import annotations
@@ -44,7 +55,16 @@ _INSERT_SQL = {
 class Append:
     """One caller's append, waiting for the writer to settle it."""
 
-    __slots__ = ("stream", "events", "expected_version", "closes_stream", "_outcome", "_settled")
+    __slots__ = (
+        "stream",
+        "events",
+        "expected_version",
+        "closes_stream",
+        "_outcome",
+        "_settled",
+        "_chained",
+        "_next",
+    )
 
     def __init__(
         self, stream: str, events: tuple[NewEvent, ...], expected_version: int, closes_stream: bool
@@ -55,20 +75,36 @@ class Append:
         self.closes_stream = closes_stream
         self._outcome: int | BaseException = 0
         # A bare lock is the cheapest hand-off CPython has: the caller blocks
-        # acquiring it, the writer releases it once the outcome is set.
+        # acquiring it, and whoever wakes it releases it once the outcome is set.
         self._settled = threading.Lock()
         self._settled.acquire()
-
-    def settle(self, outcome: int | BaseException) -> None:
-        self._outcome = outcome
-        self._settled.release()
+        self._chained = threading.get_ident() != threading.main_thread().ident
+        self._next: Append | None = None
 
     def wait(self) -> int:
         """Block until the append is committed or refused; the stream's new version."""
         self._settled.acquire()
+        after = self._next
+        if after is not None:
+            after._settled.release()
         if isinstance(self._outcome, BaseException):
             raise self._outcome
         return self._outcome
+
+
+def settle(batch: list[Append], outcomes: list[int | BaseException]) -> None:
+    """Give each append of `batch` its outcome and wake its caller: the main thread's at once, the
+    others one after the other, each woken caller waking the next (see the module's docstring)."""
+    first: Append | None = None
+    for append, outcome in zip(reversed(batch), reversed(outcomes)):
+        append._outcome = outcome
+        if append._chained:
+            append._next = first
+            first = append
+        else:
+            append._settled.release()
+    if first is not None:
+        first._settled.release()
 
 
 class GroupCommitWriter:
@@ -196,8 +232,7 @@ class GroupCommitWriter:
         self._batches += 1
         if values:
             self._on_commit(last_position)
-        for append, outcome in zip(batch, outcomes):
-            append.settle(outcome)
+        settle(batch, outcomes)
 
     def _version_of(self, stream: str) -> int:
         version = self._versions.get(stream)
@@ -221,8 +256,7 @@ class GroupCommitWriter:
             # The writer must live on to serve the next appends; if the
             # transaction is still open, their BEGIN fails and says why.
             pass
-        for append in batch:
-            append.settle(StoreWriteFailed(append.stream, error))
+        settle(batch, [StoreWriteFailed(append.stream, error) for append in batch])
 
 
 def _insert_events(conn: sqlite3.Connection, values: list[str | int | bytes | float]) -> int:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from store import ConcurrencyConflict, EventStore, NewEvent, StreamClosed
+from store.group_commit import Append, settle
 
 TICK = [NewEvent("Tick", b"{}")]
 
@@ -134,3 +135,31 @@ def test_a_conflicting_append_fails_alone_in_its_batch(store: EventStore, store_
     assert store.stats().batches == batches_before + 1
     assert store.stream_version("contested") == 2
     assert store.stream_version("ended") == 1
+
+
+def test_an_append_of_the_main_thread_that_never_waits_holds_up_nobody_after_it() -> None:
+    # A signal handler may raise in the main thread while it waits for its
+    # append: then it never wakes anybody. The callers after it in the batch
+    # must be woken all the same.
+    outcomes: dict[str, object] = {}
+    appends: dict[str, Append] = {}
+    made = threading.Barrier(3)
+
+    def caller(name: str) -> None:
+        appends[name] = Append(name, tuple(TICK), 0, closes_stream=False)
+        made.wait()
+        outcomes[name] = appends[name].wait()
+
+    callers = [
+        threading.Thread(target=caller, args=(name,), daemon=True) for name in ("before", "after")
+    ]
+    for thread in callers:
+        thread.start()
+    made.wait()
+    interrupted = Append("main", tuple(TICK), 0, closes_stream=False)
+
+    settle([appends["before"], interrupted, appends["after"]], [1, 2, 3])
+    for thread in callers:
+        thread.join(timeout=10)
+
+    assert outcomes == {"before": 1, "after": 3}
