@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+import pykka
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -52,6 +53,7 @@ from api.deliver_to import deliver_to_problem
 from api.errors import ApiError, error_response
 from api.health_routes import RETRY_AFTER_SECONDS, health_routes
 from api.operator_page import operator_page_routes
+from api import loop_ask
 from api.ownership import Ownership
 from api.request_body import DEFAULT_MAX_BODY_BYTES, read_body
 from api.timeline import armed_timers_of, fold_timeline, pending_effects_of
@@ -74,6 +76,7 @@ from events.worker_queue import queue_target
 from metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from metrics import ServiceMetrics
 from service.readiness import RECOVERING, Readiness
+from service.worker_service import ASK_TIMEOUT
 from store.workers import UnknownWorker
 
 OPENAPI_FILE = Path(__file__).with_name("openapi.json")
@@ -121,15 +124,21 @@ def create_app(
                         {"Retry-After": str(RETRY_AFTER_SECONDS)},
                     )
                 conversation_id = request.path_params.get("conversation_id")
-                if conversation_id is not None and not await run_in_threadpool(
-                    ownership.may_see, client, conversation_id
-                ):
+                if conversation_id is not None and not await may_see(client, conversation_id):
                     raise ConversationNotFound(conversation_id)
                 return await handler(request, client)
             except _ANSWERED as error:
                 return _answer_for(error)
 
         return endpoint
+
+    async def may_see(client: Client, conversation_id: str) -> bool:
+        """Whether the client may see the conversation: from the owners kept when it is there (no
+        thread-pool hop on a bot's every message), else read from the store on the pool."""
+        known = ownership.known_may_see(client, conversation_id)
+        if known is not None:
+            return known
+        return await run_in_threadpool(ownership.may_see, client, conversation_id)
 
     async def body(request: Request, body_type: type, checks: Sequence[Check] = ()) -> Any:
         return parse_body(await read_body(request, max_body_bytes), body_type, checks)
@@ -156,7 +165,7 @@ def create_app(
     async def refuse_if_taken(client: Client, conversation_id: str) -> None:
         """Conversation ids are one namespace for every bot: refuse an id another client has, saying no more."""
         exists = await run_in_threadpool(ownership.exists, conversation_id)
-        if exists and not await run_in_threadpool(ownership.may_see, client, conversation_id):
+        if exists and not await may_see(client, conversation_id):
             raise ApiError(
                 409,
                 "conversation_id_taken",
@@ -182,7 +191,15 @@ def create_app(
 
     async def _command(request: Request, command: Any) -> Response:
         conversation_id = request.path_params["conversation_id"]
-        state = await run_in_threadpool(service.handle, conversation_id, command)
+        ref = service.running_actor(conversation_id)
+        state = None
+        if ref is not None:
+            try:
+                state = await loop_ask.ask(ref, command, ASK_TIMEOUT)
+            except pykka.ActorDeadError:
+                pass  # it stopped before taking the command: `handle` starts it again if it should run
+        if state is None:
+            state = await run_in_threadpool(service.handle, conversation_id, command)
         return _json(202, conversation_view(state))
 
     async def show(request: Request, client: Client) -> Response:

@@ -2,7 +2,9 @@
 
 A bot sees only its own conversations; an admin client sees all. A conversation transferred before
 clients existed (no client id) is seen by admins only. Owners never change, so each is read from the
-log once and kept (one short string per conversation looked up).
+log once and kept (one short string per conversation looked up). `known_may_see` answers from what
+is kept without touching the store, so the API can skip a thread-pool hop on every request to a
+conversation it has seen before.
 """
 
 from __future__ import annotations
@@ -31,6 +33,12 @@ class Ownership:
         """Whether the conversation exists and is the client's (or the client is an admin)."""
         owner = self._owner(conversation_id)
         return owner is not None and (client.admin or owner == client.id)
+
+    def known_may_see(self, client: Client, conversation_id: str) -> bool | None:
+        """`may_see` from the owners kept, without reading the store; None when this one is not kept yet."""
+        with self._lock:
+            owner = self._owners.get(conversation_id)
+        return None if owner is None else client.admin or owner == client.id
 
     def _owner(self, conversation_id: str) -> str | None:
         """The owner's client id ("" for none), or None when the conversation was never transferred."""

@@ -101,44 +101,19 @@ def relay(
     }
 
 
-def bare_relay(connect: dict[str, Any], admin_url: str, rate: float, seconds: float) -> dict[str, Any]:
-    """The same traffic on chats of our own: boto3 SendMessage, and websocket-client reading the replies."""
-    chats = bare.start_chats(connect, BARE_CHATS)
-    for chat in chats:
-        bare.open_socket(chat)
-    frames = bare.AgentFrames(chats).start()
-    _, participant = bare.clients(connect)
-    by_key = {str(index): chat for index, chat in enumerate(chats)}
-
-    def send(key: str, text: str) -> None:
-        participant.send_message(ConnectionToken=by_key[key].connection_token, ContentType="text/plain", Content=text)
-
-    paced([str(index % len(chats)) for index in range(int(rate * WARM_UP_SECONDS))], rate, send, label="warm-up")
-    keys = [str(index % len(chats)) for index in range(int(rate * seconds))]
-    sent = paced(keys, rate, send, label="measured")
-    replies = {f"You said: {message.text}" for message in sent}
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not replies <= frames.arrivals.keys():
-        time.sleep(0.2)
-    admin = ConnectAdmin(admin_url)
-    contact_ids = [_contact_of(participant, chat) for chat in chats]
-    times = admin.message_times(contact_ids)
-    for chat in chats:
-        if chat.socket is not None:
-            chat.socket.close()
-    to_connect = [times[("CUSTOMER", m.text)] - m.sent_at for m in sent if ("CUSTOMER", m.text) in times]
-    to_client = [frames.arrivals[r] - times[("AGENT", r)] for r in replies if r in frames.arrivals and ("AGENT", r) in times]
-    return {
-        "messages": len(sent),
-        "send_to_connect": latency(to_connect),
-        "agent_to_client": latency(to_client),
-        "send_call": latency([m.accepted_at - m.sent_at for m in sent]),
-    }
-
-
-def _contact_of(participant: Any, chat: bare.BareChat) -> str:
-    answer = participant.get_transcript(ConnectionToken=chat.connection_token, MaxResults=1)
-    return answer["InitialContactId"]
+def bare_relay(connect_ready: Path, webhook_url: str, rate: float, seconds: float) -> dict[str, Any]:
+    """The same traffic done bare on chats of its own, in a process of its own (as the service is):
+    boto3 SendMessage, websocket-client reading the replies, a urllib3 POST of each to the webhook;
+    its latencies and its CPU per relayed message (bench/loadkit/bare.py `relay`)."""
+    command = [
+        sys.executable, str(Path(__file__).resolve()), "bare-relay", "--connect-ready", str(connect_ready),
+        "--webhook-url", webhook_url, "--rate", str(rate), "--seconds", str(seconds),
+    ]
+    answer = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=True)
+    measured = json.loads(answer.stdout.strip().splitlines()[-1])
+    for key in ("send_to_connect", "agent_to_client", "send_call"):
+        measured[key] = latency(measured[key])
+    return measured
 
 
 def bare_memory(connect_ready: Path, count: int) -> dict[str, float]:
@@ -151,6 +126,23 @@ def bare_memory(connect_ready: Path, count: int) -> dict[str, float]:
         check=True,
     )
     return json.loads(answer.stdout.strip().splitlines()[-1])
+
+
+def summary(size: int, result: dict[str, Any]) -> str:
+    """The relay's figures of one size in a few lines, beside the bare ones."""
+    ours, bare_run, ratios = result["relay"], result["bare"], result["ratios"]
+
+    def pair(figures: dict[str, float]) -> str:
+        return f"{figures['p50_ms']} / {figures['p99_ms']} ms"
+
+    return "\n".join(
+        [
+            f"N={size}: bot->Connect {pair(ours['bot_to_connect'])}, bare SendMessage {pair(bare_run['send_to_connect'])}, p99 ratio {ratios['bot_to_connect_p99']}",
+            f"N={size}: agent->bot {pair(ours['agent_to_bot'])}, bare receive {pair(bare_run['agent_to_client'])}, p99 ratio {ratios['agent_to_bot_p99']}",
+            f"N={size}: CPU per relayed message {ours['cpu_ms_per_message']} ms ({ours['cpu_ms_per_message_net_of_idle']} net of idle),"
+            f" bare {bare_run['cpu_ms_per_message']} ms, ratio {ratios['cpu_per_message']} ({ratios['cpu_per_message_net_of_idle']} net)",
+        ]
+    )
 
 
 def run_size(size: int, args: argparse.Namespace, webhook: Webhook, *, recovery: bool, steady: bool) -> dict[str, Any]:
@@ -203,11 +195,14 @@ def run_size(size: int, args: argparse.Namespace, webhook: Webhook, *, recovery:
             relayed["cpu_ms_per_message"] = round(cpu / messages * 1000, 2)
             relayed["cpu_ms_per_message_net_of_idle"] = round((cpu - idle_share * window) / messages * 1000, 2)
             result["relay"] = relayed
-            result["bare"] = bare_relay(connect, connect["admin_url"], args.rate, args.seconds)
+            bare_cpu = result["bare"] = bare_relay(folder / "connect-local.ready.json", webhook.url, args.rate, args.seconds)
             result["ratios"] = {
-                "bot_to_connect_p99": round(relayed["bot_to_connect"]["p99_ms"] / result["bare"]["send_to_connect"]["p99_ms"], 2),
-                "agent_to_bot_p99": round(relayed["agent_to_bot"]["p99_ms"] / result["bare"]["agent_to_client"]["p99_ms"], 2),
+                "bot_to_connect_p99": round(relayed["bot_to_connect"]["p99_ms"] / bare_cpu["send_to_connect"]["p99_ms"], 2),
+                "agent_to_bot_p99": round(relayed["agent_to_bot"]["p99_ms"] / bare_cpu["agent_to_client"]["p99_ms"], 2),
+                "cpu_per_message": round(relayed["cpu_ms_per_message"] / bare_cpu["cpu_ms_per_message"], 2),
+                "cpu_per_message_net_of_idle": round(relayed["cpu_ms_per_message_net_of_idle"] / bare_cpu["cpu_ms_per_message"], 2),
             }
+            print(summary(size, result), flush=True)
         if recovery:
             result["recovery"] = recover(service, folder, data_dir, store_path, connect, size)
             service = result["recovery"].pop("service")
@@ -247,6 +242,11 @@ def main() -> int:
     memory = sub.add_parser("bare-memory", help="(internal) resident bytes per bare websocket-client connection")
     memory.add_argument("--connect-ready", type=Path, required=True)
     memory.add_argument("--count", type=int, required=True)
+    bare_part = sub.add_parser("bare-relay", help="(internal) the relay done bare: latencies and CPU per message")
+    bare_part.add_argument("--connect-ready", type=Path, required=True)
+    bare_part.add_argument("--webhook-url", required=True)
+    bare_part.add_argument("--rate", type=float, required=True)
+    bare_part.add_argument("--seconds", type=float, required=True)
     parser.add_argument("--sizes", type=int, nargs="*", default=[100, 1000, 5000], help="conversations per measured run")
     parser.add_argument("--recovery", type=int, nargs="*", default=[1000, 5000], help="sizes whose run ends with a SIGKILL and recovery")
     parser.add_argument("--scale", type=int, default=10000, help="conversations held at once in a last run (0: none)")
@@ -260,6 +260,10 @@ def main() -> int:
     args = parser.parse_args()
     if args.part == "bare-memory":
         print(json.dumps(bare.memory_per_socket(json.loads(args.connect_ready.read_text()), args.count)))
+        return 0
+    if args.part == "bare-relay":
+        connect = json.loads(args.connect_ready.read_text())
+        print(json.dumps(bare.relay(connect, args.webhook_url, BARE_CHATS, args.rate, args.seconds, WARM_UP_SECONDS)))
         return 0
     webhook = Webhook().start()
     results: dict[str, Any] = {

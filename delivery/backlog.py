@@ -10,7 +10,8 @@ or not: what `run.py status` and the service's metrics show.
   (delivery/checkpoint.py): being posted, waiting for a retry, or not yet read. A conversation counts
   here once the deliverer's tail has seen it.
 - **lag**: how many positions of the log the deliverer's tail has not scanned yet (the log's last
-  position less the tail's): 0 while it keeps up; after a restart, what it has to read first. None
+  position less the tail's, which is recorded at most once a second): up to a second of the log while
+  it keeps up, 0 when the log is quiet; after a restart, what it has to read first. None
   when no deliverer ever ran on this store.
 
 One query joins each conversation still owed something to its events after its checkpoint (the

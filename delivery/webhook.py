@@ -51,6 +51,7 @@ RETRIED_CLIENT_ERRORS = frozenset({408, 429})
 DEFAULT_BACKOFF = Backoff(first=0.5, cap=60.0)
 READ_BATCH = 200  # stream events read into an outbox at once
 TAIL_WAIT_SECONDS = 0.1  # also how long stop() may wait for the tail
+TAIL_CHECKPOINT_SECONDS = 1.0  # how far the durable tail may lag behind what the tail has read
 
 
 class Outcome(Enum):
@@ -101,8 +102,9 @@ class WebhookDeliverer:
     conversations from before clients); None means it has none, and its
     messages are refused. It is asked at every POST, so a new secret applies
     at once. `clock` gives the Unix time signed into each POST; `backoff`
-    decides the waits between retries and `retry_clock` their due times (pass
-    a small backoff, or a simulated clock, in tests). Each message is
+    decides the waits between retries and `retry_clock` their due times, and
+    when the tail's position is next recorded (pass a small backoff, or a
+    simulated clock, in tests). Each message is
     delivered at least once; after a crash, only the one in flight may come twice.
     """
 
@@ -173,22 +175,41 @@ class WebhookDeliverer:
             self._owe(conversation_id, self._store.stream_version(conversation_stream(conversation_id)))
 
     def _tail(self) -> None:
+        """Read the log as it grows and queue what is owed; the durable tail follows at most every
+        TAIL_CHECKPOINT_SECONDS (and when stopping), not after every page: under load every append
+        woke it for a write transaction of its own, beside the store's. Behind is always safe: after
+        a crash the tail reads those pages again, and queueing is idempotent (by seq)."""
         assert self._checkpoints is not None
-        position = self._checkpoints.tail_position()
+        durable = position = self._checkpoints.tail_position()
+        owed: set[str] = set()  # conversations seen owing since `durable`
+        written_at = self._retry_clock.monotonic()
         while not self._stopping.is_set():
             page = self._store.read_all(after_position=position, limit=self._page_size)
+            if page:
+                owed |= {conversation_id_of(stored) for stored in page if self._queue(stored)}
+                position = page[-1].position
+            due = written_at + TAIL_CHECKPOINT_SECONDS - self._retry_clock.monotonic()
+            if position != durable and (due <= 0 or len(page) == self._page_size):
+                if self._record_tail(position, owed):
+                    durable, owed, written_at = position, set(), self._retry_clock.monotonic()
+                continue
             if not page:
-                self._store.wait_for_position(position, timeout=TAIL_WAIT_SECONDS)
-                continue
-            owed = {conversation_id_of(stored) for stored in page if self._queue(stored)}
-            try:
-                self._checkpoints.scanned(page[-1].position, owed)
-            except sqlite3.Error:
-                # Queueing is idempotent (by seq), so the page is simply read again.
-                log.exception("could not record the delivery tail; reading the page again")
-                self._stopping.wait(TAIL_WAIT_SECONDS)
-                continue
-            position = page[-1].position
+                wait = TAIL_WAIT_SECONDS if position == durable else min(TAIL_WAIT_SECONDS, max(due, 0.0))
+                self._store.wait_for_position(position, timeout=wait)
+        if position != durable:
+            self._record_tail(position, owed)
+
+    def _record_tail(self, position: int, owed: set[str]) -> bool:
+        """The tail is durable up to `position`, with a row for each conversation `owed`; False if not."""
+        assert self._checkpoints is not None
+        try:
+            self._checkpoints.scanned(position, owed)
+        except sqlite3.Error:
+            # The next try writes the same (or more): nothing queued is lost meanwhile.
+            log.exception("could not record the delivery tail; trying again")
+            self._stopping.wait(TAIL_WAIT_SECONDS)
+            return False
+        return True
 
     def _queue(self, stored: StoredEvent) -> bool:
         """Tell the conversation's outbox of a bot message; False if it is not one to post."""

@@ -269,14 +269,18 @@ class WorkerService:
         """A bot's command to a conversation; the returned state holds its events, durable. Raises Rejected."""
         return self._actor(conversation_id).ask(command, timeout=ASK_TIMEOUT)
 
-    def state(self, conversation_id: str) -> ConversationState:
+    def running_actor(self, conversation_id: str) -> pykka.ActorRef | None:
+        """The conversation's actor if one is running, found without reading the store or starting one
+        (None: `handle` it, which may do both)."""
         with self._lock:
             key = self._region_of.get(conversation_id)
             supervisor = self._regions.get(key) if key else None
-        if supervisor is not None:
-            ref = supervisor.running_actor(conversation_id)
-            if ref is not None:
-                return get_state(ref, ASK_TIMEOUT)
+        return None if supervisor is None else supervisor.running_actor(conversation_id)
+
+    def state(self, conversation_id: str) -> ConversationState:
+        ref = self.running_actor(conversation_id)
+        if ref is not None:
+            return get_state(ref, ASK_TIMEOUT)
         state = load_conversation(self.store, conversation_id)
         if state.version == 0:
             raise ConversationNotFound(conversation_id)

@@ -1,11 +1,12 @@
 """The baselines the service is measured against, on the same local Amazon Connect in the same run:
-bare boto3 calls and bare websocket-client sockets, with nothing of ours in between."""
+bare boto3 calls, bare websocket-client sockets and bare urllib3 POSTs, with nothing of ours in between."""
 
 from __future__ import annotations
 
 import gc
 import json
 import os
+import resource
 import sqlite3
 import threading
 import time
@@ -17,9 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import urllib3
 import websocket
 from botocore.config import Config
 
+from bench.loadkit.driver import ConnectAdmin, paced
 from bench.loadkit.processes import usage
 
 SUBSCRIBE = '{"topic":"aws/subscribe","content":{"topics":["aws/chat"]}}'
@@ -82,10 +85,15 @@ def open_socket(chat: BareChat) -> websocket.WebSocket:
 
 
 class AgentFrames:
-    """A thread per bare socket that notes when each agent message frame arrives, by content."""
+    """A thread per bare socket that notes when each agent message frame arrives, by content, and
+    when `webhook_url` is given, POSTs it there as JSON (urllib3, kept-alive connections, as the
+    service's `net.post`), as the service hands an agent's message to its bot."""
 
-    def __init__(self, chats: Sequence[BareChat]) -> None:
+    def __init__(self, chats: Sequence[BareChat], webhook_url: str | None = None) -> None:
         self.arrivals: dict[str, float] = {}
+        self.posted = 0
+        self._webhook_url = webhook_url
+        self._pool = urllib3.PoolManager(maxsize=8, block=False, retries=False)
         self._lock = threading.Lock()
         self._threads = [threading.Thread(target=self._read, args=(chat.socket,), daemon=True) for chat in chats]
 
@@ -109,8 +117,72 @@ class AgentFrames:
                 continue
             item = json.loads(frame["content"])
             if item.get("Type") == "MESSAGE" and item.get("ParticipantRole") == "AGENT":
+                if self._webhook_url is not None:
+                    self._post(item)
                 with self._lock:
                     self.arrivals[item["Content"]] = at
+                    self.posted += self._webhook_url is not None
+
+    def _post(self, item: dict[str, Any]) -> None:
+        body = {"Id": item["Id"], "ConversationId": "bare", "Type": "BareAgentMessage", "Text": item["Content"]}
+        answer = self._pool.request(
+            "POST", self._webhook_url, body=json.dumps(body).encode(), headers={"Content-Type": "application/json"}, timeout=10
+        )
+        if answer.status >= 300:
+            raise RuntimeError(f"bare webhook POST: {answer.status}")
+
+
+def relay(connect: dict[str, Any], webhook_url: str, chats_count: int, rate: float, seconds: float, warm_up: float) -> dict[str, Any]:
+    """The service's relay done bare, in a process of its own (`bench/load.py bare-relay`): boto3
+    SendMessage at `rate` round robin over chats of our own, websocket-client reading the agent's
+    answers, each POSTed to `webhook_url`. The latencies both ways in seconds (every one: the caller
+    sums them up), and this process's CPU (getrusage,
+    user + system, every thread) from the first measured message to the last answer POSTed, over the
+    messages relayed (each sent and each answer: two a message, as the service's figure counts them)."""
+    chats = start_chats(connect, chats_count)
+    for chat in chats:
+        open_socket(chat)
+    frames = AgentFrames(chats, webhook_url).start()
+    _, participant = clients(connect)
+    by_key = {str(index): chat for index, chat in enumerate(chats)}
+
+    def send(key: str, text: str) -> None:
+        participant.send_message(ConnectionToken=by_key[key].connection_token, ContentType="text/plain", Content=text)
+
+    paced([str(index % len(chats)) for index in range(int(rate * warm_up))], rate, send, label="warm-up")
+    keys = [str(index % len(chats)) for index in range(int(rate * seconds))]
+    before, began = _cpu_seconds(), time.monotonic()
+    sent = paced(keys, rate, send, label="measured")
+    replies = {f"You said: {message.text}" for message in sent}
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not replies <= frames.arrivals.keys():
+        time.sleep(0.01)
+    cpu, window = _cpu_seconds() - before, time.monotonic() - began
+    times = ConnectAdmin(connect["admin_url"]).message_times([_contact_of(participant, chat) for chat in chats])
+    for chat in chats:
+        if chat.socket is not None:
+            chat.socket.close()
+    arrived = frames.arrivals
+    relayed = len(sent) + len(replies & arrived.keys())
+    return {
+        "messages": len(sent),
+        "replies_received": len(replies & arrived.keys()),
+        "send_to_connect": ([times[("CUSTOMER", m.text)] - m.sent_at for m in sent if ("CUSTOMER", m.text) in times]),
+        "agent_to_client": ([arrived[r] - times[("AGENT", r)] for r in replies if r in arrived and ("AGENT", r) in times]),
+        "send_call": ([m.accepted_at - m.sent_at for m in sent]),
+        "cpu_s": round(cpu, 3),
+        "window_s": round(window, 2),
+        "cpu_ms_per_message": round(cpu / max(1, relayed) * 1000, 3),
+    }
+
+
+def _cpu_seconds() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    return own.ru_utime + own.ru_stime
+
+
+def _contact_of(participant: Any, chat: BareChat) -> str:
+    return participant.get_transcript(ConnectionToken=chat.connection_token, MaxResults=1)["InitialContactId"]
 
 
 def memory_per_socket(connect: dict[str, Any], count: int) -> dict[str, float]:

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import socket
+import threading
 
 import pytest
 
 from standardwebhooks import Webhook
 
 from delivery import ID_HEADER, WebhookDeliverer
+from delivery.checkpoint import Checkpoints
 from store import EventStore
 from store.conversations import conversation_stream
 from tests.delivery.deliverers import SECRET, ids, start, told
@@ -181,3 +183,32 @@ def test_a_long_conversation_is_delivered_whole_in_order(
     receiver.wait_until(lambda r: len(r.accepted("long")) == len(told(store, "long")))
 
     assert ids(receiver.accepted("long")) == told(store, "long")
+
+
+class StandingClock:
+    """Monotonic time that never moves: the tail's once-a-second record never falls due."""
+
+    def monotonic(self) -> float:
+        return 0.0
+
+    def wait(self, condition: threading.Condition, timeout: float | None) -> None:
+        condition.wait(timeout)
+
+
+def test_the_tail_is_recorded_once_a_second_and_on_stop_not_after_every_page(
+    store: EventStore, receiver: Receiver, deliverers: list[WebhookDeliverer]
+) -> None:
+    run = whole("r", receiver.url("r"))
+    append_one_by_one(store, {"r": run})
+    deliverer = start(store, deliverers, retry_clock=StandingClock())
+    receiver.wait_until(lambda r: len(r.accepted("r")) == len(told(store, "r")))
+    checkpoints = Checkpoints(store.path)
+    try:
+        # Everything was read and delivered, but the second is not up: the tail is where it started.
+        assert checkpoints.tail_position() == 0
+        deliverer.stop()
+        deliverers.remove(deliverer)
+        assert checkpoints.tail_position() == store.last_position()
+        assert checkpoints.owed() == []  # handed back: the row the tail wrote says so
+    finally:
+        checkpoints.close()

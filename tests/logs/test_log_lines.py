@@ -99,6 +99,26 @@ def test_a_released_conversations_tokens_are_no_longer_scrubbed_by_value() -> No
     assert known.scrub("participant-token-0123456789") == "participant-token-0123456789"
 
 
+def test_a_token_of_one_conversation_among_thousands_is_scrubbed_wherever_it_is_in_the_line() -> None:
+    known = logs.KnownSecrets()
+    for index in range(5000):
+        known.hold(f"c-{index}", [f"participant-{index:06d}-ABCDEFGH", f"connection-{index:06d}-ABCDEFGH"])
+    line = "retry connection-004321-ABCDEFGH,participant-000007-ABCDEFGHx and c-42"
+    assert known.scrub(line) == "retry <redacted>,<redacted>x and c-42"
+    assert known.scrub("participant-000007-ABCDEFG") == "participant-000007-ABCDEFG"  # a value cut short is not one held
+
+
+def test_a_value_two_conversations_hold_is_scrubbed_until_both_let_it_go() -> None:
+    known = logs.KnownSecrets()
+    known.hold("c-1", ["shared-token-0123456789", "c-1-token-0123456789"])
+    known.hold("c-2", ["shared-token-0123456789"])
+    known.release("c-1")
+    assert known.scrub("shared-token-0123456789 c-1-token-0123456789") == "<redacted> c-1-token-0123456789"
+    known.hold("c-2", ["shared-token-0123456789-longer"])  # it holds another now: the first is let go
+    assert known.scrub("shared-token-0123456789-longer") == "<redacted>"
+    assert known.scrub("shared-token-0123456789-") == "shared-token-0123456789-"
+
+
 def test_log_level_filters_what_a_command_logs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db = str(tmp_path / "events.db")
     stored_conversation(tmp_path / "events.db")
