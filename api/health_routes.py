@@ -2,7 +2,8 @@
 
 - `GET /healthz`: the process is up and serving HTTP: always 200 `{"Status": "ok"}` while it answers.
 - `GET /readyz`: 200 `{"Status": "ready"}` while the event store takes a write (service/readiness.py;
-  recovery after a start does not hold it back: the bots' routes serve meanwhile); else 503 `{"Code": "not_ready", "Message": why}`, with `Retry-After`.
+  recovery after a start does not hold it back: the bots' routes serve meanwhile); else 503
+  `{"Code": "not_ready", "Message": why}`, with `Retry-After`.
 
 Neither needs a token: a load balancer's or systemd's probe has none, and neither says anything a
 caller could use: no conversation, client, worker, path, version or figure; the reason for 503 is one
