@@ -323,8 +323,8 @@ _READYZ = {
             },
             "503": {
                 **_answer(
-                    "Code not_ready: the event store's writer has stopped, or the store cannot be written "
-                    "(SQLite's reason: 'database or disk is full')",
+                    "Code not_ready: the event store's writer has stopped, the store cannot be written "
+                    "(SQLite's reason: 'database or disk is full'), or recovering the live conversations failed",
                     "Error",
                 ),
                 "headers": {"Retry-After": {"description": "seconds", "schema": {"type": "integer"}}, **_NO_STORE},

@@ -4,8 +4,9 @@
     >>> readiness.problem()      # None: ready; else why not, in words that name no path nor secret
     'the event store cannot be written: database or disk is full'
 
-Ready means: the event store's writer is running and the store's file took a write a moment ago
-(store/write_probe.py). Recovery after a start does not hold readiness back: the bots' routes serve
+Ready means: the event store's writer is running, the store's file took a write a moment ago
+(store/write_probe.py), and recovery has not failed. Recovery under way after a start does not hold
+readiness back: the bots' routes serve
 while it runs, a conversation not yet resumed being started from its log by the call that needs it
 (service/worker_service.py). The write is made at most once every `interval` seconds whoever asks, so
 probes from several load balancers cost one small commit per interval between them.
@@ -21,6 +22,7 @@ from service.worker_service import WorkerService
 from store.write_probe import WriteProbe
 
 DEFAULT_INTERVAL = 2.0
+RECOVERY_FAILED = "recovering the live conversations failed"
 
 
 class Readiness:
@@ -42,6 +44,8 @@ class Readiness:
 
     def problem(self) -> str | None:
         """None when ready; else why not. Blocks for the probe's write when one is due."""
+        if self._service.recovery_failed:
+            return RECOVERY_FAILED
         if not self._service.store.writer_running():
             return "the event store's writer has stopped"
         with self._lock:

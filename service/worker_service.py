@@ -113,6 +113,7 @@ class WorkerService:
         self._observer = observer or Observer()
         self._recovered = threading.Event()
         self._stopping = threading.Event()
+        self._recovery_failed = False
         self._recovery = threading.Thread(target=self._recover_then_watch_orders, name="recovery", daemon=True)
         self.timers = TimerService(self._timer_due, clock, fired_late=self._observer.timer_fired)
         # Leaving the chats failover moves leave behind, off the conversations' threads (one region down
@@ -150,6 +151,11 @@ class WorkerService:
         orders are watched."""
         return self._recovered.is_set()
 
+    @property
+    def recovery_failed(self) -> bool:
+        """Whether recovery stopped on an error (its log says which): the service is then not ready."""
+        return self._recovery_failed
+
     def wait_recovered(self, timeout: float | None = None) -> bool:
         """Wait until `recovered` (up to `timeout` seconds); whether it is."""
         return self._recovered.wait(timeout)
@@ -172,8 +178,10 @@ class WorkerService:
         try:
             self.recover()
         except Exception:
-            # The conversations not reached yet are still started on demand, by a bot's call or a timer.
+            # The conversations not reached yet are still started on demand, by a bot's call or a timer,
+            # but failover orders would miss them: /readyz says so (service/readiness.py).
             log.exception("recovery failed")
+            self._recovery_failed = True
             return
         if not self._stopping.is_set():
             self.failover_orders.start()

@@ -14,11 +14,15 @@ import pytest
 from api import ApiServer, create_app
 from delivery import delivery_routes
 from service import WorkerService
+from events import encode, event_type
 from service.readiness import Readiness
-from store import EventStore
+from store import EventStore, NewEvent
+from store.conversations import conversation_stream
 from store.clients import ClientRegistry, NewClient
 from store.write_probe import WriteProbe
 from tests.api.conftest import regions_never_asked
+from tests.events.scenario import Run
+from tests.service.harness import wait_for
 from tests.support.probes import get
 
 
@@ -42,7 +46,7 @@ def probed(tmp_path: Path) -> Iterator[Probed]:
             yield Probed(store, service, server.url, clients.create("bot"), clients.create("ops", admin=True))
         finally:
             server.stop()
-            if service.recovered:
+            if service.recovered or service.recovery_failed:  # started
                 service.stop()
             readiness.close()
 
@@ -79,6 +83,18 @@ def test_a_store_that_cannot_be_written_is_not_ready_until_it_can(probed: Probed
         holder.close()
 
     assert get(probed.url + "/readyz")[0] == 200
+
+
+def test_a_recovery_that_failed_is_not_ready(probed: Probed) -> None:
+    run = Run("c-live").connected().with_agent()
+    probed.store.append(
+        conversation_stream("c-live"), [NewEvent(event_type(e), encode(e)) for e in run.events], expected_version=0
+    )
+    probed.service.start()  # its regions' clients refuse to be made: recovery fails at the first conversation
+
+    wait_for(lambda: probed.service.recovery_failed, "recovery to fail")
+    status, _, body = get(probed.url + "/readyz")
+    assert (status, json.loads(body)["Message"]) == (503, "recovering the live conversations failed")
 
 
 def test_a_store_whose_writer_stopped_is_not_ready(probed: Probed) -> None:
