@@ -114,47 +114,24 @@ class SocketSettings:
 
 @dataclass(eq=False)
 class _Session:
-    """One serving WebSocket of the chat: its heartbeats and timers."""
+    """One WebSocket of the chat and where it is in its life: subscribing, catching up, serving."""
 
     link: Link
+    renewal: bool
+    phase: str = "subscribing"
+    subscribe_tries: int = 1
+    early: list[ChatItem] = field(default_factory=list)
     beats: Heartbeats | None = None
     timers: list[Timer] = field(default_factory=list)
-
-
-@dataclass(frozen=True, slots=True)
-class _Dialed:
-    """What one pass on the pool brought: a subscribed socket, the transcript after the last item
-    delivered when the pass began, and the chat items that came on the socket before that (in order)."""
-
-    link: Link
-    filled: list[ChatItem]
-    early: list[ChatItem]
-
-
-class _ConnectionFailed(Exception):
-    """CreateParticipantConnection failed: `error` is the participant's own (a ConnectError, or a bug)."""
-
-    def __init__(self, error: BaseException) -> None:
-        super().__init__(str(error))
-        self.error = error
-
-
-class _FillFailed(Exception):
-    """GetTranscript failed on a socket already subscribed (and now closed)."""
-
-    def __init__(self, error: BaseException) -> None:
-        super().__init__(str(error))
-        self.error = error
 
 
 class ChatSocket:
     """One chat's participant WebSocket, kept by the process's `SocketHub`.
 
-    Everything of one socket happens on the hub thread, one step at a time,
-    but getting a socket: CreateParticipantConnection, opening it, subscribing
-    and GetTranscript are one blocking pass on the hub's pool (`_dial`), which
-    reports back to it once. The public surface is `start`, `close`,
-    `wait_stopped` and the two callbacks."""
+    Everything of one socket happens on the hub thread, one step at a time;
+    the blocking calls (CreateParticipantConnection, opening the socket,
+    GetTranscript) run on the hub's pool and report back to it. The public
+    surface is `start`, `close`, `wait_stopped` and the two callbacks."""
 
     def __init__(
         self,
@@ -192,7 +169,8 @@ class ChatSocket:
         # From here on, touched only on the hub thread.
         self._done = False
         self._serving: _Session | None = None
-        # A renewal is under way (its pass is on the pool).
+        self._renewing: _Session | None = None
+        # A renewal is under way (its connection or socket may still be on the pool).
         self._renewal_pending = False
         self._connection: ParticipantConnection | None = None
         self._last_connection_token = last_connection_token
@@ -213,68 +191,32 @@ class ChatSocket:
         """Whether the socket has stopped (waiting up to `timeout` seconds)."""
         return self._stopped.wait(timeout)
 
-    # -- getting a socket ---------------------------------------------------
+    # -- getting a connection ------------------------------------------------
 
     def _connect(self, attempt: int = 0) -> None:
-        """A new socket, its connection retried with backoff up to `connection_attempts` calls while
-        Connect answers retryably."""
+        """A new connection, retried with backoff up to `connection_attempts` calls while Connect answers retryably."""
         if self._done:
             return
-        self._dial(lambda dialed, error: self._connected(dialed, error, attempt))
+        self._hub.run_blocking(
+            lambda: self._participant.connect(self._participant_token),
+            lambda connection, error: self._connected(connection, error, attempt),
+        )
 
-    def _dial(self, then: Callable[[_Dialed | None, BaseException | None], None]) -> None:
-        """One pass on the pool: a connection, the socket opened and subscribed, the gap filled after
-        the last item delivered now; `then` hears of it on the hub thread."""
-        participant, token, settings = self._participant, self._participant_token, self._settings
-        subscribe, after = self._subscribe_message, self._last_transcript_id
-
-        def dial() -> _Dialed:
-            try:
-                connection = participant.connect(token)
-            except Exception as error:
-                raise _ConnectionFailed(error) from None
-            link = Link(connection, settings.open_timeout)
-            try:
-                early = _subscribed(link, subscribe, settings)
-                try:
-                    filled = participant.transcript_after(connection.connection_token, after)
-                except Exception as error:
-                    raise _FillFailed(error) from None
-            except BaseException:
-                link.close()
-                raise
-            return _Dialed(link, filled, early)
-
-        self._hub.run_blocking(dial, then)
-
-    def _connected(self, dialed: _Dialed | None, error: BaseException | None, attempt: int) -> None:
+    def _connected(self, connection: ParticipantConnection | None, error: BaseException | None, attempt: int) -> None:
         if self._done:
-            if dialed is not None:
-                dialed.link.close()
             return
-        if isinstance(error, _ConnectionFailed):
-            if not self._connection_refused(error.error):
+        if error is not None:
+            if not self._connection_refused(error):
                 attempt += 1
-                assert isinstance(error.error, RetryableError)
+                assert isinstance(error, RetryableError)
                 if attempt >= self._settings.connection_attempts:
-                    self._reconnect_failed(f"no connection after {attempt} tries: {error.error.code}")
+                    self._reconnect_failed(f"no connection after {attempt} tries: {error.code}")
                 else:
                     delay = self._settings.connection_backoff.delay(attempt)
-                    self._pause(
-                        f"CreateParticipantConnection: {error.error.code}", attempt, delay, lambda: self._connect(attempt)
-                    )
-        elif isinstance(error, LinkFailed):
-            self._reconnect_failed(str(error))
-        elif isinstance(error, _FillFailed):
-            if isinstance(error.error, RetryableError):
-                self._reconnect_failed(f"GetTranscript: {error.error.code}")
-            else:
-                self._fill_refused(error.error)
-        elif error is not None:
-            self._unexpected(error)
-        else:
-            assert dialed is not None
-            self._serve(dialed, renewal=False)
+                    self._pause(f"CreateParticipantConnection: {error.code}", attempt, delay, lambda: self._connect(attempt))
+            return
+        assert connection is not None
+        self._open(connection, renewal=False)
 
     def _connection_refused(self, error: BaseException) -> bool:
         """Stop for an error that no retry mends (the chat is over, or a permanent refusal); False for a retryable one."""
@@ -289,38 +231,102 @@ class ChatSocket:
             return True
         return False
 
-    def _fill_refused(self, error: BaseException) -> None:
-        if isinstance(error, PermanentError):
-            self._stop(StopReason.GAVE_UP, str(error))
-        else:
-            self._unexpected(error)
+    def _open(self, connection: ParticipantConnection, renewal: bool) -> None:
+        """Open the socket and send the subscribe on the pool; then wait for its answer here."""
 
-    def _serve(self, dialed: _Dialed, renewal: bool) -> None:
-        """Serve the new socket: deliver the fill, then the items that came on it meanwhile (a renewal:
-        make before break, the old socket goes now; what it still held comes with the fill, and what it
-        delivered during the pass is skipped as a repeat)."""
-        link = dialed.link
+        def open_and_subscribe() -> Link:
+            link = Link(connection, self._settings.open_timeout)
+            try:
+                link.send(self._subscribe_message)
+            except LinkFailed:
+                link.close()
+                raise
+            return link
+
+        self._hub.run_blocking(open_and_subscribe, lambda link, error: self._opened(link, error, renewal))
+
+    def _opened(self, link: Link | None, error: BaseException | None, renewal: bool) -> None:
+        if self._done or (renewal and not self._renewal_pending):
+            # Stopped, or the socket being renewed broke meanwhile (its reconnection took over).
+            if link is not None:
+                link.close()
+            return
+        if error is not None:
+            if not isinstance(error, LinkFailed):
+                self._unexpected(error)
+            elif renewal:
+                self._renew_later()
+            else:
+                self._reconnect_failed(str(error))
+            return
+        assert link is not None
         lifetime = link.connection.websocket_expiry.timestamp() - self._clock()
         link.renew_at = self._clock() + max(lifetime - self._settings.renew_before_expiry, lifetime / 2)
+        session = _Session(link, renewal)
         if renewal:
+            self._renewing = session
+        else:
+            self._serving = session
+        self._hub.watch(link.socket, lambda: self._readable(session))
+        self._after(session, self._settings.subscribe_retry, lambda: self._subscribe_unanswered(session))
+
+    # -- subscribing and catching up ----------------------------------------
+
+    def _subscribe_unanswered(self, session: _Session) -> None:
+        """Send the subscribe again every `subscribe_retry` seconds, `subscribe_attempts` times in all."""
+        if session.phase != "subscribing":
+            return
+        if session.subscribe_tries >= self._settings.subscribe_attempts:
+            self._session_failed(session, f"subscribe not accepted after {self._settings.subscribe_attempts} tries")
+            return
+        session.subscribe_tries += 1
+        try:
+            session.link.send(self._subscribe_message)
+        except LinkFailed as error:
+            self._session_failed(session, str(error))
+            return
+        self._after(session, self._settings.subscribe_retry, lambda: self._subscribe_unanswered(session))
+
+    def _subscribed(self, session: _Session) -> None:
+        """Fill the gap from the transcript (renewal: make before break, the old socket goes now;
+        the frames it still held come with the fill)."""
+        if session.renewal:
+            self._renewing = None
             self._renewal_pending = False
             if self._serving is not None:
                 self._close_session(self._serving)
-        session = _Session(link)
-        self._serving = session
-        self._connection = link.connection
-        self._hub.watch(link.socket, lambda: self._readable(session))
-        if not self._deliver_all(dialed.filled) or not self._deliver_all(dialed.early):
+            self._serving = session
+        session.phase = "catching up"
+        self._connection = session.link.connection
+        token, after = session.link.connection.connection_token, self._last_transcript_id
+        self._hub.run_blocking(
+            lambda: self._participant.transcript_after(token, after),
+            lambda items, error: self._caught_up(session, items, error),
+        )
+
+    def _caught_up(self, session: _Session, items: list[ChatItem] | None, error: BaseException | None) -> None:
+        if self._done or session is not self._serving:
             return
-        if not renewal:
+        if error is not None:
+            if isinstance(error, RetryableError):
+                self._session_failed(session, f"GetTranscript: {error.code}")
+            elif isinstance(error, PermanentError):
+                self._stop(StopReason.GAVE_UP, str(error))
+            else:
+                self._unexpected(error)
+            return
+        assert items is not None
+        if not self._deliver_all(items) or not self._deliver_all(session.early):
+            return
+        session.early.clear()
+        session.phase = "serving"
+        if not session.renewal:
             self._failures = 0
-        if not self._tell(SocketConnected(link.connection, renewal)):
+        if not self._tell(SocketConnected(session.link.connection, session.renewal)):
             return
         session.beats = Heartbeats.starting(time.monotonic(), self._settings.heartbeat)
         self._after(session, self._settings.heartbeat, lambda: self._heartbeat(session))
-        self._after(session, link.renew_at - self._clock(), lambda: self._renew(session))
-        if link.pending():
-            self._hub.call_soon(lambda: self._readable(session) if not link.closed else None)
+        self._after(session, session.link.renew_at - self._clock(), lambda: self._renew(session))
 
     # -- serving ------------------------------------------------------------
 
@@ -339,8 +345,15 @@ class ChatSocket:
         if isinstance(frame, Heartbeat):
             if session.beats is not None:
                 session.beats.answered()
+        elif isinstance(frame, SubscribeAnswer):
+            if session.phase == "subscribing" and frame.ok:
+                self._subscribed(session)
+            # A refusal: the next try goes out when the current one's time is up.
         elif isinstance(frame, ChatItem):
-            self._deliver(frame)
+            if session.phase == "serving":
+                self._deliver(frame)
+            else:
+                session.early.append(frame)
         elif isinstance(frame, MalformedFrame):
             log.warning("malformed frame on a chat socket: %s", frame.reason)
 
@@ -360,31 +373,22 @@ class ChatSocket:
         self._after(session, session.beats.seconds_left(now), lambda: self._heartbeat(session))
 
     def _renew(self, session: _Session) -> None:
-        """Make before break: a new socket, subscribed and caught up, before the old one goes.
+        """Make before break: a new connection and socket, subscribed, before the old one goes.
         If the new one cannot be had, the old one serves on and renewal is tried again later."""
         if session is not self._serving or self._renewal_pending:
             return
         self._renewal_pending = True
-        self._dial(self._renewed)
+        self._hub.run_blocking(lambda: self._participant.connect(self._participant_token), self._renewal_connected)
 
-    def _renewed(self, dialed: _Dialed | None, error: BaseException | None) -> None:
+    def _renewal_connected(self, connection: ParticipantConnection | None, error: BaseException | None) -> None:
         if self._done or not self._renewal_pending:
-            # Stopped, or the socket being renewed broke meanwhile (its reconnection took over).
-            if dialed is not None:
-                dialed.link.close()
             return
-        if isinstance(error, _ConnectionFailed):
-            if not self._connection_refused(error.error):
+        if error is not None:
+            if not self._connection_refused(error):
                 self._renew_later()
-        elif isinstance(error, _FillFailed) and not isinstance(error.error, RetryableError):
-            self._fill_refused(error.error)
-        elif isinstance(error, (LinkFailed, _FillFailed)):
-            self._renew_later()
-        elif error is not None:
-            self._unexpected(error)
-        else:
-            assert dialed is not None
-            self._serve(dialed, renewal=True)
+            return
+        assert connection is not None
+        self._open(connection, renewal=True)
 
     def _renew_later(self) -> None:
         self._renewal_pending = False
@@ -399,18 +403,31 @@ class ChatSocket:
     # -- failures -------------------------------------------------------------
 
     def _session_failed(self, session: _Session, reason: str) -> None:
-        """The serving socket broke, was closed or stopped answering."""
+        """A socket broke, was closed, stopped answering, or its subscribe or fill failed."""
         if self._done:
             return
         self._close_session(session)
+        if session is self._renewing:
+            self._renewing = None
+            self._renew_later()
+            return
         if session is not self._serving:
             return
         self._serving = None
-        # The socket being renewed is gone: a reconnection replaces it, and the renewal's new socket with it.
+        self._abandon_renewal()
+        if session.phase == "serving" or session.renewal:
+            # A drop counts as the first failure of the reconnections that follow.
+            self._failures = 1
+            self._pause(reason, 1, self._settings.reconnect_backoff.delay(1), self._connect)
+        else:
+            self._reconnect_failed(reason)
+
+    def _abandon_renewal(self) -> None:
+        """The socket being renewed is gone: a reconnection replaces it, and the renewal's new socket with it."""
         self._renewal_pending = False
-        # A drop counts as the first failure of the reconnections that follow.
-        self._failures = 1
-        self._pause(reason, 1, self._settings.reconnect_backoff.delay(1), self._connect)
+        if self._renewing is not None:
+            self._close_session(self._renewing)
+            self._renewing = None
 
     def _reconnect_failed(self, reason: str) -> None:
         self._failures += 1
@@ -457,9 +474,10 @@ class ChatSocket:
         self._done = True
         if self._wait is not None:
             self._wait.cancel()
-        if self._serving is not None:
-            self._close_session(self._serving)
-        self._serving = None
+        for session in (self._serving, self._renewing):
+            if session is not None:
+                self._close_session(session)
+        self._serving = self._renewing = None
         try:
             self._on_state(SocketStopped(reason, detail))
         except Exception:
@@ -509,23 +527,3 @@ class ChatSocket:
         session.timers.clear()
         self._hub.unwatch(session.link.socket)
         session.link.close()
-
-
-def _subscribed(link: Link, subscribe: str, settings: SocketSettings) -> list[ChatItem]:
-    """Send the subscribe and wait for its acceptance, sending it again every `subscribe_retry`
-    seconds, `subscribe_attempts` times in all (a refusal waits for its try's time to be up); the chat
-    items that came first, in order. Blocking: on the pool. Raises LinkFailed."""
-    early: list[ChatItem] = []
-    for _ in range(settings.subscribe_attempts):
-        link.send(subscribe)
-        deadline = time.monotonic() + settings.subscribe_retry
-        while (left := deadline - time.monotonic()) > 0:
-            text = link.receive(left)
-            if text is None:
-                break
-            frame = parse_frame(text)
-            if isinstance(frame, SubscribeAnswer) and frame.ok:
-                return early
-            if isinstance(frame, ChatItem):
-                early.append(frame)
-    raise LinkFailed(f"subscribe not accepted after {settings.subscribe_attempts} tries")

@@ -2,9 +2,9 @@
 
 The hub thread waits in `select` for frames on every socket and for the
 nearest deadline (heartbeat ticks, renewals, retry waits); whatever it runs
-must not block. What does (a socket's CreateParticipantConnection, opening,
-subscribing and GetTranscript, one pass) goes to a bounded thread pool with
-`run_blocking`, and its outcome comes back to the hub thread. So a process holds a few
+must not block. The steps that do (CreateParticipantConnection, opening a
+WebSocket, GetTranscript) go to a bounded thread pool with `run_blocking`,
+and their outcome comes back to the hub thread. So a process holds a few
 threads for any number of sockets, and the number of threads contending for
 the GIL stays bounded however many chats are open (the load benchmark showed
 a thread per socket collapsing under its own GIL contention at a few

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import TypeVar
 
 from connect_client import (
     ChatSocket,
@@ -17,7 +16,7 @@ from connect_client import (
     SocketStopped,
     StopReason,
 )
-from connect_client.socket_hub import DEFAULT_WORKERS, SocketHub
+from connect_client.socket_hub import DEFAULT_WORKERS
 from connect_local import Config, LocalConnect
 from connect_local.config import Limits
 from tests.connect_client.conftest import chat_start, region_for
@@ -25,7 +24,6 @@ from tests.connect_client.owner import Owner, fast_settings, kind, message
 from tests.connect_local.configs import config_with
 
 OpenSocket = Callable[..., tuple[ChatSocket, Owner]]
-T = TypeVar("T")
 WAIT = 10.0
 
 
@@ -259,34 +257,3 @@ def test_many_sockets_share_the_hub_instead_of_a_thread_each(
 
     # The hub's pool makes the blocking calls; nothing grows with the sockets.
     assert threading.active_count() - threads_before <= DEFAULT_WORKERS + 1
-
-
-def test_a_socket_is_had_in_one_pass_on_the_hubs_pool_at_the_start_and_after_a_drop(
-    server: LocalConnect, region: RegionClients, open_socket: OpenSocket
-) -> None:
-    class CountingHub(SocketHub):
-        """Counts the blocking calls the sockets hand to the pool."""
-
-        def __init__(self) -> None:
-            super().__init__(workers=1, name="counting-hub")
-            self.calls = 0
-
-        def run_blocking(self, call: Callable[[], T], then: Callable[[T | None, BaseException | None], None]) -> None:
-            self.calls += 1
-            super().run_blocking(call, then)
-
-    hub = CountingHub().start()
-    started = region.contacts.start_chat(chat_start(server, initial_message="before the socket"))
-    chat_socket, owner = open_socket(region, started, hub=hub)
-    try:
-        owner.wait_state(connected)
-        owner.wait_item(message("before the socket", role="CUSTOMER"))  # the fill came with the same pass
-        assert hub.calls == 1
-
-        assert server.drop_sockets(started.contact_id) == 1
-        owner.wait_state(connected)  # the next one: reconnected
-        assert hub.calls == 2
-    finally:
-        chat_socket.close()
-        assert chat_socket.wait_stopped(10)
-        hub.stop()
