@@ -22,7 +22,7 @@ from connect_client import ChatSocket, RegionClients
 from events import ConversationState
 from events.conversation_events import ConnectTarget
 from store import EventStore
-from store.conversations import load_conversation
+from store.conversations import conversation_stream, load_conversation
 
 log = logging.getLogger(__name__)
 
@@ -61,13 +61,16 @@ class RegionSupervisor:
         self._lock = threading.Lock()
 
     def actor(self, conversation_id: str, state: ConversationState | None = None) -> pykka.ActorRef:
-        """The conversation's live actor, started (from `state`, else from its stream) if it has none."""
+        """The conversation's live actor, started (from `state`, else from its stream) if it has none.
+        A `state` read before another actor of the conversation appended to its stream and stopped (a
+        call started one while recovery was under way) is stale: the stream is folded again. Only a
+        conversation's actor appends to its stream, and none runs meanwhile."""
         with self._lock:
             ref = self._actors.get(conversation_id)
             if ref is not None and ref.is_alive():
                 return ref
             restarting = ref is not None
-            if state is None:
+            if state is None or self._store.stream_version(conversation_stream(conversation_id)) != state.version:
                 state = load_conversation(self._store, conversation_id)
             ref = ConversationActor.start(
                 state,

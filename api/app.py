@@ -9,8 +9,8 @@ is an admin client's only: a bot asking for its own is refused with 403.
 Workers are shared configuration: any client may read any worker (its active region, never a secret
 or vault reference) and its queue; and so are the regions in use: any client may read how each is doing.
 The service's own routes: /healthz and /readyz need no token (api/health_routes.py); /metrics, the
-Prometheus metrics, an admin client's. While the service recovers its live conversations, the bots'
-routes answer 503 `not_ready` (with Retry-After).
+Prometheus metrics, an admin client's. The bots' routes serve while the service recovers its live
+conversations after a start (service/worker_service.py).
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ from api.bodies import (
 from api.context_limits import context_problems
 from api.deliver_to import deliver_to_problem
 from api.errors import ApiError, error_response
-from api.health_routes import RETRY_AFTER_SECONDS, health_routes
+from api.health_routes import health_routes
 from api.operator_page import operator_page_routes
 from api import loop_ask
 from api.ownership import Ownership
@@ -75,7 +75,7 @@ from events.worker import WorkerState, connect_target
 from events.worker_queue import queue_target
 from metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from metrics import ServiceMetrics
-from service.readiness import RECOVERING, Readiness
+from service.readiness import Readiness
 from service.worker_service import ASK_TIMEOUT
 from store.workers import UnknownWorker
 
@@ -109,20 +109,14 @@ def create_app(
 ) -> Starlette:
     """The API; `extra_routes` (the bot delivery's pull stream) are served behind the same token and scope.
     `metrics`: what /metrics shows (None: a registry no service reports to). `readiness`: what /readyz
-    answers and whether the bots' routes wait for recovery (None: always ready, for an app built
-    without a running service)."""
+    answers (None: always ready, for an app built without a running service)."""
     ownership = Ownership(service.store)
     metrics = metrics if metrics is not None else ServiceMetrics()
 
-    def guarded(handler: Handler, *, while_recovering: bool = False) -> Callable[[Request], Awaitable[Response]]:
+    def guarded(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
             try:
                 client = _authenticated(request, clients)
-                if not while_recovering and readiness is not None and readiness.recovering():
-                    raise ApiError(
-                        503, "not_ready", f"the service is {RECOVERING}: ask again shortly",
-                        {"Retry-After": str(RETRY_AFTER_SECONDS)},
-                    )
                 conversation_id = request.path_params.get("conversation_id")
                 if conversation_id is not None and not await may_see(client, conversation_id):
                     raise ConversationNotFound(conversation_id)
@@ -277,7 +271,7 @@ def create_app(
         Route("/v1/workers/{worker_id}", guarded(worker), methods=["GET"]),
         Route("/v1/workers/{worker_id}/queue", guarded(worker_queue), methods=["GET"]),
         Route("/v1/regions", guarded(regions), methods=["GET"]),
-        Route("/metrics", guarded(scrape, while_recovering=True), methods=["GET"]),
+        Route("/metrics", guarded(scrape), methods=["GET"]),
         *health_routes(readiness),
         *operator_page_routes(),
     ]

@@ -1,8 +1,9 @@
 """The service's health for load balancers and systemd, served without a token.
 
 - `GET /healthz`: the process is up and serving HTTP: always 200 `{"Status": "ok"}` while it answers.
-- `GET /readyz`: 200 `{"Status": "ready"}` once recovery is done and the event store takes a write
-  (service/readiness.py); else 503 `{"Code": "not_ready", "Message": why}`, with `Retry-After`.
+- `GET /readyz`: 200 `{"Status": "ready"}` while the event store takes a write (service/readiness.py;
+  recovery after a start does not hold it back: the bots' routes serve meanwhile); else 503
+  `{"Code": "not_ready", "Message": why}`, with `Retry-After`.
 
 Neither needs a token: a load balancer's or systemd's probe has none, and neither says anything a
 caller could use: no conversation, client, worker, path, version or figure; the reason for 503 is one

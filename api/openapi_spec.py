@@ -8,7 +8,6 @@ tests/api/ fails while the committed file differs from `render()`, or while a ro
 
 from __future__ import annotations
 
-import copy
 import json
 import sys
 from pathlib import Path
@@ -308,9 +307,10 @@ _HEALTHZ = {
 }
 _READYZ = {
     "get": {
-        "summary": "Readiness, for load balancers and systemd: recovery is done and the event store takes a write",
+        "summary": "Readiness, for load balancers and systemd: the event store takes a write",
         "description": "No token: a probe has none. The store's write is a small commit outside the log, made "
-        "at most every 2 seconds however many probes ask. The reason given when not ready names no path, "
+        "at most every 2 seconds however many probes ask. Recovery after a start does not hold it back: the bots' "
+        "routes serve while it runs. The reason given when not ready names no path, "
         "conversation or client.",
         "security": [],
         "responses": {
@@ -323,8 +323,8 @@ _READYZ = {
             },
             "503": {
                 **_answer(
-                    "Code not_ready: still recovering the live conversations, the event store's writer has "
-                    "stopped, or the store cannot be written (SQLite's reason: 'database or disk is full')",
+                    "Code not_ready: the event store's writer has stopped, the store cannot be written "
+                    "(SQLite's reason: 'database or disk is full'), or recovering the live conversations failed",
                     "Error",
                 ),
                 "headers": {"Retry-After": {"description": "seconds", "schema": {"type": "integer"}}, **_NO_STORE},
@@ -350,31 +350,6 @@ _METRICS = {
         },
     }
 }
-_NOT_READY = (
-    "Code not_ready: the service is recovering its live conversations after a start; ask again after "
-    "Retry-After"
-)
-
-
-def _while_recovering(paths: dict[str, Any]) -> dict[str, Any]:
-    """Every operation behind the token but /metrics answers 503 not_ready while the service recovers
-    (on a copy: the module's dicts are shared by the operations and by each call)."""
-    paths = copy.deepcopy(paths)
-    for path, item in paths.items():
-        for operation in item.values():
-            if operation.get("security") == [] or path == "/metrics":
-                continue
-            answers = operation["responses"]
-            if "503" in answers:
-                answers["503"] = {**answers["503"], "description": answers["503"]["description"] + "; or " + _NOT_READY}
-            else:
-                answers["503"] = {
-                    **_answer(_NOT_READY, "Error"),
-                    "headers": {"Retry-After": {"description": "seconds", "schema": {"type": "integer"}}},
-                }
-    return paths
-
-
 def document() -> dict[str, Any]:
     _, components = msgspec.json.schema_components(ALL_TYPES, ref_template=_REF)
     return {
@@ -385,7 +360,7 @@ def document() -> dict[str, Any]:
             "securitySchemes": {"token": {"type": "http", "scheme": "bearer"}},
         },
         "security": [{"token": []}],
-        "paths": _while_recovering({
+        "paths": {
             "/openapi.json": _OPENAPI,
             "/healthz": _HEALTHZ,
             "/readyz": _READYZ,
@@ -437,7 +412,7 @@ def document() -> dict[str, Any]:
             "/v1/regions": _REGIONS,
             "/operator": _OPERATOR_PAGE,
             "/operator/{name}": _OPERATOR_ASSET,
-        }),
+        },
     }
 
 

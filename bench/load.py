@@ -220,19 +220,30 @@ def recover(service: Child, folder: Path, data_dir: Path, store_path: Path, conn
     began = time.monotonic()
     restarted, _ = start_service(folder, data_dir, connect, attempt=1)
     ready_seconds = time.monotonic() - began
+    ready_cpu = restarted.usage().cpu_seconds
     deadline = began + 300 + size / 5
     while (count := reconnected(store_path, position)) < size:
         if time.monotonic() > deadline:
             raise RuntimeError(f"only {count} of {size} conversations reconnected")
         time.sleep(0.1)
     resumed_seconds = time.monotonic() - began
-    bare_seconds = bare.connect_and_fill(connect, bare.participant_tokens(store_path))
+    resumed_cpu = restarted.usage().cpu_seconds
+    tokens = bare.participant_tokens(store_path)
+    bare_began_cpu = time.process_time()  # this driver's, whose webhook is idle meanwhile
+    bare_seconds = bare.connect_and_fill(connect, tokens)
+    bare_cpu = time.process_time() - bare_began_cpu
     return {
         "service": restarted,
         "api_ready_s": round(ready_seconds, 2),
         "all_reconnected_s": round(resumed_seconds, 2),
         "bare_connect_and_transcript_s": round(bare_seconds, 2),
         "ratio": round(resumed_seconds / bare_seconds, 2),
+        # CPU seconds of the restarted service from its start (imports included), at the ready file and
+        # once all reconnected, and of the bare calls: less noisy than wall time on a shared machine.
+        "service_cpu_at_ready_s": round(ready_cpu, 2),
+        "service_cpu_all_reconnected_s": round(resumed_cpu, 2),
+        "bare_cpu_s": round(bare_cpu, 2),
+        "cpu_ratio": round(resumed_cpu / bare_cpu, 2),
     }
 
 

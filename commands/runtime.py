@@ -61,9 +61,9 @@ def running_service(
     auto_failover_poll: float = POLL_SECONDS,
 ) -> Iterator[Running]:
     """Start it all, yield, and stop it all. Only one service runs on a store: another one's lock
-    raises ServiceAlreadyRunning. The API is served first, so that /healthz, /readyz and /metrics answer
-    while the live conversations are recovered (the bots' routes answer 503 not_ready until then); it
-    yields once recovery is done and everything runs.
+    raises ServiceAlreadyRunning. The API is served first; it yields once everything runs, while the live
+    conversations are still being recovered on a thread of their own (`WorkerService.start`): the bots'
+    routes serve meanwhile.
 
     Each conversation's webhooks are signed with the secret of the client that
     handed it over, looked up at every POST, so a client's secret is the one

@@ -2,11 +2,13 @@
 
     >>> readiness = Readiness(service, WriteProbe(store.path))
     >>> readiness.problem()      # None: ready; else why not, in words that name no path nor secret
-    'recovering the live conversations'
+    'the event store cannot be written: database or disk is full'
 
-Ready means: recovery is done (every live conversation has its actor again and the failover orders
-are being watched), the event store's writer is running, and the store's file took a write a moment
-ago (store/write_probe.py). The write is made at most once every `interval` seconds whoever asks, so
+Ready means: the event store's writer is running, the store's file took a write a moment ago
+(store/write_probe.py), and recovery has not failed. Recovery under way after a start does not hold
+readiness back: the bots' routes serve
+while it runs, a conversation not yet resumed being started from its log by the call that needs it
+(service/worker_service.py). The write is made at most once every `interval` seconds whoever asks, so
 probes from several load balancers cost one small commit per interval between them.
 """
 
@@ -20,7 +22,7 @@ from service.worker_service import WorkerService
 from store.write_probe import WriteProbe
 
 DEFAULT_INTERVAL = 2.0
-RECOVERING = "recovering the live conversations"
+RECOVERY_FAILED = "recovering the live conversations failed"
 
 
 class Readiness:
@@ -40,14 +42,10 @@ class Readiness:
         self._probed_at: float | None = None
         self._written: str | None = None
 
-    def recovering(self) -> bool:
-        """Whether recovery is still under way (cheap: the bots' routes ask it at every request)."""
-        return not self._service.recovered
-
     def problem(self) -> str | None:
         """None when ready; else why not. Blocks for the probe's write when one is due."""
-        if self.recovering():
-            return RECOVERING
+        if self._service.recovery_failed:
+            return RECOVERY_FAILED
         if not self._service.store.writer_running():
             return "the event store's writer has stopped"
         with self._lock:

@@ -112,6 +112,9 @@ class WorkerService:
         self._lock = threading.Lock()
         self._observer = observer or Observer()
         self._recovered = threading.Event()
+        self._stopping = threading.Event()
+        self._recovery_failed = False
+        self._recovery = threading.Thread(target=self._recover_then_watch_orders, name="recovery", daemon=True)
         self.timers = TimerService(self._timer_due, clock, fired_late=self._observer.timer_fired)
         # Leaving the chats failover moves leave behind, off the conversations' threads (one region down
         # may hang each leave for the clients' whole timeout; a few at a time is enough).
@@ -134,20 +137,33 @@ class WorkerService:
         return self._clock()
 
     def start(self) -> WorkerService:
-        """Start the timer service, recover every conversation that has not ended, then carry out the
-        failover orders not yet carried out and watch for new ones."""
+        """Start the timer service and, on a thread of its own, recover every conversation that has not
+        ended, then carry out the failover orders not yet carried out and watch for new ones. Returns at
+        once: the API serves meanwhile (a call for a conversation not yet resumed starts its actor from
+        the log there and then, `_actor`; recovery then finds it running and leaves it be)."""
         self.timers.start()
-        self.recover()
-        self.failover_orders.start()
-        self._recovered.set()
+        self._recovery.start()
         return self
 
     @property
     def recovered(self) -> bool:
-        """Whether `start` has recovered every live conversation (the service's readiness)."""
+        """Whether every live conversation found at the start has its actor again and the failover
+        orders are watched."""
         return self._recovered.is_set()
 
+    @property
+    def recovery_failed(self) -> bool:
+        """Whether recovery stopped on an error (its log says which): the service is then not ready."""
+        return self._recovery_failed
+
+    def wait_recovered(self, timeout: float | None = None) -> bool:
+        """Wait until `recovered` (up to `timeout` seconds); whether it is."""
+        return self._recovered.wait(timeout)
+
     def stop(self) -> None:
+        self._stopping.set()
+        if self._recovery.is_alive():
+            self._recovery.join()  # it stops between two conversations
         self.failover_orders.stop()
         self.timers.stop()
         self._leaving.shutdown(wait=False, cancel_futures=True)  # a leave not done is redone from the log
@@ -156,11 +172,28 @@ class WorkerService:
         for region in regions:
             region.stop()
 
+    def _recover_then_watch_orders(self) -> None:
+        """The recovery thread: a failover order waits for recovery, which notes whose every live
+        conversation is (`conversations_of`)."""
+        try:
+            self.recover()
+        except Exception:
+            # The conversations not reached yet are still started on demand, by a bot's call or a timer,
+            # but failover orders would miss them: /readyz says so (service/readiness.py).
+            log.exception("recovery failed")
+            self._recovery_failed = True
+            return
+        if not self._stopping.is_set():
+            self.failover_orders.start()
+            self._recovered.set()
+
     def recover(self) -> int:
         """Recover every live conversation: first every armed timer is scheduled, so that each fires at
         its due time however long starting thousands of actors takes (a timer due meanwhile starts its
         conversation's actor itself); then each conversation gets its actor, which reconnects and
-        redoes its unfinished effects."""
+        redoes its unfinished effects, its chat socket connecting on the hub while the next actors start.
+        A conversation some call has started meanwhile keeps its actor (`RegionSupervisor.actor` starts
+        none while one runs, and folds the log again if it has grown since it was read here)."""
         live = live_conversations(self.store)
         with Progress("reading live conversations", len(live), log=log, unit="conversations") as progress:
             states = []
@@ -173,6 +206,8 @@ class WorkerService:
                 self.timers.schedule(state.conversation_id, timer.timer_id, timer.due_at)
         with Progress("starting recovered conversations", len(states), log=log, unit="conversations") as progress:
             for state in states:
+                if self._stopping.is_set():
+                    return 0
                 assert state.target is not None and state.worker_id is not None
                 with bound_contextvars(conversation_id=state.conversation_id, worker_id=state.worker_id):
                     self._note_worker(state.conversation_id, state.worker_id)
@@ -223,7 +258,7 @@ class WorkerService:
         )
         # A conversation already handed over stays where it is: the transfer goes to its own actor,
         # which refuses it; the first routing of an id wins (`_region`).
-        ref = self._region(_key_of(target), conversation_id).actor(conversation_id)
+        ref = self._region(self._home_of(conversation_id, target), conversation_id).actor(conversation_id)
         state: ConversationState = ref.ask(command, timeout=ASK_TIMEOUT)
         self._note_worker(conversation_id, worker_id)  # only once its Transferred is in the log
         latest = self.workers.state(worker_id)
@@ -324,6 +359,17 @@ class WorkerService:
             key = _key_of(state.target)
         return self._region(key, conversation_id).actor(conversation_id, state)
 
+    def _home_of(self, conversation_id: str, target: ConnectTarget) -> _Key:
+        """Where a transfer of `conversation_id` to `target` is routed: to `target`'s region, unless it is
+        a live conversation recovery has not routed yet, which stays where its log says it is served."""
+        with self._lock:
+            routed = conversation_id in self._region_of
+        if not routed and not self.recovered:
+            earlier = load_conversation(self.store, conversation_id)
+            if earlier.target is not None:
+                return _key_of(earlier.target)
+        return _key_of(target)
+
     def _note_worker(self, conversation_id: str, worker_id: str) -> None:
         with self._lock:
             self._worker_of[conversation_id] = worker_id
@@ -355,9 +401,15 @@ class WorkerService:
         the conversation's hand-back (service/serve_config.py, roles/)."""
         with self._lock:
             supervisor = self._regions.get(key)
+        if supervisor is not None:
+            return supervisor
+        # Made outside the lock (a region's clients take about half a second), so that recovery and the
+        # bots' calls for regions already served are not held up; the first one made is kept.
+        region, secret = key
+        clients = self._region_clients(region, secret)
+        with self._lock:
+            supervisor = self._regions.get(key)
             if supervisor is None:
-                region, secret = key
-                clients = self._region_clients(region, secret)
                 clients.health.listen(functools.partial(self._observer.connect_call, region))
                 supervisor = RegionSupervisor(
                     clients,

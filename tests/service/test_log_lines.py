@@ -79,6 +79,7 @@ def test_recovery_shows_how_far_it_is(
     with EventStore.open(tmp_path / "events.db") as store:
         stored_transfers(store, 3)
         service = WorkerService(store, local_regions(server.endpoint_url)).start()  # start recovers
+        assert service.wait_recovered(30)
         service.stop()
     said = [r.getMessage() for r in caplog.records if r.name == "service.worker_service"]
     assert said == [

@@ -111,7 +111,7 @@ def test_recovery_schedules_every_timer_before_it_starts_any_actor(tmp_path: Pat
 
         service = WorkerService(store, region_clients, clock=lambda: 0.0)
         try:
-            service.start()
+            assert service.start().wait_recovered(30)
         finally:
             service.stop()
     assert armed == 6 and seen_at_first_clients[0] == armed
