@@ -43,6 +43,7 @@ from bench.loadkit.driver import Api, ConnectAdmin, paced, transfer_all  # noqa:
 from bench.loadkit.processes import (  # noqa: E402
     REPO,
     Child,
+    allow_open_files,
     create_admin_client,
     create_worker,
     start_connect_local,
@@ -84,6 +85,12 @@ def reconnected(store_path: Path, after: int) -> int:
     with sqlite3.connect(f"file:{store_path}?mode=ro", uri=True) as db:
         query = "SELECT COUNT(DISTINCT stream) FROM events WHERE position > ? AND type = 'ConnectionOpened'"
         return db.execute(query, (after,)).fetchone()[0]
+
+
+def opened_count(store_path: Path) -> int:
+    """Every ConnectionOpened in the log, reconnections included."""
+    with sqlite3.connect(f"file:{store_path}?mode=ro", uri=True) as db:
+        return db.execute("SELECT COUNT(*) FROM events WHERE type = 'ConnectionOpened'").fetchone()[0]
 
 
 def relay(
@@ -177,6 +184,9 @@ def run_size(size: int, args: argparse.Namespace, webhook: Webhook, *, recovery:
     data_dir = (args.data_root or folder) / f"data-{size}"
     shutil.rmtree(data_dir, ignore_errors=True)
     memory_count = min(size, 1000)
+    # Sockets each of the service and the local Connect holds at most (N, and the bare relay's chats at
+    # Connect), with room for connection pools and files.
+    open_files = allow_open_files(size + BARE_CHATS + 2048)
     connect_child, connect = start_connect_local(folder, size + BARE_CHATS + memory_count + 100)
     service: Child | None = None
     try:
@@ -186,6 +196,8 @@ def run_size(size: int, args: argparse.Namespace, webhook: Webhook, *, recovery:
         store_path = Path(ready["store_path"])
         api = Api(ready["api_url"], token)
         admin = ConnectAdmin(connect["admin_url"])
+        # Before the transfers, so that its sockets are not held at Connect on top of the service's N.
+        bare_socket = bare_memory(folder / "connect-local.ready.json", memory_count)
         time.sleep(1.0)
         idle = service.usage()
         ids = [f"load-{size}-{index}" for index in range(size)]
@@ -207,7 +219,11 @@ def run_size(size: int, args: argparse.Namespace, webhook: Webhook, *, recovery:
             "service_rss_per_conversation_kb": round((quiet_end.rss_bytes - idle.rss_bytes) / size / 1024, 1),
             "service_threads": quiet_end.threads,
             "service_idle_cpu_share": round((quiet_end.cpu_seconds - quiet_start.cpu_seconds) / 10.0, 3),
-            "bare_socket_memory": bare_memory(folder / "connect-local.ready.json", memory_count),
+            # N when no socket ever reconnected; each retry is a WARNING line in the service's log.
+            "connection_opened": opened_count(store_path),
+            "chat_socket_retries": (folder / "service.log").read_text(errors="replace").count("chat socket retry"),
+            "open_files_hard_limit": open_files,
+            "bare_socket_memory": bare_socket,
         }
         bare_kb = result["bare_socket_memory"]["socket_and_thread_bytes"] / 1024
         result["rss_above_bare_socket_kb"] = round(result["service_rss_per_conversation_kb"] - bare_kb, 1)
