@@ -93,6 +93,19 @@ def opened_count(store_path: Path) -> int:
         return db.execute("SELECT COUNT(*) FROM events WHERE type = 'ConnectionOpened'").fetchone()[0]
 
 
+def transfer_in_windows(api: Api, ids: list[str], worker_id: str, webhook: Webhook, window: int) -> float:
+    """Transfer `window` conversations at a time, each window once every agent of the one before the last
+    has joined: at most two windows connecting at once, as bots arriving at a rate the service absorbs.
+    All at once, 19,500 collapsed (bench/README.md): thousands of actor threads in StartChatContact
+    together. Returns the seconds until the last window was accepted."""
+    joined_before, began = webhook.by_type["AgentJoined"], time.monotonic()
+    for start in range(0, len(ids), window):
+        if not webhook.wait_count("AgentJoined", joined_before + max(0, start - window), timeout=600):
+            raise RuntimeError(f"only {webhook.by_type['AgentJoined'] - joined_before} of {start - window} agents joined")
+        transfer_all(api, ids[start : start + window], worker_id, webhook.url)
+    return time.monotonic() - began
+
+
 def relay(
     service: Child, api: Api, admin: ConnectAdmin, webhook: Webhook, ids: list[str], rate: float, seconds: float
 ) -> dict[str, Any]:
@@ -203,7 +216,10 @@ def run_size(size: int, args: argparse.Namespace, webhook: Webhook, *, recovery:
         ids = [f"load-{size}-{index}" for index in range(size)]
         joined_before = webhook.by_type["AgentJoined"]
         began = time.monotonic()
-        accept_seconds = transfer_all(api, ids, worker_id, webhook.url)
+        if steady or not args.scale_window:
+            accept_seconds = transfer_all(api, ids, worker_id, webhook.url)
+        else:
+            accept_seconds = transfer_in_windows(api, ids, worker_id, webhook, args.scale_window)
         if not webhook.wait_count("AgentJoined", joined_before + size, timeout=120 + size / 10):
             raise RuntimeError(f"only {webhook.by_type['AgentJoined'] - joined_before} of {size} agents joined")
         connected_seconds = time.monotonic() - began
@@ -223,6 +239,7 @@ def run_size(size: int, args: argparse.Namespace, webhook: Webhook, *, recovery:
             "connection_opened": opened_count(store_path),
             "chat_socket_retries": (folder / "service.log").read_text(errors="replace").count("chat socket retry"),
             "open_files_hard_limit": open_files,
+            "transfer_window": None if steady else args.scale_window,
             "bare_socket_memory": bare_socket,
         }
         bare_kb = result["bare_socket_memory"]["socket_and_thread_bytes"] / 1024
@@ -283,6 +300,9 @@ def main() -> int:
     parser.add_argument("--sizes", type=int, nargs="*", default=[100, 1000, 5000], help="conversations per measured run")
     parser.add_argument("--recovery", type=int, nargs="*", default=[1000, 5000], help="sizes whose run ends with a SIGKILL and recovery")
     parser.add_argument("--scale", type=int, default=10000, help="conversations held at once in a last run (0: none)")
+    parser.add_argument(
+        "--scale-window", type=int, default=1000, help="the held run's transfers, this many at a time (0: all at once)"
+    )
     parser.add_argument("--rate", type=float, default=50.0, help="bot messages a second in the steady phase (each answered)")
     parser.add_argument("--seconds", type=float, default=20.0, help="length of the steady phase")
     parser.add_argument(
