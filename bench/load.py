@@ -301,7 +301,7 @@ def main() -> int:
     parser.add_argument("--recovery", type=int, nargs="*", default=[1000, 5000], help="sizes whose run ends with a SIGKILL and recovery")
     parser.add_argument("--scale", type=int, default=10000, help="conversations held at once in a last run (0: none)")
     parser.add_argument(
-        "--scale-window", type=int, default=1000, help="the held run's transfers, this many at a time (0: all at once)"
+        "--scale-window", type=int, default=250, help="the held run's transfers, this many at a time (0: all at once)"
     )
     parser.add_argument("--rate", type=float, default=50.0, help="bot messages a second in the steady phase (each answered)")
     parser.add_argument("--seconds", type=float, default=20.0, help="length of the steady phase")
