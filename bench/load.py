@@ -42,6 +42,7 @@ from bench.loadkit.driver import Api, ConnectAdmin, paced, transfer_all  # noqa:
 from bench.loadkit.processes import (  # noqa: E402
     REPO,
     Child,
+    allow_open_files,
     create_admin_client,
     create_worker,
     start_connect_local,
@@ -67,6 +68,25 @@ def reconnected(store_path: Path, after: int) -> int:
     with sqlite3.connect(f"file:{store_path}?mode=ro", uri=True) as db:
         query = "SELECT COUNT(DISTINCT stream) FROM events WHERE position > ? AND type = 'ConnectionOpened'"
         return db.execute(query, (after,)).fetchone()[0]
+
+
+def opened_count(store_path: Path) -> int:
+    """Every ConnectionOpened in the log, reconnections included."""
+    with sqlite3.connect(f"file:{store_path}?mode=ro", uri=True) as db:
+        return db.execute("SELECT COUNT(*) FROM events WHERE type = 'ConnectionOpened'").fetchone()[0]
+
+
+def transfer_in_windows(api: Api, ids: list[str], worker_id: str, webhook: Webhook, window: int) -> float:
+    """Transfer `window` conversations at a time, each window once every agent of the one before the last
+    has joined: at most two windows connecting at once, as bots arriving at a rate the service absorbs.
+    All at once, 19,500 collapsed (bench/README.md): thousands of actor threads in StartChatContact
+    together. Returns the seconds until the last window was accepted."""
+    joined_before, began = webhook.by_type["AgentJoined"], time.monotonic()
+    for start in range(0, len(ids), window):
+        if not webhook.wait_count("AgentJoined", joined_before + max(0, start - window), timeout=600):
+            raise RuntimeError(f"only {webhook.by_type['AgentJoined'] - joined_before} of {start - window} agents joined")
+        transfer_all(api, ids[start : start + window], worker_id, webhook.url)
+    return time.monotonic() - began
 
 
 def relay(
@@ -152,6 +172,9 @@ def run_size(size: int, args: argparse.Namespace, webhook: Webhook, *, recovery:
     data_dir = (args.data_root or folder) / f"data-{size}"
     shutil.rmtree(data_dir, ignore_errors=True)
     memory_count = min(size, 1000)
+    # Sockets each of the service and the local Connect holds at most (N, and the bare relay's chats at
+    # Connect), with room for connection pools and files.
+    open_files = allow_open_files(size + BARE_CHATS + 2048)
     connect_child, connect = start_connect_local(folder, size + BARE_CHATS + memory_count + 100)
     service: Child | None = None
     try:
@@ -161,12 +184,17 @@ def run_size(size: int, args: argparse.Namespace, webhook: Webhook, *, recovery:
         store_path = Path(ready["store_path"])
         api = Api(ready["api_url"], token)
         admin = ConnectAdmin(connect["admin_url"])
+        # Before the transfers, so that its sockets are not held at Connect on top of the service's N.
+        bare_socket = bare_memory(folder / "connect-local.ready.json", memory_count)
         time.sleep(1.0)
         idle = service.usage()
         ids = [f"load-{size}-{index}" for index in range(size)]
         joined_before = webhook.by_type["AgentJoined"]
         began = time.monotonic()
-        accept_seconds = transfer_all(api, ids, worker_id, webhook.url)
+        if steady or not args.scale_window:
+            accept_seconds = transfer_all(api, ids, worker_id, webhook.url)
+        else:
+            accept_seconds = transfer_in_windows(api, ids, worker_id, webhook, args.scale_window)
         if not webhook.wait_count("AgentJoined", joined_before + size, timeout=120 + size / 10):
             raise RuntimeError(f"only {webhook.by_type['AgentJoined'] - joined_before} of {size} agents joined")
         connected_seconds = time.monotonic() - began
@@ -182,7 +210,12 @@ def run_size(size: int, args: argparse.Namespace, webhook: Webhook, *, recovery:
             "service_rss_per_conversation_kb": round((quiet_end.rss_bytes - idle.rss_bytes) / size / 1024, 1),
             "service_threads": quiet_end.threads,
             "service_idle_cpu_share": round((quiet_end.cpu_seconds - quiet_start.cpu_seconds) / 10.0, 3),
-            "bare_socket_memory": bare_memory(folder / "connect-local.ready.json", memory_count),
+            # N when no socket ever reconnected; each retry is a WARNING line in the service's log.
+            "connection_opened": opened_count(store_path),
+            "chat_socket_retries": (folder / "service.log").read_text(errors="replace").count("chat socket retry"),
+            "open_files_hard_limit": open_files,
+            "transfer_window": None if steady else args.scale_window,
+            "bare_socket_memory": bare_socket,
         }
         bare_kb = result["bare_socket_memory"]["socket_and_thread_bytes"] / 1024
         result["rss_above_bare_socket_kb"] = round(result["service_rss_per_conversation_kb"] - bare_kb, 1)
@@ -261,6 +294,9 @@ def main() -> int:
     parser.add_argument("--sizes", type=int, nargs="*", default=[100, 1000, 5000], help="conversations per measured run")
     parser.add_argument("--recovery", type=int, nargs="*", default=[1000, 5000], help="sizes whose run ends with a SIGKILL and recovery")
     parser.add_argument("--scale", type=int, default=10000, help="conversations held at once in a last run (0: none)")
+    parser.add_argument(
+        "--scale-window", type=int, default=250, help="the held run's transfers, this many at a time (0: all at once)"
+    )
     parser.add_argument("--rate", type=float, default=50.0, help="bot messages a second in the steady phase (each answered)")
     parser.add_argument("--seconds", type=float, default=20.0, help="length of the steady phase")
     parser.add_argument(

@@ -9,6 +9,7 @@ from typing import Any
 
 from connect_local import InvalidConfig, LocalConnect, default_config, load_config
 from commands.foreground import wait_until_signalled
+from commands.open_files import raise_open_files_limit
 from connect_local.ready import write_ready_file
 
 
@@ -34,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
     except InvalidConfig as error:
         print(f"connect-local: {args.config}: {error}")
         return 2
+    raise_open_files_limit()
     try:
         server = LocalConnect(config, host=args.host, port=args.port).start()
     except OSError as error:

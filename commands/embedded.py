@@ -17,6 +17,7 @@ from api import write_secret_file
 from api.request_body import DEFAULT_MAX_BODY_BYTES
 from commands.database import DEFAULT_DATA_DIR
 from commands.foreground import wait_until_signalled
+from commands.open_files import raise_open_files_limit
 from commands.runtime import running_service
 from connect_local import LocalConnect, default_config
 from connect_local.ready import write_ready_file
@@ -61,6 +62,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     store_path = args.data / "events.db"
+    raise_open_files_limit()
     try:
         prepare_data_folder(args.data)
         if service_running(store_path):

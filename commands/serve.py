@@ -9,6 +9,7 @@ from typing import Any
 
 from api.request_body import DEFAULT_MAX_BODY_BYTES
 from commands.foreground import wait_until_signalled
+from commands.open_files import raise_open_files_limit
 from connect_local.ready import write_ready_file
 from commands.runtime import running_service
 from service.serve_config import (
@@ -48,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"serve: {args.config}: {error}")
         return 2
     store_path = config.store_path
+    raise_open_files_limit()
     try:
         prepare_data_folder(config.data_path)
         if service_running(store_path):

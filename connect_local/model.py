@@ -17,6 +17,7 @@ import secrets
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -156,6 +157,9 @@ class ChatModel:
         self._clock = clock
         self._lock = threading.RLock()
         self._contacts: dict[str, Contact] = {}
+        # Chats not ENDED, by (region, instance id): StartChatContact checks the quota against it rather
+        # than counting every contact (at 9,000 chats the count took a fifth of the local Connect's CPU).
+        self._active: Counter[tuple[str, str]] = Counter()
         self._participant_tokens: dict[str, tuple[str, str]] = {}
         self._connections: dict[str, Connection] = {}
         self._sockets: dict[str, Connection] = {}
@@ -232,9 +236,7 @@ class ChatModel:
                 return answer
             instance = self.instance(region, request.instance_id)
             flow = self.contact_flow(region, request.instance_id, request.contact_flow_id)
-            active = sum(
-                1 for c in self._contacts.values() if (c.region, c.instance_id) == (region, instance.id) and c.state != "ENDED"
-            )
+            active = self._active[(region, instance.id)]
             if active >= self.config.limits.max_active_chats_per_instance:
                 raise LimitExceeded(f"The quota of {active} active chats for instance {instance.id} is used up")
             now = self.now()
@@ -253,6 +255,7 @@ class ChatModel:
                 last_update=now,
             )
             self._contacts[contact.id] = contact
+            self._active[(contact.region, contact.instance_id)] += 1
             self._participant_tokens[customer.token] = (contact.id, customer.id)
             self._add_event(contact, customer, JOINED)
             if request.initial_message is not None:
@@ -558,6 +561,8 @@ class ChatModel:
         return self._append(contact, item)
 
     def _end(self, contact: Contact) -> None:
+        if contact.state != "ENDED":
+            self._active[(contact.region, contact.instance_id)] -= 1
         self._add_event(contact, Participant(f"system-{contact.id}", "SYSTEM", "SYSTEM_MESSAGE"), CHAT_ENDED)
         contact.state = "ENDED"
         contact.ended_at = contact.last_update

@@ -42,10 +42,10 @@ class KnownSecrets:
     """The credentials in use in this process, by owner (a conversation id), so that a log line can be
     scrubbed of them by value. Thread-safe: actors hold and release on their own threads.
 
-    A line is scrubbed in time that grows with its length, not with the number of credentials held
-    (20,000 conversations hold about 40,000): each value is indexed by its first MIN_SECRET_LENGTH
-    characters, and every such window of the text is looked up once. A value held can only appear
-    where its first characters do, so none is missed.
+    A line is scrubbed by looking up each run of MIN_SECRET_LENGTH characters of it among the held
+    values' first characters: its cost grows with the line, not with the conversations running. (Testing
+    every held value against the line cost 5 ms a line at 20,000 conversations, with the GIL held, and
+    a burst of warnings starved the socket hub until heartbeats went unanswered: bench/README.md.)
 
     >>> known = KnownSecrets()
     >>> known.hold("c-1", ["participant-token-0123456789"])
@@ -56,53 +56,47 @@ class KnownSecrets:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._by_owner: dict[str, frozenset[str]] = {}
-        # The first MIN_SECRET_LENGTH characters of each value held -> the values that start with them,
-        # each with how many owners hold it (two owners may hold the same value).
+        # A value's first MIN_SECRET_LENGTH characters -> the held values that start with them, each with
+        # how many owners hold it (two conversations may hold the same token for a moment).
         self._by_prefix: dict[str, dict[str, int]] = {}
 
     def hold(self, owner: str, values: Iterable[str | None]) -> None:
         """`owner`'s credentials are these from now on (the ones it held before are let go)."""
         kept = frozenset(value for value in values if value and len(value) >= MIN_SECRET_LENGTH)
         with self._lock:
-            before = self._by_owner.get(owner, frozenset())
-            if before == kept:
+            if self._by_owner.get(owner) == kept:
                 return
+            self._let_go(owner)
             if kept:
                 self._by_owner[owner] = kept
-            else:
-                self._by_owner.pop(owner, None)
-            for value in before - kept:
-                self._forget(value)
-            for value in kept - before:
-                holders = self._by_prefix.setdefault(value[:MIN_SECRET_LENGTH], {})
-                holders[value] = holders.get(value, 0) + 1
+                for value in kept:
+                    holders = self._by_prefix.setdefault(value[:MIN_SECRET_LENGTH], {})
+                    holders[value] = holders.get(value, 0) + 1
 
     def release(self, owner: str) -> None:
-        self.hold(owner, ())
+        with self._lock:
+            self._let_go(owner)
+
+    def _let_go(self, owner: str) -> None:
+        for value in self._by_owner.pop(owner, frozenset()):
+            prefix = value[:MIN_SECRET_LENGTH]
+            holders = self._by_prefix[prefix]
+            holders[value] -= 1
+            if not holders[value]:
+                del holders[value]
+                if not holders:
+                    del self._by_prefix[prefix]
 
     def scrub(self, text: str) -> str:
+        found: set[str] = set()
         with self._lock:
-            by_prefix = self._by_prefix
-            found = [
-                value
-                for start in range(len(text) - MIN_SECRET_LENGTH + 1)
-                if (holders := by_prefix.get(text[start : start + MIN_SECRET_LENGTH]))
-                for value in holders
-            ]
-        # Longest first, so that a value that begins another cannot leave the other's tail behind.
-        for value in sorted(set(found), key=len, reverse=True):
+            for start in range(len(text) - MIN_SECRET_LENGTH + 1):
+                holders = self._by_prefix.get(text[start : start + MIN_SECRET_LENGTH])
+                if holders:
+                    found.update(value for value in holders if text.startswith(value, start))
+        for value in sorted(found, key=len, reverse=True):
             text = text.replace(value, REDACTED)
         return text
-
-    def _forget(self, value: str) -> None:
-        """One owner fewer holds `value`. Call with the lock held."""
-        prefix = value[:MIN_SECRET_LENGTH]
-        holders = self._by_prefix[prefix]
-        holders[value] -= 1
-        if holders[value] == 0:
-            del holders[value]
-            if not holders:
-                del self._by_prefix[prefix]
 
 
 KNOWN_SECRETS = KnownSecrets()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -84,6 +85,22 @@ class Child:
                 self.process.kill()
                 self.process.wait()
         self._log.close()
+
+
+def allow_open_files(needed: int) -> int:
+    """Raise this process's hard RLIMIT_NOFILE to `needed`, if it is lower and the system allows it (root,
+    or CAP_SYS_RESOURCE), as an operator's LimitNOFILE= would: the children inherit it and raise their
+    soft limit to it themselves (commands/open_files.py). Returns the hard limit the children get; below
+    `needed`, a run fails with "Too many open files" somewhere short of its size."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or hard >= needed:
+        return hard
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, needed))
+    except (ValueError, OSError):
+        print(f"open files: hard limit {hard} < {needed} needed, and not ours to raise", file=sys.stderr, flush=True)
+        return hard
+    return needed
 
 
 def connect_local_config(chats: int) -> dict[str, Any]:

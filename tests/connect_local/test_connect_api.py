@@ -59,6 +59,17 @@ def test_the_active_chat_quota_is_enforced(start_server: Callable[[Config], Loca
             clients.start_chat()
 
 
+def test_an_ended_chat_frees_its_place_in_the_quota(start_server: Callable[[Config], LocalConnect]) -> None:
+    server = start_server(config_with(limits=Limits(max_active_chats_per_instance=1)))
+    with Clients(server) as clients:
+        first = clients.start_chat()
+        first.connect()
+        clients.participant.disconnect_participant(ConnectionToken=first.connection_token)
+        clients.start_chat()
+        with pytest.raises(clients.connect.exceptions.LimitExceededException):
+            clients.start_chat()
+
+
 def test_attributes_are_kept_and_updated(clients: Clients) -> None:
     info = clients.server.ready_info()
     chat = clients.start_chat(Attributes={"customerId": "42", "tier": "gold"})

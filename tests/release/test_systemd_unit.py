@@ -65,6 +65,13 @@ def test_it_stops_the_service_with_the_signal_it_stops_cleanly_on() -> None:
     assert int(service["TimeoutStopSec"][0]) >= 30, "longer than a webhook in flight (10 s) and the threads' joins"
 
 
+def test_it_leaves_room_for_20000_conversations_each_with_a_socket_and_a_thread() -> None:
+    service = service_section()
+
+    assert int(service["LimitNOFILE"][0]) >= 2 * 20_000, "systemd's default soft limit is 1,024"
+    assert int(service["TasksMax"][0]) >= 2 * 20_000, "systemd's default is 15 % of pid_max: 4,915 of 32,768"
+
+
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed")
 def test_systemd_finds_nothing_wrong_with_it(release: Release, tmp_path: Path) -> None:
     unit = tmp_path / "connect-worker.service"  # its ExecStart pointed at the built file
