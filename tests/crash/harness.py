@@ -190,7 +190,8 @@ class Stage:
     def conversation(self, conversation_id: str, flow: str, rng: random.Random, pace: Pace,
                      worker_id: str | None = None) -> Conversation:
         return Conversation(conversation_id, rng, pace, self.bot, BotRecord(conversation_id),
-                            worker_id or self.workers[flow], self.receiver.url, self.connect, self.data)
+                            worker_id or self.workers[flow], self.receiver.url, self.connect, self.data,
+                            handed_back=lambda: self.receiver.returned(conversation_id))
 
     def worker_of(self, scenario: Scenario) -> str:
         return self.scenario_workers.get(scenario.name) or self.workers[scenario.flow]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -56,6 +56,7 @@ class Conversation:
     webhook_url: str
     connect: ConnectSide
     data: Path  # the service's data folder, where an operator's command (run.py failover) writes
+    handed_back: Callable[[], bool]  # whether the bot has been told the conversation's hand-back
 
     def transfer(self, context: dict[str, Any] | None = None) -> None:
         """`context` joins the conversation's `{"Case": <id>}`."""

@@ -45,6 +45,17 @@ class FollowingAgent:
             pause(0.05)  # the agent looks again at the chats on their screen
         return False
 
+    def stay_until_handed_back(self, text: str, timeout: float) -> None:
+        """After the agent's last line: a move ordered meanwhile starts the customer's chat again
+        elsewhere, waiting in a queue; the agent takes it there and writes `text` again, until the bot
+        is told the hand-back (or `timeout` seconds: the checks then say what is missing)."""
+        deadline = time.monotonic() + timeout
+        while not self._conversation.handed_back() and time.monotonic() < deadline:
+            contact_id = self._open_chat()
+            if contact_id is not None and contact_id not in self._accepted:
+                self.say(text)
+            pause(0.05)  # the agent looks again at the chats on their screen
+
     def _open_chat(self) -> str | None:
         chats = [c for c in self._conversation.connect.chats()
                  if c["CustomerName"] == self._conversation.id and c["State"] in OPEN]
@@ -70,6 +81,13 @@ class Failover(HumanAgent):
 
     def agent_for(self, conversation: Conversation) -> FollowingAgent:
         return FollowingAgent(conversation)
+
+    def play(self, conversation: Conversation) -> None:
+        agent = self.talk(conversation)
+        if isinstance(agent, FollowingAgent):
+            last = f"Anything else, {conversation.id}?"
+            agent.say(last)
+            agent.stay_until_handed_back(last, timeout=2 * CONTACT_TIMEOUT)
 
     def halfway(self, conversation: Conversation) -> None:
         """The operator switches the worker to the other region (the service may be down)."""
