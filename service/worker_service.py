@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -44,6 +45,7 @@ from logs import Progress
 from service.failover_orders import FailoverOrders, OrderHeld
 from service.queue_metrics import DEFAULT_QUEUE_METRICS_TTL, QueueMetricsReader, QueueReading
 from service.short_link_key import short_link_key
+from service.single_flight_cache import SingleFlightCache
 from store import EventStore
 from store.content import ContentRegistry
 from store.conversations import conversation_stream, live_conversations, load_conversation
@@ -107,6 +109,8 @@ class WorkerService:
         self._clock = clock
         self._socket_factory = socket_factory
         self._regions: dict[_Key, RegionSupervisor] = {}
+        # Each key's clients, made by one caller while the others wait (kept for good: never stale).
+        self._clients_made: SingleFlightCache[_Key, RegionClients] = SingleFlightCache(ttl=math.inf, clock=time.monotonic)
         self._region_of: dict[str, _Key] = {}
         self._worker_of: dict[str, str] = {}  # conversation -> worker, for failover orders
         self._lock = threading.Lock()
@@ -404,9 +408,10 @@ class WorkerService:
         if supervisor is not None:
             return supervisor
         # Made outside the lock (a region's clients take about half a second), so that recovery and the
-        # bots' calls for regions already served are not held up; the first one made is kept.
+        # bots' calls for regions already served are not held up; once per key (single flight): a burst
+        # of first transfers each making its own clients left hundreds of MB behind (boto3 clients).
         region, secret = key
-        clients = self._region_clients(region, secret)
+        clients = self._clients_made.get(key, lambda: self._region_clients(region, secret)).value
         with self._lock:
             supervisor = self._regions.get(key)
             if supervisor is None:
