@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from connect_local import InvalidConfig, LocalConnect, default_config, load_config
-from commands.foreground import wait_until_signalled
+from commands.foreground import stop_on_signals
 from commands.open_files import raise_open_files_limit
 from connect_local.ready import write_ready_file
 
@@ -43,12 +43,13 @@ def run(args: argparse.Namespace) -> int:
         return 1
     try:
         info = server.ready_info()
+        stop = stop_on_signals()
         if args.ready_file:
             write_ready_file(args.ready_file, info)
         print(f"connect-local listening on {info['endpoint_url']}", flush=True)
         print(f"  region {info['region']}, instance {info['instance_id']}, contact flow {info['contact_flow_id']}")
         print(f"  agent page {info['agent_page_url']}, agent API {info['agent_api_url']}", flush=True)
-        wait_until_signalled()
+        stop.wait()
     finally:
         server.stop()
     print("connect-local stopped", flush=True)

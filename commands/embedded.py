@@ -16,7 +16,7 @@ from pathlib import Path
 from api import write_secret_file
 from api.request_body import DEFAULT_MAX_BODY_BYTES
 from commands.database import DEFAULT_DATA_DIR
-from commands.foreground import wait_until_signalled
+from commands.foreground import stop_on_signals
 from commands.open_files import raise_open_files_limit
 from commands.runtime import running_service
 from connect_local import LocalConnect, default_config
@@ -96,10 +96,11 @@ def run(args: argparse.Namespace) -> int:
                 "demo_worker_id": worker_id,
                 "store_path": str(store_path.resolve()),
             }
+            stop = stop_on_signals()
             if args.ready_file:
                 write_ready_file(args.ready_file, info)
             _print_welcome(info, human_agent=args.agent == "human")
-            wait_until_signalled()
+            stop.wait()
     return 0
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from api.request_body import DEFAULT_MAX_BODY_BYTES
-from commands.foreground import wait_until_signalled
+from commands.foreground import stop_on_signals
 from commands.open_files import raise_open_files_limit
 from connect_local.ready import write_ready_file
 from commands.runtime import running_service
@@ -88,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
             "operator_page_url": running.operator_page_url,
             "store_path": str(store_path.resolve()),
         }
+        stop = stop_on_signals()
         if args.ready_file:
             write_ready_file(args.ready_file, info)
         print(f"bots' HTTP API {info['api_url']} (clients: python run.py client list --db {store_path})", flush=True)
@@ -102,5 +103,5 @@ def run(args: argparse.Namespace) -> int:
                 f"left ({config.auto_failover.mode})",
                 flush=True,
             )
-        wait_until_signalled()
+        stop.wait()
     return 0
