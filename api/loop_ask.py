@@ -11,6 +11,7 @@ one that stops before taking the message answers `ActorDeadError`.
 from __future__ import annotations
 
 import asyncio
+import sys
 from typing import Any
 
 import pykka
@@ -30,9 +31,9 @@ class _LoopFuture(pykka.ThreadingFuture[Any]):
         self._hand_over(value, None)
 
     def set_exception(self, exc_info: Any = None) -> None:
-        super().set_exception(exc_info)
-        assert self._result is not None and self._result.exc_info is not None
-        self._hand_over(None, self._result.exc_info[1])
+        info = exc_info if exc_info is not None else sys.exc_info()  # as pykka's own does
+        super().set_exception(info)
+        self._hand_over(None, info[1])
 
     def _hand_over(self, value: Any, error: BaseException | None) -> None:
         try:

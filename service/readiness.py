@@ -6,9 +6,8 @@
 
 Ready means: the event store's writer is running, the store's file took a write a moment ago
 (store/write_probe.py), and recovery has not failed. Recovery under way after a start does not hold
-readiness back: the bots' routes serve
-while it runs, a conversation not yet resumed being started from its log by the call that needs it
-(service/worker_service.py). The write is made at most once every `interval` seconds whoever asks, so
+readiness back: the bots' routes serve while it runs, a conversation not yet resumed being started
+from its log by the call that needs it (service/worker_service.py). The write is made at most once every `interval` seconds whoever asks, so
 probes from several load balancers cost one small commit per interval between them.
 """
 
