@@ -4,8 +4,9 @@ Almost everything the service frees goes by reference counting; the cyclic colle
 cycles. CPython's default thresholds (700, 10, 10) run a young collection every 700 allocations
 net of frees, and a full collection, which walks every tracked object of the process, once enough
 objects have survived into the oldest generation: with 1,000 conversations that walk took 110-670
-ms with the GIL held, every thread of the process standing still meanwhile, and the collector was
-3.6 % of the service's CPU (bench/README.md, "Less CPU per message and faster recovery").
+ms with the GIL held (up to 4.2 s at 5,000), every thread of the process standing still meanwhile,
+and the collector was 3.6 % of the service's CPU (8.5 % at 5,000; 1.1 % and 1.4 % with what follows:
+bench/README.md, "Less CPU per message and faster recovery").
 
 - `YOUNG_THRESHOLD`: a young collection every 50,000 allocations instead of 700. Each one walks
   only the young objects (about 0.7 ms of CPU each at 1,000 conversations), and far fewer of them promote
