@@ -45,7 +45,7 @@ def test_what_exists_is_frozen_once_recovery_is_done_and_not_before(
         worker_id = ensure_demo_worker(WorkerRegistry(store), connect.ready_info())
         with running_service(store, local_regions(connect.endpoint_url)) as served:
             bot = served.clients.create("bot").token
-            assert Api(served.api_url, bot).transfer(HeldStore.held_stream.removeprefix("conversation-"), worker_id)[0] == 201
+            assert Api(served.api_url, bot).transfer("r-9", worker_id)[0] == 201  # HeldStore holds its read
             wait_for(lambda: of_type(events_of(store, "r-9"), "AgentJoined"), "Ana to join")
 
     gc.unfreeze()
