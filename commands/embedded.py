@@ -15,6 +15,7 @@ from pathlib import Path
 
 from api import write_secret_file
 from api.request_body import DEFAULT_MAX_BODY_BYTES
+from commands.collector import collect_less, freeze_when_recovered
 from commands.database import DEFAULT_DATA_DIR
 from commands.foreground import stop_on_signals
 from commands.open_files import raise_open_files_limit
@@ -63,6 +64,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     store_path = args.data / "events.db"
     raise_open_files_limit()
+    collect_less()
     try:
         prepare_data_folder(args.data)
         if service_running(store_path):
@@ -86,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
             store, local_regions(connect.endpoint_url), port=args.api_port, max_body_bytes=args.max_body_bytes,
             run_connector=connectors,
         ) as running:
+            freeze_when_recovered(running.service)
             token_file = ensure_demo_client(running.clients, args.data)
             info = {
                 **connect_info,

@@ -9,6 +9,7 @@ from typing import Any
 
 from api.request_body import DEFAULT_MAX_BODY_BYTES
 from commands.foreground import stop_on_signals
+from commands.collector import collect_less, freeze_when_recovered
 from commands.open_files import raise_open_files_limit
 from connect_local.ready import write_ready_file
 from commands.runtime import running_service
@@ -50,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     store_path = config.store_path
     raise_open_files_limit()
+    collect_less()
     try:
         prepare_data_folder(config.data_path)
         if service_running(store_path):
@@ -76,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
         vault=vault,
         auto_failover=config.auto_failover,
     ) as running:
+        freeze_when_recovered(running.service)
         if not any(not client.revoked for client in running.clients.list()):
             log.warning(
                 "no API clients: every request but /openapi.json is refused with 401; create one with "

@@ -32,12 +32,22 @@ class ClientSettings:
     """How the boto3 clients talk: timeouts in seconds, `max_attempts` calls
     in all per operation (botocore's standard retry mode backs off with jitter
     between them on throttles, 5xx and connection errors), and connections
-    kept per client, which bounds concurrent calls in the region."""
+    kept per client for the next call (`max_pool_connections`).
+
+    The pool does not bound the calls: botocore never waits for a free
+    connection, it opens one more and, when more calls than the pool holds
+    were in flight at once, closes it after its call (urllib3's "Connection
+    pool is full, discarding connection" warning), so the next burst pays a
+    TCP and TLS handshake again. Every conversation's actor calls on its own
+    thread, beside the socket hub's pool: a 20,000 ramp overflowed 50
+    connections 530-766 times, and a ramp of 100 had 61 calls of the
+    `connect` client in flight at once (bench/README.md, "Less CPU per
+    message"). 128 is twice that, at one open file a kept connection."""
 
     connect_timeout: float = 5.0
     read_timeout: float = 15.0
     max_attempts: int = 3
-    max_pool_connections: int = 50
+    max_pool_connections: int = 128
     message_limit: int = DEFAULT_MESSAGE_LIMIT
 
     def botocore_config(self) -> Config:

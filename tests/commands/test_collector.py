@@ -1,0 +1,62 @@
+"""The service's garbage collector (commands/collector.py): young collections less often, and what start-up
+and recovery made frozen once recovery is done, not before (recovery is held here on its read of the one
+live conversation's log, as tests/service/test_start_and_recovery_probes.py holds it)."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from commands.collector import YOUNG_THRESHOLD, collect_less, freeze_when_recovered
+from commands.runtime import running_service
+from connect_local import Config, LocalConnect
+from service import local_regions
+from service.demo_worker import ensure_demo_worker
+from store.workers import WorkerRegistry
+from store import EventStore
+from tests.connect_local.configs import config_with
+from tests.service.harness import Api, events_of, of_type, wait_for
+from tests.service.test_start_and_recovery_probes import HeldStore
+
+
+@pytest.fixture
+def collector_as_it_was() -> Iterator[None]:
+    """The test process's collector as it found it: nothing it froze stays frozen."""
+    threshold = gc.get_threshold()
+    yield
+    gc.unfreeze()
+    gc.set_threshold(*threshold)
+
+
+def test_young_collections_come_every_young_threshold_allocations(collector_as_it_was: None) -> None:
+    _, middle, old = gc.get_threshold()
+    collect_less()
+    assert gc.get_threshold() == (YOUNG_THRESHOLD, middle, old)
+
+
+def test_what_exists_is_frozen_once_recovery_is_done_and_not_before(
+    tmp_path: Path, start_server: Callable[[Config], LocalConnect], collector_as_it_was: None
+) -> None:
+    connect = start_server(config_with())
+    with EventStore.open(tmp_path / "events.db") as store:
+        worker_id = ensure_demo_worker(WorkerRegistry(store), connect.ready_info())
+        with running_service(store, local_regions(connect.endpoint_url)) as served:
+            bot = served.clients.create("bot").token
+            assert Api(served.api_url, bot).transfer("r-9", worker_id)[0] == 201  # HeldStore holds its read
+            wait_for(lambda: of_type(events_of(store, "r-9"), "AgentJoined"), "Ana to join")
+
+    gc.unfreeze()
+    with HeldStore.open(tmp_path / "events.db") as store:
+        with running_service(store, local_regions(connect.endpoint_url)) as served:
+            freezing = freeze_when_recovered(served.service)
+            try:
+                assert store.reached.wait(15), "recovery never read r-9"
+                assert freezing.is_alive() and gc.get_freeze_count() == 0
+            finally:
+                store.go_on.set()
+            freezing.join(30)
+            assert not freezing.is_alive() and served.service.recovered
+            assert gc.get_freeze_count() > 0
