@@ -247,7 +247,7 @@ class DynamoEventStore:
         """
         deadline = time.monotonic() + timeout
         while True:
-            if self._query("pk = :pk AND sk > :after", {":pk": {"S": LOG}, ":after": {"S": position_key(after)}}, limit=1):
+            if self._get(log_key(after + 1)) is not None:
                 return True
             remaining = deadline - time.monotonic()
             if remaining <= 0:
