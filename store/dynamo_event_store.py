@@ -83,7 +83,8 @@ class DynamoEventStore:
     ) -> DynamoEventStore:
         """Open the log in `table` (which `create_table` made); `local_path` is the SQLite file for what
         is not the log (API clients, delivery checkpoints, the local vault), created as the SQLite store
-        creates it. Raises ValueError naming the problem if the table is missing or keyed otherwise."""
+        creates it. Raises DynamoTableError naming the problem if the table is missing, keyed otherwise or
+        out of reach."""
         client = dynamodb_client(region, endpoint_url)
         check_table(client, table)
         EventStore.open(local_path).close()

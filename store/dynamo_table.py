@@ -20,6 +20,9 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from store.errors import StoreError
 
 LOG = "log"
 LOG_HEAD = {"pk": {"S": "log-head"}, "sk": {"S": "-"}}
@@ -27,8 +30,13 @@ STREAM_HEADS = "streams"
 OPEN_STREAMS = "open"
 _STREAM = "stream#"
 
-# DynamoDB's own rule for a table's name.
-TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
+# DynamoDB's own rule for a table's name, and the shape of an AWS region's (eu-west-2, us-gov-east-1).
+TABLE_NAME = r"^[A-Za-z0-9_.-]{3,255}$"
+REGION_NAME = r"^[a-z]{2}(-[a-z]+)+-[0-9]+$"
+
+
+class DynamoTableError(StoreError):
+    """The log's table cannot be used: missing, keyed otherwise, or DynamoDB cannot be reached."""
 
 
 def event_key(stream: str, seq: int) -> dict[str, Any]:
@@ -73,11 +81,20 @@ def dynamodb_client(region: str, endpoint_url: str | None) -> Any:
 def create_table(client: Any, table: str) -> None:
     """Create the log's table (on-demand capacity) and wait until it is active.
 
-    Raises ValueError for a name DynamoDB would refuse, and botocore's ClientError
-    (`ResourceInUseException`) if the table exists.
+    Raises DynamoTableError naming what is wrong: a name DynamoDB would refuse, a table that exists,
+    DynamoDB out of reach or refusing.
     """
-    if not TABLE_NAME.fullmatch(table):
-        raise ValueError(f"table {table!r}: a DynamoDB table's name is 3 to 255 of A-Z a-z 0-9 _ . -")
+    if not re.match(TABLE_NAME, table):
+        raise DynamoTableError(f"table {table!r}: a DynamoDB table's name is 3 to 255 of A-Z a-z 0-9 _ . -")
+    try:
+        _create(client, table)
+    except client.exceptions.ResourceInUseException:
+        raise DynamoTableError(f"DynamoDB table {table!r} exists already: nothing was changed") from None
+    except (BotoCoreError, ClientError) as error:
+        raise DynamoTableError(f"DynamoDB table {table!r} cannot be created: {error}") from None
+
+
+def _create(client: Any, table: str) -> None:
     client.create_table(
         TableName=table,
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
@@ -91,14 +108,17 @@ def create_table(client: Any, table: str) -> None:
 
 
 def check_table(client: Any, table: str) -> None:
-    """Raise ValueError naming what is wrong if `table` is missing or is not keyed as `create_table` makes it."""
+    """Raise DynamoTableError naming what is wrong if `table` is missing, keyed otherwise than
+    `create_table` makes it, or cannot be described (no credentials, no such endpoint, no permission)."""
     try:
         described = client.describe_table(TableName=table)["Table"]
     except client.exceptions.ResourceNotFoundException:
-        raise ValueError(
+        raise DynamoTableError(
             f"no DynamoDB table {table!r}: create it with `python run.py store create-table --table {table} ...`"
         ) from None
+    except (BotoCoreError, ClientError) as error:
+        raise DynamoTableError(f"DynamoDB table {table!r} cannot be read: {error}") from None
     keys = {(key["AttributeName"], key["KeyType"]) for key in described["KeySchema"]}
     types = {a["AttributeName"]: a["AttributeType"] for a in described["AttributeDefinitions"]}
     if keys != {("pk", "HASH"), ("sk", "RANGE")} or types.get("pk") != "S" or types.get("sk") != "S":
-        raise ValueError(f"DynamoDB table {table!r} is not an event log's table (its keys must be pk and sk, strings)")
+        raise DynamoTableError(f"DynamoDB table {table!r} is not an event log's table (its keys must be pk and sk, strings)")

@@ -5,20 +5,13 @@ import pytest
 
 from store import EventStore
 from store.event_log import EventLog
-from tests.support.dynamodb import fresh_table, moto_server, open_dynamo_store
+from tests.support.dynamodb import fresh_table, open_dynamo_store
 
 # The log's behaviour is the same on both backends: a test marked `both_backends` runs on each, its
 # `store` (and every store `open_store` opens) on the backend's log: one SQLite file, or one DynamoDB
 # table in moto's server.
 BACKENDS = ("sqlite", "dynamodb")
 both_backends = pytest.mark.parametrize("backend", BACKENDS)
-
-
-@pytest.fixture(scope="session")
-def dynamodb_endpoint() -> Iterator[str]:
-    """One moto server for the whole session (each test has a fresh table in it)."""
-    with moto_server() as endpoint_url:
-        yield endpoint_url
 
 
 @pytest.fixture
@@ -37,6 +30,7 @@ def open_store(backend: str, store_path: Path, request: pytest.FixtureRequest) -
     opened: list[EventLog] = []
     if backend == "dynamodb":
         endpoint_url = request.getfixturevalue("dynamodb_endpoint")
+        request.getfixturevalue("dynamodb_credentials")
         table = fresh_table(endpoint_url)
 
         def make() -> EventLog:

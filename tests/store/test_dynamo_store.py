@@ -11,7 +11,7 @@ import pytest
 
 from store import ConcurrencyConflict, EventStore, NewEvent, StoredEvent, StoreWriteFailed
 from store.dynamo_event_store import MAX_APPEND_BYTES, MAX_EVENTS_PER_APPEND, DynamoEventStore
-from store.dynamo_table import LOG, dynamodb_client, position_key
+from store.dynamo_table import LOG, DynamoTableError, dynamodb_client, position_key
 from store.event_log import EventLog
 from tests.support.dynamodb import REGION, open_dynamo_store
 
@@ -130,8 +130,9 @@ def test_an_append_larger_than_one_transaction_is_refused_naming_the_limit(store
     assert [e.data for e in store.read_stream("s")] == [e.data for e in many]
 
 
+@pytest.mark.usefixtures("dynamodb_credentials")
 def test_opening_a_missing_table_names_it_and_how_to_create_it(dynamodb_endpoint: str, store_path: Path) -> None:
-    with pytest.raises(ValueError, match="no DynamoDB table 'nowhere'.*store create-table"):
+    with pytest.raises(DynamoTableError, match="no DynamoDB table 'nowhere'.*store create-table"):
         open_dynamo_store(dynamodb_endpoint, "nowhere", store_path)
 
 

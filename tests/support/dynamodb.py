@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,7 +18,7 @@ from store.dynamo_event_store import DynamoEventStore
 from store.dynamo_table import create_table, dynamodb_client
 
 REGION = "us-east-1"
-# moto accepts any keys; these are set for the test process (and its children) only when none are.
+# moto accepts any keys: a test sets these (monkeypatch) for the clients boto3's default chain makes.
 DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 
 
@@ -33,8 +32,6 @@ def moto_server() -> Iterator[str]:
     server is moto's own (`ThreadedMotoServer` does the same with its application unwrapped).
     """
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
-    for name, value in DUMMY_CREDENTIALS.items():
-        os.environ.setdefault(name, value)
     moto = DomainDispatcherApplication(create_backend_app)
     one_at_a_time = threading.Lock()
 
