@@ -39,6 +39,7 @@ from store.records import NewEvent, StoredEvent, StoreStats
 
 # A transaction holds at most 100 actions: the log's head, the stream's head, the open-stream marker
 # and two items per event (in its stream and in the global order).
+MAX_ACTIONS = 100
 MAX_EVENTS_PER_APPEND = 48
 # An item holds at most 400 KB and a transaction 4 MB; each event is written twice.
 MAX_EVENT_BYTES = 350_000
@@ -59,8 +60,8 @@ class DynamoEventStore:
         with DynamoEventStore.open("connect-worker-log", "eu-west-2", local_path=Path("data/events.db")) as store:
             version = store.append("conversation-42", [NewEvent("Transferred", b"{}")], 0)
 
-    Safe to share between threads; several processes (nodes) may share the table. Appends of this
-    process take turns (one transaction at a time), each moving the log's head by its events.
+    Safe to share between threads; several processes (nodes) may share the table. The appends of this
+    process go in batches, one transaction at a time, each moving the log's head by its events.
     """
 
     def __init__(self, client: Any, table: str, local_path: Path) -> None:
@@ -69,13 +70,15 @@ class DynamoEventStore:
         self._table = table
         self._path = local_path
         self._closed = False
-        self._append_lock = threading.Lock()
+        self._waiting: list[_Pending] = []  # appends not yet in a transaction, in arrival order
+        self._waiting_lock = threading.Lock()
+        self._commit_lock = threading.Lock()  # held by the caller committing a batch
         self._head: int | None = None  # the log's head as this store last saw it; None: read it
         self._committed = threading.Condition()
         self._last_committed = 0
         self._observer: StoreObserver | None = None
         self._counters = threading.Lock()
-        self._appends = self._events = self._transactions = self._queued = 0
+        self._appends = self._events = self._transactions = 0
 
     @classmethod
     def open(
@@ -99,9 +102,12 @@ class DynamoEventStore:
         return self._table
 
     def close(self) -> None:
-        """Refuse every call from now on; an append under way finishes first."""
-        with self._append_lock:
+        """Refuse every call from now on; the appends already handed in are committed first."""
+        with self._waiting_lock:
             self._closed = True
+        with self._commit_lock:
+            while self._waiting:
+                self._commit_batch(self._take_batch())
         with self._committed:
             self._committed.notify_all()
 
@@ -116,69 +122,101 @@ class DynamoEventStore:
     def append(
         self, stream: str, events: Sequence[NewEvent], expected_version: int, *, closes_stream: bool = False
     ) -> int:
-        """Append `events` to `stream` in one transaction; the stream's new version once committed.
+        """Append `events` to `stream`; the stream's new version once committed.
 
         Raises `ConcurrencyConflict` or `StreamClosed` as the SQLite store does, and ValueError for an
         append larger than one transaction can hold (`MAX_EVENTS_PER_APPEND`, `MAX_APPEND_BYTES`).
+
+        Group commit: appends waiting while a transaction is under way go together in the next one
+        (of different streams, up to DynamoDB's 100 actions), committed by whichever of their callers
+        gets the commit lock first; each is checked on its own, so a conflict fails alone.
         """
         check_stream(stream)
         check_expected_version(expected_version)
-        checked = _within_limits(checked_events(events))
+        pending = _Pending(stream, _within_limits(checked_events(events)), expected_version, closes_stream)
         began = time.monotonic()
-        with self._counters:
-            self._queued += 1
-        try:
-            with self._append_lock:
-                if self._closed:
-                    raise EventStoreClosed(self._path)
-                position = self._commit(stream, checked, expected_version, closes_stream)
-        finally:
-            with self._counters:
-                self._queued -= 1
-        seconds = time.monotonic() - began
-        with self._counters:
-            self._appends += 1
-            self._events += len(checked)
-        with self._committed:
-            self._last_committed = position
-            self._committed.notify_all()
+        with self._waiting_lock:
+            if self._closed:
+                raise EventStoreClosed(self._path)
+            self._waiting.append(pending)
+        with self._commit_lock:
+            while pending.outcome is None:
+                self._commit_batch(self._take_batch())
+        if isinstance(pending.outcome, BaseException):
+            raise pending.outcome
         observer = self._observer
         if observer is not None:
-            observer.appended(seconds)
-            observer.committed(1, len(checked), seconds)
-        return expected_version + len(checked)
+            observer.appended(time.monotonic() - began)
+        return pending.outcome
 
-    def _commit(self, stream: str, events: tuple[NewEvent, ...], expected: int, closes: bool) -> int:
-        """One transaction moving the log's head from where we believe it is; again with the head
-        DynamoDB reports if another node moved it. Returns the last position written."""
+    def _take_batch(self) -> list[_Pending]:
+        """The waiting appends, oldest first, that fit in one transaction: one per stream (a later append
+        to the same stream waits for the next), at most 100 actions and `MAX_APPEND_BYTES`."""
+        batch: list[_Pending] = []
+        streams: set[str] = set()
+        actions, size = 1, 0
+        with self._waiting_lock:
+            for pending in self._waiting:
+                if pending.stream in streams:
+                    continue
+                if batch and (actions + pending.actions > MAX_ACTIONS or size + pending.size > MAX_APPEND_BYTES):
+                    break
+                batch.append(pending)
+                streams.add(pending.stream)
+                actions += pending.actions
+                size += pending.size
+            taken = {id(pending) for pending in batch}
+            self._waiting = [pending for pending in self._waiting if id(pending) not in taken]
+        return batch
+
+    def _commit_batch(self, batch: list[_Pending]) -> None:
+        """One transaction for `batch`, moving the log's head from where we believe it is; again without
+        the appends DynamoDB refused, or with the head it reports if another node moved it. Settles every
+        append of the batch."""
         deadline = time.monotonic() + CONTENDED_SECONDS
-        while True:
+        began = time.monotonic()
+        while batch:
             head = self._head if self._head is not None else self._read_head()
-            now = time.time()
+            actions, starts = _batch_transaction(self._table, batch, head, time.time())
             with self._counters:
                 self._transactions += 1
             try:
-                self._client.transact_write_items(
-                    TransactItems=_transaction(self._table, stream, events, expected, closes, head, now),
-                    ClientRequestToken=uuid.uuid4().hex,
-                )
+                self._client.transact_write_items(TransactItems=actions, ClientRequestToken=uuid.uuid4().hex)
             except ClientError as error:
                 if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
                     self._head = None  # the transaction may or may not have been applied
-                    raise StoreWriteFailed(stream, error) from error
+                    _fail(batch, error)
+                    return
                 reasons = error.response.get("CancellationReasons", [])
                 self._head = _head_from(reasons, head)
-                _raise_if_refused(stream, expected, reasons)
-                if not _contended(reasons) or time.monotonic() > deadline:
-                    raise StoreWriteFailed(stream, error) from error
+                refused = [(p, reasons[start]) for p, start in zip(batch, starts) if _failed(reasons, start)]
+                for pending, reason in refused:
+                    pending.outcome = _refusal(pending, reason)
+                batch = [pending for pending in batch if pending.outcome is None]
+                if not refused and (not _contended(reasons) or time.monotonic() > deadline):
+                    _fail(batch, error)
+                    return
                 if any(reason.get("Code") == "TransactionConflict" for reason in reasons):
                     time.sleep(random.uniform(0, 0.02))  # another transaction held an item: let it finish
                 continue
             except BotoCoreError as error:
                 self._head = None  # the transaction may or may not have been applied
-                raise StoreWriteFailed(stream, error) from error
-            self._head = head + len(events)
-            return self._head
+                _fail(batch, error)
+                return
+            events = sum(len(pending.events) for pending in batch)
+            self._head = head + events
+            for pending in batch:
+                pending.outcome = pending.expected + len(pending.events)
+            with self._counters:
+                self._appends += len(batch)
+                self._events += events
+            with self._committed:
+                self._last_committed = self._head
+                self._committed.notify_all()
+            observer = self._observer
+            if observer is not None:
+                observer.committed(len(batch), events, time.monotonic() - began)
+            return
 
     def _read_head(self) -> int:
         item = self._client.get_item(TableName=self._table, Key=LOG_HEAD, ConsistentRead=True).get("Item")
@@ -268,17 +306,17 @@ class DynamoEventStore:
         return {item["sk"]["S"]: int(item["version"]["N"]) for item in self._prefixed(STREAM_HEADS, prefix)}
 
     def stats(self) -> StoreStats:
-        """Appends and events committed, transactions sent (`batches`: one per append, more when another
-        node got there first), appends waiting now."""
-        with self._counters:
-            return StoreStats(self._appends, self._events, self._transactions, self._queued)
+        """Appends and events committed, transactions sent (`batches`: one per batch of appends, more when
+        another node got there first or an append was refused), appends waiting now."""
+        with self._counters, self._waiting_lock:
+            return StoreStats(self._appends, self._events, self._transactions, len(self._waiting))
 
     def writer_running(self) -> bool:
         """Whether appends can be made: the store is open."""
         return not self._closed
 
     def watch(self, observer: StoreObserver | None) -> None:
-        """Tell `observer` how long each append took (each is its own transaction) from now on (None: stop)."""
+        """Tell `observer` how long each append took and each transaction's size from now on (None: stop)."""
         self._observer = observer
 
     def _prefixed(self, partition: str, prefix: str) -> Iterator[dict[str, Any]]:
@@ -333,14 +371,29 @@ def _within_limits(events: tuple[NewEvent, ...]) -> tuple[NewEvent, ...]:
     return events
 
 
-def _transaction(
-    table: str, stream: str, events: tuple[NewEvent, ...], expected: int, closes: bool, head: int, now: float
-) -> list[dict[str, Any]]:
-    """The transaction of one append: the log's head moves from `head` (and only from there), the
-    stream's head from `expected` (and only if open), and every event is put in its stream and in the
-    global order, where no item may be yet. Its first two actions are the two heads, in that order."""
-    version = expected + len(events)
-    recorded_at = {"N": repr(now)}
+class _Pending:
+    """One caller's append, waiting for a transaction; `outcome` is its new version or its error once settled."""
+
+    __slots__ = ("stream", "events", "expected", "closes", "actions", "size", "outcome")
+
+    def __init__(self, stream: str, events: tuple[NewEvent, ...], expected: int, closes: bool) -> None:
+        self.stream = stream
+        self.events = events
+        self.expected = expected
+        self.closes = closes
+        # The stream's head, the open marker when the stream is made open or closed, two per event.
+        self.actions = 1 + int((expected == 0) != closes) + 2 * len(events)
+        self.size = sum(len(event.data) + len(event.type.encode()) for event in events)
+        self.outcome: int | BaseException | None = None
+
+
+def _batch_transaction(
+    table: str, batch: list[_Pending], head: int, now: float
+) -> tuple[list[dict[str, Any]], list[int]]:
+    """The transaction of a batch: the log's head moves from `head` (and only from there) by all their
+    events; each append's actions follow, its events at the next positions. Also where each append's
+    actions start (its stream's head first)."""
+    events = sum(len(pending.events) for pending in batch)
     actions: list[dict[str, Any]] = [
         {
             "Update": {
@@ -349,13 +402,29 @@ def _transaction(
                 "UpdateExpression": "SET #position = :new",
                 "ConditionExpression": "attribute_not_exists(pk)" if head == 0 else "#position = :old",
                 "ExpressionAttributeNames": {"#position": "position"},
-                "ExpressionAttributeValues": {":new": {"N": str(head + len(events))}}
+                "ExpressionAttributeValues": {":new": {"N": str(head + events)}}
                 | ({} if head == 0 else {":old": {"N": str(head)}}),
                 "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
             }
         }
     ]
+    starts = []
+    position = head
+    for pending in batch:
+        starts.append(len(actions))
+        actions += _append_actions(table, pending, position, now)
+        position += len(pending.events)
+    return actions, starts
+
+
+def _append_actions(table: str, pending: _Pending, head: int, now: float) -> list[dict[str, Any]]:
+    """One append's part: the stream's head moves from `expected` (and only if open), and every event is
+    put in its stream and in the global order after `head`, where no item may be yet."""
+    stream, expected, closes = pending.stream, pending.expected, pending.closes
+    version = expected + len(pending.events)
+    recorded_at = {"N": repr(now)}
     closed = {"closed_at": recorded_at} if closes else {}
+    actions: list[dict[str, Any]] = []
     if expected == 0:
         actions.append(
             {
@@ -385,7 +454,7 @@ def _transaction(
         )
         if closes:
             actions.append({"Delete": {"TableName": table, "Key": open_key(stream)}})
-    for offset, event in enumerate(events, start=1):
+    for offset, event in enumerate(pending.events, start=1):
         seq, position = expected + offset, head + offset
         body = {"type": {"S": event.type}, "data": {"B": event.data}, "recorded_at": recorded_at}
         stream_item = event_key(stream, seq) | body | {"position": {"N": str(position)}}
@@ -397,14 +466,23 @@ def _transaction(
     return actions
 
 
-def _raise_if_refused(stream: str, expected: int, reasons: list[dict[str, Any]]) -> None:
-    """The stream's own answer, if its head's condition failed: closed, or at another version."""
-    if len(reasons) < 2 or reasons[1].get("Code") != "ConditionalCheckFailed":
-        return
-    item = reasons[1].get("Item")
+def _failed(reasons: list[dict[str, Any]], index: int) -> bool:
+    return index < len(reasons) and reasons[index].get("Code") == "ConditionalCheckFailed"
+
+
+def _refusal(pending: _Pending, reason: dict[str, Any]) -> StreamClosed | ConcurrencyConflict:
+    """The stream's own answer when its head's condition failed: closed, or at another version."""
+    item = reason.get("Item")
     if item is not None and "closed_at" in item:
-        raise StreamClosed(stream)
-    raise ConcurrencyConflict(stream, expected, int(item["version"]["N"]) if item else 0)
+        return StreamClosed(pending.stream)
+    return ConcurrencyConflict(pending.stream, pending.expected, int(item["version"]["N"]) if item else 0)
+
+
+def _fail(batch: list[_Pending], error: BaseException) -> None:
+    for pending in batch:
+        failed = StoreWriteFailed(pending.stream, error)
+        failed.__cause__ = error
+        pending.outcome = failed
 
 
 def _contended(reasons: list[dict[str, Any]]) -> bool:

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from store import ConcurrencyConflict, EventStore, NewEvent, StoredEvent, StoreWriteFailed
+from store import ConcurrencyConflict, EventStore, NewEvent, StoredEvent, StoreWriteFailed, StreamClosed
 from store.dynamo_event_store import MAX_APPEND_BYTES, MAX_EVENTS_PER_APPEND, DynamoEventStore
 from store.dynamo_table import LOG, DynamoTableError, dynamodb_client, position_key
 from store.event_log import EventLog
+from tests.store.test_concurrency import race, wait_until
 from tests.support.dynamodb import REGION, open_dynamo_store
 
 TICK = [NewEvent("Tick", b"{}")]
@@ -148,3 +149,25 @@ def test_a_page_stops_before_a_position_not_yet_readable(store: DynamoEventStore
     assert [e.position for e in store.read_all()] == [1]
     assert store.read_all(after_position=1) == []
     assert store.wait_for_position(1, timeout=0) is False
+
+
+def test_appends_waiting_together_share_a_transaction_and_a_refused_one_fails_alone(store: DynamoEventStore) -> None:
+    store.append("contested", TICK, 0)
+    store.append("ended", TICK, 0, closes_stream=True)
+    batches_before = store.stats().batches
+    contenders = [lambda n=n: store.append(f"fresh-{n}", TICK, 0) for n in range(5)]
+    contenders += [lambda: store.append("contested", TICK, 0), lambda: store.append("ended", TICK, 1)]
+    results: list[object] = []
+    # While a transaction is under way (its lock held here), the appends arriving wait together.
+    with store._commit_lock:
+        racing = threading.Thread(target=lambda: results.extend(race(*contenders)))
+        racing.start()
+        wait_until(lambda: store.stats().queued == len(contenders))
+    racing.join()
+
+    assert results[:5] == [1] * 5
+    assert isinstance(results[5], ConcurrencyConflict) and (results[5].expected, results[5].actual) == (0, 1)
+    assert isinstance(results[6], StreamClosed)
+    # One transaction refused on the two streams' heads, then one with the other five.
+    assert store.stats().batches == batches_before + 2
+    assert [e.position for e in store.read_all()] == list(range(1, 8))
