@@ -170,9 +170,18 @@ class DynamoEventStore:
         return batch
 
     def _commit_batch(self, batch: list[_Pending]) -> None:
+        """Commit `batch` and settle every append in it, whatever happens: its callers wait for nothing else."""
+        try:
+            self._send(batch)
+        except BaseException as error:
+            self._head = None
+            _fail([pending for pending in batch if pending.outcome is None], error)
+            if not isinstance(error, Exception):
+                raise
+
+    def _send(self, batch: list[_Pending]) -> None:
         """One transaction for `batch`, moving the log's head from where we believe it is; again without
-        the appends DynamoDB refused, or with the head it reports if another node moved it. Settles every
-        append of the batch."""
+        the appends DynamoDB refused, or with the head it reports if another node moved it."""
         deadline = time.monotonic() + CONTENDED_SECONDS
         began = time.monotonic()
         while batch:

@@ -171,3 +171,21 @@ def test_appends_waiting_together_share_a_transaction_and_a_refused_one_fails_al
     # One transaction refused on the two streams' heads, then one with the other five.
     assert store.stats().batches == batches_before + 2
     assert [e.position for e in store.read_all()] == list(range(1, 8))
+
+
+def test_an_unexpected_error_in_a_transaction_settles_its_appends_as_failed(
+    store: DynamoEventStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store.append("s", TICK, 0)
+
+    def broken(**request: object) -> None:
+        raise RuntimeError("the network library broke")
+
+    # Every caller of the batch waits for its append to be settled; none may be left waiting.
+    with monkeypatch.context() as patched:
+        patched.setattr(store._client, "transact_write_items", broken)
+        with pytest.raises(StoreWriteFailed, match="the network library broke"):
+            store.append("s", TICK, 1)
+
+    assert store.append("s", TICK, 1) == 2
+    assert [e.position for e in store.read_all()] == [1, 2]
