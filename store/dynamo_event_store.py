@@ -61,7 +61,8 @@ class DynamoEventStore:
             version = store.append("conversation-42", [NewEvent("Transferred", b"{}")], 0)
 
     Safe to share between threads; several processes (nodes) may share the table. The appends of this
-    process go in batches, one transaction at a time, each moving the log's head by its events.
+    process go in batches, one transaction at a time sent by a writer thread, each moving the log's
+    head by all its events.
     """
 
     def __init__(self, client: Any, table: str, local_path: Path) -> None:
@@ -72,13 +73,15 @@ class DynamoEventStore:
         self._closed = False
         self._waiting: list[_Pending] = []  # appends not yet in a transaction, in arrival order
         self._waiting_lock = threading.Lock()
-        self._commit_lock = threading.Lock()  # held by the caller committing a batch
+        self._arrived = threading.Condition(self._waiting_lock)
         self._head: int | None = None  # the log's head as this store last saw it; None: read it
         self._committed = threading.Condition()
         self._last_committed = 0
         self._observer: StoreObserver | None = None
         self._counters = threading.Lock()
         self._appends = self._events = self._transactions = 0
+        self._writer = threading.Thread(target=self._write, name="dynamodb-writer", daemon=True)
+        self._writer.start()
 
     @classmethod
     def open(
@@ -103,11 +106,10 @@ class DynamoEventStore:
 
     def close(self) -> None:
         """Refuse every call from now on; the appends already handed in are committed first."""
-        with self._waiting_lock:
+        with self._arrived:
             self._closed = True
-        with self._commit_lock:
-            while self._waiting:
-                self._commit_batch(self._take_batch())
+            self._arrived.notify()
+        self._writer.join()
         with self._committed:
             self._committed.notify_all()
 
@@ -128,26 +130,36 @@ class DynamoEventStore:
         append larger than one transaction can hold (`MAX_EVENTS_PER_APPEND`, `MAX_APPEND_BYTES`).
 
         Group commit: appends waiting while a transaction is under way go together in the next one
-        (of different streams, up to DynamoDB's 100 actions), committed by whichever of their callers
-        gets the commit lock first; each is checked on its own, so a conflict fails alone.
+        (of different streams, up to DynamoDB's 100 actions), sent by the store's writer thread; each
+        is checked on its own, so a conflict fails alone.
         """
         check_stream(stream)
         check_expected_version(expected_version)
         pending = _Pending(stream, _within_limits(checked_events(events)), expected_version, closes_stream)
         began = time.monotonic()
-        with self._waiting_lock:
+        with self._arrived:
             if self._closed:
                 raise EventStoreClosed(self._path)
             self._waiting.append(pending)
-        with self._commit_lock:
-            while pending.outcome is None:
-                self._commit_batch(self._take_batch())
+            self._arrived.notify()
+        pending.settled.wait()
         if isinstance(pending.outcome, BaseException):
             raise pending.outcome
         observer = self._observer
         if observer is not None:
             observer.appended(time.monotonic() - began)
         return pending.outcome
+
+    def _write(self) -> None:
+        """The writer thread: one transaction at a time, with every append waiting that fits; until the
+        store is closed and nothing waits."""
+        while True:
+            with self._arrived:
+                while not self._waiting and not self._closed:
+                    self._arrived.wait()
+                if not self._waiting:
+                    return
+            self._commit_batch(self._take_batch())
 
     def _take_batch(self) -> list[_Pending]:
         """The waiting appends, oldest first, that fit in one transaction: one per stream (a later append
@@ -175,7 +187,7 @@ class DynamoEventStore:
             self._send(batch)
         except BaseException as error:
             self._head = None
-            _fail([pending for pending in batch if pending.outcome is None], error)
+            _fail([pending for pending in batch if not pending.settled.is_set()], error)
             if not isinstance(error, Exception):
                 raise
 
@@ -200,8 +212,8 @@ class DynamoEventStore:
                 self._head = _head_from(reasons, head)
                 refused = [(p, reasons[start]) for p, start in zip(batch, starts) if _failed(reasons, start)]
                 for pending, reason in refused:
-                    pending.outcome = _refusal(pending, reason)
-                batch = [pending for pending in batch if pending.outcome is None]
+                    pending.settle(_refusal(pending, reason))
+                batch = [pending for pending in batch if not pending.settled.is_set()]
                 if not refused and (not _contended(reasons) or time.monotonic() > deadline):
                     _fail(batch, error)
                     return
@@ -214,14 +226,14 @@ class DynamoEventStore:
                 return
             events = sum(len(pending.events) for pending in batch)
             self._head = head + events
-            for pending in batch:
-                pending.outcome = pending.expected + len(pending.events)
             with self._counters:
                 self._appends += len(batch)
                 self._events += events
             with self._committed:
                 self._last_committed = self._head
                 self._committed.notify_all()
+            for pending in batch:
+                pending.settle(pending.expected + len(pending.events))
             observer = self._observer
             if observer is not None:
                 observer.committed(len(batch), events, time.monotonic() - began)
@@ -321,8 +333,8 @@ class DynamoEventStore:
             return StoreStats(self._appends, self._events, self._transactions, len(self._waiting))
 
     def writer_running(self) -> bool:
-        """Whether appends can be made: the store is open."""
-        return not self._closed
+        """Whether appends can be committed: the store is open and its writer thread is alive."""
+        return not self._closed and self._writer.is_alive()
 
     def watch(self, observer: StoreObserver | None) -> None:
         """Tell `observer` how long each append took and each transaction's size from now on (None: stop)."""
@@ -383,7 +395,7 @@ def _within_limits(events: tuple[NewEvent, ...]) -> tuple[NewEvent, ...]:
 class _Pending:
     """One caller's append, waiting for a transaction; `outcome` is its new version or its error once settled."""
 
-    __slots__ = ("stream", "events", "expected", "closes", "actions", "size", "outcome")
+    __slots__ = ("stream", "events", "expected", "closes", "actions", "size", "outcome", "settled")
 
     def __init__(self, stream: str, events: tuple[NewEvent, ...], expected: int, closes: bool) -> None:
         self.stream = stream
@@ -394,6 +406,11 @@ class _Pending:
         self.actions = 1 + int((expected == 0) != closes) + 2 * len(events)
         self.size = sum(len(event.data) + len(event.type.encode()) for event in events)
         self.outcome: int | BaseException | None = None
+        self.settled = threading.Event()
+
+    def settle(self, outcome: int | BaseException) -> None:
+        self.outcome = outcome
+        self.settled.set()
 
 
 def _batch_transaction(
@@ -491,7 +508,7 @@ def _fail(batch: list[_Pending], error: BaseException) -> None:
     for pending in batch:
         failed = StoreWriteFailed(pending.stream, error)
         failed.__cause__ = error
-        pending.outcome = failed
+        pending.settle(failed)
 
 
 def _contended(reasons: list[dict[str, Any]]) -> bool:

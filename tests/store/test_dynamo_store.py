@@ -151,26 +151,41 @@ def test_a_page_stops_before_a_position_not_yet_readable(store: DynamoEventStore
     assert store.wait_for_position(1, timeout=0) is False
 
 
-def test_appends_waiting_together_share_a_transaction_and_a_refused_one_fails_alone(store: DynamoEventStore) -> None:
+def test_appends_waiting_together_share_a_transaction_and_a_refused_one_fails_alone(
+    store: DynamoEventStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
     store.append("contested", TICK, 0)
     store.append("ended", TICK, 0, closes_stream=True)
     batches_before = store.stats().batches
+    # A transaction held under way, so that the appends arriving meanwhile wait together.
+    under_way, go_on = threading.Event(), threading.Event()
+    send = store._client.transact_write_items
+
+    def held(**request: object) -> object:
+        under_way.set()
+        go_on.wait()
+        return send(**request)
+
+    monkeypatch.setattr(store._client, "transact_write_items", held)
+    first = threading.Thread(target=store.append, args=("first", TICK, 0))
+    first.start()
+    under_way.wait()
     contenders = [lambda n=n: store.append(f"fresh-{n}", TICK, 0) for n in range(5)]
     contenders += [lambda: store.append("contested", TICK, 0), lambda: store.append("ended", TICK, 1)]
     results: list[object] = []
-    # While a transaction is under way (its lock held here), the appends arriving wait together.
-    with store._commit_lock:
-        racing = threading.Thread(target=lambda: results.extend(race(*contenders)))
-        racing.start()
-        wait_until(lambda: store.stats().queued == len(contenders))
+    racing = threading.Thread(target=lambda: results.extend(race(*contenders)))
+    racing.start()
+    wait_until(lambda: store.stats().queued == len(contenders))
+    go_on.set()
+    first.join()
     racing.join()
 
     assert results[:5] == [1] * 5
     assert isinstance(results[5], ConcurrencyConflict) and (results[5].expected, results[5].actual) == (0, 1)
     assert isinstance(results[6], StreamClosed)
-    # One transaction refused on the two streams' heads, then one with the other five.
-    assert store.stats().batches == batches_before + 2
-    assert [e.position for e in store.read_all()] == list(range(1, 8))
+    # The held one; then one refused on the two streams' heads, and one with the other five.
+    assert store.stats().batches == batches_before + 3
+    assert [e.position for e in store.read_all()] == list(range(1, 9))
 
 
 def test_an_unexpected_error_in_a_transaction_settles_its_appends_as_failed(
