@@ -555,6 +555,32 @@ def measure_two_nodes(folder: Path, appends: int, data: bytes) -> tuple[AppendRu
     return run, retried
 
 
+def measure_transactions(appends: int, writers: int, data: bytes) -> tuple[int, float]:
+    """`appends` one-event appends from `writers` threads released together on one DynamoDB store: how
+    many transactions they took (what a round trip costs on AWS) and appends/s on moto."""
+    store = open_dynamo_store(DynamoStore.endpoint_url, fresh_table(DynamoStore.endpoint_url), Path(tempfile.mkdtemp(dir=OUT)) / "local.db")
+    each = appends // writers
+    start = threading.Barrier(writers + 1)
+
+    def write(index: int) -> None:
+        start.wait()
+        for version in range(each):
+            store.append(f"conversation-{index}", [NewEvent("AgentMessage", data)], version)
+
+    threads = [threading.Thread(target=write, args=(index,)) for index in range(writers)]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    began = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    rate = each * writers / (time.perf_counter() - began)
+    transactions = store.stats().batches
+    store.close()
+    shutil.rmtree(store.path.parent)
+    return transactions, rate
+
+
 def measure_dynamo_replay(folder: Path, events: int, streams: int, repeats: int) -> list[ReplayRun]:
     """The same conversation events in SQLite and in a DynamoDB table (appends of 40 events, under the
     48 a transaction holds), read back per stream (read and decode) and in the global order, page by page."""
@@ -624,6 +650,12 @@ def run_dynamodb(args: argparse.Namespace, folder: Path, data: bytes) -> dict[st
                 print(f"  {run.store:>16} {writers:>3} writers: {run.events_per_second:>8,.0f}/s"
                       f"  ({run.p50_ms:.2f} / {run.p99_ms:.2f} ms, {run.cpu_us_per_event:.0f} µs CPU per append)",
                       flush=True)
+        batching = {}
+        for writers in (1, 10):
+            transactions, rate = measure_transactions(100, writers, data)
+            batching[writers] = transactions
+            print(f"  100 appends from {writers:>2} writers on one store: {transactions} transactions, {rate:,.0f}/s",
+                  flush=True)
         two_nodes, retried = measure_two_nodes(folder, args.dynamo_appends, data)
         print(f"  two nodes on one table, 1 writer each: {two_nodes.events_per_second:,.0f}/s,"
               f" {retried} of {two_nodes.events} appends tried again (the other node had moved the head)", flush=True)
@@ -644,6 +676,7 @@ def run_dynamodb(args: argparse.Namespace, folder: Path, data: bytes) -> dict[st
     return {
         "appends": [asdict(run) for run in medians],
         "two_nodes": asdict(two_nodes) | {"retried": retried},
+        "transactions_for_100_appends": batching,
         "replay": [asdict(run) for run in replay],
         "ratios": ratios,
     }
