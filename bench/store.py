@@ -15,13 +15,19 @@ Measures, in one run on this machine and with the same durability
 - p99 acknowledgement latency at a steady 10,000 events per second;
 - replay over `--events` conversation events in `--streams` streams: read
   and decode, against read, decode and fold with the real `evolve`, and
-  reading and decoding the same events from the `eventsourcing` recorder.
+  reading and decoding the same events from the `eventsourcing` recorder;
+- `--parts dynamodb`: the DynamoDB store against moto's server on loopback beside
+  ours on SQLite, interleaved: appends with 1 and 10 writers, two nodes (stores)
+  appending to one table at once, and replay (per stream, and the global order
+  page by page) of `--dynamo-events` events. Moto is not AWS: the ratios say
+  what the store's own work costs, not what DynamoDB's round trips will.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import queue
 import resource
 import shutil
@@ -66,6 +72,8 @@ from events.conversation_events import (  # noqa: E402
     ConversationEvent,
 )
 from store import EventStore, NewEvent  # noqa: E402
+from store.dynamo_event_store import DynamoEventStore  # noqa: E402
+from tests.support.dynamodb import DUMMY_CREDENTIALS, REGION, fresh_table, moto_server, open_dynamo_store  # noqa: E402
 
 OUT = Path(__file__).with_name("out")
 WRITER_COUNTS = (1, 100, 1000)
@@ -500,7 +508,178 @@ def scratch_folder() -> Iterator[Path]:
         shutil.rmtree(folder)
 
 
-PARTS = ("appends", "steady", "replay")
+PARTS = ("appends", "steady", "replay", "dynamodb")
+
+
+class DynamoStore:
+    """The DynamoDB store on a fresh table of the moto server at `DynamoStore.endpoint_url`."""
+
+    name = "dynamodb (moto)"
+    endpoint_url = ""
+
+    def __init__(self, path: Path) -> None:
+        self.store = open_dynamo_store(self.endpoint_url, fresh_table(self.endpoint_url), path)
+
+    def append(self, stream: str, version: int, data: bytes) -> None:
+        self.store.append(stream, [NewEvent("AgentMessage", data)], version)
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def measure_two_nodes(folder: Path, appends: int, data: bytes) -> tuple[AppendRun, int]:
+    """Two DynamoDB stores (two nodes) on one table, one writer each, released together: appends/s,
+    and the transactions tried again because the other node had moved the log's head."""
+    table = fresh_table(DynamoStore.endpoint_url)
+    nodes = [open_dynamo_store(DynamoStore.endpoint_url, table, folder / f"node-{n}.db") for n in range(2)]
+    each = appends // 2
+    start = threading.Barrier(3)
+
+    def write(node: DynamoEventStore, stream: str) -> None:
+        start.wait()
+        for version in range(each):
+            node.append(stream, [NewEvent("AgentMessage", data)], version)
+
+    threads = [threading.Thread(target=write, args=(node, f"conversation-{n}")) for n, node in enumerate(nodes)]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    began = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - began
+    retried = sum(node.stats().batches - node.stats().appends for node in nodes)
+    for node in nodes:
+        node.close()
+    run = AppendRun("dynamodb (moto), 2 nodes", 2, each * 2, seconds, each * 2 / seconds, 0.0, 0.0, 0.0, 0.0)
+    return run, retried
+
+
+def measure_transactions(appends: int, writers: int, data: bytes) -> tuple[int, float]:
+    """`appends` one-event appends from `writers` threads released together on one DynamoDB store: how
+    many transactions they took (what a round trip costs on AWS) and appends/s on moto."""
+    store = open_dynamo_store(DynamoStore.endpoint_url, fresh_table(DynamoStore.endpoint_url), Path(tempfile.mkdtemp(dir=OUT)) / "local.db")
+    each = appends // writers
+    start = threading.Barrier(writers + 1)
+
+    def write(index: int) -> None:
+        start.wait()
+        for version in range(each):
+            store.append(f"conversation-{index}", [NewEvent("AgentMessage", data)], version)
+
+    threads = [threading.Thread(target=write, args=(index,)) for index in range(writers)]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    began = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    rate = each * writers / (time.perf_counter() - began)
+    transactions = store.stats().batches
+    store.close()
+    shutil.rmtree(store.path.parent)
+    return transactions, rate
+
+
+def measure_dynamo_replay(folder: Path, events: int, streams: int, repeats: int) -> list[ReplayRun]:
+    """The same conversation events in SQLite and in a DynamoDB table (appends of 40 events, under the
+    48 a transaction holds), read back per stream (read and decode) and in the global order, page by page."""
+    per_stream = events // streams
+    names = [f"conversation-{n:06d}" for n in range(streams)]
+    sqlite = EventStore.open(folder / "dynamo-replay.db", synchronous="NORMAL")
+    dynamo = open_dynamo_store(DynamoStore.endpoint_url, fresh_table(DynamoStore.endpoint_url), folder / "local.db")
+    print(f"  loading {per_stream * streams:,} events in {streams:,} streams into both ...", flush=True)
+    for name in names:
+        produced = [NewEvent(type_, data) for type_, data in conversation_events(name, per_stream)]
+        for store in (sqlite, dynamo):
+            for first in range(0, len(produced), 40):
+                store.append(name, produced[first:first + 40], first)
+
+    def per_stream_of(store: EventStore | DynamoEventStore) -> Callable[[], int]:
+        def replay() -> int:
+            count = 0
+            for name in names:
+                for stored in store.read_stream(name):
+                    decode(stored.data)
+                    count += 1
+            return count
+
+        return replay
+
+    def global_order_of(store: EventStore | DynamoEventStore) -> Callable[[], int]:
+        def replay() -> int:
+            count = position = 0
+            while page := store.read_all(after_position=position, limit=1000):
+                count += len(page)
+                position = page[-1].position
+            return count
+
+        return replay
+
+    ways = {
+        "sqlite: per stream, read + decode": per_stream_of(sqlite),
+        "dynamodb (moto): per stream, read + decode": per_stream_of(dynamo),
+        "sqlite: global order, read": global_order_of(sqlite),
+        "dynamodb (moto): global order, read": global_order_of(dynamo),
+    }
+    tries: dict[str, list[ReplayRun]] = {}
+    for _ in range(repeats):
+        for what, replay in ways.items():
+            tries.setdefault(what, []).append(_timed(what, replay))
+    sqlite.close()
+    dynamo.close()
+    return [max(runs, key=lambda run: run.events_per_second) for runs in tries.values()]
+
+
+def run_dynamodb(args: argparse.Namespace, folder: Path, data: bytes) -> dict[str, object]:
+    """Appends and replay, DynamoDB on moto's server beside ours on SQLite, interleaved."""
+    os.environ.update(DUMMY_CREDENTIALS)  # moto takes any keys; this process signs with these
+    with moto_server() as endpoint_url:
+        DynamoStore.endpoint_url = endpoint_url
+        print(f"dynamodb (moto at {endpoint_url}, region {REGION}) beside sqlite, median of {args.repeats}:", flush=True)
+        medians: list[AppendRun] = []
+        for writers in (1, 10):
+            tries: dict[str, list[AppendRun]] = {}
+            for _ in range(args.repeats):
+                for open_store in (OurStore, DynamoStore):
+                    run = measure_appends(open_store, folder, writers, args.dynamo_appends, data)
+                    tries.setdefault(run.store, []).append(run)
+            for store_runs in tries.values():
+                run = median_run(store_runs)
+                medians.append(run)
+                print(f"  {run.store:>16} {writers:>3} writers: {run.events_per_second:>8,.0f}/s"
+                      f"  ({run.p50_ms:.2f} / {run.p99_ms:.2f} ms, {run.cpu_us_per_event:.0f} µs CPU per append)",
+                      flush=True)
+        batching = {}
+        for writers in (1, 10):
+            transactions, rate = measure_transactions(100, writers, data)
+            batching[writers] = transactions
+            print(f"  100 appends from {writers:>2} writers on one store: {transactions} transactions, {rate:,.0f}/s",
+                  flush=True)
+        two_nodes, retried = measure_two_nodes(folder, args.dynamo_appends, data)
+        print(f"  two nodes on one table, 1 writer each: {two_nodes.events_per_second:,.0f}/s,"
+              f" {retried} of {two_nodes.events} appends tried again (the other node had moved the head)", flush=True)
+        replay = measure_dynamo_replay(folder, args.dynamo_events, max(1, args.dynamo_events // 100), args.repeats)
+        for run in replay:
+            print(f"  {run.what:>44}: {run.events_per_second:>9,.0f} events/s", flush=True)
+    rate = {(run.store, run.writers): run.events_per_second for run in medians}
+    replay_rate = {run.what: run.events_per_second for run in replay}
+    ratios = {f"appends, {w} writers, dynamodb (moto) / sqlite": rate["dynamodb (moto)", w] / rate["ours", w] for w in (1, 10)}
+    ratios["replay per stream, dynamodb (moto) / sqlite"] = (
+        replay_rate["dynamodb (moto): per stream, read + decode"] / replay_rate["sqlite: per stream, read + decode"]
+    )
+    ratios["replay global order, dynamodb (moto) / sqlite"] = (
+        replay_rate["dynamodb (moto): global order, read"] / replay_rate["sqlite: global order, read"]
+    )
+    for name, value in ratios.items():
+        print(f"  {name}: {value:.3f}", flush=True)
+    return {
+        "appends": [asdict(run) for run in medians],
+        "two_nodes": asdict(two_nodes) | {"retried": retried},
+        "transactions_for_100_appends": batching,
+        "replay": [asdict(run) for run in replay],
+        "ratios": ratios,
+    }
 
 
 def run_appends(args: argparse.Namespace, folder: Path, data: bytes) -> list[AppendRun]:
@@ -575,8 +754,10 @@ def main() -> int:
         help="concurrent writer counts to measure appends with",
     )
     parser.add_argument(
-        "--parts", nargs="+", choices=PARTS, default=list(PARTS), help="what to measure"
+        "--parts", nargs="+", choices=PARTS, default=list(PARTS[:3]), help="what to measure (dynamodb: only when named)"
     )
+    parser.add_argument("--dynamo-appends", type=int, default=300, help="appends per store and writer count, dynamodb part")
+    parser.add_argument("--dynamo-events", type=int, default=4000, help="events to replay, dynamodb part")
     args = parser.parse_args()
 
     data = bytes(range(256))[: args.event_bytes].ljust(args.event_bytes, b"x")
@@ -593,6 +774,8 @@ def main() -> int:
         if "replay" in args.parts:
             replay = run_replay(args, folder)
             report["replay"] = [asdict(run) for run in replay]
+        if "dynamodb" in args.parts:
+            report["dynamodb"] = run_dynamodb(args, folder, data)
 
     ratios = _ratios(appends, replay)
     print("ratios (targets in brackets):")

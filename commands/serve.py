@@ -17,11 +17,12 @@ from service.serve_config import (
     InvalidServeConfig,
     connector_runner,
     load_serve_config,
+    open_event_log,
     open_vault,
     region_clients,
     role_sessions,
 )
-from store import EventStore, StoreError
+from store import StoreError
 from store.service_lock import ServiceAlreadyRunning, service_running
 from store.data_folder import prepare_data_folder
 from vault import VaultError
@@ -35,7 +36,7 @@ def register(subcommands: Any) -> None:
         help="run the worker service and the bots' HTTP API against Amazon Connect",
         description="Run the worker service: the bots' HTTP API, conversation actors, recovery of live conversations.",
     )
-    parser.add_argument("--config", type=Path, required=True, help="JSON: data_dir, api_host, api_port, regions")
+    parser.add_argument("--config", type=Path, required=True, help="JSON: data_dir, api_host, api_port, regions, store")
     parser.add_argument("--ready-file", type=Path, help="once listening, write a JSON object with the endpoints here")
     parser.set_defaults(run=run)
 
@@ -56,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
         prepare_data_folder(config.data_path)
         if service_running(store_path):
             raise ServiceAlreadyRunning(store_path)
-        store = EventStore.open(store_path)
+        store = open_event_log(config)
     except StoreError as error:
         print(f"serve: {error}")
         return 2

@@ -8,12 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from commands.database import add_db_argument
+from commands.store_table import add_create_table
 from store import StoreError
 from store.backup import back_up
 
 
 def register(subcommands: Any) -> None:
-    parser = subcommands.add_parser("store", help="look after the event store's file: back it up")
+    parser = subcommands.add_parser("store", help="look after the event store: back its file up, create its DynamoDB table")
     verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
     backup = verbs.add_parser(
         "backup",
@@ -25,6 +26,7 @@ def register(subcommands: Any) -> None:
     backup.add_argument("destination", type=Path, metavar="DEST", help="the file to write; it must not exist")
     add_db_argument(backup)
     backup.set_defaults(run=run_backup)
+    add_create_table(verbs)
 
 
 def run_backup(args: argparse.Namespace) -> int:

@@ -9,7 +9,8 @@
       "regions": {"eu-west-2": {"endpoint_url": null, "static_credentials": false, "sts_endpoint_url": null}},
       "connectors": {"endpoints": {"Translate": null, "SES": null}, "static_credentials": false},
       "vault": {"backend": "local"},
-      "auto_failover": {"after_seconds": 120, "mode": "move"}
+      "auto_failover": {"after_seconds": 120, "mode": "move"},
+      "store": {"dynamodb": {"table": "connect-worker-log", "region": "eu-west-2", "endpoint_url": null}}
     }
 
 `regions` only overrides: a region not listed uses real AWS, each worker's
@@ -36,6 +37,10 @@ with boto3's default credential chain; `endpoint_url` points it elsewhere).
 `auto_failover` (absent: off) orders a worker to another region once the region it uses has failed
 for `after_seconds` (more than 0), its live conversations drained or moved as `mode` (drain or move)
 says (service/auto_failover.py).
+`store` says where the event log is: absent (or `{}`), the SQLite file `DATA/events.db`; with `dynamodb`,
+the DynamoDB table `table` in `region` (made by `run.py store create-table`), with boto3's default
+credential chain, `endpoint_url` pointing it elsewhere. Either way `DATA/events.db` keeps what is not
+the log (API clients, delivery checkpoints, the local vault) on this node (docs/dynamodb-store.md).
 """
 
 from __future__ import annotations
@@ -54,6 +59,9 @@ from service.queue_metrics import DEFAULT_QUEUE_METRICS_TTL
 from service.worker_service import RegionClientsFactory
 from store import EventStore
 from store.data_folder import STORE_FILE
+from store.dynamo_event_store import DynamoEventStore
+from store.dynamo_table import REGION_NAME, TABLE_NAME
+from store.event_log import EventLog
 from vault import LocalVault, SecretsManagerVault, Vault
 
 
@@ -84,6 +92,16 @@ class SecretsManagerVaultConfig(
 VaultConfig = LocalVaultConfig | SecretsManagerVaultConfig
 
 
+class DynamoStoreConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    table: Annotated[str, msgspec.Meta(pattern=TABLE_NAME)]
+    region: Annotated[str, msgspec.Meta(pattern=REGION_NAME)]
+    endpoint_url: Annotated[str, msgspec.Meta(pattern=r"^https?://[^\s/]+")] | None = None
+
+
+class StoreConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    dynamodb: DynamoStoreConfig | None = None  # None: the SQLite file in the data folder
+
+
 class ServeConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     data_dir: str
     api_host: str = "127.0.0.1"
@@ -94,6 +112,7 @@ class ServeConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     connectors: ConnectorOverrides = ConnectorOverrides()
     vault: VaultConfig = LocalVaultConfig()
     auto_failover: AutoFailover | None = None  # None: off
+    store: StoreConfig = StoreConfig()
 
     @property
     def data_path(self) -> Path:
@@ -117,6 +136,17 @@ def load_serve_config(data: bytes) -> ServeConfig:
         raise InvalidServeConfig(str(error)) from None
     except msgspec.DecodeError as error:
         raise InvalidServeConfig(f"not valid JSON: {error}") from None
+
+
+def open_event_log(config: ServeConfig) -> EventLog:
+    """The event log `config.store` names; the SQLite file at `config.store_path` is made either way
+    (for the DynamoDB log it keeps what is not the log). Raises StoreError if it cannot be opened."""
+    dynamodb = config.store.dynamodb
+    if dynamodb is None:
+        return EventStore.open(config.store_path)
+    return DynamoEventStore.open(
+        dynamodb.table, dynamodb.region, local_path=config.store_path, endpoint_url=dynamodb.endpoint_url
+    )
 
 
 def role_sessions(config: ServeConfig, vault: Vault) -> RoleSessions:

@@ -15,6 +15,7 @@ from types import TracebackType
 from store.checkpointer import Checkpointer, without_automatic_checkpoints
 from store.observer import StoreObserver
 from store.errors import CorruptDatabase, EventStoreClosed, StoreFileError
+from store.append_arguments import check_expected_version, check_stream, checked_events
 from store.group_commit import Append, GroupCommitWriter
 from store.records import NewEvent, StoredEvent, StoreStats
 from store.schema import Synchronous, prepare
@@ -129,12 +130,9 @@ class EventStore:
         `closes_stream` the stream is marked ended; appending to an ended
         stream raises `StreamClosed`.
         """
-        _check_stream(stream)
-        if type(expected_version) is not int or expected_version < 0:
-            raise ValueError(
-                f"expected_version must be an int of 0 or more, not {expected_version!r}"
-            )
-        append = Append(stream, _checked_events(events), expected_version, closes_stream)
+        check_stream(stream)
+        check_expected_version(expected_version)
+        append = Append(stream, checked_events(events), expected_version, closes_stream)
         began = time.monotonic()
         with self._submit_lock:
             if self._closed:
@@ -302,22 +300,3 @@ def _connect(path: Path) -> sqlite3.Connection:
         )
     except sqlite3.Error as error:
         raise StoreFileError(path, f"cannot be opened ({error})") from error
-
-
-def _check_stream(stream: str) -> None:
-    if not isinstance(stream, str) or not stream:
-        raise ValueError(f"stream must be a non-empty str, not {stream!r}")
-
-
-def _checked_events(events: Sequence[NewEvent]) -> tuple[NewEvent, ...]:
-    checked = tuple(events)
-    if not checked:
-        raise ValueError("events must hold at least one NewEvent")
-    for index, event in enumerate(checked):
-        if not isinstance(event, NewEvent):
-            raise TypeError(f"events[{index}] must be a NewEvent, not {type(event).__name__}")
-        if not isinstance(event.type, str) or not event.type:
-            raise ValueError(f"events[{index}].type must be a non-empty str, not {event.type!r}")
-        if not isinstance(event.data, bytes):
-            raise TypeError(f"events[{index}].data must be bytes, not {type(event.data).__name__}")
-    return checked

@@ -13,6 +13,7 @@ from hypothesis import settings
 from connect_local import Config, LocalConnect
 from logs.setup import QUIET_LIBRARIES, StderrHandler
 from tests.connect_local.configs import config_with
+from tests.support.dynamodb import DUMMY_CREDENTIALS, moto_server
 from tests.support.token_guard import TokenGuard, tokens_in_service_logs
 
 _TOKEN_GUARD = TokenGuard()
@@ -87,3 +88,17 @@ def start_server() -> Iterator[Callable[[Config], LocalConnect]]:
 def server(start_server: Callable[[Config], LocalConnect]) -> LocalConnect:
     """A local Amazon Connect with the default test configuration."""
     return start_server(config_with())
+
+
+@pytest.fixture(scope="session")
+def dynamodb_endpoint() -> Iterator[str]:
+    """DynamoDB for the session: one moto server on loopback (each test makes a fresh table in it)."""
+    with moto_server() as endpoint_url:
+        yield endpoint_url
+
+
+@pytest.fixture
+def dynamodb_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keys for boto3's default chain during the test (moto accepts any), so no real ones are read."""
+    for name, value in DUMMY_CREDENTIALS.items():
+        monkeypatch.setenv(name, value)

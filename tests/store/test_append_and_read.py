@@ -1,23 +1,25 @@
 import re
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 
 from store import (
     ConcurrencyConflict,
-    EventStore,
     EventStoreClosed,
     NewEvent,
     StoreStats,
     StreamClosed,
 )
+from store.event_log import EventLog
+from tests.store.conftest import both_backends
 
 
 def events(*names: str) -> list[NewEvent]:
     return [NewEvent(name, name.lower().encode()) for name in names]
 
 
-def test_append_to_a_new_stream_returns_its_version_and_reads_back(store: EventStore) -> None:
+@both_backends
+def test_append_to_a_new_stream_returns_its_version_and_reads_back(store: EventLog) -> None:
     version = store.append("conversation-1", events("Transferred", "ChatStarted"), 0)
 
     assert version == 2
@@ -30,15 +32,17 @@ def test_append_to_a_new_stream_returns_its_version_and_reads_back(store: EventS
     assert store.stream_version("conversation-1") == 2
 
 
-def test_appends_continue_the_stream_sequence(store: EventStore) -> None:
+@both_backends
+def test_appends_continue_the_stream_sequence(store: EventLog) -> None:
     store.append("conversation-1", events("A"), 0)
     assert store.append("conversation-1", events("B", "C"), 1) == 3
     assert [e.seq for e in store.read_stream("conversation-1")] == [1, 2, 3]
 
 
+@both_backends
 @pytest.mark.parametrize("expected", [0, 1, 5])
 def test_a_wrong_expected_version_raises_a_conflict_and_writes_nothing(
-    store: EventStore, expected: int
+    store: EventLog, expected: int
 ) -> None:
     store.append("conversation-1", events("A", "B"), 0)
 
@@ -54,7 +58,8 @@ def test_a_wrong_expected_version_raises_a_conflict_and_writes_nothing(
     assert store.last_position() == 2
 
 
-def test_a_large_append_lands_whole_and_in_order(store: EventStore) -> None:
+def test_a_large_append_lands_whole_and_in_order(store: EventLog) -> None:
+    # SQLite only: one append to DynamoDB holds at most 48 events (tests/store/test_dynamo_store.py).
     many = [NewEvent("Tick", str(n).encode()) for n in range(1, 348)]
 
     assert store.append("s", many, 0) == 347
@@ -64,12 +69,14 @@ def test_a_large_append_lands_whole_and_in_order(store: EventStore) -> None:
     assert [e.position for e in read] == list(range(1, 348))
 
 
-def test_an_unknown_stream_has_version_zero_and_no_events(store: EventStore) -> None:
+@both_backends
+def test_an_unknown_stream_has_version_zero_and_no_events(store: EventLog) -> None:
     assert store.stream_version("nobody") == 0
     assert store.read_stream("nobody") == []
 
 
-def test_read_stream_between_sequence_numbers(store: EventStore) -> None:
+@both_backends
+def test_read_stream_between_sequence_numbers(store: EventLog) -> None:
     store.append("s", events("A", "B", "C", "D", "E"), 0)
 
     assert [e.type for e in store.read_stream("s", after_seq=2)] == ["C", "D", "E"]
@@ -77,7 +84,8 @@ def test_read_stream_between_sequence_numbers(store: EventStore) -> None:
     assert [e.type for e in store.read_stream("s", after_seq=1, until_seq=3)] == ["B", "C"]
 
 
-def test_read_all_gives_every_stream_in_commit_order_page_by_page(store: EventStore) -> None:
+@both_backends
+def test_read_all_gives_every_stream_in_commit_order_page_by_page(store: EventLog) -> None:
     store.append("a", events("A1"), 0)
     store.append("b", events("B1", "B2"), 0)
     store.append("a", events("A2"), 1)
@@ -91,7 +99,8 @@ def test_read_all_gives_every_stream_in_commit_order_page_by_page(store: EventSt
     assert first_page + second_page == everything
 
 
-def test_a_closed_stream_refuses_appends_and_leaves_the_open_streams(store: EventStore) -> None:
+@both_backends
+def test_a_closed_stream_refuses_appends_and_leaves_the_open_streams(store: EventLog) -> None:
     store.append("conversation-1", events("Transferred"), 0)
     store.append("conversation-2", events("Transferred"), 0)
     assert store.append("conversation-1", events("ReturnedToBot"), 1, closes_stream=True) == 2
@@ -104,7 +113,8 @@ def test_a_closed_stream_refuses_appends_and_leaves_the_open_streams(store: Even
     assert store.open_streams("conversation-") == ["conversation-2"]
 
 
-def test_a_stream_can_be_closed_by_its_first_append(store: EventStore) -> None:
+@both_backends
+def test_a_stream_can_be_closed_by_its_first_append(store: EventLog) -> None:
     store.append("conversation-1", events("Transferred", "ChatEnded"), 0, closes_stream=True)
 
     assert store.open_streams() == []
@@ -112,7 +122,8 @@ def test_a_stream_can_be_closed_by_its_first_append(store: EventStore) -> None:
         store.append("conversation-1", events("AgentMessage"), 2)
 
 
-def test_open_streams_match_the_prefix_exactly(store: EventStore) -> None:
+@both_backends
+def test_open_streams_match_the_prefix_exactly(store: EventLog) -> None:
     for stream in [
         "conversation-b",
         "conversation-a",
@@ -133,12 +144,13 @@ def test_open_streams_match_the_prefix_exactly(store: EventStore) -> None:
     assert len(store.open_streams()) == 7
 
 
-def test_closing_state_and_events_survive_reopening(store_path: Path) -> None:
-    with EventStore.open(store_path) as first:
+@both_backends
+def test_closing_state_and_events_survive_reopening(open_store: Callable[[], EventLog]) -> None:
+    with open_store() as first:
         first.append("conversation-1", events("A"), 0, closes_stream=True)
         first.append("conversation-2", events("A", "B"), 0)
 
-    with EventStore.open(store_path) as reopened:
+    with open_store() as reopened:
         assert [e.type for e in reopened.read_stream("conversation-2")] == ["A", "B"]
         assert reopened.open_streams("conversation-") == ["conversation-2"]
         assert reopened.append("conversation-2", events("C"), 2) == 3
@@ -146,6 +158,7 @@ def test_closing_state_and_events_survive_reopening(store_path: Path) -> None:
             reopened.append("conversation-1", events("B"), 1)
 
 
+@both_backends
 @pytest.mark.parametrize(
     ("stream", "new_events", "expected", "error", "names"),
     [
@@ -159,7 +172,7 @@ def test_closing_state_and_events_survive_reopening(store_path: Path) -> None:
     ],
 )
 def test_bad_arguments_name_the_field_and_write_nothing(
-    store: EventStore,
+    store: EventLog,
     stream: str,
     new_events: list[NewEvent],
     expected: int,
@@ -172,8 +185,9 @@ def test_bad_arguments_name_the_field_and_write_nothing(
     assert store.last_position() == 0
 
 
-def test_a_closed_store_refuses_appends_and_reads(store_path: Path) -> None:
-    store = EventStore.open(store_path)
+@both_backends
+def test_a_closed_store_refuses_appends_and_reads(open_store: Callable[[], EventLog]) -> None:
+    store = open_store()
     store.close()
 
     with pytest.raises(EventStoreClosed):
@@ -182,7 +196,8 @@ def test_a_closed_store_refuses_appends_and_reads(store_path: Path) -> None:
         store.read_stream("s")
 
 
-def test_stats_count_committed_appends_events_and_batches(store: EventStore) -> None:
+@both_backends
+def test_stats_count_committed_appends_events_and_batches(store: EventLog) -> None:
     store.append("s", events("A", "B"), 0)
     store.append("s", events("C"), 2)
     with pytest.raises(ConcurrencyConflict):

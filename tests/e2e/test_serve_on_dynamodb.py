@@ -1,0 +1,98 @@
+"""`run.py serve` with its event log in DynamoDB (moto's server on loopback), on one node: a bot hands a
+conversation over, the bot and the agent write to each other, the agent leaves and the bot gets the
+conversation back, told everything by signed webhook (the deliverer follows the DynamoDB log's global
+order). The table is made with `run.py store create-table`, the bot's API client with `run.py client
+create` in the data folder's SQLite file, which keeps what is not the log.
+
+The worker is stored by the test through `WorkerRegistry` on the DynamoDB log: `run.py worker create`
+writes only to a SQLite file for now (docs/dynamodb-store.md, "What a later part does").
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from events.worker_config import parse_worker_config
+from store.conversations import conversation_stream
+from store.workers import WorkerRegistry
+from tests.crash.children import Child, Children, free_port, start_connect_local
+from tests.crash.connect_side import FLOWS, INSTANCE, REGION, ConnectSide, connect_config
+from tests.crash.receiver import WebhookReceiver
+from tests.crash.service_process import SERVICE_CREDENTIALS, client_credentials
+from tests.service.harness import Api, wait_for
+from tests.support.cli import cli
+from tests.support.dynamodb import REGION as TABLE_REGION
+from tests.support.dynamodb import open_dynamo_store
+
+DEADLINE = 30.0
+TABLE = "serve-e2e-log"
+
+
+@pytest.fixture
+def webhook() -> Iterator[WebhookReceiver]:
+    receiver = WebhookReceiver().start()
+    yield receiver
+    receiver.stop()
+
+
+@pytest.mark.usefixtures("dynamodb_credentials")
+def test_serve_on_a_dynamodb_log_hands_a_chat_over_relays_both_ways_and_hands_back(
+    tmp_path: Path, dynamodb_endpoint: str, webhook: WebhookReceiver, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli(capsys, "store", "create-table", "--table", TABLE, "--region", TABLE_REGION,
+               "--endpoint-url", dynamodb_endpoint)[0] == 0
+    data = tmp_path / "data"
+    data.mkdir(mode=0o700)
+    with open_dynamo_store(dynamodb_endpoint, TABLE, data / "events.db") as log:
+        worker_id = WorkerRegistry(log).create(parse_worker_config(json.dumps({
+            "Data": {"ContactFlowId": FLOWS["human"], "InstanceId": INSTANCE, "Region": REGION,
+                     "Secret": "srn:vault::e2e:aws-cross-account-role:local"},
+            "Enabled": True, "Name": "OnDynamo", "Type": "amazon-connect-worker",
+        }).encode()), at=time.time())
+    credentials = client_credentials(data, "dynamo-bot")
+    webhook.secret = credentials.signing_secret
+
+    with Children() as children:
+        connect_child, ready = start_connect_local(tmp_path, connect_config(chats=2))
+        children.start(connect_child)
+        connect = ConnectSide(ready)
+        config = tmp_path / "serve.json"
+        config.write_text(json.dumps({
+            "data_dir": str(data), "api_host": "127.0.0.1", "api_port": free_port(),
+            "regions": {REGION: {"endpoint_url": ready["endpoint_url"], "static_credentials": True}},
+            "store": {"dynamodb": {"table": TABLE, "region": TABLE_REGION, "endpoint_url": dynamodb_endpoint}},
+        }))
+        service = children.start(Child("service", ["serve", "--config", str(config), "--ready-file",
+                                                   str(tmp_path / "serve.ready.json")], tmp_path / "service.log",
+                                       env=SERVICE_CREDENTIALS))
+        bot = Api(service.wait_ready(tmp_path / "serve.ready.json")["api_url"], credentials.token)
+
+        status, answer = bot.transfer("on-dynamo", worker_id, DeliverTo=webhook.url, User={"Name": "Maya"})
+        assert status == 201, answer
+        contact_id = connect.wait_for_contact("Maya", DEADLINE)
+        connect.accept(contact_id, "Ana")
+        told = lambda kind: [m for m in webhook.once_each("on-dynamo") if m.type == kind]  # noqa: E731
+        wait_for(lambda: told("AgentJoined"), "the bot to be told Ana joined", DEADLINE)
+
+        assert bot.say("on-dynamo", "m-1", "Where is my order?")[0] == 202
+        wait_for(lambda: any(i.get("Content") == "Where is my order?" for i in connect.record(contact_id)["Items"]),
+                 "the customer's line to reach the agent", DEADLINE)
+        connect.agent_says(contact_id, "It ships today.")
+        [answer_told] = wait_for(lambda: told("AgentMessage"), "the bot to be told Ana's answer", DEADLINE)
+        assert answer_told.text == "It ships today."
+
+        connect.agent_leaves(contact_id)
+        [handed_back] = wait_for(lambda: told("ReturnedToBot"), "the hand-back", DEADLINE)
+        assert handed_back.context["SessionEndReason"] == "AgentLeft"
+
+    with open_dynamo_store(dynamodb_endpoint, TABLE, data / "events.db") as log:
+        logged = log.read_stream(conversation_stream("on-dynamo"))
+        assert logged[-1].type == "ReturnedToBot"
+        assert log.open_streams("conversation-") == []
+        everything = log.read_all(limit=10_000)
+        assert [e.position for e in everything] == list(range(1, len(everything) + 1))
