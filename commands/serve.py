@@ -75,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
         run_connector=connector_runner(config, store, vault, roles=roles),
         vault=vault,
         auto_failover=config.auto_failover,
+        delivery_lag_limit=config.delivery_lag_limit_seconds,
     ) as running:
         if not any(not client.revoked for client in running.clients.list()):
             log.warning(

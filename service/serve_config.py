@@ -9,7 +9,8 @@
       "regions": {"eu-west-2": {"endpoint_url": null, "static_credentials": false, "sts_endpoint_url": null}},
       "connectors": {"endpoints": {"Translate": null, "SES": null}, "static_credentials": false},
       "vault": {"backend": "local"},
-      "auto_failover": {"after_seconds": 120, "mode": "move"}
+      "auto_failover": {"after_seconds": 120, "mode": "move"},
+      "delivery_lag_limit_seconds": 10
     }
 
 `regions` only overrides: a region not listed uses real AWS, each worker's
@@ -36,6 +37,10 @@ with boto3's default credential chain; `endpoint_url` points it elsewhere).
 `auto_failover` (absent: off) orders a worker to another region once the region it uses has failed
 for `after_seconds` (more than 0), its live conversations drained or moved as `mode` (drain or move)
 says (service/auto_failover.py).
+`delivery_lag_limit_seconds` (default 10, more than 0): once the oldest webhook message due to a bot's
+conversations has waited longer than this since it was recorded (not counting messages waiting for
+their webhook's retry), that bot's new messages and transfers are refused with 429 and `Retry-After`
+until delivery catches up (delivery/backpressure.py says why per bot, and why 10).
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ import msgspec
 from connect_client import RegionClients, static_session
 from roles import RoleSessions, VaultCredentials
 from roles.sessions import default_sts_client
+from delivery.backpressure import DEFAULT_LAG_LIMIT_SECONDS
 from service.auto_failover import AutoFailover
 from service.connector_runner import ConnectorRunner
 from service.queue_metrics import DEFAULT_QUEUE_METRICS_TTL
@@ -94,6 +100,7 @@ class ServeConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     connectors: ConnectorOverrides = ConnectorOverrides()
     vault: VaultConfig = LocalVaultConfig()
     auto_failover: AutoFailover | None = None  # None: off
+    delivery_lag_limit_seconds: Annotated[float, msgspec.Meta(gt=0)] = DEFAULT_LAG_LIMIT_SECONDS
 
     @property
     def data_path(self) -> Path:
