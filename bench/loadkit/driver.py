@@ -112,30 +112,33 @@ class Api:
 
     def transfer(self, conversation_id: str, worker_id: str, webhook_url: str) -> None:
         body = {"ConversationId": conversation_id, "WorkerId": worker_id, "BotName": "LoadBot", "DeliverTo": webhook_url}
-        status, answer = self._client.call("POST", "/v1/conversations", body)
+        status, answer, _ = self._until_not_refused("/v1/conversations", body)
         if status != 201:
             raise RuntimeError(f"transfer {conversation_id}: {status} {answer}")
 
     def say(self, conversation_id: str, text: str) -> float | None:
-        """Send until accepted: a 429 (delivery behind) is no lost message but a request to wait its
-        Retry-After and send again, as a bot should. The time the accepted attempt was sent, if not the first."""
+        """The time the accepted attempt was sent, if not the first (after a 429)."""
         body = {"MessageId": text, "Text": text}
+        status, answer, sent_at = self._until_not_refused(f"/v1/conversations/{conversation_id}/messages", body)
+        if status != 202:
+            raise RuntimeError(f"message to {conversation_id}: {status} {answer}")
+        return sent_at
+
+    def _until_not_refused(self, path: str, body: Any) -> tuple[int, Any, float | None]:
+        """POST until the answer is not a 429 (delivery behind): a 429 is no lost message but a request to
+        wait its Retry-After and send again, as a bot should. The status, the answer, and the time the
+        last attempt was sent if it was not the first."""
         sent_at = None
         while True:
-            status, answer, headers = self._client.exchange(
-                "POST", f"/v1/conversations/{conversation_id}/messages", body
-            )
+            status, answer, headers = self._client.exchange("POST", path, body)
             if status != 429:
-                break
+                return status, answer, sent_at
             wait = float(headers.get("Retry-After", "1"))
             with self._lock:
                 self.refused += 1
                 self.refused_wait_s += wait
             time.sleep(wait)
             sent_at = time.time()
-        if status != 202:
-            raise RuntimeError(f"message to {conversation_id}: {status} {answer}")
-        return sent_at
 
     def contact_id(self, conversation_id: str) -> str:
         status, answer = self._client.call("GET", f"/v1/conversations/{conversation_id}")
