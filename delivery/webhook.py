@@ -90,7 +90,8 @@ class _Outbox:
     `held`); otherwise it only raises `known_seq`, and the sender that owns the outbox reads the stream
     after `read_seq` into `batch`. So a conversation whose webhook is down costs at most `held`
     messages in memory, then a number. `owed_since` is when the oldest message not yet delivered was
-    recorded (at most that old: after a restart, or past `held`, the time the deliverer learnt of it).
+    recorded: exact for a message in `batch`; for one still to be read, the time of the message before
+    it (never later than its own); after a restart, the time the deliverer started.
     """
 
     conversation_id: str
@@ -243,7 +244,8 @@ class WebhookDeliverer:
         write transaction of its own for each of the store's. Behind is always safe: after a crash the
         tail reads those pages again, and queueing is idempotent (by seq)."""
         assert self._checkpoints is not None
-        tail = _TailPlace(self._checkpoints.tail_position(), self._retry_clock.monotonic())
+        start = self._checkpoints.tail_position()
+        tail = _TailPlace(position=start, durable=start, written_at=self._retry_clock.monotonic())
         catching_up = True  # read the log until a page is not full, without waiting for a hand-off
         while not self._stopping.is_set():
             batches = self._handoff.take(timeout=0 if catching_up else TAIL_WAIT_SECONDS)
@@ -524,10 +526,6 @@ class _TailPlace:
     when that was, and the conversations seen owing since."""
 
     position: int
+    durable: int
     written_at: float
-    durable: int = -1
     owed: set[str] = field(default_factory=set)
-
-    def __post_init__(self) -> None:
-        if self.durable < 0:
-            self.durable = self.position
