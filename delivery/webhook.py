@@ -44,6 +44,7 @@ from events import EventDecodeError, decode
 from events.conversation_events import Transferred
 from net import post
 from retry import SYSTEM_CLOCK, Backoff, Clock
+from store.committed import CommittedBatch
 from store.conversations import conversation_stream
 from store.event_store import EventStore
 from store.records import StoredEvent
@@ -151,6 +152,7 @@ class WebhookDeliverer:
         self._lags: dict[str | None, float] = {}
         self._lags_at = -float("inf")
         self._handoff = Handoff()
+        self._followed = False  # whether the store hands its commits (EventStore.follow)
         self._checkpoints: Checkpoints | None = None
         self._outboxes: dict[str, _Outbox] = {}
         self._ignored: set[str] = set()  # no webhook, or already handed back
@@ -167,7 +169,11 @@ class WebhookDeliverer:
         self._stopping.clear()
         self._checkpoints = Checkpoints(self._store.path)
         # Followed before anything is read: what is committed from now on is handed, what was before is read.
-        self._store.follow(self._handoff)
+        # A log that cannot be followed (one without `follow`) is read as it grows instead.
+        follow = getattr(self._store, "follow", None)
+        self._followed = follow is not None
+        if follow is not None:
+            follow(self._handoff)
         self._requeue_owed(self._checkpoints)
         self._threads = [threading.Thread(target=self._tail, name="delivery-tail", daemon=True)]
         self._threads += [
@@ -179,7 +185,8 @@ class WebhookDeliverer:
     def stop(self) -> None:
         """Stops tailing; POSTs in flight finish (within the HTTP timeout) and are checkpointed."""
         self._stopping.set()
-        self._store.unfollow(self._handoff)
+        if self._followed:
+            self._store.unfollow(self._handoff)
         self._handoff.wake()
         with self._changed:
             self._changed.notify_all()
@@ -248,7 +255,7 @@ class WebhookDeliverer:
         tail = _TailPlace(position=start, durable=start, written_at=self._retry_clock.monotonic())
         catching_up = True  # read the log until a page is not full, without waiting for a hand-off
         while not self._stopping.is_set():
-            batches = self._handoff.take(timeout=0 if catching_up else TAIL_WAIT_SECONDS)
+            batches = self._handed(tail, timeout=0 if catching_up else TAIL_WAIT_SECONDS)
             if not batches:
                 catching_up = self._read_log(tail, until=None)
             for batch in batches:
@@ -260,6 +267,15 @@ class WebhookDeliverer:
             self._maybe_record(tail, force=False)
         if tail.position != tail.durable:
             self._record_tail(tail.position, tail.owed)
+
+    def _handed(self, tail: _TailPlace, timeout: float) -> list[CommittedBatch]:
+        """The batches the store handed since the last call, waiting up to `timeout` for one; from a
+        store that hands none, [] once the log has grown past the tail (or `timeout` passed)."""
+        if self._followed:
+            return self._handoff.take(timeout)
+        if timeout > 0:
+            self._store.wait_for_position(tail.position, timeout)
+        return []
 
     def _read_log(self, tail: _TailPlace, until: int | None) -> bool:
         """Queue the log's events after the tail up to `until` (None: one page); True if `until` was

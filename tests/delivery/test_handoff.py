@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -73,6 +74,33 @@ def test_past_what_an_outbox_holds_it_reads_its_stream_and_delivers_everything_o
         assert store.stream_reads != []
         assert deliverer.stats().stream_reads == len(store.stream_reads)
         deliverer.stop()
+
+
+class Unfollowable:
+    """An event log that hands its commits to no one (it has no `follow`), as another kind of log may not."""
+
+    def __init__(self, store: EventStore) -> None:
+        self._store = store
+
+    def __getattr__(self, name: str) -> Any:
+        if name in ("follow", "unfollow"):
+            raise AttributeError(name)
+        return getattr(self._store, name)
+
+
+def test_a_log_that_hands_nothing_is_read_as_it_grows_and_everything_arrives_once_in_order(
+    store: EventStore, receiver: Receiver, deliverers: list[WebhookDeliverer]
+) -> None:
+    deliverer = start(Unfollowable(store), deliverers)  # type: ignore[arg-type]
+    conversations = {c: whole(c, receiver.url(c), agent_messages=5) for c in ("a", "b")}
+    append_one_by_one(store, conversations)
+
+    receiver.wait_until(lambda r: all(len(r.accepted(c)) == len(told(store, c)) for c in conversations))
+
+    for conversation_id in conversations:
+        assert ids(receiver.accepted(conversation_id)) == told(store, conversation_id)
+    assert len(receiver.requests) == sum(len(told(store, c)) for c in conversations)
+    assert deliverer.stats().log_reads > 0
 
 
 class DroppingHandoff(Handoff):
