@@ -59,6 +59,7 @@ from api.request_body import DEFAULT_MAX_BODY_BYTES, read_body
 from api.timeline import armed_timers_of, fold_timeline, pending_effects_of
 from api.validation import Check, parse_body
 from connect_client import Throttled
+from delivery.backpressure import Backpressure
 from delivery.pull import BadQuery
 from events import ConversationState, Rejected
 from events.commands import ContextChanged, UserLeaves, UserSays, UserTyping
@@ -106,10 +107,12 @@ def create_app(
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     metrics: ServiceMetrics | None = None,
     readiness: Readiness | None = None,
+    backpressure: Backpressure | None = None,
 ) -> Starlette:
     """The API; `extra_routes` (the bot delivery's pull stream) are served behind the same token and scope.
     `metrics`: what /metrics shows (None: a registry no service reports to). `readiness`: what /readyz
-    answers (None: always ready, for an app built without a running service)."""
+    answers (None: always ready, for an app built without a running service). `backpressure`: when a
+    bot's new messages and transfers are refused with 429 because delivery to it is behind (None: never)."""
     ownership = Ownership(service.store)
     metrics = metrics if metrics is not None else ServiceMetrics()
 
@@ -139,6 +142,7 @@ def create_app(
 
     async def transfer(request: Request, client: Client) -> Response:
         parsed: TransferRequest = await body(request, TransferRequest, [_context_check, _deliver_to_check(client)])
+        refuse_if_behind(client)
         await refuse_if_taken(client, parsed.conversation_id)
         try:
             state = await run_in_threadpool(
@@ -166,8 +170,25 @@ def create_app(
                 f"ConversationId {conversation_id!r} is in use: choose another (an unguessable one)",
             )
 
+    def refuse_if_behind(client: Client) -> None:
+        """429 while webhook delivery to this client is behind (delivery/backpressure.py): a new message
+        or conversation would only add to what it waits for. Typing, context changes and leaving are
+        never refused: they add no answer, and leaving ends one."""
+        if backpressure is None:
+            return
+        wait = backpressure.retry_after(client.id)
+        if wait is not None:
+            raise ApiError(
+                429,
+                "delivery_behind",
+                f"webhook delivery to this client is more than {backpressure.limit_seconds:g} s behind "
+                f"(its webhook answers slowly, or the service is overloaded): send again after {wait} s",
+                {"Retry-After": str(wait)},
+            )
+
     async def message(request: Request, client: Client) -> Response:
         parsed: MessageRequest = await body(request, MessageRequest)
+        refuse_if_behind(client)
         command = UserSays(
             at=service.clock(), bot_message_id=parsed.message_id, text=parsed.text, content_type=parsed.content_type
         )

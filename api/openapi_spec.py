@@ -19,6 +19,7 @@ from api.bodies import ALL_TYPES
 from api.context_limits import MAX_ATTRIBUTES_BYTES, MAX_DEPTH
 from api.operator_page import ASSETS
 from api.request_body import DEFAULT_MAX_BODY_BYTES
+from delivery.backpressure import DEFAULT_LAG_LIMIT_SECONDS, MAX_RETRY_AFTER_SECONDS
 from delivery.pull import MAX_SEQ, MAX_WAIT_SECONDS
 from events.conversation_decide import MAX_MESSAGE_PIECES
 from events.long_messages import MAX_MESSAGE_BYTES
@@ -64,9 +65,26 @@ _BAD_BODY = {
     ),
 }
 _ID = [{"name": "conversation_id", "in": "path", "required": True, "schema": {"type": "string"}}]
+_BEHIND = {
+    "429": {
+        **_answer(
+            "Code delivery_behind: webhook delivery to this client is behind (its oldest message due, not "
+            "waiting for a retry, has waited longer than the service's limit: "
+            f"{DEFAULT_LAG_LIMIT_SECONDS:g} s unless configured, delivery_lag_limit_seconds); nothing was "
+            "accepted: send the same request again after Retry-After",
+            "Error",
+        ),
+        "headers": {
+            "Retry-After": {
+                "description": f"seconds to wait: how far delivery is past the limit (1 to {MAX_RETRY_AFTER_SECONDS})",
+                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_RETRY_AFTER_SECONDS},
+            }
+        },
+    }
+}
 
 
-def _command(summary: str, body: str | None = None) -> dict[str, Any]:
+def _command(summary: str, body: str | None = None, *, refused_when_behind: bool = False) -> dict[str, Any]:
     operation: dict[str, Any] = {
         "summary": summary,
         "parameters": _ID,
@@ -75,6 +93,8 @@ def _command(summary: str, body: str | None = None) -> dict[str, Any]:
     if body:
         operation["requestBody"] = _body(body)
         operation["responses"].update(_BAD_BODY)
+    if refused_when_behind:
+        operation["responses"].update(_BEHIND)
     return operation
 
 
@@ -378,6 +398,7 @@ def document() -> dict[str, Any]:
                             "conversation_id_taken: another client's conversation has this id",
                             "Error",
                         ),
+                        **_BEHIND,
                     },
                 },
                 "get": {
@@ -397,7 +418,9 @@ def document() -> dict[str, Any]:
                     "responses": {"200": _answer("the state", "Conversation"), **_ERRORS},
                 }
             },
-            "/v1/conversations/{conversation_id}/messages": {"post": _command("A user message", "MessageRequest")},
+            "/v1/conversations/{conversation_id}/messages": {
+                "post": _command("A user message", "MessageRequest", refused_when_behind=True)
+            },
             "/v1/conversations/{conversation_id}/typing": {"post": _command("The user is typing")},
             "/v1/conversations/{conversation_id}/leave": {"post": _command("The user leaves (ends the chat)")},
             "/v1/conversations/{conversation_id}/context": {

@@ -161,6 +161,7 @@ def summary(size: int, result: dict[str, Any]) -> str:
             f"N={size}: agent->bot {pair(ours['agent_to_bot'])}, bare receive {pair(bare_run['agent_to_client'])}, p99 ratio {ratios['agent_to_bot_p99']}",
             f"N={size}: CPU per relayed message {ours['cpu_ms_per_message']} ms ({ours['cpu_ms_per_message_net_of_idle']} net of idle),"
             f" bare {bare_run['cpu_ms_per_message']} ms, ratio {ratios['cpu_per_message']} ({ratios['cpu_per_message_net_of_idle']} net)",
+            f"N={size}: 429s waited out: {result['refused_429']} transfers, {ours['refused_429']} messages",
         ]
     )
 
@@ -216,6 +217,7 @@ def run_size(size: int, args: argparse.Namespace, webhook: Webhook, *, recovery:
             "open_files_hard_limit": open_files,
             "transfer_window": None if steady else args.scale_window,
             "bare_socket_memory": bare_socket,
+            "refused_429": api.refused,  # transfers sent again after Retry-After: delivery was behind
         }
         bare_kb = result["bare_socket_memory"]["socket_and_thread_bytes"] / 1024
         result["rss_above_bare_socket_kb"] = round(result["service_rss_per_conversation_kb"] - bare_kb, 1)
@@ -227,6 +229,7 @@ def run_size(size: int, args: argparse.Namespace, webhook: Webhook, *, recovery:
             messages = 2 * relayed["messages"]
             relayed["cpu_ms_per_message"] = round(cpu / messages * 1000, 2)
             relayed["cpu_ms_per_message_net_of_idle"] = round((cpu - idle_share * window) / messages * 1000, 2)
+            relayed["refused_429"] = api.refused - result["refused_429"]  # messages sent again after Retry-After
             result["relay"] = relayed
             bare_cpu = result["bare"] = bare_relay(folder / "connect-local.ready.json", webhook.url, args.rate, args.seconds)
             result["ratios"] = {

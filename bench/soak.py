@@ -21,6 +21,11 @@ bot's message was sent):
 - the service's CPU per relayed message and its share of a core;
 - resident memory, and its growth after the warm-up (`--warm-up` seconds of
   the soak, counted in the figures but not in the growth).
+- the 429s the driver was answered (`refused_429`): webhook delivery to it
+  was behind the service's limit (delivery/backpressure.py); a 429 is no
+  lost message: the driver waits its Retry-After and sends it again, as a
+  bot should, so the soak then runs longer than `--minutes`; and how many
+  answers came later than 10, 30 and 60 s (`answers_later_than_s`).
 
 It writes the figures as JSON and draws latency, memory and CPU over time
 with matplotlib into bench/out/soak-N.png. It exits 1 when messages were
@@ -55,6 +60,7 @@ from bench.loadkit.receiver import Webhook  # noqa: E402
 from bench.loadkit.stats import latency  # noqa: E402
 
 OUT = REPO / "bench" / "out"
+LATE_SECONDS = (10, 30, 60)  # answers reported as later than these, agent to bot
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,6 +251,11 @@ def soak(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
             "throughput_per_s": round(2 * len(to_bot) / (readings[-1].at - readings[0].at), 1),
             "bot_to_connect": latency(list(to_connect.values())),
             "agent_to_bot": latency(list(to_bot.values())),
+            "answers_later_than_s": {
+                str(limit): sum(1 for seconds in to_bot.values() if seconds > limit) for limit in LATE_SECONDS
+            },
+            "refused_429": api.refused,
+            "refused_429_wait_s": round(api.refused_wait_s, 1),
             "cpu_ms_per_message": round(cpu / (2 * len(sent)) * 1000, 2),
             "memory": memory_growth(readings, args.warm_up),
             "windows": rows,

@@ -15,6 +15,7 @@ from actors.worker_tools import RunConnector
 from api.request_body import DEFAULT_MAX_BODY_BYTES
 from connect_client import ChatSocket
 from delivery import WebhookDeliverer, delivery_routes
+from delivery.backpressure import DEFAULT_LAG_LIMIT_SECONDS, Backpressure
 from metrics import ServiceMetrics
 from service.auto_failover import POLL_SECONDS, AutoFailover, AutoFailoverLoop, supervisor_health
 from service.queue_metrics import DEFAULT_QUEUE_METRICS_TTL
@@ -33,6 +34,7 @@ class Running:
     service: WorkerService
     clients: ClientRegistry
     api_url: str
+    deliverer: WebhookDeliverer
 
     @property
     def openapi_url(self) -> str:
@@ -59,6 +61,7 @@ def running_service(
     status_interval: float = INTERVAL_SECONDS,
     auto_failover: AutoFailover | None = None,
     auto_failover_poll: float = POLL_SECONDS,
+    delivery_lag_limit: float = DEFAULT_LAG_LIMIT_SECONDS,
 ) -> Iterator[Running]:
     """Start it all, yield, and stop it all. Only one service runs on a store: another one's lock
     raises ServiceAlreadyRunning. The API is served first; it yields once everything runs, while the live
@@ -70,7 +73,9 @@ def running_service(
     in the clients table now. `vault`: where vault references are resolved (None: the local vault
     in the store's file). The status file is written beside the store every `status_interval` seconds.
     `auto_failover`: None, off; else a worker whose region fails is ordered elsewhere, as checked every
-    `auto_failover_poll` seconds (service/auto_failover.py).
+    `auto_failover_poll` seconds (service/auto_failover.py). `delivery_lag_limit`: a bot whose oldest due
+    webhook message has waited longer than this many seconds has its new messages and transfers refused
+    with 429 (delivery/backpressure.py).
     """
     lock = ServiceLock(store.path).acquire()  # ServiceAlreadyRunning: one service per store
     clients = ClientRegistry(store.path)
@@ -87,7 +92,7 @@ def running_service(
         readiness = Readiness(service, WriteProbe(store.path))
         app = create_app(
             service, clients, delivery_routes(store), max_body_bytes=max_body_bytes, metrics=metrics,
-            readiness=readiness,
+            readiness=readiness, backpressure=Backpressure(deliverer.lag, delivery_lag_limit),
         )
         server = ApiServer(app, host, port).start()
         try:
@@ -103,7 +108,7 @@ def running_service(
                             poll_seconds=auto_failover_poll,
                         ).start()
                     try:
-                        yield Running(service, clients, server.url)
+                        yield Running(service, clients, server.url, deliverer)
                     finally:
                         if failover is not None:
                             failover.stop()

@@ -78,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
         run_connector=connector_runner(config, store, vault, roles=roles),
         vault=vault,
         auto_failover=config.auto_failover,
+        delivery_lag_limit=config.delivery_lag_limit_seconds,
     ) as running:
         freeze_when_recovered(running.service)
         if not any(not client.revoked for client in running.clients.list()):

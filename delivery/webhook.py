@@ -5,9 +5,11 @@
     ...
     deliverer.stop()
 
-One tail thread reads the global log from the durable checkpoint and tells
-each conversation's outbox how far its stream goes; a few sender threads read
-the messages of whichever outbox is due from its stream and post them. A conversation has at most one POST in
+One tail thread follows the log from the durable checkpoint: the store hands it each commit's events
+in memory (delivery/handoff.py), and it reads the log only for what it was not handed. It puts each
+bot message in its conversation's outbox while the outbox holds everything before it, and otherwise
+tells the outbox how far its stream goes; a few sender threads post the messages of whichever outbox
+is due, reading its stream only for what it was not given. A conversation has at most one POST in
 flight, so its messages arrive in stream order; a conversation whose webhook
 fails waits for its backoff without holding a sender, so the others go on.
 
@@ -35,12 +37,14 @@ from enum import Enum
 from structlog.contextvars import bound_contextvars
 
 from delivery.checkpoint import Checkpoints
+from delivery.handoff import Handoff
 from delivery.messages import HANDBACK_TYPE, bot_message, conversation_id_of, delivery_id, is_for_the_bot
 from delivery.signature import BadSecret, signature_headers
 from events import EventDecodeError, decode
 from events.conversation_events import Transferred
 from net import post
 from retry import SYSTEM_CLOCK, Backoff, Clock
+from store.committed import CommittedBatch
 from store.conversations import conversation_stream
 from store.event_store import EventStore
 from store.records import StoredEvent
@@ -49,7 +53,8 @@ log = logging.getLogger(__name__)
 
 RETRIED_CLIENT_ERRORS = frozenset({408, 429})
 DEFAULT_BACKOFF = Backoff(first=0.5, cap=60.0)
-READ_BATCH = 200  # stream events read into an outbox at once
+HELD = 200  # bot messages an outbox holds in memory at most (handed by the tail, or read from its stream)
+LAG_REFRESH_SECONDS = 0.25  # how old the per-client lag `lag()` answers with may be
 TAIL_WAIT_SECONDS = 0.1  # also how long stop() may wait for the tail
 TAIL_CHECKPOINT_SECONDS = 1.0  # how far the durable tail may lag behind what the tail has read
 
@@ -66,18 +71,28 @@ class Undeliverable(Exception):
 
 @dataclass(frozen=True)
 class DeliveryStats:
+    """`stream_reads`: reads of a conversation's stream by a sender, for what the tail could not hand
+    it (after a start, past `held`, or once it fell behind); `log_reads`: pages of the log the tail read,
+    for what the store did not hand it."""
+
     delivered: int
     refused: int
     retries: int
+    stream_reads: int = 0
+    log_reads: int = 0
 
 
 @dataclass
 class _Outbox:
-    """A conversation's place in delivery. Messages are read from its stream a batch at a time.
+    """A conversation's place in delivery: the messages in `batch` are everything of its stream up to
+    `read_seq` not yet delivered, and the stream holds more up to `known_seq`.
 
-    The tail only raises `known_seq`; the sender that owns the outbox reads the
-    stream after `read_seq` into `batch`, so a conversation whose webhook is
-    down costs a number, not a queue of its messages.
+    While `read_seq` is `known_seq`, the tail appends the message it was handed to `batch` (up to
+    `held`); otherwise it only raises `known_seq`, and the sender that owns the outbox reads the stream
+    after `read_seq` into `batch`. So a conversation whose webhook is down costs at most `held`
+    messages in memory, then a number. `owed_since` is when the oldest message not yet delivered was
+    recorded: exact for a message in `batch`; for one still to be read, the time of the message before
+    it (never later than its own); after a restart, the time the deliverer started.
     """
 
     conversation_id: str
@@ -85,10 +100,11 @@ class _Outbox:
     client_id: str | None  # whose signing secret the POSTs carry
     worker_id: str | None  # for the log lines
     read_seq: int
-    known_seq: int = 0
+    known_seq: int
     batch: deque[StoredEvent] = field(default_factory=deque)
     attempts: int = 0
     busy: bool = False  # being posted, or waiting in the due heap
+    owed_since: float | None = None
 
     def has_work(self) -> bool:
         return bool(self.batch) or self.read_seq < self.known_seq
@@ -105,7 +121,8 @@ class WebhookDeliverer:
     decides the waits between retries and `retry_clock` their due times, and
     when the tail's position is next recorded (pass a small backoff, or a
     simulated clock, in tests). Each message is
-    delivered at least once; after a crash, only the one in flight may come twice.
+    delivered at least once; after a crash, only the one in flight may come twice. `held`: how many
+    messages an outbox keeps in memory at most; `lag(client_id)` how far delivery is behind for a client.
     """
 
     def __init__(
@@ -119,6 +136,8 @@ class WebhookDeliverer:
         retry_clock: Clock = SYSTEM_CLOCK,
         senders: int = 4,
         page_size: int = 500,
+        held: int = HELD,
+        lag_refresh: float = LAG_REFRESH_SECONDS,
     ) -> None:
         self._store = store
         self._signing_secret = signing_secret
@@ -128,6 +147,12 @@ class WebhookDeliverer:
         self._backoff = backoff
         self._senders = senders
         self._page_size = page_size
+        self._held = held
+        self._lag_refresh = lag_refresh
+        self._lags: dict[str | None, float] = {}
+        self._lags_at = -float("inf")
+        self._handoff = Handoff()
+        self._followed = False  # whether the store hands its commits (EventStore.follow)
         self._checkpoints: Checkpoints | None = None
         self._outboxes: dict[str, _Outbox] = {}
         self._ignored: set[str] = set()  # no webhook, or already handed back
@@ -136,13 +161,19 @@ class WebhookDeliverer:
         self._changed = threading.Condition()
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._delivered = self._refused = self._retries = 0
+        self._delivered = self._refused = self._retries = self._stream_reads = self._log_reads = 0
 
     def start(self) -> None:
         if self._threads:
             raise RuntimeError("WebhookDeliverer already started")
         self._stopping.clear()
         self._checkpoints = Checkpoints(self._store.path)
+        # Followed before anything is read: what is committed from now on is handed, what was before is read.
+        # A log that cannot be followed (one without `follow`) is read as it grows instead.
+        follow = getattr(self._store, "follow", None)
+        self._followed = follow is not None
+        if follow is not None:
+            follow(self._handoff)
         self._requeue_owed(self._checkpoints)
         self._threads = [threading.Thread(target=self._tail, name="delivery-tail", daemon=True)]
         self._threads += [
@@ -154,50 +185,123 @@ class WebhookDeliverer:
     def stop(self) -> None:
         """Stops tailing; POSTs in flight finish (within the HTTP timeout) and are checkpointed."""
         self._stopping.set()
+        if self._followed:
+            self._store.unfollow(self._handoff)
+        self._handoff.wake()
         with self._changed:
             self._changed.notify_all()
         for thread in self._threads:
             thread.join()
         self._threads = []
+        self._handoff.take(timeout=0)
         with self._changed:
             self._outboxes.clear()
             self._due.clear()
+            self._lags, self._lags_at = {}, -float("inf")
         if self._checkpoints is not None:
             self._checkpoints.close()
             self._checkpoints = None
 
     def stats(self) -> DeliveryStats:
         with self._changed:
-            return DeliveryStats(self._delivered, self._refused, self._retries)
+            return DeliveryStats(
+                self._delivered, self._refused, self._retries, self._stream_reads, self._log_reads
+            )
+
+    def lag(self, client_id: str | None) -> float:
+        """How long (seconds) the oldest message due to a conversation of this API client has waited
+        since it was recorded: 0 when none waits. Messages waiting for their webhook's retry (after a
+        failure) do not count: a bot whose webhook is down or refusing is late by its own doing, and
+        its backlog must not make this or any other client look behind. At most `lag_refresh`
+        seconds old: one pass over the outboxes serves every client until then."""
+        return self.lags().get(client_id, 0.0)
+
+    def lags(self) -> dict[str | None, float]:
+        """`lag` of every client with a message due (the others' is 0)."""
+        with self._changed:
+            now = self._retry_clock.monotonic()
+            if now - self._lags_at >= self._lag_refresh:
+                self._lags, self._lags_at = self._measure_lags(), now
+            return self._lags
+
+    def _measure_lags(self) -> dict[str | None, float]:
+        """Call with `_changed` held. A new dict each time: `lags` hands it out."""
+        now = self._clock()
+        lags: dict[str | None, float] = {}
+        for outbox in self._outboxes.values():
+            if outbox.owed_since is not None and outbox.attempts == 0:
+                waited = max(0.0, now - outbox.owed_since)
+                lags[outbox.client_id] = max(lags.get(outbox.client_id, 0.0), waited)
+        return lags
 
     def _requeue_owed(self, checkpoints: Checkpoints) -> None:
         for conversation_id, _ in checkpoints.owed():
             self._owe(conversation_id, self._store.stream_version(conversation_stream(conversation_id)))
 
     def _tail(self) -> None:
-        """Read the log as it grows and queue what is owed; the durable tail follows at most every
-        TAIL_CHECKPOINT_SECONDS (and when stopping), not after every page: under load every append
-        woke it for a write transaction of its own, beside the store's. Behind is always safe: after
-        a crash the tail reads those pages again, and queueing is idempotent (by seq)."""
+        """Follow the log and queue what is owed: the events of each commit as the store hands them,
+        and, from the log itself, whatever lies before a handed batch's first position and was not
+        handed (written before the deliverer started, dropped by the hand-off when the tail was too far
+        behind, written by another process), and whatever comes when nothing is handed for
+        TAIL_WAIT_SECONDS. `position` is always the last position queued: every event up to it is, none
+        after, so nothing is skipped or queued twice, whichever way it came.
+
+        The durable tail follows at most every TAIL_CHECKPOINT_SECONDS (and when stopping, and after
+        each full page read while catching up), not after every commit: under load it would cost a
+        write transaction of its own for each of the store's. Behind is always safe: after a crash the
+        tail reads those pages again, and queueing is idempotent (by seq)."""
         assert self._checkpoints is not None
-        durable = position = self._checkpoints.tail_position()
-        owed: set[str] = set()  # conversations seen owing since `durable`
-        written_at = self._retry_clock.monotonic()
+        start = self._checkpoints.tail_position()
+        tail = _TailPlace(position=start, durable=start, written_at=self._retry_clock.monotonic())
+        catching_up = True  # read the log until a page is not full, without waiting for a hand-off
         while not self._stopping.is_set():
-            page = self._store.read_all(after_position=position, limit=self._page_size)
-            if page:
-                owed |= {conversation_id_of(stored) for stored in page if self._queue(stored)}
-                position = page[-1].position
-            due = written_at + TAIL_CHECKPOINT_SECONDS - self._retry_clock.monotonic()
-            if position != durable and (due <= 0 or len(page) == self._page_size):
-                if self._record_tail(position, owed):
-                    durable, owed, written_at = position, set(), self._retry_clock.monotonic()
-                continue
-            if not page:
-                wait = TAIL_WAIT_SECONDS if position == durable else min(TAIL_WAIT_SECONDS, max(due, 0.0))
-                self._store.wait_for_position(position, timeout=wait)
-        if position != durable:
-            self._record_tail(position, owed)
+            batches = self._handed(tail, timeout=0 if catching_up else TAIL_WAIT_SECONDS)
+            if not batches:
+                catching_up = self._read_log(tail, until=None)
+            for batch in batches:
+                if batch.last_position <= tail.position:
+                    continue
+                if batch.first_position > tail.position + 1 and not self._read_log(tail, batch.first_position - 1):
+                    break  # stopping
+                self._scanned(tail, batch.events(after_position=tail.position))
+            self._maybe_record(tail, force=False)
+        if tail.position != tail.durable:
+            self._record_tail(tail.position, tail.owed)
+
+    def _handed(self, tail: _TailPlace, timeout: float) -> list[CommittedBatch]:
+        """The batches the store handed since the last call, waiting up to `timeout` for one; from a
+        store that hands none, [] once the log has grown past the tail (or `timeout` passed)."""
+        if self._followed:
+            return self._handoff.take(timeout)
+        if timeout > 0:
+            self._store.wait_for_position(tail.position, timeout)
+        return []
+
+    def _read_log(self, tail: _TailPlace, until: int | None) -> bool:
+        """Queue the log's events after the tail up to `until` (None: one page); True if `until` was
+        reached (or, for one page, if the page was full: there is more to read)."""
+        while not self._stopping.is_set():
+            page = self._store.read_all(after_position=tail.position, limit=self._page_size)
+            self._log_reads += 1
+            self._scanned(tail, page)
+            full = len(page) == self._page_size
+            if full:
+                self._maybe_record(tail, force=True)
+            if until is None:
+                return full
+            if tail.position >= until or not page:
+                return True
+        return False
+
+    def _scanned(self, tail: _TailPlace, events: list[StoredEvent]) -> None:
+        if events:
+            tail.owed |= {conversation_id_of(stored) for stored in events if self._queue(stored)}
+            tail.position = events[-1].position
+
+    def _maybe_record(self, tail: _TailPlace, *, force: bool) -> None:
+        due = tail.written_at + TAIL_CHECKPOINT_SECONDS <= self._retry_clock.monotonic()
+        if tail.position != tail.durable and (force or due) and self._record_tail(tail.position, tail.owed):
+            tail.durable, tail.owed, tail.written_at = tail.position, set(), self._retry_clock.monotonic()
 
     def _record_tail(self, position: int, owed: set[str]) -> bool:
         """The tail is durable up to `position`, with a row for each conversation `owed`; False if not."""
@@ -219,10 +323,17 @@ class WebhookDeliverer:
         if stored.type == HANDBACK_TYPE and conversation_id in self._ignored:
             self._ignored.discard(conversation_id)  # its last event: nothing more to ignore
             return False
-        return self._owe(conversation_id, stored.seq)
+        return self._owe(conversation_id, stored.seq, stored)
 
-    def _owe(self, conversation_id: str, seq: int) -> bool:
-        """The conversation is owed what its stream holds up to `seq`; False if it has no webhook."""
+    def _owe(self, conversation_id: str, seq: int, stored: StoredEvent | None = None) -> bool:
+        """The conversation is owed what its stream holds up to `seq`; False if it has no webhook.
+        `stored`, the message at `seq` when the tail has it in hand, goes into the outbox at once if
+        everything before it is there (or delivered), so that no sender reads the stream for it.
+
+        Why that is enough: the tail queues the log in position order, and a stream's seqs rise with
+        positions, so when it hands an outbox seq N every message of that stream before N is one it
+        queued earlier (in `batch` or counted in `known_seq`), or one from before the tail's durable
+        position, which `start` put in `known_seq` (`_requeue_owed`) unless it was delivered."""
         with self._changed:
             outbox = self._outboxes.get(conversation_id)
         if outbox is None:
@@ -232,8 +343,15 @@ class WebhookDeliverer:
             if outbox is None:
                 return False
         with self._changed:
-            outbox.known_seq = max(outbox.known_seq, seq)
-            if not outbox.busy and outbox.has_work():
+            if seq <= outbox.known_seq:
+                return True  # already owed (the tail reads up to a second again after a restart)
+            if not outbox.has_work():
+                outbox.owed_since = stored.recorded_at if stored is not None else self._clock()
+            if stored is not None and outbox.read_seq == outbox.known_seq and len(outbox.batch) < self._held:
+                outbox.batch.append(stored)
+                outbox.read_seq = seq
+            outbox.known_seq = seq
+            if not outbox.busy:
                 self._schedule(outbox, self._retry_clock.monotonic())
         return True
 
@@ -252,7 +370,7 @@ class WebhookDeliverer:
             if not url or handed_back:
                 self._ignored.add(conversation_id)
                 return None
-            outbox = _Outbox(conversation_id, url, client_id, worker_id, read_seq=delivered_seq)
+            outbox = _Outbox(conversation_id, url, client_id, worker_id, read_seq=delivered_seq, known_seq=delivered_seq)
             return self._outboxes.setdefault(conversation_id, outbox)
 
     def _webhook_of(self, conversation_id: str) -> tuple[str, str | None, str | None]:
@@ -306,18 +424,27 @@ class WebhookDeliverer:
             log.exception("could not record the delivery of %s", delivery_id(conversation_id, stored.seq))
 
     def _read_batch(self, outbox: _Outbox) -> None:
+        """Read into the (empty) batch what the tail could not hand: while `read_seq` is below
+        `known_seq` the tail hands the outbox nothing, so nothing can come between."""
         with self._changed:
-            until = min(outbox.known_seq, outbox.read_seq + READ_BATCH)
+            start = outbox.read_seq
+            until = min(outbox.known_seq, start + self._held)
+        if until <= start:
+            return
         stream = conversation_stream(outbox.conversation_id)
-        stored = self._store.read_stream(stream, after_seq=outbox.read_seq, until_seq=until)
-        outbox.batch.extend(event for event in stored if is_for_the_bot(event))
-        outbox.read_seq = until
+        stored = self._store.read_stream(stream, after_seq=start, until_seq=until)
+        with self._changed:
+            outbox.batch.extend(event for event in stored if is_for_the_bot(event))
+            outbox.read_seq = until
+            self._stream_reads += 1
 
     def _idle(self, outbox: _Outbox) -> None:
         with self._changed:
             outbox.busy = False
             if outbox.has_work():
                 self._schedule(outbox, self._retry_clock.monotonic())
+            else:
+                outbox.owed_since = None
 
     def _next_due(self) -> _Outbox | None:
         with self._changed:
@@ -350,7 +477,11 @@ class WebhookDeliverer:
             if stored.type == HANDBACK_TYPE:
                 del self._outboxes[outbox.conversation_id]
             elif outbox.has_work():
+                # The next message is at most as old as the one just posted, when not in hand.
+                outbox.owed_since = outbox.batch[0].recorded_at if outbox.batch else stored.recorded_at
                 self._schedule(outbox, self._retry_clock.monotonic())
+            else:
+                outbox.owed_since = None
 
     def _attempt(self, outbox: _Outbox, stored: StoredEvent) -> Outcome:
         """Post one message; a message that can never be posted is refused here, with its reason logged."""
@@ -403,3 +534,14 @@ def _check_url(url: str) -> None:
         raise Undeliverable("its URL is not http(s)")
     if not parts.hostname:
         raise Undeliverable("its URL has no host")
+
+
+@dataclass
+class _TailPlace:
+    """The tail's own place: the last position queued, the last one recorded as scanned (`durable`),
+    when that was, and the conversations seen owing since."""
+
+    position: int
+    durable: int
+    written_at: float
+    owed: set[str] = field(default_factory=set)

@@ -149,6 +149,13 @@ def _webhooks(deliverer: WebhookDeliverer, backlog: DeliveryBacklog) -> list[Met
         "connect_worker_webhook_oldest_waiting_seconds", "How long the oldest message not yet delivered has been "
         "in the log, by API client", labels=["client"],
     )
+    due_lag = GaugeMetricFamily(
+        "connect_worker_webhook_due_lag_seconds", "How long the oldest message due to the webhooks (not "
+        "waiting for a retry) has waited since it was recorded, by API client: over the limit, the client's new "
+        "messages and transfers are refused with 429", labels=["client"],
+    )
+    for client_id, lag in sorted(deliverer.lags().items(), key=lambda item: item[0] or ""):
+        due_lag.add_metric([client_id or NO_CLIENT], lag)
     for waiting in figures.backlog:
         client = [waiting.client_id or NO_CLIENT]
         messages.add_metric(client, waiting.messages)
@@ -163,6 +170,7 @@ def _webhooks(deliverer: WebhookDeliverer, backlog: DeliveryBacklog) -> list[Met
         messages,
         conversations,
         oldest,
+        due_lag,
     ]
     if figures.lag is not None:
         families.append(

@@ -10,7 +10,8 @@
       "connectors": {"endpoints": {"Translate": null, "SES": null}, "static_credentials": false},
       "vault": {"backend": "local"},
       "auto_failover": {"after_seconds": 120, "mode": "move"},
-      "store": {"dynamodb": {"table": "connect-worker-log", "region": "eu-west-2", "endpoint_url": null}}
+      "store": {"dynamodb": {"table": "connect-worker-log", "region": "eu-west-2", "endpoint_url": null}},
+      "delivery_lag_limit_seconds": 10
     }
 
 `regions` only overrides: a region not listed uses real AWS, each worker's
@@ -41,6 +42,10 @@ says (service/auto_failover.py).
 the DynamoDB table `table` in `region` (made by `run.py store create-table`), with boto3's default
 credential chain, `endpoint_url` pointing it elsewhere. Either way `DATA/events.db` keeps what is not
 the log (API clients, delivery checkpoints, the local vault) on this node (docs/dynamodb-store.md).
+`delivery_lag_limit_seconds` (default 10, more than 0): once the oldest webhook message due to a bot's
+conversations has waited longer than this since it was recorded (not counting messages waiting for
+their webhook's retry), that bot's new messages and transfers are refused with 429 and `Retry-After`
+until delivery catches up (delivery/backpressure.py says why per bot, and why 10).
 """
 
 from __future__ import annotations
@@ -53,6 +58,7 @@ import msgspec
 from connect_client import RegionClients, static_session
 from roles import RoleSessions, VaultCredentials
 from roles.sessions import default_sts_client
+from delivery.backpressure import DEFAULT_LAG_LIMIT_SECONDS
 from service.auto_failover import AutoFailover
 from service.connector_runner import ConnectorRunner
 from service.queue_metrics import DEFAULT_QUEUE_METRICS_TTL
@@ -113,6 +119,7 @@ class ServeConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     vault: VaultConfig = LocalVaultConfig()
     auto_failover: AutoFailover | None = None  # None: off
     store: StoreConfig = StoreConfig()
+    delivery_lag_limit_seconds: Annotated[float, msgspec.Meta(gt=0)] = DEFAULT_LAG_LIMIT_SECONDS
 
     @property
     def data_path(self) -> Path:

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import queue
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
 from store.checkpointer import Checkpointer, without_automatic_checkpoints
+from store.committed import CommittedBatch
 from store.observer import StoreObserver
 from store.errors import CorruptDatabase, EventStoreClosed, StoreFileError
 from store.append_arguments import check_expected_version, check_stream, checked_events
@@ -28,6 +30,10 @@ POLL_SECONDS = 0.05
 
 _COLUMNS = "stream, seq, position, type, data, recorded_at"
 _CORRUPTION_CODES = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
+
+log = logging.getLogger(__name__)
+
+Follower = Callable[[CommittedBatch], None]
 
 
 class EventStore:
@@ -55,6 +61,7 @@ class EventStore:
         self._committed = threading.Condition()
         self._last_committed = 0
         self._observer: StoreObserver | None = None
+        self._followers: tuple[Follower, ...] = ()
         self._checkpointer = Checkpointer(lambda: _connect(path)).start()
         self._writer = GroupCommitWriter(
             without_automatic_checkpoints(writer_conn), self._note_commit, on_batch=self._note_batch
@@ -242,15 +249,34 @@ class EventStore:
         the running service's metrics watch it (metrics/)."""
         self._observer = observer
 
+    def follow(self, follower: Follower) -> None:
+        """Hand `follower` what each COMMIT of this store wrote from now on, on the writer's thread, right
+        after the COMMIT and before the appends' callers are woken: the webhook deliverer's tail learns of
+        new events without reading the log (delivery/README.md). The call must be quick (queue the batch,
+        wake a thread) and must not block: the writer waits for it. Commits of other processes on the same
+        file are not handed; a follower notices them by the gap in positions, or by reading the log."""
+        with self._submit_lock:
+            self._followers = (*self._followers, follower)
+
+    def unfollow(self, follower: Follower) -> None:
+        with self._submit_lock:
+            self._followers = tuple(known for known in self._followers if known != follower)
+
     def _note_batch(self, appends: int, events: int, seconds: float) -> None:
         observer = self._observer
         if observer is not None:
             observer.committed(appends, events, seconds)
 
-    def _note_commit(self, last_position: int) -> None:
+    def _note_commit(self, batch: CommittedBatch) -> None:
         self._checkpointer.committed()
+        for follower in self._followers:
+            try:
+                follower(batch)
+            except Exception:
+                # The batch is committed: its callers must hear so, whatever a follower does.
+                log.exception("a follower of the event store failed on a committed batch")
         with self._committed:
-            self._last_committed = last_position
+            self._last_committed = batch.last_position
             self._committed.notify_all()
 
     @contextmanager

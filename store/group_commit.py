@@ -27,6 +27,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from store.committed import COLUMNS as _COLUMNS
+from store.committed import CommittedBatch
 from store.errors import ConcurrencyConflict, StoreWriteFailed, StreamClosed
 from store.records import NewEvent, StoreStats
 
@@ -43,7 +45,6 @@ _STOP = object()
 # each statement it steps, and with a thousand callers waking up, each time
 # costs the writer a wait to get it back. Fixed sizes keep the statements in
 # sqlite3's statement cache.
-_COLUMNS = 5
 _INSERT_CHUNKS = (256, 64, 16, 4, 1)
 _INSERT_SQL = {
     size: "INSERT INTO events (stream, seq, type, data, recorded_at) VALUES "
@@ -108,14 +109,14 @@ def settle(batch: list[Append], outcomes: list[int | BaseException]) -> None:
 
 
 class GroupCommitWriter:
-    """The thread that owns the write connection. `on_commit` gets the last position committed;
-    `on_batch(appends, events, seconds)` each committed batch's size and how long its transaction took
+    """The thread that owns the write connection. `on_commit` gets what each COMMIT wrote (its events
+    and their positions), before the batch's callers are woken; `on_batch(appends, events, seconds)` each committed batch's size and how long its transaction took
     (BEGIN to the end of COMMIT, fsync included)."""
 
     def __init__(
         self,
         conn: sqlite3.Connection,
-        on_commit: Callable[[int], None],
+        on_commit: Callable[[CommittedBatch], None],
         on_batch: Callable[[int, int, float], None] = lambda appends, events, seconds: None,
     ) -> None:
         self._conn = conn
@@ -231,7 +232,7 @@ class GroupCommitWriter:
         self._events += len(values) // _COLUMNS
         self._batches += 1
         if values:
-            self._on_commit(last_position)
+            self._on_commit(CommittedBatch(last_position, values))
         settle(batch, outcomes)
 
     def _version_of(self, stream: str) -> int:

@@ -29,6 +29,11 @@ class JsonClient:
         self._local = threading.local()
 
     def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        status, answer, _ = self.exchange(method, path, body)
+        return status, answer
+
+    def exchange(self, method: str, path: str, body: Any = None) -> tuple[int, Any, http.client.HTTPMessage]:
+        """The status, the JSON answer and the headers."""
         data = None if body is None else json.dumps(body).encode()
         for attempt in (1, 2):
             connection = self._connection()
@@ -36,7 +41,7 @@ class JsonClient:
                 connection.request(method, self._prefix + path, body=data, headers=self._headers)
                 answer = connection.getresponse()
                 raw = answer.read()
-                return answer.status, json.loads(raw) if raw else None
+                return answer.status, json.loads(raw) if raw else None, answer.headers
             except (ConnectionError, http.client.HTTPException):
                 # A keep-alive connection the server closed: one fresh try.
                 self._local.connection = None
@@ -65,13 +70,14 @@ class Sent:
 def paced(
     keys: Sequence[str],
     rate: float,
-    send: Callable[[str, str], None],
+    send: Callable[[str, str], float | None],
     *,
     label: str,
     workers: int = 32,
 ) -> list[Sent]:
     """Send one message per key at `rate` a second, on schedule (the key's index / rate after the start),
-    from `workers` threads; `send(key, text)` returns once the message is accepted. Each text is
+    from `workers` threads; `send(key, text)` returns once the message is accepted, with the time the
+    accepted attempt was sent when it was not the first (a 429 waited for). Each text is
     unique (`label` names the phase), so that it identifies the message at Connect and in its answer."""
     start = time.monotonic() + 0.2
     results: list[Sent] = []
@@ -84,7 +90,7 @@ def paced(
         if delay > 0:
             time.sleep(delay)
         sent_at = time.time()
-        send(key, text)
+        sent_at = send(key, text) or sent_at
         accepted_at = time.time()
         with lock:
             results.append(Sent(key, text, sent_at, accepted_at))
@@ -100,18 +106,39 @@ class Api:
 
     def __init__(self, api_url: str, token: str) -> None:
         self._client = JsonClient(api_url, {"Authorization": f"Bearer {token}"})
+        self._lock = threading.Lock()
+        self.refused = 0  # 429s: the message was sent again after Retry-After
+        self.refused_wait_s = 0.0  # the Retry-After waits, summed
 
     def transfer(self, conversation_id: str, worker_id: str, webhook_url: str) -> None:
         body = {"ConversationId": conversation_id, "WorkerId": worker_id, "BotName": "LoadBot", "DeliverTo": webhook_url}
-        status, answer = self._client.call("POST", "/v1/conversations", body)
+        status, answer, _ = self._until_not_refused("/v1/conversations", body)
         if status != 201:
             raise RuntimeError(f"transfer {conversation_id}: {status} {answer}")
 
-    def say(self, conversation_id: str, text: str) -> None:
+    def say(self, conversation_id: str, text: str) -> float | None:
+        """The time the accepted attempt was sent, if not the first (after a 429)."""
         body = {"MessageId": text, "Text": text}
-        status, answer = self._client.call("POST", f"/v1/conversations/{conversation_id}/messages", body)
+        status, answer, sent_at = self._until_not_refused(f"/v1/conversations/{conversation_id}/messages", body)
         if status != 202:
             raise RuntimeError(f"message to {conversation_id}: {status} {answer}")
+        return sent_at
+
+    def _until_not_refused(self, path: str, body: Any) -> tuple[int, Any, float | None]:
+        """POST until the answer is not a 429 (delivery behind): a 429 is no lost message but a request to
+        wait its Retry-After and send again, as a bot should. The status, the answer, and the time the
+        last attempt was sent if it was not the first."""
+        sent_at = None
+        while True:
+            status, answer, headers = self._client.exchange("POST", path, body)
+            if status != 429:
+                return status, answer, sent_at
+            wait = float(headers.get("Retry-After", "1"))
+            with self._lock:
+                self.refused += 1
+                self.refused_wait_s += wait
+            time.sleep(wait)
+            sent_at = time.time()
 
     def contact_id(self, conversation_id: str) -> str:
         status, answer = self._client.call("GET", f"/v1/conversations/{conversation_id}")

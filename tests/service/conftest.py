@@ -17,6 +17,8 @@ import pytest
 
 from connect_client import ChatSocket, ClientSettings, RegionClients, RegionHealth, static_session
 from connect_local import Config, LocalConnect
+from delivery import WebhookDeliverer
+from delivery.backpressure import DEFAULT_LAG_LIMIT_SECONDS
 from service import RegionClientsFactory, WorkerService, local_regions
 from service.auto_failover import AutoFailover
 from service.connector_runner import ConnectorRunner
@@ -37,6 +39,7 @@ class Running:
     clients: ClientRegistry
     api: Api  # as the client "test-bot"
     worker_id: str
+    deliverer: WebhookDeliverer
 
 
 def regions_on(
@@ -65,11 +68,13 @@ def start_service(tmp_path: Path, start_server: Callable[[Config], LocalConnect]
             connector_endpoints: Callable[[LocalConnect], dict[str, str]] = lambda connect: {},
             regions: Callable[[LocalConnect, EventStore], RegionClientsFactory] | None = None,
             auto_failover: AutoFailover | None = None,
+            delivery_lag_limit: float = DEFAULT_LAG_LIMIT_SECONDS,
         ) -> Running:
             """`connector_endpoints`: where connectors' calls go by service (Translate, SES), else AWS's
             (moto's, under `mock_aws`); they sign with dummy keys. `regions`: how each (region, secret)'s
             clients are made, given the local Connect and the store (default: the local Connect, dummy
-            keys, no role assumed). `auto_failover`: on as given, checked every 20 ms (default off)."""
+            keys, no role assumed). `auto_failover`: on as given, checked every 20 ms (default off).
+            `delivery_lag_limit`: past it, a bot's messages and transfers are refused with 429."""
             connect = start_server(config or config_with())
             store = stack.enter_context(EventStore.open(tmp_path / "events.db"))
             worker_id = ensure_demo_worker(WorkerRegistry(store), connect.ready_info())
@@ -85,10 +90,13 @@ def start_service(tmp_path: Path, start_server: Callable[[Config], LocalConnect]
                     run_connector=connectors,
                     auto_failover=auto_failover,
                     auto_failover_poll=0.02,
+                    delivery_lag_limit=delivery_lag_limit,
                 )
             )
             token = served.clients.create("test-bot").token
-            return Running(connect, store, served.service, served.clients, Api(served.api_url, token), worker_id)
+            return Running(
+                connect, store, served.service, served.clients, Api(served.api_url, token), worker_id, served.deliverer
+            )
 
         yield start
 
