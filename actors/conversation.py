@@ -32,6 +32,7 @@ from structlog.contextvars import bound_contextvars
 
 from actors.denials import denial_detail, is_denial
 from actors.observer import Observer
+from actors.pooled import PooledActor
 from actors.worker_tools import ToolError, WorkerTools
 from connect_client import (
     AccessDenied,
@@ -194,7 +195,7 @@ class _ReleaseOrder:
 HOLD_ORDER_SECONDS = 10.0
 
 
-class ConversationActor(pykka.ThreadingActor):
+class ConversationActor(PooledActor):
     """Owns one conversation's state, its chat socket and its connection token.
 
     `clients_for(target)` gives the Connect clients of a target's region and role (a failover move
