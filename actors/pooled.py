@@ -11,7 +11,7 @@ order, at most `SLICE` of them, and puts the actor back at the end of the queue 
 in the queue or on a thread, never both and never on two threads: its messages never run at once.
 
 The pool (`ActorPool`) makes a thread when an actor is ready and no thread is idle, up to
-`max_threads`; a thread idle for `idle_seconds` ends. So the threads alive are about the actors with
+`max_threads`, one at a time (`_grow`); a thread idle for `idle_seconds` ends. So the threads alive are about the actors with
 work right now (a conversation's slow Connect or tool call keeps one), not the actors alive. At the
 cap, ready actors wait in the queue, in order, for the next thread to come free: nothing is lost,
 only late. An actor that waits, on its thread, for another actor's answer would hold a thread and
@@ -60,6 +60,7 @@ class ActorPool:
         self._changed = threading.Condition(threading.Lock())
         self._threads = 0
         self._idle = 0
+        self._starting = False  # a thread made has not taken its first task yet
         self._made = count(0)
 
     def submit(self, task: Callable[[], bool]) -> None:
@@ -67,12 +68,25 @@ class ActorPool:
         next one to come free (tasks are taken in the order they came)."""
         with self._changed:
             self._ready.append(task)
-            if len(self._ready) <= self._idle:
-                self._changed.notify()  # each idle thread takes one ready task: enough are waiting
-                return
-            if self._threads >= self._max_threads:
-                return
-            self._threads += 1
+            if self._idle:
+                self._changed.notify()
+            grow = self._grow()
+        if grow:
+            self._start_thread()
+
+    def _grow(self) -> bool:
+        """Whether to make a thread (the lock held): more tasks are ready than threads idle, none is
+        being made, and the cap allows one. One at a time: the new thread, once it has taken a task,
+        makes the next if tasks still wait. So a burst of short tasks (a service's stop, a recovery)
+        is not met with hundreds of threads, each started by the caller of `submit` while it waits,
+        and tasks that block (a slow call) still get a thread each, a thread start apart."""
+        if len(self._ready) <= self._idle or self._starting or self._threads >= self._max_threads:
+            return False
+        self._starting = True
+        self._threads += 1
+        return True
+
+    def _start_thread(self) -> None:
         threading.Thread(target=self._work, name=f"{self.name}-{next(self._made)}", daemon=True).start()
 
     def threads(self) -> int:
@@ -86,6 +100,8 @@ class ActorPool:
             return len(self._ready)
 
     def _work(self) -> None:
+        with self._changed:
+            self._starting = False
         task = self._next()
         while task is not None:
             try:
@@ -99,7 +115,8 @@ class ActorPool:
             task = self._next()
 
     def _next(self) -> Callable[[], bool] | None:
-        """The first ready task, waiting up to `idle_seconds` for one; None when this thread ends."""
+        """The first ready task, waiting up to `idle_seconds` for one (None: this thread ends); if more
+        wait than threads are idle, a thread is made for them."""
         with self._changed:
             while not self._ready:
                 self._idle += 1
@@ -110,7 +127,11 @@ class ActorPool:
                 if not woken and not self._ready:  # woken, but another thread took the task: wait on
                     self._threads -= 1
                     return None
-            return self._ready.popleft()
+            task = self._ready.popleft()
+            grow = self._grow()
+        if grow:
+            self._start_thread()
+        return task
 
 
 DEFAULT_POOL = ActorPool()

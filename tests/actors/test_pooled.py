@@ -186,17 +186,19 @@ def test_many_actors_on_few_threads() -> None:
 def test_at_the_cap_a_ready_actor_waits_for_a_thread_and_is_not_lost() -> None:
     pool = ActorPool(max_threads=2, idle_seconds=5.0, name="capped")
     gates = [threading.Event(), threading.Event()]
-    busy = [Recorder.start(pool) for _ in gates]
-    answers = [ref.ask(("block", gate), block=False) for ref, gate in zip(busy, gates)]
+    busy = [start(pool) for _ in gates]
+    answers = [ref.ask(("block", gate), block=False) for (ref, _), gate in zip(busy, gates)]
+    for _, actor in busy:
+        assert actor.blocked.wait(WAIT)  # each on a thread of its own, held
+    assert pool.threads() == 2
     waiting_ref, _ = start(pool)
     waiting = waiting_ref.ask("me too", block=False)
-    assert pool.threads() == 2
-    assert pool.waiting() >= 1  # both threads are held (or about to be): this one is queued
+    assert pool.threads() == 2 and pool.waiting() == 1  # no third thread: it waits its turn
     gates[0].set()
     assert waiting.get(timeout=WAIT) == ("got", "me too")
     gates[1].set()
     assert [answer.get(timeout=WAIT) for answer in answers] == [("got", ("block", gate)) for gate in gates]
-    for ref in [*busy, waiting_ref]:
+    for ref in [*(ref for ref, _ in busy), waiting_ref]:
         ref.stop()
 
 
@@ -219,9 +221,12 @@ def test_one_busy_actor_does_not_hold_the_thread_from_the_others() -> None:
 
 def test_idle_threads_end() -> None:
     pool = ActorPool(max_threads=4, idle_seconds=0.05, name="retiring")
-    refs = [Recorder.start(pool) for _ in range(4)]
+    started = [start(pool) for _ in range(4)]
+    refs = [ref for ref, _ in started]
     gate = threading.Event()
     blocked = [ref.ask(("block", gate), block=False) for ref in refs]
+    for _, actor in started:
+        assert actor.blocked.wait(WAIT)  # four actors blocked at once: four threads made
     assert pool.threads() == 4
     gate.set()
     for future in blocked:
@@ -234,3 +239,24 @@ def test_idle_threads_end() -> None:
     again, _ = start(pool)  # and the pool makes threads again when work comes
     assert again.ask("back", timeout=WAIT) == ("got", "back")
     again.stop()
+
+
+def test_tasks_that_block_each_get_a_thread_however_fast_they_come() -> None:
+    """Threads are made one at a time (each new one makes the next while tasks wait), yet a burst of
+    tasks that all block still ends with a thread each."""
+    pool = ActorPool(max_threads=32, idle_seconds=5.0, name="burst")
+    gate = threading.Event()
+    entered = [threading.Event() for _ in range(20)]
+
+    def task(index: int) -> bool:
+        entered[index].set()
+        gate.wait(WAIT)
+        return False
+
+    for index in range(20):
+        pool.submit(lambda index=index: task(index))
+    try:
+        assert all(event.wait(WAIT) for event in entered)
+        assert pool.threads() == 20
+    finally:
+        gate.set()
