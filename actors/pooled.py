@@ -77,9 +77,9 @@ class ActorPool:
     def _grow(self) -> bool:
         """Whether to make a thread (the lock held): more tasks are ready than threads idle, none is
         being made, and the cap allows one. One at a time: the new thread, once it has taken a task,
-        makes the next if tasks still wait. So a burst of short tasks (a service's stop, a recovery)
-        is not met with hundreds of threads, each started by the caller of `submit` while it waits,
-        and tasks that block (a slow call) still get a thread each, a thread start apart."""
+        makes the next if tasks still wait. So a caller of `submit` (the API's event loop, through
+        api/loop_ask.py) starts at most one thread, a burst of tasks makes threads no faster than they
+        start, and tasks that block (a slow call) still get a thread each, a thread start apart."""
         if len(self._ready) <= self._idle or self._starting or self._threads >= self._max_threads:
             return False
         self._starting = True
