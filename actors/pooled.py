@@ -11,10 +11,11 @@ order, at most `SLICE` of them, and puts the actor back at the end of the queue 
 in the queue or on a thread, never both and never on two threads: its messages never run at once.
 
 The pool (`ActorPool`) makes a thread when an actor is ready and no thread is idle, up to
-`max_threads`, one at a time (`_grow`); a thread idle for `idle_seconds` ends. So the threads alive are about the actors with
-work right now (a conversation's slow Connect or tool call keeps one), not the actors alive. At the
-cap, ready actors wait in the queue, in order, for the next thread to come free: nothing is lost,
-only late. An actor that waits, on its thread, for another actor's answer would hold a thread and
+`max_threads`, one at a time (`_grow`); a thread idle for `idle_seconds` ends. So the threads alive
+are about the actors with work right now (a conversation's slow Connect or tool call keeps one), not
+the actors alive. At the cap, ready actors wait in the queue, in order, for the next thread to come
+free: nothing is lost, only late. The threads are daemon threads: an actor left running does not
+keep the process from exiting (the service stops its actors itself). An actor that waits, on its thread, for another actor's answer would hold a thread and
 could, with every thread so held, wait for ever: no actor here asks another (actors/README.md).
 """
 
