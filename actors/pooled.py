@@ -129,6 +129,10 @@ class ActorPool:
                     self._threads -= 1
                     return None
             task = self._ready.popleft()
+            if self._ready and self._idle:
+                # Tasks still wait (one put back after its slice, or one whose wake-up another thread
+                # took): an idle thread takes the next, not only a thread made or freed later.
+                self._changed.notify()
             grow = self._grow()
         if grow:
             self._start_thread()
