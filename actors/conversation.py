@@ -1,6 +1,7 @@
 """One conversation's actor: decide, persist, evolve, act.
 
-Every message is handled on the actor's own thread, one at a time:
+Every message is handled on the actor's thread (while it has messages, one of the
+actors' pool, actors/pooled.py), one at a time:
 
 1. a command goes through the pure `decide` (a `Rejected` goes back to the
    caller of `ask`, nothing is written);
@@ -32,6 +33,8 @@ from structlog.contextvars import bound_contextvars
 
 from actors.denials import denial_detail, is_denial
 from actors.observer import Observer
+from actors.later import LATER, Call
+from actors.pooled import PooledActor
 from actors.worker_tools import ToolError, WorkerTools
 from connect_client import (
     AccessDenied,
@@ -194,7 +197,7 @@ class _ReleaseOrder:
 HOLD_ORDER_SECONDS = 10.0
 
 
-class ConversationActor(pykka.ThreadingActor):
+class ConversationActor(PooledActor):
     """Owns one conversation's state, its chat socket and its connection token.
 
     `clients_for(target)` gives the Connect clients of a target's region and role (a failover move
@@ -231,12 +234,12 @@ class ConversationActor(pykka.ThreadingActor):
         self._tools = tools or WorkerTools(ContentRegistry(store))
         self._backoff = retry_backoff or Backoff(first=0.5, cap=30.0)
         self._failures = 0
-        self._retry_timer: threading.Timer | None = None
+        self._retry_timer: Call | None = None
         self._socket: ChatSocket | None = None
         self._connection_token: str | None = None
         self._in_doubt: int | None = None  # a message perhaps sent to the chat just before a restart
         self._held_order: SwitchRegion | None = None
-        self._hold_timer: threading.Timer | None = None
+        self._hold_timer: Call | None = None
         # The service's metrics: its phase from now on, and how long each message took to relay.
         self._observer = observer or Observer()
         self._observer.phase(state.conversation_id, state.phase)
@@ -266,7 +269,7 @@ class ConversationActor(pykka.ThreadingActor):
                 return answer
             finally:
                 if self.state.phase == "returned":
-                    # Handed back: nothing more can happen, so the actor (and its thread) goes.
+                    # Handed back: nothing more can happen, so the actor goes.
                     self.stop()
 
     def _receive(self, message: Any) -> Any:
@@ -434,9 +437,7 @@ class ConversationActor(pykka.ThreadingActor):
         HOLD_ORDER_SECONDS); the state answered has not taken it yet, so the service asks again."""
         if self._held_order is None:
             ref = self.actor_ref
-            self._hold_timer = threading.Timer(HOLD_ORDER_SECONDS, lambda: _tell_if_alive(ref, _ReleaseOrder()))
-            self._hold_timer.daemon = True
-            self._hold_timer.start()
+            self._hold_timer = LATER.call_later(HOLD_ORDER_SECONDS, lambda: _tell_if_alive(ref, _ReleaseOrder()))
         self._held_order = order
         return self.state
 
@@ -667,9 +668,7 @@ class ConversationActor(pykka.ThreadingActor):
             self.state.conversation_id, type(effect).__name__, error.code, self._failures, delay,
         )
         ref = self.actor_ref
-        self._retry_timer = threading.Timer(delay, lambda: ref.tell(_RetryEffects()))
-        self._retry_timer.daemon = True
-        self._retry_timer.start()
+        self._retry_timer = LATER.call_later(delay, lambda: _tell_if_alive(ref, _RetryEffects()))
 
     # -- the chat socket --------------------------------------------------
 
@@ -752,7 +751,7 @@ def _tool_error(error: ToolError) -> ErrorDetail:
 
 
 def _tell_if_alive(ref: pykka.ActorRef, message: Any) -> None:
-    """From the socket hub's thread: an actor already stopped has no use for the news."""
+    """From the socket hub's thread, or a delayed call's: an actor already stopped has no use for the news."""
     try:
         ref.tell(message)
     except pykka.ActorDeadError:

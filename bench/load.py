@@ -56,6 +56,8 @@ BARE_CHATS = 100
 # Sent at the same rate before each measured phase, not counted: the first messages
 # of a run also pay for connection pools and worker threads that a running service has.
 WARM_UP_SECONDS = 3.0
+# How long a SIGTERM may take before the service is killed (stopping 10,000 actor threads took over a minute).
+STOP_TIMEOUT = 300.0
 
 
 def store_position(store_path: Path) -> int:
@@ -242,6 +244,11 @@ def run_size(size: int, args: argparse.Namespace, webhook: Webhook, *, recovery:
         if recovery:
             result["recovery"] = recover(service, folder, data_dir, store_path, connect, size)
             service = result["recovery"].pop("service")
+        # SIGTERM to exit with the N conversations open (after a recovery, the restarted service's).
+        stopped_in = service.stop(timeout=STOP_TIMEOUT)
+        service = None
+        result["service_stop_s"] = None if stopped_in is None else round(stopped_in, 2)
+        print(f"N={size}: service stopped in {result['service_stop_s']} s (None: killed after {STOP_TIMEOUT:.0f} s)", flush=True)
         return result
     finally:
         if service is not None:

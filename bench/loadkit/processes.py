@@ -76,15 +76,21 @@ class Child:
         self.process.wait()
         self._log.close()
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 30) -> float | None:
+        """SIGTERM, and SIGKILL if it has not exited within `timeout` s: the seconds it took to exit
+        (None if it was killed, or had already exited)."""
+        took = None
         if self.process.poll() is None:
+            began = time.monotonic()
             self.process.send_signal(signal.SIGTERM)
             try:
-                self.process.wait(timeout=30)
+                self.process.wait(timeout=timeout)
+                took = time.monotonic() - began
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
         self._log.close()
+        return took
 
 
 def allow_open_files(needed: int) -> int:

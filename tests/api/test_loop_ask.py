@@ -11,6 +11,7 @@ from typing import Any
 import pykka
 import pytest
 
+from actors.pooled import PooledActor
 from api import loop_ask
 
 
@@ -26,9 +27,15 @@ class Echo(pykka.ThreadingActor):
         return f"answer to {message}"
 
 
-@pytest.fixture
-def echo() -> Iterator[pykka.ActorRef]:
-    ref = Echo.start()
+class PooledEcho(PooledActor):
+    """The same, on the actors' pool (actors/pooled.py), as the conversation actors run."""
+
+    on_receive = Echo.on_receive
+
+
+@pytest.fixture(params=[Echo, PooledEcho])
+def echo(request: pytest.FixtureRequest) -> Iterator[pykka.ActorRef]:
+    ref = request.param.start()
     yield ref
     if ref.is_alive():
         ref.stop()
