@@ -206,6 +206,18 @@ class LibraryStore:
         self.datastore.close()
 
 
+def replay_per_stream(store: EventStore | DynamoEventStore, names: list[str]) -> Callable[[], int]:
+    """A replay of `names`, each stream read and decoded: returns how many events it read."""
+    def replay() -> int:
+        count = 0
+        for name in names:
+            for stored in store.read_stream(name):
+                decode(stored.data)
+                count += 1
+        return count
+
+    return replay
+
 def conversation_events(conversation_id: str, count: int) -> list[tuple[str, bytes]]:
     """`count` real events of one conversation, (type, body), made by driving `decide` as
     the actor shell does: a transfer, the chat started and connected, an agent joined,
@@ -428,13 +440,7 @@ def measure_replay(folder: Path, events: int, streams: int, repeats: int) -> lis
     datastore = SQLiteDatastore(str(library_path), originator_id_type="text")
     recorder = SQLiteApplicationRecorder(datastore)
 
-    def read_and_decode() -> int:
-        count = 0
-        for name in names:
-            for stored in store.read_stream(name):
-                decode(stored.data)
-                count += 1
-        return count
+    read_and_decode = replay_per_stream(store, names)
 
     def read_decode_and_fold() -> int:
         count = 0
@@ -595,17 +601,6 @@ def measure_dynamo_replay(folder: Path, events: int, streams: int, repeats: int)
             for first in range(0, len(produced), 40):
                 store.append(name, produced[first:first + 40], first)
 
-    def per_stream_of(store: EventStore | DynamoEventStore) -> Callable[[], int]:
-        def replay() -> int:
-            count = 0
-            for name in names:
-                for stored in store.read_stream(name):
-                    decode(stored.data)
-                    count += 1
-            return count
-
-        return replay
-
     def global_order_of(store: EventStore | DynamoEventStore) -> Callable[[], int]:
         def replay() -> int:
             count = position = 0
@@ -617,8 +612,8 @@ def measure_dynamo_replay(folder: Path, events: int, streams: int, repeats: int)
         return replay
 
     ways = {
-        "sqlite: per stream, read + decode": per_stream_of(sqlite),
-        "dynamodb (moto): per stream, read + decode": per_stream_of(dynamo),
+        "sqlite: per stream, read + decode": replay_per_stream(sqlite, names),
+        "dynamodb (moto): per stream, read + decode": replay_per_stream(dynamo, names),
         "sqlite: global order, read": global_order_of(sqlite),
         "dynamodb (moto): global order, read": global_order_of(dynamo),
     }

@@ -17,6 +17,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from store.append_arguments import check_expected_version, check_stream, checked_events
+from store.commit_signal import CommitSignal
 from store.dynamo_table import (
     LOG,
     LOG_HEAD,
@@ -75,8 +76,7 @@ class DynamoEventStore:
         self._waiting_lock = threading.Lock()
         self._arrived = threading.Condition(self._waiting_lock)
         self._head: int | None = None  # the log's head as this store last saw it; None: read it
-        self._committed = threading.Condition()
-        self._last_committed = 0
+        self._commits = CommitSignal()
         self._observer: StoreObserver | None = None
         self._counters = threading.Lock()
         self._appends = self._events = self._transactions = 0
@@ -110,8 +110,7 @@ class DynamoEventStore:
             self._closed = True
             self._arrived.notify()
         self._writer.join()
-        with self._committed:
-            self._committed.notify_all()
+        self._commits.close()
 
     def __enter__(self) -> DynamoEventStore:
         return self
@@ -229,9 +228,7 @@ class DynamoEventStore:
             with self._counters:
                 self._appends += len(batch)
                 self._events += events
-            with self._committed:
-                self._last_committed = self._head
-                self._committed.notify_all()
+            self._commits.committed(self._head)
             for pending in batch:
                 pending.settle(pending.expected + len(pending.events))
             observer = self._observer
@@ -305,16 +302,9 @@ class DynamoEventStore:
 
         Appends through this store wake the waiter at once; other nodes' are seen within `POLL_SECONDS`.
         """
-        deadline = time.monotonic() + timeout
-        while True:
-            if self._get(log_key(after + 1)) is not None:
-                return True
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return False
-            with self._committed:
-                if self._last_committed <= after and not self._closed:
-                    self._committed.wait(min(remaining, POLL_SECONDS))
+        return self._commits.wait_past(
+            after, timeout, readable=lambda: self._get(log_key(after + 1)) is not None, poll_seconds=POLL_SECONDS
+        )
 
     def open_streams(self, prefix: str = "") -> list[str]:
         """The streams whose name starts with `prefix` and that are not closed, by name."""

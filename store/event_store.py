@@ -14,6 +14,7 @@ from pathlib import Path
 from types import TracebackType
 
 from store.checkpointer import Checkpointer, without_automatic_checkpoints
+from store.commit_signal import CommitSignal
 from store.committed import CommittedBatch
 from store.observer import StoreObserver
 from store.errors import CorruptDatabase, EventStoreClosed, StoreFileError
@@ -58,8 +59,7 @@ class EventStore:
         self._idle_readers: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
         self._closed = False
         self._submit_lock = threading.Lock()
-        self._committed = threading.Condition()
-        self._last_committed = 0
+        self._commits = CommitSignal()
         self._observer: StoreObserver | None = None
         self._followers: tuple[Follower, ...] = ()
         self._checkpointer = Checkpointer(lambda: _connect(path)).start()
@@ -107,8 +107,7 @@ class EventStore:
                 break
         # The last connection to close checkpoints the WAL into the main file.
         self._writer_conn.close()
-        with self._committed:
-            self._committed.notify_all()
+        self._commits.close()
 
     def __enter__(self) -> EventStore:
         return self
@@ -202,16 +201,7 @@ class EventStore:
         Commits made through this store wake the waiter at once; commits made
         by other processes are noticed within `POLL_SECONDS`.
         """
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.last_position() > after:
-                return True
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return False
-            with self._committed:
-                if self._last_committed <= after and not self._closed:
-                    self._committed.wait(min(remaining, POLL_SECONDS))
+        return self._commits.wait_past(after, timeout, readable=lambda: self.last_position() > after, poll_seconds=POLL_SECONDS)
 
     def open_streams(self, prefix: str = "") -> list[str]:
         """The streams whose name starts with `prefix` and that are not closed, by name."""
@@ -275,9 +265,7 @@ class EventStore:
             except Exception:
                 # The batch is committed: its callers must hear so, whatever a follower does.
                 log.exception("a follower of the event store failed on a committed batch")
-        with self._committed:
-            self._last_committed = batch.last_position
-            self._committed.notify_all()
+        self._commits.committed(batch.last_position)
 
     @contextmanager
     def _reader(self) -> Iterator[sqlite3.Connection]:
