@@ -47,6 +47,7 @@ from connect_client import (
     RegionClients,
     RetryableError,
     SocketConnected,
+    SocketCredentials,
     SocketReconnecting,
     SocketState,
     SocketStopped,
@@ -72,6 +73,7 @@ from events.commands import (
     ChatStartSucceeded,
     Command,
     ConnectionEstablished,
+    ConnectionTokenReceived,
     ConnectMessageReceived,
     ContextUpdateAcknowledged,
     DisconnectAcknowledged,
@@ -718,7 +720,10 @@ class ConversationActor(pykka.ThreadingActor):
         if message.socket is not self._socket:
             return
         state = message.state
-        if isinstance(state, SocketConnected):
+        if isinstance(state, SocketCredentials):
+            # Kept before the socket serves: a chat that ends while the service is down is read with it.
+            self._handle_quietly(ConnectionTokenReceived(at=self._clock(), connection_token=state.connection_token))
+        elif isinstance(state, SocketConnected):
             self._connection_token = state.connection.connection_token
             self._hold_secrets()
             self._handle_quietly(
