@@ -50,6 +50,7 @@ from connect_client import (
     RegionClients,
     RetryableError,
     SocketConnected,
+    SocketCredentials,
     SocketReconnecting,
     SocketState,
     SocketStopped,
@@ -75,6 +76,7 @@ from events.commands import (
     ChatStartSucceeded,
     Command,
     ConnectionEstablished,
+    ConnectionTokenReceived,
     ConnectMessageReceived,
     ContextUpdateAcknowledged,
     DisconnectAcknowledged,
@@ -563,9 +565,27 @@ class ConversationActor(PooledActor):
             participant.send_event(token, effect.client_token)
             return TypingAcknowledged(at=now(), effect_id=effect.effect_id)
         if isinstance(effect, DisconnectParticipant):
-            participant.disconnect(token, effect.client_token)
-            return DisconnectAcknowledged(at=now(), effect_id=effect.effect_id)
+            return self._disconnect(effect, token)
         raise TypeError(f"unknown effect {type(effect).__name__}")
+
+    def _disconnect(self, effect: DisconnectParticipant, token: str) -> DisconnectAcknowledged:
+        """Leave the chat, then take what Connect recorded before it ended and the socket had not yet
+        told: the end is decided from the acknowledgement, after which the socket's late items would
+        be dropped (the actor's mailbox may hold them behind this effect, or the socket may not have
+        read them yet). Refused for good, the chat is over at Connect anyway: its last items are read
+        all the same. The read is one try with the connection token, which still reads an ended chat."""
+        try:
+            self._clients.participant.disconnect(token, effect.client_token)
+        except PermanentError as error:
+            log.info("conversation %s: DisconnectParticipant refused (%s): the chat is over", self.state.conversation_id, error.code)
+        try:
+            items = self._clients.participant.transcript_after(token, self.state.last_connect_id)
+        except ConnectError as error:
+            log.warning("conversation %s: the chat's last items could not be read after leaving it: %s",
+                        self.state.conversation_id, error.code)
+            items = []
+        self._take_said_and_done(items)
+        return DisconnectAcknowledged(at=self._clock(), effect_id=effect.effect_id)
 
     def _carried(self, until_seq: int, room: int) -> dict[str, str]:
         """The conversation so far, from its log up to the move, for the new chat's attributes."""
@@ -590,10 +610,15 @@ class ConversationActor(PooledActor):
         """What was said and done in the chat left behind goes to the bot (its messages, the agents
         joining or leaving: not its end, which is not this conversation's), then the leave is recorded."""
         self._leaving.discard(done.effect_id)
-        for item in done.items:
+        self._take_said_and_done(done.items)
+        self._handle_quietly(ChatLeaveDone(at=self._clock(), effect_id=done.effect_id, error=done.error))
+
+    def _take_said_and_done(self, items: list[ChatItem]) -> None:
+        """Of a chat's last items read from its transcript, its messages and agents joining or leaving
+        (not its end: the caller decides that)."""
+        for item in items:
             if item.kind in (ItemKind.MESSAGE, ItemKind.PARTICIPANT_JOINED, ItemKind.PARTICIPANT_LEFT):
                 self._take_item(item)
-        self._handle_quietly(ChatLeaveDone(at=self._clock(), effect_id=done.effect_id, error=done.error))
 
     def _prepared_for_the_user(self, command: ConnectMessageReceived) -> ConnectMessageReceived:
         """A message from Connect as the user is to get it, when the core's egress plan says so:
@@ -694,7 +719,10 @@ class ConversationActor(PooledActor):
         if message.socket is not self._socket:
             return
         state = message.state
-        if isinstance(state, SocketConnected):
+        if isinstance(state, SocketCredentials):
+            # Kept before the socket serves: a chat that ends while the service is down is read with it.
+            self._handle_quietly(ConnectionTokenReceived(at=self._clock(), connection_token=state.connection_token))
+        elif isinstance(state, SocketConnected):
             self._connection_token = state.connection.connection_token
             self._hold_secrets()
             self._handle_quietly(
@@ -786,9 +814,6 @@ def _failure(effect: AnyEffect, error: ConnectError, detail: ErrorDetail, at: fl
         return UserMessageRefused(at=at, effect_id=effect.effect_id, error=detail)
     if isinstance(effect, (SendTyping,)):
         return TypingAcknowledged(at=at, effect_id=effect.effect_id)
-    if isinstance(effect, DisconnectParticipant):
-        # The chat is already over at Connect: the participant is gone anyway.
-        return DisconnectAcknowledged(at=at, effect_id=effect.effect_id)
     return None
 
 

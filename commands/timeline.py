@@ -27,6 +27,7 @@ from events.conversation_events import (
     ChatStartRequested,
     ConnectionOpened,
     ConnectionRenewed,
+    ConnectionTokenKept,
     ContextUpdated,
     ContextUpdateRefused,
     ContextUpdateRequested,
@@ -66,7 +67,7 @@ INDENT = " " * (6 + 14)
 
 # Events that come from Connect's side of the chat (answers to the worker's calls, the chat's end).
 _FROM_CONNECT = (
-    ChatStarted, ChatStartFailed, ConnectionOpened, ConnectionRenewed, UserMessageSent, UserMessageFailed,
+    ChatStarted, ChatStartFailed, ConnectionTokenKept, ConnectionOpened, ConnectionRenewed, UserMessageSent, UserMessageFailed,
     UserMessageResplit, MessageRefused, UserTypingSent, ContextUpdated, ContextUpdateRefused, Disconnected,
     ChatLeft, ChatEnded,
 )
@@ -200,6 +201,7 @@ _WHAT: dict[type, Callable[[Any], str]] = {
     ChatStartRequested: _chat_start_requested,
     ChatStarted: lambda e: f"contact {e.contact_id}, participant {e.participant_id}",
     ChatStartFailed: lambda e: f"#{e.request_seq}: {e.error}",
+    ConnectionTokenKept: lambda e: "a new connection's token kept, before its socket opens",
     ConnectionOpened: lambda e: "chat socket subscribed",
     ConnectionRenewed: lambda e: "connection renewed before it expired",
     UserMessageRequested: _user_message,

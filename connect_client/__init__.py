@@ -11,6 +11,7 @@ README.md beside this file.
 from connect_client.chat_socket import (
     ChatSocket,
     SocketConnected,
+    SocketCredentials,
     SocketReconnecting,
     SocketSettings,
     SocketState,
@@ -83,6 +84,7 @@ __all__ = [
     "RetryableError",
     "SentMessage",
     "SocketConnected",
+    "SocketCredentials",
     "SocketReconnecting",
     "SocketSettings",
     "SocketState",

@@ -72,6 +72,16 @@ class SocketConnected:
 
 
 @dataclass(frozen=True, slots=True)
+class SocketCredentials:
+    """A new connection, told as soon as CreateParticipantConnection returns, before its socket is
+    open: its token still reads the transcript after the chat has ended, so the owner keeps it at
+    once (a crash before `SocketConnected` would otherwise leave no way to read the chat's end).
+    Not yet for sending: that waits for `SocketConnected`."""
+
+    connection_token: str
+
+
+@dataclass(frozen=True, slots=True)
 class SocketReconnecting:
     """Waiting `delay_seconds` before retry number `attempt` because of `reason`."""
 
@@ -86,7 +96,7 @@ class SocketStopped:
     detail: str
 
 
-SocketState = SocketConnected | SocketReconnecting | SocketStopped
+SocketState = SocketCredentials | SocketConnected | SocketReconnecting | SocketStopped
 
 
 @dataclass(frozen=True)
@@ -216,7 +226,9 @@ class ChatSocket:
                     self._pause(f"CreateParticipantConnection: {error.code}", attempt, delay, lambda: self._connect(attempt))
             return
         assert connection is not None
-        self._open(connection, renewal=False)
+        self._last_connection_token = connection.connection_token  # the newest, for a final fill
+        if self._tell(SocketCredentials(connection.connection_token)):
+            self._open(connection, renewal=False)
 
     def _connection_refused(self, error: BaseException) -> bool:
         """Stop for an error that no retry mends (the chat is over, or a permanent refusal); False for a retryable one."""

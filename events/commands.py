@@ -146,6 +146,16 @@ class ConnectionEstablished(Command):
         return f"ConnectionEstablished(connection_token='<redacted>', renewed={self.renewed!r}, at={self.at!r})"
 
 
+class ConnectionTokenReceived(Command):
+    """Connect gave a new connection (CreateParticipantConnection), its socket not yet open. The
+    connection token is a credential, kept out of `repr`."""
+
+    connection_token: str
+
+    def __repr__(self) -> str:
+        return f"ConnectionTokenReceived(connection_token='<redacted>', at={self.at!r})"
+
+
 class ChatFailed(Command):
     """The chat broke at Connect mid-way (for instance a reconnect answered 403): hand back with Error."""
 
@@ -233,6 +243,7 @@ AnyCommand = (
     | ChatStartSucceeded
     | ChatStartFailure
     | ConnectionEstablished
+    | ConnectionTokenReceived
     | ChatFailed
     | ConnectMessageReceived
     | ParticipantJoinedReceived

@@ -20,6 +20,7 @@ from events.commands import (
     ChatStartSucceeded,
     Command,
     ConnectionEstablished,
+    ConnectionTokenReceived,
     ConnectMessageReceived,
     ContextChanged,
     ContextUpdateAcknowledged,
@@ -55,6 +56,7 @@ from events.conversation_events import (
     ChatStartRequested,
     ConnectionOpened,
     ConnectionRenewed,
+    ConnectionTokenKept,
     ContextUpdated,
     ContextUpdateRefused,
     ContextUpdateRequested,
@@ -444,6 +446,12 @@ def _connection_established(state: ConversationState, command: ConnectionEstabli
     return [ConnectionOpened(at=command.at, connection_token=command.connection_token)]
 
 
+def _connection_token_received(state: ConversationState, command: ConnectionTokenReceived) -> list[ConversationEvent]:
+    if _is_over(state) or state.chat is None or state.chat.connection_token == command.connection_token:
+        return []
+    return [ConnectionTokenKept(at=command.at, connection_token=command.connection_token)]
+
+
 def _chat_failed(state: ConversationState, command: ChatFailed) -> list[ConversationEvent]:
     if _is_over(state):
         return []
@@ -805,6 +813,7 @@ _HANDLERS: dict[type, Callable[[ConversationState, Any], list[ConversationEvent]
     ChatStartSucceeded: _chat_start_succeeded,
     ChatStartFailure: _chat_start_failure,
     ConnectionEstablished: _connection_established,
+    ConnectionTokenReceived: _connection_token_received,
     ChatFailed: _chat_failed,
     ConnectMessageReceived: _connect_message,
     ParticipantJoinedReceived: _participant_joined,

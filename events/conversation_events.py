@@ -141,6 +141,17 @@ class ConnectionOpened(ConversationEvent):
         return f"ConnectionOpened(connection_token='<redacted>', at={self.at!r})"
 
 
+class ConnectionTokenKept(ConversationEvent):
+    """A new connection's token, kept as soon as Connect gave it, before its socket was open (then
+    `ConnectionOpened` carries the same token): should the service stop before the socket serves and
+    the chat end meanwhile, a restart still reads the chat's last items with it."""
+
+    connection_token: str
+
+    def __repr__(self) -> str:
+        return f"ConnectionTokenKept(connection_token='<redacted>', at={self.at!r})"
+
+
 class ConnectionRenewed(ConversationEvent):
     """The socket was renewed before its expiry (make before break): a new connection token."""
 
@@ -439,6 +450,7 @@ AnyConversationEvent = Union[
     ChatStarted,
     ChatStartFailed,
     ConnectionOpened,
+    ConnectionTokenKept,
     ConnectionRenewed,
     UserMessageRequested,
     UserMessageSent,

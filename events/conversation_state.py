@@ -24,6 +24,7 @@ from events.conversation_events import (
     ChatStartRequested,
     ConnectionOpened,
     ConnectionRenewed,
+    ConnectionTokenKept,
     ConnectTarget,
     ContextUpdated,
     ContextUpdateRefused,
@@ -218,7 +219,7 @@ def _connection_opened(state: ConversationState, event: ConnectionOpened) -> Con
     return replace(state, version=state.version + 1, phase="connected", connections=state.connections + 1, chat=chat)
 
 
-def _connection_renewed(state: ConversationState, event: ConnectionRenewed) -> ConversationState:
+def _connection_renewed(state: ConversationState, event: ConnectionRenewed | ConnectionTokenKept) -> ConversationState:
     return replace(state, version=state.version + 1, chat=_with_connection_token(state.chat, event.connection_token))
 
 
@@ -337,6 +338,7 @@ _EVOLVERS: dict[type, Callable[[ConversationState, Any], ConversationState]] = {
     ChatStartFailed: _chat_start_failed,
     ConnectionOpened: _connection_opened,
     ConnectionRenewed: _connection_renewed,
+    ConnectionTokenKept: _connection_renewed,
     UserMessageRequested: _user_message_requested,
     UserMessageTranslationRequested: _user_message_requested,
     UserMessageTranslated: _done,

@@ -2,7 +2,7 @@
 
 The events hold two kinds of credential: the participant token (`ChatStarted`, and with the
 connection token `ChatLeaveRequested`, the chat a failover move leaves) and the connection
-token of each connection (`ConnectionOpened`, `ConnectionRenewed`), kept so that a chat that ended
+token of each connection (`ConnectionTokenKept`, `ConnectionOpened`, `ConnectionRenewed`), kept so that a chat that ended
 while the service was down can still be read after a restart. A worker's `Secret` is a vault
 reference (SRN), not a secret, and is left as it is.
 """
@@ -13,7 +13,13 @@ from typing import TypeVar
 
 from msgspec.structs import replace
 
-from events.conversation_events import ChatLeaveRequested, ChatStarted, ConnectionOpened, ConnectionRenewed
+from events.conversation_events import (
+    ChatLeaveRequested,
+    ChatStarted,
+    ConnectionOpened,
+    ConnectionRenewed,
+    ConnectionTokenKept,
+)
 from events.conversation_state import ConversationState
 
 REDACTED = "<redacted>"
@@ -25,7 +31,7 @@ def redact(event: T) -> T:
     """The event as it may be shown: tokens replaced by "<redacted>"."""
     if isinstance(event, ChatStarted):
         return replace(event, participant_token=REDACTED)  # type: ignore[return-value]
-    if isinstance(event, (ConnectionOpened, ConnectionRenewed)) and event.connection_token is not None:
+    if isinstance(event, (ConnectionOpened, ConnectionRenewed, ConnectionTokenKept)) and event.connection_token is not None:
         return replace(event, connection_token=REDACTED)  # type: ignore[return-value]
     if isinstance(event, ChatLeaveRequested):
         token = None if event.connection_token is None else REDACTED

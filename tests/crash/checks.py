@@ -20,8 +20,9 @@ What must hold, per conversation:
   (commands taken, content items, emails) in tests/crash/slash_checks.py;
 - a webhook repeat carries an Id already delivered and the same content (counted, allowed); the same
   thing under two Ids is a doubling;
-- every armed timer fired once or was cancelled; DISCONNECT's AgentMessage is at Connect as often as
-  the log says DISCONNECT fired.
+- every armed timer fired once or was cancelled; each DISCONNECT firing asked for its AgentMessage,
+  which is at Connect once if Connect confirmed it (the log's UserMessageSent), and once or not at all
+  if the chat ended before Connect confirmed it (the agent had left first: no one to send it to).
 """
 
 from __future__ import annotations
@@ -261,11 +262,17 @@ def _check_end_and_timers(evidence: Evidence, items: list[dict[str, Any]], first
             figures.lost += max(0, fired - notified[text])
             figures.doubled_at_bot += max(0, notified[text] - fired)
             problem(f"{kind} fired {fired} times (log), its UserMessage was told {notified[text]} times")
+    # Each DISCONNECT firing asks for its AgentMessage; Connect holds each one it confirmed exactly once,
+    # and one the chat's end left unconfirmed (the agent had left: nobody to send it to) once or not at all.
+    fired = timers.fired_kinds["DISCONNECT"]
     disconnects = sum(1 for i in items if i["Type"] == "MESSAGE" and i["ParticipantRole"] == "CUSTOMER"
                       and i["Content"] == texts.disconnect_agent)
-    if disconnects != timers.fired_kinds["DISCONNECT"]:
-        figures.doubled_at_connect += max(0, disconnects - timers.fired_kinds["DISCONNECT"])
-        figures.lost += max(0, timers.fired_kinds["DISCONNECT"] - disconnects)
-        problem(f"DISCONNECT fired {timers.fired_kinds['DISCONNECT']} times (log), its AgentMessage is at Connect "
-                f"{disconnects} times")
+    if timers.disconnect_messages != fired:
+        figures.lost += max(0, fired - timers.disconnect_messages)
+        problem(f"DISCONNECT fired {fired} times (log), its AgentMessage was asked for {timers.disconnect_messages} times")
+    if not timers.disconnect_messages_sent <= disconnects <= fired:
+        figures.doubled_at_connect += max(0, disconnects - fired)
+        figures.lost += max(0, timers.disconnect_messages_sent - disconnects)
+        problem(f"DISCONNECT fired {fired} times (log, {timers.disconnect_messages_sent} confirmed by Connect), "
+                f"its AgentMessage is at Connect {disconnects} times")
 

@@ -34,6 +34,10 @@ class TimerHistory:
     fired: Counter[str] = field(default_factory=Counter)  # timer id -> TimerFired events (1 is right)
     fired_kinds: Counter[str] = field(default_factory=Counter)  # WARNING / DISCONNECT -> TimerFired events
     cancelled: set[str] = field(default_factory=set)
+    # DISCONNECT's AgentMessage (the SendMessage intent its firing writes, origin "auto-disconnect"):
+    # how many the log requested, and how many of those Connect confirmed (UserMessageSent).
+    disconnect_messages: int = 0
+    disconnect_messages_sent: int = 0
 
     def never_settled(self) -> set[str]:
         """Armed timers that neither fired nor were cancelled."""
@@ -118,6 +122,7 @@ class _Reader:
     def __init__(self) -> None:
         self.log = ConversationLog()
         self._notices: dict[int, Notice] = {}  # by the seq of their request
+        self._disconnect_messages: set[int] = set()  # the seqs of DISCONNECT's AgentMessage requests
         self._received: dict[int, SlashCommandTaken] = {}  # by the seq of SlashCommandReceived
         self._actions: dict[int, SlashAction] = {}  # by the seq of their request
 
@@ -134,6 +139,11 @@ class _Reader:
             case "UserMessageRequested" if event.origin == "notice":
                 self._notices[seq] = Notice(event.client_token, event.text)
                 self.log.notices.append(self._notices[seq])
+            case "UserMessageRequested" if event.origin == "auto-disconnect":
+                self._disconnect_messages.add(seq)
+                timers.disconnect_messages += 1
+            case "UserMessageSent" if event.request_seq in self._disconnect_messages:
+                timers.disconnect_messages_sent += 1
             case "UserMessageSent" | "UserMessageFailed" if event.request_seq in self._notices:
                 self._notices[event.request_seq].outcome = "sent" if kind == "UserMessageSent" else "refused"
             case "Transferred":

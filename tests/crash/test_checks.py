@@ -44,7 +44,8 @@ def evidence() -> Evidence:
     arrivals.append(BotMessage("c:20", "c", 20, "ReturnedToBot", context={"SessionEndReason": "UserLeft"}))
     bot = BotRecord("c", transferred=True, sent=[Sent("m0", "one", "accepted"), Sent("m1", "two", "accepted")])
     timers = TimerHistory(armed={"t1", "t2", "t3", "t4"}, fired=Counter({"t3": 1, "t4": 1}),
-                          fired_kinds=Counter({"WARNING": 1, "DISCONNECT": 1}), cancelled={"t1", "t2"})
+                          fired_kinds=Counter({"WARNING": 1, "DISCONNECT": 1}), cancelled={"t1", "t2"},
+                          disconnect_messages=1, disconnect_messages_sent=1)
     return Evidence("c", bot, arrivals, [{"Items": items}], timers)
 
 
@@ -130,6 +131,29 @@ def test_a_missing_hand_back_and_a_timer_fired_twice_fail() -> None:
     e.timers.fired_kinds["DISCONNECT"] += 1
     figures = check_conversation(e, TEXTS)
     assert figures.timers_fired_twice == 1 and figures.lost >= 1 and not figures.ok()
+
+
+def test_a_disconnect_message_the_chat_end_left_unconfirmed_may_be_missing_at_connect() -> None:
+    # The agent left while the service was down; after the restart the overdue DISCONNECT fired before the
+    # socket read the chat's end, which then settled its AgentMessage unsent: nobody to send it to.
+    e = evidence()
+    del items_of(e)[-1]
+    e.timers.disconnect_messages_sent = 0
+    assert check_conversation(e, TEXTS).ok()
+    e.timers.disconnect_messages_sent = 1  # confirmed by Connect, yet not there: lost
+    figures = check_conversation(e, TEXTS)
+    assert figures.lost == 1 and any("AgentMessage is at Connect 0 times" in p for p in figures.problems)
+
+
+def test_a_disconnect_message_is_never_at_connect_twice_nor_left_unasked() -> None:
+    e = evidence()
+    items_of(e).append(item(9, "CUSTOMER", "user went silent"))
+    assert check_conversation(e, TEXTS).doubled_at_connect == 1
+    e = evidence()
+    e.timers.disconnect_messages = e.timers.disconnect_messages_sent = 0  # fired, never asked for
+    del items_of(e)[-1]
+    figures = check_conversation(e, TEXTS)
+    assert figures.lost == 1 and any("asked for 0 times" in p for p in figures.problems)
 
 
 def test_a_timer_armed_and_never_settled_is_lost() -> None:

@@ -52,7 +52,8 @@ def slash_evidence() -> Evidence:
         BotMessage("c:30", "c", 30, "ReturnedToBot", context={"SessionEndReason": "UserLeft"}),
     ]
     timers = TimerHistory(armed={"t1", "t2"}, fired=Counter({"t1": 1, "t2": 1}),
-                          fired_kinds=Counter({"WARNING": 1, "DISCONNECT": 1}))
+                          fired_kinds=Counter({"WARNING": 1, "DISCONNECT": 1}), disconnect_messages=1,
+                          disconnect_messages_sent=1)
     slash = SlashHistory(
         rules={"/welcome": (("content", "welcome"),), "/email": (("executeApi", "sendEmail"),)},
         taken=[SlashCommandTaken("i-3", "/welcome", [SlashAction(6, 1.0, "/welcome", 0, "content", "welcome",

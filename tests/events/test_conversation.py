@@ -13,6 +13,7 @@ from events.commands import (
     ChatStartFailure,
     ChatStartSucceeded,
     ConnectionEstablished,
+    ConnectionTokenReceived,
     ConnectMessageReceived,
     ContextChanged,
     ContextUpdateAcknowledged,
@@ -36,6 +37,7 @@ from events.conversation_events import (
     ChatStartRequested,
     ConnectionOpened,
     ConnectionRenewed,
+    ConnectionTokenKept,
     ContextUpdated,
     ContextUpdateRefused,
     DisconnectRequested,
@@ -136,6 +138,21 @@ def test_a_renewal_keeps_the_new_connection_token_without_counting_a_reconnect()
     ]
     assert run.state.connections == 1
     assert run.state.chat is not None and run.state.chat.connection_token == "conn-2"
+
+
+def test_a_new_connections_token_is_kept_before_its_socket_serves_and_only_once() -> None:
+    run = Run()
+    run(transfer())
+    start = pending_effects(run.state)[0]
+    run(ChatStartSucceeded(at=1, effect_id=start.effect_id, contact_id="c", participant_id="p", participant_token="t"))
+    assert run(ConnectionTokenReceived(at=2, connection_token="conn-1")) == [
+        ConnectionTokenKept(at=2, connection_token="conn-1")
+    ]
+    assert run.state.chat is not None and run.state.chat.connection_token == "conn-1"
+    assert (run.state.phase, run.state.connections) == ("started", 0)  # kept, not yet serving
+    assert run(ConnectionTokenReceived(at=3, connection_token="conn-1")) == []
+    run(ConnectionEstablished(at=4, connection_token="conn-1"))
+    assert (run.state.phase, run.state.connections) == ("connected", 1)
 
 
 def test_user_message_before_the_chat_started_is_queued_until_connected() -> None:

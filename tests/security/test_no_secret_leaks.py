@@ -41,7 +41,7 @@ import pytest
 import run
 from commands.runtime import Running, running_service
 from connect_local import Config, LocalConnect
-from events.conversation_events import ChatStarted, ConnectionOpened, ConnectionRenewed
+from events.conversation_events import ChatStarted, ConnectionOpened, ConnectionRenewed, ConnectionTokenKept
 from logs import FORMATS
 from logs.setup import formatter
 from roles import RoleSessions
@@ -443,10 +443,10 @@ def secrets_in_play(
         API_TOKEN: [setup.token],
         SIGNING: [setup.signing_secret, setup.signing_secret.removeprefix("whsec_")],
         PARTICIPANT: [event.participant_token for event in events if isinstance(event, ChatStarted)],
-        CONNECTION: [
+        CONNECTION: list(dict.fromkeys(  # each once: ConnectionOpened carries the token ConnectionTokenKept kept
             event.connection_token for event in events
-            if isinstance(event, (ConnectionOpened, ConnectionRenewed)) and event.connection_token
-        ],
+            if isinstance(event, (ConnectionTokenKept, ConnectionOpened, ConnectionRenewed)) and event.connection_token
+        )),
         # Handed out only inside the WebSocket URL, which the service never stores: Connect's model has them.
         SOCKET_KEY: [connection.socket_key for connection in connect.model._connections.values()],
     }
