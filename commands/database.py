@@ -73,39 +73,39 @@ def log_name(args: argparse.Namespace) -> str:
 
 
 def open_existing_log(args: argparse.Namespace) -> EventLog:
-    """The log `--db` or `--config` names, for reading: a missing SQLite file is an error
-    (FileNotFoundError), not a new empty store. A missing DynamoDB table is the store's own error
-    (`DynamoTableError`, a StoreError)."""
+    """The log `--db` or `--config` names, for reading: a missing SQLite file is an error naming the
+    option (FileNotFoundError), not a new empty store. A missing DynamoDB table is the store's own
+    error (`DynamoTableError`, a StoreError)."""
+    _refuse_missing_sqlite_log(args)
     if args.config is None:
-        return open_existing_store(args.db)
-    return _open_configured(args.config, create=False)
+        return EventStore.open(args.db)
+    return _open_configured(args.config)
 
 
 def open_log_for_writing(args: argparse.Namespace, *, create: bool = True) -> EventLog:
     """The log `--db` or `--config` names, for writing, in a data folder kept owner-only (as
     `open_store_for_writing`); with `create=False` a missing SQLite file is an error, as for reading."""
+    if not create:
+        _refuse_missing_sqlite_log(args)
     if args.config is None:
-        if not create and not args.db.exists():
-            raise FileNotFoundError(f"no event store at {args.db}")
         return open_store_for_writing(args.db)
-    return _open_configured(args.config, create=create)
+    return _open_configured(args.config)
 
 
-def _open_configured(given: ConfigFile, *, create: bool) -> EventLog:
+def _refuse_missing_sqlite_log(args: argparse.Namespace) -> None:
+    if args.config is None:
+        if not args.db.exists():
+            raise FileNotFoundError(f"--db: no event store at {args.db}")
+    elif args.config.config.store.dynamodb is None and not args.config.config.store_path.exists():
+        path = args.config.config.store_path
+        raise FileNotFoundError(f"--config {args.config.path}: no event store at {path} ($.data_dir)")
+
+
+def _open_configured(given: ConfigFile) -> EventLog:
     """serve's log, opened as serve opens it: its data folder prepared (made 0700 if missing, refused if
     others can read it), then `open_event_log`, which for a DynamoDB log also makes the SQLite file."""
-    config = given.config
-    if not create and config.store.dynamodb is None and not config.store_path.exists():
-        raise FileNotFoundError(f"no event store at {config.store_path} (the data_dir of {given.path})")
-    prepare_data_folder(config.data_path)
-    return open_event_log(config)
-
-
-def open_existing_store(path: Path) -> EventStore:
-    """Open the store for reading; a missing file is an error, not a new empty store."""
-    if not path.exists():
-        raise FileNotFoundError(f"no event store at {path}")
-    return EventStore.open(path)
+    prepare_data_folder(given.config.data_path)
+    return open_event_log(given.config)
 
 
 def open_store_for_writing(path: Path) -> EventStore:

@@ -38,7 +38,6 @@ from roles.policy import RegionUse
 from service.serve_config import RegionOverride, ServeConfig
 from service.serve_config import open_vault, region_clients, role_sessions
 from store import StoreError
-from store.event_log import EventLog
 from store.workers import UnknownWorker, WorkerRegistry
 from vault import Vault, VaultError
 
@@ -74,11 +73,11 @@ def run(args: argparse.Namespace) -> int:
     try:
         config = _settings(args)
         store_path = local_store_path(args)
-        with _open_log(args) as store:
+        with open_existing_log(args) as store:  # which must exist: doctor creates no store
             workers = _workers(WorkerRegistry(store), args.worker)
             vault = open_vault(config.vault, store_path)
             return _report(Doctor(config, vault), workers, log_name(args))
-    except (BadArgument, StoreError, VaultError) as error:
+    except (BadArgument, FileNotFoundError, StoreError, VaultError) as error:
         print(f"doctor: {error}", file=sys.stderr)
         return 2
 
@@ -89,14 +88,6 @@ def _settings(args: argparse.Namespace) -> ServeConfig:
     if args.config is None:
         return ServeConfig(data_dir=str(args.db.parent), vault=vault)
     return args.config.config
-
-
-def _open_log(args: argparse.Namespace) -> EventLog:
-    """The log doctor reads, which must exist."""
-    try:
-        return open_existing_log(args)
-    except FileNotFoundError as error:
-        raise BadArgument(f"{'--db' if args.config is None else '--config'}: {error}") from None
 
 
 def _workers(registry: WorkerRegistry, worker_id: str | None) -> dict[str, WorkerConfig]:

@@ -56,9 +56,7 @@ def register(subcommands: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     try:
         store = open_log_for_writing(args, create=False)
-    except FileNotFoundError as error:
-        return _refuse(f"{'--db' if args.config is None else '--config'}: {error}")
-    except StoreError as error:
+    except (FileNotFoundError, StoreError) as error:
         return _refuse(str(error))
     with store:
         registry = WorkerRegistry(store)

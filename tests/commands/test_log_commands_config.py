@@ -109,7 +109,7 @@ def test_an_sqlite_config_is_the_file_in_its_data_dir(tmp_path: Path, capsys: py
     config = str(serve_json(tmp_path, {}))
     code, _, err = cli(capsys, "replay", "conv-1", "--config", config)
     assert code == 2  # read-only commands create nothing
-    assert err == f"replay: no event store at {tmp_path / 'data' / 'events.db'} (the data_dir of {config})\n"
+    assert err == f"replay: --config {config}: no event store at {tmp_path / 'data' / 'events.db'} ($.data_dir)\n"
 
     worker_file = json_file(tmp_path / "worker.json", {**valid_worker(), "Name": "InTheFile"})
     code, out, _ = cli(capsys, "worker", "create", str(worker_file), "--config", config)
