@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from api.deliver_to import BadHost, normalized_host
-from commands.database import add_db_argument, open_store_for_writing
+from commands.database import add_db_argument, local_store_path, open_store_for_writing
 from commands.export import timestamp
 from store import StoreError
 from store.clients import ClientRegistry, UnknownClient
@@ -62,7 +62,7 @@ def _guarded(run: Any) -> Any:
 
 @contextmanager
 def _registry(args: argparse.Namespace) -> Iterator[ClientRegistry]:
-    with open_store_for_writing(args.db) as store, ClientRegistry(store.path) as registry:
+    with open_store_for_writing(local_store_path(args)) as store, ClientRegistry(store.path) as registry:
         yield registry
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import msgspec
 
-from commands.database import add_db_argument, open_store_for_writing
+from commands.database import add_db_argument, open_log_for_writing
 from events.content import MAX_CONTENT_BYTES, ContentKey
 from store import StoreError
 from store.content import ContentRegistry
@@ -77,7 +77,7 @@ def _guarded(run: Any) -> Any:
 @contextmanager
 def _content(args: argparse.Namespace) -> Iterator[ContentRegistry]:
     """The content registry, once the worker is known to exist."""
-    with open_store_for_writing(args.db) as store:
+    with open_log_for_writing(args) as store:
         WorkerRegistry(store).get(args.worker_id)
         yield ContentRegistry(store)
 

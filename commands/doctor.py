@@ -25,20 +25,19 @@ import argparse
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 from actors.denials import denial_detail
-from commands.database import DEFAULT_DB, open_existing_store
+from commands.database import add_db_argument, local_store_path, log_name, open_existing_log
 from commands.vault_options import BadArgument, add_backend_arguments, vault_config
 from connect_client import AccessDenied, ConnectError, CredentialsRefused, NotFound, RegionClients, RetryableError
 from events.conversation_events import ConnectTarget
 from events.worker_config import WorkerConfig
 from roles import CredentialsUnavailable, RoleSessions, read_role, region_uses, role_session_name
 from roles.policy import RegionUse
-from service.serve_config import InvalidServeConfig, RegionOverride, ServeConfig, load_serve_config
+from service.serve_config import RegionOverride, ServeConfig
 from service.serve_config import open_vault, region_clients, role_sessions
-from store import EventStore, StoreError
+from store import StoreError
 from store.workers import UnknownWorker, WorkerRegistry
 from vault import Vault, VaultError
 
@@ -65,53 +64,30 @@ def register(subcommands: Any) -> None:
         "figures can be read. One line per check, with how to fix what fails; exit code 1 if a check failed.",
     )
     parser.add_argument("worker", nargs="?", metavar="WORKER", help="a worker's ID (default: every enabled worker)")
-    parser.add_argument(
-        "--config",
-        type=Path,
-        help="serve's configuration: its data_dir's store, its vault and its regions' endpoints and credentials",
-    )
-    parser.add_argument(
-        "--db", type=Path, help=f"without --config: the event store's SQLite file (default {DEFAULT_DB}), real AWS"
-    )
+    add_db_argument(parser)  # --config: also its vault and its regions' endpoints and credentials
     add_backend_arguments(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     try:
-        config, store_path = _settings(args)
-        with _open_store(args, store_path) as store:
+        config = _settings(args)
+        store_path = local_store_path(args)
+        with open_existing_log(args) as store:  # which must exist: doctor creates no store
             workers = _workers(WorkerRegistry(store), args.worker)
             vault = open_vault(config.vault, store_path)
-            return _report(Doctor(config, vault), workers, store_path)
-    except (BadArgument, StoreError, VaultError) as error:
+            return _report(Doctor(config, vault), workers, log_name(args))
+    except (BadArgument, FileNotFoundError, StoreError, VaultError) as error:
         print(f"doctor: {error}", file=sys.stderr)
         return 2
 
 
-def _settings(args: argparse.Namespace) -> tuple[ServeConfig, Path]:
+def _settings(args: argparse.Namespace) -> ServeConfig:
     """serve's configuration (`--config`), or real AWS with the store and the vault the options name."""
+    vault = vault_config(args)  # with --config, also refuses the vault's options
     if args.config is None:
-        db = args.db or DEFAULT_DB
-        return ServeConfig(data_dir=str(db.parent), vault=vault_config(args)), db
-    if args.db is not None or args.backend != "local" or args.region is not None or args.endpoint_url is not None:
-        raise BadArgument("--config names the store and the vault: leave out --db, --backend, --region and --endpoint-url")
-    try:
-        config = load_serve_config(args.config.read_bytes())
-    except OSError as error:
-        raise BadArgument(f"--config {args.config}: {error.strerror}") from None
-    except InvalidServeConfig as error:
-        raise BadArgument(f"--config {args.config}: {error}") from None
-    return config, config.store_path
-
-
-def _open_store(args: argparse.Namespace, path: Path) -> EventStore:
-    """The store doctor reads, which must exist: doctor creates nothing."""
-    try:
-        return open_existing_store(path)
-    except FileNotFoundError as error:
-        named = "--db" if args.config is None else f"--config {args.config}: $.data_dir"
-        raise BadArgument(f"{named}: {error}") from None
+        return ServeConfig(data_dir=str(args.db.parent), vault=vault)
+    return args.config.config
 
 
 def _workers(registry: WorkerRegistry, worker_id: str | None) -> dict[str, WorkerConfig]:
@@ -123,9 +99,9 @@ def _workers(registry: WorkerRegistry, worker_id: str | None) -> dict[str, Worke
         raise BadArgument(f"WORKER: {error} (python run.py worker list shows them)") from None
 
 
-def _report(doctor: Doctor, workers: dict[str, WorkerConfig], store_path: Path) -> int:
+def _report(doctor: Doctor, workers: dict[str, WorkerConfig], log: str) -> int:
     if not workers:
-        print(f"doctor: no enabled worker in {store_path}: nothing to check")
+        print(f"doctor: no enabled worker in {log}: nothing to check")
         return 0
     counts = dict.fromkeys(("ok", "warn", "skip", "FAIL"), 0)
     for worker_id, config in workers.items():

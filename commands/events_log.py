@@ -11,13 +11,14 @@ import sys
 import time
 from typing import Any
 
-from commands.database import add_db_argument, open_existing_store
+from commands.database import add_db_argument, log_name, open_existing_log
 from commands.export import exported_event
 from events import EventDecodeError
 from logs import Progress
-from store import EventStore, StoreError
+from store import StoreError
 from store.conversation_file import write_conversation
 from store.conversations import conversation_stream
+from store.event_log import EventLog
 from store.records import StoredEvent
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ def register(subcommands: Any) -> None:
 
 def run_tail(args: argparse.Namespace) -> int:
     try:
-        with open_existing_store(args.db) as store:
+        with open_existing_log(args) as store:
             position = args.after if args.after is not None else max(store.last_position() - args.last, 0)
             position = _print_after(store, position)
             while args.follow:
@@ -75,10 +76,10 @@ def run_export(args: argparse.Namespace) -> int:
         progress.advance()
 
     try:
-        with open_existing_store(args.db) as store:
+        with open_existing_log(args) as store:
             events = store.read_stream(conversation_stream(args.conversation))
         if not events:
-            print(f"events export: no events for conversation {args.conversation!r} in {args.db}", file=sys.stderr)
+            print(f"events export: no events for conversation {args.conversation!r} in {log_name(args)}", file=sys.stderr)
             return 1
         what = f"exporting {args.conversation}"
         with Progress(what, len(events), log=log, unit="events", shown=not sys.stdout.isatty()) as progress:
@@ -98,7 +99,7 @@ def run_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_after(store: EventStore, position: int) -> int:
+def _print_after(store: EventLog, position: int) -> int:
     """Print every event after `position`; return the last position printed."""
     while batch := store.read_all(after_position=position):
         for stored in batch:

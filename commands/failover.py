@@ -14,11 +14,12 @@ import sys
 import time
 from typing import Any
 
-from commands.database import add_db_argument, open_store_for_writing
+from commands.database import add_db_argument, local_store_path, open_log_for_writing
 from events import decode_worker
 from events.rejection import Rejected
 from events.worker import FailoverCarriedOut, FailoverMode, WorkerState, connect_target
-from store import ConcurrencyConflict, EventStore, StoreError
+from store import ConcurrencyConflict, StoreError
+from store.event_log import EventLog
 from store.service_lock import service_running
 from store.workers import STREAM_PREFIX, UnknownWorker, WorkerRegistry
 
@@ -53,11 +54,9 @@ def register(subcommands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if not args.db.exists():
-        return _refuse(f"--db: no event store at {args.db}")
     try:
-        store = open_store_for_writing(args.db)
-    except StoreError as error:
+        store = open_log_for_writing(args, create=False)
+    except (FileNotFoundError, StoreError) as error:
         return _refuse(str(error))
     with store:
         registry = WorkerRegistry(store)
@@ -70,8 +69,8 @@ def run(args: argparse.Namespace) -> int:
         print(_ordered(worker, given=worker.version > before.version))
         if worker.failover_order == 0 or worker.carried_out >= worker.failover_order:
             return 0
-        if not service_running(args.db):
-            print(f"no service is running on {args.db}: it will carry out order {worker.failover_order} when it starts")
+        if not service_running(local_store_path(args)):
+            print(f"no service is running on {local_store_path(args)}: it will carry out order {worker.failover_order} when it starts")
             return 0
         done = _wait_until_carried_out(store, args.worker, worker.failover_order, args.wait)
         if done is None:
@@ -136,7 +135,7 @@ def _ordered(worker: WorkerState, *, given: bool) -> str:
     )
 
 
-def _wait_until_carried_out(store: EventStore, worker_id: str, order: int, seconds: float) -> FailoverCarriedOut | None:
+def _wait_until_carried_out(store: EventLog, worker_id: str, order: int, seconds: float) -> FailoverCarriedOut | None:
     deadline = time.monotonic() + seconds
     position = store.last_position()
     while True:

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
-from commands.database import add_db_argument, open_store_for_writing
+from commands.database import add_db_argument, open_log_for_writing
 from events.rejection import Rejected
-from store import EventStore, StoreError
+from store import StoreError
+from store.event_log import EventLog
 
 Config = TypeVar("Config")
 
@@ -39,7 +40,7 @@ class RegistryVerbs(Generic[Config]):
 
     noun: str
     columns: str
-    registry: Callable[[EventStore], Registry[Config]]
+    registry: Callable[[EventLog], Registry[Config]]
     parse: Callable[[bytes], Config]
     encode: Callable[[Config], bytes]
     row: Callable[[str, Config], str]
@@ -92,7 +93,7 @@ class RegistryVerbs(Generic[Config]):
 
     @contextmanager
     def opened(self, args: argparse.Namespace) -> Iterator[Registry[Config]]:
-        with open_store_for_writing(args.db) as store:
+        with open_log_for_writing(args) as store:
             yield self.registry(store)
 
     def _create(self, args: argparse.Namespace) -> int:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from commands import timeline
-from commands.database import add_db_argument, open_existing_store
+from commands.database import add_db_argument, log_name, open_existing_log
 from commands.export import exported_event, exported_state, state_summary, timestamp
 from events import ConversationState, EventDecodeError, initial_state
 from logs import Progress
@@ -92,9 +92,9 @@ def run(args: argparse.Namespace) -> int:
 @contextmanager
 def _source(args: argparse.Namespace) -> Iterator[_Source]:
     if args.file is None:
-        with open_existing_store(args.db) as store:
+        with open_existing_log(args) as store:
             events = store.read_stream(conversation_stream(args.conversation), until_seq=args.until)
-            yield _Source(args.conversation, events, len(events), str(args.db))
+            yield _Source(args.conversation, events, len(events), log_name(args))
         return
     with ExportedConversation.open(args.file) as exported:
         if args.conversation is not None and args.conversation != exported.conversation_id:

@@ -23,7 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from commands.database import add_db_argument, open_store_for_writing
+from commands.database import add_db_argument, local_store_path, open_store_for_writing
 from commands.vault_options import BadArgument, add_backend_arguments, vault_config
 from service.serve_config import LocalVaultConfig, VaultConfig, open_vault
 from store import StoreError
@@ -94,7 +94,7 @@ def _put(args: argparse.Namespace) -> int:
     reference = _reference(args)
     config = vault_config(args)
     value = parse_value(reference, _read_value(args, reference))
-    with _vault(config, args.db) as vault:
+    with _vault(config, local_store_path(args)) as vault:
         vault.put(reference, value)
     print(f"put {reference}")
     return 0
@@ -102,7 +102,7 @@ def _put(args: argparse.Namespace) -> int:
 
 def _get(args: argparse.Namespace) -> int:
     reference = _reference(args)
-    with _vault(vault_config(args), args.db) as vault:
+    with _vault(vault_config(args), local_store_path(args)) as vault:
         info = vault.describe(reference)
         # Read even when it is not shown: an entry that cannot be decrypted or parsed is told now.
         value = vault.get(reference)
@@ -118,7 +118,7 @@ def _get(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    with _vault(vault_config(args), args.db) as vault:
+    with _vault(vault_config(args), local_store_path(args)) as vault:
         infos = vault.list()
     for info in infos:
         print(f"{info.reference}  {info.reference.type}  {_when(info.updated)}")
@@ -127,7 +127,7 @@ def _list(args: argparse.Namespace) -> int:
 
 def _delete(args: argparse.Namespace) -> int:
     reference = _reference(args)
-    with _vault(vault_config(args), args.db) as vault:
+    with _vault(vault_config(args), local_store_path(args)) as vault:
         vault.delete(reference)
     print(f"deleted {reference}")
     return 0

@@ -1,4 +1,4 @@
-"""`run.py status [--db PATH] [--json]`: is the service running, how is each region doing, how many
+"""`run.py status [--db PATH | --config FILE] [--json]`: is the service running, how is each region doing, how many
 conversations are live, how big the store is, how far webhook delivery is behind and how many timers
 are pending, whether the service runs or not.
 
@@ -21,13 +21,15 @@ from __future__ import annotations
 import argparse
 import time
 from datetime import UTC, datetime
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
 import msgspec
 
-from commands.database import add_db_argument, open_existing_store
+from commands.database import add_db_argument, local_store_path, open_existing_log
 from delivery.backlog import ClientBacklog, DeliveryBacklog
+from store.event_log import EventLog
 from service.live_counts import LiveCounts
 from service.status_file import (
     RegionFigures,
@@ -98,7 +100,7 @@ def register(subcommands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        report = make_report(args.db, now=time.time())
+        report = make_report(local_store_path(args), now=time.time(), open_log=lambda: open_existing_log(args))
     except (OSError, StoreError, UnreadableStatus) as error:
         print(f"status: {error}")
         return 2
@@ -106,9 +108,10 @@ def run(args: argparse.Namespace) -> int:
     return {"running": 0, "stale": 1, "stopped": 3}[report.state]
 
 
-def make_report(db: Path, *, now: float) -> Report:
-    """Raises FileNotFoundError with no store at `db`, UnreadableStatus for a status file that is not one,
-    OSError when the data folder cannot be read."""
+def make_report(db: Path, *, now: float, open_log: Callable[[], EventLog]) -> Report:
+    """`db` is the SQLite file (beside it the lock and the status file), `open_log` opens the log (the
+    same file, or a DynamoDB table). Raises FileNotFoundError with no store at `db`, UnreadableStatus
+    for a status file that is not one, OSError when the data folder cannot be read."""
     if not db.exists():
         raise FileNotFoundError(f"no event store at {db}")
     status = read_status(status_path(db))
@@ -120,7 +123,7 @@ def make_report(db: Path, *, now: float) -> Report:
             live=status.live, live_from="service", store_size=size, timers_pending=status.timers_pending,
             delivery_lag=status.delivery_lag, webhook_backlog=_named(db, status.webhook_backlog),
         )
-    live, timers = _live_from_store(db)
+    live, timers = _live_from_store(open_log)
     reader = DeliveryBacklog(db)
     try:
         delivery = reader.figures()
@@ -141,9 +144,9 @@ def _state(running: bool, status: ServiceStatus | None, now: float) -> State:
     return "running"
 
 
-def _live_from_store(db: Path) -> tuple[list[WorkerLive], int]:
+def _live_from_store(open_log: Callable[[], EventLog]) -> tuple[list[WorkerLive], int]:
     """The live conversations by worker and region, and the timers pending in them."""
-    with open_existing_store(db) as store:
+    with open_log() as store:
         names = {worker_id: config.name for worker_id, config in WorkerRegistry(store).list().items()}
         counts = LiveCounts(store)
         live = [

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from commands.database import add_db_argument
+from commands.database import add_db_argument, local_store_path, log_name
 from commands.store_table import add_create_table
 from store import StoreError
 from store.backup import back_up
@@ -30,13 +30,21 @@ def register(subcommands: Any) -> None:
 
 
 def run_backup(args: argparse.Namespace) -> int:
+    if args.config is not None and args.config.config.store.dynamodb is not None:
+        print(
+            f"store backup: {args.config.path} keeps the log in {log_name(args)}: this copies an SQLite log only; "
+            "back the table up with DynamoDB's own backups",
+            file=sys.stderr,
+        )
+        return 2
+    source = local_store_path(args)
     try:
-        made = back_up(args.db, args.destination)
+        made = back_up(source, args.destination)
     except StoreError as error:
         print(f"store backup: {error}", file=sys.stderr)
         return 2
     print(
-        f"backed up {args.db} to {made.path}: {made.size:,} bytes, events up to position {made.last_position}, "
+        f"backed up {source} to {made.path}: {made.size:,} bytes, events up to position {made.last_position}, "
         f"schema version {made.schema_version}"
     )
     return 0

@@ -1,7 +1,8 @@
-"""Which vault a command reads: the options `secret` and `worker policy` share.
+"""Which vault a command reads: the options `secret`, `worker policy` and `doctor` share.
 
     python run.py secret list                                             # the local vault in --db's file
     python run.py secret list --backend secretsmanager --region eu-west-2
+    python run.py secret list --config serve.json                         # the vault serve's configuration names
 """
 
 from __future__ import annotations
@@ -28,7 +29,12 @@ def add_backend_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def vault_config(args: argparse.Namespace) -> VaultConfig:
-    """The vault the options name; `BadArgument` for options that do not go together."""
+    """The vault the options name, or with `--config` (commands/database.py) the one serve's
+    configuration names; `BadArgument` for options that do not go together."""
+    if args.config is not None:
+        if args.backend != "local" or args.region is not None or args.endpoint_url is not None:
+            raise BadArgument("--config names the vault: leave out --backend, --region and --endpoint-url")
+        return args.config.config.vault
     if args.backend == "secretsmanager":
         if args.region is None:
             raise BadArgument("--region: required with --backend secretsmanager")

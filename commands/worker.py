@@ -12,7 +12,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from commands.database import add_db_argument
+from commands.database import add_db_argument, local_store_path
 from commands.registry_verbs import RegistryVerbs
 from commands.vault_options import BadArgument, add_backend_arguments, vault_config
 from commands.worker_init import add_init_verb, run_init
@@ -75,7 +75,7 @@ def _policy(args: argparse.Namespace) -> int:
     config = vault_config(args)
     with WORKERS.opened(args) as registry:
         worker = registry.get(args.id)
-        vault = open_vault(config, args.db)
+        vault = open_vault(config, local_store_path(args))
         roles = {secret: read_role(vault, secret, where=field) for secret, field in worker_secrets(worker).items()}
     principal = _principal(args.principal)
     print(json.dumps(worker_policy(args.id, worker, roles, principal=principal), indent=2))

@@ -223,16 +223,24 @@ def test_a_serve_configuration_that_cannot_be_read_is_bad_usage_naming_the_field
 ) -> None:
     config = tmp_path / "serve.json"
     config.write_text(json.dumps({"data_dir": str(tmp_path / "data"), "api_port": "8080"}))
-    code, out, err = cli(capsys, "doctor", "--config", str(config))
-    assert (code, out) == (2, "")
-    assert err == f"doctor: --config {config}: Expected `int`, got `str` - at `$.api_port`\n"
+    with pytest.raises(SystemExit) as exited:  # argparse: the usage, then the error
+        cli(capsys, "doctor", "--config", str(config))
+    out, err = capsys.readouterr()
+    assert (exited.value.code, out) == (2, "")
+    assert err.endswith(f"error: argument --config: {config}: Expected `int`, got `str` - at `$.api_port`\n")
 
 
-def test_config_and_db_together_are_bad_usage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_config_and_db_or_a_vault_option_together_are_bad_usage(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     config = serve_config(tmp_path, tmp_path / "data", {})
-    code, _, err = cli(capsys, "doctor", "--config", config, "--db", str(tmp_path / "other.db"))
+    with pytest.raises(SystemExit) as exited:
+        cli(capsys, "doctor", "--config", config, "--db", str(tmp_path / "other.db"))
+    assert exited.value.code == 2
+    assert capsys.readouterr().err.endswith("error: argument --db: not allowed with argument --config\n")
+    code, _, err = cli(capsys, "doctor", "--config", config, "--backend", "secretsmanager")
     assert code == 2
-    assert err == "doctor: --config names the store and the vault: leave out --db, --backend, --region and --endpoint-url\n"
+    assert err == "doctor: --config names the vault: leave out --backend, --region and --endpoint-url\n"
 
 
 def test_a_store_that_does_not_exist_is_bad_usage_naming_the_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

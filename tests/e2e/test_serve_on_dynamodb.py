@@ -4,28 +4,24 @@ conversation back, told everything by signed webhook (the deliverer follows the 
 order). The table is made with `run.py store create-table`, the bot's API client with `run.py client
 create` in the data folder's SQLite file, which keeps what is not the log.
 
-The worker is stored by the test through `WorkerRegistry` on the DynamoDB log: `run.py worker create`
-writes only to a SQLite file for now (docs/dynamodb-store.md, "What a later part does").
+The worker is stored with `run.py worker create --config`, which writes it to the log serve's
+configuration names: the table.
 """
 
 from __future__ import annotations
 
-import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from events.worker_config import parse_worker_config
 from store.conversations import conversation_stream
-from store.workers import WorkerRegistry
 from tests.crash.children import Child, Children, free_port, start_connect_local
 from tests.crash.connect_side import FLOWS, INSTANCE, REGION, ConnectSide, connect_config
 from tests.crash.receiver import WebhookReceiver
 from tests.crash.service_process import SERVICE_CREDENTIALS, client_credentials
 from tests.service.harness import Api, wait_for
-from tests.support.cli import cli
+from tests.support.cli import cli, json_file
 from tests.support.dynamodb import REGION as TABLE_REGION
 from tests.support.dynamodb import open_dynamo_store
 
@@ -47,26 +43,26 @@ def test_serve_on_a_dynamodb_log_hands_a_chat_over_relays_both_ways_and_hands_ba
     assert cli(capsys, "store", "create-table", "--table", TABLE, "--region", TABLE_REGION,
                "--endpoint-url", dynamodb_endpoint)[0] == 0
     data = tmp_path / "data"
-    data.mkdir(mode=0o700)
-    with open_dynamo_store(dynamodb_endpoint, TABLE, data / "events.db") as log:
-        worker_id = WorkerRegistry(log).create(parse_worker_config(json.dumps({
-            "Data": {"ContactFlowId": FLOWS["human"], "InstanceId": INSTANCE, "Region": REGION,
-                     "Secret": "srn:vault::e2e:aws-cross-account-role:local"},
-            "Enabled": True, "Name": "OnDynamo", "Type": "amazon-connect-worker",
-        }).encode()), at=time.time())
-    credentials = client_credentials(data, "dynamo-bot")
-    webhook.secret = credentials.signing_secret
 
     with Children() as children:
         connect_child, ready = start_connect_local(tmp_path, connect_config(chats=2))
         children.start(connect_child)
         connect = ConnectSide(ready)
-        config = tmp_path / "serve.json"
-        config.write_text(json.dumps({
+        config = json_file(tmp_path / "serve.json", {
             "data_dir": str(data), "api_host": "127.0.0.1", "api_port": free_port(),
             "regions": {REGION: {"endpoint_url": ready["endpoint_url"], "static_credentials": True}},
             "store": {"dynamodb": {"table": TABLE, "region": TABLE_REGION, "endpoint_url": dynamodb_endpoint}},
-        }))
+        })
+        worker_file = json_file(tmp_path / "worker.json", {
+            "Data": {"ContactFlowId": FLOWS["human"], "InstanceId": INSTANCE, "Region": REGION,
+                     "Secret": "srn:vault::e2e:aws-cross-account-role:local"},
+            "Enabled": True, "Name": "OnDynamo", "Type": "amazon-connect-worker",
+        })
+        code, out, err = cli(capsys, "worker", "create", str(worker_file), "--config", str(config))
+        assert code == 0, err
+        worker_id = out.strip()
+        credentials = client_credentials(data, "dynamo-bot")
+        webhook.secret = credentials.signing_secret
         service = children.start(Child("service", ["serve", "--config", str(config), "--ready-file",
                                                    str(tmp_path / "serve.ready.json")], tmp_path / "service.log",
                                        env=SERVICE_CREDENTIALS))
