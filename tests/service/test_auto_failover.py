@@ -98,6 +98,8 @@ def test_a_primary_down_past_the_configured_time_is_left_for_the_failover_region
     orders = [decode_worker(stored.data) for stored in running.store.read_stream(STREAM_PREFIX + worker_id)]
     [order] = [event for event in orders if isinstance(event, FailoverActivated)]
     assert (order.name, order.mode, order.by, order.at) == ("london", "move", "auto", outage_at + AFTER)
+    # The loop logs its order just after the store has it: wait for the line, not only for the order.
+    wait_for(lambda: [r for r in caplog.records if r.name == "service.auto_failover"], "the order's log line")
     [line] = [r.getMessage() for r in caplog.records if r.name == "service.auto_failover"]
     assert line.startswith(f"worker {worker_id} (east-first): automatic failover from us-east-1 to eu-west-2 ")
     assert "calls in a row failed in us-east-1 since" in line
