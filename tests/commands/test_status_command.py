@@ -56,15 +56,20 @@ def serve(tmp_path: Path, start_server: Callable[[Config], LocalConnect]) -> Cal
                 api = Api(running.api_url, running.clients.create("bot").token)
                 assert api.transfer("c-1", worker_id)[0] == 201
                 wait_for(lambda: of_type(events_of(store, "c-1"), "AgentJoined"), "Ana to join")
-                wait_for(lambda: _live_in_status(db) == 1, "the status to count the conversation")
+                joined_by = time.time()
+                # A status written since: one written before the chat started counts the conversation
+                # (from its transfer) but none of its region's calls yet.
+                wait_for(lambda: _live_in_status(db, written_after=joined_by) == 1, "the status to count the conversation")
                 yield Served(db, store, running, api, worker_id)
 
     return served
 
 
-def _live_in_status(db: Path) -> int:
+def _live_in_status(db: Path, *, written_after: float = 0.0) -> int:
     status = read_status(status_path(db))
-    return -1 if status is None else sum(live.conversations for live in status.live)
+    if status is None or status.written_at <= written_after:
+        return -1
+    return sum(live.conversations for live in status.live)
 
 
 def test_a_running_service_is_said_running_with_its_regions_and_live_conversations(
