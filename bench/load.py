@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/load.py                                  # 100, 1,000, 5,000, then 10,000 held
     .venv/bin/python bench/load.py --sizes 100 --scale 0 --recovery # a quick run
+    .venv/bin/python bench/load.py --sizes --recovery 1000 --scale 0  # recovery at 1,000 only
 
 Three processes, so that the service's cost is its own: the local Amazon
 Connect (`run.py connect-local`), the service (`run.py serve`, SQLite with
@@ -20,7 +21,9 @@ webhook) and runs the bare baselines. For each size N it measures:
 - resident memory of a bare websocket-client connection, in a process of its own;
 - recovery after SIGKILL (`--recovery` sizes): from the restart until every
   live conversation has a new ConnectionOpened, against N bare
-  CreateParticipantConnection + GetTranscript calls, 50 at a time.
+  CreateParticipantConnection + GetTranscript calls, 50 at a time. A
+  `--recovery` size that is not among `--sizes` is run for its recovery alone
+  (the N conversations transferred and joined, no relay, no bare relay).
 """
 
 from __future__ import annotations
@@ -168,7 +171,11 @@ def summary(size: int, result: dict[str, Any]) -> str:
     )
 
 
-def run_size(size: int, args: argparse.Namespace, webhook: Webhook, *, recovery: bool, steady: bool) -> dict[str, Any]:
+def run_size(
+    size: int, args: argparse.Namespace, webhook: Webhook, *, recovery: bool, steady: bool, windowed: bool = True
+) -> dict[str, Any]:
+    """One size: `steady`, the relay phase and its bare baseline; `windowed`, transfers `--scale-window`
+    at a time when not steady (the held run); `recovery`, SIGKILL and recovery at the end."""
     folder = OUT / f"load-{size}"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
@@ -194,7 +201,7 @@ def run_size(size: int, args: argparse.Namespace, webhook: Webhook, *, recovery:
         ids = [f"load-{size}-{index}" for index in range(size)]
         joined_before = webhook.by_type["AgentJoined"]
         began = time.monotonic()
-        if steady or not args.scale_window:
+        if steady or not windowed or not args.scale_window:
             accept_seconds = transfer_all(api, ids, worker_id, webhook.url)
         else:
             accept_seconds = transfer_in_windows(api, ids, worker_id, webhook, args.scale_window)
@@ -302,7 +309,13 @@ def main() -> int:
     bare_part.add_argument("--rate", type=float, required=True)
     bare_part.add_argument("--seconds", type=float, required=True)
     parser.add_argument("--sizes", type=int, nargs="*", default=[100, 1000, 5000], help="conversations per measured run")
-    parser.add_argument("--recovery", type=int, nargs="*", default=[1000, 5000], help="sizes whose run ends with a SIGKILL and recovery")
+    parser.add_argument(
+        "--recovery",
+        type=int,
+        nargs="*",
+        help="sizes whose run ends with a SIGKILL and recovery (default: 1000 and 5000 of --sizes); one not in --sizes is run"
+        " for its recovery alone",
+    )
     parser.add_argument("--scale", type=int, default=10000, help="conversations held at once in a last run (0: none)")
     parser.add_argument(
         "--scale-window", type=int, default=250, help="the held run's transfers, this many at a time (0: all at once)"
@@ -315,6 +328,9 @@ def main() -> int:
         help="where the service's data folders go (default bench/out/); /dev/shm takes the disk's fsync out of the figures",
     )
     args = parser.parse_args()
+    recovery_alone = [] if args.recovery is None else [size for size in args.recovery if size not in args.sizes]
+    if args.recovery is None:
+        args.recovery = [1000, 5000]
     if args.part == "bare-memory":
         print(json.dumps(bare.memory_per_socket(json.loads(args.connect_ready.read_text()), args.count)))
         return 0
@@ -332,6 +348,10 @@ def main() -> int:
     try:
         for size in args.sizes:
             run = run_size(size, args, webhook, recovery=size in args.recovery, steady=True)
+            results["runs"].append(run)
+            print(json.dumps(run, indent=1), flush=True)
+        for size in recovery_alone:
+            run = run_size(size, args, webhook, recovery=True, steady=False, windowed=False)
             results["runs"].append(run)
             print(json.dumps(run, indent=1), flush=True)
         if args.scale:
