@@ -12,9 +12,14 @@ bench/README.md, "Less CPU per message and faster recovery").
   only the young objects (about 0.7 ms of CPU each at 1,000 conversations), and far fewer of them promote
   short-lived objects (a request's, a message's) into the older generations, which is what
   brings the full collections on.
-- `gc.freeze()` once recovery has started every live conversation: what exists then (the modules,
-  botocore's service models, the recovered conversations' actors and sockets) moves to a
-  permanent generation that no collection walks again. A frozen object is still freed by
+- `gc.freeze()` once recovery has started every live conversation and their sockets' burst of
+  reconnections is over (the socket hub has had no blocking call for `BURST_QUIET` seconds, or
+  `BURST_WAIT` seconds have passed): what exists then (the modules, botocore's service models, the
+  recovered conversations' actors and connected sockets) moves to a permanent generation that no
+  collection walks again. The full collection before it holds the GIL for as long as it walks
+  every object (about 0.3 s at 1,000 recovered conversations, 1.6 s at 5,000 on a loaded machine);
+  made as soon as the actors had started, it stood in the middle of the reconnections and delayed
+  every one of them (bench/README.md, "Recovery after SIGKILL: the freeze after the burst"). A frozen object is still freed by
   reference counting; only a cycle among frozen objects is never collected, and there is one
   freeze per process, so at most what the start-up left is kept, never a growing amount.
 
@@ -28,11 +33,16 @@ import gc
 import logging
 import threading
 
+from connect_client.socket_hub import SocketHub, default_hub
 from service.worker_service import WorkerService
 
 log = logging.getLogger(__name__)
 
 YOUNG_THRESHOLD = 50_000
+# Seconds without a reconnection call under way that end the burst after recovery; and how long the
+# freeze waits for that at most (a region's outage can keep sockets reconnecting for minutes).
+BURST_QUIET = 0.5
+BURST_WAIT = 120.0
 
 
 def collect_less() -> None:
@@ -41,8 +51,11 @@ def collect_less() -> None:
     gc.set_threshold(YOUNG_THRESHOLD, middle, old)
 
 
-def freeze_when_recovered(service: WorkerService) -> threading.Thread:
-    """On a thread of its own: once `service` has recovered, collect what start-up left as garbage and
+def freeze_when_recovered(
+    service: WorkerService, hub: SocketHub | None = None, quiet: float = BURST_QUIET
+) -> threading.Thread:
+    """On a thread of its own: once `service` has recovered and its sockets' reconnections are over
+    (`hub`: theirs, the process's shared one by default), collect what start-up left as garbage and
     freeze the rest. A recovery that fails freezes nothing (the thread is a daemon: a service stopped
     before it recovered leaves it waiting until the process ends)."""
 
@@ -50,6 +63,7 @@ def freeze_when_recovered(service: WorkerService) -> threading.Thread:
         while not service.wait_recovered(timeout=1.0):
             if service.recovery_failed:
                 return
+        (hub or default_hub()).wait_idle(quiet, timeout=BURST_WAIT)
         gc.collect()
         gc.freeze()
         log.info("garbage collector: %d objects frozen after recovery", gc.get_freeze_count())

@@ -16,6 +16,7 @@ thousand).
     >>> timer.cancel()
     >>> hub.run_blocking(lambda: client.call(), then=lambda result, error: ...)
     >>> hub.watch(sock, on_readable)
+    >>> hub.wait_idle(quiet=0.5, timeout=60)   # no blocking call for half a second: a burst is over
 """
 
 from __future__ import annotations
@@ -66,6 +67,10 @@ class SocketHub:
         self._timers: list[tuple[float, int, Timer]] = []
         self._order = itertools.count()
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"{name}-call")
+        # Blocking calls queued or running, and since when there has been none (`wait_idle`).
+        self._calls = 0
+        self._idle_since = time.monotonic()
+        self._calls_changed = threading.Condition()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._stopping = False
 
@@ -100,8 +105,31 @@ class SocketHub:
                 self.call_soon(lambda failure=error: then(None, failure))
             else:
                 self.call_soon(lambda: then(result, None))
+            finally:
+                with self._calls_changed:
+                    self._calls -= 1
+                    if not self._calls:
+                        self._idle_since = time.monotonic()
+                        self._calls_changed.notify_all()
 
+        with self._calls_changed:
+            self._calls += 1
         self._pool.submit(work)
+
+    def wait_idle(self, quiet: float = 0.0, timeout: float | None = None) -> bool:
+        """Wait until no blocking call has been queued or running for `quiet` seconds (a burst of
+        reconnections is over); whether that came before `timeout` seconds passed."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._calls_changed:
+            while True:
+                now = time.monotonic()
+                idle_left = None if self._calls else self._idle_since + quiet - now
+                if idle_left is not None and idle_left <= 0:
+                    return True
+                if deadline is not None and now >= deadline:
+                    return False
+                waits = [left for left in (idle_left, None if deadline is None else deadline - now) if left is not None]
+                self._calls_changed.wait(min(waits) if waits else None)
 
     # -- from the hub thread -----------------------------------------------
 

@@ -1,10 +1,12 @@
 """The service's garbage collector (commands/collector.py): young collections less often, and what start-up
 and recovery made frozen once recovery is done, not before (recovery is held here on its read of the one
-live conversation's log, as tests/service/test_start_and_recovery_probes.py holds it)."""
+live conversation's log, as tests/service/test_start_and_recovery_probes.py holds it), nor while the
+recovered sockets' reconnection calls are still under way on their hub."""
 
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -12,6 +14,7 @@ import pytest
 
 from commands.collector import YOUNG_THRESHOLD, collect_less, freeze_when_recovered
 from commands.runtime import running_service
+from connect_client.socket_hub import SocketHub
 from connect_local import Config, LocalConnect
 from service import local_regions
 from service.demo_worker import ensure_demo_worker
@@ -60,3 +63,26 @@ def test_what_exists_is_frozen_once_recovery_is_done_and_not_before(
             freezing.join(30)
             assert not freezing.is_alive() and served.service.recovered
             assert gc.get_freeze_count() > 0
+
+
+def test_nothing_is_frozen_while_a_reconnection_call_is_under_way(
+    tmp_path: Path, start_server: Callable[[Config], LocalConnect], collector_as_it_was: None
+) -> None:
+    connect = start_server(config_with())
+    hub = SocketHub(workers=1, name="test-hub").start()
+    held = threading.Event()
+    try:
+        with EventStore.open(tmp_path / "events.db") as store:
+            with running_service(store, local_regions(connect.endpoint_url)) as served:
+                assert served.service.wait_recovered(15)
+                hub.run_blocking(lambda: held.wait(30), lambda result, error: None)  # a socket's CreateParticipantConnection, say
+                freezing = freeze_when_recovered(served.service, hub, quiet=0.0)
+
+                freezing.join(1.0)
+                assert freezing.is_alive() and gc.get_freeze_count() == 0
+                held.set()
+                freezing.join(30)
+                assert not freezing.is_alive() and gc.get_freeze_count() > 0
+    finally:
+        held.set()
+        hub.stop()

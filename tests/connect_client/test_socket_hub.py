@@ -94,3 +94,24 @@ def test_a_fired_timer_counts_as_spent_so_its_owner_can_drop_it(hub: SocketHub) 
 
     assert fired.wait(WAIT)
     assert timers[0].cancelled
+
+
+def test_idle_only_once_no_blocking_call_is_queued_or_running(hub: SocketHub) -> None:
+    assert hub.wait_idle(timeout=WAIT)  # none yet
+    held = threading.Event()
+    reported = threading.Event()
+    for _ in range(3):  # two run, one waits in the queue
+        hub.run_blocking(lambda: held.wait(WAIT), lambda result, error: reported.set())
+
+    assert not hub.wait_idle(timeout=0.05)
+    held.set()
+    assert hub.wait_idle(timeout=WAIT)
+    assert reported.wait(WAIT)
+
+
+def test_idle_waits_for_the_quiet_time_after_the_last_call(hub: SocketHub) -> None:
+    done = threading.Event()
+    hub.run_blocking(lambda: None, lambda result, error: done.set())
+    assert done.wait(WAIT) and hub.wait_idle(timeout=WAIT)
+
+    assert not hub.wait_idle(quiet=600.0, timeout=0.05)  # the call ended less than 600 s ago
