@@ -106,15 +106,22 @@ class SocketHub:
             else:
                 self.call_soon(lambda: then(result, None))
             finally:
-                with self._calls_changed:
-                    self._calls -= 1
-                    if not self._calls:
-                        self._idle_since = time.monotonic()
-                        self._calls_changed.notify_all()
+                self._call_ended()
 
         with self._calls_changed:
             self._calls += 1
-        self._pool.submit(work)
+        try:
+            self._pool.submit(work)
+        except RuntimeError:  # the hub has stopped: the call never runs
+            self._call_ended()
+            raise
+
+    def _call_ended(self) -> None:
+        with self._calls_changed:
+            self._calls -= 1
+            if not self._calls:
+                self._idle_since = time.monotonic()
+                self._calls_changed.notify_all()
 
     def wait_idle(self, quiet: float = 0.0, timeout: float | None = None) -> bool:
         """Wait until no blocking call has been queued or running for `quiet` seconds (a burst of

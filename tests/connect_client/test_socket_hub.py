@@ -115,3 +115,12 @@ def test_idle_waits_for_the_quiet_time_after_the_last_call(hub: SocketHub) -> No
     assert done.wait(WAIT) and hub.wait_idle(timeout=WAIT)
 
     assert not hub.wait_idle(quiet=600.0, timeout=0.05)  # the call ended less than 600 s ago
+
+
+def test_a_call_on_a_stopped_hub_is_refused_and_leaves_it_idle() -> None:
+    hub = SocketHub(workers=1, name="stopped-hub").start()
+    hub.stop()
+
+    with pytest.raises(RuntimeError):
+        hub.run_blocking(lambda: None, lambda result, error: None)
+    assert hub.wait_idle(timeout=WAIT)
