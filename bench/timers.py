@@ -26,9 +26,11 @@ timer service woke up and told the actor) and the durable one (when the append h
 returned: the firing is a fact, the bot's UserNotified and the agent's message follow from it).
 
 Amazon Connect is left out: the actors' chat sockets never connect (`QuietSocket`), so the effects a
-firing asks for (the rule's AgentMessage, the disconnect) wait, as in a Connect outage. Nothing of
-Connect's is on a firing's path up to `TimerFired`; what it would add is CPU load (heartbeats), which
-bench/load.py measures.
+firing asks for (the rule's AgentMessage, the disconnect) wait, as in a Connect outage; they stop as
+they start, having read nothing, so a resumed conversation's timers, which wait for its socket to
+catch up, decide as if Connect had nothing new. Nothing else of Connect's is on a firing's path up to
+`TimerFired`; what it would add is the catch-up's round trips after a restart and CPU load
+(heartbeats), which bench/load.py measures.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from actors.conversation import tell  # noqa: E402
 from bench.loadkit.stats import percentile  # noqa: E402
 from actors.timers import TimerService  # noqa: E402
+from connect_client import SocketStopped, StopReason  # noqa: E402
 from events import decide, decode, encode, evolve, event_type, initial_state, pending_effects  # noqa: E402
 from events.commands import (  # noqa: E402
     ChatStartSucceeded,
@@ -188,12 +191,15 @@ def measure_baseline(kind: str, offsets: list[float], lead: float) -> Lateness:
 
 
 class QuietSocket:
-    """A chat socket that never connects: the effects that need a connection wait for ever."""
+    """A chat socket that reads nothing and never connects: it stops as it starts, so its actor has
+    caught up with nothing new (a resumed conversation's timers wait for that: actors/README.md,
+    "Timers") and the effects that need a connection wait for ever."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        pass
+    def __init__(self, *args: Any, on_state: Callable[[Any], None], **kwargs: Any) -> None:
+        self._on_state = on_state
 
     def start(self) -> QuietSocket:
+        self._on_state(SocketStopped(StopReason.CLOSED, "bench: no Connect"))
         return self
 
     def close(self) -> None:
