@@ -73,7 +73,8 @@ class Scheduler:
         call = Call(callback)
         with self._changed:
             heapq.heappush(self._heap, (due, next(self._order), call))
-            self._changed.notify()
+            if self._heap[0][2] is call:  # the earliest now: the thread waits for a later one
+                self._changed.notify()
         return call
 
     def poke(self) -> None:
