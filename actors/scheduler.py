@@ -9,7 +9,7 @@ thread", under both kinds of wait an actor has.
 A heap of (due, order of scheduling, call); the thread waits on a condition for the earliest. The
 clock may not be the one that condition's wait counts (wall time can jump, a test's clock moves when
 the test says), so the thread looks at it again at least every `LOOK_AGAIN` seconds, and at once on
-`poke()`. A callback must not block (an actor's `tell` does not): it runs on this thread, and the next
+`poke()` or when a call scheduled is the new earliest. A callback must not block (an actor's `tell` does not): it runs on this thread, and the next
 one waits for it; one that raises is logged and the others still run.
 """
 
