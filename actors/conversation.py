@@ -87,6 +87,7 @@ from events.commands import (
     SlashActionSucceeded,
     SlashContentFound,
     SwitchRegion,
+    TimerDue,
     Transfer,
     TypingAcknowledged,
     TypingEventReceived,
@@ -249,6 +250,11 @@ class ConversationActor(PooledActor):
         self._item_at: float | None = None  # the Connect item being taken: its AbsoluteTime
         self._background = background
         self._leaving: set[int] = set()  # LeaveChat effects under way off the actor's thread
+        # Started from its log with a chat to read (a restart, or an actor that died): what Connect
+        # recorded meanwhile is read before a timer decides, so a `TimerDue` waits here until the socket
+        # has caught up (`_caught_up`). Set here, not on `_Resume`: a timer may be told first.
+        self._catching_up = _has_chat_to_read(state)
+        self._held_timers: list[TimerDue] = []
 
     @property
     def _clients(self) -> RegionClients:
@@ -279,6 +285,9 @@ class ConversationActor(PooledActor):
             return self._hold(message)
         if isinstance(message, Command):
             return self._handle(message)
+        if isinstance(message, _Report) and isinstance(message.command, TimerDue) and self._catching_up:
+            self._held_timers.append(message.command)
+            return None
         if isinstance(message, _Report):
             self._handle_quietly(message.command)
             return None
@@ -463,7 +472,7 @@ class ConversationActor(PooledActor):
         if self.state.phase == "connected":
             sends = [effect for effect in pending_effects(self.state) if isinstance(effect, SendMessage)]
             self._in_doubt = sends[0].effect_id if sends else None
-        if self.state.chat is not None and self.state.phase in ("started", "connected"):
+        if _has_chat_to_read(self.state):
             # The fill resumes after the last Connect item recorded (GetTranscript's
             # StartPosition), not from the start; decide drops any repeat all the same.
             self._open_socket(after_id=self.state.last_connect_id)
@@ -728,6 +737,7 @@ class ConversationActor(PooledActor):
             self._handle_quietly(
                 ConnectionEstablished(at=self._clock(), connection_token=self._connection_token, renewed=state.renewed)
             )
+            self._caught_up()
             self._perform()
         elif isinstance(state, SocketReconnecting):
             log.warning(
@@ -747,6 +757,21 @@ class ConversationActor(PooledActor):
                     message="the chat ended at Connect and its last items could not be read: some may be missing",
                 )
                 self._handle_quietly(ChatFailed(at=self._clock(), error=error))
+            self._caught_up()
+
+    def _caught_up(self) -> None:
+        """The socket has told what Connect recorded up to now (its fill came before `SocketConnected`,
+        a chat's last items before `SocketStopped`), or will tell nothing more: the timers that fell due
+        meanwhile decide now, from what is known (an agent who left ended the chat, and they are stale)."""
+        self._catching_up = False
+        held, self._held_timers = self._held_timers, []
+        for command in held:
+            self._handle_quietly(msgspec.structs.replace(command, at=self._clock()))
+
+
+def _has_chat_to_read(state: ConversationState) -> bool:
+    """Whether resuming the conversation opens its chat's socket, to read what Connect recorded since."""
+    return state.chat is not None and state.phase in ("started", "connected")
 
 
 def leave_chat(participant: Participant, effect: LeaveChat, conversation_id: str) -> tuple[list[ChatItem], ErrorDetail | None]:

@@ -1,18 +1,22 @@
-"""The timer service: one thread that tells conversations `TimerDue` when their timers fall due.
+"""The timer service: tells conversations `TimerDue` when their auto-disconnect timers fall due.
 
 Timers are `(due_at, conversation_id, timer_id)`; `due_at` is on the clock
 given (wall time by default, the clock the core's `at` uses). A timer already
 overdue when scheduled (after recovery) fires at once, once. Firing a timer
 that the conversation has since cancelled is harmless: decide ignores a
-stale `TimerDue`.
+stale `TimerDue`, so a timer is never unscheduled. The heap and its thread are
+actors/scheduler.py's, the one actors/later.py uses too; what is the timer
+service's own is the clock, scheduling each timer once, and what a firing tells.
 """
 
 from __future__ import annotations
 
-import heapq
+import functools
 import threading
 import time
 from collections.abc import Callable
+
+from actors.scheduler import Scheduler
 
 
 class TimerService:
@@ -28,51 +32,36 @@ class TimerService:
         self._fire = fire
         self._clock = clock
         self._fired_late = fired_late
-        self._heap: list[tuple[float, str, str]] = []
+        self._scheduler = Scheduler("timer-service", clock)
         self._scheduled: set[tuple[str, str]] = set()
-        self._changed = threading.Condition()
-        self._stopping = False
-        self._thread = threading.Thread(target=self._run, name="timer-service", daemon=True)
+        self._lock = threading.Lock()
 
     def start(self) -> TimerService:
-        self._thread.start()
+        self._scheduler.start()
         return self
 
     def stop(self) -> None:
-        with self._changed:
-            self._stopping = True
-            self._changed.notify()
-        self._thread.join(timeout=5)
+        self._scheduler.stop()
 
     def schedule(self, conversation_id: str, timer_id: str, due_at: float) -> None:
-        """Schedule a timer; scheduling the same one again does nothing."""
-        with self._changed:
+        """Schedule a timer; scheduling the same one again, before it fires, does nothing."""
+        with self._lock:
             if (conversation_id, timer_id) in self._scheduled:
                 return
             self._scheduled.add((conversation_id, timer_id))
-            heapq.heappush(self._heap, (due_at, conversation_id, timer_id))
-            self._changed.notify()
+        self._scheduler.call_at(due_at, functools.partial(self._due, conversation_id, timer_id, due_at))
 
     def poke(self) -> None:
         """Look at the clock again (an injected clock moved forward)."""
-        with self._changed:
-            self._changed.notify()
+        self._scheduler.poke()
 
     def pending(self) -> int:
         """Timers waiting to fire (a cancelled one too, until its due time: see above)."""
-        with self._changed:
-            return len(self._heap)
+        return self._scheduler.pending()
 
-    def _run(self) -> None:
-        while True:
-            with self._changed:
-                while not self._stopping and (not self._heap or self._heap[0][0] > self._clock()):
-                    wait = None if not self._heap else max(0.0, self._heap[0][0] - self._clock())
-                    self._changed.wait(wait if wait is None else min(wait, 1.0))
-                if self._stopping:
-                    return
-                due_at, conversation_id, timer_id = heapq.heappop(self._heap)
-                self._scheduled.discard((conversation_id, timer_id))
-            now = self._clock()
-            self._fire(conversation_id, timer_id, now)
-            self._fired_late(max(0.0, now - due_at))
+    def _due(self, conversation_id: str, timer_id: str, due_at: float) -> None:
+        with self._lock:
+            self._scheduled.discard((conversation_id, timer_id))
+        now = self._clock()
+        self._fire(conversation_id, timer_id, now)
+        self._fired_late(max(0.0, now - due_at))

@@ -26,9 +26,11 @@ timer service woke up and told the actor) and the durable one (when the append h
 returned: the firing is a fact, the bot's UserNotified and the agent's message follow from it).
 
 Amazon Connect is left out: the actors' chat sockets never connect (`QuietSocket`), so the effects a
-firing asks for (the rule's AgentMessage, the disconnect) wait, as in a Connect outage. Nothing of
-Connect's is on a firing's path up to `TimerFired`; what it would add is CPU load (heartbeats), which
-bench/load.py measures.
+firing asks for (the rule's AgentMessage, the disconnect) wait, as in a Connect outage; they stop as
+they start, having read nothing, so a resumed conversation's timers, which wait for its socket to
+catch up, decide as if Connect had nothing new. Nothing else of Connect's is on a firing's path up to
+`TimerFired`; what it would add is the catch-up's round trips after a restart and CPU load
+(heartbeats), which bench/load.py measures.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from actors.conversation import tell  # noqa: E402
 from bench.loadkit.stats import percentile  # noqa: E402
 from actors.timers import TimerService  # noqa: E402
+from connect_client import SocketStopped, StopReason  # noqa: E402
 from events import decide, decode, encode, evolve, event_type, initial_state, pending_effects  # noqa: E402
 from events.commands import (  # noqa: E402
     ChatStartSucceeded,
@@ -188,12 +191,15 @@ def measure_baseline(kind: str, offsets: list[float], lead: float) -> Lateness:
 
 
 class QuietSocket:
-    """A chat socket that never connects: the effects that need a connection wait for ever."""
+    """A chat socket that reads nothing and never connects: it stops as it starts, so its actor has
+    caught up with nothing new (a resumed conversation's timers wait for that: actors/README.md,
+    "Timers") and the effects that need a connection wait for ever."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        pass
+    def __init__(self, *args: Any, on_state: Callable[[Any], None], **kwargs: Any) -> None:
+        self._on_state = on_state
 
     def start(self) -> QuietSocket:
+        self._on_state(SocketStopped(StopReason.CLOSED, "bench: no Connect"))
         return self
 
     def close(self) -> None:
@@ -279,7 +285,7 @@ class ServiceRun:
     seed_seconds: float
     first_recovery_seconds: float  # recovering N conversations without timers, before the live run
     stop_seconds: float
-    recovery_seconds: float  # the restart: start() returning
+    recovery_seconds: float  # the restart: until recovery is through (start() returns before)
     all_scheduled_seconds: float  # the restart: until recovery had scheduled every DISCONNECT
     live_cpu_seconds: float  # the process's CPU (user + system) from the first agent message to the last WARNING
     live_seconds: float
@@ -298,7 +304,7 @@ def measure_service(folder: Path, conversations: int, offsets: list[float], warn
     store = TimedStore.open(path)
     service = WorkerService(store, local_regions(NOWHERE), socket_factory=QuietSocket)
     began = time.time()
-    service.start()
+    assert service.start().wait_recovered(DEADLINE), "recovery"  # start() returns before recovery is through
     first_recovery_seconds = time.time() - began
     supervisor = service.supervisor("us-east-1")
     refs = [supervisor.running_actor(conversation_id) for conversation_id in ids]
@@ -340,7 +346,7 @@ def measure_service(folder: Path, conversations: int, offsets: list[float], warn
         schedule(conversation_id, timer_id, due_at)
 
     service.timers.schedule = noting_schedule  # type: ignore[method-assign]  # instrumentation only
-    service.start()
+    assert service.start().wait_recovered(DEADLINE), "recovery"
     recovery_seconds = time.time() - began
     scheduled.wait(conversations, until=time.time() + DEADLINE)
     all_scheduled_seconds = max(scheduled.at.values(), default=began) - began  # each timer's first scheduling
@@ -430,7 +436,7 @@ def main() -> int:
     with scratch_folder(args.data_root) as folder:
         run = measure_service(folder, n, offsets, args.warning, args.disconnect, args.lead)
     print(f"  recovery before the live run: {run.first_recovery_seconds:.2f} s; stop: {run.stop_seconds:.2f} s; "
-          f"restart: start() {run.recovery_seconds:.2f} s, every DISCONNECT scheduled after "
+          f"restart: recovered in {run.recovery_seconds:.2f} s, every DISCONNECT scheduled after "
           f"{run.all_scheduled_seconds:.2f} s")
     print(f"  CPU while live: {run.live_cpu_seconds:.1f} s in {run.live_seconds:.1f} s "
           f"({run.live_cpu_seconds / run.live_seconds:.2f} of a core)")
