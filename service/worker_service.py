@@ -305,8 +305,15 @@ class WorkerService:
             return [cid for cid, worker in self._worker_of.items() if worker == worker_id]
 
     def handle(self, conversation_id: str, command: Command) -> ConversationState:
-        """A bot's command to a conversation; the returned state holds its events, durable. Raises Rejected."""
-        return self._actor(conversation_id).ask(command, timeout=ASK_TIMEOUT)
+        """A bot's command to a conversation; the returned state holds its events, durable. Raises Rejected.
+
+        An actor found running may stop before it takes the command (its chat has just ended: the API's
+        fuzzing saw a second leave answered 500 so); it is then asked once more, and the supervisor,
+        finding it stopped, starts one from the log, which answers or rejects."""
+        try:
+            return self._actor(conversation_id).ask(command, timeout=ASK_TIMEOUT)
+        except pykka.ActorDeadError:
+            return self._actor(conversation_id).ask(command, timeout=ASK_TIMEOUT)
 
     def running_actor(self, conversation_id: str) -> pykka.ActorRef | None:
         """The conversation's actor if one is running, found without reading the store or starting one

@@ -74,7 +74,8 @@ def test_each_side_reads_the_other_in_its_own_language(start_service: Callable[.
     assert running.api.say("tr-1", "m-2", "donde esta mi pedido")[0] == 202
     wait_for(lambda: len(customer_lines(running, contact_id)) == 2, "both messages at Connect")
     assert customer_lines(running, contact_id) == ["hello", "[en] donde esta mi pedido"]
-    assert [(m["MessageId"], m["Text"], m["OriginalText"]) for m in told(bot, "MessageTranslated")] == [
+    translated = wait_for(lambda: got if len(got := told(bot, "MessageTranslated")) == 2 else None, "both translations told")
+    assert [(m["MessageId"], m["Text"], m["OriginalText"]) for m in translated] == [
         ("m-1", "hello", "hola"),
         ("m-2", "[en] donde esta mi pedido", "donde esta mi pedido"),
     ]
