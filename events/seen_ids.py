@@ -8,7 +8,7 @@ from array import array
 from collections.abc import Iterator
 from itertools import accumulate, chain
 
-# Ids are first kept in a short tuple; a full one is sealed into a packed chunk.
+# Ids are first kept in a short run of keys; a full one is sealed into a sorted chunk.
 CHUNK = 16
 
 # A canonical (lowercase) UUID, as Amazon Connect writes its item ids: kept as its 16 bytes. Only the
@@ -29,6 +29,20 @@ def _item(key: bytes) -> str:
     if key[:1] == _UUID_TAG:
         return str(uuid.UUID(bytes=key[1:]))
     return key[1:].decode("utf-8", "surrogatepass")
+
+
+def _entry(key: bytes) -> bytes:
+    """A key as the newest keep it: its length (4 bytes) and itself, appended to one `bytes`."""
+    return len(key).to_bytes(4, "big") + key
+
+
+def _entries(newest: bytes) -> list[bytes]:
+    keys, at = [], 0
+    while at < len(newest):
+        size = int.from_bytes(newest[at : at + 4], "big")
+        keys.append(newest[at + 4 : at + 4 + size])
+        at += 4 + size
+    return keys
 
 
 class _Chunk:
@@ -74,12 +88,14 @@ class _Chunk:
 class SeenIds:
     """Every id ever added, for the whole conversation, without mutation.
 
-    Adding copies only `newest`, a tuple of fewer than 16 keys. Every 16th add
-    seals it into a packed chunk and merges it, like a binary counter, with the
-    sealed chunks of the same size (16, 32, 64 ...), so `sealed` holds at most
-    log2(n / 16) + 1 chunks of distinct sizes and each id is copied about
-    log2(n / 16) times over its life. A lookup checks the tuple and binary
-    searches at most about 10 chunks at 10,000 ids.
+    The newest (fewer than 16) are one `bytes`, each key after its length,
+    so that a short chat's ids are packed too (most chats never reach 16).
+    Every 16th add seals them into a sorted chunk and merges it, like a
+    binary counter, with the sealed chunks of the same size (16, 32, 64 ...),
+    so `sealed` holds at most log2(n / 16) + 1 chunks of distinct sizes and
+    each id is copied about log2(n / 16) times over its life. A lookup
+    checks the newest (a substring search, then a parse when it matches) and
+    binary searches at most about 10 chunks at 10,000 ids.
 
     Memory is about 21 bytes an id for Connect's 36-character ids (a tag and
     the UUID's 16 bytes, and 4 bytes for where it ends) and the id's UTF-8
@@ -91,28 +107,29 @@ class SeenIds:
     (True, False)
     """
 
-    __slots__ = ("sealed", "newest")
+    __slots__ = ("sealed", "newest", "count")
 
-    def __init__(self, sealed: tuple[_Chunk, ...] = (), newest: tuple[bytes, ...] = ()) -> None:
+    def __init__(self, sealed: tuple[_Chunk, ...] = (), newest: bytes = b"", count: int = 0) -> None:
         self.sealed = sealed
         self.newest = newest
+        self.count = count  # of the newest
 
     def __contains__(self, item: object) -> bool:
         if not isinstance(item, str):
             return False
         key = _key(item)
-        if key in self.newest:
+        if _entry(key) in self.newest and key in _entries(self.newest):
             return True
         return any(chunk.holds(key) for chunk in self.sealed)
 
     def __len__(self) -> int:
-        return len(self.newest) + sum(len(chunk) for chunk in self.sealed)
+        return self.count + sum(len(chunk) for chunk in self.sealed)
 
     def __iter__(self) -> Iterator[str]:
         """The ids, sealed ones first (each chunk in the order of its keys), then the newest as added."""
         for chunk in self.sealed:
             yield from map(_item, chunk.keys())
-        yield from map(_item, self.newest)
+        yield from map(_item, _entries(self.newest))
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, SeenIds) and self.newest == other.newest and self.sealed == other.sealed
@@ -126,13 +143,13 @@ class SeenIds:
     def add(self, item: str) -> SeenIds:
         """With `item`, which the caller has checked is not in it yet (the fold only records new
         ids; one added twice is kept twice, harmlessly)."""
-        newest = self.newest + (_key(item),)
-        if len(newest) < CHUNK:
-            return SeenIds(self.sealed, newest)
-        keys = sorted(newest)
+        newest = self.newest + _entry(_key(item))
+        if self.count + 1 < CHUNK:
+            return SeenIds(self.sealed, newest, self.count + 1)
+        keys = sorted(_entries(newest))
         sealed = self.sealed
         while sealed and len(sealed[-1]) <= len(keys):
             # Two sorted runs: timsort merges them in one pass, in C.
             keys = sorted(sealed[-1].keys() + keys)
             sealed = sealed[:-1]
-        return SeenIds(sealed + (_Chunk(keys),), ())
+        return SeenIds(sealed + (_Chunk(keys),))

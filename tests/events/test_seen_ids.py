@@ -87,3 +87,19 @@ def test_thousands_of_connect_ids_take_about_21_bytes_each() -> None:
     assert all(item in ids for item in added[::97])
     # 16 bytes of UUID, a tag byte, 4 bytes of where it ends; the rest is the few chunks' headers.
     assert kept / len(added) < 24
+
+
+def test_a_short_chats_ids_are_packed_too() -> None:
+    # Most chats never seal a chunk: 500 chats of 12 Connect ids each (the soak's, after 12 exchanges).
+    every = uuids(12 * 500)
+    chats = [every[n * 12 : (n + 1) * 12] for n in range(500)]
+    tracemalloc.start()
+    try:
+        kept = [reduce(SeenIds.add, added, SeenIds()) for added in chats]
+        gc.collect()
+        held, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert all(all(item in ids for item in added) for ids, added in zip(kept, chats))
+    # 21 bytes a key and 4 of length, and each chat's one `bytes` and `SeenIds`: under 40 an id.
+    assert held / (12 * 500) < 40, held / (12 * 500)
