@@ -15,6 +15,7 @@ import msgspec
 from connectors.stream import decode_connector_event
 from events import ConversationState, EventDecodeError, decode, decode_worker, redact, redact_state
 from events.codec import decode_content
+from events.seen_ids import SeenIds
 from store.connectors import STREAM_PREFIX as CONNECTOR_PREFIX
 from store.content import STREAM_PREFIX as CONTENT_PREFIX
 from store.conversations import STREAM_PREFIX as CONVERSATION_PREFIX
@@ -45,8 +46,15 @@ def exported_event(stored: StoredEvent) -> dict[str, Any]:
 
 
 def exported_state(state: ConversationState) -> dict[str, Any]:
-    """The whole conversation state as plain, redacted data."""
-    return msgspec.to_builtins(redact_state(state))
+    """The whole conversation state as plain, redacted data (the seen ids as a sorted list of ids:
+    they are kept packed, events/seen_ids.py)."""
+    return msgspec.to_builtins(redact_state(state), enc_hook=_plain)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, SeenIds):
+        return sorted(value)
+    raise NotImplementedError(f"{type(value).__name__} has no plain form")
 
 
 def state_summary(state: ConversationState) -> str:

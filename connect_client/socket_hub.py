@@ -39,8 +39,16 @@ T = TypeVar("T")
 DEFAULT_WORKERS = 4
 
 
+def _nothing() -> None:
+    pass
+
+
 class Timer:
-    """A `call_later`; `cancel()` it from the hub thread or any other. Once it has fired it counts as cancelled."""
+    """A `call_later`; `cancel()` it from the hub thread or any other. Once it has fired it counts as cancelled.
+
+    A cancelled timer stays in the hub's heap until its due time (a socket's renewal timer: up to an
+    hour), so cancelling lets go of its callback at once: what the callback holds (a dropped socket's
+    session, its connection, its frames) is freed then, not an hour later."""
 
     __slots__ = ("due", "callback", "cancelled")
 
@@ -51,6 +59,7 @@ class Timer:
 
     def cancel(self) -> None:
         self.cancelled = True
+        self.callback = _nothing
 
 
 class SocketHub:
@@ -197,8 +206,9 @@ class SocketHub:
         while self._timers and self._timers[0][0] <= now:
             _, _, timer = heapq.heappop(self._timers)
             if not timer.cancelled:
-                timer.cancelled = True  # spent: its owner may drop it
-                self._guarded(timer.callback)
+                callback = timer.callback
+                timer.cancel()  # spent: its owner may drop it
+                self._guarded(callback)
 
     def _run_soon(self) -> None:
         with self._soon_lock:

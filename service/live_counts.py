@@ -9,6 +9,12 @@ A conversation's region is where it is served now (its target, which a failover 
 moved), found by the same fold as recovery and `run.py replay`, so the counts never disagree with
 them. The service counts this way every few seconds for `run.py status`, and `run.py status` once,
 from the store, when the service is down.
+
+Each state is kept without its seen ids (`SeenIds`: every Connect id and bot message id of the chat,
+for deduplication). Nothing here reads them, and `evolve` reads them only to add a bot message id
+once, so the worker, the target and the timers come out the same; kept, they were a second copy of
+every live chat's ids beside the actor's, growing with each message for as long as the chat lasts
+(bench/README.md, "Memory growth in the soak").
 """
 
 from __future__ import annotations
@@ -16,8 +22,10 @@ from __future__ import annotations
 from collections import Counter
 
 import msgspec
+from msgspec.structs import replace
 
 from events import ConversationState, armed_timers, decode, evolve, initial_state
+from events.seen_ids import SeenIds
 from store import EventStore
 from store.conversations import STREAM_PREFIX, live_conversations, load_conversation
 
@@ -62,7 +70,7 @@ class LiveCounts:
         # the events a state already holds.
         self._position = self._store.last_position()
         live = live_conversations(self._store)
-        return {conversation_id: load_conversation(self._store, conversation_id) for conversation_id in live}
+        return {conversation_id: _counted(load_conversation(self._store, conversation_id)) for conversation_id in live}
 
     def _follow(self, states: dict[str, ConversationState]) -> None:
         while page := self._store.read_all(self._position, limit=_PAGE):
@@ -71,7 +79,7 @@ class LiveCounts:
                     conversation_id = stored.stream.removeprefix(STREAM_PREFIX)
                     state = states.get(conversation_id) or initial_state(conversation_id)
                     if stored.seq > state.version:  # else loaded already, with the live ones
-                        states[conversation_id] = evolve(state, decode(stored.data))
+                        states[conversation_id] = _counted(evolve(state, decode(stored.data)))
             self._position = page[-1].position
 
     def _keep_live(self, states: dict[str, ConversationState]) -> None:
@@ -79,3 +87,11 @@ class LiveCounts:
         counted next time, from its first event on.)"""
         for conversation_id in set(states) - set(live_conversations(self._store)):
             del states[conversation_id]
+
+
+_NO_IDS = SeenIds()
+
+
+def _counted(state: ConversationState) -> ConversationState:
+    """The state as the counts keep it: without its seen ids (above)."""
+    return replace(state, seen_connect_ids=_NO_IDS, seen_bot_message_ids=_NO_IDS)

@@ -12,13 +12,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import msgspec
 import pytest
 
 import run
 from tests.connectors.seeds import TRANSLATE_FILE
 from tests.workers.test_worker_config import valid_worker
 from commands.closed_pipe import CLOSED_PIPE_EXIT
+from commands.export import exported_state
 from events import encode, event_type, redact_state
 from events.commands import ParticipantLeftReceived, SwitchRegion
 from store import EventStore, NewEvent
@@ -298,7 +298,9 @@ def test_an_export_holds_no_token_and_replays_with_no_store_to_the_same_state(tm
     assert run.main(["replay", "--file", str(file), "--json"]) == 0
     replayed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     expected = redact_state(conversation.state)
-    assert replayed[-1]["state"] == json.loads(json.dumps(msgspec.to_builtins(expected)))
+    assert replayed[-1]["state"] == json.loads(json.dumps(exported_state(expected)))
+    # The seen ids are kept packed (events/seen_ids.py) and shown as the ids themselves.
+    assert replayed[-1]["state"]["seen_connect_ids"] == sorted(conversation.state.seen_connect_ids) != []
     with ExportedConversation.open(file) as opened:
         *_, last = fold(opened.conversation_id, opened.events())
     assert last.state == expected  # the one fold recovery uses, fed by the file

@@ -5,6 +5,7 @@ from __future__ import annotations
 import queue
 import socket
 import threading
+import weakref
 from collections.abc import Iterator
 
 import pytest
@@ -124,3 +125,26 @@ def test_a_call_on_a_stopped_hub_is_refused_and_leaves_it_idle() -> None:
     with pytest.raises(RuntimeError):
         hub.run_blocking(lambda: None, lambda result, error: None)
     assert hub.wait_idle(timeout=WAIT)
+
+
+def test_a_cancelled_timer_lets_go_of_its_callback_at_once(hub: SocketHub) -> None:
+    # A dropped socket cancels its renewal timer, due in up to an hour; the session the timer's callback
+    # holds must be freed now, not when the timer's time comes.
+    class Session:
+        pass
+
+    held: queue.Queue[weakref.ref[Session]] = queue.Queue()
+    done = threading.Event()
+
+    def arm_and_cancel() -> None:
+        session = Session()
+        held.put(weakref.ref(session))
+        hub.call_later(1800.0, lambda: None)  # due sooner: the cancelled timer is not the heap's first
+        hub.call_later(3600.0, lambda: print(session)).cancel()
+
+    hub.call_soon(arm_and_cancel)
+    hub.call_soon(done.set)
+
+    session = held.get(timeout=WAIT)
+    assert done.wait(WAIT)
+    assert session() is None

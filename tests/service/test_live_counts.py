@@ -3,7 +3,12 @@ from what was appended since, always agreeing with a count in full."""
 
 from __future__ import annotations
 
+import gc
+import tracemalloc
+import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from msgspec.structs import replace
 
@@ -12,7 +17,7 @@ from events.commands import ChatEndedReceived, SwitchRegion
 from events.conversation_events import ConnectTarget
 from service.live_counts import LiveCount, LiveCounts
 from store import EventStore, NewEvent
-from store.conversations import conversation_stream
+from store.conversations import conversation_stream, load_conversation
 from tests.delivery.conversations import append, started
 from tests.events.scenario import FAILOVER, PRIMARY, Run, transfer
 
@@ -87,3 +92,41 @@ def test_many_events_since_the_last_count_are_read_page_after_page(tmp_path: Pat
             append(store, f"c-{n}", run(SwitchRegion(at=5.0, target=FAILOVER, order=1, mode="move")))
 
         assert counts.count() == [LiveCount("worker-1", "us-west-2", 600), LiveCount("worker-2", "us-east-1", 600)]
+
+
+def retained(make: Callable[[], Any]) -> tuple[Any, int]:
+    """What `make` returns, and the bytes of Python memory it allocated that are still held once it has returned."""
+    gc.freeze()  # the collection below then looks at what `make` made only, quickly
+    tracemalloc.start()
+    try:
+        made = make()
+        gc.collect()
+        held, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+        gc.unfreeze()
+    return made, held
+
+
+def counted(store: EventStore) -> LiveCounts:
+    counts = LiveCounts(store)
+    counts.count()
+    return counts
+
+
+def test_the_counts_keep_no_second_copy_of_a_long_chats_seen_ids(tmp_path: Path) -> None:
+    with EventStore.open(tmp_path / "events.db") as store:
+        run = started("long", "https://bot.example/hook")
+        run.with_agent()
+        for n in range(2_000):
+            run.agent_says(f"answer {n}", at=3.0 + n, message_id=str(uuid.UUID(int=n + 1)))
+        append(store, "long", run.events)
+        counted(store)  # the store's own first-read allocations, out of the way
+
+        full, held_by_a_fold = retained(lambda: load_conversation(store, "long"))
+        counts, held_by_the_counts = retained(lambda: counted(store))
+
+        assert len(full.seen_connect_ids) == 2_001  # the agent's joining too
+        assert counts.count() == [LiveCount("worker-1", "us-east-1", 1)]
+        # The full state holds 2,001 ids (21 bytes each, packed); the counts' state the rest only.
+        assert held_by_the_counts < held_by_a_fold / 3, (held_by_the_counts, held_by_a_fold)
