@@ -92,8 +92,8 @@ def two_nodes(
             (tmp_path / name).mkdir()
             store = stack.enter_context(open_dynamo_store(dynamodb_endpoint, table, tmp_path / name / "events.db"))
             clock = Clock()
-            leases = LeaseTable(store._client, table, clock=clock)
-            cluster = ClusterNode(leases, NodeTable(store._client, table), f"node-{name}", LEASE_SECONDS)
+            leases = LeaseTable(store.client, table, clock=clock)
+            cluster = ClusterNode(leases, NodeTable(store.client, table), f"node-{name}", LEASE_SECONDS)
             served = stack.enter_context(running_service(store, local_regions(connect.endpoint_url), cluster=cluster))
             if not token:
                 token = served.clients.create("test-bot").token
