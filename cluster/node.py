@@ -88,12 +88,17 @@ class ClusterNode:
         self._thread = threading.Thread(target=self._renew_until_stopped, name="cluster-leases", daemon=True)
         self._thread.start()
 
-    def stop(self) -> None:
-        """Stop renewing and let every lease go now (the actors are stopped first, by the caller), so
-        that the other nodes take the conversations over at their next pass, not after the lease time."""
+    def stop_passes(self) -> None:
+        """No pass from now on (nothing renewed, nothing taken over): the first step of a stop, before the
+        actors stop, so that no takeover starts an actor meanwhile."""
         self._stopping.set()
         if self._thread is not None:
             self._thread.join()
+
+    def stop(self) -> None:
+        """Stop the passes and let every lease go now (the actors are stopped before, by the caller), so
+        that the other nodes take the conversations over at their next pass, not after the lease time."""
+        self.stop_passes()
         with self._lock:
             held = list(self._held.values())
             self._held.clear()
