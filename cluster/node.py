@@ -126,7 +126,7 @@ class ClusterNode:
                 return held
             taken = self._leases.take(conversation_stream(conversation_id), self.node_id, self.lease_seconds)
             if taken is None:
-                raise self._elsewhere(conversation_id)
+                raise self.elsewhere(conversation_id)
             with self._lock:
                 self._held[conversation_id] = taken
             return taken
@@ -153,8 +153,12 @@ class ClusterNode:
         append to it any more, and the leases' Query keeps to live conversations)."""
         with self._lock:
             lease = self._held.pop(conversation_id, None)
-        if lease is not None:
+        if lease is None:
+            return
+        try:
             self._leases.delete(lease)
+        except Exception:  # noqa: BLE001 - called as the actor stops; the item stays, expired, harmless
+            log.warning("conversation %s ended, but its lease item could not be deleted", conversation_id, exc_info=True)
 
     def lost(self, conversation_id: str, token: int) -> None:
         """An append fenced by the conversation's lease at `token` found it taken: forget it (the next
@@ -165,9 +169,6 @@ class ClusterNode:
 
     def elsewhere(self, conversation_id: str) -> OwnedElsewhere:
         """Who serves the conversation, as the error that says so."""
-        return self._elsewhere(conversation_id)
-
-    def _elsewhere(self, conversation_id: str) -> OwnedElsewhere:
         lease = self._leases.get(conversation_stream(conversation_id))
         now = self._leases.now()
         if lease is None:
