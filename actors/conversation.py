@@ -67,6 +67,7 @@ from events import (
     event_type,
     evolve,
     pending_effects,
+    sent_by_the_worker,
 )
 from events.commands import (
     ChatEndedReceived,
@@ -736,7 +737,7 @@ class ConversationActor(PooledActor):
         socket = self._socket_factory(
             self._clients.participant,
             self.state.chat.participant_token,
-            on_item=lambda item: _tell_if_alive(ref, _Item(item, holder[0])),
+            on_item=lambda item: _tell_if_alive(ref, _Item(item, holder[0])) if _may_record(item) else None,
             on_state=lambda state: _tell_if_alive(ref, _Socket(state, holder[0])),
             subscribe_message=self.state.initial_connection_message,
             after_id=after_id,
@@ -882,9 +883,21 @@ def _connect_time(item: ChatItem) -> float:
         return time.time()
 
 
+def _may_record(item: ChatItem) -> bool:
+    """Whether a socket's item is worth the actor's time: not a message the worker sent itself, which
+    Connect shows back for every bot message and which records nothing (`sent_by_the_worker`). Told,
+    it would cost a hand-off from the hub to a pool thread and a pass through the core: one of the four
+    messages each exchange (a bot's message, the agent's answer) brought the actor."""
+    return not (item.kind is ItemKind.MESSAGE and sent_by_the_worker(_role(item)))
+
+
+def _role(item: ChatItem) -> str:
+    return item.participant_role if item.participant_role in _ROLES else "SYSTEM"
+
+
 def _command_for(item: ChatItem, at: float) -> Command | None:
     """A chat item from the socket or the transcript as the command it reports."""
-    role = item.participant_role if item.participant_role in _ROLES else "SYSTEM"
+    role = _role(item)
     name = item.display_name or ""
     kind = item.kind
     if kind is ItemKind.MESSAGE:

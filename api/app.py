@@ -164,6 +164,7 @@ def create_app(
         except Rejected:
             await refuse_if_taken(client, parsed.conversation_id)  # another bot's transfer won a race for the id
             raise
+        ownership.transferred(parsed.conversation_id, state.client_id)
         return _json(201, conversation_view(state))
 
     async def refuse_if_taken(client: Client, conversation_id: str) -> None:

@@ -2,9 +2,10 @@
 
 A bot sees only its own conversations; an admin client sees all. A conversation transferred before
 clients existed (no client id) is seen by admins only. Owners never change, so each is read from the
-log once and kept (one short string per conversation looked up). `known_may_see` answers from what
-is kept without touching the store, so the API can skip a thread-pool hop on every request to a
-conversation it has seen before.
+log once and kept (one short string per conversation looked up), or kept as the API's own transfer
+records it (`transferred`), so that a conversation's first message after its transfer is not a read.
+`known_may_see` answers from what is kept without touching the store, so the API can skip a
+thread-pool hop on every request to a conversation it has seen before.
 """
 
 from __future__ import annotations
@@ -39,6 +40,12 @@ class Ownership:
         with self._lock:
             owner = self._owners.get(conversation_id)
         return None if owner is None else client.admin or owner == client.id
+
+    def transferred(self, conversation_id: str, client_id: str | None) -> None:
+        """The API's transfer of the conversation is in the log, recorded for `client_id` (its
+        `Transferred.client_id`): kept as if read, since owners never change."""
+        with self._lock:
+            self._owners.setdefault(conversation_id, client_id or _NO_OWNER)
 
     def _owner(self, conversation_id: str) -> str | None:
         """The owner's client id ("" for none), or None when the conversation was never transferred."""

@@ -13,7 +13,7 @@ from events.codec import (
     encode,
     event_type,
 )
-from events.conversation_decide import client_token, decide, display_name, egress_plan
+from events.conversation_decide import client_token, decide, display_name, egress_plan, sent_by_the_worker
 from events.conversation_state import (
     ConversationState,
     armed_timers,
@@ -52,4 +52,5 @@ __all__ = [
     "pending_effects",
     "redact",
     "redact_state",
+    "sent_by_the_worker",
 ]

@@ -298,6 +298,14 @@ class EgressPlan(msgspec.Struct, frozen=True, kw_only=True):
     short_links: ShortLinkRule | None
 
 
+def sent_by_the_worker(role: str) -> bool:
+    """Whether a chat message with this role is one the worker sent itself: the worker is the chat's
+    customer, so Connect shows it back every message it sends for the bot, already recorded when the
+    bot asked for it. Such a message records nothing (`decide`), and the shell need not hand it to
+    the core at all (actors/conversation.py)."""
+    return role == "CUSTOMER"
+
+
 def egress_plan(state: ConversationState, command: ConnectMessageReceived) -> EgressPlan | None:
     """What a message from Connect needs before it is recorded for the user, if anything: translated
     (EgressTranslationConfig), then its links shortened (ShortLinkConfig). The shell does both and
@@ -306,7 +314,7 @@ def egress_plan(state: ConversationState, command: ConnectMessageReceived) -> Eg
     if (
         (state.egress_translation is None and state.short_links is None)
         or _is_over(state)
-        or command.role == "CUSTOMER"
+        or sent_by_the_worker(command.role)
         or command.message_id in state.seen_connect_ids
         or command.content_type not in TRANSLATED_CONTENT_TYPES
         or (command.role == "AGENT" and command_in(command.content, state.slash_commands) is not None)
@@ -474,7 +482,7 @@ def _require_chat(state: ConversationState) -> None:
 
 
 def _connect_message(state: ConversationState, command: ConnectMessageReceived) -> list[ConversationEvent]:
-    if _is_over(state) or command.role == "CUSTOMER" or command.message_id in state.seen_connect_ids:
+    if _is_over(state) or sent_by_the_worker(command.role) or command.message_id in state.seen_connect_ids:
         return []
     _require_chat_or_leaving(state)
     command_name = command_in(command.content, state.slash_commands) if command.role == "AGENT" else None
