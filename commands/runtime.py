@@ -1,7 +1,7 @@
 """Everything the service runs, started and stopped together: the worker service
 (actors, timers, recovery), the webhook deliverer, the bots' HTTP API and the
 status file `run.py status` reads, over one event store and the API clients
-kept in its file; and the service's metrics and readiness, which the API serves."""
+kept beside its log (in its SQLite file, or in its DynamoDB table); and the service's metrics and readiness, which the API serves."""
 
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ from service.readiness import Readiness
 from service.status_writer import INTERVAL_SECONDS, StatusWriter
 from service.worker_service import RegionClientsFactory, WorkerService
 from store import EventStore
-from store.clients import ClientRegistry
+from store.clients import ApiClients
+from store.clients_of import clients_of
 from store.service_lock import ServiceLock
 from store.write_probe import WriteProbe
 from vault import Vault
@@ -32,7 +33,7 @@ from vault import Vault
 @dataclass(frozen=True)
 class Running:
     service: WorkerService
-    clients: ClientRegistry
+    clients: ApiClients
     api_url: str
     deliverer: WebhookDeliverer
 
@@ -78,7 +79,7 @@ def running_service(
     with 429 (delivery/backpressure.py).
     """
     lock = ServiceLock(store.path).acquire()  # ServiceAlreadyRunning: one service per store
-    clients = ClientRegistry(store.path)
+    clients = clients_of(store)  # beside the log: in its DynamoDB table, every node knows every bot
     metrics = ServiceMetrics()
     store.watch(metrics)
     readiness = None

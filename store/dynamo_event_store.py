@@ -104,6 +104,12 @@ class DynamoEventStore:
     def table(self) -> str:
         return self._table
 
+    @property
+    def dynamodb(self) -> Any:
+        """The store's boto3 DynamoDB client: what else lives in the table (the API clients, the delivery
+        checkpoints) is read and written through it."""
+        return self._client
+
     def close(self) -> None:
         """Refuse every call from now on; the appends already handed in are committed first."""
         with self._arrived:
