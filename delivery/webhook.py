@@ -289,8 +289,13 @@ class WebhookDeliverer:
                 self._maybe_record(tail, force=True)
             if until is None:
                 return full
-            if tail.position >= until or not page:
+            if tail.position >= until:
                 return True
+            if not page:
+                # Positions up to `until` are committed (a later commit was handed), but the log does not
+                # show them yet: on DynamoDB another node's transaction may not be readable at once
+                # (docs/dynamodb-store.md). Wait for them; skipping them would lose their messages.
+                self._store.wait_for_position(tail.position, TAIL_WAIT_SECONDS)
         return False
 
     def _scanned(self, tail: _TailPlace, events: list[StoredEvent]) -> None:

@@ -3,10 +3,11 @@ table (`DynamoEventStore`). The service, delivery and the commands use only this
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from store.committed import CommittedBatch
 from store.observer import StoreObserver
 from store.records import NewEvent, StoredEvent, StoreStats
 
@@ -47,6 +48,10 @@ class EventLog(Protocol):
     def writer_running(self) -> bool: ...
 
     def watch(self, observer: StoreObserver | None) -> None: ...
+
+    def follow(self, follower: Callable[[CommittedBatch], None]) -> None: ...
+
+    def unfollow(self, follower: Callable[[CommittedBatch], None]) -> None: ...
 
     def close(self) -> None: ...
 
