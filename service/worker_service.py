@@ -98,11 +98,14 @@ class WorkerService:
         run_connector: RunConnector | None = None,
         vault: Vault | None = None,
         observer: Observer | None = None,
+        every_node: bool = False,
     ) -> None:
         """`run_connector`: how slash commands' `executeApi` actions call a connector (connectors/).
         `vault`: where vault references are resolved; None, the local vault in the store's file.
         `observer`: told what the conversations, the timers and the Connect clients do (the service's
-        metrics, metrics/); None, nobody."""
+        metrics, metrics/); None, nobody. `every_node`: other nodes serve conversations of the same log
+        (a cluster), so this one gives each failover order to its own conversations whatever another
+        node recorded (service/failover_orders.py)."""
         self.store = store
         self.workers = WorkerRegistry(store)
         self._region_clients = region_clients
@@ -124,7 +127,8 @@ class WorkerService:
         # may hang each leave for the clients' whole timeout; a few at a time is enough).
         self._leaving = ThreadPoolExecutor(max_workers=LEAVING_THREADS, thread_name_prefix="chat-leave")
         self.failover_orders = FailoverOrders(
-            store, conversations_of=self.conversations_of, take_order=self.take_failover_order, clock=clock
+            store, conversations_of=self.conversations_of, take_order=self.take_failover_order, clock=clock,
+            every_node=every_node,
         )
         self._queues = QueueMetricsReader(
             lambda region, secret: self._supervisor_in((region, secret)).clients.contacts,
