@@ -13,5 +13,5 @@ from store.event_log import EventLog
 def clients_of(log: EventLog) -> ApiClients:
     """The API clients that go with `log` (close them before the log)."""
     if isinstance(log, DynamoEventStore):
-        return DynamoClientRegistry(log.dynamodb, log.table)
+        return DynamoClientRegistry(log.client, log.table)
     return ClientRegistry(log.path)

@@ -40,7 +40,7 @@ def token_key(digest: str) -> dict[str, Any]:
 
 class DynamoClientRegistry:
     """The API clients in the DynamoDB table `table`, through `client` (the log's own boto3 client,
-    `DynamoEventStore.dynamodb`). The same calls as `ClientRegistry`; safe to share between threads."""
+    `DynamoEventStore.client`). The same calls as `ClientRegistry`; safe to share between threads."""
 
     def __init__(self, client: Any, table: str) -> None:
         self._client = client

@@ -111,9 +111,9 @@ class DynamoEventStore:
         return self._table
 
     @property
-    def dynamodb(self) -> Any:
-        """The store's boto3 DynamoDB client: what else lives in the table (the API clients, the delivery
-        checkpoints) is read and written through it."""
+    def client(self) -> Any:
+        """The DynamoDB client the store calls with, for what else lives in the same table: the cluster's
+        items, the API clients, the delivery checkpoints."""
         return self._client
 
     def close(self) -> None:
@@ -134,7 +134,7 @@ class DynamoEventStore:
 
     def leases(self) -> LeaseTable:
         """The leases in this log's table, through the store's own DynamoDB client."""
-        return LeaseTable(self._client, self._table)
+        return LeaseTable(self._client, self._table)  # the real clock: a cluster's node compares expiry on it
 
     def append(
         self,
