@@ -16,6 +16,7 @@ from actors.worker_tools import RunConnector
 from api.request_body import DEFAULT_MAX_BODY_BYTES
 from connect_client import ChatSocket
 from delivery import WebhookDeliverer, delivery_routes
+from delivery.ownership import DeliveryLeases
 from delivery.backpressure import DEFAULT_LAG_LIMIT_SECONDS, Backpressure
 from metrics import ServiceMetrics
 from service.auto_failover import POLL_SECONDS, AutoFailover, AutoFailoverLoop, supervisor_health
@@ -92,7 +93,10 @@ def running_service(
             store, region_clients, clock=clock, socket_factory=socket_factory, queue_metrics_ttl=queue_metrics_ttl,
             run_connector=run_connector, vault=vault, observer=metrics, cluster=cluster,
         )
-        deliverer = WebhookDeliverer(store, signing_secret=clients.signing_secret)
+        deliverer = WebhookDeliverer(
+            store, signing_secret=clients.signing_secret, leases=delivery_leases(store, cluster),
+            known_clients=lambda: [client.id for client in clients.list()],
+        )
         metrics.read_at_scrape(service, deliverer)
         readiness = Readiness(service, WriteProbe(store.path))
         app = create_app(
@@ -132,3 +136,11 @@ def running_service(
         store.watch(None)
         clients.close()
         lock.release()
+
+
+def delivery_leases(store: EventStore, cluster: ClusterNode | None) -> DeliveryLeases | None:
+    """In a cluster, the bots' delivery leases of this node, in the log's table with the conversations'
+    leases and for as long (delivery/ownership.py); None for the only node, which delivers for every bot."""
+    if cluster is None:
+        return None
+    return DeliveryLeases(store.leases(), cluster.node_id, cluster.lease_seconds)
