@@ -316,7 +316,8 @@ class WebhookDeliverer:
         if self._leases is None or self._leases.held(client_id) is not None:
             return True
         if client_id in self._foreign or self._leases.take(client_id) is None:
-            self._foreign.add(client_id)  # asked again at the next pass of the leases
+            with self._changed:
+                self._foreign.add(client_id)  # asked again at the next pass of the leases
             return False
         self._adopt(client_id)
         return True
@@ -354,26 +355,31 @@ class WebhookDeliverer:
                     self._elsewhere[conversation_id] = client_id
 
     def _hold_leases(self) -> None:
-        """The leases' thread, in a cluster: every `renew_seconds`, renew this node's delivery leases
-        (stop delivering for those lost), then take the lease of each client no live node delivers for
-        (the tail then adopts it)."""
+        """The leases' thread, in a cluster: a pass every `renew_seconds`."""
         assert self._leases is not None
         while not self._stopping.wait(self._leases.renew_seconds):
             try:
-                for client_id in self._leases.renew():
-                    log.warning("delivery lease of API client %s lost; its conversations are delivered elsewhere", client_id)
-                    self._lose(client_id)
-                with self._changed:
-                    candidates = {None, *self._elsewhere.values(), *self._foreign}
-                    self._foreign = set()
-                candidates |= set(self._known_clients())
-                for client_id in candidates:
-                    if self._leases.held(client_id) is None and self._leases.take(client_id) is not None:
-                        with self._changed:
-                            self._adopting.add(client_id)
-                self._handoff.wake()
+                self.lease_pass()
             except Exception:  # noqa: BLE001 - the next pass tries again
                 log.exception("delivery leases: a pass failed; trying again")
+
+    def lease_pass(self) -> None:
+        """One pass of the leases' thread (tests call it with the lease table's clock moved): renew this
+        node's delivery leases and stop delivering for those lost, then take the lease of each client no
+        live node delivers for; the tail then adopts it (`_adopt`)."""
+        assert self._leases is not None
+        for client_id in self._leases.renew():
+            log.warning("delivery lease of API client %s lost; its conversations are delivered elsewhere", client_id)
+            self._lose(client_id)
+        with self._changed:
+            candidates = {None, *self._elsewhere.values(), *self._foreign}
+            self._foreign = set()
+        candidates |= set(self._known_clients())
+        for client_id in candidates:
+            if self._leases.held(client_id) is None and self._leases.take(client_id) is not None:
+                with self._changed:
+                    self._adopting.add(client_id)
+        self._handoff.wake()
 
     def _handed(self, tail: _TailPlace, timeout: float) -> list[CommittedBatch]:
         """The batches the store handed since the last call, waiting up to `timeout` for one; from a

@@ -94,7 +94,7 @@ class DynamoEventStore:
         cls, table: str, region: str, *, local_path: Path, endpoint_url: str | None = None
     ) -> DynamoEventStore:
         """Open the log in `table` (which `create_table` made); `local_path` is the SQLite file for what
-        is not the log (API clients, delivery checkpoints, the local vault), created as the SQLite store
+        is not the log and is this node's own (the local vault, the delivery tail), created as the SQLite store
         creates it. Raises DynamoTableError naming the problem if the table is missing, keyed otherwise or
         out of reach."""
         client = dynamodb_client(region, endpoint_url)

@@ -25,8 +25,9 @@ class EventLog(Protocol):
 
     @property
     def path(self) -> Path:
-        """The local SQLite file that holds what is not the log (API clients, delivery checkpoints,
-        the local vault) and names the service lock and status file beside it."""
+        """The local SQLite file that holds what is not the log and is this node's own (the local vault,
+        the delivery tail; with an SQLite log also the API clients and the delivery checkpoints) and
+        names the service lock and status file beside it."""
 
     def append(
         self,

@@ -81,6 +81,7 @@ def test_bad_store_settings_are_refused_naming_the_field(store: str, names: str)
 def test_a_cluster_node_is_configured_with_its_id_url_and_lease() -> None:
     config = load_serve_config(
         b'{"data_dir": "d", "store": {"dynamodb": {"table": "log", "region": "eu-west-2"}},'
+        b' "vault": {"backend": "secretsmanager", "region": "eu-west-2"},'
         b' "cluster": {"node_id": "node-1", "url": "http://10.0.0.5:8080"}}'
     )
     assert config.cluster == ClusterConfig(node_id="node-1", url="http://10.0.0.5:8080", lease_seconds=30.0)
@@ -110,3 +111,13 @@ def test_bad_cluster_settings_are_refused_naming_the_field(cluster: str, names: 
 def test_a_cluster_without_a_dynamodb_log_is_refused_naming_both() -> None:
     with pytest.raises(InvalidServeConfig, match=r"set `store.dynamodb` too, or remove `cluster` - at `\$.cluster`"):
         load_serve_config(b'{"data_dir": "d", "cluster": {"node_id": "n1", "url": "http://a:1"}}')
+
+
+def test_a_cluster_with_the_local_vault_is_refused_naming_the_vault() -> None:
+    """The local vault is one node's file: the other nodes would not find the secrets it keeps."""
+    dynamodb = b'"store": {"dynamodb": {"table": "log", "region": "eu-west-2"}}'
+    cluster = b'"cluster": {"node_id": "n1", "url": "http://a:1"}'
+    for vault in (b"", b', "vault": {"backend": "local"}'):
+        with pytest.raises(InvalidServeConfig, match=r'set `vault` to \{"backend": "secretsmanager".* - at `\$.vault`'):
+            load_serve_config(b'{"data_dir": "d", ' + dynamodb + b", " + cluster + vault + b"}")
+    assert load_serve_config(b'{"data_dir": "d", ' + dynamodb + b', "vault": {"backend": "local"}}').cluster is None
