@@ -8,6 +8,7 @@ node's lease clock moved. Nothing sleeps."""
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -37,8 +38,6 @@ class Clock:
         self.ahead = 0.0
 
     def __call__(self) -> float:
-        import time
-
         return time.time() + self.ahead
 
 
