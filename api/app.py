@@ -74,7 +74,7 @@ from service import (
     WorkerService,
 )
 from store import LeaseLost
-from store.clients import Client, ClientRegistry
+from store.clients import ApiClients, Client
 from events.worker import WorkerState, connect_target
 from events.worker_queue import queue_target
 from metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
@@ -104,7 +104,7 @@ Handler = Callable[[Request, Client], Awaitable[Response]]
 
 def create_app(
     service: WorkerService,
-    clients: ClientRegistry,
+    clients: ApiClients,
     extra_routes: Sequence[BaseRoute] = (),
     *,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
@@ -401,7 +401,7 @@ def _utc(seconds: float | None) -> datetime | None:
     return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
 
 
-def _authenticated(request: Request, clients: ClientRegistry) -> Client:
+def _authenticated(request: Request, clients: ApiClients) -> Client:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     client = clients.authenticate(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
     if client is None:

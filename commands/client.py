@@ -13,10 +13,11 @@ from contextlib import contextmanager
 from typing import Any
 
 from api.deliver_to import BadHost, normalized_host
-from commands.database import add_db_argument, local_store_path, open_store_for_writing
+from commands.database import add_db_argument, open_log_for_writing
 from commands.export import timestamp
 from store import StoreError
-from store.clients import ClientRegistry, UnknownClient
+from store.clients import ApiClients, UnknownClient
+from store.clients_of import clients_of
 
 
 def register(subcommands: Any) -> None:
@@ -61,8 +62,10 @@ def _guarded(run: Any) -> Any:
 
 
 @contextmanager
-def _registry(args: argparse.Namespace) -> Iterator[ClientRegistry]:
-    with open_store_for_writing(local_store_path(args)) as store, ClientRegistry(store.path) as registry:
+def _registry(args: argparse.Namespace) -> Iterator[ApiClients]:
+    """The clients beside the log `--db` or `--config` names: in the SQLite file, or in the DynamoDB
+    table where every node of the service finds them."""
+    with open_log_for_writing(args) as store, clients_of(store) as registry:
         yield registry
 
 

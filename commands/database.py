@@ -4,8 +4,8 @@ table). One option pair for every command that reads or writes the log, so that 
 log `serve` writes, opened by serve's own `open_event_log`.
 
 The SQLite file (`local_store_path`) is there either way: with a DynamoDB log it keeps what is not the
-log (API clients, the local vault, delivery checkpoints), and names the service lock and status file
-beside it (docs/dynamodb-store.md).
+log and is this node's own (the local vault, the delivery tail), and names the service lock and status
+file beside it; the API clients go with the log (`store.clients_of`; docs/dynamodb-store.md).
 """
 
 from __future__ import annotations

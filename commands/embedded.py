@@ -28,7 +28,7 @@ from service.connector_runner import ConnectorRunner
 from service.demo_worker import DEMO_FAILOVER_NAME, DEMO_FAILOVER_REGION, ensure_demo_worker
 from store import EventStore, StoreError
 from store.service_lock import ServiceAlreadyRunning, service_running
-from store.clients import ClientRegistry
+from store.clients import ApiClients
 from store.data_folder import prepare_data_folder
 from store.workers import WorkerRegistry
 
@@ -107,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def ensure_demo_client(clients: ClientRegistry, data_dir: Path) -> Path:
+def ensure_demo_client(clients: ApiClients, data_dir: Path) -> Path:
     """The file holding the demo client's token: the one there if it still works, else a new client's.
 
     The token file (and the signing secret's beside it) is written 0600; the

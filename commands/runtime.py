@@ -1,7 +1,7 @@
 """Everything the service runs, started and stopped together: the worker service
 (actors, timers, recovery), the webhook deliverer, the bots' HTTP API and the
 status file `run.py status` reads, over one event store and the API clients
-kept in its file; and the service's metrics and readiness, which the API serves."""
+kept beside its log (in its SQLite file, or in its DynamoDB table); and the service's metrics and readiness, which the API serves."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from actors.worker_tools import RunConnector
 from api.request_body import DEFAULT_MAX_BODY_BYTES
 from connect_client import ChatSocket
 from delivery import WebhookDeliverer, delivery_routes
+from delivery.ownership import DeliveryLeases
 from delivery.backpressure import DEFAULT_LAG_LIMIT_SECONDS, Backpressure
 from metrics import ServiceMetrics
 from service.auto_failover import POLL_SECONDS, AutoFailover, AutoFailoverLoop, supervisor_health
@@ -24,7 +25,8 @@ from service.readiness import Readiness
 from service.status_writer import INTERVAL_SECONDS, StatusWriter
 from service.worker_service import RegionClientsFactory, WorkerService
 from store import EventStore
-from store.clients import ClientRegistry
+from store.clients import ApiClients
+from store.clients_of import clients_of
 from store.service_lock import ServiceLock
 from store.write_probe import WriteProbe
 from vault import Vault
@@ -33,7 +35,7 @@ from vault import Vault
 @dataclass(frozen=True)
 class Running:
     service: WorkerService
-    clients: ClientRegistry
+    clients: ApiClients
     api_url: str
     deliverer: WebhookDeliverer
 
@@ -82,7 +84,7 @@ def running_service(
     calls for the others to their nodes.
     """
     lock = ServiceLock(store.path).acquire()  # ServiceAlreadyRunning: one service per store
-    clients = ClientRegistry(store.path)
+    clients = clients_of(store)  # beside the log: in its DynamoDB table, every node knows every bot
     metrics = ServiceMetrics()
     store.watch(metrics)
     readiness = None
@@ -91,7 +93,10 @@ def running_service(
             store, region_clients, clock=clock, socket_factory=socket_factory, queue_metrics_ttl=queue_metrics_ttl,
             run_connector=run_connector, vault=vault, observer=metrics, cluster=cluster,
         )
-        deliverer = WebhookDeliverer(store, signing_secret=clients.signing_secret)
+        deliverer = WebhookDeliverer(
+            store, signing_secret=clients.signing_secret, leases=delivery_leases(store, cluster),
+            known_clients=lambda: [client.id for client in clients.list()],
+        )
         metrics.read_at_scrape(service, deliverer)
         readiness = Readiness(service, WriteProbe(store.path))
         app = create_app(
@@ -131,3 +136,11 @@ def running_service(
         store.watch(None)
         clients.close()
         lock.release()
+
+
+def delivery_leases(store: EventStore, cluster: ClusterNode | None) -> DeliveryLeases | None:
+    """In a cluster, the bots' delivery leases of this node, in the log's table with the conversations'
+    leases and for as long (delivery/ownership.py); None for the only node, which delivers for every bot."""
+    if cluster is None:
+        return None
+    return DeliveryLeases(store.leases(), cluster.node_id, cluster.lease_seconds)

@@ -13,6 +13,10 @@ is due, reading its stream only for what it was not given. A conversation has at
 flight, so its messages arrive in stream order; a conversation whose webhook
 fails waits for its backoff without holding a sender, so the others go on.
 
+With several nodes on one DynamoDB log (`leases`), a node posts only the conversations of the API
+clients whose delivery leases it holds (delivery/ownership.py), its checkpoints in the table and fenced
+by those leases (delivery/table_checkpoints.py); the others' conversations it only records as owed.
+
 No message can stop a sender: whatever goes wrong with one is either
 permanent (its URL or headers can never be sent, no signing secret), and the
 message is refused and recorded, or taken for passing and retried.
@@ -34,12 +38,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 
+from botocore.exceptions import BotoCoreError, ClientError
 from structlog.contextvars import bound_contextvars
 
 from delivery.checkpoint import Checkpoints
 from delivery.handoff import Handoff
 from delivery.messages import HANDBACK_TYPE, bot_message, conversation_id_of, delivery_id, is_for_the_bot
+from delivery.ownership import DeliveryLeases
 from delivery.signature import BadSecret, signature_headers
+from delivery.table_checkpoints import DeliveryFenced, TableCheckpoints
 from events import EventDecodeError, decode
 from events.conversation_events import Transferred
 from net import post
@@ -57,6 +64,15 @@ HELD = 200  # bot messages an outbox holds in memory at most (handed by the tail
 LAG_REFRESH_SECONDS = 0.25  # how old the per-client lag `lag()` answers with may be
 TAIL_WAIT_SECONDS = 0.1  # also how long stop() may wait for the tail
 TAIL_CHECKPOINT_SECONDS = 1.0  # how far the durable tail may lag behind what the tail has read
+# What a failed checkpoint write may raise: the SQLite file's, or (in a cluster) DynamoDB's.
+CHECKPOINT_ERRORS = (sqlite3.Error, BotoCoreError, ClientError)
+
+
+class _NotOwed:
+    """`_queue`'s answer for an event that is no message to post."""
+
+
+NOT_OWED = _NotOwed()
 
 
 class Outcome(Enum):
@@ -138,6 +154,8 @@ class WebhookDeliverer:
         page_size: int = 500,
         held: int = HELD,
         lag_refresh: float = LAG_REFRESH_SECONDS,
+        leases: DeliveryLeases | None = None,
+        known_clients: Callable[[], list[str]] = list,
     ) -> None:
         self._store = store
         self._signing_secret = signing_secret
@@ -162,6 +180,15 @@ class WebhookDeliverer:
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._delivered = self._refused = self._retries = self._stream_reads = self._log_reads = 0
+        # In a cluster: this node's delivery leases, the checkpoints in the table, every API client's id
+        # (whose leases it looks for), the conversations of clients another node delivers for (id ->
+        # client), the clients found held elsewhere since the last pass, and those to adopt on the tail.
+        self._leases = leases
+        self._known_clients = known_clients
+        self._table: TableCheckpoints | None = None
+        self._elsewhere: dict[str, str | None] = {}
+        self._foreign: set[str | None] = set()
+        self._adopting: set[str | None] = set()
 
     def start(self) -> None:
         if self._threads:
@@ -174,8 +201,15 @@ class WebhookDeliverer:
         self._followed = follow is not None
         if follow is not None:
             follow(self._handoff)
-        self._requeue_owed(self._checkpoints)
+        if self._leases is not None:
+            self._table = TableCheckpoints(self._store.client, self._store.table)
+            for client_id in [None, *self._known_clients()]:
+                self._owns(client_id)  # the bots no live node delivers for, each with what it is owed
+        else:
+            self._requeue_owed(self._checkpoints)
         self._threads = [threading.Thread(target=self._tail, name="delivery-tail", daemon=True)]
+        if self._leases is not None:
+            self._threads.append(threading.Thread(target=self._hold_leases, name="delivery-leases", daemon=True))
         self._threads += [
             threading.Thread(target=self._send, name=f"delivery-sender-{n}", daemon=True) for n in range(self._senders)
         ]
@@ -197,7 +231,13 @@ class WebhookDeliverer:
         with self._changed:
             self._outboxes.clear()
             self._due.clear()
+            self._elsewhere.clear()
             self._lags, self._lags_at = {}, -float("inf")
+        if self._leases is not None:
+            try:
+                self._leases.release_all()  # after the last POST: another node takes the bots over now
+            except Exception:  # noqa: BLE001 - they run out by themselves within the lease time
+                log.warning("delivery leases not released; they expire by themselves", exc_info=True)
         if self._checkpoints is not None:
             self._checkpoints.close()
             self._checkpoints = None
@@ -255,6 +295,7 @@ class WebhookDeliverer:
         tail = _TailPlace(position=start, durable=start, written_at=self._retry_clock.monotonic())
         catching_up = True  # read the log until a page is not full, without waiting for a hand-off
         while not self._stopping.is_set():
+            self._adopt_taken()
             batches = self._handed(tail, timeout=0 if catching_up else TAIL_WAIT_SECONDS)
             if not batches:
                 catching_up = self._read_log(tail, until=None)
@@ -267,6 +308,78 @@ class WebhookDeliverer:
             self._maybe_record(tail, force=False)
         if tail.position != tail.durable:
             self._record_tail(tail.position, tail.owed)
+
+    def _owns(self, client_id: str | None) -> bool:
+        """Whether this node delivers for the client: always, alone; in a cluster, while it holds the
+        client's delivery lease, taken now if no live node holds it (and then every conversation the
+        client is owed is queued here, from its checkpoint). On the tail's thread (or before it starts)."""
+        if self._leases is None or self._leases.held(client_id) is not None:
+            return True
+        if client_id in self._foreign or self._leases.take(client_id) is None:
+            with self._changed:
+                self._foreign.add(client_id)  # asked again at the next pass of the leases
+            return False
+        self._adopt(client_id)
+        return True
+
+    def _adopt(self, client_id: str | None) -> None:
+        """This node has just taken the client's delivery lease: queue each of its conversations owed
+        something (by the table, or seen here while another node delivered them) up to its stream's
+        end, from its checkpoint. On the tail's thread, so that no handed event gets in between."""
+        assert self._table is not None
+        with self._changed:
+            seen = [cid for cid, client in self._elsewhere.items() if client == client_id]
+            for conversation_id in seen:
+                del self._elsewhere[conversation_id]
+        for conversation_id in dict.fromkeys([*self._table.owed(client_id), *seen]):
+            self._owe(conversation_id, self._store.stream_version(conversation_stream(conversation_id)))
+
+    def _adopt_taken(self) -> None:
+        """On the tail's thread: adopt the clients whose leases the leases' thread took."""
+        if self._leases is None:
+            return
+        with self._changed:
+            taken, self._adopting = self._adopting, set()
+        for client_id in taken:
+            self._adopt(client_id)
+
+    def _lose(self, client_id: str | None) -> None:
+        """Another node delivers for the client now: its outboxes go (a POST in flight finishes, and its
+        checkpoint is refused by the fence); what the tail sees of its conversations is only owed here."""
+        assert self._leases is not None
+        self._leases.lost(client_id)
+        with self._changed:
+            for conversation_id, outbox in list(self._outboxes.items()):
+                if outbox.client_id == client_id:
+                    del self._outboxes[conversation_id]
+                    self._elsewhere[conversation_id] = client_id
+
+    def _hold_leases(self) -> None:
+        """The leases' thread, in a cluster: a pass every `renew_seconds`."""
+        assert self._leases is not None
+        while not self._stopping.wait(self._leases.renew_seconds):
+            try:
+                self.lease_pass()
+            except Exception:  # noqa: BLE001 - the next pass tries again
+                log.exception("delivery leases: a pass failed; trying again")
+
+    def lease_pass(self) -> None:
+        """One pass of the leases' thread (tests call it with the lease table's clock moved): renew this
+        node's delivery leases and stop delivering for those lost, then take the lease of each client no
+        live node delivers for; the tail then adopts it (`_adopt`)."""
+        assert self._leases is not None
+        for client_id in self._leases.renew():
+            log.warning("delivery lease of API client %s lost; its conversations are delivered elsewhere", client_id)
+            self._lose(client_id)
+        with self._changed:
+            candidates = {None, *self._elsewhere.values(), *self._foreign}
+            self._foreign = set()
+        candidates |= set(self._known_clients())
+        for client_id in candidates:
+            if self._leases.held(client_id) is None and self._leases.take(client_id) is not None:
+                with self._changed:
+                    self._adopting.add(client_id)
+        self._handoff.wake()
 
     def _handed(self, tail: _TailPlace, timeout: float) -> list[CommittedBatch]:
         """The batches the store handed since the last call, waiting up to `timeout` for one; from a
@@ -289,44 +402,61 @@ class WebhookDeliverer:
                 self._maybe_record(tail, force=True)
             if until is None:
                 return full
-            if tail.position >= until or not page:
+            if tail.position >= until:
                 return True
+            if not page:
+                # Positions up to `until` are committed (a later commit was handed), but the log does not
+                # show them yet: on DynamoDB another node's transaction may not be readable at once
+                # (docs/dynamodb-store.md). Wait for them; skipping them would lose their messages.
+                self._store.wait_for_position(tail.position, TAIL_WAIT_SECONDS)
         return False
 
     def _scanned(self, tail: _TailPlace, events: list[StoredEvent]) -> None:
         if events:
-            tail.owed |= {conversation_id_of(stored) for stored in events if self._queue(stored)}
+            for stored in events:
+                client_id = self._queue(stored)
+                if client_id is not NOT_OWED:
+                    tail.owed[conversation_id_of(stored)] = client_id
             tail.position = events[-1].position
 
     def _maybe_record(self, tail: _TailPlace, *, force: bool) -> None:
         due = tail.written_at + TAIL_CHECKPOINT_SECONDS <= self._retry_clock.monotonic()
         if tail.position != tail.durable and (force or due) and self._record_tail(tail.position, tail.owed):
-            tail.durable, tail.owed, tail.written_at = tail.position, set(), self._retry_clock.monotonic()
+            tail.durable, tail.owed, tail.written_at = tail.position, {}, self._retry_clock.monotonic()
 
-    def _record_tail(self, position: int, owed: set[str]) -> bool:
-        """The tail is durable up to `position`, with a row for each conversation `owed`; False if not."""
+    def _record_tail(self, position: int, owed: dict[str, str | None]) -> bool:
+        """The tail is durable up to `position`, with a checkpoint for each conversation `owed` (id ->
+        API client): in the SQLite file, or in a cluster in the table first; False if not."""
         assert self._checkpoints is not None
         try:
+            if self._table is not None:
+                self._table.ensure(owed)
+                owed = {}
             self._checkpoints.scanned(position, owed)
-        except sqlite3.Error:
+        except CHECKPOINT_ERRORS:
             # The next try writes the same (or more): nothing queued is lost meanwhile.
             log.exception("could not record the delivery tail; trying again")
             self._stopping.wait(TAIL_WAIT_SECONDS)
             return False
         return True
 
-    def _queue(self, stored: StoredEvent) -> bool:
-        """Tell the conversation's outbox of a bot message; False if it is not one to post."""
+    def _queue(self, stored: StoredEvent) -> str | None | _NotOwed:
+        """Tell the conversation's outbox of a bot message; the conversation's API client, or NOT_OWED
+        if it is not one to post."""
         if not is_for_the_bot(stored):
-            return False
+            return NOT_OWED
         conversation_id = conversation_id_of(stored)
         if stored.type == HANDBACK_TYPE and conversation_id in self._ignored:
             self._ignored.discard(conversation_id)  # its last event: nothing more to ignore
-            return False
+            return NOT_OWED
+        if stored.type == HANDBACK_TYPE and conversation_id in self._elsewhere:
+            with self._changed:  # its last event: owed (the tail records it so), then nothing more here
+                return self._elsewhere.pop(conversation_id, None)
         return self._owe(conversation_id, stored.seq, stored)
 
-    def _owe(self, conversation_id: str, seq: int, stored: StoredEvent | None = None) -> bool:
-        """The conversation is owed what its stream holds up to `seq`; False if it has no webhook.
+    def _owe(self, conversation_id: str, seq: int, stored: StoredEvent | None = None) -> str | None | _NotOwed:
+        """The conversation is owed what its stream holds up to `seq`: its API client; NOT_OWED if it has
+        no webhook. In a cluster, one whose client's lease another node holds is owed, with no outbox here.
         `stored`, the message at `seq` when the tail has it in hand, goes into the outbox at once if
         everything before it is there (or delivered), so that no sender reads the stream for it.
 
@@ -336,15 +466,18 @@ class WebhookDeliverer:
         position, which `start` put in `known_seq` (`_requeue_owed`) unless it was delivered."""
         with self._changed:
             outbox = self._outboxes.get(conversation_id)
+            if outbox is None and conversation_id in self._elsewhere:
+                return self._elsewhere[conversation_id]
         if outbox is None:
             if conversation_id in self._ignored:
-                return False
+                return NOT_OWED
             outbox = self._open_outbox(conversation_id)
             if outbox is None:
-                return False
+                with self._changed:
+                    return self._elsewhere.get(conversation_id, NOT_OWED)
         with self._changed:
             if seq <= outbox.known_seq:
-                return True  # already owed (the tail reads up to a second again after a restart)
+                return outbox.client_id  # already owed (the tail reads up to a second again after a restart)
             if not outbox.has_work():
                 outbox.owed_since = stored.recorded_at if stored is not None else self._clock()
             if stored is not None and outbox.read_seq == outbox.known_seq and len(outbox.batch) < self._held:
@@ -353,7 +486,7 @@ class WebhookDeliverer:
             outbox.known_seq = seq
             if not outbox.busy:
                 self._schedule(outbox, self._retry_clock.monotonic())
-        return True
+        return outbox.client_id
 
     def _open_outbox(self, conversation_id: str) -> _Outbox | None:
         """The conversation's outbox, starting after what the checkpoint says was delivered."""
@@ -365,7 +498,14 @@ class WebhookDeliverer:
             log.warning("the Transferred event of conversation %s cannot be read (%s); its messages are not posted",
                         conversation_id, type(error).__name__)
             url, client_id, worker_id = "", None, None
-        delivered_seq, handed_back = self._checkpoints.progress(conversation_id)
+        if url and not self._owns(client_id):
+            with self._changed:
+                self._elsewhere[conversation_id] = client_id
+            return None
+        if self._table is not None:
+            delivered_seq, handed_back = self._table.progress(client_id, conversation_id)
+        else:
+            delivered_seq, handed_back = self._checkpoints.progress(conversation_id)
         with self._changed:
             if not url or handed_back:
                 self._ignored.add(conversation_id)
@@ -382,6 +522,10 @@ class WebhookDeliverer:
         return transferred.deliver_to, transferred.client_id, transferred.worker_id
 
     def _schedule(self, outbox: _Outbox, due: float) -> None:
+        """Call with `_changed` held. An outbox no longer this node's (its client's lease was lost) is not."""
+        if self._outboxes.get(outbox.conversation_id) is not outbox:
+            outbox.busy = False
+            return
         outbox.busy = True
         heapq.heappush(self._due, (due, next(self._order), outbox.conversation_id))
         self._changed.notify()
@@ -412,14 +556,26 @@ class WebhookDeliverer:
                 self._retry_later(outbox)
             return
         if outcome is not Outcome.RETRY:
-            self._record(outbox.conversation_id, stored)
+            self._record(outbox, stored)
         self._after(outbox, stored, outcome)
 
-    def _record(self, conversation_id: str, stored: StoredEvent) -> None:
+    def _record(self, outbox: _Outbox, stored: StoredEvent) -> None:
         assert self._checkpoints is not None
+        conversation_id, handed_back = outbox.conversation_id, stored.type == HANDBACK_TYPE
         try:
-            self._checkpoints.delivered(conversation_id, stored.seq, handed_back=stored.type == HANDBACK_TYPE)
-        except sqlite3.Error:
+            if self._leases is None:
+                self._checkpoints.delivered(conversation_id, stored.seq, handed_back=handed_back)
+                return
+            assert self._table is not None
+            fence = self._leases.held(outbox.client_id)
+            if fence is None:
+                raise DeliveryFenced(outbox.client_id)
+            self._table.delivered(fence, outbox.client_id, conversation_id, stored.seq, handed_back=handed_back)
+        except DeliveryFenced:
+            # Another node delivers for this bot now, from the checkpoint: this message may reach it twice.
+            log.warning("delivery lease of API client %s lost; its conversations are delivered elsewhere", outbox.client_id)
+            self._lose(outbox.client_id)
+        except CHECKPOINT_ERRORS:
             # Delivery goes on; only a restart before the next checkpoint would send this one again.
             log.exception("could not record the delivery of %s", delivery_id(conversation_id, stored.seq))
 
@@ -452,7 +608,10 @@ class WebhookDeliverer:
                 now = self._retry_clock.monotonic()
                 if self._due and self._due[0][0] <= now:
                     _, _, conversation_id = heapq.heappop(self._due)
-                    return self._outboxes[conversation_id]
+                    outbox = self._outboxes.get(conversation_id)
+                    if outbox is not None:  # else its client's lease was lost meanwhile
+                        return outbox
+                    continue
                 self._retry_clock.wait(self._changed, self._due[0][0] - now if self._due else None)
             return None
 
@@ -475,7 +634,7 @@ class WebhookDeliverer:
             outbox.attempts = 0
             outbox.busy = False
             if stored.type == HANDBACK_TYPE:
-                del self._outboxes[outbox.conversation_id]
+                self._outboxes.pop(outbox.conversation_id, None)
             elif outbox.has_work():
                 # The next message is at most as old as the one just posted, when not in hand.
                 outbox.owed_since = outbox.batch[0].recorded_at if outbox.batch else stored.recorded_at
@@ -539,9 +698,9 @@ def _check_url(url: str) -> None:
 @dataclass
 class _TailPlace:
     """The tail's own place: the last position queued, the last one recorded as scanned (`durable`),
-    when that was, and the conversations seen owing since."""
+    when that was, and the conversations seen owing since (id -> API client)."""
 
     position: int
     durable: int
     written_at: float
-    owed: set[str] = field(default_factory=set)
+    owed: dict[str, str | None] = field(default_factory=dict)

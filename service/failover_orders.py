@@ -7,6 +7,14 @@ worker's live conversations (each takes an order once: `FailoverSwitched`), and 
 `FailoverCarriedOut`, which `run.py failover` waits for. On start it carries out every order not
 yet recorded as carried out, so an order given while the service was down, or one cut short by a
 crash, is finished then, and nobody is moved twice.
+
+With several nodes sharing the log (a cluster, `every_node`), each node serves its own conversations,
+so each must give every order to its own: `FailoverCarriedOut` (written by whichever node finishes
+first) cannot tell a node that the others' conversations, or its own, have it. So a node remembers, in
+memory, which of its live conversations it gave the worker's order in force; on every pass it gives
+that order to those it has not (the conversations it started or took over since), and at its start
+to all of them (each conversation takes an order once, so one that already has it answers with the
+switch it recorded). docs/dynamodb-store.md says why.
 """
 
 from __future__ import annotations
@@ -61,10 +69,12 @@ class FailoverOrders:
         take_order: TakeOrder,
         clock: Callable[[], float] = time.time,
         poll_seconds: float = POLL_SECONDS,
+        every_node: bool = False,
     ) -> None:
-        """`conversations_of(worker_id)`: its live conversations; `take_order(conversation_id, worker)`:
-        give one of them the worker's order in force, answering the switch it recorded, or raising
-        OrderHeld when it keeps the order for now."""
+        """`conversations_of(worker_id)`: its live conversations (on this node); `take_order(conversation_id,
+        worker)`: give one of them the worker's order in force, answering the switch it recorded, or
+        raising OrderHeld when it keeps the order for now. `every_node`: other nodes serve conversations
+        of the same log, so this one gives each order to its own whatever is recorded (see above)."""
         self._store = store
         self._workers = WorkerRegistry(store)
         self._conversations_of = conversations_of
@@ -72,6 +82,10 @@ class FailoverOrders:
         self._clock = clock
         self._seen: dict[str, int] = {}
         self._announced: dict[str, int] = {}  # worker -> the order whose carrying out was logged
+        self._every_node = every_node
+        # every_node: worker -> (its state with the order in force, this node's conversations given it)
+        self._given: dict[str, tuple[WorkerState, set[str]]] = {}
+        self._recorded: dict[str, int] = {}  # every_node: worker -> the order this node recorded
         self._loop = Periodic("failover orders", self._check, poll_seconds)
 
     def start(self) -> FailoverOrders:
@@ -89,10 +103,33 @@ class FailoverOrders:
         try:
             worker = self._workers.state(worker_id)
         except UnknownWorker:
+            self._given.pop(worker_id, None)
             return True  # deleted: nothing to carry out, ever
+        if self._every_node:
+            return self._carry_out_here(worker)
         if worker.failover_order <= worker.carried_out:
             return True
-        conversations = self._conversations_of(worker_id)
+        return self._give(worker, self._conversations_of(worker_id))
+
+    def _carry_out_here(self, worker: WorkerState) -> bool:
+        """every_node: give the order in force to this node's live conversations of the worker that this
+        node has not given it yet; False while some hold it."""
+        if worker.failover_order == 0:
+            return True  # never ordered anywhere
+        kept = self._given.get(worker.worker_id)
+        same_order = kept is not None and kept[0].failover_order == worker.failover_order
+        live = self._conversations_of(worker.worker_id)
+        given = (kept[1] & set(live)) if kept is not None and same_order else set()
+        self._given[worker.worker_id] = (worker, given)
+        pending = [conversation_id for conversation_id in live if conversation_id not in given]
+        if not pending:
+            return True
+        return self._give(worker, pending, given)
+
+    def _give(self, worker: WorkerState, conversations: list[str], given: set[str] | None = None) -> bool:
+        """Give the worker's order to these conversations (noting in `given` those that took it) and, once
+        none holds it, record it as carried out (every_node: once a node). False while some hold it."""
+        worker_id = worker.worker_id
         if self._announced.get(worker_id) != worker.failover_order:
             self._announced[worker_id] = worker.failover_order
             log.info(
@@ -108,8 +145,14 @@ class FailoverOrders:
             for answer in pool.map(lambda conversation_id: self._taken(conversation_id, worker), conversations):
                 answers.append(answer)
                 progress.advance()
+        if given is not None:
+            given.update(c for c, answer in zip(conversations, answers) if answer is not HELD)
         if any(answer is HELD for answer in answers):
             return False
+        if self._every_node:
+            if self._recorded.get(worker_id) == worker.failover_order:
+                return True  # this node's later conversations: recorded and logged already
+            self._recorded[worker_id] = worker.failover_order
         switches = [answer for answer in answers if isinstance(answer, FailoverSwitched)]
         moved = sum(1 for switch in switches if switch.moved)
         stayed = len(switches) - moved
@@ -129,9 +172,11 @@ class FailoverOrders:
 
     def _check(self) -> None:
         versions = self._store.stream_versions(STREAM_PREFIX)
+        changed = set()
         for stream, version in versions.items():
             if self._seen.get(stream) == version:
                 continue
+            changed.add(stream)
             try:
                 done = self.carry_out(stream.removeprefix(STREAM_PREFIX))
             except Exception:  # noqa: BLE001 - one worker's trouble must not hold up the others' orders
@@ -141,3 +186,17 @@ class FailoverOrders:
                 # The version read before: an order written meanwhile is seen next pass (and the
                 # FailoverCarriedOut written here costs one more look at a stream with nothing outstanding).
                 self._seen[stream] = version
+        if self._every_node:
+            self._catch_up(changed)
+
+    def _catch_up(self, changed: set[str]) -> None:
+        """every_node: the order in force to this node's conversations of each worker whose stream did not
+        change (`changed` were just carried out), which it started or took over since it gave the order
+        (no read of the store: the worker's state is kept)."""
+        for worker_id, (worker, _) in list(self._given.items()):
+            if STREAM_PREFIX + worker_id in changed:
+                continue
+            try:
+                self._carry_out_here(worker)
+            except Exception:  # noqa: BLE001 - one worker's trouble must not hold up the others' orders
+                log.exception("failover orders: worker %s: a pass failed; trying again", worker_id)

@@ -41,8 +41,9 @@ for `after_seconds` (more than 0), its live conversations drained or moved as `m
 says (service/auto_failover.py).
 `store` says where the event log is: absent (or `{}`), the SQLite file `DATA/events.db`; with `dynamodb`,
 the DynamoDB table `table` in `region` (made by `run.py store create-table`), with boto3's default
-credential chain, `endpoint_url` pointing it elsewhere. Either way `DATA/events.db` keeps what is not
-the log (API clients, delivery checkpoints, the local vault) on this node (docs/dynamodb-store.md).
+credential chain, `endpoint_url` pointing it elsewhere. With a DynamoDB log the API clients are in its
+table too; `DATA/events.db` keeps the rest of what is not the log on this node (the local vault, and
+the delivery checkpoints unless `cluster` puts them in the table: docs/dynamodb-store.md).
 `delivery_lag_limit_seconds` (default 10, more than 0): once the oldest webhook message due to a bot's
 conversations has waited longer than this since it was recorded (not counting messages waiting for
 their webhook's retry), that bot's new messages and transfers are refused with 429 and `Retry-After`
@@ -52,7 +53,9 @@ log (so it needs `store.dynamodb`): `node_id` names it (unique among the nodes: 
 _ . -), `url` is where the other nodes reach its bots' API to forward a call for a conversation it
 serves, and `lease_seconds` (at least 3, default 30) how long a conversation's lease lasts unrenewed:
 a node renews every third of it, and another node takes a stopped node's conversations over once it
-has passed. It must exceed the nodes' clock skew by far (docs/cluster.md).
+has passed. It must exceed the nodes' clock skew by far (docs/cluster.md). A cluster needs the vault
+in Secrets Manager (`"vault": {"backend": "secretsmanager", ...}`): the local vault is a file of one
+node, so the others would not find a worker's role or the short links' key (docs/dynamodb-store.md).
 """
 
 from __future__ import annotations
@@ -162,6 +165,11 @@ def load_serve_config(data: bytes) -> ServeConfig:
     if config.cluster is not None and config.store.dynamodb is None:
         raise InvalidServeConfig(
             "nodes of a cluster share a DynamoDB log: set `store.dynamodb` too, or remove `cluster` - at `$.cluster`"
+        )
+    if config.cluster is not None and isinstance(config.vault, LocalVaultConfig):
+        raise InvalidServeConfig(
+            "nodes of a cluster share their secrets, which the local vault keeps in each node's own file: set"
+            ' `vault` to {"backend": "secretsmanager", "region": ...} - at `$.vault`'
         )
     return config
 

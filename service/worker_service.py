@@ -106,7 +106,9 @@ class WorkerService:
         `observer`: told what the conversations, the timers and the Connect clients do (the service's
         metrics, metrics/); None, nobody. `cluster`: this node, when several serve one DynamoDB log
         (docs/cluster.md): a conversation's actor runs here only while the node holds its lease, and a
-        call for one another node holds raises OwnedElsewhere; None, the only node."""
+        call for one another node holds raises OwnedElsewhere, and each failover order is given to this
+        node's own conversations whatever another node recorded (service/failover_orders.py); None, the
+        only node."""
         self.store = store
         self.cluster = cluster
         self.workers = WorkerRegistry(store)
@@ -129,7 +131,8 @@ class WorkerService:
         # may hang each leave for the clients' whole timeout; a few at a time is enough).
         self._leaving = ThreadPoolExecutor(max_workers=LEAVING_THREADS, thread_name_prefix="chat-leave")
         self.failover_orders = FailoverOrders(
-            store, conversations_of=self.conversations_of, take_order=self.take_failover_order, clock=clock
+            store, conversations_of=self.conversations_of, take_order=self.take_failover_order, clock=clock,
+            every_node=cluster is not None,
         )
         self._queues = QueueMetricsReader(
             lambda region, secret: self._supervisor_in((region, secret)).clients.contacts,

@@ -1,4 +1,6 @@
-"""The bots' API clients, in their own table of the event store's SQLite file.
+"""The bots' API clients: what every registry of them offers (`ApiClients`), and the SQLite one, a
+table of the event store's file (`ClientRegistry`). With the log in DynamoDB they are items of its
+table instead (`store/dynamo_clients.py`), so that a bot's token works at every node.
 
 Each client (a bot) has a bearer token and a webhook signing secret. Why a
 table and not events: these are secrets. The event log is exported
@@ -14,7 +16,7 @@ from history. So the log only ever names a client by its id
   Webhooks form `whsec_<base64 of 32 random bytes>`.
 
 Revoking keeps the row (its id stays taken and `client list` shows when) and
-refuses the token from then on, in every process sharing the file.
+refuses the token from then on, in every process sharing the file (or the table).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from sqlite_utils import Database
 
@@ -75,8 +78,51 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def new_client(name: str, *, admin: bool, allowed_hosts: tuple[str, ...], at: float) -> NewClient:
+    """A client with a fresh id, token and signing secret, for a registry to store (the one recipe)."""
+    signing_secret = SIGNING_SECRET_PREFIX + base64.b64encode(secrets.token_bytes(SIGNING_SECRET_BYTES)).decode()
+    client = Client(
+        id="cl-" + secrets.token_hex(8),
+        name=name,
+        admin=admin,
+        allowed_hosts=tuple(host.lower() for host in allowed_hosts),
+        created_at=at,
+        revoked_at=None,
+    )
+    return NewClient(client, secrets.token_urlsafe(TOKEN_BYTES), signing_secret)
+
+
+class ApiClients(Protocol):
+    """The API clients, wherever they are kept: the SQLite file's table (`ClientRegistry`) or the
+    DynamoDB table of the log (`DynamoClientRegistry`). `clients_of(log)` (store/clients_of.py) opens
+    the one that goes with a log."""
+
+    def create(self, name: str, *, admin: bool = False, allowed_hosts: tuple[str, ...] = ()) -> NewClient: ...
+
+    def list(self) -> list[Client]:
+        """Every client, revoked ones too, oldest first."""
+
+    def get(self, client_id: str) -> Client:
+        """The client; UnknownClient if there is none with that id."""
+
+    def revoke(self, client_id: str) -> Client:
+        """Refuse the client's token from now on (revoking twice keeps the first time); UnknownClient."""
+
+    def authenticate(self, token: str) -> Client | None:
+        """The client whose token this is, unless it is revoked; None for any token not ours."""
+
+    def signing_secret(self, client_id: str | None) -> str | None:
+        """The `whsec_` secret the client's webhooks are signed with; None for no client or an unknown one."""
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> ApiClients: ...
+
+    def __exit__(self, *exc_info: object) -> None: ...
+
+
 class ClientRegistry:
-    """The clients table. Open it on a file the `EventStore` has already created."""
+    """The clients table in the SQLite file. Open it on a file the `EventStore` has already created."""
 
     def __init__(self, path: Path) -> None:
         self._lock = threading.Lock()
@@ -106,16 +152,8 @@ class ClientRegistry:
         )
 
     def create(self, name: str, *, admin: bool = False, allowed_hosts: tuple[str, ...] = ()) -> NewClient:
-        token = secrets.token_urlsafe(TOKEN_BYTES)
-        signing_secret = SIGNING_SECRET_PREFIX + base64.b64encode(secrets.token_bytes(SIGNING_SECRET_BYTES)).decode()
-        client = Client(
-            id="cl-" + secrets.token_hex(8),
-            name=name,
-            admin=admin,
-            allowed_hosts=tuple(host.lower() for host in allowed_hosts),
-            created_at=time.time(),
-            revoked_at=None,
-        )
+        made = new_client(name, admin=admin, allowed_hosts=allowed_hosts, at=time.time())
+        client = made.client
         with self._lock:
             self._conn.execute(
                 "INSERT INTO api_clients (id, name, admin, allowed_hosts, token_sha256, signing_secret, created_at)"
@@ -125,12 +163,12 @@ class ClientRegistry:
                     client.name,
                     int(client.admin),
                     json.dumps(list(client.allowed_hosts)),
-                    hash_token(token),
-                    signing_secret,
+                    hash_token(made.token),
+                    made.signing_secret,
                     client.created_at,
                 ),
             )
-        return NewClient(client, token, signing_secret)
+        return made
 
     def list(self) -> list[Client]:
         """Every client, revoked ones too, oldest first."""

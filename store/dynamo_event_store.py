@@ -5,6 +5,7 @@ How the items, the conditions and the global order work, and why: docs/dynamodb-
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 import time
@@ -18,6 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from store.append_arguments import check_expected_version, check_stream, checked_events
 from store.commit_signal import CommitSignal
+from store.committed import CommittedBatch
 from store.dynamo_table import (
     LOG,
     LOG_HEAD,
@@ -34,10 +36,12 @@ from store.dynamo_table import (
     stream_partition,
 )
 from store.errors import ConcurrencyConflict, EventStoreClosed, LeaseLost, StoreWriteFailed, StreamClosed
-from store.event_store import EventStore
+from store.event_store import EventStore, Follower
 from store.leases import Lease, LeaseTable, fence_check
 from store.observer import StoreObserver
 from store.records import NewEvent, StoredEvent, StoreStats
+
+log = logging.getLogger(__name__)
 
 # A transaction holds at most 100 actions: the log's head, the stream's head, the open-stream marker,
 # the fence's check and two items per event (in its stream and in the global order).
@@ -79,6 +83,7 @@ class DynamoEventStore:
         self._head: int | None = None  # the log's head as this store last saw it; None: read it
         self._commits = CommitSignal()
         self._observer: StoreObserver | None = None
+        self._followers: tuple[Follower, ...] = ()
         self._counters = threading.Lock()
         self._appends = self._events = self._transactions = 0
         self._writer = threading.Thread(target=self._write, name="dynamodb-writer", daemon=True)
@@ -89,7 +94,7 @@ class DynamoEventStore:
         cls, table: str, region: str, *, local_path: Path, endpoint_url: str | None = None
     ) -> DynamoEventStore:
         """Open the log in `table` (which `create_table` made); `local_path` is the SQLite file for what
-        is not the log (API clients, delivery checkpoints, the local vault), created as the SQLite store
+        is not the log and is this node's own (the local vault, the delivery tail), created as the SQLite store
         creates it. Raises DynamoTableError naming the problem if the table is missing, keyed otherwise or
         out of reach."""
         client = dynamodb_client(region, endpoint_url)
@@ -107,7 +112,8 @@ class DynamoEventStore:
 
     @property
     def client(self) -> Any:
-        """The DynamoDB client the store calls with, for the cluster's own items in the same table."""
+        """The DynamoDB client the store calls with, for what else lives in the same table: the cluster's
+        items, the API clients, the delivery checkpoints."""
         return self._client
 
     def close(self) -> None:
@@ -217,7 +223,8 @@ class DynamoEventStore:
         began = time.monotonic()
         while batch:
             head = self._head if self._head is not None else self._read_head()
-            actions, starts = _batch_transaction(self._table, batch, head, time.time())
+            now = time.time()
+            actions, starts = _batch_transaction(self._table, batch, head, now)
             with self._counters:
                 self._transactions += 1
             try:
@@ -249,6 +256,7 @@ class DynamoEventStore:
             with self._counters:
                 self._appends += len(batch)
                 self._events += events
+            self._hand_over(_committed(batch, self._head, now))
             self._commits.committed(self._head)
             for pending in batch:
                 pending.settle(pending.expected + len(pending.events))
@@ -256,6 +264,26 @@ class DynamoEventStore:
             if observer is not None:
                 observer.committed(len(batch), events, time.monotonic() - began)
             return
+
+    def follow(self, follower: Follower) -> None:
+        """Hand `follower` what each transaction of this store committed from now on, on the writer's
+        thread, right after it committed and before the appends' callers are woken, as the SQLite store
+        does (store/README.md): the call must be quick and must not block. Other nodes' commits are
+        handed to no one here: a follower sees the gap in positions and reads the log for them."""
+        with self._waiting_lock:
+            self._followers = (*self._followers, follower)
+
+    def unfollow(self, follower: Follower) -> None:
+        with self._waiting_lock:
+            self._followers = tuple(known for known in self._followers if known != follower)
+
+    def _hand_over(self, batch: CommittedBatch) -> None:
+        for follower in self._followers:
+            try:
+                follower(batch)
+            except Exception:
+                # The transaction is committed: its callers must hear so, whatever a follower does.
+                log.exception("a follower of the event store failed on a committed batch")
 
     def _read_head(self) -> int:
         item = self._client.get_item(TableName=self._table, Key=LOG_HEAD, ConsistentRead=True).get("Item")
@@ -510,6 +538,16 @@ def _append_actions(table: str, pending: _Pending, head: int, now: float) -> lis
     if pending.fence is not None:
         actions.append(fence_check(table, pending.fence))
     return actions
+
+
+def _committed(batch: list[_Pending], head: int, recorded_at: float) -> CommittedBatch:
+    """What a committed transaction wrote, as the SQLite store hands it: every event of the batch in the
+    order of its positions (the appends in batch order, each append's events in turn), ending at `head`."""
+    values: list[str | int | bytes | float] = []
+    for pending in batch:
+        for offset, event in enumerate(pending.events, start=1):
+            values += (pending.stream, pending.expected + offset, event.type, event.data, recorded_at)
+    return CommittedBatch(head, values)
 
 
 def _failed(reasons: list[dict[str, Any]], index: int) -> bool:

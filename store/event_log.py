@@ -3,10 +3,11 @@ table (`DynamoEventStore`). The service, delivery and the commands use only this
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from store.committed import CommittedBatch
 from store.observer import StoreObserver
 from store.records import NewEvent, StoredEvent, StoreStats
 
@@ -24,8 +25,9 @@ class EventLog(Protocol):
 
     @property
     def path(self) -> Path:
-        """The local SQLite file that holds what is not the log (API clients, delivery checkpoints,
-        the local vault) and names the service lock and status file beside it."""
+        """The local SQLite file that holds what is not the log and is this node's own (the local vault,
+        the delivery tail; with an SQLite log also the API clients and the delivery checkpoints) and
+        names the service lock and status file beside it."""
 
     def append(
         self,
@@ -56,6 +58,10 @@ class EventLog(Protocol):
     def writer_running(self) -> bool: ...
 
     def watch(self, observer: StoreObserver | None) -> None: ...
+
+    def follow(self, follower: Callable[[CommittedBatch], None]) -> None: ...
+
+    def unfollow(self, follower: Callable[[CommittedBatch], None]) -> None: ...
 
     def close(self) -> None: ...
 

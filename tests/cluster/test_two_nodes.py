@@ -6,13 +6,11 @@ and the agent's lines reach the log once.
 Time: the leases last 600 s, so the nodes' own passes never run during a test; the test runs each pass
 itself (`ClusterNode.tick`), with node B's lease clock moved past A's leases. Nothing sleeps.
 
-The bot's API client is made on A and copied into B's data folder: API clients are each node's own
-until they move to the table (another part of the issue).
+The bot's API client is made on A: it is in the table, so B knows it too.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -97,17 +95,9 @@ def two_nodes(
             served = stack.enter_context(running_service(store, local_regions(connect.endpoint_url), cluster=cluster))
             if not token:
                 token = served.clients.create("test-bot").token
-            else:
-                _copy_clients(tmp_path / "a" / "events.db", tmp_path / name / "events.db")
             nodes.append(Node(store, served.service, cluster, Api(served.api_url, token), clock))
         worker_id = ensure_demo_worker(WorkerRegistry(nodes[0].store), connect.ready_info())
         yield Cluster(nodes[0], nodes[1], connect, worker_id)
-
-
-def _copy_clients(source: Path, destination: Path) -> None:
-    with sqlite3.connect(destination) as db:
-        db.execute("ATTACH DATABASE ? AS source", (str(source),))
-        db.execute("INSERT INTO api_clients SELECT * FROM source.api_clients")
 
 
 def agent_lines(node: Node, conversation_id: str) -> list[str]:

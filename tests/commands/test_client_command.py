@@ -12,6 +12,9 @@ import pytest
 
 from store import EventStore
 from store.clients import ClientRegistry
+from store.clients_of import clients_of
+from tests.commands.test_log_commands_config import on_dynamodb
+from tests.support.dynamodb import fresh_table, open_dynamo_store
 from tests.support.cli import cli
 from tests.support.processes import start_run_py, wait_for_ready_file
 
@@ -138,3 +141,22 @@ def test_create_makes_a_missing_data_folder_owner_only_and_refuses_one_others_ca
     code, out, err = cli(capsys, "client", "create", "shop-bot", "--db", str(exposed / "events.db"))
     assert (code, out) == (2, "")
     assert f"chmod 600 {exposed / 'events.db'}" in err
+
+
+@pytest.mark.usefixtures("dynamodb_credentials")
+def test_with_a_dynamodb_config_the_clients_are_in_the_table_for_every_node(
+    tmp_path: Path, dynamodb_endpoint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    table = fresh_table(dynamodb_endpoint)
+    config = str(on_dynamodb(tmp_path, dynamodb_endpoint, table))
+    client_id, token, secret = created(cli(capsys, "client", "create", "shop-bot", "--config", config)[1])
+
+    # Another node: its own data folder, the same table.
+    with open_dynamo_store(dynamodb_endpoint, table, tmp_path / "other-node.db") as log, clients_of(log) as clients:
+        assert clients.authenticate(token).id == client_id
+        assert clients.signing_secret(client_id) == secret
+        assert cli(capsys, "client", "revoke", client_id, "--config", config)[0] == 0
+        assert clients.authenticate(token) is None
+    with EventStore.open(tmp_path / "data" / "events.db") as local, ClientRegistry(local.path) as here:
+        assert here.list() == [], "nothing of it in the data folder's file"
+    assert cli(capsys, "client", "list", "--config", config)[1].split()[:2] == [client_id, "shop-bot"]

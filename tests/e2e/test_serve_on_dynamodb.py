@@ -2,7 +2,7 @@
 conversation over, the bot and the agent write to each other, the agent leaves and the bot gets the
 conversation back, told everything by signed webhook (the deliverer follows the DynamoDB log's global
 order). The table is made with `run.py store create-table`, the bot's API client with `run.py client
-create` in the data folder's SQLite file, which keeps what is not the log.
+create --config`, which keeps it in the table beside the log.
 
 The worker is stored with `run.py worker create --config`, which writes it to the log serve's
 configuration names: the table.
@@ -19,7 +19,8 @@ from store.conversations import conversation_stream
 from tests.crash.children import Child, Children, free_port, start_connect_local
 from tests.crash.connect_side import FLOWS, INSTANCE, REGION, ConnectSide, connect_config
 from tests.crash.receiver import WebhookReceiver
-from tests.crash.service_process import SERVICE_CREDENTIALS, client_credentials
+from tests.commands.test_client_command import created
+from tests.crash.service_process import SERVICE_CREDENTIALS
 from tests.service.harness import Api, wait_for
 from tests.support.cli import cli, json_file
 from tests.support.dynamodb import REGION as TABLE_REGION
@@ -61,12 +62,14 @@ def test_serve_on_a_dynamodb_log_hands_a_chat_over_relays_both_ways_and_hands_ba
         code, out, err = cli(capsys, "worker", "create", str(worker_file), "--config", str(config))
         assert code == 0, err
         worker_id = out.strip()
-        credentials = client_credentials(data, "dynamo-bot")
-        webhook.secret = credentials.signing_secret
+        code, out, err = cli(capsys, "client", "create", "dynamo-bot", "--config", str(config))
+        assert code == 0, err
+        _, token, signing_secret = created(out)
+        webhook.secret = signing_secret
         service = children.start(Child("service", ["serve", "--config", str(config), "--ready-file",
                                                    str(tmp_path / "serve.ready.json")], tmp_path / "service.log",
                                        env=SERVICE_CREDENTIALS))
-        bot = Api(service.wait_ready(tmp_path / "serve.ready.json")["api_url"], credentials.token)
+        bot = Api(service.wait_ready(tmp_path / "serve.ready.json")["api_url"], token)
 
         status, answer = bot.transfer("on-dynamo", worker_id, DeliverTo=webhook.url, User={"Name": "Maya"})
         assert status == 201, answer

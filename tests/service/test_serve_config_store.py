@@ -82,6 +82,7 @@ def test_bad_store_settings_are_refused_naming_the_field(store: str, names: str)
 def test_a_cluster_node_is_configured_with_its_id_url_and_lease() -> None:
     config = load_serve_config(
         b'{"data_dir": "d", "store": {"dynamodb": {"table": "log", "region": "eu-west-2"}},'
+        b' "vault": {"backend": "secretsmanager", "region": "eu-west-2"},'
         b' "cluster": {"node_id": "node-1", "url": "http://10.0.0.5:8080"}}'
     )
     assert config.cluster == ClusterConfig(node_id="node-1", url="http://10.0.0.5:8080", lease_seconds=30.0)
@@ -113,13 +114,23 @@ def test_a_cluster_without_a_dynamodb_log_is_refused_naming_both() -> None:
         load_serve_config(b'{"data_dir": "d", "cluster": {"node_id": "n1", "url": "http://a:1"}}')
 
 
+def test_a_cluster_with_the_local_vault_is_refused_naming_the_vault() -> None:
+    """The local vault is one node's file: the other nodes would not find the secrets it keeps."""
+    dynamodb = b'"store": {"dynamodb": {"table": "log", "region": "eu-west-2"}}'
+    cluster = b'"cluster": {"node_id": "n1", "url": "http://a:1"}'
+    for vault in (b"", b', "vault": {"backend": "local"}'):
+        with pytest.raises(InvalidServeConfig, match=r'set `vault` to \{"backend": "secretsmanager".* - at `\$.vault`'):
+            load_serve_config(b'{"data_dir": "d", ' + dynamodb + b", " + cluster + vault + b"}")
+    assert load_serve_config(b'{"data_dir": "d", ' + dynamodb + b', "vault": {"backend": "local"}}').cluster is None
+
+
 @pytest.mark.usefixtures("dynamodb_credentials")
 def test_a_cluster_node_is_made_on_the_logs_own_table(tmp_path: Path, dynamodb_endpoint: str) -> None:
     table = fresh_table(dynamodb_endpoint)
     config = load_serve_config(
         f'{{"data_dir": "{tmp_path}", "store": {{"dynamodb": {{"table": "{table}", "region": "{REGION}",'
         f' "endpoint_url": "{dynamodb_endpoint}"}}}}, "cluster": {{"node_id": "n1", "url": "http://a:1",'
-        f' "lease_seconds": 9}}}}'.encode()
+        f' "lease_seconds": 9}}, "vault": {{"backend": "secretsmanager", "region": "eu-west-2"}}}}'.encode()
     )
     with open_event_log(config) as log:
         node = cluster_node(config, log)
