@@ -33,13 +33,14 @@ from store.dynamo_table import (
     seq_key,
     stream_partition,
 )
-from store.errors import ConcurrencyConflict, EventStoreClosed, StoreWriteFailed, StreamClosed
+from store.errors import ConcurrencyConflict, EventStoreClosed, LeaseLost, StoreWriteFailed, StreamClosed
 from store.event_store import EventStore
+from store.leases import Lease, LeaseTable, fence_check
 from store.observer import StoreObserver
 from store.records import NewEvent, StoredEvent, StoreStats
 
-# A transaction holds at most 100 actions: the log's head, the stream's head, the open-stream marker
-# and two items per event (in its stream and in the global order).
+# A transaction holds at most 100 actions: the log's head, the stream's head, the open-stream marker,
+# the fence's check and two items per event (in its stream and in the global order).
 MAX_ACTIONS = 100
 MAX_EVENTS_PER_APPEND = 48
 # An item holds at most 400 KB and a transaction 4 MB; each event is written twice.
@@ -120,13 +121,26 @@ class DynamoEventStore:
     ) -> None:
         self.close()
 
+    def leases(self) -> LeaseTable:
+        """The leases in this log's table, through the store's own DynamoDB client."""
+        return LeaseTable(self._client, self._table)
+
     def append(
-        self, stream: str, events: Sequence[NewEvent], expected_version: int, *, closes_stream: bool = False
+        self,
+        stream: str,
+        events: Sequence[NewEvent],
+        expected_version: int,
+        *,
+        closes_stream: bool = False,
+        fence: Lease | None = None,
     ) -> int:
         """Append `events` to `stream`; the stream's new version once committed.
 
         Raises `ConcurrencyConflict` or `StreamClosed` as the SQLite store does, and ValueError for an
         append larger than one transaction can hold (`MAX_EVENTS_PER_APPEND`, `MAX_APPEND_BYTES`).
+
+        With `fence`, the transaction also checks that the lease's item still has `fence`'s owner and
+        token; if not, it raises `LeaseLost` and nothing is written (docs/cluster.md).
 
         Group commit: appends waiting while a transaction is under way go together in the next one
         (of different streams, up to DynamoDB's 100 actions), sent by the store's writer thread; each
@@ -134,7 +148,7 @@ class DynamoEventStore:
         """
         check_stream(stream)
         check_expected_version(expected_version)
-        pending = _Pending(stream, _within_limits(checked_events(events)), expected_version, closes_stream)
+        pending = _Pending(stream, _within_limits(checked_events(events)), expected_version, closes_stream, fence)
         began = time.monotonic()
         with self._arrived:
             if self._closed:
@@ -161,19 +175,20 @@ class DynamoEventStore:
             self._commit_batch(self._take_batch())
 
     def _take_batch(self) -> list[_Pending]:
-        """The waiting appends, oldest first, that fit in one transaction: one per stream (a later append
-        to the same stream waits for the next), at most 100 actions and `MAX_APPEND_BYTES`."""
+        """The waiting appends, oldest first, that fit in one transaction: one per stream and per fence (a
+        later append to the same stream, or fenced by the same lease, waits for the next: DynamoDB refuses
+        two actions on one item), at most 100 actions and `MAX_APPEND_BYTES`."""
         batch: list[_Pending] = []
-        streams: set[str] = set()
+        items: set[str] = set()
         actions, size = 1, 0
         with self._waiting_lock:
             for pending in self._waiting:
-                if pending.stream in streams:
+                if not items.isdisjoint(pending.items):
                     continue
                 if batch and (actions + pending.actions > MAX_ACTIONS or size + pending.size > MAX_APPEND_BYTES):
                     break
                 batch.append(pending)
-                streams.add(pending.stream)
+                items.update(pending.items)
                 actions += pending.actions
                 size += pending.size
             taken = {id(pending) for pending in batch}
@@ -209,9 +224,10 @@ class DynamoEventStore:
                     return
                 reasons = error.response.get("CancellationReasons", [])
                 self._head = _head_from(reasons, head)
-                refused = [(p, reasons[start]) for p, start in zip(batch, starts) if _failed(reasons, start)]
-                for pending, reason in refused:
-                    pending.settle(_refusal(pending, reason))
+                refused = [(p, _refusal(p, reasons, start)) for p, start in zip(batch, starts)]
+                refused = [(p, why) for p, why in refused if why is not None]
+                for pending, why in refused:
+                    pending.settle(why)
                 batch = [pending for pending in batch if not pending.settled.is_set()]
                 if not refused and (not _contended(reasons) or time.monotonic() > deadline):
                     _fail(batch, error)
@@ -385,15 +401,21 @@ def _within_limits(events: tuple[NewEvent, ...]) -> tuple[NewEvent, ...]:
 class _Pending:
     """One caller's append, waiting for a transaction; `outcome` is its new version or its error once settled."""
 
-    __slots__ = ("stream", "events", "expected", "closes", "actions", "size", "outcome", "settled")
+    __slots__ = ("stream", "events", "expected", "closes", "fence", "items", "actions", "size", "outcome", "settled")
 
-    def __init__(self, stream: str, events: tuple[NewEvent, ...], expected: int, closes: bool) -> None:
+    def __init__(
+        self, stream: str, events: tuple[NewEvent, ...], expected: int, closes: bool, fence: Lease | None
+    ) -> None:
         self.stream = stream
         self.events = events
         self.expected = expected
         self.closes = closes
-        # The stream's head, the open marker when the stream is made open or closed, two per event.
-        self.actions = 1 + int((expected == 0) != closes) + 2 * len(events)
+        self.fence = fence
+        # The items only this append may touch in a transaction: its stream's, and its lease's.
+        self.items = ("stream " + stream,) + (() if fence is None else ("lease " + fence.name,))
+        # The stream's head, the open marker when the stream is made open or closed, the fence's check,
+        # two per event.
+        self.actions = 1 + int((expected == 0) != closes) + int(fence is not None) + 2 * len(events)
         self.size = sum(len(event.data) + len(event.type.encode()) for event in events)
         self.outcome: int | BaseException | None = None
         self.settled = threading.Event()
@@ -435,7 +457,8 @@ def _batch_transaction(
 
 def _append_actions(table: str, pending: _Pending, head: int, now: float) -> list[dict[str, Any]]:
     """One append's part: the stream's head moves from `expected` (and only if open), and every event is
-    put in its stream and in the global order after `head`, where no item may be yet."""
+    put in its stream and in the global order after `head`, where no item may be yet; last, the fence's
+    check if it has one."""
     stream, expected, closes = pending.stream, pending.expected, pending.closes
     version = expected + len(pending.events)
     recorded_at = {"N": repr(now)}
@@ -479,6 +502,8 @@ def _append_actions(table: str, pending: _Pending, head: int, now: float) -> lis
             actions.append(
                 {"Put": {"TableName": table, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
             )
+    if pending.fence is not None:
+        actions.append(fence_check(table, pending.fence))
     return actions
 
 
@@ -486,9 +511,18 @@ def _failed(reasons: list[dict[str, Any]], index: int) -> bool:
     return index < len(reasons) and reasons[index].get("Code") == "ConditionalCheckFailed"
 
 
-def _refusal(pending: _Pending, reason: dict[str, Any]) -> StreamClosed | ConcurrencyConflict:
-    """The stream's own answer when its head's condition failed: closed, or at another version."""
-    item = reason.get("Item")
+def _refusal(
+    pending: _Pending, reasons: list[dict[str, Any]], start: int
+) -> LeaseLost | StreamClosed | ConcurrencyConflict | None:
+    """Why the append whose actions begin at `start` was refused, if it was: its lease is lost (the
+    fence's check, its last action, failed), or its stream's head's condition failed (closed, or at
+    another version). None if neither."""
+    fence = pending.fence
+    if fence is not None and _failed(reasons, start + pending.actions - 1):
+        return LeaseLost(pending.stream, fence.name, fence.owner, fence.token)
+    if not _failed(reasons, start):
+        return None
+    item = reasons[start].get("Item")
     if item is not None and "closed_at" in item:
         return StreamClosed(pending.stream)
     return ConcurrencyConflict(pending.stream, pending.expected, int(item["version"]["N"]) if item else 0)

@@ -9,6 +9,7 @@ One table, a string partition key `pk` and a string sort key `sk`, no index (doc
 | the log's head | `log-head` | `-` | `position`: the last position handed out |
 | a stream's head | `streams` | the stream | `version`, `closed_at` (only once closed) |
 | an open stream | `open` | the stream | (none: there while the stream is open) |
+| a lease (store/leases.py) | `lease` | its name | `owner`, `token`, `expires_at` |
 
 Numbers in sort keys are zero-padded so that the string order is the number order.
 """

@@ -84,3 +84,17 @@ class FutureSchemaVersion(StoreFileError):
         )
         self.found = found
         self.supported = supported
+
+
+class LeaseLost(StoreError):
+    """A fenced append's lease is no longer its node's (another node took it, with a larger token).
+
+    Nothing of the append was written; the node must stop acting for the stream.
+    """
+
+    def __init__(self, stream: str, lease: str, owner: str, token: int) -> None:
+        super().__init__(f"append to stream {stream!r} refused: node {owner!r} no longer holds lease {lease!r} at token {token}")
+        self.stream = stream
+        self.lease = lease
+        self.owner = owner
+        self.token = token
