@@ -53,10 +53,20 @@ class Node:
 
     def start(self) -> None:
         """Start it and wait until it listens (its ready file), on the same folder each time."""
+        self.launch()
+        self.wait_ready()
+
+    def launch(self) -> None:
+        """Start it, not waiting (`wait_ready`): nodes started together start in parallel."""
         self.starts += 1
-        self.child, self.ready = service_process.start_service(
-            self.config, self.folder / f"serve.ready.{self.starts}.json", self.log)
-        self.children.start(self.child)
+        self.child = self.children.start(service_process.launch_service(self.config, self._ready_file(), self.log))
+
+    def wait_ready(self) -> None:
+        assert self.child is not None
+        self.ready = self.child.wait_ready(self._ready_file())
+
+    def _ready_file(self) -> Path:
+        return self.folder / f"serve.ready.{self.starts}.json"
 
     def running(self) -> bool:
         return self.child is not None and self.child.process.poll() is None
@@ -106,8 +116,11 @@ class Cluster:
             service_process.copy_store(self.nodes[0].data, node.data)
 
     def start(self) -> None:
+        """Every node, started together; back once each listens."""
         for node in self.nodes:
-            node.start()
+            node.launch()
+        for node in self.nodes:
+            node.wait_ready()
 
     def stop(self) -> None:
         for node in self.nodes:
@@ -175,14 +188,16 @@ class ClusterUnderTest:
         return [node.api_url for node in self.cluster.nodes]
 
     def start(self) -> None:
-        """The first time: every node (after sharing the first one's clients); then the killed node."""
-        if not self.start_times:
+        """The first time: every node together (after sharing the first one's clients); then the killed
+        node."""
+        self.start_times.append(time.time())
+        began = time.monotonic()
+        if self._killed is not None:
+            self._killed.start()
+        else:
             self.cluster.share_clients()
-        for node in [self._killed] if self._killed is not None else self.cluster.nodes:
-            self.start_times.append(time.time())
-            began = time.monotonic()
-            node.start()
-            self.start_seconds.append(time.monotonic() - began)
+            self.cluster.start()
+        self.start_seconds.append(time.monotonic() - began)
         self._killed = None
 
     def kill(self) -> None:

@@ -62,10 +62,15 @@ def write_serve_config(folder: Path, data_dir: Path, connect: Mapping[str, Any],
 
 def start_service(config: Path, ready_file: Path, log: Path) -> tuple[Child, dict[str, Any]]:
     """`run.py serve` as a child; returns it and its ready file (with `api_url`) once it listens."""
-    ready_file.unlink(missing_ok=True)
-    child = Child("service", ["serve", "--config", str(config), "--ready-file", str(ready_file)], log,
-                  env=SERVICE_CREDENTIALS)
+    child = launch_service(config, ready_file, log)
     return child, child.wait_ready(ready_file)
+
+
+def launch_service(config: Path, ready_file: Path, log: Path) -> Child:
+    """`run.py serve` as a child, not waited for: `child.wait_ready(ready_file)` once it must listen."""
+    ready_file.unlink(missing_ok=True)
+    return Child("service", ["serve", "--config", str(config), "--ready-file", str(ready_file)], log,
+                 env=SERVICE_CREDENTIALS)
 
 
 def log_option(data_dir: Path, config: Path | None = None) -> list[str]:
