@@ -121,9 +121,10 @@ from events.effects import (
 )
 from events.links import find_links, with_short_links
 from logs import KNOWN_SECRETS
-from store import EventStore, NewEvent
+from store import EventStore, LeaseLost, NewEvent
 from store.content import ContentRegistry
 from store.conversations import conversation_stream
+from store.leases import Lease
 
 log = logging.getLogger(__name__)
 
@@ -221,10 +222,15 @@ class ConversationActor(PooledActor):
         on_stopped: Callable[[str, pykka.ActorRef], None] = lambda conversation_id, ref: None,
         observer: Observer | None = None,
         background: Executor | None = None,
+        fence: Lease | None = None,
+        on_returned: Callable[[str], None] = lambda conversation_id: None,
     ) -> None:
         """`on_stopped(conversation_id, ref)` is called as the actor stops (handed back, or shut down).
         `background` runs what must not hold the conversation up: leaving the chat a failover move left
-        behind, whose region may be down (default: a thread of its own each time)."""
+        behind, whose region may be down (default: a thread of its own each time). `fence`: the lease
+        every append carries when several nodes share the log (cluster/): once another node has taken
+        it, an append raises LeaseLost, writes nothing, and this actor stops. `on_returned(conversation_id)`
+        is called as it stops once the conversation has been handed back."""
         super().__init__()
         self.state = state
         self._store = store
@@ -233,6 +239,8 @@ class ConversationActor(PooledActor):
         self._clock = clock
         self._socket_factory = socket_factory
         self._on_stopped = on_stopped
+        self._fence = fence
+        self._on_returned = on_returned
         self._tools = tools or WorkerTools(ContentRegistry(store))
         self._backoff = retry_backoff or Backoff(first=0.5, cap=30.0)
         self._failures = 0
@@ -269,6 +277,14 @@ class ConversationActor(PooledActor):
                 answer = self._receive(message)
                 self._release_order_if_settled()
                 return answer
+            except LeaseLost:
+                # Another node serves the conversation now (it resumes from the log what this one did
+                # not write): this actor goes, and a command asked of it is told so.
+                log.warning("conversation %s: its lease is another node's now; it stops here", self.state.conversation_id)
+                self.stop()
+                if isinstance(message, Command):
+                    raise
+                return None
             finally:
                 if self.state.phase == "returned":
                     # Handed back: nothing more can happen, so the actor goes.
@@ -313,6 +329,8 @@ class ConversationActor(PooledActor):
 
     def on_stop(self) -> None:
         self._on_stopped(self.state.conversation_id, self.actor_ref)
+        if self.state.phase == "returned":
+            self._on_returned(self.state.conversation_id)
         self._observer.phase(self.state.conversation_id, None)
         KNOWN_SECRETS.release(self.state.conversation_id)
         for timer in (self._retry_timer, self._hold_timer):
@@ -358,6 +376,7 @@ class ConversationActor(PooledActor):
             [NewEvent(event_type(event), encode(event)) for event in new],
             expected_version=self.state.version,
             closes_stream=closes,
+            fence=self._fence,
         )
         timers_before = {timer.timer_id for timer in armed_timers(self.state)}
         chat_before, phase_before = self.state.chat, self.state.phase

@@ -23,6 +23,7 @@ from events import ConversationState
 from events.conversation_events import ConnectTarget
 from store import EventStore
 from store.conversations import conversation_stream, load_conversation
+from store.leases import Lease
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +45,14 @@ class RegionSupervisor:
         tools: WorkerTools | None = None,
         background: Executor | None = None,
         observer: Observer | None = None,
+        fence_of: Callable[[str], Lease | None] = lambda conversation_id: None,
+        on_returned: Callable[[str], None] = lambda conversation_id: None,
     ) -> None:
         """`background`: the service's pool for what must not hold a conversation up (leaving a chat a
-        failover move left behind). `observer`: what its actors report, for the service's metrics."""
+        failover move left behind). `observer`: what its actors report, for the service's metrics.
+        `fence_of(conversation_id)`: the lease its actor's appends carry, when nodes share the log
+        (None: not fenced); `on_returned(conversation_id)`: told when a conversation's actor stops
+        handed back (the node lets its lease go)."""
         self.clients = clients
         self._clients_for = clients_for
         self.secret = secret  # the vault reference of the role its clients sign with (None: the service's own)
@@ -57,6 +63,8 @@ class RegionSupervisor:
         self._tools = tools
         self._background = background
         self._observer = observer
+        self._fence_of = fence_of
+        self._on_returned = on_returned
         self._actors: dict[str, pykka.ActorRef] = {}
         self._lock = threading.Lock()
 
@@ -83,6 +91,8 @@ class RegionSupervisor:
                 on_stopped=self._forget,
                 background=self._background,
                 observer=self._observer,
+                fence=self._fence_of(conversation_id),
+                on_returned=self._on_returned,
             )
             self._actors[conversation_id] = ref
         if restarting or state.version > 0:

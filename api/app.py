@@ -30,6 +30,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from actors.region import RegionSupervisor
+from cluster import OwnedElsewhere
 from api.bodies import (
     ApiClient,
     ContextRequest,
@@ -54,6 +55,7 @@ from api.errors import ApiError, error_response
 from api.health_routes import health_routes
 from api.operator_page import operator_page_routes
 from api import loop_ask
+from api.forwarding import forwarded
 from api.ownership import Ownership
 from api.request_body import DEFAULT_MAX_BODY_BYTES, read_body
 from api.timeline import armed_timers_of, fold_timeline, pending_effects_of
@@ -71,6 +73,7 @@ from service import (
     WorkerDisabled,
     WorkerService,
 )
+from store import LeaseLost
 from store.clients import Client, ClientRegistry
 from events.worker import WorkerState, connect_target
 from events.worker_queue import queue_target
@@ -126,6 +129,9 @@ def create_app(
                 return await handler(request, client)
             except _ANSWERED as error:
                 return _answer_for(error)
+            except OwnedElsewhere as elsewhere:
+                assert service.cluster is not None  # only a cluster's node raises it
+                return await forwarded(request, elsewhere, service.cluster.node_id)
 
         return endpoint
 
@@ -211,8 +217,8 @@ def create_app(
         if ref is not None:
             try:
                 state = await loop_ask.ask(ref, command, ASK_TIMEOUT)
-            except pykka.ActorDeadError:
-                pass  # it stopped before taking the command: `handle` starts it again if it should run
+            except (pykka.ActorDeadError, LeaseLost):
+                pass  # it stopped (another node took it): `handle` starts it again, or says who serves it
         if state is None:
             state = await run_in_threadpool(service.handle, conversation_id, command)
         return _json(202, conversation_view(state))

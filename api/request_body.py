@@ -10,7 +10,9 @@ DEFAULT_MAX_BODY_BYTES = 256 * 1024
 
 
 async def read_body(request: Request, limit: int) -> bytes:
-    """The body, or ApiError 413 as soon as its Content-Length, or the bytes received so far, pass `limit`."""
+    """The body, or ApiError 413 as soon as its Content-Length, or the bytes received so far, pass `limit`.
+    Kept in `request.state.body`, for a call forwarded to the node that owns its conversation
+    (api/forwarding.py): the stream cannot be read twice."""
     declared = request.headers.get("content-length", "")
     if declared.isascii() and declared.isdecimal() and int(declared) > limit:
         raise _too_large(limit)
@@ -19,7 +21,8 @@ async def read_body(request: Request, limit: int) -> bytes:
         received += chunk
         if len(received) > limit:
             raise _too_large(limit)
-    return bytes(received)
+    request.state.body = bytes(received)
+    return request.state.body
 
 
 def _too_large(limit: int) -> ApiError:

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from api import ApiServer, create_app
+from cluster import ClusterNode
 from actors.worker_tools import RunConnector
 from api.request_body import DEFAULT_MAX_BODY_BYTES
 from connect_client import ChatSocket
@@ -62,6 +63,7 @@ def running_service(
     auto_failover: AutoFailover | None = None,
     auto_failover_poll: float = POLL_SECONDS,
     delivery_lag_limit: float = DEFAULT_LAG_LIMIT_SECONDS,
+    cluster: ClusterNode | None = None,
 ) -> Iterator[Running]:
     """Start it all, yield, and stop it all. Only one service runs on a store: another one's lock
     raises ServiceAlreadyRunning. The API is served first; it yields once everything runs, while the live
@@ -75,7 +77,9 @@ def running_service(
     `auto_failover`: None, off; else a worker whose region fails is ordered elsewhere, as checked every
     `auto_failover_poll` seconds (service/auto_failover.py). `delivery_lag_limit`: a bot whose oldest due
     webhook message has waited longer than this many seconds has its new messages and transfers refused
-    with 429 (delivery/backpressure.py).
+    with 429 (delivery/backpressure.py). `cluster`: this node, when several serve one DynamoDB log
+    (docs/cluster.md): it runs only the conversations whose leases it holds, and forwards the bots'
+    calls for the others to their nodes.
     """
     lock = ServiceLock(store.path).acquire()  # ServiceAlreadyRunning: one service per store
     clients = ClientRegistry(store.path)
@@ -85,7 +89,7 @@ def running_service(
     try:
         service = WorkerService(
             store, region_clients, clock=clock, socket_factory=socket_factory, queue_metrics_ttl=queue_metrics_ttl,
-            run_connector=run_connector, vault=vault, observer=metrics,
+            run_connector=run_connector, vault=vault, observer=metrics, cluster=cluster,
         )
         deliverer = WebhookDeliverer(store, signing_secret=clients.signing_secret)
         metrics.read_at_scrape(service, deliverer)
@@ -96,7 +100,7 @@ def running_service(
         )
         server = ApiServer(app, host, port).start()
         try:
-            service.start()
+            service.start(server.url)
             try:
                 deliverer.start()
                 try:

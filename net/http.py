@@ -1,4 +1,7 @@
-"""One outbound HTTP POST on kept-alive connections: no proxy from the environment, no redirect followed, a timeout.
+"""One outbound HTTP client on kept-alive connections: no proxy from the environment, no redirect followed, a timeout.
+
+`post` for the webhooks and short links; `request` (any method, the answer's headers kept) for a
+cluster node forwarding a bot's call to the node that owns its conversation (cluster/forward.py).
 
 Every status is an answer (`HttpAnswer`), 4xx and 5xx included: what it means is the caller's
 business. What prevents an answer raises: `ValueError` (or `http.client.InvalidURL`) for a request
@@ -16,7 +19,7 @@ from __future__ import annotations
 
 import http.client
 import urllib.parse
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import urllib3
 from urllib3.exceptions import HTTPError, LocationValueError, ProtocolError
@@ -37,18 +40,24 @@ _POOLS = urllib3.PoolManager(num_pools=HOSTS, maxsize=CONNECTIONS_PER_HOST, bloc
 class HttpAnswer:
     status: int
     body: bytes
+    headers: dict[str, str] = field(default_factory=dict, compare=False)
 
 
 def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> HttpAnswer:
+    return request("POST", url, body, headers, timeout)
+
+
+def request(method: str, url: str, body: bytes | None, headers: dict[str, str], timeout: float) -> HttpAnswer:
+    """`method` to `url`; the answer whatever its status, with its headers (lower-case names)."""
     _check_host_encodes(url)
     try:
-        # A redirect is an answer like any other 3xx: following it would turn the POST into a GET.
-        response = _POOLS.request("POST", url, body=body, headers=headers, timeout=timeout, redirect=False)
+        # A redirect is an answer like any other 3xx: following it would turn a POST into a GET.
+        response = _POOLS.request(method, url, body=body, headers=headers, timeout=timeout, redirect=False)
     except LocationValueError:
         raise  # a ValueError: no request can be made of this URL
     except HTTPError as error:
         raise _network_error(error) from None
-    return HttpAnswer(response.status, response.data)
+    return HttpAnswer(response.status, response.data, {name.lower(): value for name, value in response.headers.items()})
 
 
 def _check_host_encodes(url: str) -> None:

@@ -27,6 +27,7 @@ from actors.observer import Observer
 from actors.region import RegionSupervisor
 from actors.worker_tools import RunConnector, WorkerTools
 from actors.timers import TimerService
+from cluster import ClusterNode, OwnedElsewhere
 from connect_client import ChatSocket, RegionClients, static_session
 from events import ConversationState, armed_timers, decode
 from events.commands import Command, SwitchRegion, TimerDue, Transfer
@@ -46,7 +47,7 @@ from service.failover_orders import FailoverOrders, OrderHeld
 from service.queue_metrics import DEFAULT_QUEUE_METRICS_TTL, QueueMetricsReader, QueueReading
 from service.short_link_key import short_link_key
 from service.single_flight_cache import SingleFlightCache
-from store import EventStore
+from store import EventStore, LeaseLost
 from store.content import ContentRegistry
 from store.conversations import conversation_stream, live_conversations, load_conversation
 from store.workers import UnknownWorker, WorkerRegistry
@@ -98,12 +99,16 @@ class WorkerService:
         run_connector: RunConnector | None = None,
         vault: Vault | None = None,
         observer: Observer | None = None,
+        cluster: ClusterNode | None = None,
     ) -> None:
         """`run_connector`: how slash commands' `executeApi` actions call a connector (connectors/).
         `vault`: where vault references are resolved; None, the local vault in the store's file.
         `observer`: told what the conversations, the timers and the Connect clients do (the service's
-        metrics, metrics/); None, nobody."""
+        metrics, metrics/); None, nobody. `cluster`: this node, when several serve one DynamoDB log
+        (docs/cluster.md): a conversation's actor runs here only while the node holds its lease, and a
+        call for one another node holds raises OwnedElsewhere; None, the only node."""
         self.store = store
+        self.cluster = cluster
         self.workers = WorkerRegistry(store)
         self._region_clients = region_clients
         self._clock = clock
@@ -140,12 +145,15 @@ class WorkerService:
     def clock(self) -> float:
         return self._clock()
 
-    def start(self) -> WorkerService:
+    def start(self, node_url: str = "") -> WorkerService:
         """Start the timer service and, on a thread of its own, recover every conversation that has not
         ended, then carry out the failover orders not yet carried out and watch for new ones. Returns at
         once: the API serves meanwhile (a call for a conversation not yet resumed starts its actor from
-        the log there and then, `_actor`; recovery then finds it running and leaves it be)."""
+        the log there and then, `_actor`; recovery then finds it running and leaves it be). In a cluster
+        the node is announced at its configured URL, else `node_url` (the API's), and renews its leases."""
         self.timers.start()
+        if self.cluster is not None:
+            self.cluster.start(self, node_url)
         self._recovery.start()
         return self
 
@@ -175,6 +183,8 @@ class WorkerService:
             regions = list(self._regions.values())
         for region in regions:
             region.stop()
+        if self.cluster is not None:
+            self.cluster.stop()  # after the actors: no append of ours follows the release
 
     def _recover_then_watch_orders(self) -> None:
         """The recovery thread: a failover order waits for recovery, which notes whose every live
@@ -199,6 +209,8 @@ class WorkerService:
         A conversation some call has started meanwhile keeps its actor (`RegionSupervisor.actor` starts
         none while one runs, and folds the log again if it has grown since it was read here)."""
         live = live_conversations(self.store)
+        if self.cluster is not None:
+            live = self.cluster.claim_live(live)  # only those no other node serves
         with Progress("reading live conversations", len(live), log=log, unit="conversations") as progress:
             states = []
             for conversation_id in live:
@@ -212,14 +224,18 @@ class WorkerService:
             for state in states:
                 if self._stopping.is_set():
                     return 0
-                assert state.target is not None and state.worker_id is not None
-                with bound_contextvars(conversation_id=state.conversation_id, worker_id=state.worker_id):
-                    self._note_worker(state.conversation_id, state.worker_id)
-                    self._region(_key_of(state.target), state.conversation_id).actor(state.conversation_id, state)
+                self._resume(state)
                 progress.advance()
         if states:
             log.info("recovered %d live conversations", len(states))
         return len(states)
+
+    def _resume(self, state: ConversationState) -> None:
+        """A live conversation's actor started from `state` (it reconnects and redoes what is unfinished)."""
+        assert state.target is not None and state.worker_id is not None
+        with bound_contextvars(conversation_id=state.conversation_id, worker_id=state.worker_id):
+            self._note_worker(state.conversation_id, state.worker_id)
+            self._region(_key_of(state.target), state.conversation_id).actor(state.conversation_id, state)
 
     def transfer(
         self,
@@ -261,7 +277,10 @@ class WorkerService:
             failover_order=worker.failover_order,
         )
         # A conversation already handed over stays where it is: the transfer goes to its own actor,
-        # which refuses it; the first routing of an id wins (`_region`).
+        # which refuses it; the first routing of an id wins (`_region`). In a cluster, the node that
+        # takes the lease (before the first event) runs it; OwnedElsewhere if another node holds it.
+        if self.cluster is not None:
+            self.cluster.claim(conversation_id)
         ref = self._region(self._home_of(conversation_id, target), conversation_id).actor(conversation_id)
         state: ConversationState = ref.ask(command, timeout=ASK_TIMEOUT)
         self._note_worker(conversation_id, worker_id)  # only once its Transferred is in the log
@@ -279,6 +298,8 @@ class WorkerService:
             state: ConversationState = self._actor(conversation_id).ask(self._order_of(worker), timeout=ORDER_ASK_TIMEOUT)
         except (Rejected, ConversationNotFound):
             return None  # ended, or not handed over yet (its transfer takes the order itself)
+        except (OwnedElsewhere, LeaseLost):
+            return None  # another node serves it, and gives it the order
         except pykka.Timeout:
             raise OrderHeld(conversation_id) from None  # busy with a slow call: asked again next pass
         if state.phase in ("ended", "returned") or state.target is None or state.worker_id != worker.worker_id:
@@ -305,8 +326,35 @@ class WorkerService:
             return [cid for cid, worker in self._worker_of.items() if worker == worker_id]
 
     def handle(self, conversation_id: str, command: Command) -> ConversationState:
-        """A bot's command to a conversation; the returned state holds its events, durable. Raises Rejected."""
-        return self._actor(conversation_id).ask(command, timeout=ASK_TIMEOUT)
+        """A bot's command to a conversation; the returned state holds its events, durable. Raises
+        Rejected, or OwnedElsewhere in a cluster when another node serves the conversation."""
+        try:
+            return self._actor(conversation_id).ask(command, timeout=ASK_TIMEOUT)
+        except LeaseLost as lost:
+            assert self.cluster is not None  # only fenced appends raise it
+            self.cluster.lost(conversation_id, lost.token)
+            raise self.cluster.elsewhere(conversation_id) from None
+
+    # -- the cluster's calls (cluster.Conversations) --
+
+    def lease_lost(self, conversation_id: str) -> None:
+        """Another node has taken the conversation: its actor stops here (nothing more is written here:
+        its appends are fenced)."""
+        with self._lock:
+            key = self._region_of.get(conversation_id)
+            supervisor = self._regions.get(key) if key else None
+            self._worker_of.pop(conversation_id, None)
+        ref = supervisor.release(conversation_id) if supervisor is not None else None
+        if ref is not None:
+            ref.stop(block=False)
+
+    def take_over(self, conversation_id: str) -> None:
+        """This node now holds the lease of a conversation another node served: resume it from its log
+        as recovery does (timers re-armed, the chat reconnected with the stored participant token, the
+        gap filled from the transcript, the unfinished effects redone)."""
+        state = load_conversation(self.store, conversation_id)
+        if state.target is not None and state.worker_id is not None:
+            self._resume(state)
 
     def running_actor(self, conversation_id: str) -> pykka.ActorRef | None:
         """The conversation's actor if one is running, found without reading the store or starting one
@@ -353,14 +401,20 @@ class WorkerService:
         return live_conversations(self.store)
 
     def _actor(self, conversation_id: str):  # -> pykka.ActorRef
+        """The conversation's actor here, started if need be. In a cluster, only while this node holds
+        its lease (taken now if no one holds it; an ended one needs none); else OwnedElsewhere."""
         with self._lock:
             key = self._region_of.get(conversation_id)
         state = None
-        if key is None:
+        claim = self.cluster is not None and self.cluster.fence(conversation_id) is None
+        if key is None or claim:
             state = load_conversation(self.store, conversation_id)
             if state.target is None:
                 raise ConversationNotFound(conversation_id)
-            key = _key_of(state.target)
+            key = key or _key_of(state.target)
+            if claim and state.phase != "returned":
+                assert self.cluster is not None
+                self.cluster.claim(conversation_id)
         return self._region(key, conversation_id).actor(conversation_id, state)
 
     def _home_of(self, conversation_id: str, target: ConnectTarget) -> _Key:
@@ -427,6 +481,8 @@ class WorkerService:
                     tools=self._tools,
                     background=self._leaving,
                     observer=self._observer,
+                    fence_of=self.cluster.fence if self.cluster is not None else lambda conversation_id: None,
+                    on_returned=self.cluster.let_go if self.cluster is not None else lambda conversation_id: None,
                 )
                 self._regions[key] = supervisor
             return supervisor
@@ -436,6 +492,8 @@ class WorkerService:
             tell(self._actor(conversation_id), TimerDue(at=now, timer_id=timer_id))
         except ConversationNotFound:
             log.warning("timer %s for an unknown conversation", timer_id)
+        except OwnedElsewhere:
+            pass  # another node serves it now and armed its timers when it resumed it
 
 
 def _key_of(target: ConnectTarget) -> _Key:

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from store.observer import StoreObserver
 from store.records import NewEvent, StoredEvent, StoreStats
+
+if TYPE_CHECKING:
+    from store.leases import Lease
 
 
 @runtime_checkable
@@ -25,7 +28,13 @@ class EventLog(Protocol):
         the local vault) and names the service lock and status file beside it."""
 
     def append(
-        self, stream: str, events: Sequence[NewEvent], expected_version: int, *, closes_stream: bool = False
+        self,
+        stream: str,
+        events: Sequence[NewEvent],
+        expected_version: int,
+        *,
+        closes_stream: bool = False,
+        fence: Lease | None = None,
     ) -> int: ...
 
     def read_stream(self, stream: str, *, after_seq: int = 0, until_seq: int | None = None) -> list[StoredEvent]: ...

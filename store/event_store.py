@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from store.checkpointer import Checkpointer, without_automatic_checkpoints
 from store.commit_signal import CommitSignal
@@ -22,6 +23,9 @@ from store.append_arguments import check_expected_version, check_stream, checked
 from store.group_commit import Append, GroupCommitWriter
 from store.records import NewEvent, StoredEvent, StoreStats
 from store.schema import Synchronous, prepare
+
+if TYPE_CHECKING:
+    from store.leases import Lease  # which imports boto3: the SQLite log does not need it at run time
 
 BUSY_TIMEOUT_SECONDS = 10.0
 IDLE_READERS = 8
@@ -127,6 +131,7 @@ class EventStore:
         expected_version: int,
         *,
         closes_stream: bool = False,
+        fence: Lease | None = None,
     ) -> int:
         """Append `events` to `stream` and return the stream's new version once committed.
 
@@ -134,8 +139,11 @@ class EventStore:
         stream holds (0 for a new stream). If it holds another number,
         nothing is written and `ConcurrencyConflict` is raised. With
         `closes_stream` the stream is marked ended; appending to an ended
-        stream raises `StreamClosed`.
+        stream raises `StreamClosed`. `fence` is refused (ValueError): this
+        log is one node's, and leases live in the DynamoDB log's table.
         """
+        if fence is not None:
+            raise ValueError("a fenced append needs the DynamoDB log: the SQLite log is one node's and keeps no leases")
         check_stream(stream)
         check_expected_version(expected_version)
         append = Append(stream, checked_events(events), expected_version, closes_stream)

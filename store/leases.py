@@ -192,6 +192,24 @@ class LeaseTable:
             raise
         return True
 
+    def delete(self, lease: Lease) -> bool:
+        """Remove `lease`'s item if it is still held; False if not. Only for a lease whose stream is
+        closed: nothing can be appended there any more, so its token need not keep rising, and the
+        leases' Query keeps to the live conversations."""
+        try:
+            self._client.delete_item(
+                TableName=self._table,
+                Key=lease_key(lease.name),
+                ConditionExpression="#owner = :owner AND #token = :token",
+                ExpressionAttributeNames={"#owner": "owner", "#token": "token"},
+                ExpressionAttributeValues={":owner": {"S": lease.owner}, ":token": {"N": str(lease.token)}},
+            )
+        except ClientError as error:
+            if _code(error) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
     def get(self, name: str) -> Lease | None:
         """The lease `name` as the table holds it now (strongly consistent); None if never taken."""
         item = self._client.get_item(TableName=self._table, Key=lease_key(name), ConsistentRead=True).get("Item")

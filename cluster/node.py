@@ -1,0 +1,233 @@
+"""One node of a cluster serving one DynamoDB log: the leases of the conversations it runs.
+
+A node runs a conversation's actor only while it holds the conversation's lease (store/leases.py,
+named after its stream). It takes the lease before the first event of a new transfer, and before
+it starts the actor of a live conversation no one holds; it renews what it holds every third of
+the lease time, in transactions of up to 100 (`tick`); a renewal that finds a lease taken, or a
+lease that ran out while renewals failed, stops that conversation here (`Conversations.lease_lost`);
+the same pass takes the expired leases of live conversations and resumes them
+(`Conversations.take_over`). Every append of a conversation's actor is fenced by its lease, so a node
+that lost one cannot write even before it knows. docs/cluster.md says why, and what it costs.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from typing import Protocol
+
+from cluster.nodes import Node, NodeTable
+from store.conversations import conversation_stream
+from store.leases import Lease, LeaseTable
+
+log = logging.getLogger(__name__)
+
+CONVERSATION_PREFIX = conversation_stream("")
+
+
+class OwnedElsewhere(Exception):
+    """Another node holds the conversation's lease, which has not expired: `url` is where that node's
+    API answers (None if its node item says it has stopped or is missing: ask again after
+    `retry_after` seconds, when its lease will have expired and this node takes it over)."""
+
+    def __init__(self, conversation_id: str, owner: str, url: str | None, retry_after: int) -> None:
+        super().__init__(f"conversation {conversation_id!r} is served by node {owner!r}")
+        self.conversation_id = conversation_id
+        self.owner = owner
+        self.url = url
+        self.retry_after = retry_after
+
+
+class Conversations(Protocol):
+    """What the node tells the worker service."""
+
+    def live(self) -> list[str]:
+        """The conversations that have not ended."""
+
+    def lease_lost(self, conversation_id: str) -> None:
+        """Another node took the conversation (or its lease ran out here): stop its actor."""
+
+    def take_over(self, conversation_id: str) -> None:
+        """This node now holds the conversation's lease: resume it from its log."""
+
+
+class ClusterNode:
+    """This node's id, URL and leases. `start` announces it and renews on a thread of its own; `tick`
+    is one pass of it (tests call it with the lease table's clock moved)."""
+
+    def __init__(self, leases: LeaseTable, nodes: NodeTable, node_id: str, lease_seconds: float, url: str | None = None) -> None:
+        """`url`: where this node's API answers for the others (None: the API's own URL, given at `start`)."""
+        self._leases = leases
+        self._nodes = nodes
+        self.node_id = node_id
+        self.lease_seconds = lease_seconds
+        self.url = url
+        self._held: dict[str, Lease] = {}  # conversation id -> its lease, as last written
+        self._lock = threading.Lock()
+        self._conversations: Conversations | None = None
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def renew_seconds(self) -> float:
+        """How often the node renews: a third of the lease, so two renewals may fail before it is lost."""
+        return self.lease_seconds / 3
+
+    def start(self, conversations: Conversations, url: str) -> None:
+        """Announce the node (at `self.url`, else `url`) and renew on a thread every `renew_seconds`."""
+        self._conversations = conversations
+        self.url = self.url or url
+        self._announce()
+        self._thread = threading.Thread(target=self._renew_until_stopped, name="cluster-leases", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop renewing and let every lease go now (the actors are stopped first, by the caller), so
+        that the other nodes take the conversations over at their next pass, not after the lease time."""
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join()
+        with self._lock:
+            held = list(self._held.values())
+            self._held.clear()
+        for lease in held:
+            try:
+                self._leases.release(lease)
+            except Exception:  # noqa: BLE001 - the lease then runs out by itself
+                log.warning("lease %s not released; it expires within %s s", lease.name, self.lease_seconds, exc_info=True)
+        try:
+            self._nodes.leave(self.node_id)
+        except Exception:  # noqa: BLE001
+            log.warning("node %s: its item not marked stopped; it expires by itself", self.node_id, exc_info=True)
+
+    def fence(self, conversation_id: str) -> Lease | None:
+        """The lease this node holds for the conversation (None: it holds none)."""
+        with self._lock:
+            return self._held.get(conversation_id)
+
+    def claim(self, conversation_id: str) -> Lease:
+        """The conversation's lease for this node: the one it holds, or taken now (absent or expired).
+        Raises OwnedElsewhere when another node holds it."""
+        held = self.fence(conversation_id)
+        if held is not None:
+            return held
+        taken = self._leases.take(conversation_stream(conversation_id), self.node_id, self.lease_seconds)
+        if taken is None:
+            raise self._elsewhere(conversation_id)
+        with self._lock:
+            self._held[conversation_id] = taken
+        return taken
+
+    def claim_live(self, conversation_ids: list[str]) -> list[str]:
+        """At start: take the leases of the live conversations no other node holds (none yet, expired,
+        or this node's own from before a restart); those taken. One Query for all, a write each."""
+        current = {lease.name: lease for lease in self._leases.all()}
+        now = self._leases.now()
+        taken = []
+        for conversation_id in conversation_ids:
+            lease = current.get(conversation_stream(conversation_id))
+            if lease is not None and lease.owner != self.node_id and lease.expires_at > now:
+                continue
+            try:
+                self.claim(conversation_id)
+            except OwnedElsewhere:
+                continue  # another node got there first
+            taken.append(conversation_id)
+        return taken
+
+    def let_go(self, conversation_id: str) -> None:
+        """The conversation has ended here: its lease item goes (its stream is closed, so no node can
+        append to it any more, and the leases' Query keeps to live conversations)."""
+        with self._lock:
+            lease = self._held.pop(conversation_id, None)
+        if lease is not None:
+            self._leases.delete(lease)
+
+    def lost(self, conversation_id: str, token: int) -> None:
+        """An append fenced by the conversation's lease at `token` found it taken: forget it (the next
+        pass would find it lost too)."""
+        with self._lock:
+            if conversation_id in self._held and self._held[conversation_id].token == token:
+                del self._held[conversation_id]
+
+    def elsewhere(self, conversation_id: str) -> OwnedElsewhere:
+        """Who serves the conversation, as the error that says so."""
+        return self._elsewhere(conversation_id)
+
+    def _elsewhere(self, conversation_id: str) -> OwnedElsewhere:
+        lease = self._leases.get(conversation_stream(conversation_id))
+        now = self._leases.now()
+        if lease is None:
+            return OwnedElsewhere(conversation_id, "", None, 1)
+        node = self._nodes.get(lease.owner)
+        url = node.url if node is not None and node.expires_at > now and lease.owner != self.node_id else None
+        return OwnedElsewhere(conversation_id, lease.owner, url, max(1, math.ceil(lease.expires_at - now)))
+
+    def held(self) -> list[str]:
+        """The conversations whose leases this node holds."""
+        with self._lock:
+            return sorted(self._held)
+
+    def tick(self) -> None:
+        """One pass: the node's item and every lease renewed (those lost stop here), then the expired
+        leases of live conversations taken and resumed."""
+        assert self._conversations is not None, "start the node first"
+        self._announce()
+        self._renew(self._conversations)
+        self._take_over(self._conversations)
+
+    def _announce(self) -> None:
+        assert self.url is not None
+        self._nodes.announce(Node(self.node_id, self.url, self._leases.now() + self.lease_seconds))
+
+    def _renew(self, conversations: Conversations) -> None:
+        with self._lock:
+            mine = dict(self._held)
+        by_name = {lease.name: conversation_id for conversation_id, lease in mine.items()}
+        try:
+            held, lost = self._leases.renew(list(mine.values()), self.lease_seconds)
+        except Exception:  # noqa: BLE001 - DynamoDB out of reach: what has run out is lost all the same
+            log.warning("renewing %d leases failed", len(mine), exc_info=True)
+            now = self._leases.now()
+            held, lost = [], [lease for lease in mine.values() if lease.expires_at <= now]
+        with self._lock:
+            for lease in held:
+                conversation_id = by_name[lease.name]
+                if self._held.get(conversation_id, lease).token == lease.token:
+                    self._held[conversation_id] = lease
+            gone = []
+            for lease in lost:
+                conversation_id = by_name[lease.name]
+                if conversation_id in self._held and self._held[conversation_id].token == lease.token:
+                    del self._held[conversation_id]
+                    gone.append(conversation_id)
+        for conversation_id in gone:
+            log.warning("conversation %s: its lease was lost; it stops here", conversation_id)
+            conversations.lease_lost(conversation_id)
+
+    def _take_over(self, conversations: Conversations) -> None:
+        live = conversations.live()
+        with self._lock:
+            candidates = [conversation_id for conversation_id in live if conversation_id not in self._held]
+        if not candidates:
+            return
+        leases = {lease.name: lease for lease in self._leases.all()}
+        now = self._leases.now()
+        for conversation_id in candidates:
+            lease = leases.get(conversation_stream(conversation_id))
+            if lease is not None and lease.expires_at > now:
+                continue
+            try:
+                self.claim(conversation_id)
+            except OwnedElsewhere:
+                continue
+            log.info("conversation %s: taken over (its lease had expired)", conversation_id)
+            conversations.take_over(conversation_id)
+
+    def _renew_until_stopped(self) -> None:
+        while not self._stopping.wait(self.renew_seconds):
+            try:
+                self.tick()
+            except Exception:  # noqa: BLE001 - the next pass tries again
+                log.exception("cluster pass failed")
