@@ -11,7 +11,10 @@ call alone (a node's round trip, no group commit), every part timed per call:
 - `fenced append`: the same with `fence=` its lease (one more action: the lease's ConditionCheck);
 - `take`: `LeaseTable.take` of each conversation's lease (a read, then a conditional put);
 - `renew alone`: `LeaseTable.renew([lease])`, one lease per call (one conditional UpdateItem);
-- `renew batched`: `LeaseTable.renew(all)`, transactions of 100 leases, per lease.
+- `renew batched`: `LeaseTable.renew(all)`, transactions of 100 leases, per lease (what a node's
+  pass does, cluster/node.py, every third of the lease time);
+- `read leases`: `LeaseTable.all()`, every lease in one Query, per call (each node's pass reads them
+  all to find expired ones, with the open streams' names, when it serves fewer than all).
 
 The parts run in a rotated order each round (moto copies the whole table in each transaction, so a
 later part would otherwise always meet a larger table). Moto is not AWS: the figures are ratios to an
@@ -43,12 +46,14 @@ from tests.support.dynamodb import DUMMY_CREDENTIALS, REGION, fresh_table, moto_
 OUT = Path(__file__).resolve().parent / "out"
 EVENT = NewEvent("AgentMessageReceived", b"x" * 300)
 NODE = "bench-node"
-PARTS = ("append", "fenced append", "take", "renew alone", "renew batched")
+PARTS = ("append", "fenced append", "take", "renew alone", "renew batched", "read leases")
 # Published DynamoDB figures (bench/README.md): one partition takes at most 1,000 write units a second;
 # a transactional write of an item under 1 KB costs 2 write units, a standard one 1.
 PARTITION_WCU = 1000
 TRANSACTIONAL_WCU = 2
 STANDARD_WCU = 1
+# A lease item (keys `lease`/`conversation-<id>`, owner, token, expiry) and an open marker, in bytes, about.
+PASS_BYTES = 160
 
 
 def measure(conversations: int, rounds: int, ttl: float) -> dict[str, list[float]]:
@@ -87,9 +92,14 @@ def measure(conversations: int, rounds: int, ttl: float) -> dict[str, list[float
                     held.update({lease.name: lease for lease in renewed})
                     return [(time.perf_counter() - began) / len(streams)]
 
+                def read_leases() -> list[float]:
+                    began = time.perf_counter()
+                    assert len(leases.all()) == len(streams)
+                    return [time.perf_counter() - began]
+
                 runs: dict[str, Callable[[], list[float]]] = {
                     "take": take, "append": lambda: append(False), "fenced append": lambda: append(True),
-                    "renew alone": renew_alone, "renew batched": renew_batched,
+                    "renew alone": renew_alone, "renew batched": renew_batched, "read leases": read_leases,
                 }
                 # `take` first: the others need the leases; the rest rotate from round to round.
                 rest = [p for p in PARTS if p != "take"]
@@ -99,6 +109,10 @@ def measure(conversations: int, rounds: int, ttl: float) -> dict[str, list[float
                 print(f"round {n + 1}/{rounds}: " + ", ".join(f"{p} {per_round[p][-1] * 1000:.2f} ms" for p in PARTS),
                       flush=True)
     return per_round
+
+
+def _per(part: str) -> str:
+    return "a lease" if part.startswith("renew") else "all the leases" if part == "read leases" else "each"
 
 
 def _taken(lease: Lease | None) -> Lease:
@@ -137,6 +151,9 @@ def capacity_lines(chats: int, lease_seconds: float, renew_every: float) -> list
         f"  batched in transactions of {RENEWALS_PER_TRANSACTION}: {batched:,.0f} WCU/s "
         f"({TRANSACTIONAL_WCU} per lease), {per_second / RENEWALS_PER_TRANSACTION:,.0f} transactions a second",
         f"  one UpdateItem each: {alone:,.0f} WCU/s ({STANDARD_WCU} per lease)",
+        f"  each node's pass also reads every lease and every open stream's name (about {PASS_BYTES} bytes a "
+        f"conversation, strongly consistent: 1 RCU per 4 KB): {chats * PASS_BYTES / 4096:,.0f} RCU a pass, "
+        f"{chats * PASS_BYTES / 4096 / renew_every:,.0f} RCU/s per node",
         f"  every lease item under the one partition key 'lease': at most {PARTITION_WCU:,} WCU/s, so at most "
         f"{PARTITION_WCU / TRANSACTIONAL_WCU * renew_every:,.0f} chats batched, "
         f"{PARTITION_WCU / STANDARD_WCU * renew_every:,.0f} one by one, at this renewal interval",
@@ -148,9 +165,11 @@ def main() -> int:
     parser.add_argument("--conversations", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--lease-seconds", type=float, default=30.0)
-    parser.add_argument("--renew-every", type=float, default=10.0, help="seconds between a lease's renewals")
+    parser.add_argument("--renew-every", type=float, help="seconds between a lease's renewals (default: a third "
+                        "of the lease, as cluster/node.py renews)")
     parser.add_argument("--chats", type=int, default=10_000, help="live chats for the real-DynamoDB figures")
     args = parser.parse_args()
+    args.renew_every = args.renew_every or args.lease_seconds / 3
     os.environ.update(DUMMY_CREDENTIALS)
     print(f"load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} at the start",
           flush=True)
@@ -159,7 +178,7 @@ def main() -> int:
     append = medians["append"]
     per_minute = 60 / args.renew_every
     lines = [f"moto, {args.conversations} conversations, {args.rounds} rounds (median of the rounds' medians):"]
-    lines += [f"  {part:14} {medians[part] * 1000:7.2f} ms a call ({'a lease' if 'renew' in part else 'each'}), "
+    lines += [f"  {part:14} {medians[part] * 1000:7.2f} ms a call ({_per(part)}), "
               f"{medians[part] / append:5.2f} x an append" for part in PARTS]
     lines += [
         f"  a conversation's renewals for a minute ({per_minute:g}): batched "
