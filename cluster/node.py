@@ -23,7 +23,9 @@ from store.leases import Lease, LeaseTable
 
 log = logging.getLogger(__name__)
 
-CONVERSATION_PREFIX = conversation_stream("")
+# How long a lease lasts unrenewed by default: a stopped node's conversations wait at most this long (and
+# a third more, till the next pass) for another node; docs/cluster.md weighs it against the cost.
+DEFAULT_LEASE_SECONDS = 30.0
 
 
 class OwnedElsewhere(Exception):

@@ -15,6 +15,7 @@ from connect_local.ready import write_ready_file
 from commands.runtime import running_service
 from service.serve_config import (
     InvalidServeConfig,
+    cluster_node,
     connector_runner,
     load_serve_config,
     open_event_log,
@@ -79,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
         vault=vault,
         auto_failover=config.auto_failover,
         delivery_lag_limit=config.delivery_lag_limit_seconds,
+        cluster=cluster_node(config, store),
     ) as running:
         freeze_when_recovered(running.service)
         if not any(not client.revoked for client in running.clients.list()):
@@ -102,6 +104,12 @@ def run(args: argparse.Namespace) -> int:
             f"python run.py client create NAME --admin --db {store_path})",
             flush=True,
         )
+        if config.cluster is not None:
+            print(
+                f"cluster node {config.cluster.node_id} at {config.cluster.url}: leases of "
+                f"{config.cluster.lease_seconds:g} s in DynamoDB table {config.store.dynamodb.table}",  # type: ignore[union-attr]
+                flush=True,
+            )
         if config.auto_failover is not None:
             print(
                 f"automatic failover on: a worker's region failing for {config.auto_failover.after_seconds:g} s is "

@@ -11,7 +11,8 @@
       "vault": {"backend": "local"},
       "auto_failover": {"after_seconds": 120, "mode": "move"},
       "store": {"dynamodb": {"table": "connect-worker-log", "region": "eu-west-2", "endpoint_url": null}},
-      "delivery_lag_limit_seconds": 10
+      "delivery_lag_limit_seconds": 10,
+      "cluster": {"node_id": "node-1", "url": "http://10.0.0.5:8080", "lease_seconds": 30}
     }
 
 `regions` only overrides: a region not listed uses real AWS, each worker's
@@ -46,6 +47,12 @@ the log (API clients, delivery checkpoints, the local vault) on this node (docs/
 conversations has waited longer than this since it was recorded (not counting messages waiting for
 their webhook's retry), that bot's new messages and transfers are refused with 429 and `Retry-After`
 until delivery catches up (delivery/backpressure.py says why per bot, and why 10).
+`cluster` (absent: this is the only node) makes this process one of several nodes serving one DynamoDB
+log (so it needs `store.dynamodb`): `node_id` names it (unique among the nodes: 1 to 64 of A-Z a-z 0-9
+_ . -), `url` is where the other nodes reach its bots' API to forward a call for a conversation it
+serves, and `lease_seconds` (at least 3, default 30) how long a conversation's lease lasts unrenewed:
+a node renews every third of it, and another node takes a stopped node's conversations over once it
+has passed. It must exceed the nodes' clock skew by far (docs/cluster.md).
 """
 
 from __future__ import annotations
@@ -55,6 +62,8 @@ from typing import Annotated, Any
 
 import msgspec
 
+from cluster import ClusterNode, NodeTable
+from cluster.node import DEFAULT_LEASE_SECONDS
 from connect_client import RegionClients, static_session
 from roles import RoleSessions, VaultCredentials
 from roles.sessions import default_sts_client
@@ -108,6 +117,12 @@ class StoreConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     dynamodb: DynamoStoreConfig | None = None  # None: the SQLite file in the data folder
 
 
+class ClusterConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    node_id: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+    url: Annotated[str, msgspec.Meta(pattern=r"^https?://[^\s/]+/?$")]
+    lease_seconds: Annotated[float, msgspec.Meta(ge=3)] = DEFAULT_LEASE_SECONDS
+
+
 class ServeConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     data_dir: str
     api_host: str = "127.0.0.1"
@@ -120,6 +135,7 @@ class ServeConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     auto_failover: AutoFailover | None = None  # None: off
     store: StoreConfig = StoreConfig()
     delivery_lag_limit_seconds: Annotated[float, msgspec.Meta(gt=0)] = DEFAULT_LAG_LIMIT_SECONDS
+    cluster: ClusterConfig | None = None  # None: the only node
 
     @property
     def data_path(self) -> Path:
@@ -138,11 +154,28 @@ class InvalidServeConfig(ValueError):
 def load_serve_config(data: bytes) -> ServeConfig:
     """Raises InvalidServeConfig naming the JSON path (or the line, for a syntax error)."""
     try:
-        return msgspec.json.decode(data, type=ServeConfig)
+        config = msgspec.json.decode(data, type=ServeConfig)
     except msgspec.ValidationError as error:
         raise InvalidServeConfig(str(error)) from None
     except msgspec.DecodeError as error:
         raise InvalidServeConfig(f"not valid JSON: {error}") from None
+    if config.cluster is not None and config.store.dynamodb is None:
+        raise InvalidServeConfig(
+            "nodes of a cluster share a DynamoDB log: set `store.dynamodb` too, or remove `cluster` - at `$.cluster`"
+        )
+    return config
+
+
+def cluster_node(config: ServeConfig, store: EventLog) -> ClusterNode | None:
+    """This node, when `config` says it is one of a cluster (None: the only node); its leases and node
+    item are in the DynamoDB log's table, through the store's client."""
+    settings = config.cluster
+    if settings is None:
+        return None
+    assert isinstance(store, DynamoEventStore), "load_serve_config refuses a cluster without a DynamoDB log"
+    return ClusterNode(
+        store.leases(), NodeTable(store.client, store.table), settings.node_id, settings.lease_seconds, settings.url
+    )
 
 
 def open_event_log(config: ServeConfig) -> EventLog:

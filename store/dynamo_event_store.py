@@ -105,6 +105,11 @@ class DynamoEventStore:
     def table(self) -> str:
         return self._table
 
+    @property
+    def client(self) -> Any:
+        """The DynamoDB client the store calls with, for the cluster's own items in the same table."""
+        return self._client
+
     def close(self) -> None:
         """Refuse every call from now on; the appends already handed in are committed first."""
         with self._arrived:
@@ -123,7 +128,7 @@ class DynamoEventStore:
 
     def leases(self) -> LeaseTable:
         """The leases in this log's table, through the store's own DynamoDB client."""
-        return LeaseTable(self._client, self._table)
+        return LeaseTable(self._client, self._table)  # the real clock: a cluster's node compares expiry on it
 
     def append(
         self,

@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from service.serve_config import DynamoStoreConfig, InvalidServeConfig, StoreConfig, load_serve_config, open_event_log
+from service.serve_config import (
+    ClusterConfig,
+    DynamoStoreConfig,
+    InvalidServeConfig,
+    StoreConfig,
+    load_serve_config,
+    open_event_log,
+)
 from store import EventStore, NewEvent
 from store.dynamo_event_store import DynamoEventStore
 from store.dynamo_table import DynamoTableError
@@ -69,3 +76,37 @@ def test_bad_store_settings_are_refused_naming_the_field(store: str, names: str)
         load_serve_config(f'{{"data_dir": "d", "store": {store}}}'.encode())
 
     assert names in str(refused.value)
+
+
+def test_a_cluster_node_is_configured_with_its_id_url_and_lease() -> None:
+    config = load_serve_config(
+        b'{"data_dir": "d", "store": {"dynamodb": {"table": "log", "region": "eu-west-2"}},'
+        b' "cluster": {"node_id": "node-1", "url": "http://10.0.0.5:8080"}}'
+    )
+    assert config.cluster == ClusterConfig(node_id="node-1", url="http://10.0.0.5:8080", lease_seconds=30.0)
+    assert load_serve_config(b'{"data_dir": "d"}').cluster is None
+
+
+@pytest.mark.parametrize(
+    ("cluster", "names"),
+    [
+        ('{"url": "http://a:1"}', "missing required field `node_id` - at `$.cluster`"),
+        ('{"node_id": "n 1", "url": "http://a:1"}', "at `$.cluster.node_id`"),
+        ('{"node_id": "n1"}', "missing required field `url` - at `$.cluster`"),
+        ('{"node_id": "n1", "url": "a:1"}', "at `$.cluster.url`"),
+        ('{"node_id": "n1", "url": "http://a:1", "lease_seconds": 1}', "at `$.cluster.lease_seconds`"),
+        ('{"node_id": "n1", "url": "http://a:1", "lease": 30}', "unknown field `lease` - at `$.cluster`"),
+    ],
+)
+def test_bad_cluster_settings_are_refused_naming_the_field(cluster: str, names: str) -> None:
+    with pytest.raises(InvalidServeConfig) as refused:
+        load_serve_config(
+            f'{{"data_dir": "d", "store": {{"dynamodb": {{"table": "log", "region": "eu-west-2"}}}}, "cluster": {cluster}}}'.encode()
+        )
+
+    assert names in str(refused.value)
+
+
+def test_a_cluster_without_a_dynamodb_log_is_refused_naming_both() -> None:
+    with pytest.raises(InvalidServeConfig, match=r"set `store.dynamodb` too, or remove `cluster` - at `\$.cluster`"):
+        load_serve_config(b'{"data_dir": "d", "cluster": {"node_id": "n1", "url": "http://a:1"}}')

@@ -1,0 +1,200 @@
+"""Two nodes in one process serving one DynamoDB log (moto's server) and one local Amazon Connect,
+each with its own API and data folder: a call to either node for the other's conversation is answered
+as by its owner; when the owner stops renewing, the other takes the conversation over and resumes it,
+and the agent's lines reach the log once.
+
+Time: the leases last 600 s, so the nodes' own passes never run during a test; the test runs each pass
+itself (`ClusterNode.tick`), with node B's lease clock moved past A's leases. Nothing sleeps.
+
+The bot's API client is made on A and copied into B's data folder: API clients are each node's own
+until they move to the table (another part of the issue).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from cluster import ClusterNode, NodeTable
+from commands.runtime import running_service
+from connect_local import Config, LocalConnect
+from service import WorkerService, local_regions
+from service.demo_worker import ensure_demo_worker
+from store.conversations import conversation_stream
+from store.dynamo_event_store import DynamoEventStore
+from store.leases import LeaseTable
+from store.workers import WorkerRegistry
+from tests.connect_local.configs import config_with
+from tests.crash.connect_side import ConnectSide
+from tests.service.harness import Api, events_of, of_type, wait_for
+from tests.support.dynamodb import fresh_table, open_dynamo_store
+
+LEASE_SECONDS = 600.0
+
+
+class Clock:
+    """The wall clock, moved on by `ahead` seconds."""
+
+    def __init__(self) -> None:
+        self.ahead = 0.0
+
+    def __call__(self) -> float:
+        import time
+
+        return time.time() + self.ahead
+
+
+@dataclass
+class Node:
+    store: DynamoEventStore
+    service: WorkerService
+    cluster: ClusterNode
+    api: Api
+    clock: Clock
+
+
+@dataclass
+class Cluster:
+    a: Node
+    b: Node
+    connect: LocalConnect
+    worker_id: str
+
+    def agent_takes(self, conversation_id: str) -> str:
+        """The agent accepts the conversation's chat once it waits at Connect; its contact id."""
+        state = lambda: self.a.service.state(conversation_id)  # noqa: E731
+        wait_for(lambda: state().chat is not None, "the chat to start")
+        contact_id = state().chat.contact_id
+        self.agent.accept(contact_id, "Ana")
+        wait_for(lambda: of_type(events_of(self.a.store, conversation_id), "AgentJoined"), "Ana to join")
+        return contact_id
+
+    @property
+    def agent(self) -> ConnectSide:
+        return ConnectSide(self.connect.ready_info())
+
+
+@pytest.fixture
+def two_nodes(
+    tmp_path: Path, dynamodb_endpoint: str, dynamodb_credentials: None, start_server: Callable[[Config], LocalConnect]
+) -> Iterator[Cluster]:
+    connect = start_server(config_with([]))  # a person answers, through the agent API
+    table = fresh_table(dynamodb_endpoint)
+    with ExitStack() as stack:
+        nodes = []
+        token = ""
+        for name in ("a", "b"):
+            (tmp_path / name).mkdir()
+            store = stack.enter_context(open_dynamo_store(dynamodb_endpoint, table, tmp_path / name / "events.db"))
+            clock = Clock()
+            leases = LeaseTable(store.client, table, clock=clock)
+            cluster = ClusterNode(leases, NodeTable(store.client, table), f"node-{name}", LEASE_SECONDS)
+            served = stack.enter_context(running_service(store, local_regions(connect.endpoint_url), cluster=cluster))
+            if not token:
+                token = served.clients.create("test-bot").token
+            else:
+                _copy_clients(tmp_path / "a" / "events.db", tmp_path / name / "events.db")
+            nodes.append(Node(store, served.service, cluster, Api(served.api_url, token), clock))
+        worker_id = ensure_demo_worker(WorkerRegistry(nodes[0].store), connect.ready_info())
+        yield Cluster(nodes[0], nodes[1], connect, worker_id)
+
+
+def _copy_clients(source: Path, destination: Path) -> None:
+    with sqlite3.connect(destination) as db:
+        db.execute("ATTACH DATABASE ? AS source", (str(source),))
+        db.execute("INSERT INTO api_clients SELECT * FROM source.api_clients")
+
+
+def agent_lines(node: Node, conversation_id: str) -> list[str]:
+    return [e.content for e in of_type(events_of(node.store, conversation_id), "AgentMessageReceived")]
+
+
+def customer_lines(cluster: Cluster, contact_id: str) -> list[str]:
+    items = cluster.connect.contact_record(contact_id)["Items"]
+    return [item["Content"] for item in items if item["Type"] == "MESSAGE" and item["ParticipantRole"] == "CUSTOMER"]
+
+
+def test_a_call_to_another_node_is_answered_as_by_the_conversations_owner(two_nodes: Cluster) -> None:
+    a, b = two_nodes.a, two_nodes.b
+    status, transferred = b.api.transfer("c-1", two_nodes.worker_id)  # the node that takes the lease runs it
+    assert status == 201, transferred
+    lease = a.cluster._leases.get(conversation_stream("c-1"))
+    assert lease is not None and lease.owner == "node-b"
+    contact_id = two_nodes.agent_takes("c-1")
+
+    status, answer = a.api.say("c-1", "m-1", "hello from a")
+    assert status == 202, answer
+    wait_for(lambda: customer_lines(two_nodes, contact_id) == ["hello from a"], "the line to reach the agent")
+
+    assert a.service.running_actor("c-1") is None and b.service.running_actor("c-1") is not None
+    assert a.api.call("GET", "/v1/conversations/c-1") == b.api.call("GET", "/v1/conversations/c-1")
+    # The owner's refusal is passed back as it gave it.
+    status, refused = a.api.call("POST", "/v1/conversations/c-1/messages", {"MessageId": "m-2"})
+    assert (status, refused["Code"]) == (400, "invalid_body")
+    status, left = a.api.call("POST", "/v1/conversations/c-1/leave")
+    assert status == 202, left
+    wait_for(lambda: of_type(events_of(a.store, "c-1"), "ReturnedToBot"), "the hand-back")
+    assert len(of_type(events_of(a.store, "c-1"), "UserMessageRequested")) == 1
+    wait_for(lambda: a.cluster._leases.get(conversation_stream("c-1")) is None, "the ended conversation's lease to go")
+
+
+def test_a_node_that_stops_renewing_is_taken_over_and_nothing_is_lost_or_doubled(two_nodes: Cluster) -> None:
+    a, b = two_nodes.a, two_nodes.b
+    assert a.api.transfer("c-2", two_nodes.worker_id)[0] == 201
+    contact_id = two_nodes.agent_takes("c-2")
+    assert a.api.say("c-2", "m-1", "before")[0] == 202
+    two_nodes.agent.agent_says(contact_id, "answered before")
+    wait_for(lambda: agent_lines(a, "c-2") == ["answered before"], "the agent's first line")
+    # A hangs: its actor stops, its lease stays, and the agent writes while no node listens.
+    a.service.lease_lost("c-2")
+    wait_for(lambda: a.service.running_actor("c-2") is None, "A's actor to stop")
+    two_nodes.agent.agent_says(contact_id, "said in the gap")
+
+    b.clock.ahead = LEASE_SECONDS + 1  # A has not renewed for longer than its lease
+    b.cluster.tick()
+
+    lease = b.cluster._leases.get(conversation_stream("c-2"))
+    assert lease is not None and (lease.owner, lease.token) == ("node-b", 2)
+    assert b.service.running_actor("c-2") is not None
+    # A's next pass finds the lease taken and stops its actor; A's appends were fenced meanwhile.
+    a.cluster.tick()
+    assert a.service.running_actor("c-2") is None and a.cluster.held() == []
+
+    wait_for(lambda: agent_lines(b, "c-2") == ["answered before", "said in the gap"], "the gap filled by B")
+    assert a.api.say("c-2", "m-2", "after")[0] == 202  # forwarded to B
+    two_nodes.agent.agent_says(contact_id, "answered after")
+    wait_for(lambda: len(agent_lines(b, "c-2")) == 3, "the agent's line after the takeover")
+    assert b.api.call("POST", "/v1/conversations/c-2/leave")[0] == 202
+    wait_for(lambda: of_type(events_of(b.store, "c-2"), "ReturnedToBot"), "the hand-back")
+
+    events = events_of(b.store, "c-2")
+    assert [e.content for e in of_type(events, "AgentMessageReceived")] == [
+        "answered before",
+        "said in the gap",
+        "answered after",
+    ]
+    assert [e.bot_message_id for e in of_type(events, "UserMessageRequested")] == ["m-1", "m-2"]
+    assert customer_lines(two_nodes, contact_id) == ["before", "after"]
+
+
+def test_a_call_reaching_the_old_owner_before_it_knows_is_fenced_off_and_answered_by_the_new_one(
+    two_nodes: Cluster,
+) -> None:
+    a, b = two_nodes.a, two_nodes.b
+    assert a.api.transfer("c-3", two_nodes.worker_id)[0] == 201
+    contact_id = two_nodes.agent_takes("c-3")
+    b.clock.ahead = LEASE_SECONDS + 1
+    b.cluster.tick()  # B takes c-3 over; A has not run a pass since, and still believes it holds it
+    assert a.cluster.held() == ["c-3"] and a.service.running_actor("c-3") is not None
+
+    status, answer = a.api.say("c-3", "m-1", "to the old owner")
+
+    assert status == 202, answer
+    assert a.service.running_actor("c-3") is None and a.cluster.held() == []
+    wait_for(lambda: customer_lines(two_nodes, contact_id) == ["to the old owner"], "the line to reach the agent")
+    assert [e.bot_message_id for e in of_type(events_of(b.store, "c-3"), "UserMessageRequested")] == ["m-1"]
