@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from store.leases import LeaseTable
 from tests.crash import service_process
 from tests.crash.children import Child, Children, free_port
 from tests.crash.event_log import ConversationLog, read_log_from
@@ -105,6 +106,7 @@ class Cluster:
     table: str
     endpoint_url: str
     nodes: list[Node]
+    lease_seconds: float
 
     @property
     def operator_config(self) -> Path:
@@ -131,26 +133,28 @@ class Cluster:
 
 
 def node_config(folder: Path, data: Path, connect: Mapping[str, Any], table: str, endpoint_url: str,
-                api_port: int) -> Path:
+                api_port: int, node_id: str, lease_seconds: float) -> Path:
     """A node's `run.py serve` configuration: the crash harness's (service_process.write_serve_config),
-    with the event log in the shared table."""
+    with the event log in the shared table and the node's `cluster` setting (docs/cluster.md)."""
     path = service_process.write_serve_config(folder, data, connect, api_port)
     config = json.loads(path.read_text())
     config["store"] = {"dynamodb": {"table": table, "region": TABLE_REGION, "endpoint_url": endpoint_url}}
+    config["cluster"] = {"node_id": node_id, "url": f"http://127.0.0.1:{api_port}", "lease_seconds": lease_seconds}
     path.write_text(json.dumps(config))
     return path
 
 
 def make_cluster(folder: Path, connect: Mapping[str, Any], table: str, endpoint_url: str, children: Children,
-                 nodes: int = 3) -> Cluster:
+                 nodes: int, lease_seconds: float) -> Cluster:
     """The nodes' folders and configurations, none started yet: `node-0`, `node-1`, ..."""
     made = []
     for n in range(nodes):
         node_folder = folder / f"node-{n}"
         node_folder.mkdir(parents=True, exist_ok=True)
-        config = node_config(node_folder, node_folder / "data", connect, table, endpoint_url, free_port())
+        config = node_config(node_folder, node_folder / "data", connect, table, endpoint_url, free_port(),
+                             f"node-{n}", lease_seconds)
         made.append(Node(f"node-{n}", node_folder, config, children))
-    return Cluster(table, endpoint_url, made)
+    return Cluster(table, endpoint_url, made, lease_seconds)
 
 
 @contextmanager
@@ -171,17 +175,21 @@ def dummy_credentials() -> Iterator[None]:
 
 class ClusterUnderTest:
     """The crash harness's three-node mode: the nodes as one service under test. `kill()` SIGKILLs a
-    node drawn from `rng` (the seed's), `start()` starts that node again on its folder; the others go
-    on serving meanwhile. The same attributes as the one-node `ServiceUnderTest`."""
+    node drawn from `rng` (the seed's); `start()` waits until the other nodes have taken over every
+    conversation it owned (no lease item names it any more), then starts it again on its folder, so
+    each kill makes the others resume its conversations, and its bots' calls, retried until it is back,
+    are then forwarded to the new owners. The same attributes as the one-node `ServiceUnderTest`."""
 
     def __init__(self, cluster: Cluster, rng: random.Random) -> None:
         self.cluster = cluster
+        self.leases = LeaseTable.open(cluster.table, TABLE_REGION, endpoint_url=cluster.endpoint_url)
         self._rng = rng
         self._killed: Node | None = None
         self.start_seconds: list[float] = []  # how long each start took to listen, the first starts included
         self.start_times: list[float] = []
         self.kill_times: list[float] = []
         self.killed: list[str] = []  # the node of each kill, in order
+        self.takeover_seconds: list[float] = []  # from each kill to the others holding all its leases
 
     @property
     def api_urls(self) -> list[str]:
@@ -190,6 +198,8 @@ class ClusterUnderTest:
     def start(self) -> None:
         """The first time: every node together (after sharing the first one's clients); then the killed
         node."""
+        if self._killed is not None:
+            self.takeover_seconds.append(self._taken_over(self._killed))
         self.start_times.append(time.time())
         began = time.monotonic()
         if self._killed is not None:
@@ -209,7 +219,25 @@ class ClusterUnderTest:
     def stop(self) -> None:
         self.cluster.stop()
 
+    def _taken_over(self, node: Node) -> float:
+        """Seconds from the kill until no lease names `node` (fails after a generous deadline)."""
+        deadline = time.monotonic() + 10 * self.cluster.lease_seconds + 30
+        while any(lease.owner == node.name for lease in self.leases.all()):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{node.name}'s conversations were not taken over: {self.leases.all()}")
+            time.sleep(0.1)  # the lease table is looked at again
+        return time.time() - self.kill_times[-1]
+
     def read_log(self, scratch: Path) -> dict[str, ConversationLog]:
         """Every conversation's log, read from the table (`scratch`: the SQLite file a store opens beside it)."""
         with open_dynamo_store(self.cluster.endpoint_url, self.cluster.table, scratch) as log:
             return read_log_from(log)
+
+
+def start_dynamodb(folder: Path, children: Children) -> str:
+    """moto's DynamoDB server as a child process (tests/support/dynamodb_server.py), ended with the
+    other children; its endpoint URL once it listens."""
+    ready = folder / "dynamodb.ready.json"
+    child = children.start(Child("dynamodb", ["--ready-file", str(ready)], folder / "dynamodb.log",
+                                 module="tests.support.dynamodb_server"))
+    return child.wait_ready(ready)["endpoint_url"]

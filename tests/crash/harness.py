@@ -30,13 +30,13 @@ from tests.crash.activity import Activity
 from tests.crash.bot import BotApi, BotRecord
 from tests.crash.checks import Evidence, Figures, TimerTexts, check_conversation
 from tests.crash.children import Child, Children, free_port, start_connect_local
-from tests.crash.cluster import ClusterUnderTest, dummy_credentials, make_cluster
+from tests.crash.cluster import ClusterUnderTest, dummy_credentials, make_cluster, start_dynamodb
 from tests.crash.connect_side import FLOWS, INSTANCE, ConnectSide, connect_config
 from tests.crash.event_log import ConversationLog, read_log
 from tests.crash.receiver import WebhookReceiver
 from tests.crash.role_checks import RoleFigures, check_assumed_roles
 from tests.crash.scenarios import DEFAULT_SCENARIOS, Conversation, Pace, Scenario, WorkerPlan
-from tests.support.dynamodb import fresh_table, moto_server
+from tests.support.dynamodb import fresh_table
 
 TEXTS = TimerTexts(
     warning_user="[crash] Are you still there?",
@@ -59,6 +59,7 @@ class Settings:
     start_spread: float | None = None  # conversations start over this many seconds; default: most of the kills
     finish_timeout: float = 90.0  # after the last kill, for every hand-back
     nodes: int = 1  # more: that many nodes on one DynamoDB log (tests/crash/cluster.py), a kill takes one
+    lease_seconds: float = 6.0  # with several nodes: their leases' time (3 s, the least serve takes, moved leases between live nodes under load)
 
     def spread(self) -> float:
         if self.start_spread is not None:
@@ -79,6 +80,7 @@ class Report:
     unsigned_samples: list[str]
     roles: RoleFigures = field(default_factory=RoleFigures)
     killed_nodes: list[str] = field(default_factory=list)  # the three-node mode: the node of each kill
+    takeover_seconds: list[float] = field(default_factory=list)  # and from each kill to its leases all taken
 
     def ok(self) -> bool:
         return self.figures.ok() and self.kills >= self.settings.kills
@@ -92,7 +94,10 @@ class Report:
             f"kills {self.kills}  in {self.seconds:.1f} s  (restart to listening: mean "
             f"{sum(self.restart_seconds) / max(1, len(self.restart_seconds)):.2f} s, max {slowest:.2f} s)",
             *([f"nodes {self.settings.nodes}, kills by node: "
-               f"{', '.join(f'{n} {self.killed_nodes.count(n)}' for n in sorted(set(self.killed_nodes)))}"]
+               f"{', '.join(f'{n} {self.killed_nodes.count(n)}' for n in sorted(set(self.killed_nodes)))}; "
+               f"taken over by the others (leases of {self.settings.lease_seconds:g} s) in: mean "
+               f"{sum(self.takeover_seconds) / max(1, len(self.takeover_seconds)):.1f} s, "
+               f"max {max(self.takeover_seconds, default=0.0):.1f} s"]
               if self.settings.nodes > 1 else []),
             f"conversations {f.conversations}",
             f"bot -> Connect: {f.bot_messages} messages accepted ({f.bot_messages_maybe} unanswered then refused, "
@@ -223,7 +228,8 @@ def staged(settings: Settings, folder: Path, rng: random.Random,
            scenarios: Sequence[Scenario] = ()) -> Iterator[Stage]:
     """Start everything, with the workers `scenarios` plan; on the way out (returning or raising) end
     every process and the receiver. With `settings.nodes` above 1, the nodes share an event log in a
-    DynamoDB table of moto's server, started here, and the operator's commands name it by `--config`."""
+    DynamoDB table of moto's server, a child process too, and the operator's commands name it by
+    `--config`."""
     folder.mkdir(parents=True, exist_ok=True)
     bot_activity, webhook_activity = Activity(), Activity()
     receiver = WebhookReceiver(webhook_activity).start()
@@ -237,10 +243,10 @@ def staged(settings: Settings, folder: Path, rng: random.Random,
                 data, config = folder / "data", None
                 service = ServiceUnderTest(folder, data, connect, children)
             else:
-                endpoint_url = stack.enter_context(moto_server())
+                endpoint_url = start_dynamodb(folder, children)
                 stack.enter_context(dummy_credentials())
                 cluster = make_cluster(folder, connect, fresh_table(endpoint_url), endpoint_url, children,
-                                       settings.nodes)
+                                       settings.nodes, settings.lease_seconds)
                 data, config = cluster.nodes[0].data, cluster.operator_config
                 service = ClusterUnderTest(cluster, random.Random(rng.random()))
             workers, scenario_workers, credentials = _set_up(scenarios, settings, folder, data, ConnectSide(connect),
@@ -312,11 +318,14 @@ def run_crash(settings: Settings, folder: Path, *, scenarios: Sequence[Scenario]
         figures.problems.extend(errors + roles.problems)
         return Report(settings, figures, len(service.kill_times), time.monotonic() - began,
                       service.start_seconds[-len(service.kill_times):] if service.kill_times else [], folder,
-                      receiver.unsigned, receiver.unsigned_samples, roles, _killed_nodes(service))
+                      receiver.unsigned, receiver.unsigned_samples, roles, *_killed_nodes(service))
 
 
-def _killed_nodes(service: ServiceUnderTest | ClusterUnderTest) -> list[str]:
-    return service.killed if isinstance(service, ClusterUnderTest) else []
+def _killed_nodes(service: ServiceUnderTest | ClusterUnderTest) -> tuple[list[str], list[float]]:
+    """The node of each kill and the seconds until the others had taken it over (one node: none)."""
+    if isinstance(service, ClusterUnderTest):
+        return service.killed, service.takeover_seconds
+    return [], []
 
 
 @dataclass(frozen=True)
