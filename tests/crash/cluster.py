@@ -28,6 +28,11 @@ from tests.support.dynamodb import DUMMY_CREDENTIALS, open_dynamo_store
 from tests.support.dynamodb import REGION as TABLE_REGION
 
 
+# How long a node may take to listen: three of them and moto start at once, and on this shared machine
+# (load averages of 20 to 30) a node's restart once took more than the children's usual 60 s.
+READY_SECONDS = 180.0
+
+
 @dataclass
 class Node:
     """One `run.py serve` child on its own data folder; `name` is its node id."""
@@ -64,7 +69,7 @@ class Node:
 
     def wait_ready(self) -> None:
         assert self.child is not None
-        self.ready = self.child.wait_ready(self._ready_file())
+        self.ready = self.child.wait_ready(self._ready_file(), timeout=READY_SECONDS)
 
     def _ready_file(self) -> Path:
         return self.folder / f"serve.ready.{self.starts}.json"
