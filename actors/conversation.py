@@ -224,13 +224,15 @@ class ConversationActor(PooledActor):
         background: Executor | None = None,
         fence: Lease | None = None,
         on_returned: Callable[[str], None] = lambda conversation_id: None,
+        on_lease_lost: Callable[[str, int], None] = lambda conversation_id, token: None,
     ) -> None:
         """`on_stopped(conversation_id, ref)` is called as the actor stops (handed back, or shut down).
         `background` runs what must not hold the conversation up: leaving the chat a failover move left
         behind, whose region may be down (default: a thread of its own each time). `fence`: the lease
         every append carries when several nodes share the log (cluster/): once another node has taken
-        it, an append raises LeaseLost, writes nothing, and this actor stops. `on_returned(conversation_id)`
-        is called as it stops once the conversation has been handed back."""
+        it, an append raises LeaseLost, writes nothing, this actor stops and `on_lease_lost(conversation_id,
+        token)` is told. `on_returned(conversation_id)` is called as it stops once the conversation has
+        been handed back."""
         super().__init__()
         self.state = state
         self._store = store
@@ -241,6 +243,7 @@ class ConversationActor(PooledActor):
         self._on_stopped = on_stopped
         self._fence = fence
         self._on_returned = on_returned
+        self._on_lease_lost = on_lease_lost
         self._tools = tools or WorkerTools(ContentRegistry(store))
         self._backoff = retry_backoff or Backoff(first=0.5, cap=30.0)
         self._failures = 0
@@ -277,10 +280,11 @@ class ConversationActor(PooledActor):
                 answer = self._receive(message)
                 self._release_order_if_settled()
                 return answer
-            except LeaseLost:
+            except LeaseLost as lost:
                 # Another node serves the conversation now (it resumes from the log what this one did
                 # not write): this actor goes, and a command asked of it is told so.
                 log.warning("conversation %s: its lease is another node's now; it stops here", self.state.conversation_id)
+                self._on_lease_lost(self.state.conversation_id, lost.token)
                 self.stop()
                 if isinstance(message, Command):
                     raise

@@ -47,12 +47,14 @@ class RegionSupervisor:
         observer: Observer | None = None,
         fence_of: Callable[[str], Lease | None] = lambda conversation_id: None,
         on_returned: Callable[[str], None] = lambda conversation_id: None,
+        on_lease_lost: Callable[[str, int], None] = lambda conversation_id, token: None,
     ) -> None:
         """`background`: the service's pool for what must not hold a conversation up (leaving a chat a
         failover move left behind). `observer`: what its actors report, for the service's metrics.
         `fence_of(conversation_id)`: the lease its actor's appends carry, when nodes share the log
         (None: not fenced); `on_returned(conversation_id)`: told when a conversation's actor stops
-        handed back (the node lets its lease go)."""
+        handed back (the node lets its lease go); `on_lease_lost(conversation_id, token)`: told when an
+        actor's append found its lease taken (the node forgets it)."""
         self.clients = clients
         self._clients_for = clients_for
         self.secret = secret  # the vault reference of the role its clients sign with (None: the service's own)
@@ -65,6 +67,7 @@ class RegionSupervisor:
         self._observer = observer
         self._fence_of = fence_of
         self._on_returned = on_returned
+        self._on_lease_lost = on_lease_lost
         self._actors: dict[str, pykka.ActorRef] = {}
         self._lock = threading.Lock()
 
@@ -93,6 +96,7 @@ class RegionSupervisor:
                 observer=self._observer,
                 fence=self._fence_of(conversation_id),
                 on_returned=self._on_returned,
+                on_lease_lost=self._on_lease_lost,
             )
             self._actors[conversation_id] = ref
         if restarting or state.version > 0:

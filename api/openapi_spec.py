@@ -82,13 +82,31 @@ _BEHIND = {
         },
     }
 }
+# Several nodes on one DynamoDB log (docs/cluster.md): the node that runs the conversation answers a
+# call forwarded to it; when it cannot, this.
+_MOVING = {
+    "503": {
+        **_answer(
+            "Code conversation_moving (several nodes): the node that runs the conversation cannot be reached, or "
+            "the conversation moved between nodes while the call was forwarded; nothing was accepted: send the "
+            "same request again after Retry-After",
+            "Error",
+        ),
+        "headers": {
+            "Retry-After": {
+                "description": "seconds to wait: what is left of the conversation's lease on its node",
+                "schema": {"type": "integer", "minimum": 1},
+            }
+        },
+    }
+}
 
 
 def _command(summary: str, body: str | None = None, *, refused_when_behind: bool = False) -> dict[str, Any]:
     operation: dict[str, Any] = {
         "summary": summary,
         "parameters": _ID,
-        "responses": {"202": _answer("accepted and durable; Connect follows", "Conversation"), **_ERRORS},
+        "responses": {"202": _answer("accepted and durable; Connect follows", "Conversation"), **_ERRORS, **_MOVING},
     }
     if body:
         operation["requestBody"] = _body(body)
@@ -399,6 +417,7 @@ def document() -> dict[str, Any]:
                             "Error",
                         ),
                         **_BEHIND,
+                        **_MOVING,
                     },
                 },
                 "get": {

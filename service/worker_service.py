@@ -330,20 +330,25 @@ class WorkerService:
         Rejected, or OwnedElsewhere in a cluster when another node serves the conversation."""
         try:
             return self._actor(conversation_id).ask(command, timeout=ASK_TIMEOUT)
-        except LeaseLost as lost:
-            assert self.cluster is not None  # only fenced appends raise it
-            self.cluster.lost(conversation_id, lost.token)
+        except LeaseLost:
+            assert self.cluster is not None  # only fenced appends raise it (and the actor told the node)
             raise self.cluster.elsewhere(conversation_id) from None
 
     # -- the cluster's calls (cluster.Conversations) --
 
     def lease_lost(self, conversation_id: str) -> None:
         """Another node has taken the conversation: its actor stops here (nothing more is written here:
-        its appends are fenced)."""
+        its appends are fenced), and failover orders are another node's to give it."""
+        with self._lock:
+            self._worker_of.pop(conversation_id, None)
+        self._stop_actor(conversation_id)
+
+    def _stop_actor(self, conversation_id: str) -> None:
+        """Stop the conversation's actor here, if one runs: also before this node takes a lease, as an
+        actor of an earlier lease of ours would append in vain."""
         with self._lock:
             key = self._region_of.get(conversation_id)
             supervisor = self._regions.get(key) if key else None
-            self._worker_of.pop(conversation_id, None)
         ref = supervisor.release(conversation_id) if supervisor is not None else None
         if ref is not None:
             ref.stop(block=False)
@@ -352,6 +357,7 @@ class WorkerService:
         """This node now holds the lease of a conversation another node served: resume it from its log
         as recovery does (timers re-armed, the chat reconnected with the stored participant token, the
         gap filled from the transcript, the unfinished effects redone)."""
+        self._stop_actor(conversation_id)
         state = load_conversation(self.store, conversation_id)
         if state.target is not None and state.worker_id is not None:
             self._resume(state)
@@ -415,6 +421,7 @@ class WorkerService:
             if claim and state.phase != "returned":
                 assert self.cluster is not None
                 self.cluster.claim(conversation_id)
+                self._stop_actor(conversation_id)
         return self._region(key, conversation_id).actor(conversation_id, state)
 
     def _home_of(self, conversation_id: str, target: ConnectTarget) -> _Key:
@@ -483,6 +490,7 @@ class WorkerService:
                     observer=self._observer,
                     fence_of=self.cluster.fence if self.cluster is not None else lambda conversation_id: None,
                     on_returned=self.cluster.let_go if self.cluster is not None else lambda conversation_id: None,
+                    on_lease_lost=self.cluster.lost if self.cluster is not None else lambda conversation_id, token: None,
                 )
                 self._regions[key] = supervisor
             return supervisor

@@ -11,6 +11,7 @@ from service.serve_config import (
     DynamoStoreConfig,
     InvalidServeConfig,
     StoreConfig,
+    cluster_node,
     load_serve_config,
     open_event_log,
 )
@@ -110,3 +111,20 @@ def test_bad_cluster_settings_are_refused_naming_the_field(cluster: str, names: 
 def test_a_cluster_without_a_dynamodb_log_is_refused_naming_both() -> None:
     with pytest.raises(InvalidServeConfig, match=r"set `store.dynamodb` too, or remove `cluster` - at `\$.cluster`"):
         load_serve_config(b'{"data_dir": "d", "cluster": {"node_id": "n1", "url": "http://a:1"}}')
+
+
+@pytest.mark.usefixtures("dynamodb_credentials")
+def test_a_cluster_node_is_made_on_the_logs_own_table(tmp_path: Path, dynamodb_endpoint: str) -> None:
+    table = fresh_table(dynamodb_endpoint)
+    config = load_serve_config(
+        f'{{"data_dir": "{tmp_path}", "store": {{"dynamodb": {{"table": "{table}", "region": "{REGION}",'
+        f' "endpoint_url": "{dynamodb_endpoint}"}}}}, "cluster": {{"node_id": "n1", "url": "http://a:1",'
+        f' "lease_seconds": 9}}}}'.encode()
+    )
+    with open_event_log(config) as log:
+        node = cluster_node(config, log)
+        assert node is not None
+        assert (node.node_id, node.url, node.lease_seconds, node.renew_seconds) == ("n1", "http://a:1", 9.0, 3.0)
+        assert node.claim("c-1").owner == "n1"
+        assert log.leases().get("conversation-c-1").token == 1  # type: ignore[attr-defined,union-attr]
+    assert cluster_node(load_serve_config(b'{"data_dir": "d"}'), log) is None

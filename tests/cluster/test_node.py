@@ -1,0 +1,161 @@
+"""A cluster node's leases (cluster/node.py) against moto's DynamoDB, without a service: what it takes at
+start, what a pass renews, takes over and gives up, and what a clean stop lets go. The nodes' own
+passes never run here (leases of 600 s); the test runs each pass itself, with the clocks it moves."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from cluster import ClusterNode, NodeTable, OwnedElsewhere
+from store import NewEvent
+from store.conversations import conversation_stream
+from store.dynamo_event_store import DynamoEventStore
+from store.leases import LeaseTable
+from tests.support.dynamodb import fresh_table, open_dynamo_store
+
+LEASE_SECONDS = 600.0
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Service:
+    """What the node tells the worker service, kept."""
+
+    def __init__(self, store: DynamoEventStore) -> None:
+        self.store = store
+        self.lost: list[str] = []
+        self.taken: list[str] = []
+
+    def live(self) -> list[str]:
+        return [name.removeprefix(conversation_stream("")) for name in self.store.open_streams(conversation_stream(""))]
+
+    def lease_lost(self, conversation_id: str) -> None:
+        self.lost.append(conversation_id)
+
+    def take_over(self, conversation_id: str) -> None:
+        self.taken.append(conversation_id)
+
+
+@pytest.fixture
+def store(tmp_path: Path, dynamodb_endpoint: str, dynamodb_credentials: None) -> Iterator[DynamoEventStore]:
+    with open_dynamo_store(dynamodb_endpoint, fresh_table(dynamodb_endpoint), tmp_path / "events.db") as opened:
+        yield opened
+
+
+def node(store: DynamoEventStore, name: str, clock: Clock) -> tuple[ClusterNode, Service]:
+    made = ClusterNode(LeaseTable(store.client, store.table, clock=clock), NodeTable(store.client, store.table), name, LEASE_SECONDS)
+    service = Service(store)
+    made.start(service, f"http://{name}.example:8080")
+    return made, service
+
+
+def live(store: DynamoEventStore, *conversation_ids: str) -> None:
+    for conversation_id in conversation_ids:
+        store.append(conversation_stream(conversation_id), [NewEvent("Transferred", b"{}")], 0)
+
+
+def test_a_call_for_a_conversation_another_node_holds_names_it_and_its_url(store: DynamoEventStore) -> None:
+    clock = Clock()
+    a, _ = node(store, "a", clock)
+    b, _ = node(store, "b", clock)
+    a.claim("c-1")
+
+    with pytest.raises(OwnedElsewhere) as elsewhere:
+        b.claim("c-1")
+
+    assert (elsewhere.value.owner, elsewhere.value.url, elsewhere.value.retry_after) == ("a", "http://a.example:8080", 600)
+    a.stop()
+    b.stop()
+
+
+def test_a_pass_takes_over_what_has_expired_and_the_old_owner_learns_it_lost_it(store: DynamoEventStore) -> None:
+    a_clock, b_clock = Clock(), Clock()
+    a, a_service = node(store, "a", a_clock)
+    b, b_service = node(store, "b", b_clock)
+    a.claim("c-1")
+    a.claim("c-2")
+    live(store, "c-1", "c-2")
+
+    b.tick()
+    assert b_service.taken == [] and b.held() == []
+    b_clock.now += LEASE_SECONDS  # a has not renewed for its lease's time
+    b.tick()
+    assert b_service.taken == ["c-1", "c-2"] and b.held() == ["c-1", "c-2"]
+
+    a.tick()
+    assert a_service.lost == ["c-1", "c-2"] and a.held() == []
+    assert b.fence("c-1") is not None and b.fence("c-1").token == 2  # type: ignore[union-attr]
+    a.stop()
+    b.stop()
+
+
+def test_a_node_that_cannot_renew_gives_up_what_has_expired_by_its_own_clock(
+    store: DynamoEventStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = Clock()
+    a, service = node(store, "a", clock)
+    a.claim("c-1")
+
+    def unreachable(*args: object, **kwargs: object) -> None:
+        raise ConnectionError("DynamoDB out of reach")
+
+    monkeypatch.setattr(a._leases, "renew", unreachable)
+    monkeypatch.setattr(a, "_announce", lambda: None)
+    monkeypatch.setattr(a, "_take_over", lambda conversations: None)
+    a.tick()
+    assert service.lost == [] and a.held() == ["c-1"]  # not expired yet: kept
+    clock.now += LEASE_SECONDS
+    a.tick()
+    assert service.lost == ["c-1"] and a.held() == []
+    a.stop()
+
+
+def test_at_start_a_node_takes_only_what_no_live_node_holds(store: DynamoEventStore) -> None:
+    clock = Clock()
+    a, _ = node(store, "a", clock)
+    a.claim("held-by-a")
+    restarted, _ = node(store, "b", clock)
+    restarted.claim("b-before-its-restart")
+    restarted._held.clear()  # the same node id, started again: its leases are its own to take again
+
+    taken = restarted.claim_live(["held-by-a", "b-before-its-restart", "never-leased"])
+
+    assert taken == ["b-before-its-restart", "never-leased"]
+    assert restarted.fence("b-before-its-restart").token == 2  # type: ignore[union-attr]
+    a.stop()
+    restarted.stop()
+
+
+def test_a_clean_stop_lets_another_node_take_over_at_once(store: DynamoEventStore) -> None:
+    clock = Clock()
+    a, _ = node(store, "a", clock)
+    b, b_service = node(store, "b", clock)
+    a.claim("c-1")
+    live(store, "c-1")
+
+    a.stop()
+    assert NodeTable(store.client, store.table).get("a").expires_at == 0  # type: ignore[union-attr]
+    b.tick()
+
+    assert b_service.taken == ["c-1"]
+    b.stop()
+
+
+def test_an_ended_conversations_lease_goes(store: DynamoEventStore) -> None:
+    clock = Clock()
+    a, _ = node(store, "a", clock)
+    a.claim("c-1")
+
+    a.let_go("c-1")
+
+    assert a.held() == [] and a._leases.get(conversation_stream("c-1")) is None
+    a.stop()
