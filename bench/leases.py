@@ -63,7 +63,8 @@ def measure(conversations: int, rounds: int, ttl: float) -> dict[str, list[float
         for n in range(rounds):
             table = fresh_table(endpoint)
             leases = LeaseTable.open(table, REGION, endpoint_url=endpoint)
-            with DynamoEventStore.open(table, REGION, local_path=Path(scratch) / f"{n}.db", endpoint_url=endpoint) as log:
+            scratch_file = Path(scratch) / f"{n}.db"
+            with DynamoEventStore.open(table, REGION, local_path=scratch_file, endpoint_url=endpoint) as log:
                 streams = [f"conversation-bench-{i:05d}" for i in range(conversations)]
                 for stream in streams:
                     log.append(stream, [EVENT], 0)
