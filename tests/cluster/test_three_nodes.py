@@ -99,6 +99,13 @@ def owners(leases: LeaseTable, chats: list[Chat]) -> dict[str, str]:
     return {cid: lease.owner if lease is not None else "" for cid, lease in found.items()}
 
 
+def token(leases: LeaseTable, chat: Chat) -> int:
+    """The fencing token of the conversation's lease, as the table holds it."""
+    lease = leases.get(conversation_stream(chat.id))
+    assert lease is not None, chat.id
+    return lease.token
+
+
 def taken_over(leases: LeaseTable, chats: list[Chat], by: set[str]) -> float:
     """Wait until every one of `chats` is owned by a node of `by`; the seconds it took."""
     began = time.monotonic()
@@ -165,7 +172,7 @@ def test_three_nodes_a_killed_one_and_a_paused_one_lose_and_double_nothing(tmp_p
         paused = [chat for chat in chats if owners(leases, [chat])[chat.id] == names[PAUSED]]
         assert paused
         phase(f"pausing, owning {[chat.id for chat in paused]}")
-        tokens = {chat.id: leases.get(conversation_stream(chat.id)).token for chat in paused}  # type: ignore[union-attr]
+        tokens = {chat.id: token(leases, chat) for chat in paused}
         cluster.nodes[PAUSED].pause()
         for chat in paused:
             chat.agent_says()  # the paused node's chat socket holds it too: it reads it once resumed
@@ -181,7 +188,7 @@ def test_three_nodes_a_killed_one_and_a_paused_one_lose_and_double_nothing(tmp_p
                  "the resumed node to give its conversations up", DEADLINE)
         phase("resumed and gave up")
         assert set(owners(leases, paused).values()) == {names[LAST]}
-        assert all(leases.get(conversation_stream(c.id)).token > tokens[c.id] for c in paused)  # type: ignore[union-attr]
+        assert all(token(leases, chat) > tokens[chat.id] for chat in paused)
         # Its bots call it again: it forwards to the owner (it serves none of them any more).
         for chat in (c for c in chats if c.home == PAUSED):
             chat.call(PAUSED)

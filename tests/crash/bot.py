@@ -50,9 +50,12 @@ class BotRecord:
 class BotApi:
     """The service's bots' API at a fixed URL; each call on a fresh connection, retried until answered."""
 
-    def __init__(self, api_url: str, credential: str, rng: random.Random, activity: Activity | None = None) -> None:
-        parts = urllib.parse.urlsplit(api_url)
-        self._host, self._port = parts.hostname or "127.0.0.1", parts.port or 80
+    def __init__(self, api_url: str, credential: str, rng: random.Random, activity: Activity | None = None,
+                 others: tuple[str, ...] = ()) -> None:
+        """`others`: further nodes' API URLs (the three-node mode), tried in turn when a node refuses the
+        connection (it is down), as a load balancer in front of the nodes would."""
+        self._addresses = [_address(url) for url in (api_url, *others)]
+        self._at = 0
         self._headers = {"Content-Type": "application/json", **auth_headers(credential)}
         self._rng = rng
         self._lock = threading.Lock()
@@ -100,7 +103,8 @@ class BotApi:
         unanswered = 0
         while True:
             told_to_wait = 0.0
-            connection = http.client.HTTPConnection(self._host, self._port, timeout=REQUEST_TIMEOUT)
+            host, port = self._addresses[self._at]
+            connection = http.client.HTTPConnection(host, port, timeout=REQUEST_TIMEOUT)
             try:
                 connection.request(method, path, body=data, headers=self._headers)
                 self._activity.happened()
@@ -117,6 +121,8 @@ class BotApi:
                     record.unanswered += 1
             except ConnectionRefusedError:
                 record.refused_connections += 1  # the service is down: this attempt decided nothing
+                with self._lock:
+                    self._at = (self._at + 1) % len(self._addresses)
             except NO_ANSWER:
                 unanswered += 1  # sent, maybe taken, no answer: the kill came in between
                 record.unanswered += 1
@@ -129,6 +135,11 @@ class BotApi:
             with self._lock:
                 pause = self._rng.uniform(0.02, 0.1)
             time.sleep(told_to_wait or pause)  # a client's retry backoff (or the wait it was told), not synchronisation
+
+
+def _address(api_url: str) -> tuple[str, int]:
+    parts = urllib.parse.urlsplit(api_url)
+    return parts.hostname or "127.0.0.1", parts.port or 80
 
 
 def _code(answer: Any) -> str | None:

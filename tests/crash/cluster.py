@@ -182,8 +182,8 @@ class ClusterUnderTest:
     """The crash harness's three-node mode: the nodes as one service under test. `kill()` SIGKILLs a
     node drawn from `rng` (the seed's); `start()` waits until the other nodes have taken over every
     conversation it owned (no lease item names it any more), then starts it again on its folder, so
-    each kill makes the others resume its conversations, and its bots' calls, retried until it is back,
-    are then forwarded to the new owners. The same attributes as the one-node `ServiceUnderTest`."""
+    each kill makes the others resume its conversations (its bots meanwhile call the next node, which
+    forwards to the owner: tests/crash/bot.py). The same attributes as the one-node `ServiceUnderTest`."""
 
     def __init__(self, cluster: Cluster, rng: random.Random) -> None:
         self.cluster = cluster

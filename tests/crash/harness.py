@@ -204,7 +204,7 @@ class Stage:
     scenario_workers: dict[str, str]  # by the name of a scenario with a WorkerPlan
     service: ServiceUnderTest | ClusterUnderTest
     receiver: WebhookReceiver
-    bots: list[BotApi]  # one per node, each at its node's API (one node: one)
+    bots: list[BotApi]  # one per node, each at its node's API first, the others' when it is down (one node: one)
     bot_activity: Activity
     webhook_activity: Activity
 
@@ -253,7 +253,9 @@ def staged(settings: Settings, folder: Path, rng: random.Random,
                                                              config)
             receiver.secret = credentials.signing_secret
             service.start()
-            bots = [BotApi(url, credentials.token, random.Random(rng.random()), bot_activity) for url in service.api_urls]
+            urls = service.api_urls
+            bots = [BotApi(url, credentials.token, random.Random(rng.random()), bot_activity,
+                           others=tuple(urls[n + 1:] + urls[:n])) for n, url in enumerate(urls)]
             try:
                 yield Stage(folder, data, ConnectSide(connect), workers, scenario_workers, service, receiver, bots,
                             bot_activity, webhook_activity)
