@@ -43,7 +43,7 @@ def main() -> int:
                         choices=[s.name for s in DEFAULT_SCENARIOS], help="which scenarios, in turn")
     parser.add_argument("--nodes", type=int, default=1,
                         help="nodes on one DynamoDB log (moto's server); each kill takes one (tests/crash/cluster.py)")
-    parser.add_argument("--lease-seconds", type=float, default=6.0, help="with --nodes: the leases' time")
+    parser.add_argument("--lease-seconds", type=float, default=10.0, help="with --nodes: the leases' time")
     parser.add_argument("--out", type=Path, help="folder for logs and data (default bench/out/crash-SEED)")
     args = parser.parse_args()
     settings = Settings(
