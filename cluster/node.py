@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 # How long a lease lasts unrenewed by default: a stopped node's conversations wait at most this long (and
 # a third more, till the next pass) for another node; docs/cluster.md weighs it against the cost.
 DEFAULT_LEASE_SECONDS = 30.0
+CLAIM_STRIPES = 64
 
 
 class OwnedElsewhere(Exception):
@@ -67,6 +68,9 @@ class ClusterNode:
         self.url = url
         self._held: dict[str, Lease] = {}  # conversation id -> its lease, as last written
         self._lock = threading.Lock()
+        # One take at a time per conversation (a call and a pass at once would otherwise both take it,
+        # the second raising the token under the first's actor); striped, so others' takes go on.
+        self._claiming = [threading.Lock() for _ in range(CLAIM_STRIPES)]
         self._conversations: Conversations | None = None
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -84,12 +88,17 @@ class ClusterNode:
         self._thread = threading.Thread(target=self._renew_until_stopped, name="cluster-leases", daemon=True)
         self._thread.start()
 
-    def stop(self) -> None:
-        """Stop renewing and let every lease go now (the actors are stopped first, by the caller), so
-        that the other nodes take the conversations over at their next pass, not after the lease time."""
+    def stop_passes(self) -> None:
+        """No pass from now on (nothing renewed, nothing taken over): the first step of a stop, before the
+        actors stop, so that no takeover starts an actor meanwhile."""
         self._stopping.set()
         if self._thread is not None:
             self._thread.join()
+
+    def stop(self) -> None:
+        """Stop the passes and let every lease go now (the actors are stopped before, by the caller), so
+        that the other nodes take the conversations over at their next pass, not after the lease time."""
+        self.stop_passes()
         with self._lock:
             held = list(self._held.values())
             self._held.clear()
@@ -111,15 +120,16 @@ class ClusterNode:
     def claim(self, conversation_id: str) -> Lease:
         """The conversation's lease for this node: the one it holds, or taken now (absent or expired).
         Raises OwnedElsewhere when another node holds it."""
-        held = self.fence(conversation_id)
-        if held is not None:
-            return held
-        taken = self._leases.take(conversation_stream(conversation_id), self.node_id, self.lease_seconds)
-        if taken is None:
-            raise self._elsewhere(conversation_id)
-        with self._lock:
-            self._held[conversation_id] = taken
-        return taken
+        with self._claiming[hash(conversation_id) % CLAIM_STRIPES]:
+            held = self.fence(conversation_id)
+            if held is not None:
+                return held
+            taken = self._leases.take(conversation_stream(conversation_id), self.node_id, self.lease_seconds)
+            if taken is None:
+                raise self.elsewhere(conversation_id)
+            with self._lock:
+                self._held[conversation_id] = taken
+            return taken
 
     def claim_live(self, conversation_ids: list[str]) -> list[str]:
         """At start: take the leases of the live conversations no other node holds (none yet, expired,
@@ -143,8 +153,12 @@ class ClusterNode:
         append to it any more, and the leases' Query keeps to live conversations)."""
         with self._lock:
             lease = self._held.pop(conversation_id, None)
-        if lease is not None:
+        if lease is None:
+            return
+        try:
             self._leases.delete(lease)
+        except Exception:  # noqa: BLE001 - called as the actor stops; the item stays, expired, harmless
+            log.warning("conversation %s ended, but its lease item could not be deleted", conversation_id, exc_info=True)
 
     def lost(self, conversation_id: str, token: int) -> None:
         """An append fenced by the conversation's lease at `token` found it taken: forget it (the next
@@ -155,9 +169,6 @@ class ClusterNode:
 
     def elsewhere(self, conversation_id: str) -> OwnedElsewhere:
         """Who serves the conversation, as the error that says so."""
-        return self._elsewhere(conversation_id)
-
-    def _elsewhere(self, conversation_id: str) -> OwnedElsewhere:
         lease = self._leases.get(conversation_stream(conversation_id))
         now = self._leases.now()
         if lease is None:

@@ -174,6 +174,8 @@ class WorkerService:
 
     def stop(self) -> None:
         self._stopping.set()
+        if self.cluster is not None:
+            self.cluster.stop_passes()  # no takeover starts an actor while they stop
         if self._recovery.is_alive():
             self._recovery.join()  # it stops between two conversations
         self.failover_orders.stop()

@@ -14,6 +14,7 @@ from store import NewEvent
 from store.conversations import conversation_stream
 from store.dynamo_event_store import DynamoEventStore
 from store.leases import LeaseTable
+from tests.store.test_concurrency import race
 from tests.support.dynamodb import fresh_table, open_dynamo_store
 
 LEASE_SECONDS = 600.0
@@ -158,4 +159,14 @@ def test_an_ended_conversations_lease_goes(store: DynamoEventStore) -> None:
     a.let_go("c-1")
 
     assert a.held() == [] and a._leases.get(conversation_stream("c-1")) is None
+    a.stop()
+
+
+def test_claims_of_one_conversation_at_once_take_its_lease_once(store: DynamoEventStore) -> None:
+    a, _ = node(store, "a", Clock())
+
+    claimed = race(*[lambda: a.claim("c-1") for _ in range(4)])
+
+    assert {lease.token for lease in claimed} == {1}  # type: ignore[attr-defined]
+    assert a._leases.get(conversation_stream("c-1")).token == 1  # type: ignore[union-attr]
     a.stop()
