@@ -3,6 +3,7 @@
     .venv/bin/python bench/crash.py --kills 100 --conversations 60
     .venv/bin/python bench/crash.py --seed 1234 ...        # replay a run's plan (or CRASH_SEED=1234)
     .venv/bin/python bench/crash.py --scenarios slash translate ...   # only these, in turn
+    .venv/bin/python bench/crash.py --nodes 3 --kills 20 --scenarios ana human leaves   # the three-node mode
 
 Prints the seed first and the figures last; exits 1 if anything was lost or doubled (at Connect, at
 the bot, or by a slash command at SES). Logs, the service's data folder and the local Connect's log
@@ -40,6 +41,9 @@ def main() -> int:
     parser.add_argument("--disconnect-seconds", type=int, default=5)
     parser.add_argument("--scenarios", nargs="+", default=[s.name for s in DEFAULT_SCENARIOS],
                         choices=[s.name for s in DEFAULT_SCENARIOS], help="which scenarios, in turn")
+    parser.add_argument("--nodes", type=int, default=1,
+                        help="nodes on one DynamoDB log (moto's server); each kill takes one (tests/crash/cluster.py)")
+    parser.add_argument("--lease-seconds", type=float, default=10.0, help="with --nodes: the leases' time")
     parser.add_argument("--out", type=Path, help="folder for logs and data (default bench/out/crash-SEED)")
     args = parser.parse_args()
     settings = Settings(
@@ -51,6 +55,8 @@ def main() -> int:
         kill_delay=tuple(args.kill_delay),
         pace=Pace(messages=tuple(args.messages), gap=tuple(args.gap)),
         finish_timeout=120.0,
+        nodes=args.nodes,
+        lease_seconds=args.lease_seconds,
     )
     folder = args.out or REPO / "bench" / "out" / f"crash-{args.seed}"
     scenarios = [s for s in DEFAULT_SCENARIOS if s.name in args.scenarios]

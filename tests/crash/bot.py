@@ -19,6 +19,7 @@ from tests.crash.service_process import auth_headers
 
 NO_ANSWER = (ConnectionError, http.client.HTTPException, TimeoutError, OSError)
 REQUEST_TIMEOUT = 15.0
+MOST_WAITED = 10.0  # seconds: the longest Retry-After the bot waits before sending again
 GIVE_UP_AFTER = 90.0  # a bot request unanswered this long fails the run: the service did not come back
 
 
@@ -43,14 +44,18 @@ class BotRecord:
     sent: list[Sent] = field(default_factory=list)
     unanswered: int = 0  # requests sent that got no answer (maybe taken)
     refused_connections: int = 0  # attempts while the service was down (surely not taken)
+    told_to_wait: int = 0  # answers 429 (its webhook deliveries behind): nothing taken, sent again after Retry-After
 
 
 class BotApi:
     """The service's bots' API at a fixed URL; each call on a fresh connection, retried until answered."""
 
-    def __init__(self, api_url: str, credential: str, rng: random.Random, activity: Activity | None = None) -> None:
-        parts = urllib.parse.urlsplit(api_url)
-        self._host, self._port = parts.hostname or "127.0.0.1", parts.port or 80
+    def __init__(self, api_url: str, credential: str, rng: random.Random, activity: Activity | None = None,
+                 others: tuple[str, ...] = ()) -> None:
+        """`others`: further nodes' API URLs (the three-node mode), tried in turn when a node refuses the
+        connection (it is down), as a load balancer in front of the nodes would."""
+        self._addresses = [_address(url) for url in (api_url, *others)]
+        self._at = 0
         self._headers = {"Content-Type": "application/json", **auth_headers(credential)}
         self._rng = rng
         self._lock = threading.Lock()
@@ -91,23 +96,33 @@ class BotApi:
         return sent
 
     def _until_answered(self, record: BotRecord, method: str, path: str, body: Any) -> tuple[int, Any, int]:
-        """The first answer below 500, and how many attempts before it got none."""
+        """The first answer below 500 other than 429 (told to wait: sent again after Retry-After), and how
+        many attempts before it got none."""
         data = json.dumps(body).encode()
         deadline = time.monotonic() + GIVE_UP_AFTER
         unanswered = 0
         while True:
-            connection = http.client.HTTPConnection(self._host, self._port, timeout=REQUEST_TIMEOUT)
+            told_to_wait = 0.0
+            host, port = self._addresses[self._at]
+            connection = http.client.HTTPConnection(host, port, timeout=REQUEST_TIMEOUT)
             try:
                 connection.request(method, path, body=data, headers=self._headers)
                 self._activity.happened()
                 answer = connection.getresponse()
                 raw = answer.read()
-                if answer.status < 500:
+                if answer.status == 429:
+                    # Told to wait (webhook delivery behind): nothing was taken; sent again after Retry-After.
+                    record.told_to_wait += 1
+                    told_to_wait = min(float(answer.getheader("Retry-After") or 1), MOST_WAITED)
+                elif answer.status < 500:
                     return answer.status, json.loads(raw) if raw else None, unanswered
-                unanswered += 1
-                record.unanswered += 1
+                else:
+                    unanswered += 1
+                    record.unanswered += 1
             except ConnectionRefusedError:
                 record.refused_connections += 1  # the service is down: this attempt decided nothing
+                with self._lock:
+                    self._at = (self._at + 1) % len(self._addresses)
             except NO_ANSWER:
                 unanswered += 1  # sent, maybe taken, no answer: the kill came in between
                 record.unanswered += 1
@@ -119,7 +134,12 @@ class BotApi:
                 raise AssertionError(f"{method} {path}: no answer from the service in {GIVE_UP_AFTER} s")
             with self._lock:
                 pause = self._rng.uniform(0.02, 0.1)
-            time.sleep(pause)  # a client's retry backoff, not synchronisation
+            time.sleep(told_to_wait or pause)  # a client's retry backoff (or the wait it was told), not synchronisation
+
+
+def _address(api_url: str) -> tuple[str, int]:
+    parts = urllib.parse.urlsplit(api_url)
+    return parts.hostname or "127.0.0.1", parts.port or 80
 
 
 def _code(answer: Any) -> str | None:

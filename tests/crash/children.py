@@ -18,15 +18,17 @@ POLL_SECONDS = 0.01
 
 
 class Child:
-    """`python run.py ARGUMENTS` in the repository, its output appended to `log`."""
+    """`python run.py ARGUMENTS` (or `python -m MODULE ARGUMENTS`) in the repository, its output appended
+    to `log`."""
 
-    def __init__(self, name: str, arguments: list[str], log: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(self, name: str, arguments: list[str], log: Path, env: dict[str, str] | None = None,
+                 module: str | None = None) -> None:
         """`env` adds to (or replaces in) this process's environment."""
         self.name = name
         self.log = log
         with log.open("ab") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "run.py", *arguments],
+                [sys.executable, *(["-m", module] if module else ["run.py"]), *arguments],
                 cwd=REPO,
                 stdout=out,
                 stderr=subprocess.STDOUT,

@@ -18,6 +18,7 @@ import uuid
 
 from actors.conversation import LEFT_BEHIND_NOTICE
 from events import decode
+from store.event_log import EventLog
 
 STREAM_PREFIX = "conversation-"
 TIMER_TYPES = ("TimerArmed", "TimerFired", "TimerCancelled")
@@ -97,14 +98,31 @@ class ConversationLog:
     switches: int = 0  # failover orders the conversation took (FailoverSwitched), moved or not
 
 
+KINDS = TIMER_TYPES + NOTICE_TYPES + SLASH_TYPES + MOVE_TYPES
+
+
 def read_log(store_path: Path) -> dict[str, ConversationLog]:
-    """Every conversation's log, by conversation id."""
-    kinds = TIMER_TYPES + NOTICE_TYPES + SLASH_TYPES + MOVE_TYPES
+    """Every conversation's log, by conversation id, from the store's SQLite file."""
     with closing(sqlite3.connect(f"file:{store_path}?mode=ro", uri=True)) as db:
         rows = db.execute(
             f"SELECT stream, seq, type, data FROM events WHERE stream LIKE '{STREAM_PREFIX}%'"
-            f" AND type IN ({', '.join('?' * len(kinds))}) ORDER BY position", kinds,
+            f" AND type IN ({', '.join('?' * len(KINDS))}) ORDER BY position", KINDS,
         ).fetchall()
+    return _logs(rows)
+
+
+def read_log_from(log: EventLog) -> dict[str, ConversationLog]:
+    """The same from any event log (a DynamoDB table: the three-node mode), read in its global order."""
+    rows: list[tuple[str, int, str, bytes]] = []
+    position = 0
+    while page := log.read_all(position, limit=1000):
+        rows += [(e.stream, e.seq, e.type, e.data) for e in page
+                 if e.stream.startswith(STREAM_PREFIX) and e.type in KINDS]
+        position = page[-1].position
+    return _logs(rows)
+
+
+def _logs(rows: list[tuple[str, int, str, bytes]]) -> dict[str, ConversationLog]:
     readers: dict[str, _Reader] = {}
     for stream, seq, kind, data in rows:
         reader = readers.setdefault(stream.removeprefix(STREAM_PREFIX), _Reader())

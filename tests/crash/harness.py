@@ -20,7 +20,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,11 +30,13 @@ from tests.crash.activity import Activity
 from tests.crash.bot import BotApi, BotRecord
 from tests.crash.checks import Evidence, Figures, TimerTexts, check_conversation
 from tests.crash.children import Child, Children, free_port, start_connect_local
+from tests.crash.cluster import ClusterUnderTest, dummy_credentials, make_cluster, start_dynamodb
 from tests.crash.connect_side import FLOWS, INSTANCE, ConnectSide, connect_config
 from tests.crash.event_log import ConversationLog, read_log
 from tests.crash.receiver import WebhookReceiver
 from tests.crash.role_checks import RoleFigures, check_assumed_roles
 from tests.crash.scenarios import DEFAULT_SCENARIOS, Conversation, Pace, Scenario, WorkerPlan
+from tests.support.dynamodb import fresh_table
 
 TEXTS = TimerTexts(
     warning_user="[crash] Are you still there?",
@@ -56,6 +58,8 @@ class Settings:
     pace: Pace = field(default_factory=Pace)
     start_spread: float | None = None  # conversations start over this many seconds; default: most of the kills
     finish_timeout: float = 90.0  # after the last kill, for every hand-back
+    nodes: int = 1  # more: that many nodes on one DynamoDB log (tests/crash/cluster.py), a kill takes one
+    lease_seconds: float = 10.0  # with several nodes: their leases' time (shorter ones moved under load)
 
     def spread(self) -> float:
         if self.start_spread is not None:
@@ -75,6 +79,8 @@ class Report:
     unsigned_webhooks: int
     unsigned_samples: list[str]
     roles: RoleFigures = field(default_factory=RoleFigures)
+    killed_nodes: list[str] = field(default_factory=list)  # the three-node mode: the node of each kill
+    takeover_seconds: list[float] = field(default_factory=list)  # and from each kill to its leases all taken
 
     def ok(self) -> bool:
         return self.figures.ok() and self.kills >= self.settings.kills
@@ -87,6 +93,12 @@ class Report:
             f"seed {seed}  (replay: CRASH_SEED={seed}, or bench/crash.py --seed {seed})",
             f"kills {self.kills}  in {self.seconds:.1f} s  (restart to listening: mean "
             f"{sum(self.restart_seconds) / max(1, len(self.restart_seconds)):.2f} s, max {slowest:.2f} s)",
+            *([f"nodes {self.settings.nodes}, kills by node: "
+               f"{', '.join(f'{n} {self.killed_nodes.count(n)}' for n in sorted(set(self.killed_nodes)))}; "
+               f"taken over by the others (leases of {self.settings.lease_seconds:g} s) in: mean "
+               f"{sum(self.takeover_seconds) / max(1, len(self.takeover_seconds)):.1f} s, "
+               f"max {max(self.takeover_seconds, default=0.0):.1f} s"]
+              if self.settings.nodes > 1 else []),
             f"conversations {f.conversations}",
             f"bot -> Connect: {f.bot_messages} messages accepted ({f.bot_messages_maybe} unanswered then refused, "
             f"{f.bot_messages_refused} refused by Connect and told, "
@@ -145,6 +157,7 @@ class ServiceUnderTest:
 
     def __init__(self, folder: Path, data: Path, connect: dict[str, Any], children: Children) -> None:
         self._folder = folder
+        self._data = data
         self._config = service_process.write_serve_config(folder, data, connect, free_port())
         self._children = children
         self.child: Child | None = None
@@ -170,6 +183,14 @@ class ServiceUnderTest:
         if self.child is not None:
             self.child.stop()
 
+    @property
+    def api_urls(self) -> list[str]:
+        return [self.ready["api_url"]]
+
+    def read_log(self, scratch: Path) -> dict[str, ConversationLog]:
+        """Every conversation's log, from the data folder's SQLite file (`scratch` is not needed)."""
+        return read_log(self._data / "events.db")
+
 
 @dataclass
 class Stage:
@@ -181,15 +202,20 @@ class Stage:
     connect: ConnectSide
     workers: dict[str, str]  # by flow
     scenario_workers: dict[str, str]  # by the name of a scenario with a WorkerPlan
-    service: ServiceUnderTest
+    service: ServiceUnderTest | ClusterUnderTest
     receiver: WebhookReceiver
-    bot: BotApi
+    bots: list[BotApi]  # one per node, each at its node's API first, the others' when it is down (one node: one)
     bot_activity: Activity
     webhook_activity: Activity
 
+    @property
+    def bot(self) -> BotApi:
+        return self.bots[0]
+
     def conversation(self, conversation_id: str, flow: str, rng: random.Random, pace: Pace,
-                     worker_id: str | None = None) -> Conversation:
-        return Conversation(conversation_id, rng, pace, self.bot, BotRecord(conversation_id),
+                     worker_id: str | None = None, node: int = 0) -> Conversation:
+        """A conversation whose bot calls node `node`'s API (the first node by default)."""
+        return Conversation(conversation_id, rng, pace, self.bots[node], BotRecord(conversation_id),
                             worker_id or self.workers[flow], self.receiver.url, self.connect, self.data,
                             handed_back=lambda: self.receiver.returned(conversation_id))
 
@@ -201,52 +227,71 @@ class Stage:
 def staged(settings: Settings, folder: Path, rng: random.Random,
            scenarios: Sequence[Scenario] = ()) -> Iterator[Stage]:
     """Start everything, with the workers `scenarios` plan; on the way out (returning or raising) end
-    every process and the receiver."""
+    every process and the receiver. With `settings.nodes` above 1, the nodes share an event log in a
+    DynamoDB table of moto's server, a child process too, and the operator's commands name it by
+    `--config`."""
     folder.mkdir(parents=True, exist_ok=True)
     bot_activity, webhook_activity = Activity(), Activity()
     receiver = WebhookReceiver(webhook_activity).start()
     try:
-        with Children() as children:
+        with ExitStack() as stack:
+            children = stack.enter_context(Children())
             connect_child, connect = start_connect_local(folder, connect_config(settings.conversations))
             children.start(connect_child)
-            data = folder / "data"
-            workers, scenario_workers, credentials = _set_up(scenarios, settings, folder, data, ConnectSide(connect))
+            service: ServiceUnderTest | ClusterUnderTest
+            if settings.nodes == 1:
+                data, config = folder / "data", None
+                service = ServiceUnderTest(folder, data, connect, children)
+            else:
+                endpoint_url = start_dynamodb(folder, children)
+                stack.enter_context(dummy_credentials())
+                cluster = make_cluster(folder, connect, fresh_table(endpoint_url), endpoint_url, children,
+                                       settings.nodes, settings.lease_seconds)
+                data, config = cluster.nodes[0].data, cluster.operator_config
+                service = ClusterUnderTest(cluster, random.Random(rng.random()))
+            workers, scenario_workers, credentials = _set_up(scenarios, settings, folder, data, ConnectSide(connect),
+                                                             config)
             receiver.secret = credentials.signing_secret
-            service = ServiceUnderTest(folder, data, connect, children)
             service.start()
-            bot = BotApi(service.ready["api_url"], credentials.token, random.Random(rng.random()), bot_activity)
+            urls = service.api_urls
+            bots = [BotApi(url, credentials.token, random.Random(rng.random()), bot_activity,
+                           others=tuple(urls[n + 1:] + urls[:n])) for n, url in enumerate(urls)]
             try:
-                yield Stage(folder, data, ConnectSide(connect), workers, scenario_workers, service, receiver, bot,
+                yield Stage(folder, data, ConnectSide(connect), workers, scenario_workers, service, receiver, bots,
                             bot_activity, webhook_activity)
             finally:
-                bot.close()
+                for bot in bots:
+                    bot.close()
     finally:
         receiver.stop()
 
 
-def _set_up(scenarios: Sequence[Scenario], settings: Settings, folder: Path, data: Path,
-            connect: ConnectSide) -> tuple[dict[str, str], dict[str, str], service_process.BotCredentials]:
+def _set_up(scenarios: Sequence[Scenario], settings: Settings, folder: Path, data: Path, connect: ConnectSide,
+            config: Path | None) -> tuple[dict[str, str], dict[str, str], service_process.BotCredentials]:
     """What an operator makes with `run.py` before the service starts: a worker per flow, each planned
     scenario's worker with its roles (in the vault; their external ids also told to the local STS),
-    connectors (once per Alias) and content items, and the bot's API client."""
-    workers = {flow: service_process.create_worker(worker_file(flow, TEXTS, settings), folder, data) for flow in FLOWS}
+    connectors (once per Alias) and content items, and the bot's API client; with `config` (serve's
+    configuration, the three-node mode), in the log it names."""
+    workers = {flow: service_process.create_worker(worker_file(flow, TEXTS, settings), folder, data, config)
+               for flow in FLOWS}
     plans = {s.name: (s.flow, s.worker) for s in scenarios if s.worker is not None}
     connectors: dict[str, Mapping[str, Any]] = {}
     for _, plan in plans.values():
         for connector in plan.connectors:
             connectors.setdefault(connector["Alias"], connector)
     for connector in connectors.values():
-        service_process.create_connector(connector, folder, data)
+        service_process.create_connector(connector, folder, data, config)
     for reference, role in _roles(scenarios).items():
         service_process.put_secret(reference, json.dumps(role), data)
         connect.require_external_id(role["RoleArn"], role["ExternalId"])
     scenario_workers = {}
     for name, (flow, plan) in plans.items():
-        worker_id = service_process.create_worker(worker_file(flow, TEXTS, settings, name, plan.data), folder, data)
+        worker_id = service_process.create_worker(worker_file(flow, TEXTS, settings, name, plan.data), folder, data,
+                                                  config)
         for key, text in plan.content.items():
-            service_process.put_content(worker_id, key, text, data)
+            service_process.put_content(worker_id, key, text, data, config)
         scenario_workers[name] = worker_id
-    return workers, scenario_workers, service_process.client_credentials(data)
+    return workers, scenario_workers, service_process.client_credentials(data, config=config)
 
 
 def run_crash(settings: Settings, folder: Path, *, scenarios: Sequence[Scenario] = DEFAULT_SCENARIOS,
@@ -268,13 +313,21 @@ def run_crash(settings: Settings, folder: Path, *, scenarios: Sequence[Scenario]
             service.start()
         _settle(threads, conversations, receiver, settings.finish_timeout, errors)
         service.stop()  # cleanly, so the log is read whole; nothing is owed any more
-        figures = _check_all(conversations, receiver, stage.connect, read_log(stage.data / "events.db"),
+        figures = _check_all(conversations, receiver, stage.connect, service.read_log(folder / "log-read.db"),
                              folder / "evidence")
         (folder / "kills.txt").write_text("".join(f"{at:.3f}\n" for at in service.kill_times))
         roles = _check_roles(conversations, scenarios, stage.connect, service.start_times)
         figures.problems.extend(errors + roles.problems)
         return Report(settings, figures, len(service.kill_times), time.monotonic() - began,
-                      service.start_seconds[1:], folder, receiver.unsigned, receiver.unsigned_samples, roles)
+                      service.start_seconds[-len(service.kill_times):] if service.kill_times else [], folder,
+                      receiver.unsigned, receiver.unsigned_samples, roles, *_killed_nodes(service))
+
+
+def _killed_nodes(service: ServiceUnderTest | ClusterUnderTest) -> tuple[list[str], list[float]]:
+    """The node of each kill and the seconds until the others had taken it over (one node: none)."""
+    if isinstance(service, ClusterUnderTest):
+        return service.killed, service.takeover_seconds
+    return [], []
 
 
 @dataclass(frozen=True)
@@ -312,7 +365,8 @@ def _plan(settings: Settings, plan: random.Random, scenarios: Sequence[Scenario]
     for n in range(settings.conversations):
         scenario = scenarios[n % len(scenarios)]
         conversation = stage.conversation(f"{scenario.name}-{n:03d}", scenario.flow,
-                                          random.Random(plan.getrandbits(64)), settings.pace, stage.worker_of(scenario))
+                                          random.Random(plan.getrandbits(64)), settings.pace, stage.worker_of(scenario),
+                                          node=n % len(stage.bots))
         planned.append(_Planned(scenario, conversation, plan.uniform(0, settings.spread())))
     return planned
 

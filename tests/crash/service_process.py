@@ -62,31 +62,42 @@ def write_serve_config(folder: Path, data_dir: Path, connect: Mapping[str, Any],
 
 def start_service(config: Path, ready_file: Path, log: Path) -> tuple[Child, dict[str, Any]]:
     """`run.py serve` as a child; returns it and its ready file (with `api_url`) once it listens."""
-    ready_file.unlink(missing_ok=True)
-    child = Child("service", ["serve", "--config", str(config), "--ready-file", str(ready_file)], log,
-                  env=SERVICE_CREDENTIALS)
+    child = launch_service(config, ready_file, log)
     return child, child.wait_ready(ready_file)
 
 
-def create_worker(worker: Mapping[str, Any], folder: Path, data_dir: Path) -> str:
-    """`run.py worker create FILE --db DB`, as an operator does it (the file in `folder`, beside the
-    data folder, which the service keeps owner-only); the new worker's id."""
+def launch_service(config: Path, ready_file: Path, log: Path) -> Child:
+    """`run.py serve` as a child, not waited for: `child.wait_ready(ready_file)` once it must listen."""
+    ready_file.unlink(missing_ok=True)
+    return Child("service", ["serve", "--config", str(config), "--ready-file", str(ready_file)], log,
+                 env=SERVICE_CREDENTIALS)
+
+
+def log_option(data_dir: Path, config: Path | None = None) -> list[str]:
+    """How an operator's command names the log: `--db DATA/events.db`, or `--config FILE` (serve's
+    configuration: a DynamoDB table and the data folder beside it, as the three-node mode has)."""
+    return ["--config", str(config)] if config is not None else ["--db", str(data_dir / "events.db")]
+
+
+def create_worker(worker: Mapping[str, Any], folder: Path, data_dir: Path, config: Path | None = None) -> str:
+    """`run.py worker create FILE --db DB` (or `--config FILE`), as an operator does it (the file in
+    `folder`, beside the data folder, which the service keeps owner-only); the new worker's id."""
     path = folder / f"worker-{worker['Name']}.json"
     path.write_text(json.dumps(worker))
-    out = _run_py("worker", "create", str(path), "--db", str(data_dir / "events.db"))
+    out = _run_py("worker", "create", str(path), *log_option(data_dir, config))
     return out.strip().split()[-1]
 
 
-def create_connector(connector: Mapping[str, Any], folder: Path, data_dir: Path) -> None:
+def create_connector(connector: Mapping[str, Any], folder: Path, data_dir: Path, config: Path | None = None) -> None:
     """`run.py connector create FILE --db DB` (the file in `folder`, named after its alias)."""
     path = folder / f"connector-{connector['Alias']}.json"
     path.write_text(json.dumps(connector))
-    _run_py("connector", "create", str(path), "--db", str(data_dir / "events.db"))
+    _run_py("connector", "create", str(path), *log_option(data_dir, config))
 
 
-def put_content(worker_id: str, key: str, text: str, data_dir: Path) -> None:
+def put_content(worker_id: str, key: str, text: str, data_dir: Path, config: Path | None = None) -> None:
     """`run.py content put WORKER_ID KEY --text TEXT --db DB`."""
-    _run_py("content", "put", worker_id, key, "--text", text, "--db", str(data_dir / "events.db"))
+    _run_py("content", "put", worker_id, key, "--text", text, *log_option(data_dir, config))
 
 
 def failover(worker_id: str, data_dir: Path, *options: str) -> tuple[int, str]:
@@ -108,11 +119,11 @@ class BotCredentials:
     signing_secret: str
 
 
-def client_credentials(data_dir: Path, name: str = "crash-bot") -> BotCredentials:
+def client_credentials(data_dir: Path, name: str = "crash-bot", config: Path | None = None) -> BotCredentials:
     """`run.py client create NAME --db DB` (run before the service starts): the new client's bearer
     token and webhook signing secret, read from the lines it prints once."""
     fields = {}
-    for line in _run_py("client", "create", name, "--db", str(data_dir / "events.db")).splitlines():
+    for line in _run_py("client", "create", name, *log_option(data_dir, config)).splitlines():
         for key in ("token", "signing secret"):
             if line.startswith(key + " "):
                 fields[key] = line[len(key):].strip()
@@ -207,3 +218,15 @@ def _stdin(given: io.TextIOWrapper) -> Iterator[None]:
         yield
     finally:
         sys.stdin = taken
+
+
+def copy_store(data_dir: Path, other_data_dir: Path) -> None:
+    """`run.py store backup --db DATA/events.db OTHER/events.db`, and the local vault's key file beside
+    it: another node's data folder begins with this one's API clients and vault values (the three-node
+    mode's nodes share one bot client this way while clients are kept per node, docs/dynamodb-store.md)."""
+    other_data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _run_py("store", "backup", "--db", str(data_dir / "events.db"), str(other_data_dir / "events.db"))
+    key = data_dir / "vault-secret.key"
+    if key.exists():
+        (other_data_dir / key.name).write_bytes(key.read_bytes())
+        (other_data_dir / key.name).chmod(0o600)
