@@ -2,9 +2,9 @@
 local Amazon Connect, each node on its own data folder and fixed API port, each a child process that
 can be killed (SIGKILL), paused (SIGSTOP), resumed (SIGCONT) and started again on its folder.
 
-What is not the log stays in each node's data folder (docs/dynamodb-store.md): the bot's API client is
-made on the first node's folder and copied to the others with `run.py store backup` before they start,
-so one bearer token and one webhook signing secret work on every node.
+The nodes share what a cluster shares (docs/dynamodb-store.md): the bot's API client is made in the
+table (`run.py client create --config`), so one bearer token and one webhook signing secret work on every
+node, and the vault is Secrets Manager in the same moto server.
 """
 
 from __future__ import annotations
@@ -117,11 +117,6 @@ class Cluster:
     def operator_config(self) -> Path:
         return self.nodes[0].config
 
-    def share_clients(self) -> None:
-        """The first node's API clients (and local vault) copied to every other node's data folder."""
-        for node in self.nodes[1:]:
-            service_process.copy_store(self.nodes[0].data, node.data)
-
     def start(self) -> None:
         """Every node, started together; back once each listens."""
         for node in self.nodes:
@@ -140,11 +135,13 @@ class Cluster:
 def node_config(folder: Path, data: Path, connect: Mapping[str, Any], table: str, endpoint_url: str,
                 api_port: int, node_id: str, lease_seconds: float) -> Path:
     """A node's `run.py serve` configuration: the crash harness's (service_process.write_serve_config),
-    with the event log in the shared table and the node's `cluster` setting (docs/cluster.md)."""
+    with the event log in the shared table, the node's `cluster` setting (docs/cluster.md) and the vault
+    in Secrets Manager, which the nodes share."""
     path = service_process.write_serve_config(folder, data, connect, api_port)
     config = json.loads(path.read_text())
     config["store"] = {"dynamodb": {"table": table, "region": TABLE_REGION, "endpoint_url": endpoint_url}}
     config["cluster"] = {"node_id": node_id, "url": f"http://127.0.0.1:{api_port}", "lease_seconds": lease_seconds}
+    config["vault"] = {"backend": "secretsmanager", "region": TABLE_REGION, "endpoint_url": endpoint_url}
     path.write_text(json.dumps(config))
     return path
 
@@ -201,8 +198,7 @@ class ClusterUnderTest:
         return [node.api_url for node in self.cluster.nodes]
 
     def start(self) -> None:
-        """The first time: every node together (after sharing the first one's clients); then the killed
-        node."""
+        """The first time: every node together; then the killed node."""
         if self._killed is not None:
             self.takeover_seconds.append(self._taken_over(self._killed))
         self.start_times.append(time.time())
@@ -210,7 +206,6 @@ class ClusterUnderTest:
         if self._killed is not None:
             self._killed.start()
         else:
-            self.cluster.share_clients()
             self.cluster.start()
         self.start_seconds.append(time.monotonic() - began)
         self._killed = None

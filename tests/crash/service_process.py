@@ -218,15 +218,3 @@ def _stdin(given: io.TextIOWrapper) -> Iterator[None]:
         yield
     finally:
         sys.stdin = taken
-
-
-def copy_store(data_dir: Path, other_data_dir: Path) -> None:
-    """`run.py store backup --db DATA/events.db OTHER/events.db`, and the local vault's key file beside
-    it: another node's data folder begins with this one's API clients and vault values (the three-node
-    mode's nodes share one bot client this way while clients are kept per node, docs/dynamodb-store.md)."""
-    other_data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    _run_py("store", "backup", "--db", str(data_dir / "events.db"), str(other_data_dir / "events.db"))
-    key = data_dir / "vault-secret.key"
-    if key.exists():
-        (other_data_dir / key.name).write_bytes(key.read_bytes())
-        (other_data_dir / key.name).chmod(0o600)
