@@ -30,21 +30,10 @@ from store.workers import WorkerRegistry
 from tests.connect_local.configs import config_with
 from tests.crash.connect_side import ConnectSide
 from tests.service.harness import Api, events_of, of_type, wait_for
+from tests.support.aws_roles import Clock
 from tests.support.dynamodb import fresh_table, open_dynamo_store
 
 LEASE_SECONDS = 600.0
-
-
-class Clock:
-    """The wall clock, moved on by `ahead` seconds."""
-
-    def __init__(self) -> None:
-        self.ahead = 0.0
-
-    def __call__(self) -> float:
-        import time
-
-        return time.time() + self.ahead
 
 
 @dataclass
@@ -145,7 +134,7 @@ def test_a_node_that_stops_renewing_is_taken_over_and_nothing_is_lost_or_doubled
     wait_for(lambda: a.service.running_actor("c-2") is None, "A's actor to stop")
     two_nodes.agent.agent_says(contact_id, "said in the gap")
 
-    b.clock.ahead = LEASE_SECONDS + 1  # A has not renewed for longer than its lease
+    b.clock.advance(LEASE_SECONDS + 1)  # A has not renewed for longer than its lease
     b.cluster.tick()
 
     lease = b.cluster._leases.get(conversation_stream("c-2"))
@@ -178,7 +167,7 @@ def test_a_call_reaching_the_old_owner_before_it_knows_is_fenced_off_and_answere
     a, b = two_nodes.a, two_nodes.b
     assert a.api.transfer("c-3", two_nodes.worker_id)[0] == 201
     contact_id = two_nodes.agent_takes("c-3")
-    b.clock.ahead = LEASE_SECONDS + 1
+    b.clock.advance(LEASE_SECONDS + 1)
     b.cluster.tick()  # B takes c-3 over; A has not run a pass since, and still believes it holds it
     assert a.cluster.held() == ["c-3"] and a.service.running_actor("c-3") is not None
 

@@ -8,7 +8,6 @@ node's lease clock moved. Nothing sleeps."""
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,19 +25,10 @@ from tests.delivery.conversations import append, whole
 from tests.delivery.deliverers import ids, start, told
 from tests.delivery.polling import eventually
 from tests.delivery.receiver import Receiver
+from tests.support.aws_roles import Clock
 from tests.support.dynamodb import fresh_table, open_dynamo_store
 
 LEASE_SECONDS = 600.0
-
-
-class Clock:
-    """The wall clock, moved on by `ahead` seconds."""
-
-    def __init__(self) -> None:
-        self.ahead = 0.0
-
-    def __call__(self) -> float:
-        return time.time() + self.ahead
 
 
 @dataclass
@@ -119,7 +109,7 @@ def test_a_node_that_dies_hands_its_bots_to_another_which_continues_from_the_che
     at_b.stop()
     at_b = b.deliver(deliverers, "bot-1")
 
-    b.clock.ahead = LEASE_SECONDS + 1
+    b.clock.advance(LEASE_SECONDS + 1)
     at_b.lease_pass()
 
     receiver.wait_until(lambda r: len(r.accepted("long")) == len(told(b.store, "long")))
@@ -135,7 +125,7 @@ def test_a_node_that_lost_a_bot_s_lease_cannot_move_its_checkpoints_and_stops_de
     a, b = nodes
     at_a = a.deliver(deliverers, "bot-1")
     at_b = b.deliver(deliverers, "bot-1")
-    b.clock.ahead = LEASE_SECONDS + 1
+    b.clock.advance(LEASE_SECONDS + 1)
     at_b.lease_pass()  # B takes bot-1 over; A has run no pass since and still believes it holds it
     assert a.leases.held("bot-1") is not None and b.leases.held("bot-1").token == 2
 
