@@ -132,8 +132,9 @@ class ClusterNode:
             return taken
 
     def claim_live(self, conversation_ids: list[str]) -> list[str]:
-        """At start: take the leases of the live conversations no other node holds (none yet, expired,
-        or this node's own from before a restart); those taken. One Query for all, a write each."""
+        """Take the leases of `conversation_ids` that no other node holds (none yet, expired, or this
+        node's own from before a restart): at start, and in each pass for the live conversations not
+        held here; those taken. One Query for all, a write each."""
         current = {lease.name: lease for lease in self._leases.all()}
         now = self._leases.now()
         taken = []
@@ -225,16 +226,7 @@ class ClusterNode:
             candidates = [conversation_id for conversation_id in live if conversation_id not in self._held]
         if not candidates:
             return
-        leases = {lease.name: lease for lease in self._leases.all()}
-        now = self._leases.now()
-        for conversation_id in candidates:
-            lease = leases.get(conversation_stream(conversation_id))
-            if lease is not None and lease.expires_at > now:
-                continue
-            try:
-                self.claim(conversation_id)
-            except OwnedElsewhere:
-                continue
+        for conversation_id in self.claim_live(candidates):
             log.info("conversation %s: taken over (its lease had expired)", conversation_id)
             conversations.take_over(conversation_id)
 
