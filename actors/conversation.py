@@ -262,9 +262,11 @@ class ConversationActor(PooledActor):
         self._item_at: float | None = None  # the Connect item being taken: its AbsoluteTime
         self._background = background
         self._leaving: set[int] = set()  # LeaveChat effects under way off the actor's thread
-        # Started from its log with a chat to read (a restart, or an actor that died): what Connect
-        # recorded meanwhile is read before a timer decides, so a `TimerDue` waits here until the socket
-        # has caught up (`_caught_up`). Set here, not on `_Resume`: a timer may be told first.
+        # While the socket is not reading the chat, what Connect records meanwhile is read before a timer
+        # decides: a `TimerDue` waits here until the socket has caught up (`_caught_up`). True from the
+        # start for an actor started from its log with a chat to read (a restart, or an actor that died;
+        # set here, not on `_Resume`: a timer may be told first), and again when a live socket drops
+        # (`SocketReconnecting`) until its gap is filled.
         self._catching_up = _has_chat_to_read(state)
         self._held_timers: list[TimerDue] = []
 
@@ -764,6 +766,7 @@ class ConversationActor(PooledActor):
             self._caught_up()
             self._perform()
         elif isinstance(state, SocketReconnecting):
+            self._catching_up = True  # the chat goes on at Connect unread until the fill: see `_caught_up`
             log.warning(
                 "conversation %s: chat socket retry %d in %.1f s: %s",
                 self.state.conversation_id, state.attempt, state.delay_seconds, state.reason,
@@ -786,7 +789,8 @@ class ConversationActor(PooledActor):
     def _caught_up(self) -> None:
         """The socket has told what Connect recorded up to now (its fill came before `SocketConnected`,
         a chat's last items before `SocketStopped`), or will tell nothing more: the timers that fell due
-        meanwhile decide now, from what is known (an agent who left ended the chat, and they are stale)."""
+        meanwhile (since a restart, or since the socket dropped) decide now, from what is known (an agent
+        who left ended the chat, and they are stale)."""
         self._catching_up = False
         held, self._held_timers = self._held_timers, []
         for command in held:
