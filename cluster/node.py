@@ -19,7 +19,7 @@ from typing import Protocol
 
 from cluster.nodes import Node, NodeTable
 from store.conversations import conversation_stream
-from store.leases import Lease, LeaseTable
+from store.leases import HeldLeases, Lease, LeaseTable
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +66,7 @@ class ClusterNode:
         self.node_id = node_id
         self.lease_seconds = lease_seconds
         self.url = url
-        self._held: dict[str, Lease] = {}  # conversation id -> its lease, as last written
-        self._lock = threading.Lock()
+        self._held: HeldLeases[str] = HeldLeases(leases, node_id, lease_seconds, name_of=conversation_stream)
         # One take at a time per conversation (a call and a pass at once would otherwise both take it,
         # the second raising the token under the first's actor); striped, so others' takes go on.
         self._claiming = [threading.Lock() for _ in range(CLAIM_STRIPES)]
@@ -78,7 +77,7 @@ class ClusterNode:
     @property
     def renew_seconds(self) -> float:
         """How often the node renews: a third of the lease, so two renewals may fail before it is lost."""
-        return self.lease_seconds / 3
+        return self._held.renew_seconds
 
     def start(self, conversations: Conversations, url: str) -> None:
         """Announce the node (at `self.url`, else `url`) and renew on a thread every `renew_seconds`."""
@@ -99,14 +98,7 @@ class ClusterNode:
         """Stop the passes and let every lease go now (the actors are stopped before, by the caller), so
         that the other nodes take the conversations over at their next pass, not after the lease time."""
         self.stop_passes()
-        with self._lock:
-            held = list(self._held.values())
-            self._held.clear()
-        for lease in held:
-            try:
-                self._leases.release(lease)
-            except Exception:  # noqa: BLE001 - the lease then runs out by itself
-                log.warning("lease %s not released; it expires within %s s", lease.name, self.lease_seconds, exc_info=True)
+        self._held.release_all()
         try:
             self._nodes.leave(self.node_id)
         except Exception:  # noqa: BLE001
@@ -114,21 +106,15 @@ class ClusterNode:
 
     def fence(self, conversation_id: str) -> Lease | None:
         """The lease this node holds for the conversation (None: it holds none)."""
-        with self._lock:
-            return self._held.get(conversation_id)
+        return self._held.get(conversation_id)
 
     def claim(self, conversation_id: str) -> Lease:
         """The conversation's lease for this node: the one it holds, or taken now (absent or expired).
         Raises OwnedElsewhere when another node holds it."""
         with self._claiming[hash(conversation_id) % CLAIM_STRIPES]:
-            held = self.fence(conversation_id)
-            if held is not None:
-                return held
-            taken = self._leases.take(conversation_stream(conversation_id), self.node_id, self.lease_seconds)
+            taken = self._held.take(conversation_id)
             if taken is None:
                 raise self.elsewhere(conversation_id)
-            with self._lock:
-                self._held[conversation_id] = taken
             return taken
 
     def claim_live(self, conversation_ids: list[str]) -> list[str]:
@@ -152,8 +138,7 @@ class ClusterNode:
     def let_go(self, conversation_id: str) -> None:
         """The conversation has ended here: its lease item goes (its stream is closed, so no node can
         append to it any more, and the leases' Query keeps to live conversations)."""
-        with self._lock:
-            lease = self._held.pop(conversation_id, None)
+        lease = self._held.forget(conversation_id)
         if lease is None:
             return
         try:
@@ -164,9 +149,7 @@ class ClusterNode:
     def lost(self, conversation_id: str, token: int) -> None:
         """An append fenced by the conversation's lease at `token` found it taken: forget it (the next
         pass would find it lost too)."""
-        with self._lock:
-            if conversation_id in self._held and self._held[conversation_id].token == token:
-                del self._held[conversation_id]
+        self._held.forget(conversation_id, token)
 
     def elsewhere(self, conversation_id: str) -> OwnedElsewhere:
         """Who serves the conversation, as the error that says so."""
@@ -180,8 +163,7 @@ class ClusterNode:
 
     def held(self) -> list[str]:
         """The conversations whose leases this node holds."""
-        with self._lock:
-            return sorted(self._held)
+        return sorted(self._held.keys())
 
     def tick(self) -> None:
         """One pass: the node's item and every lease renewed (those lost stop here), then the expired
@@ -196,34 +178,13 @@ class ClusterNode:
         self._nodes.announce(Node(self.node_id, self.url, self._leases.now() + self.lease_seconds))
 
     def _renew(self, conversations: Conversations) -> None:
-        with self._lock:
-            mine = dict(self._held)
-        by_name = {lease.name: conversation_id for conversation_id, lease in mine.items()}
-        try:
-            held, lost = self._leases.renew(list(mine.values()), self.lease_seconds)
-        except Exception:  # noqa: BLE001 - DynamoDB out of reach: what has run out is lost all the same
-            log.warning("renewing %d leases failed", len(mine), exc_info=True)
-            now = self._leases.now()
-            held, lost = [], [lease for lease in mine.values() if lease.expires_at <= now]
-        with self._lock:
-            for lease in held:
-                conversation_id = by_name[lease.name]
-                if self._held.get(conversation_id, lease).token == lease.token:
-                    self._held[conversation_id] = lease
-            gone = []
-            for lease in lost:
-                conversation_id = by_name[lease.name]
-                if conversation_id in self._held and self._held[conversation_id].token == lease.token:
-                    del self._held[conversation_id]
-                    gone.append(conversation_id)
-        for conversation_id in gone:
+        for conversation_id in self._held.renew():
             log.warning("conversation %s: its lease was lost; it stops here", conversation_id)
             conversations.lease_lost(conversation_id)
 
     def _take_over(self, conversations: Conversations) -> None:
-        live = conversations.live()
-        with self._lock:
-            candidates = [conversation_id for conversation_id in live if conversation_id not in self._held]
+        held = set(self._held.keys())
+        candidates = [conversation_id for conversation_id in conversations.live() if conversation_id not in held]
         if not candidates:
             return
         for conversation_id in self.claim_live(candidates):

@@ -13,12 +13,7 @@ conversation from its checkpoint. docs/dynamodb-store.md ("Webhook delivery in a
 
 from __future__ import annotations
 
-import logging
-import threading
-
-from store.leases import Lease, LeaseTable
-
-log = logging.getLogger(__name__)
+from store.leases import HeldLeases, Lease, LeaseTable
 
 PREFIX = "delivery#"
 BEFORE_CLIENTS = "-"
@@ -29,14 +24,16 @@ def lease_name(client_id: str | None) -> str:
 
 
 class DeliveryLeases:
-    """This node's delivery leases, one per API client it delivers for. Safe to share between threads."""
+    """This node's delivery leases, one per API client it delivers for, in a `HeldLeases` map (the one
+    the conversations' leases use too). Safe to share between threads."""
 
     def __init__(self, leases: LeaseTable, node_id: str, lease_seconds: float) -> None:
         self._leases = leases
         self.node_id = node_id
         self.lease_seconds = lease_seconds
-        self._held: dict[str | None, Lease] = {}
-        self._lock = threading.Lock()
+        self._held: HeldLeases[str | None] = HeldLeases(
+            leases, node_id, lease_seconds, name_of=lease_name, what="delivery leases"
+        )
 
     @property
     def table(self) -> str:
@@ -45,54 +42,26 @@ class DeliveryLeases:
     @property
     def renew_seconds(self) -> float:
         """A third of the lease, so two renewals may fail before it is lost (as the conversations' leases)."""
-        return self.lease_seconds / 3
+        return self._held.renew_seconds
 
     def held(self, client_id: str | None) -> Lease | None:
         """The client's lease if this node holds it, as last written (the fence for its checkpoints)."""
-        with self._lock:
-            return self._held.get(client_id)
+        return self._held.get(client_id)
 
     def take(self, client_id: str | None) -> Lease | None:
         """The client's lease for this node: the one it holds, or taken now if no live node holds it;
         None if another node does."""
-        held = self.held(client_id)
-        if held is not None:
-            return held
-        taken = self._leases.take(lease_name(client_id), self.node_id, self.lease_seconds)
-        if taken is not None:
-            with self._lock:
-                self._held[client_id] = taken
-        return taken
+        return self._held.take(client_id)
 
     def renew(self) -> list[str | None]:
         """Renew every lease held; the clients whose leases were lost (taken by another node, or run out
         while renewals failed): this node must stop delivering for them."""
-        with self._lock:
-            mine = dict(self._held)
-        client_of = {lease.name: client_id for client_id, lease in mine.items()}
-        try:
-            held, lost = self._leases.renew(list(mine.values()), self.lease_seconds)
-        except Exception:  # noqa: BLE001 - DynamoDB out of reach: tried again at the next pass
-            log.warning("renewing %d delivery leases failed", len(mine), exc_info=True)
-            # What has run out is lost all the same: another node may have taken it.
-            now = self._leases.now()
-            held, lost = [], [lease for lease in mine.values() if lease.expires_at <= now]
-        with self._lock:
-            for lease in held:
-                self._held[client_of[lease.name]] = lease
-            for lease in lost:
-                self._held.pop(client_of[lease.name], None)
-        return [client_of[lease.name] for lease in lost]
+        return self._held.renew()
 
     def lost(self, client_id: str | None) -> None:
         """A fenced write found the lease taken: forget it."""
-        with self._lock:
-            self._held.pop(client_id, None)
+        self._held.forget(client_id)
 
     def release_all(self) -> None:
         """Let every lease go now (a clean stop), so another node takes the bots over at its next pass."""
-        with self._lock:
-            held = list(self._held.values())
-            self._held.clear()
-        for lease in held:
-            self._leases.release(lease)
+        self._held.release_all()

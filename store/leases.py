@@ -11,15 +11,19 @@ docs/cluster.md says why, and what it costs.
 
 from __future__ import annotations
 
+import logging
 import random
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from botocore.exceptions import ClientError
 
 from store.dynamo_table import dynamodb_client
+
+log = logging.getLogger(__name__)
 
 LEASES = "lease"
 # One TransactWriteItems holds at most 100 actions: renewals go in transactions of that many.
@@ -235,6 +239,120 @@ class LeaseTable:
         """The leases whose expiry has passed at `now` (default: the table's clock), by name."""
         at = self._clock() if now is None else now
         return [lease for lease in self.all() if lease.expires_at <= at]
+
+
+K = TypeVar("K", bound=Hashable)
+
+
+class HeldLeases(Generic[K]):
+    """The leases one owner (a node) holds, by key, as last written: the map a cluster node keeps of its
+    conversations' leases (by conversation id, cluster/node.py) and of its bots' delivery leases (by API
+    client id, delivery/ownership.py). Safe to share between threads.
+
+    Example::
+
+        held = HeldLeases(leases, "node-a", 30, name_of=conversation_stream)
+        held.take("c-1")          # the lease held, or taken now; None: another owner holds it
+        for key in held.renew():  # every third of the lease time
+            ...                   # lost: stop what the lease guarded
+
+    `name_of(key)` is the lease's name in the table; `ttl` how long a lease lasts unrenewed; `what` names
+    the leases in the log line of a renewal that failed.
+    """
+
+    def __init__(
+        self, table: LeaseTable, owner: str, ttl: float, *, name_of: Callable[[K], str], what: str = "leases"
+    ) -> None:
+        self._table = table
+        self.owner = owner
+        self.ttl = ttl
+        self._name_of = name_of
+        self._what = what
+        self._held: dict[K, Lease] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def renew_seconds(self) -> float:
+        """How often to renew: a third of the lease time, so two renewals may fail before a lease is lost."""
+        return self.ttl / 3
+
+    def get(self, key: K) -> Lease | None:
+        """The key's lease if held, as last written (the fence for what it guards)."""
+        with self._lock:
+            return self._held.get(key)
+
+    def keys(self) -> list[K]:
+        """The keys whose leases are held."""
+        with self._lock:
+            return list(self._held)
+
+    def take(self, key: K) -> Lease | None:
+        """The key's lease: the one held, or taken now (absent, expired, or this owner's from before a
+        restart); None if another owner holds it. Two takes of one key at once may both reach the table
+        (the second raising the token under the first): a caller for whom that matters takes one at a time."""
+        held = self.get(key)
+        if held is not None:
+            return held
+        taken = self._table.take(self._name_of(key), self.owner, self.ttl)
+        if taken is not None:
+            with self._lock:
+                self._held[key] = taken
+        return taken
+
+    def forget(self, key: K, token: int | None = None) -> Lease | None:
+        """Drop the key's lease from the map (only while it is at `token`, if given: a fenced write found
+        that one taken, and a newer one must stay); the lease dropped, or None."""
+        with self._lock:
+            lease = self._held.get(key)
+            if lease is None or (token is not None and lease.token != token):
+                return None
+            del self._held[key]
+            return lease
+
+    def renew(self) -> list[K]:
+        """Renew every lease held (`LeaseTable.renew`) and keep their new expiry; the keys whose leases were
+        lost, dropped from the map: taken by another owner, or, when DynamoDB cannot be reached, run out
+        by this owner's clock (another owner may have taken them; those not yet run out are kept and tried
+        again at the next renewal). A key forgotten or taken again under a new token while the renewal
+        ran is left as it is now: the renewal's answer is about the lease it sent."""
+        with self._lock:
+            mine = dict(self._held)
+        key_of = {lease.name: key for key, lease in mine.items()}
+        try:
+            renewed, lost = self._table.renew(list(mine.values()), self.ttl)
+        except Exception:  # noqa: BLE001 - DynamoDB out of reach: what has run out is lost all the same
+            log.warning("renewing %d %s failed", len(mine), self._what, exc_info=True)
+            now = self._table.now()
+            renewed, lost = [], [lease for lease in mine.values() if lease.expires_at <= now]
+        gone: list[K] = []
+        with self._lock:
+            for lease in renewed:
+                key = key_of[lease.name]
+                if self._same(key, lease):
+                    self._held[key] = lease
+            for lease in lost:
+                key = key_of[lease.name]
+                if self._same(key, lease):
+                    del self._held[key]
+                    gone.append(key)
+        return gone
+
+    def _same(self, key: K, lease: Lease) -> bool:
+        """Whether the map still holds `lease` for `key`, at its token (under the lock)."""
+        current = self._held.get(key)
+        return current is not None and current.token == lease.token
+
+    def release_all(self) -> None:
+        """Let every lease go now (a clean stop), so that another owner takes them at once; one that cannot
+        be released runs out by itself within the lease time."""
+        with self._lock:
+            held = list(self._held.values())
+            self._held.clear()
+        for lease in held:
+            try:
+                self._table.release(lease)
+            except Exception:  # noqa: BLE001 - the lease then runs out by itself
+                log.warning("lease %s not released; it expires within %s s", lease.name, self.ttl, exc_info=True)
 
 
 def _attributes(lease: Lease) -> dict[str, Any]:

@@ -124,9 +124,10 @@ def test_at_start_a_node_takes_only_what_no_live_node_holds(store: DynamoEventSt
     clock = Clock()
     a, _ = node(store, "a", clock)
     a.claim("held-by-a")
-    restarted, _ = node(store, "b", clock)
-    restarted.claim("b-before-its-restart")
-    restarted._held.clear()  # the same node id, started again: its leases are its own to take again
+    before_its_restart, _ = node(store, "b", clock)
+    before_its_restart.claim("b-before-its-restart")
+    before_its_restart.stop_passes()  # killed: nothing released
+    restarted, _ = node(store, "b", clock)  # the same node id, started again: its leases are its own to take again
 
     taken = restarted.claim_live(["held-by-a", "b-before-its-restart", "never-leased"])
 

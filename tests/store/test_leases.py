@@ -11,7 +11,7 @@ import pytest
 from store import LeaseLost, NewEvent
 from store.dynamo_event_store import DynamoEventStore
 from store.event_log import EventLog
-from store.leases import Lease, LeaseTable
+from store.leases import HeldLeases, Lease, LeaseTable
 from tests.store.test_concurrency import race, wait_until
 
 TICK = [NewEvent("Tick", b"{}")]
@@ -77,6 +77,101 @@ def test_a_renewal_keeps_what_is_held_and_reports_what_was_taken(leases: LeaseTa
     # A renewal held past the expiry (no one took it) holds it again; a lone one is a plain update.
     assert leases.renew([held[0]], TTL) == ([Lease("conversation-0", "a", 1, clock.now + TTL)], [])
     assert leases.renew([mine[1]], TTL) == ([], [mine[1]])
+
+
+def held_by(owner: str, leases: LeaseTable) -> HeldLeases[str]:
+    """`owner`'s map of held leases, keyed by a conversation id as the cluster's is."""
+    return HeldLeases(leases, owner, TTL, name_of=lambda key: f"conversation-{key}")
+
+
+def test_a_held_map_keeps_each_renewal_and_drops_what_another_owner_took(leases: LeaseTable, clock: Clock) -> None:
+    a = held_by("a", leases)
+    assert all(a.take(key) for key in ("0", "1", "2"))
+    assert a.take("0") == a.get("0")  # held: no second take, the same token
+    clock.now += TTL
+    assert held_by("b", leases).take("1") is not None
+
+    clock.now += 1
+    assert a.renew() == ["1"]
+
+    assert sorted(a.keys()) == ["0", "2"] and a.get("1") is None
+    assert a.get("0") == Lease("conversation-0", "a", 1, clock.now + TTL) == leases.get("conversation-0")
+
+
+def test_a_held_map_that_cannot_reach_dynamodb_loses_only_what_has_run_out_by_its_clock(
+    leases: LeaseTable, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a = held_by("a", leases)
+    early = a.take("early")
+    clock.now += TTL / 2
+    late = a.take("late")
+
+    def unreachable(*args: object, **kwargs: object) -> None:
+        raise ConnectionError("DynamoDB out of reach")
+
+    monkeypatch.setattr(leases, "renew", unreachable)
+    assert a.renew() == []
+    clock.now += TTL / 2  # early has run out, late has not
+    assert a.renew() == ["early"]
+    assert a.keys() == ["late"] and a.get("late") == late and early is not None
+
+
+def test_a_renewal_leaves_a_lease_forgotten_or_taken_again_meanwhile_as_it_is_now(
+    leases: LeaseTable, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The renewal answers for the leases it sent: one the map forgot while it ran (its conversation ended)
+    is not held again, and one lost and taken again under a new token meanwhile is neither dropped nor
+    reported lost."""
+    a = held_by("a", leases)
+    first = a.take("again")
+    assert a.take("ended") and first is not None
+    clock.now += TTL
+    stolen = held_by("b", leases).take("again")
+    assert stolen is not None
+    renew = leases.renew
+
+    def while_renewing(sent: list[Lease], ttl: float) -> tuple[list[Lease], list[Lease]]:
+        answer = renew(sent, ttl)
+        a.forget("ended")
+        a.forget("again", first.token)  # a fenced write found it b's
+        clock.now += TTL  # b's lease ran out: a takes it back, with a new token
+        assert a.take("again") is not None
+        return answer
+
+    monkeypatch.setattr(leases, "renew", while_renewing)
+    assert a.renew() == []
+
+    assert a.get("ended") is None
+    assert a.get("again") == leases.get("conversation-again") and a.get("again").token == stolen.token + 1  # type: ignore[union-attr]
+
+
+def test_a_fenced_write_forgets_only_the_lease_at_its_token(leases: LeaseTable) -> None:
+    a = held_by("a", leases)
+    first = a.take("c")
+    assert first is not None
+    assert a.forget("c", first.token + 1) is None and a.get("c") == first
+    assert a.forget("c", first.token) == first and a.get("c") is None
+
+
+def test_releasing_every_held_lease_goes_on_past_one_that_fails(
+    leases: LeaseTable, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a = held_by("a", leases)
+    assert a.take("stuck") and a.take("free")
+    release = leases.release
+
+    def refuse_stuck(lease: Lease) -> bool:
+        if lease.name == "conversation-stuck":
+            raise ConnectionError("DynamoDB out of reach")
+        return release(lease)
+
+    monkeypatch.setattr(leases, "release", refuse_stuck)
+    a.release_all()
+
+    assert a.keys() == []
+    b = held_by("b", leases)
+    assert b.take("free") is not None  # at once, not after the lease time
+    assert b.take("stuck") is None  # runs out by itself
 
 
 def test_two_takers_never_both_win_the_token_they_read(leases: LeaseTable, clock: Clock, monkeypatch: pytest.MonkeyPatch) -> None:
