@@ -183,8 +183,9 @@ class ClusterNode:
             conversations.lease_lost(conversation_id)
 
     def _take_over(self, conversations: Conversations) -> None:
-        held = set(self._held.keys())
-        candidates = [conversation_id for conversation_id in conversations.live() if conversation_id not in held]
+        live = conversations.live()
+        held = set(self._held.keys())  # read after the live ones, as a claim may come meanwhile
+        candidates = [conversation_id for conversation_id in live if conversation_id not in held]
         if not candidates:
             return
         for conversation_id in self.claim_live(candidates):
