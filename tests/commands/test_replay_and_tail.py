@@ -115,6 +115,19 @@ def test_tail_prints_the_last_events_redacted(tmp_path: Path, capsys: pytest.Cap
     assert [line["stream"] for line in lines] == [conversation_stream("conv-1")] * 3
 
 
+@pytest.mark.parametrize(("option", "value"), [("--last", "-1"), ("--after", "-5"), ("--last", "ten")])
+def test_tail_refuses_a_negative_or_non_numeric_count_naming_the_option(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str, value: str
+) -> None:
+    db = tmp_path / "events.db"
+    stored_conversation(db)
+    with pytest.raises(SystemExit) as exited:
+        run.main(["events", "tail", option, value, "--db", str(db)])
+    assert exited.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == "" and f"argument {option}: {value!r} is not a whole number 0 or more" in err, err
+
+
 def test_tail_reads_every_kind_of_stream(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db = str(tmp_path / "events.db")
     worker = tmp_path / "worker.json"
