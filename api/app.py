@@ -63,7 +63,7 @@ from api.validation import Check, parse_body
 from connect_client import Throttled
 from delivery.backpressure import Backpressure
 from delivery.pull import BadQuery
-from events import ConversationState, Rejected
+from events import ConversationState, Rejected, redact_url
 from events.commands import ContextChanged, UserLeaves, UserSays, UserTyping
 from service import (
     ConversationNotFound,
@@ -323,7 +323,7 @@ def conversation_view(state: ConversationState) -> Conversation:
         bot_name=state.bot_name,
         display_name=state.display_name,
         context=state.context,
-        deliver_to=state.deliver_to or None,
+        deliver_to=redact_url(state.deliver_to) if state.deliver_to else None,  # no credential shown back
         contact_id=chat.contact_id if chat else None,
         participant_id=chat.participant_id if chat else None,
         last_known_agent=None if state.last_known_agent is None else KnownAgent(agent_name=state.last_known_agent),

@@ -41,6 +41,8 @@ _TYPE_WORDS = {
 
 def parse_body(data: bytes, body_type: type[T], checks: Iterable[Check] = ()) -> T:
     """The body as `body_type`, or ApiError 400 `invalid_body` listing every problem, each by JSON path."""
+    if not data.strip():  # msgspec would call it truncated input
+        raise ApiError(400, "invalid_body", "the body is empty: this route takes a JSON object")
     deep_under = too_deep_under(data, 1 + MAX_DEPTH)
     if deep_under is not None:
         where = f"$.{deep_under}" if deep_under else "$"

@@ -20,6 +20,10 @@ from store.clients import ApiClients, UnknownClient
 from store.clients_of import clients_of
 
 
+# A client's name is for people, in tables and on the operator page.
+MAX_NAME = 128
+
+
 def register(subcommands: Any) -> None:
     parser = subcommands.add_parser("client", help="create, list and revoke the bots' API clients")
     verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
@@ -28,7 +32,10 @@ def register(subcommands: Any) -> None:
         help="create a client and print its token and webhook signing secret (shown this once only)",
         description="Create an API client (a bot). Its token and webhook signing secret are printed once.",
     )
-    create.add_argument("name", metavar="NAME", help="a name for people (need not be unique)")
+    create.add_argument(
+        "name", type=_client_name, metavar="NAME",
+        help=f"a name for people (need not be unique): 1 to {MAX_NAME} printable characters, not only spaces",
+    )
     create.add_argument("--admin", action="store_true", help="the client sees and changes every conversation")
     create.add_argument(
         "--allow-host",
@@ -45,6 +52,15 @@ def register(subcommands: Any) -> None:
     revoke.set_defaults(run=_guarded(_revoke))
     for verb in (create, listing, revoke):
         add_db_argument(verb)
+
+
+def _client_name(text: str) -> str:
+    """A name `client list`, `status` and the operator page show on one line: printable, not blank."""
+    if not text.strip() or len(text) > MAX_NAME or not text.isprintable():
+        raise argparse.ArgumentTypeError(
+            f"{text[:MAX_NAME]!r} is not a client's name: 1 to {MAX_NAME} printable characters, not only spaces"
+        )
+    return text
 
 
 def _guarded(run: Any) -> Any:

@@ -34,8 +34,8 @@ def register(subcommands: Any) -> None:
         help="print the newest events (tokens redacted); --follow keeps printing new ones",
         description="Print the newest events of every stream, one JSON object a line (tokens redacted).",
     )
-    tail.add_argument("--last", type=int, default=10, metavar="N", help="start with the last N events (default 10)")
-    tail.add_argument("--after", type=int, metavar="POSITION", help="start after this global position instead")
+    tail.add_argument("--last", type=_count, default=10, metavar="N", help="start with the last N events (default 10; 0 or more)")
+    tail.add_argument("--after", type=_count, metavar="POSITION", help="start after this global position instead (0 or more)")
     tail.add_argument("--follow", "-f", action="store_true", help="keep printing events as they land, until Ctrl-C")
     add_db_argument(tail)
     tail.set_defaults(run=run_tail)
@@ -49,6 +49,17 @@ def register(subcommands: Any) -> None:
     export.add_argument("conversation", metavar="CONVERSATION", help="the conversation id")
     add_db_argument(export)
     export.set_defaults(run=run_export)
+
+
+def _count(text: str) -> int:
+    """A number of events or a log position: a whole number, 0 or more."""
+    try:
+        number = int(text)
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number 0 or more")
+    return number
 
 
 def run_tail(args: argparse.Namespace) -> int:

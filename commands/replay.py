@@ -40,7 +40,7 @@ def register(subcommands: Any) -> None:
     )
     parser.add_argument("conversation", metavar="CONVERSATION", nargs="?", help="the conversation id (optional with --file)")
     parser.add_argument("--file", type=Path, metavar="FILE", help="replay an exported conversation (`events export`) instead of the store")
-    parser.add_argument("--until", type=int, metavar="SEQ", help="stop after the event with this sequence number")
+    parser.add_argument("--until", type=_sequence_number, metavar="SEQ", help="stop after the event with this sequence number (1 or more)")
     parser.add_argument(
         "--at", type=_iso_time, metavar="TIME",
         help="stop at this time (ISO 8601, UTC unless it says otherwise): the state as of then",
@@ -77,12 +77,15 @@ def run(args: argparse.Namespace) -> int:
                 print(f"replay: no events for conversation {source.conversation_id!r}{when} in {source.where}", file=sys.stderr)
                 return 1
             printer.end(args.at)
-    except (StoreError, FileNotFoundError, ConversationFileError) as error:
+    except (StoreError, FileNotFoundError) as error:
         print(f"replay: {error}", file=sys.stderr)
+        return 2
+    except ConversationFileError as error:
+        print(f"replay: {args.file}: {error}", file=sys.stderr)
         return 2
     except EventDecodeError as error:
         if args.file is not None:
-            print(f"replay: {args.file} line {printed + 2} (event {printed + 1}): {error}", file=sys.stderr)
+            print(f"replay: {args.file}: line {printed + 2} (event {printed + 1}): {error}", file=sys.stderr)
         else:
             print(f"replay: conversation {args.conversation!r}, event {printed + 1}: {error}", file=sys.stderr)
         return 2
@@ -96,9 +99,13 @@ def _source(args: argparse.Namespace) -> Iterator[_Source]:
             events = store.read_stream(conversation_stream(args.conversation), until_seq=args.until)
             yield _Source(args.conversation, events, len(events), log_name(args))
         return
-    with ExportedConversation.open(args.file) as exported:
+    try:
+        opened = ExportedConversation.open(args.file)
+    except OSError as error:
+        raise ConversationFileError(error.strerror or str(error)) from None
+    with opened as exported:
         if args.conversation is not None and args.conversation != exported.conversation_id:
-            raise ConversationFileError(f"{args.file} holds conversation {exported.conversation_id!r}, not {args.conversation!r}")
+            raise ConversationFileError(f"holds conversation {exported.conversation_id!r}, not {args.conversation!r}")
         yield _Source(exported.conversation_id, exported.events(), exported.header.events, str(args.file))
 
 
@@ -108,6 +115,16 @@ def _until(events: Iterable[StoredEvent], *, seq: int | None, at: float | None) 
     if at is not None:
         events = itertools.takewhile(lambda stored: stored.recorded_at <= at, events)
     return events
+
+
+def _sequence_number(text: str) -> int:
+    try:
+        seq = int(text)
+    except ValueError:
+        seq = 0
+    if seq < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an event's sequence number: 1 or more (the #N of the timeline)")
+    return seq
 
 
 def _iso_time(text: str) -> float:

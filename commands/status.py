@@ -66,8 +66,9 @@ class Backlog(msgspec.Struct, frozen=True, kw_only=True):
 class Report(msgspec.Struct, frozen=True, kw_only=True):
     """What `status` says; `--json` prints it as it is. `status` is the last status file (None: the
     service never wrote one here); `live`, `timers_pending`, `delivery_lag` and `webhook_backlog` are the
-    service's when it runs, else read from the store (`live_from`); `store_size` is read now. `version`
-    is this command's."""
+    service's when it runs, else read from the store (`live_from`), and so is `last_position`, the log's
+    last event (the status file's is as old as its last write: a killed service may have appended after
+    it); `store_size` is read now. `version` is this command's."""
 
     state: State
     version: str
@@ -77,6 +78,7 @@ class Report(msgspec.Struct, frozen=True, kw_only=True):
     live: list[WorkerLive]
     live_from: Literal["service", "store"]
     store_size: StoreSize
+    last_position: int
     timers_pending: int | None
     delivery_lag: int | None
     webhook_backlog: list[Backlog]
@@ -120,10 +122,11 @@ def make_report(db: Path, *, now: float, open_log: Callable[[], EventLog]) -> Re
     if state == "running" and status is not None:
         return Report(
             state=state, version=service_version(), store_path=str(db), checked_at=now, status=status,
-            live=status.live, live_from="service", store_size=size, timers_pending=status.timers_pending,
+            live=status.live, live_from="service", store_size=size, last_position=status.last_position,
+            timers_pending=status.timers_pending,
             delivery_lag=status.delivery_lag, webhook_backlog=_named(db, status.webhook_backlog),
         )
-    live, timers = _live_from_store(open_log)
+    live, timers, last_position = _read_store(open_log)
     reader = DeliveryBacklog(db)
     try:
         delivery = reader.figures()
@@ -131,7 +134,8 @@ def make_report(db: Path, *, now: float, open_log: Callable[[], EventLog]) -> Re
         reader.close()
     return Report(
         state=state, version=service_version(), store_path=str(db), checked_at=now, status=status, live=live,
-        live_from="store", store_size=size, timers_pending=timers, delivery_lag=delivery.lag,
+        live_from="store", store_size=size, last_position=last_position, timers_pending=timers,
+        delivery_lag=delivery.lag,
         webhook_backlog=_named(db, delivery.backlog),
     )
 
@@ -144,8 +148,8 @@ def _state(running: bool, status: ServiceStatus | None, now: float) -> State:
     return "running"
 
 
-def _live_from_store(open_log: Callable[[], EventLog]) -> tuple[list[WorkerLive], int]:
-    """The live conversations by worker and region, and the timers pending in them."""
+def _read_store(open_log: Callable[[], EventLog]) -> tuple[list[WorkerLive], int, int]:
+    """The live conversations by worker and region, the timers pending in them, and the log's last position."""
     with open_log() as store:
         names = {worker_id: config.name for worker_id, config in WorkerRegistry(store).list().items()}
         counts = LiveCounts(store)
@@ -154,7 +158,7 @@ def _live_from_store(open_log: Callable[[], EventLog]) -> tuple[list[WorkerLive]
                        conversations=count.conversations)
             for count in counts.count()
         ]
-        return live, counts.timers_pending()
+        return live, counts.timers_pending(), store.last_position()
 
 
 def _named(db: Path, backlog: list[ClientBacklog]) -> list[Backlog]:
@@ -179,10 +183,9 @@ def render(report: Report) -> str:
         lines.append(f"  version {status.version}{other}, started {_when(status.started_at)}")
         if status.api_url and report.state != "stopped":
             lines.append(f"  bots' HTTP API {status.api_url}")
-        lines.append(f"  event store {report.store_path} (last position {status.last_position})")
     else:
         lines.append(f"  version {report.version} (this command's)")
-        lines.append(f"  event store {report.store_path}")
+    lines.append(f"  event store {report.store_path} (last position {report.last_position})")
     size = report.store_size
     lines.append(
         f"  store size {_bytes(size.file_bytes + size.wal_bytes)} (file {_bytes(size.file_bytes)}, "

@@ -20,16 +20,11 @@ import msgspec
 from connectors import json_paths
 from connectors.aws_operations import AwsOperation, UnknownOperation, find_operation, parameter_problem
 from events.json_shape import shape_problems
+from events.json_syntax import describe_syntax_error
 
-# The JSON file's syntax errors are worded by the worker format's helpers, so both formats point at
+# The JSON file's other problems are worded by the worker format's helpers, so both formats point at
 # a mistake the same way.
-from events.worker_config import (
-    NonEmpty,
-    SecretSrn,
-    _describe_deep_nesting,
-    _describe_syntax_error,
-    _describe_validation_error,
-)
+from events.worker_config import NonEmpty, SecretSrn, _describe_deep_nesting, _describe_validation_error
 
 ConnectorType = Literal["aws-sdk"]
 Alias = Annotated[str, msgspec.Meta(min_length=1, max_length=128, pattern=r"^\S+(?![\s\S])")]
@@ -101,7 +96,7 @@ def parse_connector_config(data: bytes | str) -> ConnectorConfig:
     try:
         document = msgspec.json.decode(raw)
     except msgspec.DecodeError as error:
-        raise InvalidConnectorConfig([_describe_syntax_error(raw, str(error))]) from None
+        raise InvalidConnectorConfig([describe_syntax_error(raw, str(error))]) from None
     except RecursionError:
         raise InvalidConnectorConfig([_describe_deep_nesting(raw)]) from None
     problems = shape_problems(document, ConnectorConfig, "$", words=_WORDS, hidden=(SecretSrn,))

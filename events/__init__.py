@@ -22,7 +22,7 @@ from events.conversation_state import (
     initial_state,
     pending_effects,
 )
-from events.redaction import REDACTED, redact, redact_state
+from events.redaction import REDACTED, redact, redact_state, redact_url
 from events.rejection import Rejected
 from events.worker import decide_worker, evolve_worker, initial_worker_state
 
@@ -52,5 +52,6 @@ __all__ = [
     "pending_effects",
     "redact",
     "redact_state",
+    "redact_url",
     "sent_by_the_worker",
 ]

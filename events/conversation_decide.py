@@ -143,15 +143,16 @@ def timer_id(conversation_id: str, seq: int) -> str:
     return f"{conversation_id}/timer/{seq}"
 
 
-def display_name(user_name: str | None, context: dict[str, Any], bot_name: str) -> str:
-    """The customer's name at Connect: the name set in context, else the bot's name (the seed's rule).
+def display_name(user_name: str | None, context: dict[str, Any], bot_name: str) -> tuple[str, str]:
+    """The customer's name at Connect: the name set in context, else the bot's name (the seed's rule),
+    and the field of the transfer's body it came from, to name in a refusal.
 
     The name in context arrives as `Transfer.user_name`, or as the context key `name`.
     """
-    for candidate in (user_name, context.get("name"), bot_name):
+    for candidate, field in ((user_name, "User.Name"), (context.get("name"), "Context.name"), (bot_name, "BotName")):
         if isinstance(candidate, str) and candidate.strip():
-            return candidate.strip()
-    return bot_name
+            return candidate.strip(), field
+    return bot_name, "BotName"
 
 
 def decide(state: ConversationState, command: Command) -> list[ConversationEvent]:
@@ -189,9 +190,13 @@ def _transfer(state: ConversationState, command: Transfer) -> list[ConversationE
     if state.phase != "new":
         _require_live(state)
         raise Rejected("already_transferred", f"conversation {state.conversation_id!r} is already with a worker")
-    name = display_name(command.user_name, command.context, command.bot_name)
+    name, field = display_name(command.user_name, command.context, command.bot_name)
     if not name or len(name) > MAX_DISPLAY_NAME:
-        raise Rejected("invalid_display_name", f"the customer's display name must be 1 to {MAX_DISPLAY_NAME} characters")
+        raise Rejected(
+            "invalid_display_name",
+            f"$.{field}: the customer's display name at Connect (User.Name, else Context.name, else BotName)"
+            f" must be 1 to {MAX_DISPLAY_NAME} characters, got {len(name)}",
+        )
     return [
         Transferred(
             at=command.at,

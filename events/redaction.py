@@ -5,10 +5,17 @@ connection token `ChatLeaveRequested`, the chat a failover move leaves) and the 
 token of each connection (`ConnectionTokenKept`, `ConnectionOpened`, `ConnectionRenewed`), kept so that a chat that ended
 while the service was down can still be read after a restart. A worker's `Secret` is a vault
 reference (SRN), not a secret, and is left as it is.
+
+A bot's webhook URL (`Transferred.deliver_to`, the state's `deliver_to`) may carry a credential of the
+bot's own: a password in its user info, or a query parameter named for one (`?token=...`, `api_key`,
+`sig`, ...), for a receiver that cannot check signatures. Shown, those values are redacted too; the
+webhook itself is posted to the stored URL, never to a redacted one (delivery/webhook.py reads the
+event undecorated).
 """
 
 from __future__ import annotations
 
+import re
 from typing import TypeVar
 
 from msgspec.structs import replace
@@ -19,6 +26,7 @@ from events.conversation_events import (
     ConnectionOpened,
     ConnectionRenewed,
     ConnectionTokenKept,
+    Transferred,
 )
 from events.conversation_state import ConversationState
 
@@ -26,9 +34,26 @@ REDACTED = "<redacted>"
 
 T = TypeVar("T")
 
+# A query parameter whose name says it holds a credential, and its value (up to the next & or #).
+_QUERY_CREDENTIAL = re.compile(r"(?i)([?&][^=&#]*(?:token|key|sig|secret|pass|auth|credential)[^=&#]*=)[^&#]*")
+# The password of a URL's user info: scheme://user:PASSWORD@host.
+_USER_PASSWORD = re.compile(r"(?i)^([a-z][a-z0-9+.-]*://[^/?#@:]*:)[^/?#@]*@")
+
+
+def redact_url(url: str) -> str:
+    """The URL as it may be shown: a user info password and the values of query parameters named for a
+    credential replaced by "<redacted>"; the rest as it was.
+
+    >>> redact_url("https://bot:pw@bot.example/hook?tenant=7&access_token=abc")
+    'https://bot:<redacted>@bot.example/hook?tenant=7&access_token=<redacted>'
+    """
+    return _QUERY_CREDENTIAL.sub(r"\1" + REDACTED, _USER_PASSWORD.sub(r"\1" + REDACTED + "@", url))
+
 
 def redact(event: T) -> T:
     """The event as it may be shown: tokens replaced by "<redacted>"."""
+    if isinstance(event, Transferred):
+        return replace(event, deliver_to=redact_url(event.deliver_to))  # type: ignore[return-value]
     if isinstance(event, ChatStarted):
         return replace(event, participant_token=REDACTED)  # type: ignore[return-value]
     if isinstance(event, (ConnectionOpened, ConnectionRenewed, ConnectionTokenKept)) and event.connection_token is not None:
@@ -43,7 +68,9 @@ def redact_state(state: ConversationState) -> ConversationState:
     """The state as it may be shown: its chat's tokens, and those of a pending leave of the chat a
     failover move left behind, replaced by "<redacted>"."""
     pending = {seq: redact(event) for seq, event in state.pending.items()}
+    deliver_to = None if state.deliver_to is None else redact_url(state.deliver_to)
     if state.chat is None:
-        return replace(state, pending=pending)
+        return replace(state, pending=pending, deliver_to=deliver_to)
     token = None if state.chat.connection_token is None else REDACTED
-    return replace(state, pending=pending, chat=replace(state.chat, participant_token=REDACTED, connection_token=token))
+    chat = replace(state.chat, participant_token=REDACTED, connection_token=token)
+    return replace(state, pending=pending, deliver_to=deliver_to, chat=chat)

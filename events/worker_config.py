@@ -21,6 +21,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from events.json_shape import shape_problems
+from events.json_syntax import describe_syntax_error, line_and_column
 from events.long_messages import MAX_MESSAGE_BYTES
 
 DEFAULT_INITIAL_CONNECTION_MESSAGE = '{"topic":"aws/subscribe","content":{"topics":["aws/chat"]}}'
@@ -152,7 +153,7 @@ def parse_worker_config(data: bytes | str) -> WorkerConfig:
     try:
         document = msgspec.json.decode(raw)
     except msgspec.DecodeError as error:
-        raise InvalidWorkerConfig([_describe_syntax_error(raw, str(error))]) from None
+        raise InvalidWorkerConfig([describe_syntax_error(raw, str(error))]) from None
     except RecursionError:
         raise InvalidWorkerConfig([_describe_deep_nesting(raw)]) from None
     problems = shape_problems(document, WorkerConfig, "$", words=_WORDS, hidden=(SecretSrn,))
@@ -261,25 +262,6 @@ def _describe_validation_error(message: str) -> str:
     return f"{match['path']}: {match['message']}"
 
 
-_BYTE = re.compile(r"\(byte (?P<offset>\d+)\)")
-
-
-def _describe_syntax_error(raw: bytes, message: str) -> str:
-    detail = message.removeprefix("JSON is malformed: ")
-    match = _BYTE.search(detail)
-    if match is None:
-        # "Input data was truncated": the file ends inside a value.
-        return f"{_line_and_column(raw, len(raw))}: JSON syntax error: {detail[:1].lower()}{detail[1:]}"
-    offset = int(match["offset"])
-    detail = _BYTE.sub("", detail).strip()
-    if raw[offset : offset + 2] in (b"//", b"/*"):
-        detail = "comments are not allowed in JSON; remove it"
-    if detail.startswith("trailing comma"):
-        # msgspec points at the closing bracket; the user must delete the comma.
-        offset = len(raw[:offset].rstrip()) - 1
-    return f"{_line_and_column(raw, offset)}: JSON syntax error: {detail}"
-
-
 def _describe_deep_nesting(raw: bytes) -> str:
     """Where the nesting of `raw` first goes deeper than `MAX_NESTING`: msgspec does not say."""
     depth, in_string, escaped = 0, False, False
@@ -296,14 +278,7 @@ def _describe_deep_nesting(raw: bytes) -> str:
         elif byte in b"[{":
             depth += 1
             if depth > MAX_NESTING:
-                return f"{_line_and_column(raw, offset)}: JSON syntax error: nested deeper than {MAX_NESTING} levels"
+                return f"{line_and_column(raw, offset)}: JSON syntax error: nested deeper than {MAX_NESTING} levels"
         elif byte in b"]}":
             depth -= 1
-    return f"{_line_and_column(raw, len(raw))}: JSON syntax error: nested too deeply"
-
-
-def _line_and_column(raw: bytes, offset: int) -> str:
-    line = raw.count(b"\n", 0, offset) + 1
-    line_start = raw.rfind(b"\n", 0, offset) + 1
-    column = len(raw[line_start:offset].decode("utf-8", "replace")) + 1
-    return f"line {line}, column {column}"
+    return f"{line_and_column(raw, len(raw))}: JSON syntax error: nested too deeply"

@@ -46,11 +46,27 @@ def demo_worker_config(connect_info: dict[str, Any]) -> WorkerConfig:
 
 
 def ensure_demo_worker(registry: WorkerRegistry, connect_info: dict[str, Any]) -> str:
-    """The demo worker's id: the one already stored (updated if the local Connect changed), else a new one."""
-    config = demo_worker_config(connect_info)
+    """The demo worker's id: the one already stored (updated if the local Connect changed), else a new one.
+
+    The region the operator switched it to (`run.py failover`) is kept: an update that named no active
+    failover region would be an order back to the primary, which a restart must not give."""
+    fresh = demo_worker_config(connect_info)
     for worker_id, stored in registry.list().items():
         if stored.name == DEMO_WORKER_NAME:
+            config = _keeping_active_region(fresh, stored)
             if msgspec.structs.asdict(stored.data) != msgspec.structs.asdict(config.data):
                 registry.update(worker_id, config, at=time.time())
             return worker_id
-    return registry.create(config, at=time.time())
+    return registry.create(fresh, at=time.time())
+
+
+def _keeping_active_region(config: WorkerConfig, stored: WorkerConfig) -> WorkerConfig:
+    """`config` with the stored worker's active failover region, if `config` still has that region."""
+    failover, before = config.data.failover_region_config, stored.data.failover_region_config
+    if failover is None or before is None:
+        return config
+    names = {region.name for region in failover.failover_regions}
+    if before.active_failover_region not in names:
+        return config
+    kept = msgspec.structs.replace(failover, active_failover_region=before.active_failover_region)
+    return msgspec.structs.replace(config, data=msgspec.structs.replace(config.data, failover_region_config=kept))

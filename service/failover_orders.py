@@ -158,7 +158,7 @@ class FailoverOrders:
         stayed = len(switches) - moved
         self._workers.record_carried_out(worker_id, order=worker.failover_order, moved=moved, stayed=stayed, at=self._clock())
         log.warning(
-            "worker %s: failover order %d (%s) carried out: %d conversations moved, %d stay where they are",
+            "worker %s: failover order %d (%s) carried out: conversations moved: %d, staying where they are: %d",
             worker_id, worker.failover_order, worker.failover_mode, moved, stayed,
         )
         return True

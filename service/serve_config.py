@@ -71,6 +71,7 @@ from connect_client import RegionClients, static_session
 from roles import RoleSessions, VaultCredentials
 from roles.sessions import default_sts_client
 from delivery.backpressure import DEFAULT_LAG_LIMIT_SECONDS
+from events.json_syntax import describe_syntax_error
 from service.auto_failover import AutoFailover
 from service.connector_runner import ConnectorRunner
 from service.queue_metrics import DEFAULT_QUEUE_METRICS_TTL
@@ -155,13 +156,13 @@ class InvalidServeConfig(ValueError):
 
 
 def load_serve_config(data: bytes) -> ServeConfig:
-    """Raises InvalidServeConfig naming the JSON path (or the line, for a syntax error)."""
+    """Raises InvalidServeConfig naming the JSON path (or the line and column, for a syntax error)."""
     try:
         config = msgspec.json.decode(data, type=ServeConfig)
     except msgspec.ValidationError as error:
         raise InvalidServeConfig(str(error)) from None
     except msgspec.DecodeError as error:
-        raise InvalidServeConfig(f"not valid JSON: {error}") from None
+        raise InvalidServeConfig(describe_syntax_error(data, str(error))) from None
     if config.cluster is not None and config.store.dynamodb is None:
         raise InvalidServeConfig(
             "nodes of a cluster share a DynamoDB log: set `store.dynamodb` too, or remove `cluster` - at `$.cluster`"

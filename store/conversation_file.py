@@ -24,7 +24,7 @@ import datetime
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import Callable, TextIO
+from typing import BinaryIO, Callable
 
 import msgspec
 
@@ -103,16 +103,18 @@ class ExportedConversation:
     An event's line is its seq + 1: the codec's error about event N is about line N + 1.
     """
 
-    def __init__(self, path: Path, lines: TextIO, header: Header) -> None:
+    def __init__(self, path: Path, lines: BinaryIO, header: Header) -> None:
         self.path = path
         self.header = header
         self._lines = lines
 
     @classmethod
     def open(cls, path: str | Path) -> ExportedConversation:
-        """Raises FileNotFoundError, or ConversationFileError when its first line is no header."""
+        """Raises OSError (FileNotFoundError, IsADirectoryError, ...), or ConversationFileError when its
+        first line is no header. Lines are read as bytes and decoded by msgspec, so a line that is not
+        UTF-8 is named like any line that is not JSON."""
         path = Path(path)
-        lines = path.open(encoding="utf-8")
+        lines = path.open("rb")
         try:
             return cls(path, lines, _header(lines.readline()))
         except BaseException:
@@ -153,7 +155,7 @@ class ExportedConversation:
         self.close()
 
 
-def _header(text: str) -> Header:
+def _header(text: bytes) -> Header:
     if not text.strip():
         raise ConversationFileError("line 1: empty: an exported conversation starts with its header")
     try:
@@ -172,7 +174,7 @@ def _header(text: str) -> Header:
     return header
 
 
-def _event_line(number: int, text: str) -> _Line:
+def _event_line(number: int, text: bytes) -> _Line:
     if not text.strip():
         raise ConversationFileError(f"line {number}: empty: every line after the header is one event")
     try:

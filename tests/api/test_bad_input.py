@@ -115,6 +115,15 @@ def test_a_lone_surrogate_is_named_as_such_and_other_bad_json_keeps_its_reason(s
     assert (status, code, message) == (400, "invalid_body", "the body is not valid JSON: Input data was truncated")
 
 
+@pytest.mark.parametrize("body", [b"", b" \r\n"])
+def test_an_empty_body_is_said_to_be_empty(served: Served, body: bytes) -> None:
+    served.conversation_of(served.alice, "c-1")
+    for method, path in (("POST", "/v1/conversations"), ("POST", "/v1/conversations/c-1/messages"),
+                         ("PUT", "/v1/conversations/c-1/context")):
+        status, code, message = error_of(raw(served, method, path, body, {"Content-Type": "application/json"}))
+        assert (status, code, message) == (400, "invalid_body", "the body is empty: this route takes a JSON object"), path
+
+
 def test_a_body_declared_too_large_is_refused_before_it_is_read(served: Served) -> None:
     address = urllib.parse.urlsplit(served.url)
     connection = http.client.HTTPConnection(address.hostname, address.port, timeout=10)

@@ -67,6 +67,17 @@ def test_the_timeline_never_carries_a_token(served: Served) -> None:
     assert served.alice.token not in text and served.admin.token not in text
 
 
+def test_neither_the_timeline_nor_the_conversation_shows_a_credential_in_the_webhook_url(served: Served) -> None:
+    url = "https://bot.example/hook?tenant=7&token=tok-SECRET"
+    append(served.store, "hooked", started("hooked", url, served.alice.client.id).events)
+
+    for who, path in ((served.admin, "/v1/conversations/hooked/timeline"), (served.alice, "/v1/conversations/hooked"),
+                      (served.admin, "/v1/conversations/hooked")):
+        status, answer = served.api(who).call("GET", path)
+        assert status == 200 and "tok-SECRET" not in str(answer), answer
+        assert "https://bot.example/hook?tenant=7&token=<redacted>" in str(answer), answer
+
+
 def test_the_timeline_gives_the_state_its_events_fold_to(served: Served) -> None:
     run = a_chat_with_an_agent(served, "alices")
 

@@ -89,6 +89,19 @@ def test_allowed_hosts_are_kept_normalized_and_a_bad_one_is_refused(
     assert code == 2 and "--allow-host" in err and "token" not in out
 
 
+@pytest.mark.parametrize("name", ["", "   ", "two\nlines", "x" * 129])
+def test_a_name_that_cannot_be_shown_on_one_line_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    db = tmp_path / "events.db"
+    with pytest.raises(SystemExit) as exited:
+        cli(capsys, "client", "create", name, "--db", str(db))
+    assert exited.value.code == 2
+    out, err = capsys.readouterr()
+    assert "token" not in out and "argument NAME: " in err and "is not a client's name" in err, err
+    assert not db.exists()
+
+
 def serve_output(tmp_path: Path) -> str:
     """Everything `run.py serve` prints from its start to its stop."""
     config = tmp_path / "serve.json"

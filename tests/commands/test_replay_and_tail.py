@@ -115,6 +115,19 @@ def test_tail_prints_the_last_events_redacted(tmp_path: Path, capsys: pytest.Cap
     assert [line["stream"] for line in lines] == [conversation_stream("conv-1")] * 3
 
 
+@pytest.mark.parametrize(("option", "value"), [("--last", "-1"), ("--after", "-5"), ("--last", "ten")])
+def test_tail_refuses_a_negative_or_non_numeric_count_naming_the_option(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str, value: str
+) -> None:
+    db = tmp_path / "events.db"
+    stored_conversation(db)
+    with pytest.raises(SystemExit) as exited:
+        run.main(["events", "tail", option, value, "--db", str(db)])
+    assert exited.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == "" and f"argument {option}: {value!r} is not a whole number 0 or more" in err, err
+
+
 def test_tail_reads_every_kind_of_stream(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db = str(tmp_path / "events.db")
     worker = tmp_path / "worker.json"
@@ -354,13 +367,45 @@ def test_a_bad_file_is_a_clear_error_naming_the_line(
     file = broken(tmp_path / "bad.jsonl", damage(lines))
     assert run.main(["replay", "--file", str(file)]) == 2
     err = capsys.readouterr().err
-    assert says in err, err
+    assert f"replay: {file}: line " in err and says in err, err
     assert "Traceback" not in err
 
 
-def test_replay_of_a_missing_file_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run.main(["replay", "--file", str(tmp_path / "nowhere.jsonl")]) == 2
-    assert "No such file" in capsys.readouterr().err
+def test_a_line_that_is_not_utf8_is_named_like_one_that_is_not_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "events.db"
+    stored_conversation(db)
+    header, first, second, *rest = export(db, "conv-1", capsys).encode().splitlines()
+    latin1 = second.replace(b'"type":"', b'"type":"\xe9', 1)  # an editor saved it in Latin-1
+    file = tmp_path / "bad.jsonl"
+    file.write_bytes(b"\n".join([header, first, latin1, *rest]) + b"\n")
+    assert run.main(["replay", "--file", str(file)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"replay: {file}: line 3: not JSON: ") and "UTF-8" in err, err
+
+
+@pytest.mark.parametrize(("where", "says"), [("nowhere.jsonl", "No such file"), (".", "Is a directory")])
+def test_replay_of_a_missing_file_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], where: str, says: str
+) -> None:
+    file = tmp_path / where
+    assert run.main(["replay", "--file", str(file)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"replay: {file}: {says}") and "Traceback" not in err, err
+
+
+@pytest.mark.parametrize("until", ["0", "-3", "two"])
+def test_replay_until_refuses_what_is_no_sequence_number(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], until: str
+) -> None:
+    db = tmp_path / "events.db"
+    stored_conversation(db)
+    with pytest.raises(SystemExit) as exited:
+        run.main(["replay", "conv-1", "--until", until, "--db", str(db)])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument --until: {until!r} is not an event's sequence number: 1 or more" in err, err
 
 
 def test_export_of_an_unknown_conversation_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

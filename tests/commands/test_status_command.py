@@ -134,6 +134,26 @@ def test_a_service_gone_without_stopping_is_said_not_running(
     assert "gone without stopping (killed or crashed)" in out.splitlines()[0]
 
 
+def test_a_killed_service_shows_the_stores_last_position_not_its_last_status_files(
+    serve: Callable[[], contextmanager], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with serve() as served:
+        pass
+    last = read_status(status_path(served.db))
+    assert last is not None
+    # Killed up to 2 s after its last status write: what it appended since is in the store only.
+    write_status(status_path(served.db), msgspec.structs.replace(last, last_position=1, stopped_at=None))
+    with EventStore.open(served.db) as store:
+        in_store = store.last_position()
+    assert in_store > 1
+
+    code, out, _ = cli(capsys, "status", "--db", str(served.db))
+    assert code == 3, out
+    assert f"event store {served.db} (last position {in_store})" in out
+    code, out, _ = cli(capsys, "status", "--db", str(served.db), "--json")
+    assert json.loads(out)["last_position"] == in_store
+
+
 def test_a_service_holding_the_store_without_a_fresh_status_is_said_stale(
     serve: Callable[[], contextmanager], capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -87,10 +87,18 @@ def test_display_name_defaults_to_the_bot_name() -> None:
     assert transferred.display_name == "Botty"
 
 
-def test_a_display_name_longer_than_connect_allows_is_rejected() -> None:
+@pytest.mark.parametrize(
+    ("user_name", "context", "field"),
+    [("x" * 257, {}, "$.User.Name"), (None, {"name": "x" * 257}, "$.Context.name"), (None, {}, "$.BotName")],
+)
+def test_a_display_name_longer_than_connect_allows_is_rejected_naming_its_field(
+    user_name: str | None, context: dict[str, str], field: str
+) -> None:
     with pytest.raises(Rejected) as raised:
-        Run()(transfer(user_name="x" * 257))
+        Run()(msgspec.structs.replace(transfer(user_name=user_name, context=context), bot_name="x" * 257))
     assert raised.value.code == "invalid_display_name"
+    assert raised.value.message.startswith(f"{field}: the customer's display name at Connect"), raised.value.message
+    assert raised.value.message.endswith("must be 1 to 256 characters, got 257")
 
 
 def test_second_transfer_of_a_live_conversation_is_rejected() -> None:

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from events import REDACTED, encode, redact, redact_state
+import msgspec
+import pytest
+
+from events import REDACTED, encode, redact, redact_state, redact_url
 from events.commands import ConnectionEstablished, ConnectionTokenReceived
 from events.conversation_events import ChatStarted, ConnectionOpened, ConnectionRenewed, ConnectionTokenKept
-from tests.events.scenario import CONNECTION_TOKEN, TOKEN, Run
+from tests.events.scenario import CONNECTION_TOKEN, TOKEN, Run, transfer
+
+# A bot whose receiver cannot check signatures puts a credential of its own in its webhook URL.
+HOOK_WITH_SECRETS = "https://bot:pw-SECRET@bot.example/hook?tenant=7&access_token=tok-SECRET&sig=sig-SECRET#top"
 
 
 def test_redact_replaces_the_participant_and_connection_tokens() -> None:
@@ -39,3 +45,26 @@ def test_reprs_do_not_show_the_token() -> None:
     for token in (TOKEN, CONNECTION_TOKEN, "renewed-SECRET", "kept-SECRET"):
         assert token not in repr(run.events) and token not in repr(run.state)
     assert "kept-SECRET" not in repr(ConnectionTokenReceived(at=3, connection_token="kept-SECRET"))
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (HOOK_WITH_SECRETS, "https://bot:<redacted>@bot.example/hook?tenant=7&access_token=<redacted>&sig=<redacted>#top"),
+        ("http://127.0.0.1:9/h?token=t&api_key=k&X-Amz-Signature=s&page=2",
+         "http://127.0.0.1:9/h?token=<redacted>&api_key=<redacted>&X-Amz-Signature=<redacted>&page=2"),
+        ("https://bot.example/hook?tenant=7", "https://bot.example/hook?tenant=7"),
+        ("https://user@bot.example/webhook", "https://user@bot.example/webhook"),
+        ("", ""),
+    ],
+)
+def test_a_webhook_urls_credentials_are_redacted_and_nothing_else(url: str, shown: str) -> None:
+    assert redact_url(url) == shown
+
+
+def test_the_transfer_and_the_state_show_the_webhook_url_without_its_credentials() -> None:
+    run = Run()
+    run(msgspec.structs.replace(transfer(), deliver_to=HOOK_WITH_SECRETS))
+    shown = b"".join(encode(redact(event)) for event in run.events) + repr(redact_state(run.state)).encode()
+    assert b"SECRET" not in shown and b"bot.example/hook?tenant=7" in shown
+    assert run.state.deliver_to == HOOK_WITH_SECRETS  # the stored URL, which the webhook is posted to
