@@ -237,7 +237,7 @@ def soak(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
     connect_child, connect = start_connect_local(folder, args.conversations + 100)
     service: Child | None = None
     try:
-        worker_id = create_worker(data_dir, connect)
+        worker_id = create_worker(data_dir, connect, args.auto_disconnect)
         token = create_admin_client(data_dir)
         service, ready = start_service(folder, data_dir, connect)
         api, admin = Api(ready["api_url"], token), ConnectAdmin(connect["admin_url"])
@@ -298,6 +298,7 @@ def soak(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
         result = {
             "conversations": len(ids),
             "churn_exchanges_per_chat": args.churn,
+            "auto_disconnect_s": args.auto_disconnect,
             "chats_ended": len(replaces),
             "rate_per_s": args.rate,
             "minutes": args.minutes,
@@ -345,6 +346,11 @@ def main() -> int:
     parser.add_argument("--window", type=float, default=30.0, help="seconds per reported window")
     parser.add_argument("--warm-up", type=float, default=60.0, help="seconds of the soak before memory growth is counted")
     parser.add_argument("--data-root", type=Path, help="where the service's data folder goes (default bench/out/)")
+    parser.add_argument(
+        "--auto-disconnect", type=int, default=0, metavar="S",
+        help="the worker's auto-disconnect timers: a WARNING S seconds after each agent message, a DISCONNECT "
+        "after 2 S, set again at every answer (default 0: none); S longer than a chat's gap between messages",
+    )
     parser.add_argument(
         "--churn", type=int, default=0, metavar="E",
         help="each chat ends after E exchanges and a new one takes its place (default 0: chats stay open)",
