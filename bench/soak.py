@@ -226,8 +226,13 @@ def draw(rows: list[dict[str, Any]], readings: list[Reading], warm_up: float, ti
     plt.close(figure)
 
 
+def run_name(args: argparse.Namespace) -> str:
+    """What the run's files in bench/out/ are called: soak-N, or soak-N-churnE."""
+    return f"soak-{args.conversations}" + (f"-churn{args.churn}" if args.churn else "")
+
+
 def soak(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
-    name = f"soak-{args.conversations}" + (f"-churn{args.churn}" if args.churn else "")
+    name = run_name(args)
     folder = OUT / name
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
@@ -358,8 +363,7 @@ def main() -> int:
     args = parser.parse_args()
     result, clean = soak(args)
     OUT.mkdir(parents=True, exist_ok=True)
-    name = f"soak-{args.conversations}" + (f"-churn{args.churn}" if args.churn else "")
-    (OUT / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.json").write_text(json.dumps(result, indent=1))
+    (OUT / f"{run_name(args)}-{time.strftime('%Y%m%d-%H%M%S')}.json").write_text(json.dumps(result, indent=1))
     summary = {key: value for key, value in result.items() if key != "windows"}
     print(json.dumps(summary, indent=1))
     for row in result["windows"]:
