@@ -4,12 +4,10 @@ botocore makes a new response parser for every response it reads (`ResponseParse
 and a parser made without a `blob_parser` keeps its own bound method `_default_blob_parser` as one (and
 hands it to its event-stream parser): parser → method → parser, a reference cycle. Reference counting
 never frees a cycle; only the cyclic collector does, and the service runs its full collections rarely
-(commands/collector.py). So every Connect call left three objects and their dicts behind until the next
-full collection: in a 5,000-conversation soak one full collection at the service's stop found 238,859
-unreachable objects, about three per Connect call of the whole run, and a collection 90 s into a
-300-conversation soak found 4,537 parsers, one per call since the collection before
-(bench/README.md, "The soak's growth and its last-minute stall"). Memory grew with every exchange,
-and the full collection that finally came walked them all with the GIL held.
+(commands/collector.py). So every Connect call left three objects and their dicts behind until a
+collection reached them: a full collection 150 s into a 300-conversation soak found 4,537 parsers, one
+per call since the one made 90 s before (bench/README.md, "The soak's growth and its last-minute
+stall"), and whatever collection finally came walked them with the GIL held.
 
 The same decoding given as a plain function (`base64.b64decode`, what `_default_blob_parser` does)
 makes no cycle: the parser goes with the response.
