@@ -206,8 +206,9 @@ class ConversationActor(PooledActor):
     """Owns one conversation's state, its chat socket and its connection token.
 
     `clients_for(target)` gives the Connect clients of a target's region and role (a failover move
-    changes the target); `schedule_timer(conversation_id, timer_id, due_at)` is the timer service's
-    door; `socket_factory` builds the ChatSocket (tests may shorten timings).
+    changes the target); `schedule_timer(conversation_id, timer_id, due_at)` and
+    `cancel_timer(conversation_id, timer_id)` are the timer service's doors; `socket_factory` builds the
+    ChatSocket (tests may shorten timings).
     """
 
     def __init__(
@@ -217,6 +218,7 @@ class ConversationActor(PooledActor):
         clients_for: Callable[[ConnectTarget], RegionClients],
         *,
         schedule_timer: Callable[[str, str, float], None],
+        cancel_timer: Callable[[str, str], None],
         clock: Callable[[], float] = time.time,
         socket_factory: Callable[..., ChatSocket] = ChatSocket,
         retry_backoff: Backoff | None = None,
@@ -240,6 +242,7 @@ class ConversationActor(PooledActor):
         self._store = store
         self._clients_for = clients_for
         self._schedule_timer = schedule_timer
+        self._cancel_timer = cancel_timer
         self._clock = clock
         self._socket_factory = socket_factory
         self._on_stopped = on_stopped
@@ -402,6 +405,9 @@ class ConversationActor(PooledActor):
         self._hold_secrets()
         if chat_before is not None and self.state.chat is None:
             self._chat_left_behind()
+        timers_after = {timer.timer_id for timer in armed_timers(self.state)}
+        for timer_id in timers_before - timers_after:  # cancelled (or fired: then there is nothing to cancel)
+            self._cancel_timer(self.state.conversation_id, timer_id)
         for timer in armed_timers(self.state):
             if timer.timer_id not in timers_before:
                 self._schedule_timer(self.state.conversation_id, timer.timer_id, timer.due_at)

@@ -40,6 +40,7 @@ class RegionSupervisor:
         clients_for: Callable[[ConnectTarget], RegionClients],
         secret: str | None = None,
         schedule_timer: Callable[[str, str, float], None],
+        cancel_timer: Callable[[str, str], None],
         clock: Callable[[], float] = time.time,
         socket_factory: Callable[..., ChatSocket] = ChatSocket,
         tools: WorkerTools | None = None,
@@ -60,6 +61,7 @@ class RegionSupervisor:
         self.secret = secret  # the vault reference of the role its clients sign with (None: the service's own)
         self._store = store
         self._schedule_timer = schedule_timer
+        self._cancel_timer = cancel_timer
         self._clock = clock
         self._socket_factory = socket_factory
         self._tools = tools
@@ -88,6 +90,7 @@ class RegionSupervisor:
                 self._store,
                 self._clients_for,
                 schedule_timer=self._schedule_timer,
+                cancel_timer=self._cancel_timer,
                 clock=self._clock,
                 socket_factory=self._socket_factory,
                 tools=self._tools,

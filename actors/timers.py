@@ -2,11 +2,14 @@
 
 Timers are `(due_at, conversation_id, timer_id)`; `due_at` is on the clock
 given (wall time by default, the clock the core's `at` uses). A timer already
-overdue when scheduled (after recovery) fires at once, once. Firing a timer
-that the conversation has since cancelled is harmless: decide ignores a
-stale `TimerDue`, so a timer is never unscheduled. The heap and its thread are
-actors/scheduler.py's, the one actors/later.py uses too; what is the timer
-service's own is the clock, scheduling each timer once, and what a firing tells.
+overdue when scheduled (after recovery) fires at once, once. A conversation's
+actor cancels each timer its log cancels (`TimerCancelled`: every agent message
+sets the timers again, cancelling the last ones), so that the heap does not keep
+one entry per exchange until its due time; a timer that fires all the same (its
+cancellation raced the firing) is harmless: decide ignores a stale `TimerDue`.
+The heap and its thread are actors/scheduler.py's, the one actors/later.py uses
+too; what is the timer service's own is the clock, scheduling each timer once,
+and what a firing tells.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from actors.scheduler import Scheduler
+from actors.scheduler import Call, Scheduler
 
 
 class TimerService:
@@ -33,7 +36,7 @@ class TimerService:
         self._clock = clock
         self._fired_late = fired_late
         self._scheduler = Scheduler("timer-service", clock)
-        self._scheduled: set[tuple[str, str]] = set()
+        self._scheduled: dict[tuple[str, str], Call] = {}
         self._lock = threading.Lock()
 
     def start(self) -> TimerService:
@@ -48,20 +51,27 @@ class TimerService:
         with self._lock:
             if (conversation_id, timer_id) in self._scheduled:
                 return
-            self._scheduled.add((conversation_id, timer_id))
-        self._scheduler.call_at(due_at, functools.partial(self._due, conversation_id, timer_id, due_at))
+            call = self._scheduler.call_at(due_at, functools.partial(self._due, conversation_id, timer_id, due_at))
+            self._scheduled[(conversation_id, timer_id)] = call
+
+    def cancel(self, conversation_id: str, timer_id: str) -> None:
+        """Unschedule a timer; one not scheduled, or that has fired, is let be."""
+        with self._lock:
+            call = self._scheduled.pop((conversation_id, timer_id), None)
+        if call is not None:
+            call.cancel()
 
     def poke(self) -> None:
         """Look at the clock again (an injected clock moved forward)."""
         self._scheduler.poke()
 
     def pending(self) -> int:
-        """Timers waiting to fire (a cancelled one too, until its due time: see above)."""
+        """Timers waiting to fire."""
         return self._scheduler.pending()
 
     def _due(self, conversation_id: str, timer_id: str, due_at: float) -> None:
         with self._lock:
-            self._scheduled.discard((conversation_id, timer_id))
+            self._scheduled.pop((conversation_id, timer_id), None)
         now = self._clock()
         self._fire(conversation_id, timer_id, now)
         self._fired_late(max(0.0, now - due_at))

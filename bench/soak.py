@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/soak.py                                  # 5,000 conversations, 10 minutes, 100 messages/s
     .venv/bin/python bench/soak.py --conversations 200 --minutes 1  # a quick look
+    .venv/bin/python bench/soak.py --churn 4                        # each chat ends after 4 exchanges, a new one takes its place
 
 The same three processes as bench/load.py (the local Amazon Connect with one
 agent who echoes every message, `run.py serve` with SQLite at
@@ -20,12 +21,22 @@ bot's message was sent):
   AbsoluteTime to the webhook receiving it), as bench/load.py measures them;
 - the service's CPU per relayed message and its share of a core;
 - resident memory, and its growth after the warm-up (`--warm-up` seconds of
-  the soak, counted in the figures but not in the growth).
+  the soak, counted in the figures but not in the growth), in all and per
+  exchange (a bot message and its answer) sent after the warm-up.
 - the 429s the driver was answered (`refused_429`): webhook delivery to it
   was behind the service's limit (delivery/backpressure.py); a 429 is no
   lost message: the driver waits its Retry-After and sends it again, as a
   bot should, so the soak then runs longer than `--minutes`; and how many
   answers came later than 10, 30 and 60 s (`answers_later_than_s`).
+
+With `--churn E`, chats end and are replaced at a steady rate: each chat
+ends after E exchanges (the bot leaves: POST .../leave, the service
+disconnects and hands it back) and the next message of its slot goes to a
+new conversation (transferred first), so `--conversations` chats stay open
+and `--rate / E` chats a second end and start. The slots are staggered, so
+that the same share of them turns over in every round. What an open chat
+holds by design is then bounded: memory must level off, and what still
+grows per exchange is kept for good.
 
 It writes the figures as JSON and draws latency, memory and CPU over time
 with matplotlib into bench/out/soak-N.png. It exits 1 when messages were
@@ -41,6 +52,7 @@ import shutil
 import sys
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -147,8 +159,9 @@ def cpu_at(readings: list[Reading], at: float) -> float:
     return one.cpu_seconds + share * (two.cpu_seconds - one.cpu_seconds)
 
 
-def memory_growth(readings: list[Reading], warm_up: float) -> dict[str, float]:
-    """Resident memory at the end of the warm-up against the most it reached after it."""
+def memory_growth(readings: list[Reading], warm_up: float, exchanges: int) -> dict[str, float]:
+    """Resident memory at the end of the warm-up against the most it reached after it; `exchanges`:
+    how many bot messages were sent after the warm-up (each answered), for the growth per exchange."""
     after = [r for r in readings if r.at >= warm_up]
     base = after[0].rss_bytes
     peak = max(r.rss_bytes for r in after)
@@ -159,7 +172,25 @@ def memory_growth(readings: list[Reading], warm_up: float) -> dict[str, float]:
         "end_mb": round(end / 2**20, 1),
         "growth_to_peak_pct": round((peak - base) / base * 100, 2),
         "growth_to_end_pct": round((end - base) / base * 100, 2),
+        "exchanges_after_warm_up": exchanges,
+        "growth_per_exchange_bytes": round((end - base) / exchanges) if exchanges else 0,
     }
+
+
+def conversation_keys(conversations: int, messages: int, churn: int) -> tuple[list[str], dict[str, str]]:
+    """The conversation each message goes to, round robin over `conversations` slots; and, with
+    `churn` (exchanges a chat, 0: chats stay open), which conversation each new one replaces. Slot s
+    starts a new chat at each round r where (r + s) % churn == 0 (round 0 excepted: every slot starts
+    open), so the same share of slots turns over in every round."""
+    keys, replaces = [], {}
+    for index in range(messages):
+        slot, round_ = index % conversations, index // conversations
+        generation = (round_ + slot % churn) // churn if churn else 0
+        key = f"soak-{slot}" if generation == 0 else f"soak-{slot}-{generation}"
+        if generation and (round_ + slot % churn) % churn == 0:
+            replaces[key] = keys[index - conversations]
+        keys.append(key)
+    return keys, replaces
 
 
 def draw(rows: list[dict[str, Any]], readings: list[Reading], warm_up: float, title: str, path: Path) -> None:
@@ -195,8 +226,14 @@ def draw(rows: list[dict[str, Any]], readings: list[Reading], warm_up: float, ti
     plt.close(figure)
 
 
+def run_name(args: argparse.Namespace) -> str:
+    """What the run's files in bench/out/ are called: soak-N, or soak-N-churnE."""
+    return f"soak-{args.conversations}" + (f"-churn{args.churn}" if args.churn else "")
+
+
 def soak(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
-    folder = OUT / f"soak-{args.conversations}"
+    name = run_name(args)
+    folder = OUT / name
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     data_dir = (args.data_root or folder) / "data"
@@ -205,28 +242,53 @@ def soak(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
     connect_child, connect = start_connect_local(folder, args.conversations + 100)
     service: Child | None = None
     try:
-        worker_id = create_worker(data_dir, connect)
+        worker_id = create_worker(data_dir, connect, args.auto_disconnect)
         token = create_admin_client(data_dir)
         service, ready = start_service(folder, data_dir, connect)
         api, admin = Api(ready["api_url"], token), ConnectAdmin(connect["admin_url"])
         ids = [f"soak-{index}" for index in range(args.conversations)]
+        keys, replaces = conversation_keys(len(ids), int(args.rate * args.minutes * 60), args.churn)
         began = time.monotonic()
         transfer_all(api, ids, worker_id, webhook.url)
         if not webhook.wait_count("AgentJoined", len(ids), timeout=120 + len(ids) / 10):
             raise RuntimeError(f"only {webhook.by_type['AgentJoined']} of {len(ids)} agents joined")
         connected_s = time.monotonic() - began
         print(f"{len(ids)} conversations connected in {connected_s:.1f} s; soaking for {args.minutes} min", flush=True)
-        keys = [ids[index % len(ids)] for index in range(int(args.rate * args.minutes * 60))]
         soak_began, soak_began_epoch = time.monotonic(), time.time()
         sampler = Sampler(service, soak_began).start()
-        sent = paced(keys, args.rate, api.say, label="soak")
+
+        to_replace = dict(replaces)
+        in_flight: Counter[str] = Counter()  # messages of each conversation not yet accepted
+        settled = threading.Condition()
+
+        def say(conversation_id: str, text: str) -> float | None:
+            """The message; first, for a new chat, the bot leaves the chat it replaces (once that one's
+            messages are accepted: one sent again after a 429 may still be on its way) and transfers it."""
+            replaced = to_replace.pop(conversation_id, None)  # its first message only
+            with settled:
+                in_flight[conversation_id] += 1
+            try:
+                started = None
+                if replaced is not None:
+                    with settled:
+                        settled.wait_for(lambda: in_flight[replaced] == 0)
+                    api.leave(replaced)
+                    api.transfer(conversation_id, worker_id, webhook.url)
+                    started = time.time()  # its bot→Connect counts from here, and includes the chat's start
+                return api.say(conversation_id, text) or started
+            finally:
+                with settled:
+                    in_flight[conversation_id] -= 1
+                    settled.notify_all()
+
+        sent = paced(keys, args.rate, say, label="soak")
         replies = {f"You said: {m.text}": m.text for m in sent}
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and not replies.keys() <= webhook.texts("AgentMessage").keys():
             time.sleep(0.5)
         sampler.stop()
         arrived = webhook.texts("AgentMessage")
-        contact_ids = [api.contact_id(cid) for cid in ids]
+        contact_ids = [api.contact_id(cid) for cid in dict.fromkeys(keys)]
         times = admin.message_times(contact_ids)
         to_connect = {m.text: times[("CUSTOMER", m.text)] - m.sent_at for m in sent if ("CUSTOMER", m.text) in times}
         to_bot = {
@@ -240,6 +302,9 @@ def soak(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
         lost = len(sent) - len(to_bot)
         result = {
             "conversations": len(ids),
+            "churn_exchanges_per_chat": args.churn,
+            "auto_disconnect_s": args.auto_disconnect,
+            "chats_ended": len(replaces),
             "rate_per_s": args.rate,
             "minutes": args.minutes,
             "data_root": str(args.data_root or OUT),
@@ -257,12 +322,15 @@ def soak(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
             "refused_429": api.refused,
             "refused_429_wait_s": round(api.refused_wait_s, 1),
             "cpu_ms_per_message": round(cpu / (2 * len(sent)) * 1000, 2),
-            "memory": memory_growth(readings, args.warm_up),
+            "memory": memory_growth(
+                readings, args.warm_up, sum(1 for m in sent if m.sent_at - soak_began_epoch >= args.warm_up)
+            ),
             "windows": rows,
         }
-        picture = OUT / f"soak-{args.conversations}.png"
+        picture = OUT / f"{name}.png"
         title = (
-            f"{len(ids):,} conversations, {args.rate:g} bot messages/s each answered, {args.minutes:g} min "
+            f"{len(ids):,} conversations{f' (each ends after {args.churn} exchanges)' if args.churn else ''}, "
+            f"{args.rate:g} bot messages/s each answered, {args.minutes:g} min "
             f"(synchronous=FULL, data on {'tmpfs' if args.data_root else 'disk'})"
         )
         draw(rows, readings, args.warm_up, title, picture)
@@ -283,10 +351,19 @@ def main() -> int:
     parser.add_argument("--window", type=float, default=30.0, help="seconds per reported window")
     parser.add_argument("--warm-up", type=float, default=60.0, help="seconds of the soak before memory growth is counted")
     parser.add_argument("--data-root", type=Path, help="where the service's data folder goes (default bench/out/)")
+    parser.add_argument(
+        "--auto-disconnect", type=int, default=0, metavar="S",
+        help="the worker's auto-disconnect timers: a WARNING S seconds after each agent message, a DISCONNECT "
+        "after 2 S, set again at every answer (default 0: none); S longer than a chat's gap between messages",
+    )
+    parser.add_argument(
+        "--churn", type=int, default=0, metavar="E",
+        help="each chat ends after E exchanges and a new one takes its place (default 0: chats stay open)",
+    )
     args = parser.parse_args()
     result, clean = soak(args)
     OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / f"soak-{args.conversations}-{time.strftime('%Y%m%d-%H%M%S')}.json").write_text(json.dumps(result, indent=1))
+    (OUT / f"{run_name(args)}-{time.strftime('%Y%m%d-%H%M%S')}.json").write_text(json.dumps(result, indent=1))
     summary = {key: value for key, value in result.items() if key != "windows"}
     print(json.dumps(summary, indent=1))
     for row in result["windows"]:

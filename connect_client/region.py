@@ -24,6 +24,7 @@ from botocore.config import Config
 from connect_client.contacts import Contacts
 from connect_client.health import RegionHealth
 from connect_client.long_messages import DEFAULT_MESSAGE_LIMIT
+from connect_client.parser_cycles import without_parser_cycles
 from connect_client.participant import Participant
 
 
@@ -92,7 +93,7 @@ class RegionClients:
         """`endpoint_url` None means real AWS; `session` None means the default
         credential chain (environment, profile, instance role); `health` None, a new one on the
         system clock (tests pass one on their own clock)."""
-        session = session or boto3.session.Session()
+        session = without_parser_cycles(session or boto3.session.Session())
         config = settings.botocore_config()
         health = health if health is not None else RegionHealth()
 

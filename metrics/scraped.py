@@ -91,7 +91,7 @@ def _timers(service: WorkerService) -> list[Metric]:
     return [
         GaugeMetricFamily(
             "connect_worker_timers_pending",
-            "Auto-disconnect timers waiting to fire in the timer service (a cancelled one until its due time)",
+            "Auto-disconnect timers waiting to fire in the timer service",
             value=service.timers.pending(),
         )
     ]

@@ -495,6 +495,7 @@ class WorkerService:
                     clients_for=self._clients_for,
                     secret=secret,
                     schedule_timer=self.timers.schedule,
+                    cancel_timer=self.timers.cancel,
                     clock=self._clock,
                     socket_factory=self._socket_factory,
                     tools=self._tools,

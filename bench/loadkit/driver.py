@@ -116,6 +116,12 @@ class Api:
         if status != 201:
             raise RuntimeError(f"transfer {conversation_id}: {status} {answer}")
 
+    def leave(self, conversation_id: str) -> None:
+        """The bot ends the chat: the service disconnects it and hands the conversation back."""
+        status, answer, _ = self._until_not_refused(f"/v1/conversations/{conversation_id}/leave", {})
+        if status != 202:
+            raise RuntimeError(f"leave {conversation_id}: {status} {answer}")
+
     def say(self, conversation_id: str, text: str) -> float | None:
         """The time the accepted attempt was sent, if not the first (after a 429)."""
         body = {"MessageId": text, "Text": text}

@@ -145,10 +145,15 @@ def start_connect_local(folder: Path, chats: int) -> tuple[Child, dict[str, Any]
     return child, child.wait_ready(ready)
 
 
-def create_worker(data_dir: Path, connect: dict[str, Any]) -> str:
-    """`run.py worker create`, as an operator does it; returns the new worker's id."""
+def create_worker(data_dir: Path, connect: dict[str, Any], auto_disconnect: int = 0) -> str:
+    """`run.py worker create`, as an operator does it; returns the new worker's id. `auto_disconnect`:
+    seconds after each agent message for a WARNING, and twice that for a DISCONNECT (0: no timers)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     worker_file = data_dir / "worker.json"
+    rules = [
+        {"SecondsAfterAgentMessage": seconds, "Type": kind, "UserMessage": f"{kind} after {seconds} s"}
+        for seconds, kind in ((auto_disconnect, "WARNING"), (2 * auto_disconnect, "DISCONNECT"))
+    ]
     worker_file.write_text(
         json.dumps(
             {
@@ -157,6 +162,7 @@ def create_worker(data_dir: Path, connect: dict[str, Any]) -> str:
                     "InstanceId": connect["instance_id"],
                     "Region": connect["region"],
                     "Secret": "srn:vault::bench:aws-cross-account-role:local",
+                    **({"AutoDisconnectEvents": rules} if auto_disconnect else {}),
                 },
                 "Description": "bench/load.py",
                 "Enabled": True,

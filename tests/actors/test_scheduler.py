@@ -3,9 +3,11 @@ here on an injected clock, so nothing waits for real time to pass."""
 
 from __future__ import annotations
 
+import functools
 import threading
+import weakref
 
-from actors.scheduler import Scheduler
+from actors.scheduler import COMPACT_AT, Scheduler
 
 WAIT = 10.0
 
@@ -65,3 +67,52 @@ def test_a_clock_that_jumps_is_seen_without_a_poke_and_a_failing_call_stops_noth
         assert done.wait(WAIT)
     finally:
         scheduler.stop()
+
+
+def test_calls_set_again_and_again_keep_the_heap_bounded_and_the_callbacks_let_go() -> None:
+    """A conversation's timers are set again at every agent message, the last ones cancelled: 10,000
+    such exchanges leave one call to run, a heap about twice that at most, and no callback held. The
+    thread is not started: nothing here is due, and the heap is looked at directly."""
+    scheduler = Scheduler("test-scheduler-rearm", Clock())
+    held: list[weakref.ref[Exchange]] = []
+    call = None
+    for n in range(10_000):
+        exchange = Exchange(n)
+        held.append(weakref.ref(exchange))
+        if call is not None:
+            call.cancel()
+        call = scheduler.call_at(1000.0 + n, exchange.run)
+    assert scheduler.pending() == 1
+    assert len(scheduler._heap) <= 2 * COMPACT_AT  # the heap itself, cancelled entries and all
+    assert sum(1 for ref in held if ref() is not None) == 1  # only the live call's callback is held
+
+
+def test_a_rebuilt_heap_runs_what_is_left_in_due_order_and_never_a_cancelled_call() -> None:
+    clock = Clock()
+    scheduler = Scheduler("test-scheduler-rebuild", clock)
+    ran: list[int] = []
+    calls = {n: scheduler.call_at(float(n % 7), functools.partial(ran.append, n)) for n in range(10 * COMPACT_AT)}
+    for n, call in calls.items():
+        if n % 3:
+            call.cancel()  # two in three: the heap is rebuilt on the way
+    assert len(scheduler._heap) < len(calls) * 2 / 3
+    scheduler.start()
+    try:
+        clock.now = 10.0
+        done = threading.Event()
+        scheduler.call_at(clock.now, done.set)
+        assert done.wait(WAIT)
+    finally:
+        scheduler.stop()
+    kept = [n for n in calls if n % 3 == 0]
+    assert ran == sorted(kept, key=lambda n: (n % 7, n))  # by due time, then in the order scheduled
+
+
+class Exchange:
+    """What an auto-disconnect timer's callback holds, one per exchange."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def run(self) -> None:
+        raise AssertionError(f"exchange {self.n}: nothing here is due")

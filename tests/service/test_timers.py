@@ -75,6 +75,28 @@ def test_an_overdue_timer_fires_at_once_and_once() -> None:
     assert fired == ["c/timer/1"]
 
 
+def test_a_cancelled_timer_is_unscheduled_and_never_fires() -> None:
+    fired: list[str] = []
+    done = threading.Event()
+
+    def fire(conversation_id: str, timer_id: str, now: float) -> None:
+        fired.append(timer_id)
+        done.set()
+
+    timers = TimerService(fire, clock=lambda: 1000.0)
+    timers.schedule("c", "c/timer/1", due_at=10.0)
+    timers.schedule("c", "c/timer/2", due_at=20.0)
+    timers.cancel("c", "c/timer/1")
+    timers.cancel("c", "c/timer/9")  # never scheduled: let be
+    assert timers.pending() == 1
+    timers.start()
+    try:
+        assert done.wait(5)
+    finally:
+        timers.stop()
+    assert fired == ["c/timer/2"]
+
+
 def test_each_firing_is_told_with_how_late_it_came() -> None:
     late: list[float] = []
     told = threading.Event()
@@ -91,6 +113,31 @@ def test_each_firing_is_told_with_how_late_it_came() -> None:
     finally:
         timers.stop()
     assert late == [9.5]
+
+
+def test_each_agent_message_sets_the_timers_again_and_the_last_ones_leave_the_timer_service(
+    start_service: Callable[..., Running],
+) -> None:
+    """Every agent message cancels the conversation's timers and arms new ones: the timer service
+    must hold the new ones only, not one set per exchange until their due time."""
+    clock = Clock()
+    running = start_service(clock=clock)
+    config = demo_worker_config(running.connect.ready_info())
+    rules = [
+        AutoDisconnectEvent(seconds_after_agent_message=60, type="WARNING", user_message="Still there?"),
+        AutoDisconnectEvent(seconds_after_agent_message=120, type="DISCONNECT", user_message="Bye"),
+    ]
+    worker = WorkerRegistry(running.store).create(
+        msgspec.structs.replace(config, data=msgspec.structs.replace(config.data, auto_disconnect_events=rules)),
+        at=clock.now,
+    )
+    running.api.transfer("t-rearm", worker)
+    wait_for(lambda: of_type(events_of(running.store, "t-rearm"), "AgentJoined"), "Ana to join")
+    for n in range(3):
+        running.api.say("t-rearm", f"m-{n}", f"hello {n}")
+        wait_for(lambda: len(of_type(events_of(running.store, "t-rearm"), "TimerArmed")) == 2 * (n + 1), f"reply {n}")
+    assert len(of_type(events_of(running.store, "t-rearm"), "TimerCancelled")) == 4
+    assert wait_for(lambda: running.service.timers.pending() == 2, "only the last two timers scheduled")
 
 
 def test_recovery_schedules_every_timer_before_it_starts_any_actor(tmp_path: Path) -> None:
