@@ -133,7 +133,8 @@ class WebhookDeliverer:
     that handed a conversation over (`Transferred.client_id`, None for
     conversations from before clients); None means it has none, and its
     messages are refused. It is asked at every POST (the service passes
-    `store.clients.SigningSecrets`, which asks the registry once a client). `clock` gives the Unix time signed into each POST; `backoff`
+    `store.clients.SigningSecrets`, which asks the registry once a client).
+    `clock` gives the Unix time signed into each POST; `backoff`
     decides the waits between retries and `retry_clock` their due times, and
     when the tail's position is next recorded (pass a small backoff, or a
     simulated clock, in tests). Each message is
