@@ -25,7 +25,7 @@ from service.readiness import Readiness
 from service.status_writer import INTERVAL_SECONDS, StatusWriter
 from service.worker_service import RegionClientsFactory, WorkerService
 from store import EventStore
-from store.clients import ApiClients
+from store.clients import ApiClients, SigningSecrets
 from store.clients_of import clients_of
 from store.service_lock import ServiceLock
 from store.write_probe import WriteProbe
@@ -73,9 +73,9 @@ def running_service(
     routes serve meanwhile.
 
     Each conversation's webhooks are signed with the secret of the client that
-    handed it over, looked up at every POST, so a client's secret is the one
-    in the clients table now. `vault`: where vault references are resolved (None: the local vault
-    in the store's file). The status file is written beside the store every `status_interval` seconds.
+    handed it over, read from the clients once and then kept (`SigningSecrets`: a secret never
+    changes). `vault`: where vault references are resolved (None: the local vault in the store's
+    file). The status file is written beside the store every `status_interval` seconds.
     `auto_failover`: None, off; else a worker whose region fails is ordered elsewhere, as checked every
     `auto_failover_poll` seconds (service/auto_failover.py). `delivery_lag_limit`: a bot whose oldest due
     webhook message has waited longer than this many seconds has its new messages and transfers refused
@@ -94,7 +94,7 @@ def running_service(
             run_connector=run_connector, vault=vault, observer=metrics, cluster=cluster,
         )
         deliverer = WebhookDeliverer(
-            store, signing_secret=clients.signing_secret, leases=delivery_leases(store, cluster),
+            store, signing_secret=SigningSecrets(clients.signing_secret), leases=delivery_leases(store, cluster),
             known_clients=lambda: [client.id for client in clients.list()],
         )
         metrics.read_at_scrape(service, deliverer)

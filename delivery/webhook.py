@@ -132,8 +132,9 @@ class WebhookDeliverer:
     `signing_secret(client_id)` gives the `whsec_` secret of the API client
     that handed a conversation over (`Transferred.client_id`, None for
     conversations from before clients); None means it has none, and its
-    messages are refused. It is asked at every POST, so a new secret applies
-    at once. `clock` gives the Unix time signed into each POST; `backoff`
+    messages are refused. It is asked at every POST (the service passes
+    `store.clients.SigningSecrets`, which asks the registry once a client).
+    `clock` gives the Unix time signed into each POST; `backoff`
     decides the waits between retries and `retry_clock` their due times, and
     when the tail's position is next recorded (pass a small backoff, or a
     simulated clock, in tests). Each message is

@@ -28,6 +28,7 @@ import secrets
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -119,6 +120,33 @@ class ApiClients(Protocol):
     def __enter__(self) -> ApiClients: ...
 
     def __exit__(self, *exc_info: object) -> None: ...
+
+
+class SigningSecrets:
+    """`signing_secret(client_id)` of a registry, each client's read once and then kept in memory.
+
+    A client's signing secret never changes: `new_client` makes it with the client, and nothing, in
+    either registry, writes it again (no call or command replaces it; a revoke refuses the token only).
+    So what was read once is the answer for good, and the webhook deliverer, which asks at every POST,
+    asks memory instead of the SQLite file (a query behind the lock the API's token check takes) or
+    DynamoDB (a GetItem). An unknown client (None) is not kept: it is asked again next time.
+    Safe to share between threads: a dict read or write is atomic, and two first reads at once read
+    the same value.
+    """
+
+    def __init__(self, lookup: Callable[[str | None], str | None]) -> None:
+        self._lookup = lookup
+        self._known: dict[str, str] = {}
+
+    def __call__(self, client_id: str | None) -> str | None:
+        if client_id is None:
+            return None
+        secret = self._known.get(client_id)
+        if secret is None:
+            secret = self._lookup(client_id)
+            if secret is not None:
+                self._known[client_id] = secret
+        return secret
 
 
 class ClientRegistry:

@@ -124,7 +124,7 @@ class GroupCommitWriter:
         self._on_batch = on_batch
         self._queue: queue.SimpleQueue[Append | object] = queue.SimpleQueue()
         self._versions: dict[str, int] = {}
-        self._data_version = -1
+        self._last_position: int | None = None  # the log's last position after our last commit
         self._appends = 0
         self._events = 0
         self._batches = 0
@@ -181,12 +181,14 @@ class GroupCommitWriter:
 
     def _commit(self, batch: list[Append], began: float) -> None:
         conn = self._conn
-        (data_version,) = conn.execute("PRAGMA data_version").fetchone()
-        if data_version != self._data_version or len(self._versions) > MAX_REMEMBERED_STREAMS:
-            # Another connection has written since our last commit: what we
-            # remember of stream versions may be stale.
+        # Only events move a stream's version (closing one is an append too), and rows are only ever
+        # added to the log, at a position above the last: if it still ends where our last commit left
+        # it, nobody else has appended since, and what we remember holds. Not `PRAGMA data_version`,
+        # which every commit to the file changes, the deliverer's checkpoint after each POST among
+        # them, so that nearly every batch read its streams' versions again.
+        (log_end,) = conn.execute("SELECT max(position) FROM events").fetchone()
+        if log_end != self._last_position or len(self._versions) > MAX_REMEMBERED_STREAMS:
             self._versions.clear()
-            self._data_version = data_version
         now = time.time()
         values: list[str | int | bytes | float] = []
         new_streams: list[tuple[str, float | None]] = []
@@ -221,6 +223,7 @@ class GroupCommitWriter:
         if closing:
             conn.executemany("UPDATE streams SET closed_at = ? WHERE stream = ?", closing)
         conn.execute("COMMIT")
+        self._last_position = last_position if values else log_end
         self._on_batch(len(batch), len(values) // _COLUMNS, time.monotonic() - began)
 
         for stream, version in versions.items():

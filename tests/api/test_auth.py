@@ -11,6 +11,7 @@ import urllib.request
 
 from starlette.routing import Route
 
+from store.clients import ClientRegistry
 from tests.api.conftest import Served
 
 # Files that hold no data: the page asks the API for everything, with the operator's token; and the
@@ -75,6 +76,21 @@ def test_a_valid_token_passes_the_same_door(served: Served) -> None:
     served.conversation_of(served.alice, "c-1")
     assert call(served.url + "/v1/conversations/c-1", "GET", f"Bearer {served.alice.token}")[0] == 200
     assert call(served.url + "/v1/conversations/c-1", "GET", f"bearer {served.alice.token}")[0] == 200
+
+
+def test_a_token_revoked_by_another_process_is_refused_from_the_next_request_on(served: Served) -> None:
+    """`run.py client revoke` is a process of its own, on a connection of its own: the served API keeps
+    no token in memory that would outlive it."""
+    served.conversation_of(served.alice, "c-1")
+    url, authorization = served.url + "/v1/conversations/c-1", f"Bearer {served.alice.token}"
+    assert [call(url, "GET", authorization)[0] for _ in range(3)] == [200, 200, 200]
+
+    with ClientRegistry(served.store.path) as elsewhere:
+        elsewhere.revoke(served.alice.client.id)
+
+    status, body, _ = call(url, "GET", authorization)
+    assert status == 401, "the revoked token was still taken"
+    assert body["Code"] == "unauthorized"
 
 
 def test_the_openapi_file_is_public(served: Served) -> None:

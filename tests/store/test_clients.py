@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from store.clients import UnknownClient, hash_token
+from store.clients import SigningSecrets, UnknownClient, hash_token
 from store.clients_of import clients_of
 from store.event_log import EventLog
 from tests.store.conftest import both_backends
@@ -33,6 +33,35 @@ def test_a_client_made_through_one_store_authenticates_through_another_until_rev
         assert made_here.authenticate(made.token) is None
         assert seen_there.revoke(made.client.id).revoked_at == revoked.revoked_at, "revoking twice keeps the first time"
         assert made_here.signing_secret(made.client.id) == made.signing_secret, "its webhooks are still signed"
+
+
+@both_backends
+def test_signing_secrets_are_read_once_a_client_and_an_unknown_client_is_asked_again(
+    open_store: Callable[[], EventLog],
+) -> None:
+    here, there = open_store(), open_store()
+    with clients_of(here) as made_here, clients_of(there) as seen_there:
+        asked: list[str | None] = []
+
+        def lookup(client_id: str | None) -> str | None:
+            asked.append(client_id)
+            return seen_there.signing_secret(client_id)
+
+        secrets = SigningSecrets(lookup)
+        made = made_here.create("bot")
+
+        assert [secrets(made.client.id) for _ in range(3)] == [made.signing_secret] * 3
+        assert asked == [made.client.id], "read from the registry once"
+        assert secrets(None) is None and secrets("cl-nobody") is None and secrets("cl-nobody") is None
+        assert asked == [made.client.id, "cl-nobody", "cl-nobody"], "no client is not kept, nor asked for None"
+
+        later = made_here.create("later-bot")  # made elsewhere (another node, `run.py client create`)
+        made_here.revoke(made.client.id)
+
+        assert secrets(later.client.id) == later.signing_secret
+        assert secrets(made.client.id) == made.signing_secret == seen_there.signing_secret(made.client.id), (
+            "a revoke refuses the token only: the kept secret is still the registry's"
+        )
 
 
 @both_backends

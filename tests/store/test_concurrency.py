@@ -8,7 +8,7 @@ import pytest
 
 from store import ConcurrencyConflict, EventStore, NewEvent, StreamClosed
 from store.event_log import EventLog
-from store.group_commit import Append, settle
+from store.group_commit import Append, GroupCommitWriter, settle
 from tests.store.conftest import both_backends
 
 TICK = [NewEvent("Tick", b"{}")]
@@ -169,3 +169,45 @@ def test_an_append_of_the_main_thread_that_never_waits_holds_up_nobody_after_it(
         thread.join(timeout=10)
 
     assert outcomes == {"before": 1, "after": 3}
+
+
+def test_the_writer_keeps_the_versions_it_knows_through_other_tables_commits_not_through_others_appends(
+    store_path: Path,
+) -> None:
+    """The deliverer commits a checkpoint beside the log after every POST: that must not make the writer
+    read its streams' versions again (it did once per batch), but another store's append must."""
+    EventStore.open(store_path).close()
+    conn = sqlite3.connect(store_path, isolation_level=None, check_same_thread=False)
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    writer = GroupCommitWriter(conn, on_commit=lambda batch: None)
+
+    def append(stream: str, expected_version: int) -> int:
+        submitted = Append(stream, tuple(TICK), expected_version, False)
+        writer.submit(submitted)
+        return submitted.wait()
+
+    def version_reads() -> int:
+        return sum("max(seq)" in statement for statement in statements)
+
+    try:
+        assert append("conversation-1", 0) == 1 and version_reads() == 1
+        beside = sqlite3.connect(store_path, isolation_level=None)  # as the deliverer's checkpoints are
+        try:
+            beside.execute("CREATE TABLE beside (seq INTEGER)")
+            for seq in (2, 3):
+                beside.execute("INSERT INTO beside VALUES (?)", (seq - 1,))
+                assert append("conversation-1", seq - 1) == seq
+        finally:
+            beside.close()
+        assert version_reads() == 1, "a checkpoint's commit leaves what the writer knows"
+
+        with EventStore.open(store_path) as other:
+            other.append("conversation-1", TICK, 3)
+        with pytest.raises(ConcurrencyConflict):
+            append("conversation-1", 3)
+        assert version_reads() == 2, "another store's append makes it read the version again"
+        assert append("conversation-1", 4) == 5
+    finally:
+        writer.stop()
+        conn.close()
