@@ -31,10 +31,10 @@ from connect_client import (
 from connect_client import participant_http
 from connect_client.health import Outcome
 from connect_client.participant_http import ParticipantTransport, participant_endpoint
-from tests.support.ports import closed_port, silent_port
+from tests.support.ports import closed_port, full_port, silent_port
 from tests.support.scripted_http import Answer, ScriptedServer
 
-__all__ = ["closed_port", "silent_port"]  # fixtures
+__all__ = ["closed_port", "full_port", "silent_port"]  # fixtures
 
 TOKEN = "connection-token-never-shown"
 SENT = Answer(200, b'{"Id": "m-1", "AbsoluteTime": "2026-12-03T16:00:00.000Z"}')
@@ -218,6 +218,15 @@ def test_an_answer_that_does_not_come_in_time_is_a_retryable_read_timeout(silent
         Participant(transport).send_event(TOKEN, client_token="t")
 
     assert timed_out.value.code == "ReadTimeoutError"
+
+
+def test_a_connection_not_made_in_time_is_a_retryable_connect_timeout(full_port: int) -> None:
+    transport = ParticipantTransport(f"http://127.0.0.1:{full_port}", RegionHealth(), max_attempts=1, connect_timeout=0.2)
+
+    with pytest.raises(RetryableError) as timed_out:
+        Participant(transport).send_event(TOKEN, client_token="t")
+
+    assert timed_out.value.code == "ConnectTimeoutError"
 
 
 def test_a_token_that_cannot_be_a_header_is_refused_without_showing_it(scripted: ScriptedServer) -> None:

@@ -5,9 +5,9 @@ from collections.abc import Iterator
 import pytest
 
 from tests.delivery.receiver import Receiver
-from tests.support.ports import closed_port, silent_port
+from tests.support.ports import closed_port, full_port, silent_port
 
-__all__ = ["closed_port", "receiver", "silent_port"]
+__all__ = ["closed_port", "full_port", "receiver", "silent_port"]
 
 
 @pytest.fixture
