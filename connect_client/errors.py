@@ -1,9 +1,10 @@
 """The errors of a call to Amazon Connect, sorted by what the caller can do
 about them: retry later (`RetryableError`) or not (`PermanentError`).
 
-boto3 has already retried throttles and 5xx answers (standard mode) by the
-time one of these is raised, so a `RetryableError` means "back off for longer
-and try again", not "try again at once".
+boto3 (or, for the participant calls, connect_client/participant_http.py) has
+already retried throttles, 5xx answers and connection errors by the time one of
+these is raised, so a `RetryableError` means "back off for longer and try
+again", not "try again at once".
 
     >>> try:
     ...     participant.connect(participant_token)
@@ -120,6 +121,14 @@ def _from_client_error(operation: str, error: ClientError, access_denied: type[A
     code = str(details.get("Code", "Unknown"))
     message = str(details.get("Message", ""))
     status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+    return error_of_answer(operation, status, code, message, access_denied)
+
+
+def error_of_answer(
+    operation: str, status: int, code: str, message: str, access_denied: type[AccessDenied] = AccessDenied
+) -> ConnectError:
+    """The error an answer with `status` and Connect's error `code` and `message` is, whoever read it
+    (botocore, or the participant calls' own transport)."""
     if code in _THROTTLES or status == 429:
         return Throttled(operation, code, message)
     if status >= 500:

@@ -1,13 +1,15 @@
-"""How one region's Amazon Connect is doing, as seen by the calls its boto3 clients make.
+"""How one region's Amazon Connect is doing, as seen by the calls its clients make.
 
     >>> health = RegionHealth()
     >>> health.watch(session.client("connect", ...))   # counts each of the client's calls from now on
+    >>> health.record(Outcome.UP, 0.012, "SendMessage") # a call made without boto3 (participant_http.py)
     >>> health.snapshot().consecutive_failures
     0
 
-A call is one API operation as the caller sees it, botocore's retries inside it (the hooks are
-botocore's `before-call`, `after-call` and `after-call-error` events, which wrap the retries), so a
-failure counted here is one that botocore had already retried. Each finished call is one of:
+A call is one API operation as the caller sees it, its retries inside it: for the boto3 `connect`
+client the hooks are botocore's `before-call`, `after-call` and `after-call-error` events, which wrap
+botocore's retries; the participant calls' own transport records each call once, after its retries.
+So a failure counted here is one that had already been retried. Each finished call is one of:
 
 - an answer that shows the region up: any 2xx, or a 4xx that is no throttle (Connect refused the
   request, so it is there to refuse it); it ends a run of failures;
@@ -141,6 +143,12 @@ class RegionHealth:
         self._last_failure_at: float | None = None
         self._failing_since: float | None = None
         self._listeners: tuple[CallListener, ...] = ()
+
+    @property
+    def timer(self) -> Callable[[], float]:
+        """The stopwatch latencies are measured with (monotonic seconds), for a caller that `record`s
+        its own calls (connect_client/participant_http.py)."""
+        return self._timer
 
     def listen(self, listener: CallListener) -> None:
         """Tell `listener(operation, outcome, seconds)` of every call counted from now on, on the calling

@@ -2,8 +2,11 @@
 
 These calls are authorised by tokens, not by signed credentials: the
 participant token (from StartChatContact) to get a connection, the
-connection token (from the connection) for the rest. Every method raises a
-`ConnectError` subclass and nothing else from botocore.
+connection token (from the connection) for the rest. They go out through
+`ParticipantTransport` (participant_http.py: JSON over the project's HTTP
+client, retried, counted in the region's health), not boto3; answers are
+decoded by msgspec straight into typed values. Every method raises a
+`ConnectError` subclass and nothing else.
 
     >>> connection = participant.connect(started.participant_token)
     >>> sent = participant.send_message(connection.connection_token, "Hi", client_token="evt-42")
@@ -17,39 +20,78 @@ from typing import Any
 
 import msgspec
 
-from connect_client.errors import ChatEnded, InvalidRequest, PermanentError, translated_errors
-from connect_client.frames import ChatItem, parse_transcript_item
+from connect_client.errors import ChatEnded, InvalidRequest, PermanentError
+from connect_client.frames import ChatItem
 from connect_client.long_messages import DEFAULT_MESSAGE_LIMIT, refuse_long_message
+from connect_client.participant_http import ParticipantTransport
 from connect_client.records import ParticipantConnection, SentMessage
 
 TRANSCRIPT_PAGE_SIZE = 100
 TYPING = "application/vnd.amazonaws.connect.event.typing"
+_CONNECTION_TYPES = ["WEBSOCKET", "CONNECTION_CREDENTIALS"]
+
+
+class _Answer(msgspec.Struct, frozen=True, rename="pascal"):
+    pass
+
+
+class _Websocket(_Answer):
+    url: str
+    connection_expiry: str
+
+
+class _Credentials(_Answer):
+    connection_token: str
+    expiry: str
+
+
+class _Connection(_Answer):
+    websocket: _Websocket
+    connection_credentials: _Credentials
+
+
+class _Sent(_Answer):
+    id: str
+    absolute_time: str
+
+
+class _TranscriptPage(_Answer):
+    transcript: list[ChatItem] = []
+    next_token: str | None = None
+
+
+_connection_answer = msgspec.json.Decoder(_Connection)
+_sent_answer = msgspec.json.Decoder(_Sent)
+_transcript_page = msgspec.json.Decoder(_TranscriptPage)
+_encode = msgspec.json.encode
 
 
 class Participant:
     """CreateParticipantConnection, SendMessage, SendEvent, DisconnectParticipant
-    and GetTranscript over one boto3 `connectparticipant` client."""
+    and GetTranscript over one region's `ParticipantTransport`."""
 
-    def __init__(self, client: Any, message_limit: int = DEFAULT_MESSAGE_LIMIT) -> None:
-        self._client = client
+    def __init__(self, transport: ParticipantTransport, message_limit: int = DEFAULT_MESSAGE_LIMIT) -> None:
+        self._transport = transport
         self.message_limit = message_limit
 
     def connect(self, participant_token: str) -> ParticipantConnection:
         """A new connection (WebSocket URL and connection token), acknowledging
         the participant as connected. Raises ChatEnded once the chat is over."""
-        with translated_errors("CreateParticipantConnection", access_denied=ChatEnded):
-            answer = self._client.create_participant_connection(
-                Type=["WEBSOCKET", "CONNECTION_CREDENTIALS"], ParticipantToken=participant_token, ConnectParticipant=True
-            )
+        operation = "CreateParticipantConnection"
+        body = self._transport.call(
+            operation, participant_token, _encode({"Type": _CONNECTION_TYPES, "ConnectParticipant": True}),
+            access_denied=ChatEnded,
+        )
+        answer = _decoded(operation, _connection_answer, body)
         try:
             return ParticipantConnection(
-                websocket_url=answer["Websocket"]["Url"],
-                websocket_expiry=_instant(answer["Websocket"]["ConnectionExpiry"]),
-                connection_token=answer["ConnectionCredentials"]["ConnectionToken"],
-                connection_expiry=_instant(answer["ConnectionCredentials"]["Expiry"]),
+                websocket_url=answer.websocket.url,
+                websocket_expiry=datetime.fromisoformat(answer.websocket.connection_expiry),
+                connection_token=answer.connection_credentials.connection_token,
+                connection_expiry=datetime.fromisoformat(answer.connection_credentials.expiry),
             )
-        except (KeyError, ValueError) as error:
-            raise PermanentError("CreateParticipantConnection", "MalformedAnswer", f"no usable {error}") from None
+        except ValueError as error:
+            raise PermanentError(operation, "MalformedAnswer", f"no usable expiry: {error}") from None
 
     def send_message(
         self, connection_token: str, content: str, client_token: str, content_type: str = "text/plain"
@@ -57,25 +99,21 @@ class Participant:
         """Send one message; content over `message_limit` raises MessageTooLong
         without a call (split it first with `split_message` if that is wanted)."""
         refuse_long_message(content, self.message_limit)
-        with translated_errors("SendMessage"):
-            answer = self._client.send_message(
-                ConnectionToken=connection_token, ContentType=content_type, Content=content, ClientToken=client_token
-            )
-        return SentMessage(answer["Id"], answer["AbsoluteTime"])
+        request = _encode({"ContentType": content_type, "Content": content, "ClientToken": client_token})
+        answer = _decoded("SendMessage", _sent_answer, self._transport.call("SendMessage", connection_token, request))
+        return SentMessage(answer.id, answer.absolute_time)
 
     def send_event(
         self, connection_token: str, client_token: str, content_type: str = TYPING, content: str | None = None
     ) -> None:
         """Typing (the default), or a read/delivered receipt with its JSON `content`."""
-        request = {"ConnectionToken": connection_token, "ContentType": content_type, "ClientToken": client_token}
+        request: dict[str, str] = {"ContentType": content_type, "ClientToken": client_token}
         if content is not None:
             request["Content"] = content
-        with translated_errors("SendEvent"):
-            self._client.send_event(**request)
+        self._transport.call("SendEvent", connection_token, _encode(request))
 
     def disconnect(self, connection_token: str, client_token: str) -> None:
-        with translated_errors("DisconnectParticipant"):
-            self._client.disconnect_participant(ConnectionToken=connection_token, ClientToken=client_token)
+        self._transport.call("DisconnectParticipant", connection_token, _encode({"ClientToken": client_token}))
 
     def transcript_after(self, connection_token: str, after_id: str | None = None) -> list[ChatItem]:
         """Every transcript item after the one with id `after_id` (from the
@@ -97,31 +135,22 @@ class Participant:
             return items[ids.index(after_id) + 1 :] if after_id in ids else items
 
     def _transcript(self, connection_token: str, start_id: str | None) -> list[ChatItem]:
-        request: dict[str, Any] = {
-            "ConnectionToken": connection_token,
-            "MaxResults": TRANSCRIPT_PAGE_SIZE,
-            "ScanDirection": "FORWARD",
-            "SortOrder": "ASCENDING",
-        }
+        request: dict[str, Any] = {"MaxResults": TRANSCRIPT_PAGE_SIZE, "ScanDirection": "FORWARD", "SortOrder": "ASCENDING"}
         if start_id is not None:
             request["StartPosition"] = {"Id": start_id}
         items: list[ChatItem] = []
         while True:
-            with translated_errors("GetTranscript"):
-                answer = self._client.get_transcript(**request)
-            items.extend(_transcript_items(answer.get("Transcript", [])))
-            if not answer.get("NextToken"):
+            body = self._transport.call("GetTranscript", connection_token, _encode(request))
+            page = _decoded("GetTranscript", _transcript_page, body)
+            items.extend(page.transcript)
+            if not page.next_token:
                 return items
-            request["NextToken"] = answer["NextToken"]
+            request["NextToken"] = page.next_token
 
 
-def _transcript_items(raw: list[dict[str, Any]]) -> list[ChatItem]:
+def _decoded(operation: str, decoder: msgspec.json.Decoder[Any], body: bytes) -> Any:
+    """A 2xx answer's body as its typed value; one that is not what the model says is a PermanentError."""
     try:
-        return [parse_transcript_item(item) for item in raw]
-    except msgspec.ValidationError as error:
-        raise PermanentError("GetTranscript", "MalformedAnswer", f"transcript item: {error}") from None
-
-
-def _instant(text: str | datetime) -> datetime:
-    """An ISO 8601 time as botocore hands it over (a string in these models)."""
-    return text if isinstance(text, datetime) else datetime.fromisoformat(text)
+        return decoder.decode(body)
+    except msgspec.DecodeError as error:
+        raise PermanentError(operation, "MalformedAnswer", str(error)) from None

@@ -1,4 +1,4 @@
-"""The boto3 clients for one Amazon Connect region.
+"""The clients of one Amazon Connect region: boto3's `connect`, and the participant calls' own transport.
 
     >>> region = RegionClients.create("eu-west-2")                    # real AWS, default credential chain
     >>> local = RegionClients.create("us-east-1", endpoint_url=url,
@@ -10,14 +10,15 @@ credentials it resolves. The vault/STS issue will pass a session whose
 botocore credentials are `RefreshableCredentials` built from an AssumeRole
 of the worker's cross-account role; botocore refreshes them before expiry by
 itself. boto3 clients are thread-safe and are shared by every conversation
-of the region; sessions are not, so build clients once, up front.
+of the region; sessions are not, so build clients once, up front. The
+participant calls need no credentials (their tokens authorise them): they
+go through `ParticipantTransport` (participant_http.py), whose endpoint is
+the `endpoint_url` given or the region's, resolved by botocore once here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
-
 import boto3
 from botocore.config import Config
 
@@ -26,14 +27,17 @@ from connect_client.health import RegionHealth
 from connect_client.long_messages import DEFAULT_MESSAGE_LIMIT
 from connect_client.parser_cycles import without_parser_cycles
 from connect_client.participant import Participant
+from connect_client.participant_http import ParticipantTransport, participant_endpoint
 
 
 @dataclass(frozen=True, slots=True)
 class ClientSettings:
-    """How the boto3 clients talk: timeouts in seconds, `max_attempts` calls
-    in all per operation (botocore's standard retry mode backs off with jitter
-    between them on throttles, 5xx and connection errors), and connections
-    kept per client for the next call (`max_pool_connections`).
+    """How the clients talk: timeouts in seconds, `max_attempts` calls
+    in all per operation (botocore's standard retry mode, and the participant
+    transport the same way, back off with jitter between them on throttles,
+    5xx and connection errors), and connections kept per client for the next
+    call (`max_pool_connections`; the participant transport keeps as many to
+    its endpoint, in net/http.py's pool).
 
     The pool does not bound the calls: botocore never waits for a free
     connection, it opens one more and, when more calls than the pool holds
@@ -71,8 +75,8 @@ def static_session(access_key: str = "local", secret_key: str = "local") -> boto
 class RegionClients:
     """The typed calls of one region: `contacts` (service `connect`, signed
     with the session's credentials) and `participant` (service
-    `connectparticipant`, authorised by participant and connection tokens).
-    `health` counts the calls of both clients when `create` made them (connect_client/health.py);
+    `connectparticipant`, authorised by participant and connection tokens, sent
+    without boto3). `health` counts the calls of both when `create` made them (connect_client/health.py);
     clients put together by hand get a health of their own that counts nothing unless told to watch."""
 
     region: str
@@ -97,15 +101,20 @@ class RegionClients:
         config = settings.botocore_config()
         health = health if health is not None else RegionHealth()
 
-        def client(service: str) -> Any:
-            made = session.client(service, region_name=region, endpoint_url=endpoint_url, config=config)
-            health.watch(made)
-            return made
-
+        connect = session.client("connect", region_name=region, endpoint_url=endpoint_url, config=config)
+        health.watch(connect)
+        transport = ParticipantTransport(
+            endpoint_url or participant_endpoint(region, session),
+            health,
+            connect_timeout=settings.connect_timeout,
+            read_timeout=settings.read_timeout,
+            max_attempts=settings.max_attempts,
+            connections=settings.max_pool_connections,
+        )
         return cls(
             region=region,
             endpoint_url=endpoint_url,
-            contacts=Contacts(client("connect")),
-            participant=Participant(client("connectparticipant"), message_limit=settings.message_limit),
+            contacts=Contacts(connect),
+            participant=Participant(transport, message_limit=settings.message_limit),
             health=health,
         )

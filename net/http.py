@@ -1,13 +1,17 @@
 """One outbound HTTP client on kept-alive connections: no proxy from the environment, no redirect followed, a timeout.
 
 `post` for the webhooks and short links; `request` (any method, the answer's headers kept) for a
-cluster node forwarding a bot's call to the node that owns its conversation (cluster/forward.py).
+cluster node forwarding a bot's call to the node that owns its conversation (cluster/forward.py) and
+for the Amazon Connect participant calls (connect_client/participant_http.py), which also say how long
+to wait for a connection apart from an answer (`connect_timeout`) and how many connections to keep
+for their host (`connections`: many conversations call one region's endpoint at once).
 
 Every status is an answer (`HttpAnswer`), 4xx and 5xx included: what it means is the caller's
 business. What prevents an answer raises: `ValueError` (or `http.client.InvalidURL`) for a request
 that cannot be made of the URL and headers, `UnicodeError` for a host name IDNA cannot encode, and
 `OSError` or `http.client.HTTPException` for the network (refused, reset, timed out), the error
-the socket or `http.client` raised rather than urllib3's wrapping of it.
+the socket or `http.client` raised rather than urllib3's wrapping of it (a connection that timed out
+is `ConnectTimedOut`, a `TimeoutError`, so that a caller can tell it from an answer that did not come).
 
 Connections are kept per host (urllib3's `PoolManager`), so a webhook or a short-link API pays the
 TCP (and TLS) handshake once, not on every POST. A kept connection the server has closed is seen
@@ -18,11 +22,13 @@ and the POST is not sent again here (a webhook's is retried by the deliverer, un
 from __future__ import annotations
 
 import http.client
+import socket
 import urllib.parse
 from dataclasses import dataclass, field
 
 import urllib3
-from urllib3.exceptions import HTTPError, LocationValueError, ProtocolError
+from urllib3.connection import HTTPConnection
+from urllib3.exceptions import ConnectTimeoutError, HTTPError, LocationValueError, NewConnectionError, ProtocolError
 
 # Idle connections kept per host. The deliverer has at most `senders` (4) POSTs in flight and one
 # message asks for at most 8 short links at once (actors.short_links.MAX_AT_ONCE), so each finds its
@@ -33,7 +39,17 @@ CONNECTIONS_PER_HOST = 8
 # short-link APIs, a handful in a service. Bounds the idle sockets at 32 x 8.
 HOSTS = 32
 
-_POOLS = urllib3.PoolManager(num_pools=HOSTS, maxsize=CONNECTIONS_PER_HOST, block=False, retries=False)
+# TCP keep-alive on every connection (as botocore's `tcp_keepalive`): an idle kept connection that a
+# NAT or load balancer forgot is found dead by the kernel, not by the next call's read timeout.
+_SOCKET_OPTIONS = [*HTTPConnection.default_socket_options, (socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)]
+_POOLS = urllib3.PoolManager(
+    num_pools=HOSTS, maxsize=CONNECTIONS_PER_HOST, block=False, retries=False, socket_options=_SOCKET_OPTIONS
+)
+
+
+class ConnectTimedOut(TimeoutError):
+    """No connection was made within the connect timeout: nothing was sent (a `TimeoutError` raised
+    otherwise came while waiting for the answer, after the request went out)."""
 
 
 @dataclass(frozen=True)
@@ -43,16 +59,32 @@ class HttpAnswer:
     headers: dict[str, str] = field(default_factory=dict, compare=False)
 
 
-def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> HttpAnswer:
-    return request("POST", url, body, headers, timeout)
+def post(
+    url: str, body: bytes, headers: dict[str, str], timeout: float, *,
+    connect_timeout: float | None = None, connections: int = CONNECTIONS_PER_HOST,
+) -> HttpAnswer:
+    return request("POST", url, body, headers, timeout, connect_timeout=connect_timeout, connections=connections)
 
 
-def request(method: str, url: str, body: bytes | None, headers: dict[str, str], timeout: float) -> HttpAnswer:
-    """`method` to `url`; the answer whatever its status, with its headers (lower-case names)."""
+def request(
+    method: str, url: str, body: bytes | None, headers: dict[str, str], timeout: float, *,
+    connect_timeout: float | None = None, connections: int = CONNECTIONS_PER_HOST,
+) -> HttpAnswer:
+    """`method` to `url`; the answer whatever its status, with its headers (lower-case names).
+
+    `timeout` bounds the wait for the connection and for each read of the answer; `connect_timeout`,
+    when given, the wait for the connection instead. `connections` is how many idle connections to
+    `url`'s host are kept: a host asked for with another number than the default is kept in a pool of
+    its own."""
     _check_host_encodes(url)
+    limits = urllib3.Timeout(connect=timeout if connect_timeout is None else connect_timeout, read=timeout)
     try:
+        pool = _POOLS.connection_from_url(url, pool_kwargs={"maxsize": connections})
         # A redirect is an answer like any other 3xx: following it would turn a POST into a GET.
-        response = _POOLS.request(method, url, body=body, headers=headers, timeout=timeout, redirect=False)
+        response = pool.urlopen(
+            method, urllib3.util.parse_url(url).request_uri, body=body, headers=headers, timeout=limits,
+            redirect=False, retries=False, assert_same_host=False,
+        )
     except LocationValueError:
         raise  # a ValueError: no request can be made of this URL
     except HTTPError as error:
@@ -70,6 +102,8 @@ def _check_host_encodes(url: str) -> None:
 def _network_error(error: HTTPError) -> Exception:
     """The socket's or http.client's own error that urllib3 wrapped (refused, reset, timed out)."""
     wrapped = error.args[-1] if isinstance(error, ProtocolError) and error.args else error.__cause__
+    if isinstance(error, ConnectTimeoutError) and not isinstance(error, NewConnectionError):
+        return ConnectTimedOut(*getattr(wrapped, "args", ()))
     if isinstance(wrapped, (OSError, http.client.HTTPException)):
         return wrapped
     return ConnectionError(f"{type(error).__name__}: {error}")

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 
 import pytest
 
 from tests.delivery.receiver import Receiver
+from tests.support.ports import closed_port, full_port, silent_port
+
+__all__ = ["closed_port", "full_port", "receiver", "silent_port"]
 
 
 @pytest.fixture
@@ -13,19 +15,3 @@ def receiver() -> Iterator[Receiver]:
     started = Receiver(keep_alive=True).start()
     yield started
     started.stop()
-
-
-@pytest.fixture
-def silent_port() -> Iterator[int]:
-    """A port on 127.0.0.1 that accepts connections (the kernel's backlog) and never answers."""
-    with socket.socket() as listening:
-        listening.bind(("127.0.0.1", 0))
-        listening.listen(8)
-        yield listening.getsockname()[1]
-
-
-@pytest.fixture
-def closed_port() -> int:
-    with socket.socket() as unused:
-        unused.bind(("127.0.0.1", 0))
-        return unused.getsockname()[1]

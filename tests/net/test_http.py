@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from net import HttpAnswer, post
+from net import ConnectTimedOut, HttpAnswer, post
 from tests.delivery.receiver import Receiver
 
 JSON = {"Content-Type": "application/json"}
@@ -39,6 +39,16 @@ def test_network_failures_raise_the_sockets_own_errors(closed_port: int, silent_
         post(f"http://127.0.0.1:{closed_port}/hook", b"{}", JSON, timeout=5)
     with pytest.raises(TimeoutError):
         post(f"http://127.0.0.1:{silent_port}/hook", b"{}", JSON, timeout=0.2)
+
+
+def test_a_connection_that_is_not_made_in_time_is_told_from_an_answer_that_does_not_come(
+    full_port: int, silent_port: int
+) -> None:
+    with pytest.raises(ConnectTimedOut):
+        post(f"http://127.0.0.1:{full_port}/hook", b"{}", JSON, timeout=5, connect_timeout=0.2)
+    with pytest.raises(TimeoutError) as read:
+        post(f"http://127.0.0.1:{silent_port}/hook", b"{}", JSON, timeout=0.2, connect_timeout=5)
+    assert not isinstance(read.value, ConnectTimedOut)
 
 
 def test_requests_that_cannot_be_made_raise_before_anything_is_sent(receiver: Receiver) -> None:
