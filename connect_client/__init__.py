@@ -42,7 +42,6 @@ from connect_client.frames import (
     PingAnswer,
     SubscribeAnswer,
     parse_frame,
-    parse_transcript_item,
 )
 from connect_client.health import HealthSnapshot, RegionHealth
 from connect_client.long_messages import DEFAULT_MESSAGE_LIMIT, refuse_long_message
@@ -94,7 +93,6 @@ __all__ = [
     "SubscribeAnswer",
     "Throttled",
     "parse_frame",
-    "parse_transcript_item",
     "refuse_long_message",
     "split_message",
     "static_session",

@@ -2,9 +2,9 @@
 
 `parse_frame` turns one text frame into a `SubscribeAnswer`, `Heartbeat`,
 `PingAnswer`, `ChatItem`, `OtherFrame` (a topic we do not use) or
-`MalformedFrame`; it never raises. `parse_transcript_item` reads a
-GetTranscript item into the same `ChatItem`, so items from the socket and
-from the transcript are deduplicated downstream by the same `id`.
+`MalformedFrame`; it never raises. GetTranscript's items are decoded into
+the same `ChatItem` (connect_client/participant.py), so items from the socket
+and from the transcript are deduplicated downstream by the same `id`.
 
     >>> parse_frame('{"topic":"aws/heartbeat"}')
     Heartbeat()
@@ -159,12 +159,6 @@ def parse_frame(text: str | bytes) -> Frame:
     if topic == "aws/subscribe":
         return _subscribe_answer(frame.get("content"), text)
     return OtherFrame(topic)
-
-
-def parse_transcript_item(item: dict[str, Any]) -> ChatItem:
-    """A GetTranscript item (as boto3 returns it) as a ChatItem; raises
-    msgspec.ValidationError naming the field when it lacks one."""
-    return msgspec.convert(item, ChatItem)
 
 
 def _chat_item(content: object, text: str | bytes) -> ChatItem | MalformedFrame:

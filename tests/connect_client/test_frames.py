@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import msgspec
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -17,7 +18,6 @@ from connect_client import (
     PingAnswer,
     SubscribeAnswer,
     parse_frame,
-    parse_transcript_item,
 )
 
 EVENT = "application/vnd.amazonaws.connect.event."
@@ -95,8 +95,9 @@ def test_receipts_carry_the_message_they_are_about() -> None:
     assert item.message_metadata.receipts[0].recipient_participant_id == "agent-1"
 
 
-def test_a_transcript_item_parses_to_the_same_value_as_its_frame() -> None:
-    assert parse_transcript_item(dict(AGENT_MESSAGE)) == parse_frame(chat_frame(AGENT_MESSAGE))
+def test_a_transcript_item_decodes_to_the_same_value_as_its_frame() -> None:
+    """GetTranscript's items are decoded as ChatItem straight from the answer's JSON (participant.py)."""
+    assert msgspec.json.decode(msgspec.json.encode(AGENT_MESSAGE), type=ChatItem) == parse_frame(chat_frame(AGENT_MESSAGE))
 
 
 @pytest.mark.parametrize(
