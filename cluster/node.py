@@ -18,7 +18,7 @@ import threading
 from typing import Protocol
 
 from cluster.nodes import Node, NodeTable
-from store.conversations import conversation_stream
+from store.conversations import STREAM_PREFIX, conversation_stream
 from store.leases import HeldLeases, Lease, LeaseTable
 
 log = logging.getLogger(__name__)
@@ -121,7 +121,10 @@ class ClusterNode:
         """Take the leases of `conversation_ids` that no other node holds (none yet, expired, or this
         node's own from before a restart): at start, and in each pass for the live conversations not
         held here; those taken. One Query for all, a write each."""
-        current = {lease.name: lease for lease in self._leases.all()}
+        return self._claim_free(conversation_ids, self._leases.all())
+
+    def _claim_free(self, conversation_ids: list[str], leases: list[Lease]) -> list[str]:
+        current = {lease.name: lease for lease in leases}
         now = self._leases.now()
         taken = []
         for conversation_id in conversation_ids:
@@ -185,12 +188,25 @@ class ClusterNode:
     def _take_over(self, conversations: Conversations) -> None:
         live = conversations.live()
         held = set(self._held.keys())  # read after the live ones, as a claim may come meanwhile
+        leases = self._leases.all()
         candidates = [conversation_id for conversation_id in live if conversation_id not in held]
-        if not candidates:
-            return
-        for conversation_id in self.claim_live(candidates):
+        for conversation_id in self._claim_free(candidates, leases):
             log.info("conversation %s: taken over (its lease had expired)", conversation_id)
             conversations.take_over(conversation_id)
+        self._sweep(leases)
+
+    def _sweep(self, leases: list[Lease]) -> None:
+        """Delete the conversations' leases that were expired when read and are still at the token
+        read. `let_go` deletes a lease once its conversation has ended; a node killed between the last
+        event and that delete leaves the item behind, naming a dead node, and no pass would take it
+        (its conversation is not live). The expired leases of live conversations were all just taken
+        again by this pass, at a new token, so only the ended ones' go; a new transfer's lease is not
+        expired before its first event."""
+        now = self._leases.now()
+        for lease in leases:
+            if lease.name.startswith(STREAM_PREFIX) and lease.expires_at <= now:
+                if self._leases.delete(lease):
+                    log.info("lease %s of an ended conversation, left by %s, deleted", lease.name, lease.owner)
 
     def _renew_until_stopped(self) -> None:
         while not self._stopping.wait(self.renew_seconds):

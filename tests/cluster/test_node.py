@@ -163,6 +163,29 @@ def test_an_ended_conversations_lease_goes(store: DynamoEventStore) -> None:
     a.stop()
 
 
+def test_a_pass_deletes_the_lease_an_ended_conversation_left_behind_when_its_node_died_before_letting_go(
+    store: DynamoEventStore,
+) -> None:
+    a_clock, b_clock = Clock(), Clock()
+    a, _ = node(store, "a", a_clock)
+    b, b_service = node(store, "b", b_clock)
+    a.claim("ended")
+    a.claim("open")
+    store.append(conversation_stream("ended"), [NewEvent("Transferred", b"{}")], 0, closes_stream=True)
+    live(store, "open")
+    b.claim("fresh")  # a new transfer's lease, before its first event: not live yet, not expired
+
+    b.tick()
+    assert a._leases.get(conversation_stream("ended")) is not None  # not expired yet: left alone
+    b_clock.now += LEASE_SECONDS  # a died before `let_go`: nothing renews its leases
+    b.tick()
+
+    assert a._leases.get(conversation_stream("ended")) is None
+    assert b_service.taken == ["open"] and b.held() == ["fresh", "open"]
+    a.stop()
+    b.stop()
+
+
 def test_claims_of_one_conversation_at_once_take_its_lease_once(store: DynamoEventStore) -> None:
     a, _ = node(store, "a", Clock())
 
