@@ -119,14 +119,21 @@ def test_a_stopped_service_is_said_stopped_and_the_store_counts_its_live_convers
     assert "bots' HTTP API" not in out
 
 
-def test_a_service_gone_without_stopping_is_said_not_running(
-    serve: Callable[[], contextmanager], capsys: pytest.CaptureFixture[str]
-) -> None:
+def killed_after_serving(serve: Callable[[], contextmanager], **status: int) -> Served:
+    """A service run and stopped, its status file then left as a SIGKILL leaves it (not stopped;
+    `status` fields changed as given)."""
     with serve() as served:
         pass
     last = read_status(status_path(served.db))
     assert last is not None
-    write_status(status_path(served.db), msgspec.structs.replace(last, stopped_at=None))  # as a SIGKILL leaves it
+    write_status(status_path(served.db), msgspec.structs.replace(last, stopped_at=None, **status))
+    return served
+
+
+def test_a_service_gone_without_stopping_is_said_not_running(
+    serve: Callable[[], contextmanager], capsys: pytest.CaptureFixture[str]
+) -> None:
+    served = killed_after_serving(serve)
 
     code, out, _ = cli(capsys, "status", "--db", str(served.db))
 
@@ -137,12 +144,8 @@ def test_a_service_gone_without_stopping_is_said_not_running(
 def test_a_killed_service_shows_the_stores_last_position_not_its_last_status_files(
     serve: Callable[[], contextmanager], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with serve() as served:
-        pass
-    last = read_status(status_path(served.db))
-    assert last is not None
     # Killed up to 2 s after its last status write: what it appended since is in the store only.
-    write_status(status_path(served.db), msgspec.structs.replace(last, last_position=1, stopped_at=None))
+    served = killed_after_serving(serve, last_position=1)
     with EventStore.open(served.db) as store:
         in_store = store.last_position()
     assert in_store > 1

@@ -54,7 +54,8 @@ def test_a_disconnect_rule_fires_when_the_clock_passes_it(start_service: Callabl
     assert [e.text for e in of_type(events_of(running.store, "t-1"), "UserNotified")] == ["Bye for now"]
 
 
-def test_an_overdue_timer_fires_at_once_and_once() -> None:
+def recorded_firings() -> tuple[list[str], threading.Event, Callable[[str, str, float], None]]:
+    """The timer ids fired, in order, an event set at each firing, and the callback that records them."""
     fired: list[str] = []
     done = threading.Event()
 
@@ -62,6 +63,11 @@ def test_an_overdue_timer_fires_at_once_and_once() -> None:
         fired.append(timer_id)
         done.set()
 
+    return fired, done, fire
+
+
+def test_an_overdue_timer_fires_at_once_and_once() -> None:
+    fired, done, fire = recorded_firings()
     timers = TimerService(fire, clock=lambda: 1000.0)
     timers.schedule("c", "c/timer/1", due_at=10.0)
     timers.schedule("c", "c/timer/1", due_at=10.0)  # recovery re-schedules what is already there
@@ -76,13 +82,7 @@ def test_an_overdue_timer_fires_at_once_and_once() -> None:
 
 
 def test_a_cancelled_timer_is_unscheduled_and_never_fires() -> None:
-    fired: list[str] = []
-    done = threading.Event()
-
-    def fire(conversation_id: str, timer_id: str, now: float) -> None:
-        fired.append(timer_id)
-        done.set()
-
+    fired, done, fire = recorded_firings()
     timers = TimerService(fire, clock=lambda: 1000.0)
     timers.schedule("c", "c/timer/1", due_at=10.0)
     timers.schedule("c", "c/timer/2", due_at=20.0)
