@@ -31,6 +31,7 @@ from __future__ import annotations
 import collections
 import enum
 import logging
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -105,21 +106,34 @@ class SocketSettings:
     heartbeat every 10 s; subscribe retried every second; reconnect after
     about 1 s doubling to 30 s, and a new connection fetched after 2 s
     doubling to 30 s, both with full jitter (`retry.Backoff`). Renewal starts
-    `renew_before_expiry` before ConnectionExpiry, but never before half of
-    the connection's life, so that a short-lived connection is not renewed
-    over and over."""
+    `renew_before_expiry` before ConnectionExpiry and up to `renew_spread`
+    earlier still, drawn from `renew_rng` (`renewal_delay`), but never before
+    half of the connection's life, so that a short-lived connection is not
+    renewed over and over."""
 
     heartbeat: float = 10.0
     subscribe_retry: float = 1.0
     subscribe_attempts: int = 5
     open_timeout: float = 10.0
     renew_before_expiry: float = 60.0
+    renew_spread: float = 600.0
+    renew_rng: random.Random = field(default_factory=random.Random)
     reconnect_backoff: Backoff = field(default_factory=lambda: Backoff(first=1.0, cap=30.0))
     connection_backoff: Backoff = field(default_factory=lambda: Backoff(first=2.0, cap=30.0))
     connection_attempts: int = 8
     # Failed reconnections in a row (each one after its own connection
     # retries) before the socket gives up.
     reconnect_attempts: int = 10
+
+
+def renewal_delay(lifetime: float, settings: SocketSettings, draw: float) -> float:
+    """Seconds from a socket's opening until its renewal starts, for a socket that lives `lifetime`
+    seconds and a `draw` in [0, 1): `renew_before_expiry` before it expires, and a share `draw` of
+    `renew_spread` before that, but never before half its life. The spread is for sockets opened
+    together (every chat of a restart's recovery, or of a failover move): renewed all at once, an
+    hour later, they would call CreateParticipantConnection and open sockets in one burst, as many
+    as the recovery did; spread, 5,000 of them renew at about 8 a second over ten minutes."""
+    return max(lifetime - settings.renew_before_expiry - draw * settings.renew_spread, lifetime / 2)
 
 
 @dataclass(eq=False)
@@ -273,7 +287,7 @@ class ChatSocket:
             return
         assert link is not None
         lifetime = link.connection.websocket_expiry.timestamp() - self._clock()
-        link.renew_at = self._clock() + max(lifetime - self._settings.renew_before_expiry, lifetime / 2)
+        link.renew_at = self._clock() + renewal_delay(lifetime, self._settings, self._settings.renew_rng.random())
         session = _Session(link, renewal)
         if renewal:
             self._renewing = session
