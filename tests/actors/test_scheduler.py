@@ -8,20 +8,13 @@ import threading
 import weakref
 
 from actors.scheduler import COMPACT_AT, Scheduler
+from tests.support.clocks import ManualClock
 
 WAIT = 10.0
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_calls_run_in_due_order_once_the_clock_reaches_them_and_a_cancelled_one_never() -> None:
-    clock = Clock()
+    clock = ManualClock(0.0)
     scheduler = Scheduler("test-scheduler", clock).start()
     ran: list[str] = []
 
@@ -53,7 +46,7 @@ def test_calls_run_in_due_order_once_the_clock_reaches_them_and_a_cancelled_one_
 
 def test_a_clock_that_jumps_is_seen_without_a_poke_and_a_failing_call_stops_nothing() -> None:
     """Wall time can jump; the thread's wait counts monotonic time: it looks at the clock again."""
-    clock = Clock()
+    clock = ManualClock(0.0)
     scheduler = Scheduler("test-scheduler-jump", clock).start()
     done = threading.Event()
     try:
@@ -73,7 +66,7 @@ def test_calls_set_again_and_again_keep_the_heap_bounded_and_the_callbacks_let_g
     """A conversation's timers are set again at every agent message, the last ones cancelled: 10,000
     such exchanges leave one call to run, a heap about twice that at most, and no callback held. The
     thread is not started: nothing here is due, and the heap is looked at directly."""
-    scheduler = Scheduler("test-scheduler-rearm", Clock())
+    scheduler = Scheduler("test-scheduler-rearm", ManualClock(0.0))
     held: list[weakref.ref[Exchange]] = []
     call = None
     for n in range(10_000):
@@ -88,7 +81,7 @@ def test_calls_set_again_and_again_keep_the_heap_bounded_and_the_callbacks_let_g
 
 
 def test_a_rebuilt_heap_runs_what_is_left_in_due_order_and_never_a_cancelled_call() -> None:
-    clock = Clock()
+    clock = ManualClock(0.0)
     scheduler = Scheduler("test-scheduler-rebuild", clock)
     ran: list[int] = []
     calls = {n: scheduler.call_at(float(n % 7), functools.partial(ran.append, n)) for n in range(10 * COMPACT_AT)}

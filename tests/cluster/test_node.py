@@ -15,17 +15,10 @@ from store.conversations import conversation_stream
 from store.dynamo_event_store import DynamoEventStore
 from store.leases import LeaseTable
 from tests.store.test_concurrency import race
+from tests.support.clocks import ManualClock
 from tests.support.dynamodb import fresh_table, open_dynamo_store
 
 LEASE_SECONDS = 600.0
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class Service:
@@ -52,7 +45,7 @@ def store(tmp_path: Path, dynamodb_endpoint: str, dynamodb_credentials: None) ->
         yield opened
 
 
-def node(store: DynamoEventStore, name: str, clock: Clock) -> tuple[ClusterNode, Service]:
+def node(store: DynamoEventStore, name: str, clock: ManualClock) -> tuple[ClusterNode, Service]:
     made = ClusterNode(LeaseTable(store.client, store.table, clock=clock), NodeTable(store.client, store.table), name, LEASE_SECONDS)
     service = Service(store)
     made.start(service, f"http://{name}.example:8080")
@@ -65,7 +58,7 @@ def live(store: DynamoEventStore, *conversation_ids: str) -> None:
 
 
 def test_a_call_for_a_conversation_another_node_holds_names_it_and_its_url(store: DynamoEventStore) -> None:
-    clock = Clock()
+    clock = ManualClock()
     a, _ = node(store, "a", clock)
     b, _ = node(store, "b", clock)
     a.claim("c-1")
@@ -79,7 +72,7 @@ def test_a_call_for_a_conversation_another_node_holds_names_it_and_its_url(store
 
 
 def test_a_pass_takes_over_what_has_expired_and_the_old_owner_learns_it_lost_it(store: DynamoEventStore) -> None:
-    a_clock, b_clock = Clock(), Clock()
+    a_clock, b_clock = ManualClock(), ManualClock()
     a, a_service = node(store, "a", a_clock)
     b, b_service = node(store, "b", b_clock)
     a.claim("c-1")
@@ -102,7 +95,7 @@ def test_a_pass_takes_over_what_has_expired_and_the_old_owner_learns_it_lost_it(
 def test_a_node_that_cannot_renew_gives_up_what_has_expired_by_its_own_clock(
     store: DynamoEventStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    clock = Clock()
+    clock = ManualClock()
     a, service = node(store, "a", clock)
     a.claim("c-1")
 
@@ -121,7 +114,7 @@ def test_a_node_that_cannot_renew_gives_up_what_has_expired_by_its_own_clock(
 
 
 def test_at_start_a_node_takes_only_what_no_live_node_holds(store: DynamoEventStore) -> None:
-    clock = Clock()
+    clock = ManualClock()
     a, _ = node(store, "a", clock)
     a.claim("held-by-a")
     before_its_restart, _ = node(store, "b", clock)
@@ -138,7 +131,7 @@ def test_at_start_a_node_takes_only_what_no_live_node_holds(store: DynamoEventSt
 
 
 def test_a_clean_stop_lets_another_node_take_over_at_once(store: DynamoEventStore) -> None:
-    clock = Clock()
+    clock = ManualClock()
     a, _ = node(store, "a", clock)
     b, b_service = node(store, "b", clock)
     a.claim("c-1")
@@ -153,7 +146,7 @@ def test_a_clean_stop_lets_another_node_take_over_at_once(store: DynamoEventStor
 
 
 def test_an_ended_conversations_lease_goes(store: DynamoEventStore) -> None:
-    clock = Clock()
+    clock = ManualClock()
     a, _ = node(store, "a", clock)
     a.claim("c-1")
 
@@ -166,7 +159,7 @@ def test_an_ended_conversations_lease_goes(store: DynamoEventStore) -> None:
 def test_a_pass_deletes_the_lease_an_ended_conversation_left_behind_when_its_node_died_before_letting_go(
     store: DynamoEventStore,
 ) -> None:
-    a_clock, b_clock = Clock(), Clock()
+    a_clock, b_clock = ManualClock(), ManualClock()
     a, _ = node(store, "a", a_clock)
     b, b_service = node(store, "b", b_clock)
     a.claim("ended")
@@ -187,7 +180,7 @@ def test_a_pass_deletes_the_lease_an_ended_conversation_left_behind_when_its_nod
 
 
 def test_claims_of_one_conversation_at_once_take_its_lease_once(store: DynamoEventStore) -> None:
-    a, _ = node(store, "a", Clock())
+    a, _ = node(store, "a", ManualClock())
 
     claimed = race(*[lambda: a.claim("c-1") for _ in range(4)])
 

@@ -13,7 +13,7 @@ from store import ConcurrencyConflict, EventStore, NewEvent, StoredEvent, StoreW
 from store.dynamo_event_store import MAX_APPEND_BYTES, MAX_EVENTS_PER_APPEND, DynamoEventStore
 from store.dynamo_table import LOG, DynamoTableError, dynamodb_client, position_key
 from store.event_log import EventLog
-from tests.store.test_concurrency import race, wait_until
+from tests.store.held_transaction import race_behind_a_held_transaction
 from tests.support.dynamodb import REGION, open_dynamo_store
 
 TICK = [NewEvent("Tick", b"{}")]
@@ -157,28 +157,9 @@ def test_appends_waiting_together_share_a_transaction_and_a_refused_one_fails_al
     store.append("contested", TICK, 0)
     store.append("ended", TICK, 0, closes_stream=True)
     batches_before = store.stats().batches
-    # A transaction held under way, so that the appends arriving meanwhile wait together.
-    under_way, go_on = threading.Event(), threading.Event()
-    send = store._client.transact_write_items
-
-    def held(**request: object) -> object:
-        under_way.set()
-        go_on.wait()
-        return send(**request)
-
-    monkeypatch.setattr(store._client, "transact_write_items", held)
-    first = threading.Thread(target=store.append, args=("first", TICK, 0))
-    first.start()
-    under_way.wait()
-    contenders = [lambda n=n: store.append(f"fresh-{n}", TICK, 0) for n in range(5)]
+    contenders: list[Callable[[], object]] = [lambda n=n: store.append(f"fresh-{n}", TICK, 0) for n in range(5)]
     contenders += [lambda: store.append("contested", TICK, 0), lambda: store.append("ended", TICK, 1)]
-    results: list[object] = []
-    racing = threading.Thread(target=lambda: results.extend(race(*contenders)))
-    racing.start()
-    wait_until(lambda: store.stats().queued == len(contenders))
-    go_on.set()
-    first.join()
-    racing.join()
+    results, _ = race_behind_a_held_transaction(store, monkeypatch, contenders)
 
     assert results[:5] == [1] * 5
     assert isinstance(results[5], ConcurrencyConflict) and (results[5].expected, results[5].actual) == (0, 1)

@@ -3,7 +3,6 @@ moto's DynamoDB server. Time is a clock the test moves; DynamoDB never compares 
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 
 import pytest
@@ -12,7 +11,9 @@ from store import LeaseLost, NewEvent
 from store.dynamo_event_store import DynamoEventStore
 from store.event_log import EventLog
 from store.leases import HeldLeases, Lease, LeaseTable
-from tests.store.test_concurrency import race, wait_until
+from tests.store.held_transaction import race_behind_a_held_transaction
+from tests.store.test_concurrency import race
+from tests.support.clocks import ManualClock
 
 TICK = [NewEvent("Tick", b"{}")]
 TTL = 30.0
@@ -23,25 +24,17 @@ def backend() -> str:
     return "dynamodb"
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def leases(store: DynamoEventStore, clock: Clock) -> LeaseTable:
+def leases(store: DynamoEventStore, clock: ManualClock) -> LeaseTable:
     return LeaseTable(store._client, store.table, clock=clock)
 
 
-def test_a_lease_is_created_then_refused_to_others_until_it_expires(leases: LeaseTable, clock: Clock) -> None:
+def test_a_lease_is_created_then_refused_to_others_until_it_expires(leases: LeaseTable, clock: ManualClock) -> None:
     taken = leases.take("conversation-1", "a", TTL)
     assert taken == Lease("conversation-1", "a", 1, clock.now + TTL)
     assert leases.get("conversation-1") == taken
@@ -57,7 +50,7 @@ def test_a_lease_is_created_then_refused_to_others_until_it_expires(leases: Leas
     assert leases.get("conversation-1") == stolen
 
 
-def test_a_renewal_keeps_what_is_held_and_reports_what_was_taken(leases: LeaseTable, clock: Clock) -> None:
+def test_a_renewal_keeps_what_is_held_and_reports_what_was_taken(leases: LeaseTable, clock: ManualClock) -> None:
     mine = [leases.take(f"conversation-{n}", "a", TTL) for n in range(3)]
     assert all(mine)
     clock.now += TTL  # all three expired; one is taken by b
@@ -84,7 +77,7 @@ def held_by(owner: str, leases: LeaseTable) -> HeldLeases[str]:
     return HeldLeases(leases, owner, TTL, name_of=lambda key: f"conversation-{key}")
 
 
-def test_a_held_map_keeps_each_renewal_and_drops_what_another_owner_took(leases: LeaseTable, clock: Clock) -> None:
+def test_a_held_map_keeps_each_renewal_and_drops_what_another_owner_took(leases: LeaseTable, clock: ManualClock) -> None:
     a = held_by("a", leases)
     assert all(a.take(key) for key in ("0", "1", "2"))
     assert a.take("0") == a.get("0")  # held: no second take, the same token
@@ -99,7 +92,7 @@ def test_a_held_map_keeps_each_renewal_and_drops_what_another_owner_took(leases:
 
 
 def test_a_held_map_that_cannot_reach_dynamodb_loses_only_what_has_run_out_by_its_clock(
-    leases: LeaseTable, clock: Clock, monkeypatch: pytest.MonkeyPatch
+    leases: LeaseTable, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     a = held_by("a", leases)
     early = a.take("early")
@@ -117,7 +110,7 @@ def test_a_held_map_that_cannot_reach_dynamodb_loses_only_what_has_run_out_by_it
 
 
 def test_a_renewal_leaves_a_lease_forgotten_or_taken_again_meanwhile_as_it_is_now(
-    leases: LeaseTable, clock: Clock, monkeypatch: pytest.MonkeyPatch
+    leases: LeaseTable, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The renewal answers for the leases it sent: one the map forgot while it ran (its conversation ended)
     is not held again, and one lost and taken again under a new token meanwhile is neither dropped nor
@@ -174,7 +167,7 @@ def test_releasing_every_held_lease_goes_on_past_one_that_fails(
     assert b.take("stuck") is None  # runs out by itself
 
 
-def test_two_takers_never_both_win_the_token_they_read(leases: LeaseTable, clock: Clock, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_two_takers_never_both_win_the_token_they_read(leases: LeaseTable, clock: ManualClock, monkeypatch: pytest.MonkeyPatch) -> None:
     first = leases.take("conversation-1", "a", TTL)
     clock.now += TTL
     read_before = leases.get("conversation-1")
@@ -207,7 +200,7 @@ def test_the_same_owner_takes_its_own_lease_again_with_a_new_token(leases: Lease
 
 
 def test_a_fenced_append_of_a_node_that_lost_its_lease_writes_nothing(
-    store: DynamoEventStore, leases: LeaseTable, clock: Clock
+    store: DynamoEventStore, leases: LeaseTable, clock: ManualClock
 ) -> None:
     mine = leases.take("conversation-1", "a", TTL)
     assert mine is not None
@@ -233,36 +226,16 @@ def test_a_fenced_append_of_a_lease_never_taken_is_refused(store: DynamoEventSto
 
 
 def test_in_group_commit_an_append_whose_lease_is_lost_fails_alone(
-    store: DynamoEventStore, leases: LeaseTable, clock: Clock, monkeypatch: pytest.MonkeyPatch
+    store: DynamoEventStore, leases: LeaseTable, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     lost = leases.take("conversation-lost", "a", TTL)
     kept = [leases.take(f"conversation-{n}", "a", TTL) for n in range(3)]
     clock.now += TTL
     assert leases.take("conversation-lost", "b", TTL) is not None
     kept = [leases.renew([lease], TTL)[0][0] for lease in kept if lease]
-    # A transaction held under way, so that the appends arriving meanwhile wait together.
-    under_way, go_on = threading.Event(), threading.Event()
-    send = store._client.transact_write_items
-
-    def held(**request: object) -> object:
-        under_way.set()
-        go_on.wait()
-        return send(**request)
-
-    monkeypatch.setattr(store._client, "transact_write_items", held)
-    first = threading.Thread(target=store.append, args=("first", TICK, 0))
-    first.start()
-    under_way.wait()
     contenders: list[Callable[[], object]] = [lambda: store.append("conversation-lost", TICK, 0, fence=lost)]
     contenders += [lambda lease=lease: store.append(lease.name, TICK, 0, fence=lease) for lease in kept]
-    results: list[object] = []
-    racing = threading.Thread(target=lambda: results.extend(race(*contenders)))
-    racing.start()
-    wait_until(lambda: store.stats().queued == len(contenders))
-    batches_before = store.stats().batches
-    go_on.set()
-    first.join()
-    racing.join()
+    results, batches_before = race_behind_a_held_transaction(store, monkeypatch, contenders)
 
     assert isinstance(results[0], LeaseLost)
     assert results[1:] == [1, 1, 1]
