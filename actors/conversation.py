@@ -96,6 +96,7 @@ from events.commands import (
     UserMessageRefused,
     UserMessageTooLong,
     UserMessageTranslationDone,
+    UserSays,
 )
 from events.carried_transcript import ATTRIBUTES_LIMIT, attributes_size, carried_attributes
 from events.conversation_events import (
@@ -122,6 +123,7 @@ from events.effects import (
     UpdateContactAttributes,
 )
 from events.links import find_links, with_short_links
+from events.message_repeats import SENT_EVENT_TYPES, SentMessage, first_sent, refuse_a_different_repeat
 from logs import KNOWN_SECRETS
 from store import EventStore, LeaseLost, NewEvent
 from store.content import ContentRegistry
@@ -379,7 +381,16 @@ class ConversationActor(PooledActor):
         if new:
             self._persist(new)
             self.actor_ref.tell(_Perform())
+        elif isinstance(command, UserSays) and command.bot_message_id in self.state.seen_bot_message_ids:
+            # Taken by `decide` as a retry (the state keeps only the ids): what the first said is read back.
+            refuse_a_different_repeat(command, self._first_sent(command.bot_message_id))
         return self.state
+
+    def _first_sent(self, bot_message_id: str) -> SentMessage | None:
+        """What the bot first sent with `bot_message_id`, read from the log (events/message_repeats.py)."""
+        stream = conversation_stream(self.state.conversation_id)
+        events = (decode(stored.data) for stored in self._store.read_stream(stream) if stored.type in SENT_EVENT_TYPES)
+        return first_sent(events, bot_message_id)
 
     def _handle_quietly(self, command: Command) -> None:
         """A report from Connect: a rejection is the outside world being late, not an error."""

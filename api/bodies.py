@@ -75,7 +75,8 @@ class TransferRequest(_Body):
 
 
 class MessageRequest(_Body):
-    """A user message; `MessageId` is the bot's own id (a repeat is accepted once)."""
+    """A user message; `MessageId` is the bot's own id for it: sent again with the same `Text` and
+    `ContentType`, a retry (sent to Amazon Connect once); with another, refused 409 idempotency_conflict."""
 
     message_id: NonEmpty
     text: str

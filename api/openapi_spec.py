@@ -102,7 +102,10 @@ _MOVING = {
 }
 
 
-def _command(summary: str, body: str | None = None, *, refused_when_behind: bool = False) -> dict[str, Any]:
+def _command(
+    summary: str, body: str | None = None, *, refused_when_behind: bool = False, conflict: str | None = None
+) -> dict[str, Any]:
+    """`conflict`: what else a 409 may say for this command, besides the conversation's state."""
     operation: dict[str, Any] = {
         "summary": summary,
         "parameters": _ID,
@@ -113,6 +116,8 @@ def _command(summary: str, body: str | None = None, *, refused_when_behind: bool
         operation["responses"].update(_BAD_BODY)
     if refused_when_behind:
         operation["responses"].update(_BEHIND)
+    if conflict:
+        operation["responses"]["409"] = _answer(f"{_ERRORS['409']['description']}, or {conflict}", "Error")
     return operation
 
 
@@ -438,7 +443,14 @@ def document() -> dict[str, Any]:
                 }
             },
             "/v1/conversations/{conversation_id}/messages": {
-                "post": _command("A user message", "MessageRequest", refused_when_behind=True)
+                "post": _command(
+                    "A user message; sent again with the same MessageId and the same Text and ContentType, a "
+                    "retry, answered 202 with the conversation as it is now (nothing is sent twice)",
+                    "MessageRequest",
+                    refused_when_behind=True,
+                    conflict="Code idempotency_conflict: the MessageId was already used for a message with "
+                    "a different Text or ContentType (the Message names the field)",
+                )
             },
             "/v1/conversations/{conversation_id}/typing": {"post": _command("The user is typing")},
             "/v1/conversations/{conversation_id}/leave": {"post": _command("The user leaves (ends the chat)")},

@@ -80,6 +80,27 @@ def test_a_message_to_an_ended_conversation_is_refused_with_its_code(running: Ru
     assert running.service.state("c-2").end_reason == "UserLeft"
 
 
+def test_a_repeated_message_id_is_a_retry_with_the_same_message_and_409_with_another(running: Running) -> None:
+    status, _ = running.api.transfer("c-repeat", running.worker_id)
+    assert status == 201
+    assert running.api.say("c-repeat", "m-1", "where is my order")[0] == 202
+    version = running.service.state("c-repeat").version
+
+    status, again = running.api.say("c-repeat", "m-1", "where is my order")
+    assert status == 202 and again["Version"] >= version, again
+    status, error = running.api.say("c-repeat", "m-1", "cancel my order")
+    assert (status, set(error), error["Code"]) == (409, {"Code", "Message"}, "idempotency_conflict"), error
+    assert error["Message"].startswith("$.MessageId: 'm-1' was already used for a message with a different Text")
+    status, error = running.api.call(
+        "POST", "/v1/conversations/c-repeat/messages",
+        {"MessageId": "m-1", "Text": "where is my order", "ContentType": "text/markdown"},
+    )
+    assert (status, error["Code"]) == (409, "idempotency_conflict") and "different ContentType" in error["Message"]
+
+    sent = of_type(events_of(running.store, "c-repeat"), "UserMessageRequested")
+    assert [(event.bot_message_id, event.text) for event in sent] == [("m-1", "where is my order")]
+
+
 def test_the_user_leaves_and_connect_sees_the_disconnect(running: Running) -> None:
     running.api.transfer("c-3", running.worker_id)
     wait_for(lambda: of_type(events_of(running.store, "c-3"), "AgentJoined"), "Ana to join")
