@@ -10,7 +10,9 @@ size is always read now. Nothing printed holds a token or a secret value.
 
 The delivery lag is how many positions of the log the webhook deliverer's tail has not read yet (0 while
 it keeps up; after a restart, what it reads first); the backlog, per API client, the bot messages in
-the log its webhooks have not taken yet (delivery/backlog.py).
+the log its webhooks have not taken yet (delivery/backlog.py), on either log: with `--config` and a
+DynamoDB log the tail's position and the checkpoints are the data folder's file's, the events and the
+clients' names the table's.
 
 Exit code: 0 running; 1 running but its status is stale (the service is stuck, or cannot write its
 data folder); 3 not running; 2 no store there, or a status file that is not one.
@@ -42,7 +44,7 @@ from service.status_file import (
 )
 from service.status_writer import INTERVAL_SECONDS
 from store import StoreError
-from store.clients import ClientRegistry
+from store.clients_of import clients_of
 from store.file_size import StoreSize, store_size
 from store.service_lock import service_running
 from store.workers import WorkerRegistry
@@ -124,19 +126,19 @@ def make_report(db: Path, *, now: float, open_log: Callable[[], EventLog]) -> Re
             state=state, version=service_version(), store_path=str(db), checked_at=now, status=status,
             live=status.live, live_from="service", store_size=size, last_position=status.last_position,
             timers_pending=status.timers_pending,
-            delivery_lag=status.delivery_lag, webhook_backlog=_named(db, status.webhook_backlog),
+            delivery_lag=status.delivery_lag, webhook_backlog=_named(open_log, status.webhook_backlog),
         )
-    live, timers, last_position = _read_store(open_log)
-    reader = DeliveryBacklog(db)
-    try:
-        delivery = reader.figures()
-    finally:
-        reader.close()
+    with open_log() as log:
+        live, timers, last_position = _read_store(log)
+        reader = DeliveryBacklog(log)
+        try:
+            delivery = reader.figures()
+        finally:
+            reader.close()
     return Report(
         state=state, version=service_version(), store_path=str(db), checked_at=now, status=status, live=live,
         live_from="store", store_size=size, last_position=last_position, timers_pending=timers,
-        delivery_lag=delivery.lag,
-        webhook_backlog=_named(db, delivery.backlog),
+        delivery_lag=delivery.lag, webhook_backlog=_named(open_log, delivery.backlog),
     )
 
 
@@ -148,25 +150,25 @@ def _state(running: bool, status: ServiceStatus | None, now: float) -> State:
     return "running"
 
 
-def _read_store(open_log: Callable[[], EventLog]) -> tuple[list[WorkerLive], int, int]:
+def _read_store(log: EventLog) -> tuple[list[WorkerLive], int, int]:
     """The live conversations by worker and region, the timers pending in them, and the log's last position."""
-    with open_log() as store:
-        names = {worker_id: config.name for worker_id, config in WorkerRegistry(store).list().items()}
-        counts = LiveCounts(store)
-        live = [
-            WorkerLive(worker_id=count.worker_id, worker_name=names.get(count.worker_id), region=count.region,
-                       conversations=count.conversations)
-            for count in counts.count()
-        ]
-        return live, counts.timers_pending(), store.last_position()
+    names = {worker_id: config.name for worker_id, config in WorkerRegistry(log).list().items()}
+    counts = LiveCounts(log)
+    live = [
+        WorkerLive(worker_id=count.worker_id, worker_name=names.get(count.worker_id), region=count.region,
+                   conversations=count.conversations)
+        for count in counts.count()
+    ]
+    return live, counts.timers_pending(), log.last_position()
 
 
-def _named(db: Path, backlog: list[ClientBacklog]) -> list[Backlog]:
-    """The backlog with each client's name, read from the clients table only when there is a backlog."""
-    names: dict[str, str] = {}
-    if backlog:
-        with ClientRegistry(db) as clients:
-            names = {client.id: client.name for client in clients.list()}
+def _named(open_log: Callable[[], EventLog], backlog: list[ClientBacklog]) -> list[Backlog]:
+    """The backlog with each client's name, read from the clients kept beside the log (in the SQLite
+    file, or in the DynamoDB table) only when there is a backlog."""
+    if not backlog:
+        return []
+    with open_log() as log, clients_of(log) as clients:
+        names = {client.id: client.name for client in clients.list()}
     return [
         Backlog(client_id=waiting.client_id, client_name=names.get(waiting.client_id or ""),
                 conversations=waiting.conversations, messages=waiting.messages, oldest_at=waiting.oldest_at)

@@ -45,7 +45,7 @@ class Scraped(Collector):
     def watch(self, service: WorkerService, deliverer: WebhookDeliverer) -> None:
         with self._lock:
             self._service, self._deliverer = service, deliverer
-            self._backlog = DeliveryBacklog(service.store.path)
+            self._backlog = DeliveryBacklog(service.store)
 
     def unwatch(self) -> None:
         with self._lock:

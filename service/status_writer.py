@@ -6,7 +6,8 @@
 It reads only what the service already has at hand (each region supervisor's health and live actors)
 and what the store has appended since its last pass (service/live_counts.py), so a pass costs little
 however many conversations are live; and the webhook backlog, one query of an index lookup per live
-conversation with a webhook (delivery/backlog.py: about 17 ms with 10,000).
+conversation with a webhook with the log in the SQLite file (delivery/backlog.py: about 17 ms with
+10,000), or with a DynamoDB log what was appended since the last pass.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ class StatusWriter:
         self._clock = clock or service.clock
         self._path = status_path(service.store.path)
         self._counts = LiveCounts(service.store)
-        self._delivery = DeliveryBacklog(service.store.path)
+        self._delivery = DeliveryBacklog(service.store)
         self._workers = WorkerRegistry(service.store)
         self._started_at = self._clock()
         self._pid = os.getpid()

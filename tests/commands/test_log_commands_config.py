@@ -9,12 +9,19 @@ from pathlib import Path
 
 import pytest
 
+from delivery import WebhookDeliverer
+from delivery.backlog import DeliveryBacklog
 from events import encode, event_type
 from events.commands import ParticipantLeftReceived
 from store import EventStore, NewEvent
+from store.clients_of import clients_of
 from store.conversations import conversation_stream
 from store.event_log import EventLog
 from store.workers import WorkerRegistry
+from tests.crash.children import free_port
+from tests.delivery.conversations import append, chat, started
+from tests.delivery.deliverers import QUICK, SECRET, told
+from tests.delivery.polling import eventually
 from tests.events.scenario import Run
 from tests.support.cli import cli, json_file
 from tests.support.dynamodb import REGION, fresh_table, open_dynamo_store
@@ -138,16 +145,35 @@ def test_a_config_serve_would_refuse_is_a_usage_error_naming_the_field(
 
 
 @pytest.mark.usefixtures("dynamodb_credentials")
-def test_status_with_config_counts_the_live_conversations_of_the_dynamodb_log(
+def test_status_with_config_counts_the_live_conversations_webhook_lag_and_backlog_of_the_dynamodb_log(
     tmp_path: Path, dynamodb_endpoint: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     table = fresh_table(dynamodb_endpoint)
     config = str(on_dynamodb(tmp_path, dynamodb_endpoint, table))
     (tmp_path / "data").mkdir(mode=0o700)
+    down = f"http://127.0.0.1:{free_port()}/hook"  # nothing listens: every message waits for a retry
     with open_dynamo_store(dynamodb_endpoint, table, tmp_path / "data" / "events.db") as log:
+        with clients_of(log) as clients:
+            shop = clients.create("shop-bot")
         live = Run("conv-live").connected()
         log.append(conversation_stream("conv-live"), [NewEvent(event_type(e), encode(e)) for e in live.events], 0)
+        append(log, "c-1", chat(started("c-1", down, client_id=shop.client.id), agent_messages=1).events)
+        owed = len(told(log, "c-1"))
+        deliverer = WebhookDeliverer(log, signing_secret=lambda client_id: SECRET, backoff=QUICK)
+        deliverer.start()
+        reader = DeliveryBacklog(log)
+        try:
+            eventually(lambda: (figures := reader.figures()).lag == 0 and figures.backlog != [], timeout=20)
+        finally:
+            reader.close()
+            deliverer.stop()
 
     code, out, _ = cli(capsys, "status", "--config", config)
-    assert code == 3  # no service runs
-    assert "live conversations (counted from the event store): 1" in out
+
+    assert code == 3, out  # no service runs
+    assert "live conversations (counted from the event store): 2" in out
+    # The deliverer's tail and checkpoints are in the data folder's file, the log's events in the table.
+    assert "webhook delivery (counted from the event store): lag 0 log positions" in out
+    assert f"  backlog: {owed} messages in 1 conversations" in out
+    [row] = [line for line in out.splitlines() if shop.client.id in line]
+    assert row.split()[:4] == ["shop-bot", shop.client.id, "1", str(owed)]
