@@ -151,7 +151,9 @@ class EventStore:
         with self._submit_lock:
             if self._closed:
                 raise EventStoreClosed(self._path)
-            self._writer.submit(append)
+            lead = self._writer.submit(append)
+        if lead:  # nobody was committing: this thread commits it (outside the lock, so that others queue)
+            self._writer.lead(append)
         version = append.wait()
         observer = self._observer
         if observer is not None:
