@@ -5,8 +5,9 @@ message, a webhook sender given its next message) must take the GIL before it ru
 thread is running Python at that moment (the API's event loop parsing a request, the socket hub, an
 actor encoding a call), CPython lets the waiter ask for the GIL only after `sys.getswitchinterval()`,
 5 ms by default, unless the holder lets go sooner for I/O of its own. Every message crosses three to
-five such hand-offs on its way through the service, so a 5 ms wait now and then is most of what a relay's
-p99 has above the bare clients'; bench/README.md, "Relay p99: the GIL's switch interval".
+five such hand-offs on its way through the service, so a 5 ms wait now and then is much of what a
+relay's p99 has above the bare clients' (bench/README.md, "Relay p99: the GIL's switch interval, and
+appends without the writer's hand-offs").
 
 `SWITCH_INTERVAL` bounds that wait at half a millisecond. The price is a forced switch at most every
 half millisecond while two threads run Python at once (each a few microseconds of kernel time); when only one

@@ -8,11 +8,12 @@ append is refused alone and the others of its batch still land. Nobody is releas
 Who commits: when nothing is being committed, the caller itself (`submit` answers True, and the
 caller calls `lead`), so that an append nobody competes with costs no thread hand-off at all: the
 relay's appends come one at a time, and handing each to a writer thread and being woken back cost two
-wake-ups, most of an append's p99 where the fsync itself is cheap (bench/README.md, "Relay p99:
-appends without the writer's hand-offs"). Appends that come while a commit is under way wait in the
-queue; the committer, once done, hands them to the writer's own thread, which commits them in
-batches as before, for as long as they keep coming. The main thread never commits itself (the
-writer's thread does it for it): a signal handler may raise there in the middle of a transaction.
+wake-ups, most of an append's p99 where the fsync itself is cheap (bench/README.md, "Relay p99: the
+GIL's switch interval, and appends without the writer's hand-offs"). Appends that come while a commit
+is under way wait in the queue; the committer, once done, hands them to the writer's own thread,
+which commits them in batches as before, for as long as they keep coming. The main thread never
+commits itself (the writer's thread does it for it): a signal handler may raise there in the middle
+of a transaction.
 
 Callers are woken in a chain: the committer wakes the first caller of a batch and each caller, once
 woken, wakes the next. Woken all at once, a thousand callers all queue for the GIL together, and that
