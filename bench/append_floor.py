@@ -5,8 +5,9 @@
 
 Every relayed agent message is one append to the event store (WAL, `synchronous=FULL`: the WAL is
 fsynced at each commit) before its webhook POST, so an append's latency is part of agent->bot's. Paced
-at `--rate` appends a second, one at a time from one thread (each to its own stream, as the
-conversations' are), interleaved second by second with a bare `write` + `fdatasync` of 4 KB to a file
+at `--rate` appends a second, one at a time from one thread other than the main thread (as the
+conversations' actors append from the actor pool's threads; the store treats the main thread's
+appends apart: store/group_commit.py), each to its own stream, as the conversations' are, interleaved second by second with a bare `write` + `fdatasync` of 4 KB to a file
 in the same folder: the disk's own part. Prints p50 / p99 / max of each, in ms, as JSON.
 """
 
@@ -17,6 +18,7 @@ import json
 import os
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -37,6 +39,15 @@ def main() -> int:
     args.dir.mkdir(parents=True, exist_ok=True)
     appends: list[float] = []
     fsyncs: list[float] = []
+    paced = threading.Thread(target=pace, args=(args, appends, fsyncs), name="appender")
+    paced.start()
+    paced.join()
+    print(json.dumps({"dir": str(args.dir), "rate": args.rate, "append": latency(appends), "write_fdatasync": latency(fsyncs)}))
+    return 0
+
+
+def pace(args: argparse.Namespace, appends: list[float], fsyncs: list[float]) -> None:
+    """The paced loop: appends in even seconds, bare write + fdatasync in odd ones, each timed."""
     with tempfile.TemporaryDirectory(dir=args.dir) as folder:
         bare = os.open(Path(folder) / "bare", os.O_WRONLY | os.O_CREAT)
         block = os.urandom(4096)
@@ -56,8 +67,6 @@ def main() -> int:
                 index += 1
                 due += interval
         os.close(bare)
-    print(json.dumps({"dir": str(args.dir), "rate": args.rate, "append": latency(appends), "write_fdatasync": latency(fsyncs)}))
-    return 0
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """The store's committed batches, handed to the webhook deliverer's tail in memory.
 
-The store's writer calls the `Handoff` right after each COMMIT (`EventStore.follow`); the tail takes
-the batches on its own thread. The writer never waits here beyond a few instructions under a lock of
+The store's committer (its writer thread, or the caller that committed its own append:
+store/group_commit.py) calls the `Handoff` right after each COMMIT (`EventStore.follow`); the tail takes
+the batches on its own thread. The committer never waits here beyond a few instructions under a lock of
 the hand-off's own, and never for the tail: past `limit` events waiting, a batch is dropped, and the
 tail reads it from the log instead (it sees the gap in positions). So the hand-off is a cache of the
 log's newest pages, never the only copy: whatever it misses (dropped, committed before the deliverer
@@ -29,7 +30,7 @@ class Handoff:
         self.dropped = 0  # batches left to the log: the tail had fallen this far behind
 
     def __call__(self, batch: CommittedBatch) -> None:
-        """On the store's writer thread: queue the batch, or drop it if the tail is too far behind."""
+        """On the store's committing thread: queue the batch, or drop it if the tail is too far behind."""
         with self._ready:
             if self._waiting + len(batch) > self._limit:
                 self.dropped += 1

@@ -151,7 +151,9 @@ class EventStore:
         with self._submit_lock:
             if self._closed:
                 raise EventStoreClosed(self._path)
-            self._writer.submit(append)
+            lead = self._writer.submit(append)
+        if lead:  # nobody was committing: this thread commits it (outside the lock, so that others queue)
+            self._writer.lead(append)
         version = append.wait()
         observer = self._observer
         if observer is not None:
@@ -248,10 +250,11 @@ class EventStore:
         self._observer = observer
 
     def follow(self, follower: Follower) -> None:
-        """Hand `follower` what each COMMIT of this store wrote from now on, on the writer's thread, right
-        after the COMMIT and before the appends' callers are woken: the webhook deliverer's tail learns of
-        new events without reading the log (delivery/README.md). The call must be quick (queue the batch,
-        wake a thread) and must not block: the writer waits for it. Commits of other processes on the same
+        """Hand `follower` what each COMMIT of this store wrote from now on, on the thread that committed
+        (the writer's, or the appending caller's: store/group_commit.py), right after the COMMIT and before
+        the appends' callers are woken: the webhook deliverer's tail learns of new events without reading
+        the log (delivery/README.md). The call must be quick (queue the batch, wake a thread) and must not
+        block: the committer, and every append queued behind it, waits for it. Commits of other processes on the same
         file are not handed; a follower notices them by the gap in positions, or by reading the log."""
         with self._submit_lock:
             self._followers = (*self._followers, follower)

@@ -1,30 +1,36 @@
-"""Group commit: one thread owns the write connection and commits appends in batches.
+"""Group commit: one transaction, hence one fsync of the WAL, for every append waiting at once.
 
-Callers on any thread hand an `Append` to the writer and block until it is
-settled. The writer takes the first waiting append, opens a write
-transaction, then takes every append that is waiting by now: they all share
-one COMMIT, hence one fsync of the WAL. Each append is checked against its
-stream's version on its own, so a conflicting append is refused alone and the
-others of its batch still land. Nobody is released before the COMMIT.
+Callers on any thread submit an `Append` and block until it is settled. Whoever commits takes the
+first waiting append, opens a write transaction, then takes every append that is waiting by now: they
+all share one COMMIT. Each append is checked against its stream's version on its own, so a conflicting
+append is refused alone and the others of its batch still land. Nobody is released before the COMMIT.
 
-Callers are woken in a chain: the writer wakes the first caller of a batch
-and each caller, once woken, wakes the next. Woken all at once, a thousand
-callers all queue for the GIL together, and that queue's kernel time (futex
-waits and wake-ups, about eight voluntary context switches per append, most
-likely many of them the GIL's 5 ms timed waits running out) was most of the
-CPU of a thousand concurrent appends, more than SQLite. In a chain only a
-few threads want the GIL at any moment: about two context switches per
-append, and a third of the CPU (bench/README.md). The main thread is never
-in a chain (the writer wakes it itself): a signal handler may raise there
-while it waits, and it would then never wake the next.
+Who commits: when nothing is being committed, the caller itself (`submit` answers True, and the
+caller calls `lead`), so that an append nobody competes with costs no thread hand-off at all: the
+relay's appends come one at a time, and handing each to a writer thread and being woken back cost two
+wake-ups, most of an append's p99 where the fsync itself is cheap (bench/README.md, "Relay p99: the
+GIL's switch interval, and appends without the writer's hand-offs"). Appends that come while a commit
+is under way wait in the queue; the committer, once done, hands them to the writer's own thread,
+which commits them in batches as before, for as long as they keep coming. The main thread never
+commits itself (the writer's thread does it for it): a signal handler may raise there in the middle
+of a transaction.
+
+Callers are woken in a chain: the committer wakes the first caller of a batch and each caller, once
+woken, wakes the next. Woken all at once, a thousand callers all queue for the GIL together, and that
+queue's kernel time (futex waits and wake-ups, about eight voluntary context switches per append, most
+likely many of them the GIL's 5 ms timed waits running out) was most of the CPU of a thousand
+concurrent appends, more than SQLite. In a chain only a few threads want the GIL at any moment: about
+two context switches per append, and a third of the CPU (bench/README.md). The main thread is never
+in a chain (the committer wakes it itself): a signal handler may raise there while it waits, and it
+would then never wake the next; nor is a caller that commits its own append (it is not waiting).
 """
 
 from __future__ import annotations
 
-import queue
 import sqlite3
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 
 from store.committed import COLUMNS as _COLUMNS
@@ -38,7 +44,8 @@ MAX_BATCH_EVENTS = 20_000
 MAX_REMEMBERED_STREAMS = 100_000
 
 _CLOSED = -1
-_STOP = object()
+# Who commits now: nobody, a caller in `lead`, or the writer's thread.
+_NOBODY, _CALLER, _WRITER = 0, 1, 2
 
 # The rows of a batch are inserted with one statement per chunk of these
 # sizes, not one per row as executemany would: sqlite3 lets go of the GIL for
@@ -109,9 +116,10 @@ def settle(batch: list[Append], outcomes: list[int | BaseException]) -> None:
 
 
 class GroupCommitWriter:
-    """The thread that owns the write connection. `on_commit` gets what each COMMIT wrote (its events
-    and their positions), before the batch's callers are woken; `on_batch(appends, events, seconds)` each committed batch's size and how long its transaction took
-    (BEGIN to the end of COMMIT, fsync included)."""
+    """Owns the write connection: commits on a caller's thread when nobody else is committing, else on
+    its own thread. `on_commit` gets what each COMMIT wrote (its events and their positions), before the
+    batch's callers are woken; `on_batch(appends, events, seconds)` each committed batch's size and how
+    long its transaction took (BEGIN to the end of COMMIT, fsync included)."""
 
     def __init__(
         self,
@@ -122,7 +130,10 @@ class GroupCommitWriter:
         self._conn = conn
         self._on_commit = on_commit
         self._on_batch = on_batch
-        self._queue: queue.SimpleQueue[Append | object] = queue.SimpleQueue()
+        self._pending: deque[Append] = deque()
+        self._turn = threading.Condition(threading.Lock())  # guards `_pending`, `_committer`, `_stopping`
+        self._committer = _NOBODY
+        self._stopping = False
         self._versions: dict[str, int] = {}
         self._last_position: int | None = None  # the log's last position after our last commit
         self._appends = 0
@@ -131,53 +142,91 @@ class GroupCommitWriter:
         self._thread = threading.Thread(target=self._run, name="event-store-writer", daemon=True)
         self._thread.start()
 
-    def submit(self, append: Append) -> None:
-        self._queue.put(append)
+    def submit(self, append: Append) -> bool:
+        """Queue `append`. True: nobody is committing, and the caller is to commit it now with
+        `lead(append)` (never for the main thread, whose appends the writer's thread commits)."""
+        with self._turn:
+            self._pending.append(append)
+            if self._committer != _NOBODY:
+                return False  # the committer takes it next
+            if append._chained:  # noqa: SLF001 - not the main thread
+                self._committer = _CALLER
+                return True
+            self._committer = _WRITER
+            self._turn.notify()
+            return False
+
+    def lead(self, append: Append) -> None:
+        """On the caller whose `submit(append)` answered True: commit `append` (first in the queue) with
+        whatever else waits, then hand what came meanwhile to the writer's thread. `append` is settled
+        on return; the others of its batch are woken in a chain."""
+        append._chained = False  # noqa: SLF001 - its caller is here, not waiting to be woken
+        try:
+            self._write_batch()
+        finally:
+            with self._turn:
+                if self._pending:
+                    self._committer = _WRITER
+                    self._turn.notify()
+                else:
+                    self._committer = _NOBODY
+                    if self._stopping:
+                        self._turn.notify()
 
     def stop(self) -> None:
-        """Commit what is queued, then end the thread."""
-        self._queue.put(_STOP)
+        """Commit what is queued, then end the writer's thread."""
+        with self._turn:
+            self._stopping = True
+            self._turn.notify()
         self._thread.join()
 
     def running(self) -> bool:
         return self._thread.is_alive()
 
     def stats(self) -> StoreStats:
+        with self._turn:
+            queued = len(self._pending)
         return StoreStats(
             appends=self._appends,
             events=self._events,
             batches=self._batches,
-            queued=self._queue.qsize(),
+            queued=queued,
         )
 
     def _run(self) -> None:
-        stopping = False
-        while not stopping:
-            first = self._queue.get()
-            if first is _STOP:
-                return
-            batch: list[Append] = [first]  # type: ignore[list-item]
-            try:
-                began = time.monotonic()
-                self._conn.execute("BEGIN IMMEDIATE")
-                stopping = self._take_waiting(batch)
-                self._commit(batch, began)
-            except Exception as error:
-                self._fail(batch, error)
+        """The writer's thread: commit while it is its turn; end once stopping and nobody commits."""
+        while True:
+            with self._turn:
+                while self._committer != _WRITER:
+                    if self._stopping and self._committer == _NOBODY:
+                        return
+                    self._turn.wait()
+            self._write_batch()
+            with self._turn:
+                if not self._pending:
+                    self._committer = _NOBODY
 
-    def _take_waiting(self, batch: list[Append]) -> bool:
-        """Add the appends waiting now to `batch`; True if a stop order was among them."""
+    def _write_batch(self) -> None:
+        """Commit the first waiting append and those waiting once the transaction has begun (the
+        committer's turn held)."""
+        with self._turn:
+            batch = [self._pending.popleft()]
+        try:
+            began = time.monotonic()
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._take_waiting(batch)
+            self._commit(batch, began)
+        except Exception as error:
+            self._fail(batch, error)
+
+    def _take_waiting(self, batch: list[Append]) -> None:
+        """Add the appends waiting now to `batch`, up to MAX_BATCH_EVENTS events."""
         size = len(batch[0].events)
-        while size < MAX_BATCH_EVENTS:
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                return False
-            if item is _STOP:
-                return True
-            batch.append(item)  # type: ignore[arg-type]
-            size += len(item.events)  # type: ignore[attr-defined]
-        return False
+        with self._turn:
+            while size < MAX_BATCH_EVENTS and self._pending:
+                append = self._pending.popleft()
+                batch.append(append)
+                size += len(append.events)
 
     def _commit(self, batch: list[Append], began: float) -> None:
         conn = self._conn

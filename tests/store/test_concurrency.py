@@ -211,3 +211,62 @@ def test_the_writer_keeps_the_versions_it_knows_through_other_tables_commits_not
     finally:
         writer.stop()
         conn.close()
+
+
+def committing_threads(store: EventStore) -> list[str]:
+    """The names of the threads each of the store's commits ran on, from now on (a follower runs on it)."""
+    names: list[str] = []
+    store.follow(lambda batch: names.append(threading.current_thread().name))
+    return names
+
+
+def test_an_append_nobody_competes_with_is_committed_on_its_callers_thread(store: EventStore) -> None:
+    """No hand-off to the writer's thread and back (two wake-ups, most of an append's p99 on a relay)."""
+    names = committing_threads(store)
+    versions: list[int] = []
+    caller = threading.Thread(target=lambda: versions.append(store.append("conversation-1", TICK, 0)), name="caller")
+    caller.start()
+    caller.join(timeout=10)
+
+    assert versions == [1] and names == ["caller"]
+    assert store.read_stream("conversation-1")[0].seq == 1
+
+
+def test_the_main_threads_appends_are_committed_by_the_writers_thread(store: EventStore) -> None:
+    names = committing_threads(store)
+
+    assert store.append("conversation-1", TICK, 0) == 1
+    assert names == ["event-store-writer"]
+
+
+def test_appends_that_come_while_a_caller_commits_are_committed_after_it_by_the_writers_thread(
+    store: EventStore,
+) -> None:
+    names: list[str] = []
+    release = threading.Event()
+
+    def follower(batch: object) -> None:
+        names.append(threading.current_thread().name)
+        if len(names) == 1:
+            assert release.wait(10)  # the first commit holds its caller here, after its COMMIT
+
+    store.follow(follower)
+    versions: dict[str, int] = {}
+
+    def append(name: str) -> None:
+        versions[name] = store.append(name, TICK, 0)
+
+    first = threading.Thread(target=append, args=("conversation-1",), name="first")
+    first.start()
+    wait_until(lambda: len(names) == 1)
+    later = [threading.Thread(target=append, args=(f"conversation-{n}",), name=f"later-{n}") for n in (2, 3)]
+    for thread in later:
+        thread.start()
+    wait_until(lambda: store.stats().queued == 2)
+    assert names == ["first"], "nobody commits while a caller does"
+    release.set()
+    for thread in [first, *later]:
+        thread.join(timeout=10)
+
+    assert versions == {"conversation-1": 1, "conversation-2": 1, "conversation-3": 1}
+    assert names == ["first", "event-store-writer"], "the two that waited share the writer's one commit"
