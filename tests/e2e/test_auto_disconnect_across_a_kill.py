@@ -27,11 +27,12 @@ from tests.e2e.stage import (
     wait_for,
     wait_until_past,
 )
+from tests.support.scheduling import one_harness_at_a_time
 
 WARNING_SECONDS = 1
 DISCONNECT_SECONDS = {"pending": 7, "overdue": 3}
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.timeout(120), one_harness_at_a_time]
 
 
 @dataclass
