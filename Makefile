@@ -15,9 +15,8 @@ $(VENV)/.installed: pyproject.toml
 run: $(VENV)/.installed
 	$(PY) run.py
 
-# Two pytest-xdist workers, a test module (or an xdist_group) to a worker: tests/README.md says why.
 test: $(VENV)/.installed
-	$(PY) -m pytest -q -n 2 --dist loadgroup
+	$(PY) -m pytest -q
 
 # The one-file release: dist/connect-worker, a zipapp for any Python 3.11 (README: Installing on a VM).
 dist: $(VENV)/.installed

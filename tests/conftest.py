@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -18,7 +17,6 @@ from tests.support.dynamodb import DUMMY_CREDENTIALS, moto_server
 from tests.support.token_guard import TokenGuard, tokens_in_service_logs
 
 _TOKEN_GUARD = TokenGuard()
-_TOKEN_LINES = "token_guard_lines"  # the key of a worker's lines in xdist's workeroutput
 
 # Generated tests (hypothesis) draw the same examples every run, so the suite answers the same for the
 # same code and CI turns red for a change, not for a draw; `HYPOTHESIS_PROFILE=explore make test`
@@ -42,17 +40,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """No log line of the whole suite carries a token: the lines logged here and the service logs
-    the tests' child processes wrote. Any one fails the session, named.
-
-    Under pytest-xdist (`make test`) a worker's session status is not the run's: a worker hands its
-    lines to the controller (`workeroutput`, read in `pytest_testnodedown`), and the controller fails
-    the run; the workers' temporary folders are below the controller's, so its search finds their
-    service logs."""
+    the tests' child processes wrote. Any one fails the session, named."""
     found = list(_TOKEN_GUARD.found)
-    workeroutput = getattr(session.config, "workeroutput", None)
-    if workeroutput is not None:
-        workeroutput[_TOKEN_LINES] = found
-        return
     factory = getattr(session.config, "_tmp_path_factory", None)
     if factory is not None:
         found += tokens_in_service_logs(factory.getbasetemp())
@@ -63,21 +52,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             for line in found[:50]:
                 reporter.write_line("  " + line, red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_testnodedown(node: Any, error: object) -> None:
-    """An xdist worker ended: the log lines with a token it found are the controller's to report."""
-    _TOKEN_GUARD.found.extend(getattr(node, "workeroutput", {}).get(_TOKEN_LINES, []))
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """For `--dist loadgroup` (`make test`): a test module's tests run in one worker, so its module
-    fixtures (a stage, a fuzzed service) start once, as in a run without xdist; a module marked with an
-    `xdist_group` joins that group instead (tests/README.md)."""
-    for item in items:
-        if item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
 
 
 @pytest.fixture(autouse=True)

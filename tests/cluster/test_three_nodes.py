@@ -30,9 +30,6 @@ from tests.crash.harness import TEXTS, Settings, Stage, staged
 from tests.crash.scenarios import HUMAN_AGENT, Conversation, Pace
 from tests.service.harness import wait_for
 from tests.support.dynamodb import REGION
-from tests.support.scheduling import one_harness_at_a_time
-
-pytestmark = one_harness_at_a_time
 
 NODES = 3
 PER_NODE = 2

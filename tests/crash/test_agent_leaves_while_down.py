@@ -16,9 +16,6 @@ from tests.crash.checks import Evidence, check_conversation
 from tests.crash.event_log import timer_histories
 from tests.crash.harness import TEXTS, Settings, staged
 from tests.crash.scenarios import HUMAN_AGENT, Pace
-from tests.support.scheduling import one_harness_at_a_time
-
-pytestmark = one_harness_at_a_time
 
 DEADLINE = 30.0
 

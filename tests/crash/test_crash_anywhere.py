@@ -14,9 +14,6 @@ from pathlib import Path
 import pytest
 
 from tests.crash.harness import Settings, run_crash
-from tests.support.scheduling import one_harness_at_a_time
-
-pytestmark = one_harness_at_a_time
 
 KILLS = int(os.environ.get("CRASH_KILLS", "15"))
 CONVERSATIONS = int(os.environ.get("CRASH_CONVERSATIONS", "21"))  # three of each scenario

@@ -16,9 +16,6 @@ import pytest
 
 from tests.crash.harness import Settings, run_crash
 from tests.crash.scenarios import AnaAnswers, HumanAgent, HumanAgentLeaves
-from tests.support.scheduling import one_harness_at_a_time
-
-pytestmark = one_harness_at_a_time
 
 KILLS = int(os.environ.get("CRASH_KILLS", "3"))
 CONVERSATIONS = int(os.environ.get("CRASH_CONVERSATIONS", "6"))  # two of each scenario, two on each node

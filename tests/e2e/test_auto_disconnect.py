@@ -28,7 +28,6 @@ from tests.e2e.stage import (
     wait_for,
     wait_until_past,
 )
-from tests.support.scheduling import one_harness_at_a_time
 
 WARNING_SECONDS = 1
 DISCONNECT_SECONDS = 2
@@ -36,7 +35,7 @@ SECONDS = {"WARNING": WARNING_SECONDS, "DISCONNECT": DISCONNECT_SECONDS}
 LEFT = "application/vnd.amazonaws.connect.event.participant.left"
 CHAT_ENDED = "application/vnd.amazonaws.connect.event.chat.ended"
 
-pytestmark = [pytest.mark.timeout(120), one_harness_at_a_time]
+pytestmark = pytest.mark.timeout(120)
 
 
 @pytest.fixture(scope="module")

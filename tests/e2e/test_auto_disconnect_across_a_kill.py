@@ -27,12 +27,11 @@ from tests.e2e.stage import (
     wait_for,
     wait_until_past,
 )
-from tests.support.scheduling import one_harness_at_a_time
 
 WARNING_SECONDS = 1
 DISCONNECT_SECONDS = {"pending": 7, "overdue": 3}
 
-pytestmark = [pytest.mark.timeout(120), one_harness_at_a_time]
+pytestmark = pytest.mark.timeout(120)
 
 
 @dataclass

@@ -8,11 +8,7 @@ import logging
 import secrets
 import uuid
 from pathlib import Path
-from types import SimpleNamespace
 
-import pytest
-
-from tests import conftest as suite
 from tests.support.token_guard import TokenGuard, token_in, tokens_in_service_logs
 
 
@@ -40,33 +36,3 @@ def test_the_guard_keeps_each_line_with_a_token_and_the_test_that_logged_it(tmp_
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "planted.log").write_text(f"ok\nWARNING token {secrets.token_urlsafe(32)}\n")
     assert [line.split(":")[1] for line in tokens_in_service_logs(tmp_path, name="planted.log")] == ["2"]
-
-
-def test_under_xdist_a_workers_lines_fail_the_run_in_the_controller(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A worker's session status is not the run's (`make test` runs pytest-xdist): the worker hands its
-    lines over when it ends and the controller's session fails, naming them."""
-    line = "tests/x.py::test_y: token-guard-test: 'leaked'"
-    in_the_worker = TokenGuard()
-    in_the_worker.found.append(line)
-    monkeypatch.setattr(suite, "_TOKEN_GUARD", in_the_worker)
-    worker = SimpleNamespace(config=SimpleNamespace(workeroutput={}), exitstatus=pytest.ExitCode.OK)
-    suite.pytest_sessionfinish(worker, 0)
-
-    in_the_controller = TokenGuard()
-    monkeypatch.setattr(suite, "_TOKEN_GUARD", in_the_controller)
-    suite.pytest_testnodedown(SimpleNamespace(workeroutput=worker.config.workeroutput), None)
-    written: list[str] = []
-    reporter = SimpleNamespace(write_line=lambda text, **markup: written.append(text))
-    controller = SimpleNamespace(
-        config=SimpleNamespace(
-            _tmp_path_factory=SimpleNamespace(getbasetemp=lambda: tmp_path),
-            pluginmanager=SimpleNamespace(get_plugin=lambda name: reporter),
-        ),
-        exitstatus=pytest.ExitCode.OK,
-    )
-    suite.pytest_sessionfinish(controller, 0)
-
-    assert controller.exitstatus == pytest.ExitCode.TESTS_FAILED
-    assert written == ["1 log lines carry a token:", "  " + line]
