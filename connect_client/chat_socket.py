@@ -50,10 +50,16 @@ log = logging.getLogger(__name__)
 
 DEFAULT_SUBSCRIBE = '{"topic":"aws/subscribe","content":{"topics":["aws/chat"]}}'
 HEARTBEAT = '{"topic":"aws/heartbeat"}'
-# How many delivered ids the socket remembers to skip its own repeats (the
-# overlap between a transcript fill and the frames queued on the new socket).
-# The owner still deduplicates: delivery is at least once.
-_RECENT_IDS = 256
+# How many delivered ids the socket remembers to skip its own repeats: the
+# overlap between a transcript fill and the frames queued on the new socket
+# (or still read on the old one during a renewal), which are always the newest
+# few items. The owner still deduplicates: delivery is at least once, and a
+# repeat beyond these costs the owner a lookup, not a message told twice. Kept
+# small because every socket fills it for its whole life, about two ids an
+# exchange at some 95 bytes each: 256 held up to 24 KB a chat, and in a soak
+# grew with every exchange (bench/README.md, "The soak's memory: the sockets'
+# remembered ids").
+_RECENT_IDS = 8
 
 
 class StopReason(enum.Enum):
