@@ -44,7 +44,7 @@ from connect_client.link import Link, LinkFailed
 from connect_client.participant import Participant
 from connect_client.records import ParticipantConnection
 from connect_client.socket_hub import SocketHub, Timer, default_hub
-from retry import Backoff
+from retry import JITTER, Backoff
 
 log = logging.getLogger(__name__)
 
@@ -123,9 +123,9 @@ class SocketSettings:
     open_timeout: float = 10.0
     renew_before_expiry: float = 60.0
     renew_spread: float = 600.0
-    renew_rng: random.Random = field(default_factory=random.Random)
-    reconnect_backoff: Backoff = field(default_factory=lambda: Backoff(first=1.0, cap=30.0))
-    connection_backoff: Backoff = field(default_factory=lambda: Backoff(first=2.0, cap=30.0))
+    renew_rng: random.Random = JITTER
+    reconnect_backoff: Backoff = Backoff(first=1.0, cap=30.0)
+    connection_backoff: Backoff = Backoff(first=2.0, cap=30.0)
     connection_attempts: int = 8
     # Failed reconnections in a row (each one after its own connection
     # retries) before the socket gives up.

@@ -6,7 +6,7 @@ retry is due by and the wait for it, injectable so tests can simulate hours;
 the actors' scheduler and the socket hub's timers.
 """
 
-from retry.backoff import Backoff
+from retry.backoff import JITTER, Backoff
 from retry.clock import SYSTEM_CLOCK, Clock, SystemClock
 
-__all__ = ["SYSTEM_CLOCK", "Backoff", "Clock", "SystemClock"]
+__all__ = ["JITTER", "SYSTEM_CLOCK", "Backoff", "Clock", "SystemClock"]
