@@ -57,8 +57,7 @@ HEARTBEAT = '{"topic":"aws/heartbeat"}'
 # repeat beyond these costs the owner a lookup, not a message told twice. Kept
 # small because every socket fills it for its whole life, about two ids an
 # exchange at some 95 bytes each: 256 held up to 24 KB a chat, and in a soak
-# grew with every exchange (bench/README.md, "The soak's memory: the sockets'
-# remembered ids").
+# grew with every exchange (bench/README.md, "The soak's memory").
 _RECENT_IDS = 8
 
 
