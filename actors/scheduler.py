@@ -13,26 +13,24 @@ the test says), so the thread looks at it again at least every `LOOK_AGAIN` seco
 one waits for it; one that raises is logged and the others still run.
 
 A cancelled call cannot leave the heap at once (it may be anywhere in it), so cancelling lets go of
-its callback, and of whatever the callback holds, at once; and once more than half of a heap of at
-least `COMPACT_AT` entries are cancelled, the heap is rebuilt without them (asyncio's event loop does
-the same). A conversation's auto-disconnect timers are set again on every agent message, each time
-cancelling the last ones: kept until their due time (minutes), they would grow the heap with every
-exchange. Rebuilt, the heap holds at most about twice the calls still to run.
+its callback, and of whatever the callback holds, at once; the heap (`retry/due_heap.py`, the socket
+hub's too) is rebuilt without its cancelled entries once they are more than half of it. A
+conversation's auto-disconnect timers are set again on every agent message, each time cancelling the
+last ones: kept until their due time (minutes), they would grow the heap with every exchange.
 """
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import logging
 import threading
 import time
 from collections.abc import Callable
 
+from retry.due_heap import DueHeap
+
 log = logging.getLogger(__name__)
 
 LOOK_AGAIN = 1.0
-COMPACT_AT = 64  # below this, cancelled entries wait for their time: a rebuild would cost more than it saves
 
 
 class Call:
@@ -53,9 +51,7 @@ class Scheduler:
     def __init__(self, name: str, clock: Callable[[], float] = time.monotonic) -> None:
         self._name = name
         self._clock = clock
-        self._heap: list[tuple[float, int, Call]] = []
-        self._cancelled = 0  # entries of the heap whose call is cancelled (its callback None)
-        self._order = itertools.count()  # calls due at the same time run in the order scheduled
+        self._heap: DueHeap[Call] = DueHeap(_cancelled_or_run)  # calls due at the same time run in the order scheduled
         self._changed = threading.Condition()
         self._stopping = False
         self._thread: threading.Thread | None = None
@@ -82,8 +78,7 @@ class Scheduler:
         cancelled first."""
         call = Call(callback, self)
         with self._changed:
-            heapq.heappush(self._heap, (due, next(self._order), call))
-            if self._heap[0][2] is call:  # the earliest now: the thread waits for a later one
+            if self._heap.push(due, call):  # the earliest now: the thread waits for a later one
                 self._changed.notify()
         return call
 
@@ -95,34 +90,29 @@ class Scheduler:
     def pending(self) -> int:
         """Calls waiting for their time, cancelled ones not counted."""
         with self._changed:
-            return len(self._heap) - self._cancelled
+            return len(self._heap)
 
     def _cancel(self, call: Call) -> None:
         with self._changed:
             if call.callback is None:  # already cancelled, or run
                 return
             call.callback = None
-            self._cancelled += 1
-            if len(self._heap) >= COMPACT_AT and 2 * self._cancelled > len(self._heap):
-                # Keys are (due, order): the rebuilt heap runs the calls left in the same order.
-                self._heap = [entry for entry in self._heap if entry[2].callback is not None]
-                heapq.heapify(self._heap)
-                self._cancelled = 0
+            self._heap.cancelled()
 
     def _run(self) -> None:
         while True:
             with self._changed:
-                while not self._stopping and (not self._heap or self._heap[0][0] > self._clock()):
-                    wait = None if not self._heap else min(LOOK_AGAIN, max(0.0, self._heap[0][0] - self._clock()))
-                    self._changed.wait(wait)
+                while not self._stopping and (call := self._heap.pop_due(self._clock())) is None:
+                    due = self._heap.earliest()
+                    self._changed.wait(None if due is None else min(LOOK_AGAIN, max(0.0, due - self._clock())))
                 if self._stopping:
                     return
-                _, _, call = heapq.heappop(self._heap)
                 callback, call.callback = call.callback, None
-                if callback is None:
-                    self._cancelled -= 1
-                    continue
             try:
-                callback()
+                callback()  # a call in the heap not cancelled still has its callback
             except Exception:
                 log.exception("%s: a scheduled call failed", self._name)
+
+
+def _cancelled_or_run(call: Call) -> bool:
+    return call.callback is None

@@ -44,16 +44,21 @@ from connect_client.link import Link, LinkFailed
 from connect_client.participant import Participant
 from connect_client.records import ParticipantConnection
 from connect_client.socket_hub import SocketHub, Timer, default_hub
-from retry import Backoff
+from retry import JITTER, Backoff
 
 log = logging.getLogger(__name__)
 
 DEFAULT_SUBSCRIBE = '{"topic":"aws/subscribe","content":{"topics":["aws/chat"]}}'
 HEARTBEAT = '{"topic":"aws/heartbeat"}'
-# How many delivered ids the socket remembers to skip its own repeats (the
-# overlap between a transcript fill and the frames queued on the new socket).
-# The owner still deduplicates: delivery is at least once.
-_RECENT_IDS = 256
+# How many delivered ids the socket remembers to skip its own repeats: the
+# overlap between a transcript fill and the frames queued on the new socket
+# (or still read on the old one during a renewal), which are always the newest
+# few items. The owner still deduplicates: delivery is at least once, and a
+# repeat beyond these costs the owner a lookup, not a message told twice. Kept
+# small because every socket fills it for its whole life, about two ids an
+# exchange at some 95 bytes each: 256 held up to 24 KB a chat, and in a soak
+# grew with every exchange (bench/README.md, "The soak's memory").
+_RECENT_IDS = 8
 
 
 class StopReason(enum.Enum):
@@ -117,9 +122,9 @@ class SocketSettings:
     open_timeout: float = 10.0
     renew_before_expiry: float = 60.0
     renew_spread: float = 600.0
-    renew_rng: random.Random = field(default_factory=random.Random)
-    reconnect_backoff: Backoff = field(default_factory=lambda: Backoff(first=1.0, cap=30.0))
-    connection_backoff: Backoff = field(default_factory=lambda: Backoff(first=2.0, cap=30.0))
+    renew_rng: random.Random = JITTER
+    reconnect_backoff: Backoff = Backoff(first=1.0, cap=30.0)
+    connection_backoff: Backoff = Backoff(first=2.0, cap=30.0)
     connection_attempts: int = 8
     # Failed reconnections in a row (each one after its own connection
     # retries) before the socket gives up.

@@ -21,8 +21,6 @@ thousand).
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import logging
 import selectors
 import socket
@@ -32,6 +30,8 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
+
+from retry.due_heap import DueHeap
 
 log = logging.getLogger(__name__)
 
@@ -46,20 +46,21 @@ def _nothing() -> None:
 class Timer:
     """A `call_later`; `cancel()` it from the hub thread or any other. Once it has fired it counts as cancelled.
 
-    A cancelled timer stays in the hub's heap until its due time (a socket's renewal timer: up to an
-    hour), so cancelling lets go of its callback at once: what the callback holds (a dropped socket's
-    session, its connection, its frames) is freed then, not an hour later."""
+    A cancelled timer cannot leave the hub's heap at once, so cancelling lets go of its callback at
+    once: what the callback holds (a dropped socket's session, its connection, its frames) is freed
+    then, not at its due time (a socket's renewal: up to an hour). The heap itself is rebuilt without
+    its cancelled timers once they are more than half of it (`retry/due_heap.py`): every chat that
+    ends cancels its socket's renewal."""
 
-    __slots__ = ("due", "callback", "cancelled")
+    __slots__ = ("callback", "cancelled", "_hub")
 
-    def __init__(self, due: float, callback: Callable[[], None]) -> None:
-        self.due = due
+    def __init__(self, callback: Callable[[], None], hub: SocketHub) -> None:
         self.callback = callback
         self.cancelled = False
+        self._hub = hub
 
     def cancel(self) -> None:
-        self.cancelled = True
-        self.callback = _nothing
+        self._hub._cancel(self)
 
 
 class SocketHub:
@@ -73,8 +74,8 @@ class SocketHub:
         self._selector.register(self._wake_reader, selectors.EVENT_READ, None)
         self._soon: deque[Callable[[], None]] = deque()
         self._soon_lock = threading.Lock()
-        self._timers: list[tuple[float, int, Timer]] = []
-        self._order = itertools.count()
+        self._timers: DueHeap[Timer] = DueHeap(_spent)
+        self._timers_lock = threading.Lock()  # a timer may be cancelled from any thread
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"{name}-call")
         # Blocking calls queued or running, and since when there has been none (`wait_idle`).
         self._calls = 0
@@ -150,9 +151,18 @@ class SocketHub:
     # -- from the hub thread -----------------------------------------------
 
     def call_later(self, delay: float, callback: Callable[[], None]) -> Timer:
-        timer = Timer(time.monotonic() + max(0.0, delay), callback)
-        heapq.heappush(self._timers, (timer.due, next(self._order), timer))
+        timer = Timer(callback, self)
+        with self._timers_lock:
+            self._timers.push(time.monotonic() + max(0.0, delay), timer)
         return timer
+
+    def _cancel(self, timer: Timer) -> None:
+        with self._timers_lock:
+            if timer.cancelled:  # already cancelled, or fired
+                return
+            timer.cancelled = True
+            timer.callback = _nothing
+            self._timers.cancelled()
 
     def watch(self, sock: Any, on_readable: Callable[[], None]) -> None:
         self._selector.register(sock, selectors.EVENT_READ, on_readable)
@@ -188,11 +198,9 @@ class SocketHub:
         with self._soon_lock:
             if self._soon:
                 return 0.0
-        while self._timers and self._timers[0][2].cancelled:
-            heapq.heappop(self._timers)
-        if not self._timers:
-            return None
-        return max(0.0, self._timers[0][0] - time.monotonic())
+        with self._timers_lock:
+            due = self._timers.earliest()
+        return None if due is None else max(0.0, due - time.monotonic())
 
     def _drain_wakes(self) -> None:
         try:
@@ -203,12 +211,13 @@ class SocketHub:
 
     def _run_due_timers(self) -> None:
         now = time.monotonic()
-        while self._timers and self._timers[0][0] <= now:
-            _, _, timer = heapq.heappop(self._timers)
-            if not timer.cancelled:
-                callback = timer.callback
-                timer.cancel()  # spent: its owner may drop it
-                self._guarded(callback)
+        while True:
+            with self._timers_lock:
+                timer = self._timers.pop_due(now)
+                if timer is None:
+                    return
+                callback, timer.callback, timer.cancelled = timer.callback, _nothing, True  # spent: its owner may drop it
+            self._guarded(callback)
 
     def _run_soon(self) -> None:
         with self._soon_lock:
@@ -223,6 +232,10 @@ class SocketHub:
             callback()
         except Exception:
             log.exception("a chat socket callback failed on the hub")
+
+
+def _spent(timer: Timer) -> bool:
+    return timer.cancelled
 
 
 _default: SocketHub | None = None

@@ -10,6 +10,12 @@ import math
 import random
 from dataclasses import dataclass, field
 
+# The process's one source of jitter, for every `Backoff` and draw not given a seeded one of its own
+# (a test's). A `random.Random` is 2.9 KB and seeds itself from os.urandom (about 80 us): made for
+# each conversation and each of its sockets, four of them were 11.6 KB of every live chat, and
+# of every ended one until a full garbage collection (bench/README.md, "The soak's memory").
+JITTER = random.Random()
+
 
 @dataclass(frozen=True)
 class Backoff:
@@ -26,7 +32,7 @@ class Backoff:
     first: float
     factor: float = 2.0
     cap: float = 30.0
-    rng: random.Random = field(default_factory=random.Random, compare=False)
+    rng: random.Random = field(default=JITTER, compare=False)
 
     def __post_init__(self) -> None:
         if not (0 < self.first <= self.cap) or self.factor < 1:

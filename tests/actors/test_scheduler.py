@@ -7,7 +7,8 @@ import functools
 import threading
 import weakref
 
-from actors.scheduler import COMPACT_AT, Scheduler
+from actors.scheduler import Scheduler
+from retry.due_heap import COMPACT_AT
 from tests.support.clocks import ManualClock
 
 WAIT = 10.0
@@ -76,7 +77,7 @@ def test_calls_set_again_and_again_keep_the_heap_bounded_and_the_callbacks_let_g
             call.cancel()
         call = scheduler.call_at(1000.0 + n, exchange.run)
     assert scheduler.pending() == 1
-    assert len(scheduler._heap) <= 2 * COMPACT_AT  # the heap itself, cancelled entries and all
+    assert scheduler._heap.size() <= 2 * COMPACT_AT  # the heap itself, cancelled entries and all
     assert sum(1 for ref in held if ref() is not None) == 1  # only the live call's callback is held
 
 
@@ -88,7 +89,7 @@ def test_a_rebuilt_heap_runs_what_is_left_in_due_order_and_never_a_cancelled_cal
     for n, call in calls.items():
         if n % 3:
             call.cancel()  # two in three: the heap is rebuilt on the way
-    assert len(scheduler._heap) < len(calls) * 2 / 3
+    assert scheduler._heap.size() < len(calls) * 2 / 3
     scheduler.start()
     try:
         clock.now = 10.0

@@ -257,3 +257,20 @@ def test_many_sockets_share_the_hub_instead_of_a_thread_each(
 
     # The hub's pool makes the blocking calls; nothing grows with the sockets.
     assert threading.active_count() - threads_before <= DEFAULT_WORKERS + 1
+
+
+def test_a_long_chat_leaves_its_socket_remembering_only_the_newest_few_ids(
+    server: LocalConnect, region: RegionClients, open_socket: OpenSocket
+) -> None:
+    """The socket skips its own repeats around a (re)connection, which are the newest items: what it
+    remembers for that must not grow with every exchange of a chat that stays open for hours."""
+    started = region.contacts.start_chat(chat_start(server))
+    chat_socket, owner = open_socket(region, started)
+    owner.wait_state(connected)
+
+    for n in range(12):
+        region.participant.send_message(owner.connection_token(), f"message {n}", client_token=f"m-{n}")
+        owner.wait_item(message(f"You said: message {n}"))
+
+    assert len(owner.unique_items()) > 24
+    assert len(chat_socket._recent) <= 8

@@ -10,7 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from connect_client.socket_hub import SocketHub
+from connect_client.socket_hub import SocketHub, Timer
+from retry.due_heap import COMPACT_AT
 
 WAIT = 5.0
 
@@ -148,3 +149,17 @@ def test_a_cancelled_timer_lets_go_of_its_callback_at_once(hub: SocketHub) -> No
     session = held.get(timeout=WAIT)
     assert done.wait(WAIT)
     assert session() is None
+
+
+def test_renewals_cancelled_as_chats_end_keep_the_heap_bounded(hub: SocketHub) -> None:
+    """Every chat that ends cancels its socket's renewal, due up to an hour later: 10,000 ended chats
+    leave a heap about twice the timers still to run, not 10,000 entries for an hour. Armed on the hub
+    thread, cancelled from this one, as a timer may be."""
+    armed: queue.Queue[list[Timer]] = queue.Queue()
+    hub.call_soon(lambda: armed.put([hub.call_later(3600.0, lambda: None) for _ in range(10_001)]))
+    live, *renewals = armed.get(timeout=WAIT)
+    for renewal in renewals:
+        renewal.cancel()
+
+    assert hub._timers.size() <= 2 * COMPACT_AT
+    assert len(hub._timers) == 1 and not live.cancelled
