@@ -43,6 +43,7 @@ class Link:
         self.renew_at = float("inf")
         self.renew_failures = 0
         self.closed = False
+        self._timeout: float | None = None  # the socket's as `receive` last set it
         try:
             self._ws = _open(connection.websocket_url, open_timeout)
         except (OSError, websocket.WebSocketException) as error:
@@ -65,7 +66,10 @@ class Link:
 
     def receive(self, timeout: float) -> str | None:
         """The next text frame, or None when none came within `timeout` seconds."""
-        self._ws.settimeout(max(timeout, _SHORTEST_WAIT_SECONDS))
+        timeout = max(timeout, _SHORTEST_WAIT_SECONDS)
+        if timeout != self._timeout:  # the hub reads every frame with the same one: a system call saved each
+            self._ws.settimeout(timeout)
+            self._timeout = timeout
         try:
             opcode, data = self._ws.recv_data()
         except websocket.WebSocketTimeoutException:
