@@ -300,6 +300,8 @@ class ChatSocket:
         else:
             self._serving = session
         self._hub.watch(link.socket, lambda: self._readable(session))
+        if link.pending():  # a frame that came with the handshake's answer: the socket will not show it
+            self._hub.call_soon(lambda: self._readable(session) if not session.link.closed else None)
         self._after(session, self._settings.subscribe_retry, lambda: self._subscribe_unanswered(session))
 
     # -- subscribing and catching up ----------------------------------------
