@@ -202,6 +202,9 @@ class _ReleaseOrder:
 # the old chat when the service stopped: sent again there with its client token, Connect keeps it
 # once; moved unconfirmed, the new chat could get it a second time.
 HOLD_ORDER_SECONDS = 10.0
+# How an actor waits before retrying an effect Connect refused retryably. One for all actors: a
+# `Backoff` of its own seeded a `random.Random` from the system's entropy for each actor a recovery started.
+RETRY_BACKOFF = Backoff(first=0.5, cap=30.0)
 
 
 class ConversationActor(PooledActor):
@@ -252,7 +255,7 @@ class ConversationActor(PooledActor):
         self._on_returned = on_returned
         self._on_lease_lost = on_lease_lost
         self._tools = tools or WorkerTools(ContentRegistry(store))
-        self._backoff = retry_backoff or Backoff(first=0.5, cap=30.0)
+        self._backoff = retry_backoff or RETRY_BACKOFF
         self._failures = 0
         self._retry_timer: Call | None = None
         self._socket: ChatSocket | None = None

@@ -141,6 +141,12 @@ def renewal_delay(lifetime: float, settings: SocketSettings, draw: float) -> flo
     return max(lifetime - settings.renew_before_expiry - draw * settings.renew_spread, lifetime / 2)
 
 
+# The settings of a socket given none. One for all: each `SocketSettings` seeds three `random.Random`
+# from the system's entropy (its renewal spread's and its two backoffs'), which a recovery of thousands
+# of sockets paid for each; their draws need to be spread, not independent.
+DEFAULT_SETTINGS = SocketSettings()
+
+
 @dataclass(eq=False)
 class _Session:
     """One WebSocket of the chat and where it is in its life: subscribing, catching up, serving."""
@@ -190,7 +196,7 @@ class ChatSocket:
         self._on_state = on_state
         self._subscribe_message = subscribe_message
         self._last_transcript_id = after_id
-        self._settings = settings or SocketSettings()
+        self._settings = settings or DEFAULT_SETTINGS
         self._clock = clock
         self._name = name
         self._hub = hub or default_hub()
@@ -299,6 +305,8 @@ class ChatSocket:
         else:
             self._serving = session
         self._hub.watch(link.socket, lambda: self._readable(session))
+        if link.pending():  # a frame that came with the handshake's answer: the socket will not show it
+            self._hub.call_soon(lambda: self._readable(session) if not session.link.closed else None)
         self._after(session, self._settings.subscribe_retry, lambda: self._subscribe_unanswered(session))
 
     # -- subscribing and catching up ----------------------------------------

@@ -6,6 +6,8 @@ else from botocore.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,8 +37,26 @@ class Contacts:
     """StartChatContact, UpdateContactAttributes, GetCurrentMetricData,
     DescribeContactFlow and StopContact over one boto3 `connect` client."""
 
-    def __init__(self, client: Any) -> None:
-        self._client = client
+    def __init__(self, client: Any = None, *, make: Callable[[], Any] | None = None) -> None:
+        """The `client`, or `make`, which makes it at the first call, once. Making a boto3 client
+        (its service model read and parsed) took about 2.5 % of a restart's CPU, and a recovery's
+        resumed chats call none of these: only the participant calls."""
+        if (client is None) == (make is None):
+            raise ValueError("Contacts takes a client or a way to make one, not both")
+        self._made = client
+        self._make = make
+        self._making = threading.Lock()
+
+    @property
+    def _client(self) -> Any:
+        client = self._made
+        if client is None:
+            assert self._make is not None
+            with self._making:
+                if self._made is None:
+                    self._made = self._make()
+                client = self._made
+        return client
 
     def start_chat(self, start: ChatStart) -> StartedChat:
         request: dict[str, Any] = {

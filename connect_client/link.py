@@ -1,6 +1,15 @@
 """One open participant WebSocket (websocket-client), with the failures of the
 network turned into one exception, `LinkFailed`, whose reason names no URL
-(the URL carries the socket's credential)."""
+(the URL carries the socket's credential).
+
+websocket-client reads the handshake's answer one byte at a time (`recv_line`: about 180 reads of
+one byte a socket, each a system call or a TLS read that lets go of the GIL); a recovery opens
+thousands of sockets at once, and those reads were 5 % of its CPU. So the socket is opened by
+websocket-client's own connect (its TLS, proxies and socket options), then handed to it for the
+handshake behind `_ReadAhead`, which reads what has arrived in one call and serves it from memory.
+Once the handshake is done, websocket-client reads the plain socket again, unless the server's
+first frame came with the handshake's answer (then the read-ahead stays, and `pending` counts it).
+"""
 
 from __future__ import annotations
 
@@ -8,11 +17,15 @@ import socket
 import ssl
 
 import websocket
+from websocket._http import connect as open_stream, proxy_info
+from websocket._socket import sock_opt
 
 from connect_client.records import ParticipantConnection
 
 # A timeout of zero would make the socket non-blocking; wait at least this long.
 _SHORTEST_WAIT_SECONDS = 0.001
+# How much one read of the handshake's answer asks for (the answer is about 200 bytes).
+_READ_AHEAD_BYTES = 4096
 
 
 class LinkFailed(Exception):
@@ -30,10 +43,9 @@ class Link:
         self.renew_at = float("inf")
         self.renew_failures = 0
         self.closed = False
+        self._timeout: float | None = None  # the socket's as `receive` last set it
         try:
-            self._ws = websocket.create_connection(
-                connection.websocket_url, timeout=open_timeout, skip_utf8_validation=True, enable_multithread=True
-            )
+            self._ws = _open(connection.websocket_url, open_timeout)
         except (OSError, websocket.WebSocketException) as error:
             raise LinkFailed(f"could not open the socket: {_describe(error)}") from None
 
@@ -42,9 +54,9 @@ class Link:
         return self._ws.sock
 
     def pending(self) -> int:
-        """Bytes TLS has already decrypted that the socket's readiness does not show."""
-        sock = self._ws.sock
-        return sock.pending() if isinstance(sock, ssl.SSLSocket) else 0
+        """Bytes already read (TLS's decrypted ones, or the handshake's read-ahead) that the socket's
+        readiness does not show."""
+        return _pending(self._ws.sock)
 
     def send(self, text: str) -> None:
         try:
@@ -54,7 +66,10 @@ class Link:
 
     def receive(self, timeout: float) -> str | None:
         """The next text frame, or None when none came within `timeout` seconds."""
-        self._ws.settimeout(max(timeout, _SHORTEST_WAIT_SECONDS))
+        timeout = max(timeout, _SHORTEST_WAIT_SECONDS)
+        if timeout != self._timeout:  # the hub reads every frame with the same one: a system call saved each
+            self._ws.settimeout(timeout)
+            self._timeout = timeout
         try:
             opcode, data = self._ws.recv_data()
         except websocket.WebSocketTimeoutException:
@@ -78,6 +93,56 @@ class Link:
         except (OSError, websocket.WebSocketException):
             pass
         self._ws.shutdown()
+
+
+def _open(url: str, timeout: float) -> websocket.WebSocket:
+    """The WebSocket on `url`, its handshake's answer read ahead (above)."""
+    options = sock_opt(None, None)
+    options.timeout = timeout
+    stream, _ = open_stream(url, options, proxy_info(), None)
+    reader = _ReadAhead(stream)
+    try:
+        ws = websocket.create_connection(
+            url, timeout=timeout, socket=reader, skip_utf8_validation=True, enable_multithread=True
+        )
+    except BaseException:
+        stream.close()
+        raise
+    if not reader.buffered():
+        ws.sock = stream
+    return ws
+
+
+class _ReadAhead:
+    """A socket whose reads ask for at least `_READ_AHEAD_BYTES` and keep what the caller did not
+    take for its next reads; everything else is the socket's."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+        self._buffer = b""
+        self._offset = 0
+
+    def recv(self, size: int) -> bytes:
+        if self._offset >= len(self._buffer):
+            self._buffer, self._offset = self._sock.recv(max(size, _READ_AHEAD_BYTES)), 0
+        data = self._buffer[self._offset : self._offset + size]
+        self._offset += len(data)
+        return data
+
+    def buffered(self) -> int:
+        return len(self._buffer) - self._offset
+
+    def pending(self) -> int:
+        return self.buffered() + _pending(self._sock)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._sock, name)
+
+
+def _pending(sock: object) -> int:
+    if isinstance(sock, _ReadAhead):
+        return sock.pending()
+    return sock.pending() if isinstance(sock, ssl.SSLSocket) else 0
 
 
 def _describe(error: BaseException) -> str:

@@ -19,6 +19,8 @@ the `endpoint_url` given or the region's, resolved by botocore once here.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
+
 import boto3
 from botocore.config import Config
 
@@ -101,8 +103,11 @@ class RegionClients:
         config = settings.botocore_config()
         health = health if health is not None else RegionHealth()
 
-        connect = session.client("connect", region_name=region, endpoint_url=endpoint_url, config=config)
-        health.watch(connect)
+        def connect() -> Any:
+            client = session.client("connect", region_name=region, endpoint_url=endpoint_url, config=config)
+            health.watch(client)
+            return client
+
         transport = ParticipantTransport(
             endpoint_url or participant_endpoint(region, session),
             health,
@@ -114,7 +119,7 @@ class RegionClients:
         return cls(
             region=region,
             endpoint_url=endpoint_url,
-            contacts=Contacts(connect),
+            contacts=Contacts(make=connect),
             participant=Participant(transport, message_limit=settings.message_limit),
             health=health,
         )

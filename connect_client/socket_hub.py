@@ -100,10 +100,17 @@ class SocketHub:
     # -- from any thread ---------------------------------------------------
 
     def call_soon(self, callback: Callable[[], None]) -> None:
-        """Run `callback` on the hub thread, after what is already queued."""
+        """Run `callback` on the hub thread, after what is already queued.
+
+        Only the first callback of a batch wakes the hub: the others find the queue not empty, so the
+        hub has not taken it yet (`_run_soon` empties it under the same lock) and runs them with the
+        first. A recovery's burst reports thousands of calls from the pool while the hub is busy;
+        each wake is a system call on the calling thread and another pass of the hub's `select`."""
         with self._soon_lock:
             self._soon.append(callback)
-        self._wake()
+            first = len(self._soon) == 1
+        if first:
+            self._wake()
 
     def run_blocking(self, call: Callable[[], T], then: Callable[[T | None, BaseException | None], None]) -> None:
         """Run `call` on the pool; `then(result, None)` or `then(None, error)` runs on the hub thread."""

@@ -224,3 +224,20 @@ def test_stopping_an_ended_contact_is_not_found(server: LocalConnect, region: Re
         region.contacts.stop(instance_id, started.contact_id)
 
     assert gone.value.code == "ContactNotFoundException"
+
+
+def test_the_connect_client_is_made_at_the_first_contacts_call_once(server: LocalConnect) -> None:
+    """A restart's recovery calls only the participant operations: the region's boto3 `connect` client
+    (its model read and parsed) waits for a transfer or a queue's metrics."""
+    made: list[str] = []
+    session = static_session()
+    make_client = session.client
+    session.client = lambda name, **options: (made.append(name), make_client(name, **options))[1]  # type: ignore[method-assign]
+    region = RegionClients.create(server.ready_info()["region"], endpoint_url=server.endpoint_url, session=session)
+    assert made == []
+
+    chat = region.contacts.start_chat(chat_start(server))
+    region.contacts.update_attributes(server.ready_info()["instance_id"], chat.contact_id, {"k": "v"})
+
+    assert made == ["connect"]
+    assert region.health.snapshot().calls == 2  # the client made late is counted as one made at once was

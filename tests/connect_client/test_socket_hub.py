@@ -163,3 +163,19 @@ def test_renewals_cancelled_as_chats_end_keep_the_heap_bounded(hub: SocketHub) -
 
     assert hub._timers.size() <= 2 * COMPACT_AT
     assert len(hub._timers) == 1 and not live.cancelled
+
+
+def test_calls_queued_while_the_hub_is_busy_wake_it_once(hub: SocketHub) -> None:
+    """Only the call that finds the queue empty wakes the hub; the ones behind it run in the same pass."""
+    busy, release, ran = threading.Event(), threading.Event(), queue.Queue()
+    hub.call_soon(lambda: (busy.set(), release.wait(WAIT)))
+    assert busy.wait(WAIT)
+    wakes = []
+    wake = hub._wake
+    hub._wake = lambda: (wakes.append(1), wake())  # type: ignore[method-assign]
+    for number in range(50):
+        hub.call_soon(lambda number=number: ran.put(number))
+    release.set()
+
+    assert [ran.get(timeout=WAIT) for _ in range(50)] == list(range(50))
+    assert len(wakes) == 1
