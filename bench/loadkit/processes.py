@@ -39,6 +39,16 @@ def usage(pid: int) -> Usage:
     )
 
 
+def child_environment() -> dict[str, str]:
+    """The children's environment: the repository on their path, and their compiled modules cached as
+    an installed service's are (Python writes them on the first start; the one-file release's too), so
+    that a restart's time is not spent compiling the project's sources again where the shell happens to
+    set PYTHONDONTWRITEBYTECODE (bench/README.md, "Recovery with cached bytecode")."""
+    environment = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+    environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+    return environment
+
+
 class Child:
     """`python run.py ARGS` in the repository, with its output in a log file."""
 
@@ -50,7 +60,7 @@ class Child:
             cwd=REPO,
             stdout=self._log,
             stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))},
+            env=child_environment(),
         )
 
     @property
