@@ -125,7 +125,7 @@ from events.effects import (
 from events.links import find_links, with_short_links
 from events.message_repeats import SENT_EVENT_TYPES, SentMessage, first_sent, refuse_a_different_repeat
 from logs import KNOWN_SECRETS
-from store import EventStore, LeaseLost, NewEvent
+from store import ConcurrencyConflict, EventStore, LeaseLost, NewEvent
 from store.content import ContentRegistry
 from store.conversations import conversation_stream
 from store.leases import Lease
@@ -302,6 +302,16 @@ class ConversationActor(PooledActor):
                 # not write): this actor goes, and a command asked of it is told so.
                 log.warning("conversation %s: its lease is another node's now; it stops here", self.state.conversation_id)
                 self._on_lease_lost(self.state.conversation_id, lost.token)
+                self.stop()
+                if isinstance(message, Command):
+                    raise
+                return None
+            except ConcurrencyConflict:
+                # Another writer appended to the stream (in a cluster: a node that held the lease meanwhile,
+                # the lease back here before this actor stopped): its state is behind and every append
+                # would fail alike. It stops; the next call or report starts one from the stream.
+                log.warning("conversation %s: its stream went on without this actor; it stops here",
+                            self.state.conversation_id)
                 self.stop()
                 if isinstance(message, Command):
                     raise

@@ -464,7 +464,12 @@ class WebhookDeliverer:
         Why that is enough: the tail queues the log in position order, and a stream's seqs rise with
         positions, so when it hands an outbox seq N every message of that stream before N is one it
         queued earlier (in `batch` or counted in `known_seq`), or one from before the tail's durable
-        position, which `start` put in `known_seq` (`_requeue_owed`) unless it was delivered."""
+        position, which `start` put in `known_seq` (`_requeue_owed`) unless it was delivered.
+
+        In a cluster that does not hold for an outbox opened here: the tail may meet a conversation
+        mid-stream (after a restart, its earlier messages seen as another node's and never posted) just
+        as the leases' thread takes its bot over, before the tail adopts it. So a new outbox in a
+        cluster is told only how far its stream goes, and its sender reads it from the checkpoint."""
         with self._changed:
             outbox = self._outboxes.get(conversation_id)
             if outbox is None and conversation_id in self._elsewhere:
@@ -476,6 +481,8 @@ class WebhookDeliverer:
             if outbox is None:
                 with self._changed:
                     return self._elsewhere.get(conversation_id, NOT_OWED)
+            if self._table is not None:
+                stored = None  # in a cluster, from its checkpoint: see above
         with self._changed:
             if seq <= outbox.known_seq:
                 return outbox.client_id  # already owed (the tail reads up to a second again after a restart)

@@ -143,3 +143,43 @@ def test_a_node_that_lost_a_bot_s_lease_cannot_move_its_checkpoints_and_stops_de
     last = int(told(a.store, "moved")[-1].split(":")[1])
     assert TableCheckpoints(a.store.client, a.store.table).progress("bot-1", "moved") == (last, True)
     assert LeaseTable(a.store.client, a.store.table).get(lease_name("bot-1")).owner == "node-b"
+
+
+def test_a_bot_taken_over_while_the_tail_first_meets_one_of_its_conversations_mid_stream_loses_nothing(
+    nodes: tuple[Node, Node], receiver: Receiver, deliverers: list[WebhookDeliverer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """B restarts past messages A never posted (A died); its leases' thread takes the bot over while its
+    tail reads the page where it first meets the conversation again, before the tail adopts the bot: the
+    new outbox must not take that event in hand and skip what lies between the checkpoint and it."""
+    a, b = nodes
+    events = whole("mid", receiver.url("mid"), agent_messages=6, client_id="bot-1")
+    first, second = len(events) // 3, 2 * len(events) // 3
+    at_a = a.deliver(deliverers, "bot-1")
+    at_b = b.deliver(deliverers, "bot-1")
+    append(a.store, "mid", events[:first])
+    delivered = told(a.store, "mid")
+    receiver.wait_until(lambda r: len(r.accepted("mid")) == len(delivered))
+    monkeypatch.setattr(a.leases, "release_all", lambda: None)
+    at_a.stop()  # A dies holding bot-1
+    append(a.store, "mid", events[first:second])  # never posted: only B's tail sees it, as owed elsewhere
+    assert len(told(a.store, "mid")) > len(delivered)
+    local = Checkpoints(b.store.path)
+    eventually(lambda: local.tail_position() == b.store.last_position())
+    local.close()
+    at_b.stop()
+    at_b = b.deliver(deliverers, "bot-1")  # bot-1 still A's: B only records what it sees as owed
+
+    read_all = b.store.read_all
+
+    def lease_taken_while_reading(after_position: int = 0, limit: int = 1000) -> list:
+        page = read_all(after_position=after_position, limit=limit)
+        if page and b.leases.held("bot-1") is None:
+            b.clock.advance(LEASE_SECONDS + 1)
+            at_b.lease_pass()  # the leases' thread, at this moment
+        return page
+
+    monkeypatch.setattr(b.store, "read_all", lease_taken_while_reading)
+    append(a.store, "mid", events[second:])  # written by another node: B's tail reads it from the log
+
+    receiver.wait_until(lambda r: any(m.message["Type"] == "ReturnedToBot" for m in r.accepted("mid")))
+    assert ids(receiver.accepted("mid")) == told(b.store, "mid")
