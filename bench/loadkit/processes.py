@@ -43,7 +43,7 @@ def child_environment() -> dict[str, str]:
     """The children's environment: the repository on their path, and their compiled modules cached as
     an installed service's are (Python writes them on the first start; the one-file release's too), so
     that a restart's time is not spent compiling the project's sources again where the shell happens to
-    set PYTHONDONTWRITEBYTECODE (bench/README.md, "Recovery with cached bytecode")."""
+    set PYTHONDONTWRITEBYTECODE (bench/README.md, "The evening's changes together")."""
     environment = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
     environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
     return environment
