@@ -20,7 +20,6 @@ from commands.database import DEFAULT_DATA_DIR
 from commands.foreground import stop_on_signals
 from commands.open_files import raise_open_files_limit
 from commands.runtime import running_service
-from commands.switch_interval import switch_sooner
 from connect_local import LocalConnect, default_config
 from connect_local.ready import write_ready_file
 from connect_client import static_session
@@ -66,7 +65,6 @@ def run(args: argparse.Namespace) -> int:
     store_path = args.data / "events.db"
     raise_open_files_limit()
     collect_less()
-    switch_sooner()
     try:
         prepare_data_folder(args.data)
         if service_running(store_path):

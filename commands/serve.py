@@ -13,7 +13,6 @@ from commands.collector import collect_less, freeze_when_recovered
 from commands.open_files import raise_open_files_limit
 from connect_local.ready import write_ready_file
 from commands.runtime import running_service
-from commands.switch_interval import switch_sooner
 from service.serve_config import (
     InvalidServeConfig,
     cluster_node,
@@ -55,7 +54,6 @@ def run(args: argparse.Namespace) -> int:
     store_path = config.store_path
     raise_open_files_limit()
     collect_less()
-    switch_sooner()
     try:
         prepare_data_folder(config.data_path)
         if service_running(store_path):
