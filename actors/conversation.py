@@ -297,21 +297,20 @@ class ConversationActor(PooledActor):
                 answer = self._receive(message)
                 self._release_order_if_settled()
                 return answer
-            except LeaseLost as lost:
-                # Another node serves the conversation now (it resumes from the log what this one did
-                # not write): this actor goes, and a command asked of it is told so.
-                log.warning("conversation %s: its lease is another node's now; it stops here", self.state.conversation_id)
-                self._on_lease_lost(self.state.conversation_id, lost.token)
-                self.stop()
-                if isinstance(message, Command):
-                    raise
-                return None
-            except ConcurrencyConflict:
-                # Another writer appended to the stream (in a cluster: a node that held the lease meanwhile,
-                # the lease back here before this actor stopped): its state is behind and every append
-                # would fail alike. It stops; the next call or report starts one from the stream.
-                log.warning("conversation %s: its stream went on without this actor; it stops here",
-                            self.state.conversation_id)
+            except (LeaseLost, ConcurrencyConflict) as behind:
+                if isinstance(behind, LeaseLost):
+                    # Another node serves the conversation now (it resumes from the log what this one did
+                    # not write).
+                    log.warning("conversation %s: its lease is another node's now; it stops here",
+                                self.state.conversation_id)
+                    self._on_lease_lost(self.state.conversation_id, behind.token)
+                else:
+                    # Another writer appended to the stream (in a cluster: a node that held the lease
+                    # meanwhile, the lease back here before this actor stopped): its state is behind and
+                    # every append would fail alike; the next call or report starts one from the stream.
+                    log.warning("conversation %s: its stream went on without this actor; it stops here",
+                                self.state.conversation_id)
+                # Either way this actor goes, and a command asked of it is told so.
                 self.stop()
                 if isinstance(message, Command):
                     raise
