@@ -234,6 +234,7 @@ class ConversationActor(PooledActor):
         fence: Lease | None = None,
         on_returned: Callable[[str], None] = lambda conversation_id: None,
         on_lease_lost: Callable[[str, int], None] = lambda conversation_id, token: None,
+        on_fell: Callable[[str], None] = lambda conversation_id: None,
     ) -> None:
         """`on_stopped(conversation_id, ref)` is called as the actor stops (handed back, or shut down).
         `background` runs what must not hold the conversation up: leaving the chat a failover move left
@@ -241,7 +242,10 @@ class ConversationActor(PooledActor):
         every append carries when several nodes share the log (cluster/): once another node has taken
         it, an append raises LeaseLost, writes nothing, this actor stops and `on_lease_lost(conversation_id,
         token)` is told. `on_returned(conversation_id)` is called as it stops once the conversation has
-        been handed back."""
+        been handed back. `on_fell(conversation_id)` is called once the actor has stopped with its
+        conversation unfinished and still this node's to serve: an exception while it handled a report
+        (pykka stops an actor so), or its stream went on without it; the service starts one again from
+        the stream (service/falls.py)."""
         super().__init__()
         self.state = state
         self._store = store
@@ -254,6 +258,8 @@ class ConversationActor(PooledActor):
         self._fence = fence
         self._on_returned = on_returned
         self._on_lease_lost = on_lease_lost
+        self._on_fell = on_fell
+        self._fell = False  # stopped behind its stream: on_fell once it has stopped
         self._tools = tools or WorkerTools(ContentRegistry(store))
         self._backoff = retry_backoff or RETRY_BACKOFF
         self._failures = 0
@@ -310,6 +316,7 @@ class ConversationActor(PooledActor):
                     # every append would fail alike; the next call or report starts one from the stream.
                     log.warning("conversation %s: its stream went on without this actor; it stops here",
                                 self.state.conversation_id)
+                    self._fell = True
                 # Either way this actor goes, and a command asked of it is told so.
                 self.stop()
                 if isinstance(message, Command):
@@ -361,6 +368,18 @@ class ConversationActor(PooledActor):
         raise TypeError(f"a conversation actor does not take {type(message).__name__}")
 
     def on_stop(self) -> None:
+        self._let_go()
+        if self._fell:
+            self._on_fell(self.state.conversation_id)
+
+    def on_failure(self, exception_type: Any, exception_value: Any, traceback: Any) -> None:
+        """A report's handler raised and pykka stopped the actor, without `on_stop`: what it holds is let
+        go all the same (its chat socket would go on beside the next actor's), and it is started again."""
+        self._let_go()
+        self._on_fell(self.state.conversation_id)
+
+    def _let_go(self) -> None:
+        """What a stopping actor gives up: its place at the supervisor, its secrets, timers and socket."""
         self._on_stopped(self.state.conversation_id, self.actor_ref)
         if self.state.phase == "returned":
             self._on_returned(self.state.conversation_id)

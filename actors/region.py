@@ -2,7 +2,8 @@
 
 A conversation actor that died (an unexpected exception in its handler stops
 a pykka actor) is started again from its stream with `load_conversation`, the
-same fold `run.py replay` uses, the next time anyone asks for it.
+same fold `run.py replay` uses: by the service after a backoff (`on_fell`), or
+before that by the first call or timer that asks for it.
 """
 
 from __future__ import annotations
@@ -49,13 +50,15 @@ class RegionSupervisor:
         fence_of: Callable[[str], Lease | None] = lambda conversation_id: None,
         on_returned: Callable[[str], None] = lambda conversation_id: None,
         on_lease_lost: Callable[[str, int], None] = lambda conversation_id, token: None,
+        on_fell: Callable[[str], None] = lambda conversation_id: None,
     ) -> None:
         """`background`: the service's pool for what must not hold a conversation up (leaving a chat a
         failover move left behind). `observer`: what its actors report, for the service's metrics.
         `fence_of(conversation_id)`: the lease its actor's appends carry, when nodes share the log
         (None: not fenced); `on_returned(conversation_id)`: told when a conversation's actor stops
         handed back (the node lets its lease go); `on_lease_lost(conversation_id, token)`: told when an
-        actor's append found its lease taken (the node forgets it)."""
+        actor's append found its lease taken (the node forgets it); `on_fell(conversation_id)`: told when
+        an actor stopped with its conversation unfinished (the service starts one again)."""
         self.clients = clients
         self._clients_for = clients_for
         self.secret = secret  # the vault reference of the role its clients sign with (None: the service's own)
@@ -70,6 +73,7 @@ class RegionSupervisor:
         self._fence_of = fence_of
         self._on_returned = on_returned
         self._on_lease_lost = on_lease_lost
+        self._on_fell = on_fell
         self._actors: dict[str, pykka.ActorRef] = {}
         self._lock = threading.Lock()
 
@@ -100,6 +104,7 @@ class RegionSupervisor:
                 fence=self._fence_of(conversation_id),
                 on_returned=self._on_returned,
                 on_lease_lost=self._on_lease_lost,
+                on_fell=self._on_fell,
             )
             self._actors[conversation_id] = ref
         if restarting or state.version > 0:

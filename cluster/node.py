@@ -6,7 +6,8 @@ it starts the actor of a live conversation no one holds; it renews what it holds
 the lease time, in transactions of up to 100 (`tick`); a renewal that finds a lease taken, or a
 lease that ran out while renewals failed, stops that conversation here (`Conversations.lease_lost`);
 the same pass takes the expired leases of live conversations and resumes them
-(`Conversations.take_over`). Every append of a conversation's actor is fenced by its lease, so a node
+(`Conversations.take_over`), and starts again the actor of any held here that has none
+(`Conversations.revive_idle`). Every append of a conversation's actor is fenced by its lease, so a node
 that lost one cannot write even before it knows. docs/cluster.md says why, and what it costs.
 """
 
@@ -53,6 +54,9 @@ class Conversations(Protocol):
 
     def take_over(self, conversation_id: str) -> None:
         """This node now holds the conversation's lease: resume it from its log."""
+
+    def revive_idle(self, held: list[str]) -> None:
+        """These live conversations' leases are held here: start again any whose actor is not running."""
 
 
 class ClusterNode:
@@ -192,7 +196,11 @@ class ClusterNode:
         candidates = [conversation_id for conversation_id in live if conversation_id not in held]
         for conversation_id in self._claim_free(candidates, leases):
             log.info("conversation %s: taken over (its lease had expired)", conversation_id)
-            conversations.take_over(conversation_id)
+            try:
+                conversations.take_over(conversation_id)
+            except Exception:  # noqa: BLE001 - held now: a later pass starts it (`revive_idle`)
+                log.warning("conversation %s: taken over, but not resumed yet", conversation_id, exc_info=True)
+        conversations.revive_idle([conversation_id for conversation_id in live if conversation_id in held])
         self._sweep(leases)
 
     def _sweep(self, leases: list[Lease]) -> None:

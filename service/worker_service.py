@@ -22,8 +22,10 @@ from typing import Any
 import pykka
 from structlog.contextvars import bound_contextvars
 
-from actors.conversation import get_state, tell
+from actors.conversation import RETRY_BACKOFF, get_state, tell
+from actors.later import LATER
 from actors.observer import Observer
+from actors.pooled import DEFAULT_POOL
 from actors.region import RegionSupervisor
 from actors.worker_tools import RunConnector, WorkerTools
 from actors.timers import TimerService
@@ -44,6 +46,7 @@ from events.worker import (
 from events.worker_queue import queue_target
 from logs import Progress
 from service.failover_orders import FailoverOrders, OrderHeld
+from service.falls import Falls
 from service.queue_metrics import DEFAULT_QUEUE_METRICS_TTL, QueueMetricsReader, QueueReading
 from service.short_link_key import short_link_key
 from service.single_flight_cache import SingleFlightCache
@@ -127,6 +130,8 @@ class WorkerService:
         self._recovery_failed = False
         self._recovery = threading.Thread(target=self._recover_then_watch_orders, name="recovery", daemon=True)
         self.timers = TimerService(self._timer_due, clock, fired_late=self._observer.timer_fired)
+        self._falls = Falls(RETRY_BACKOFF)
+        self._idle_before: set[str] = set()  # held here without an actor at the cluster's last pass
         # Leaving the chats failover moves leave behind, off the conversations' threads (one region down
         # may hang each leave for the clients' whole timeout; a few at a time is enough).
         self._leaving = ThreadPoolExecutor(max_workers=LEAVING_THREADS, thread_name_prefix="chat-leave")
@@ -374,6 +379,53 @@ class WorkerService:
         if state.target is not None and state.worker_id is not None:
             self._resume(state)
 
+    def revive(self, conversation_id: str) -> None:
+        """Start the conversation's actor again from its log if none runs here and it has not ended (in a
+        cluster: if this node holds its lease, or takes it now). So a conversation whose actor stopped
+        unfinished goes on with what it had accepted (a bot's message not yet at Connect, an agent's
+        line not yet recorded) without waiting for the bot's next call or a timer, which may never
+        come: after its actor fell (`_fell`), and at each cluster pass for every lease held here."""
+        if self._stopping.is_set() or self.running_actor(conversation_id) is not None:
+            return
+        try:
+            state = load_conversation(self.store, conversation_id)
+            if state.target is None or state.phase == "returned":
+                return
+            self._actor(conversation_id)
+        except OwnedElsewhere:
+            return  # another node serves it (and resumed it when it took its lease)
+        except Exception:  # noqa: BLE001 - the store or the lease table unreachable: later, as after a fall
+            log.warning("conversation %s: its actor not started again; trying later", conversation_id, exc_info=True)
+            self._fell(conversation_id)
+            return
+        log.warning("conversation %s: its actor started again from its stream", conversation_id)
+
+    def revive_idle(self, held: list[str]) -> None:
+        """A cluster pass's safety net, for the live conversations whose leases this node holds: those
+        found with no actor here at two passes in a row are started again (`revive`). A lease held with
+        no actor would keep the conversation from every node until the bot's next call: a takeover whose
+        start failed, a recovery that stopped half way. Two passes, because an actor may be between two
+        lives for a moment (a failover moving it to another region's supervisor, a claim's restart)."""
+        if not (self.recovered or self.recovery_failed):
+            return  # recovery is starting them
+        idle = {conversation_id for conversation_id in held if self.running_actor(conversation_id) is None}
+        for conversation_id in idle & self._idle_before:
+            log.warning("conversation %s: held here with no actor; started again", conversation_id)
+            self._fell(conversation_id)
+        self._idle_before = idle
+
+    def _fell(self, conversation_id: str) -> None:
+        """A conversation's actor stopped unfinished: `revive` it after the backoff of its falls in a row,
+        on the actors' pool (the wait's own thread must not block)."""
+        if self._stopping.is_set():
+            return
+        delay = self._falls.delay(conversation_id)
+        LATER.call_later(delay, lambda: DEFAULT_POOL.submit(lambda: self._revive_task(conversation_id)))
+
+    def _revive_task(self, conversation_id: str) -> bool:
+        self.revive(conversation_id)
+        return False  # done: the pool does not run it again
+
     def running_actor(self, conversation_id: str) -> pykka.ActorRef | None:
         """The conversation's actor if one is running, found without reading the store or starting one
         (None: `handle` it, which may do both)."""
@@ -504,6 +556,7 @@ class WorkerService:
                     fence_of=self.cluster.fence if self.cluster is not None else lambda conversation_id: None,
                     on_returned=self.cluster.let_go if self.cluster is not None else lambda conversation_id: None,
                     on_lease_lost=self.cluster.lost if self.cluster is not None else lambda conversation_id, token: None,
+                    on_fell=self._fell,
                 )
                 self._regions[key] = supervisor
             return supervisor

@@ -28,6 +28,8 @@ class Service:
         self.store = store
         self.lost: list[str] = []
         self.taken: list[str] = []
+        self.held: list[list[str]] = []  # at each pass, the live conversations it was told are held
+        self.failing: set[str] = set()  # conversations whose resumption raises
 
     def live(self) -> list[str]:
         return [name.removeprefix(conversation_stream("")) for name in self.store.open_streams(conversation_stream(""))]
@@ -37,6 +39,11 @@ class Service:
 
     def take_over(self, conversation_id: str) -> None:
         self.taken.append(conversation_id)
+        if conversation_id in self.failing:
+            raise ConnectionError("the log could not be read")
+
+    def revive_idle(self, held: list[str]) -> None:
+        self.held.append(sorted(held))
 
 
 @pytest.fixture
@@ -88,6 +95,27 @@ def test_a_pass_takes_over_what_has_expired_and_the_old_owner_learns_it_lost_it(
     a.tick()
     assert a_service.lost == ["c-1", "c-2"] and a.held() == []
     assert b.fence("c-1") is not None and b.fence("c-1").token == 2  # type: ignore[union-attr]
+    a.stop()
+    b.stop()
+
+
+def test_a_takeover_whose_resumption_failed_keeps_its_lease_and_is_named_held_at_the_next_pass(
+    store: DynamoEventStore,
+) -> None:
+    a_clock, b_clock = ManualClock(), ManualClock()
+    a, _ = node(store, "a", a_clock)
+    b, b_service = node(store, "b", b_clock)
+    a.claim("c-1")
+    a.claim("c-2")
+    live(store, "c-1", "c-2", "c-3")  # c-3: live, no lease anywhere (from before the cluster)
+    b_service.failing = {"c-1"}
+    b_clock.now += LEASE_SECONDS
+
+    b.tick()  # c-1's resumption raises: the pass goes on with c-2 and c-3
+    assert b_service.taken == ["c-1", "c-2", "c-3"] and b.held() == ["c-1", "c-2", "c-3"]
+    b.tick()  # what it holds is named, so that the service starts any actor that is not running
+
+    assert b_service.held[-1] == ["c-1", "c-2", "c-3"]
     a.stop()
     b.stop()
 
