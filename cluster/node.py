@@ -201,18 +201,20 @@ class ClusterNode:
             except Exception:  # noqa: BLE001 - held now: a later pass starts it (`revive_idle`)
                 log.warning("conversation %s: taken over, but not resumed yet", conversation_id, exc_info=True)
         conversations.revive_idle([conversation_id for conversation_id in live if conversation_id in held])
-        self._sweep(leases)
+        self._sweep(leases, live)
 
-    def _sweep(self, leases: list[Lease]) -> None:
-        """Delete the conversations' leases that were expired when read and are still at the token
-        read. `let_go` deletes a lease once its conversation has ended; a node killed between the last
-        event and that delete leaves the item behind, naming a dead node, and no pass would take it
-        (its conversation is not live). The expired leases of live conversations were all just taken
-        again by this pass, at a new token, so only the ended ones' go; a new transfer's lease is not
-        expired before its first event."""
+    def _sweep(self, leases: list[Lease], live: list[str]) -> None:
+        """Delete the leases of ended conversations that were expired when read and are still at the
+        token read. `let_go` deletes a lease once its conversation has ended; a node killed between the
+        last event and that delete leaves the item behind, naming a dead node, and no pass would take it
+        (its conversation is not live). A live conversation's lease is never deleted, expired or not:
+        its holder may renew it between this pass's read and the delete (a renewal keeps the token), and
+        a lease deleted starts again at token 1, under fences already given out. A new transfer's lease
+        is not expired before its first event."""
         now = self._leases.now()
+        live_streams = {conversation_stream(conversation_id) for conversation_id in live}
         for lease in leases:
-            if lease.name.startswith(STREAM_PREFIX) and lease.expires_at <= now:
+            if lease.name.startswith(STREAM_PREFIX) and lease.name not in live_streams and lease.expires_at <= now:
                 if self._leases.delete(lease):
                     log.info("lease %s of an ended conversation, left by %s, deleted", lease.name, lease.owner)
 

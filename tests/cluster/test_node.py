@@ -13,7 +13,7 @@ from cluster import ClusterNode, NodeTable, OwnedElsewhere
 from store import NewEvent
 from store.conversations import conversation_stream
 from store.dynamo_event_store import DynamoEventStore
-from store.leases import LeaseTable
+from store.leases import Lease, LeaseTable
 from tests.store.test_concurrency import race
 from tests.support.clocks import ManualClock
 from tests.support.dynamodb import fresh_table, open_dynamo_store
@@ -182,6 +182,33 @@ def test_an_ended_conversations_lease_goes(store: DynamoEventStore) -> None:
 
     assert a.held() == [] and a._leases.get(conversation_stream("c-1")) is None
     a.stop()
+
+
+def test_a_pass_never_deletes_a_live_conversations_lease_its_holder_renewed_after_the_pass_read_it_expired(
+    store: DynamoEventStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a_clock, b_clock = ManualClock(), ManualClock()
+    a, _ = node(store, "a", a_clock)
+    b, b_service = node(store, "b", b_clock)
+    held = a.claim("c-1")
+    live(store, "c-1")
+    b_clock.now += LEASE_SECONDS + 1  # b sees a's lease expired: a's renewal is late
+    a_clock.now += LEASE_SECONDS / 2
+    read = b._leases.all
+
+    def read_then_a_renews() -> list[Lease]:
+        leases = read()
+        a.tick()  # late, but before b's take: b finds it renewed and leaves it to a
+        return leases
+
+    monkeypatch.setattr(b._leases, "all", read_then_a_renews)
+    b.tick()
+
+    assert b_service.taken == [] and a.held() == ["c-1"]
+    kept = a._leases.get(conversation_stream("c-1"))
+    assert kept is not None and (kept.owner, kept.token) == ("a", held.token)
+    a.stop()
+    b.stop()
 
 
 def test_a_pass_deletes_the_lease_an_ended_conversation_left_behind_when_its_node_died_before_letting_go(
