@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 # a third more, till the next pass) for another node; docs/cluster.md weighs it against the cost.
 DEFAULT_LEASE_SECONDS = 30.0
 CLAIM_STRIPES = 64
+# A lease whose conversation never got a first event (its transfer failed, or its node died first) is
+# swept once it has been expired this many lease times: a transfer's first event may be late, not that late.
+ABANDONED_AFTER_LEASES = 10
 
 
 class OwnedElsewhere(Exception):
@@ -57,6 +60,9 @@ class Conversations(Protocol):
 
     def revive_idle(self, held: list[str]) -> None:
         """These live conversations' leases are held here: start again any whose actor is not running."""
+
+    def version(self, conversation_id: str) -> int:
+        """How many events the conversation's stream holds (0: none yet, a transfer under way or failed)."""
 
 
 class ClusterNode:
@@ -201,22 +207,38 @@ class ClusterNode:
             except Exception:  # noqa: BLE001 - held now: a later pass starts it (`revive_idle`)
                 log.warning("conversation %s: taken over, but not resumed yet", conversation_id, exc_info=True)
         conversations.revive_idle([conversation_id for conversation_id in live if conversation_id in held])
-        self._sweep(leases, live)
+        self._sweep(conversations, leases, live)
 
-    def _sweep(self, leases: list[Lease], live: list[str]) -> None:
+    def _sweep(self, conversations: Conversations, leases: list[Lease], live: list[str]) -> None:
         """Delete the leases of ended conversations that were expired when read and are still at the
         token read. `let_go` deletes a lease once its conversation has ended; a node killed between the
         last event and that delete leaves the item behind, naming a dead node, and no pass would take it
-        (its conversation is not live). A live conversation's lease is never deleted, expired or not:
-        its holder may renew it between this pass's read and the delete (a renewal keeps the token), and
-        a lease deleted starts again at token 1, under fences already given out. A new transfer's lease
-        is not expired before its first event."""
+        (its conversation is not live). Only an ended conversation's lease goes: a live one's holder may
+        renew it between this pass's read and the delete (a renewal keeps the token), and a lease
+        deleted starts again at token 1, under fences already given out; a transfer's lease may expire
+        before its first event when that event is late (a node whose appends wait on a contended log,
+        its passes late too). A stream that exists and is not open has ended: its version is read
+        before the live conversations are read again. A lease with no stream at all goes only once
+        expired for `ABANDONED_AFTER_LEASES` lease times."""
         now = self._leases.now()
-        live_streams = {conversation_stream(conversation_id) for conversation_id in live}
-        for lease in leases:
-            if lease.name.startswith(STREAM_PREFIX) and lease.name not in live_streams and lease.expires_at <= now:
-                if self._leases.delete(lease):
-                    log.info("lease %s of an ended conversation, left by %s, deleted", lease.name, lease.owner)
+        live_ids = set(live)
+        expired = {
+            lease.name.removeprefix(STREAM_PREFIX): lease
+            for lease in leases
+            if lease.name.startswith(STREAM_PREFIX)
+            and lease.name.removeprefix(STREAM_PREFIX) not in live_ids
+            and lease.expires_at <= now
+        }
+        if not expired:
+            return
+        versions = {conversation_id: conversations.version(conversation_id) for conversation_id in expired}
+        still_live = set(conversations.live())
+        for conversation_id, lease in expired.items():
+            ended = versions[conversation_id] > 0 and conversation_id not in still_live
+            abandoned = versions[conversation_id] == 0 and now - lease.expires_at > ABANDONED_AFTER_LEASES * self.lease_seconds
+            if (ended or abandoned) and self._leases.delete(lease):
+                log.info("lease %s of %s conversation, left by %s, deleted", lease.name,
+                         "an ended" if ended else "a never started", lease.owner)
 
     def _renew_until_stopped(self) -> None:
         while not self._stopping.wait(self.renew_seconds):

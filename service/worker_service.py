@@ -292,7 +292,11 @@ class WorkerService:
         if self.cluster is not None:
             self.cluster.claim(conversation_id)
         ref = self._region(self._home_of(conversation_id, target), conversation_id).actor(conversation_id)
-        state: ConversationState = ref.ask(command, timeout=ASK_TIMEOUT)
+        try:
+            state: ConversationState = ref.ask(command, timeout=ASK_TIMEOUT)
+        except LeaseLost:
+            assert self.cluster is not None  # only fenced appends raise it (and the actor told the node)
+            raise self.cluster.elsewhere(conversation_id) from None
         self._note_worker(conversation_id, worker_id)  # only once its Transferred is in the log
         latest = self.workers.state(worker_id)
         if latest.failover_order > state.failover_order:
@@ -378,6 +382,9 @@ class WorkerService:
         state = load_conversation(self.store, conversation_id)
         if state.target is not None and state.worker_id is not None:
             self._resume(state)
+
+    def version(self, conversation_id: str) -> int:
+        return self.store.stream_version(conversation_stream(conversation_id))
 
     def revive(self, conversation_id: str) -> None:
         """Start the conversation's actor again from its log if none runs here and it has not ended (in a

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from cluster import ClusterNode, NodeTable, OwnedElsewhere
+from cluster.node import ABANDONED_AFTER_LEASES
 from store import NewEvent
 from store.conversations import conversation_stream
 from store.dynamo_event_store import DynamoEventStore
@@ -44,6 +45,9 @@ class Service:
 
     def revive_idle(self, held: list[str]) -> None:
         self.held.append(sorted(held))
+
+    def version(self, conversation_id: str) -> int:
+        return self.store.stream_version(conversation_stream(conversation_id))
 
 
 @pytest.fixture
@@ -219,6 +223,7 @@ def test_a_pass_deletes_the_lease_an_ended_conversation_left_behind_when_its_nod
     b, b_service = node(store, "b", b_clock)
     a.claim("ended")
     a.claim("open")
+    a.claim("late")  # a transfer whose first event is late (or never comes: a died)
     store.append(conversation_stream("ended"), [NewEvent("Transferred", b"{}")], 0, closes_stream=True)
     live(store, "open")
     b.claim("fresh")  # a new transfer's lease, before its first event: not live yet, not expired
@@ -230,6 +235,10 @@ def test_a_pass_deletes_the_lease_an_ended_conversation_left_behind_when_its_nod
 
     assert a._leases.get(conversation_stream("ended")) is None
     assert b_service.taken == ["open"] and b.held() == ["fresh", "open"]
+    assert a._leases.get(conversation_stream("late")) is not None  # its first event may still come
+    b_clock.now += ABANDONED_AFTER_LEASES * LEASE_SECONDS + 1
+    b.tick()
+    assert a._leases.get(conversation_stream("late")) is None  # it never will
     a.stop()
     b.stop()
 
