@@ -177,3 +177,18 @@ def test_a_call_reaching_the_old_owner_before_it_knows_is_fenced_off_and_answere
     assert a.service.running_actor("c-3") is None and a.cluster.held() == []
     wait_for(lambda: customer_lines(two_nodes, contact_id) == ["to the old owner"], "the line to reach the agent")
     assert [e.bot_message_id for e in of_type(events_of(b.store, "c-3"), "UserMessageRequested")] == ["m-1"]
+
+
+def test_a_transfer_whose_lease_another_node_took_before_its_first_event_is_answered_by_that_node(
+    two_nodes: Cluster,
+) -> None:
+    a, b = two_nodes.a, two_nodes.b
+    a.cluster.claim("c-4")  # A's transfer took the lease; its first event is late (a contended log)
+    b.clock.advance(LEASE_SECONDS + 1)
+    b.cluster.claim("c-4")  # expired by B's clock: B takes it; A still believes it holds it
+
+    status, answer = a.api.transfer("c-4", two_nodes.worker_id)
+
+    assert status == 201, answer
+    assert b.service.running_actor("c-4") is not None and a.cluster.held() == []
+    assert len(of_type(events_of(b.store, "c-4"), "Transferred")) == 1
