@@ -149,8 +149,9 @@ class ClusterNode:
         return taken
 
     def let_go(self, conversation_id: str) -> None:
-        """The conversation has ended here: its lease item goes (its stream is closed, so no node can
-        append to it any more, and the leases' Query keeps to live conversations)."""
+        """The conversation has ended here, or never began (its transfer refused before its first event):
+        its lease item goes (its stream is closed or absent, so no fenced append depends on the token,
+        and the leases' Query keeps to live conversations)."""
         lease = self._held.forget(conversation_id)
         if lease is None:
             return

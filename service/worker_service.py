@@ -297,12 +297,28 @@ class WorkerService:
         except LeaseLost:
             assert self.cluster is not None  # only fenced appends raise it (and the actor told the node)
             raise self.cluster.elsewhere(conversation_id) from None
+        except Rejected:
+            self._forget_unborn(conversation_id)
+            raise
         self._note_worker(conversation_id, worker_id)  # only once its Transferred is in the log
         latest = self.workers.state(worker_id)
         if latest.failover_order > state.failover_order:
             # Told, not asked: the transfer is durable and answered whatever the new chat's region is doing.
             tell(ref, self._order_of(latest))
         return state
+
+    def _forget_unborn(self, conversation_id: str) -> None:
+        """A transfer refused before the conversation's first event (a display name too long): nothing of
+        it is kept here, neither its actor nor its routing nor, in a cluster, its lease. Kept, a bot
+        sending refused transfers under new ids would grow them without end, each lease renewed at
+        every pass. A refused second transfer of a live conversation leaves it as it is."""
+        if self.version(conversation_id) > 0:
+            return
+        self._stop_actor(conversation_id)
+        with self._lock:
+            self._region_of.pop(conversation_id, None)
+        if self.cluster is not None:
+            self.cluster.let_go(conversation_id)
 
     def take_failover_order(self, conversation_id: str, worker: WorkerState) -> FailoverSwitched | None:
         """Give the worker's failover order in force to one of its conversations; the event it

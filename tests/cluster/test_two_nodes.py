@@ -192,3 +192,12 @@ def test_a_transfer_whose_lease_another_node_took_before_its_first_event_is_answ
     assert status == 201, answer
     assert b.service.running_actor("c-4") is not None and a.cluster.held() == []
     assert len(of_type(events_of(b.store, "c-4"), "Transferred")) == 1
+
+
+def test_a_refused_transfer_leaves_no_lease_behind(two_nodes: Cluster) -> None:
+    a = two_nodes.a
+
+    status, error = a.api.transfer("c-5", two_nodes.worker_id, BotName="B" * 300)
+
+    assert (status, error["Code"]) == (400, "invalid_display_name")
+    assert a.cluster.held() == [] and a.cluster._leases.get(conversation_stream("c-5")) is None

@@ -183,6 +183,16 @@ def test_bad_requests_say_what_is_wrong(running: Running) -> None:
     assert running.api.call("GET", "/v1/conversations?live=true") == (200, {"Conversations": []})
 
 
+def test_a_refused_transfer_keeps_nothing_and_the_id_can_be_handed_over_after(running: Running) -> None:
+    status, error = running.api.transfer("c-11", running.worker_id, BotName="B" * 300)  # no usable display name
+    assert (status, error["Code"]) == (400, "invalid_display_name")
+    # Kept, each refused id would hold an actor (and in a cluster a lease renewed at every pass) for ever.
+    assert running.service.running_actor("c-11") is None
+
+    assert running.api.transfer("c-11", running.worker_id)[0] == 201
+    assert running.service.running_actor("c-11") is not None
+
+
 def test_the_state_and_the_live_list_show_no_token(running: Running) -> None:
     running.api.transfer("c-8", running.worker_id)
     wait_for(lambda: running.api.call("GET", "/v1/conversations/c-8")[1]["Phase"] == "connected", "the chat to connect")
