@@ -228,7 +228,7 @@ class ConversationActor(PooledActor):
         socket_factory: Callable[..., ChatSocket] = ChatSocket,
         retry_backoff: Backoff | None = None,
         tools: WorkerTools | None = None,
-        on_stopped: Callable[[str, pykka.ActorRef], None] = lambda conversation_id, ref: None,
+        on_stopped: Callable[[str, pykka.ActorRef], bool] = lambda conversation_id, ref: True,
         observer: Observer | None = None,
         background: Executor | None = None,
         fence: Lease | None = None,
@@ -236,16 +236,17 @@ class ConversationActor(PooledActor):
         on_lease_lost: Callable[[str, int], None] = lambda conversation_id, token: None,
         on_fell: Callable[[str], None] = lambda conversation_id: None,
     ) -> None:
-        """`on_stopped(conversation_id, ref)` is called as the actor stops (handed back, or shut down).
+        """`on_stopped(conversation_id, ref)` is called as the actor stops (handed back, or shut down):
+        whether `ref` was still the conversation's latest actor.
         `background` runs what must not hold the conversation up: leaving the chat a failover move left
         behind, whose region may be down (default: a thread of its own each time). `fence`: the lease
         every append carries when several nodes share the log (cluster/): once another node has taken
         it, an append raises LeaseLost, writes nothing, this actor stops and `on_lease_lost(conversation_id,
         token)` is told. `on_returned(conversation_id)` is called as it stops once the conversation has
-        been handed back. `on_fell(conversation_id)` is called once the actor has stopped with its
-        conversation unfinished and still this node's to serve: an exception while it handled a report
-        (pykka stops an actor so), or its stream went on without it; the service starts one again from
-        the stream (service/falls.py)."""
+        been handed back. `on_fell(conversation_id)` is called once the actor has stopped perhaps
+        unfinished: an exception while it handled a report (pykka stops an actor so), or its stream went
+        on without it; the service starts one again from the stream if the conversation is live and its
+        own to serve (`WorkerService.revive`, service/falls.py)."""
         super().__init__()
         self.state = state
         self._store = store
@@ -368,23 +369,31 @@ class ConversationActor(PooledActor):
         raise TypeError(f"a conversation actor does not take {type(message).__name__}")
 
     def on_stop(self) -> None:
-        self._let_go()
-        if self._fell:
-            self._on_fell(self.state.conversation_id)
+        try:
+            self._let_go()
+        finally:
+            if self._fell:
+                self._on_fell(self.state.conversation_id)
 
     def on_failure(self, exception_type: Any, exception_value: Any, traceback: Any) -> None:
         """A report's handler raised and pykka stopped the actor, without `on_stop`: what it holds is let
         go all the same (its chat socket would go on beside the next actor's), and it is started again."""
-        self._let_go()
-        self._on_fell(self.state.conversation_id)
+        try:
+            self._let_go()
+        finally:
+            self._on_fell(self.state.conversation_id)
 
     def _let_go(self) -> None:
-        """What a stopping actor gives up: its place at the supervisor, its secrets, timers and socket."""
-        self._on_stopped(self.state.conversation_id, self.actor_ref)
+        """What a stopping actor gives up: its place at the supervisor, its secrets, timers and socket.
+        The conversation's phase and secrets, kept by conversation, are let go only if no newer actor of
+        it has started meanwhile (pykka marks a failed actor dead before `on_failure`: a call may start
+        the next one first)."""
+        latest = self._on_stopped(self.state.conversation_id, self.actor_ref)
         if self.state.phase == "returned":
             self._on_returned(self.state.conversation_id)
-        self._observer.phase(self.state.conversation_id, None)
-        KNOWN_SECRETS.release(self.state.conversation_id)
+        if latest:
+            self._observer.phase(self.state.conversation_id, None)
+            KNOWN_SECRETS.release(self.state.conversation_id)
         for timer in (self._retry_timer, self._hold_timer):
             if timer is not None:
                 timer.cancel()

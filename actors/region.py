@@ -29,6 +29,10 @@ from store.leases import Lease
 log = logging.getLogger(__name__)
 
 
+class SupervisorStopped(Exception):
+    """An actor asked of a supervisor that has stopped (a revive or a late call racing the service's stop)."""
+
+
 class RegionSupervisor:
     """`clients_for(target)` gives any target's clients: a conversation moved by a failover order
     calls the new region, and leaves its old chat through the old region's clients."""
@@ -76,6 +80,7 @@ class RegionSupervisor:
         self._on_fell = on_fell
         self._actors: dict[str, pykka.ActorRef] = {}
         self._lock = threading.Lock()
+        self._stopped = False  # once stopped, no actor starts: one would outlive the service
 
     def actor(self, conversation_id: str, state: ConversationState | None = None) -> pykka.ActorRef:
         """The conversation's live actor, started (from `state`, else from its stream) if it has none.
@@ -83,6 +88,8 @@ class RegionSupervisor:
         call started one while recovery was under way) is stale: the stream is folded again. Only a
         conversation's actor appends to its stream, and none runs meanwhile."""
         with self._lock:
+            if self._stopped:
+                raise SupervisorStopped(f"conversation {conversation_id!r}: the service is stopping")
             ref = self._actors.get(conversation_id)
             if ref is not None and ref.is_alive():
                 return ref
@@ -113,10 +120,14 @@ class RegionSupervisor:
             resume(ref)
         return ref
 
-    def _forget(self, conversation_id: str, ref: pykka.ActorRef) -> None:
+    def _forget(self, conversation_id: str, ref: pykka.ActorRef) -> bool:
+        """A stopping actor lets go of its place; whether it was the conversation's latest (or none
+        newer has started: a failover move's adopter forgets it too)."""
         with self._lock:
-            if self._actors.get(conversation_id) is ref:
+            current = self._actors.get(conversation_id)
+            if current is ref:
                 del self._actors[conversation_id]
+            return current is None or current is ref
 
     def running_actor(self, conversation_id: str) -> pykka.ActorRef | None:
         """The conversation's actor if it is alive, without starting one."""
@@ -147,6 +158,7 @@ class RegionSupervisor:
 
     def stop(self) -> None:
         with self._lock:
+            self._stopped = True
             refs = list(self._actors.values())
             self._actors.clear()
         stopping = [ref.stop(block=False) for ref in refs]

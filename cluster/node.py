@@ -160,6 +160,19 @@ class ClusterNode:
         except Exception:  # noqa: BLE001 - called as the actor stops; the item stays, expired, harmless
             log.warning("conversation %s ended, but its lease item could not be deleted", conversation_id, exc_info=True)
 
+    def still_holds(self, conversation_id: str) -> bool:
+        """Whether the table still gives the conversation's lease to this node at the token it holds
+        (one strongly consistent read); a lease found taken is forgotten here. What an actor does before
+        its first fenced append (a socket opened, effects redone at Connect) is checked by nothing else."""
+        held = self._held.get(conversation_id)
+        if held is None:
+            return False
+        current = self._leases.get(conversation_stream(conversation_id))
+        if current is not None and (current.owner, current.token) == (held.owner, held.token):
+            return True
+        self._held.forget(conversation_id, held.token)
+        return False
+
     def lost(self, conversation_id: str, token: int) -> None:
         """An append fenced by the conversation's lease at `token` found it taken: forget it (the next
         pass would find it lost too)."""
@@ -233,7 +246,8 @@ class ClusterNode:
         if not expired:
             return
         versions = {conversation_id: conversations.version(conversation_id) for conversation_id in expired}
-        still_live = set(conversations.live())
+        # Read again only when some has a stream: a never started one's lease lingers ten lease times.
+        still_live = set(conversations.live()) if any(versions.values()) else set()
         for conversation_id, lease in expired.items():
             ended = versions[conversation_id] > 0 and conversation_id not in still_live
             abandoned = versions[conversation_id] == 0 and now - lease.expires_at > ABANDONED_AFTER_LEASES * self.lease_seconds

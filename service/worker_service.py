@@ -132,6 +132,8 @@ class WorkerService:
         self.timers = TimerService(self._timer_due, clock, fired_late=self._observer.timer_fired)
         self._falls = Falls(RETRY_BACKOFF)
         self._idle_before: set[str] = set()  # held here without an actor at the cluster's last pass
+        self._reviving: set[str] = set()  # conversations whose revive is waiting its turn
+        self._transferring: dict[str, int] = {}  # transfers under way, by conversation
         # Leaving the chats failover moves leave behind, off the conversations' threads (one region down
         # may hang each leave for the clients' whole timeout; a few at a time is enough).
         self._leaving = ThreadPoolExecutor(max_workers=LEAVING_THREADS, thread_name_prefix="chat-leave")
@@ -289,10 +291,12 @@ class WorkerService:
         # A conversation already handed over stays where it is: the transfer goes to its own actor,
         # which refuses it; the first routing of an id wins (`_region`). In a cluster, the node that
         # takes the lease (before the first event) runs it; OwnedElsewhere if another node holds it.
-        if self.cluster is not None:
-            self.cluster.claim(conversation_id)
-        ref = self._region(self._home_of(conversation_id, target), conversation_id).actor(conversation_id)
+        with self._lock:
+            self._transferring[conversation_id] = self._transferring.get(conversation_id, 0) + 1
         try:
+            if self.cluster is not None:
+                self.cluster.claim(conversation_id)
+            ref = self._region(self._home_of(conversation_id, target), conversation_id).actor(conversation_id)
             state: ConversationState = ref.ask(command, timeout=ASK_TIMEOUT)
         except LeaseLost:
             assert self.cluster is not None  # only fenced appends raise it (and the actor told the node)
@@ -300,6 +304,11 @@ class WorkerService:
         except Rejected:
             self._forget_unborn(conversation_id)
             raise
+        finally:
+            with self._lock:
+                self._transferring[conversation_id] -= 1
+                if not self._transferring[conversation_id]:
+                    del self._transferring[conversation_id]
         self._note_worker(conversation_id, worker_id)  # only once its Transferred is in the log
         latest = self.workers.state(worker_id)
         if latest.failover_order > state.failover_order:
@@ -311,7 +320,12 @@ class WorkerService:
         """A transfer refused before the conversation's first event (a display name too long): nothing of
         it is kept here, neither its actor nor its routing nor, in a cluster, its lease. Kept, a bot
         sending refused transfers under new ids would grow them without end, each lease renewed at
-        every pass. A refused second transfer of a live conversation leaves it as it is."""
+        every pass. A refused second transfer of a live conversation leaves it as it is, and so does a
+        transfer refused while another of the same id is under way (it may be the one that begins it).
+        A transfer that failed otherwise (the log unreachable) keeps them: its event may still land."""
+        with self._lock:
+            if self._transferring.get(conversation_id, 0) > 1:
+                return
         if self.version(conversation_id) > 0:
             return
         self._stop_actor(conversation_id)
@@ -412,8 +426,15 @@ class WorkerService:
             return
         try:
             state = load_conversation(self.store, conversation_id)
-            if state.target is None or state.phase == "returned":
+            if state.target is None:
                 return
+            if state.phase == "returned":
+                # It fell as it handed back, before it could let its lease go: nothing renews it now.
+                if self.cluster is not None:
+                    self.cluster.let_go(conversation_id)
+                return
+            if self.cluster is not None and not self.cluster.still_holds(conversation_id):
+                return  # taken meanwhile (a fall comes when leases move): the node that took it resumed it
             self._actor(conversation_id)
         except OwnedElsewhere:
             return  # another node serves it (and resumed it when it took its lease)
@@ -439,23 +460,28 @@ class WorkerService:
 
     def _fell(self, conversation_id: str) -> None:
         """A conversation's actor stopped unfinished: `revive` it after the backoff of its falls in a row,
-        on the actors' pool (the wait's own thread must not block)."""
-        if self._stopping.is_set():
-            return
+        on the actors' pool (the wait's own thread must not block). One revive at a time per
+        conversation: a fall, a pass or a failed revive while one waits adds none."""
+        with self._lock:
+            if self._stopping.is_set() or conversation_id in self._reviving:
+                return
+            self._reviving.add(conversation_id)
         delay = self._falls.delay(conversation_id)
         LATER.call_later(delay, lambda: DEFAULT_POOL.submit(lambda: self._revive_task(conversation_id)))
 
     def _revive_task(self, conversation_id: str) -> bool:
+        with self._lock:
+            self._reviving.discard(conversation_id)
         self.revive(conversation_id)
         return False  # done: the pool does not run it again
 
     def running_actor(self, conversation_id: str) -> pykka.ActorRef | None:
         """The conversation's actor if one is running, found without reading the store or starting one
         (None: `handle` it, which may do both)."""
-        with self._lock:
+        with self._lock:  # as `_rehome` moves an actor between supervisors
             key = self._region_of.get(conversation_id)
             supervisor = self._regions.get(key) if key else None
-        return None if supervisor is None else supervisor.running_actor(conversation_id)
+            return None if supervisor is None else supervisor.running_actor(conversation_id)
 
     def state(self, conversation_id: str) -> ConversationState:
         ref = self.running_actor(conversation_id)
@@ -528,14 +554,17 @@ class WorkerService:
 
     def _rehome(self, conversation_id: str, key: _Key) -> None:
         """Hand a conversation's running actor to the supervisor of the region it is now served from."""
+        new = self._supervisor_in(key)  # made outside the lock: a region's clients take a while
         with self._lock:
+            # Under the lock, as `running_actor` looks: between the two the actor would be in neither
+            # supervisor, and a revive or a call would start a second one.
             old = self._region_of.get(conversation_id)
             self._region_of[conversation_id] = key
-        if old is None or old == key:
-            return
-        ref = self._supervisor_in(old).release(conversation_id)
-        if ref is not None:
-            self._supervisor_in(key).adopt(conversation_id, ref)
+            if old is None or old == key:
+                return
+            ref = self._regions[old].release(conversation_id)
+            if ref is not None:
+                new.adopt(conversation_id, ref)
 
     def _clients_for(self, target: ConnectTarget) -> RegionClients:
         return self._supervisor_in(_key_of(target)).clients

@@ -114,12 +114,28 @@ def test_a_takeover_whose_resumption_failed_keeps_its_lease_and_is_named_held_at
     live(store, "c-1", "c-2", "c-3")  # c-3: live, no lease anywhere (from before the cluster)
     b_service.failing = {"c-1"}
     b_clock.now += LEASE_SECONDS
+    b.claim("fresh")  # a transfer under way: held, not live yet, so not one to start
 
     b.tick()  # c-1's resumption raises: the pass goes on with c-2 and c-3
-    assert b_service.taken == ["c-1", "c-2", "c-3"] and b.held() == ["c-1", "c-2", "c-3"]
+    assert b_service.taken == ["c-1", "c-2", "c-3"] and b.held() == ["c-1", "c-2", "c-3", "fresh"]
     b.tick()  # what it holds is named, so that the service starts any actor that is not running
 
     assert b_service.held[-1] == ["c-1", "c-2", "c-3"]
+    a.stop()
+    b.stop()
+
+
+def test_a_node_asks_the_table_whether_it_still_holds_a_lease_and_forgets_one_taken(store: DynamoEventStore) -> None:
+    a_clock, b_clock = ManualClock(), ManualClock()
+    a, _ = node(store, "a", a_clock)
+    b, _ = node(store, "b", b_clock)
+    a.claim("c-1")
+    assert a.still_holds("c-1")
+    b_clock.now += LEASE_SECONDS + 1
+    b.claim("c-1")  # a's renewal is late: b takes it; a does not know yet
+
+    assert a.fence("c-1") is not None and not a.still_holds("c-1")
+    assert a.fence("c-1") is None and b.still_holds("c-1") and not b.still_holds("never-claimed")
     a.stop()
     b.stop()
 

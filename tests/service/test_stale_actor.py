@@ -75,6 +75,7 @@ def test_a_live_conversation_found_with_no_actor_at_two_cluster_passes_is_starte
     agent_api(running, "POST", f"{contact_id}/messages", {"Content": "Hello?"})
 
     running.service.revive_idle(["idle"])  # once may be an actor between two lives: not yet
+    assert "idle" not in running.service._reviving  # nothing waits to start it
     running.service.revive_idle(["idle"])
 
     wait_for(lambda: [m for m in bot.received if m["Type"] == "AgentMessage"], "the agent's line at the bot")
@@ -91,6 +92,7 @@ def test_an_actor_that_died_of_an_exception_in_a_report_is_started_again_and_goe
 
     dead.tell(object())  # no handler takes it: pykka stops the actor, without on_stop
     wait_for(lambda: (ref := running.service.running_actor("died")) is not None and ref is not dead, "a new actor")
+    wait_for(lambda: running.connect.open_sockets(contact_id) == 1, "the dead actor's socket closed, the new one's open")
     agent_api(running, "POST", f"{contact_id}/messages", {"Content": "Back again"})
 
     wait_for(lambda: [m for m in bot.received if m["Type"] == "AgentMessage"], "the agent's line at the bot")
