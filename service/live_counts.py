@@ -4,6 +4,11 @@
     >>> counts.count()          # the first count folds every live conversation, as recovery does
     [LiveCount(worker_id='0b5c...', region='us-east-1', conversations=12)]
     >>> counts.count()          # later ones fold only the events appended since
+    >>> LiveCounts(store, first=lambda: service.take_live_fold(10.0))   # the first, recovery's fold
+
+The running service's status writer takes recovery's fold for its first count (`first`): both ran at
+start, on two threads, and the second fold was 4 % of a 5,000-conversation restart's CPU
+(bench/README.md, "Recovery: less CPU per resumed conversation").
 
 A conversation's region is where it is served now (its target, which a failover order may have
 moved), found by the same fold as recovery and `run.py replay`, so the counts never disagree with
@@ -20,6 +25,7 @@ every live chat's ids beside the actor's, growing with each message for as long 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 
 import msgspec
 from msgspec.structs import replace
@@ -27,7 +33,7 @@ from msgspec.structs import replace
 from events import ConversationState, armed_timers, decode, evolve, initial_state
 from events.seen_ids import SeenIds
 from store import EventStore
-from store.conversations import STREAM_PREFIX, live_conversations, load_conversation
+from store.conversations import STREAM_PREFIX, LiveFold, fold_live, live_conversations
 
 _PAGE = 1000
 
@@ -41,8 +47,12 @@ class LiveCount(msgspec.Struct, frozen=True):
 class LiveCounts:
     """Not thread-safe: one caller counts (the status writer's thread, or the `status` command)."""
 
-    def __init__(self, store: EventStore) -> None:
+    def __init__(self, store: EventStore, first: Callable[[], LiveFold | None] | None = None) -> None:
+        """`first`: the live conversations already folded by someone else (the running service's
+        recovery), for the first count instead of a fold of its own; None from it, or no `first`, and
+        the first count folds them itself."""
         self._store = store
+        self._first = first
         self._states: dict[str, ConversationState] | None = None
         self._position = 0
 
@@ -50,8 +60,7 @@ class LiveCounts:
         """By worker, then region."""
         if self._states is None:
             self._states = self._load_all()
-        else:
-            self._follow(self._states)
+        self._follow(self._states)  # the first time too: a fold given may be some seconds old
         self._keep_live(self._states)
         tally = Counter(
             (state.worker_id, state.target.region)
@@ -66,11 +75,13 @@ class LiveCounts:
         return sum(len(armed_timers(state)) for state in (self._states or {}).values())
 
     def _load_all(self) -> dict[str, ConversationState]:
-        # The position first: what is appended while loading is read again by `_follow`, which skips
-        # the events a state already holds.
-        self._position = self._store.last_position()
-        live = live_conversations(self._store)
-        return {conversation_id: _counted(load_conversation(self._store, conversation_id)) for conversation_id in live}
+        # The fold's position is taken first: what is appended while loading is read again by `_follow`,
+        # which skips the events a state already holds.
+        folded = self._first() if self._first is not None else None
+        if folded is None:
+            folded = fold_live(self._store)
+        self._position = folded.position
+        return {conversation_id: _counted(state) for conversation_id, state in folded.states.items()}
 
     def _follow(self, states: dict[str, ConversationState]) -> None:
         while page := self._store.read_all(self._position, limit=_PAGE):

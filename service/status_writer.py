@@ -3,8 +3,9 @@
     >>> writer = StatusWriter(service, api_url=url).start()   # writes at once, then every 2 s
     >>> writer.stop()                                        # a last one, saying it stopped
 
-It reads only what the service already has at hand (each region supervisor's health and live actors)
-and what the store has appended since its last pass (service/live_counts.py), so a pass costs little
+It reads only what the service already has at hand (each region supervisor's health and live actors,
+and at the first pass recovery's fold of the live conversations) and what the store has appended
+since its last pass (service/live_counts.py), so a pass costs little
 however many conversations are live; and the webhook backlog, one query of an index lookup per live
 conversation with a webhook with the log in the SQLite file (delivery/backlog.py: about 17 ms with
 10,000), or with a DynamoDB log what was appended since the last pass.
@@ -34,6 +35,9 @@ from store.workers import WorkerRegistry
 log = logging.getLogger(__name__)
 
 INTERVAL_SECONDS = 2.0
+# How long the first status waits for recovery's fold of the live conversations (a second at 5,000)
+# before it folds them itself.
+FOLD_WAIT_SECONDS = 10.0
 
 
 class StatusWriter:
@@ -50,7 +54,7 @@ class StatusWriter:
         self._api_url = api_url
         self._clock = clock or service.clock
         self._path = status_path(service.store.path)
-        self._counts = LiveCounts(service.store)
+        self._counts = LiveCounts(service.store, first=lambda: service.take_live_fold(FOLD_WAIT_SECONDS))
         self._delivery = DeliveryBacklog(service.store)
         self._workers = WorkerRegistry(service.store)
         self._started_at = self._clock()

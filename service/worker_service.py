@@ -16,7 +16,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import pykka
@@ -52,7 +52,7 @@ from service.short_link_key import short_link_key
 from service.single_flight_cache import SingleFlightCache
 from store import EventStore, LeaseLost
 from store.content import ContentRegistry
-from store.conversations import conversation_stream, live_conversations, load_conversation
+from store.conversations import LiveFold, conversation_stream, live_conversations, load_conversation
 from store.workers import UnknownWorker, WorkerRegistry
 from vault import LocalVault, Vault
 
@@ -70,6 +70,10 @@ ASK_TIMEOUT = 60.0
 # A failover order waits no longer for a conversation busy with a slow call: it is asked again next pass.
 ORDER_ASK_TIMEOUT = 10.0
 LEAVING_THREADS = 8
+# Recovered actors handed to the actors' pool at once: few enough that their sockets start connecting
+# while the next ones are started (the API and the reconnections go on beside recovery), many enough
+# that handing them over costs one lock and one wake-up call a batch instead of one each.
+START_BATCH = 32
 
 
 class WorkerDisabled(Exception):
@@ -128,6 +132,8 @@ class WorkerService:
         self._recovered = threading.Event()
         self._stopping = threading.Event()
         self._recovery_failed = False
+        # Recovery's fold of every live conversation, until the status writer takes it (`take_live_fold`).
+        self._live_fold: Future[LiveFold | None] = Future()
         self._recovery = threading.Thread(target=self._recover_then_watch_orders, name="recovery", daemon=True)
         self.timers = TimerService(self._timer_due, clock, fired_late=self._observer.timer_fired)
         self._falls = Falls(RETRY_BACKOFF)
@@ -182,8 +188,33 @@ class WorkerService:
         """Wait until `recovered` (up to `timeout` seconds); whether it is."""
         return self._recovered.wait(timeout)
 
+    def take_live_fold(self, timeout: float) -> LiveFold | None:
+        """Every live conversation as recovery folded it at the start, waiting up to `timeout` seconds
+        for it to have read them, given once (after that, and when recovery did not fold them all, in a
+        cluster, on a failure, or took longer: None). The status writer's first count takes it
+        (service/live_counts.py), instead of folding them all again beside recovery."""
+        try:
+            folded = self._live_fold.result(timeout)
+        except TimeoutError:
+            return None
+        self._drop_fold()
+        return folded
+
+    def _share_fold(self, folded: LiveFold | None) -> None:
+        """Give recovery's fold (None: there is none to give) to a `take_live_fold`, unless given already."""
+        with self._lock:
+            if not self._live_fold.done():
+                self._live_fold.set_result(folded)
+
+    def _drop_fold(self) -> None:
+        """Hold the fold no longer (its states are the ones the actors started from): None from now on."""
+        self._share_fold(None)
+        with self._lock:
+            self._live_fold = _NO_FOLD
+
     def stop(self) -> None:
         self._stopping.set()
+        self._drop_fold()  # a count waiting for it folds for itself
         if self.cluster is not None:
             self.cluster.stop_passes()  # no takeover starts an actor while they stop
         if self._recovery.is_alive():
@@ -208,6 +239,7 @@ class WorkerService:
             # but failover orders would miss them: /readyz says so (service/readiness.py).
             log.exception("recovery failed")
             self._recovery_failed = True
+            self._share_fold(None)
             return
         if not self._stopping.is_set():
             self.failover_orders.start()
@@ -220,24 +252,28 @@ class WorkerService:
         redoes its unfinished effects, its chat socket connecting on the hub while the next actors start.
         A conversation some call has started meanwhile keeps its actor (`RegionSupervisor.actor` starts
         none while one runs, and folds the log again if it has grown since it was read here)."""
+        position = self.store.last_position()  # before the list: see LiveFold
         live = live_conversations(self.store)
         if self.cluster is not None:
             live = self.cluster.claim_live(live)  # only those no other node serves
         with Progress("reading live conversations", len(live), log=log, unit="conversations") as progress:
-            states = []
+            folded = {}
             for conversation_id in live:
-                states.append(load_conversation(self.store, conversation_id))
+                folded[conversation_id] = load_conversation(self.store, conversation_id)
                 progress.advance()
-        states = [state for state in states if state.target is not None]
+        self._share_fold(LiveFold(position, folded) if self.cluster is None else None)
+        states = [state for state in folded.values() if state.target is not None]
         for state in states:
             for timer in armed_timers(state):
                 self.timers.schedule(state.conversation_id, timer.timer_id, timer.due_at)
         with Progress("starting recovered conversations", len(states), log=log, unit="conversations") as progress:
-            for state in states:
-                if self._stopping.is_set():
-                    return 0
-                self._resume(state)
-                progress.advance()
+            for first in range(0, len(states), START_BATCH):
+                with DEFAULT_POOL.batch():  # their first runs go to the pool together
+                    for state in states[first : first + START_BATCH]:
+                        if self._stopping.is_set():
+                            return 0
+                        self._resume(state)
+                        progress.advance()
         if states:
             log.info("recovered %d live conversations", len(states))
         return len(states)
@@ -620,6 +656,10 @@ class WorkerService:
             log.warning("timer %s for an unknown conversation", timer_id)
         except OwnedElsewhere:
             pass  # another node serves it now and armed its timers when it resumed it
+
+
+_NO_FOLD: Future[LiveFold | None] = Future()
+_NO_FOLD.set_result(None)
 
 
 def _key_of(target: ConnectTarget) -> _Key:

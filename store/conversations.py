@@ -57,3 +57,17 @@ def load_conversation(store: EventStore, conversation_id: str) -> ConversationSt
 def live_conversations(store: EventStore) -> list[str]:
     """The ids of the conversations that have not ended."""
     return [stream.removeprefix(STREAM_PREFIX) for stream in store.open_streams(STREAM_PREFIX)]
+
+
+class LiveFold(NamedTuple):
+    """Every live conversation's state, and the log's last position taken before they were listed:
+    whoever goes on from it reads the log after `position` (a state skips the events it holds)."""
+
+    position: int
+    states: dict[str, ConversationState]
+
+
+def fold_live(store: EventStore) -> LiveFold:
+    """Every conversation that has not ended, folded (`load_conversation`)."""
+    position = store.last_position()
+    return LiveFold(position, {cid: load_conversation(store, cid) for cid in live_conversations(store)})

@@ -260,3 +260,18 @@ def test_tasks_that_block_each_get_a_thread_however_fast_they_come() -> None:
         assert pool.threads() == 20
     finally:
         gate.set()
+
+
+def test_actors_started_in_a_batch_go_to_the_pool_together_as_it_ends_however_it_ends(pool: ActorPool) -> None:
+    started: list[pykka.ActorRef] = []
+    with pytest.raises(RuntimeError), pool.batch():
+        for _ in range(3):
+            ref, _ = start(pool)
+            ref.tell("hello")
+            started.append(ref)
+        assert pool.waiting() == 0 and pool.threads() == 0  # held by this thread, not yet the pool's
+        raise RuntimeError("recovery failed half way")
+
+    assert [ref.ask("seen", timeout=WAIT) for ref in started] == [["hello"]] * 3  # each started and handled
+    for ref in started:
+        ref.stop()

@@ -107,3 +107,31 @@ def test_reads_of_one_byte_take_what_has_arrived_in_one_read() -> None:
     assert b"".join(reader.recv(1) for _ in range(len(answer))) == answer
     assert sock.reads == 1
     assert reader.buffered() == 0
+
+
+class _TimedSocket(_CountingSocket):
+    """A blocking socket with a timeout, counting how often it is asked for it."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self.timeouts_asked = 0
+
+    def gettimeout(self) -> float:
+        self.timeouts_asked += 1
+        return WAIT
+
+
+def test_websocket_client_reads_the_buffered_answer_without_its_wait_for_the_network() -> None:
+    from websocket._http import read_headers
+
+    answer = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
+    sock = _TimedSocket(answer)
+    reader = _ReadAhead(sock)  # type: ignore[arg-type]
+
+    status, headers, _ = read_headers(reader)
+
+    assert (status, headers["upgrade"]) == (101, "websocket")
+    # Only the first byte's read reached the socket, and only it waited as the socket says; the other
+    # bytes came from memory (a timeout of zero: websocket-client reads at once, no wait set up).
+    assert (sock.reads, sock.timeouts_asked) == (1, 1)
+    assert reader.gettimeout() == WAIT  # the buffer empty: a read waits for the network again

@@ -15,9 +15,11 @@ from msgspec.structs import replace
 from events import encode, event_type
 from events.commands import ChatEndedReceived, SwitchRegion
 from events.conversation_events import ConnectTarget
+from connect_client import RegionClients, static_session
+from service import WorkerService
 from service.live_counts import LiveCount, LiveCounts
 from store import EventStore, NewEvent
-from store.conversations import conversation_stream, load_conversation
+from store.conversations import conversation_stream, fold_live, load_conversation
 from tests.delivery.conversations import append, started
 from tests.events.scenario import FAILOVER, PRIMARY, Run, transfer
 
@@ -130,3 +132,60 @@ def test_the_counts_keep_no_second_copy_of_a_long_chats_seen_ids(tmp_path: Path)
         assert counts.count() == [LiveCount("worker-1", "us-east-1", 1)]
         # The full state holds 2,001 ids (21 bytes each, packed); the counts' state the rest only.
         assert held_by_the_counts < held_by_a_fold / 3, (held_by_the_counts, held_by_a_fold)
+
+
+class _StreamsRead:
+    """The store, counting the streams read one by one (a fold reads each live conversation's)."""
+
+    def __init__(self, store: EventStore) -> None:
+        self._store = store
+        self.streams_read = 0
+
+    def read_stream(self, *args: Any, **kwargs: Any) -> Any:
+        self.streams_read += 1
+        return self._store.read_stream(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+
+def test_a_first_count_given_a_fold_folds_nothing_again_and_reads_what_came_after_it(tmp_path: Path) -> None:
+    with EventStore.open(tmp_path / "events.db") as store:
+        transferred(store, "a-1")
+        leaving = started("a-2", "https://bot.example/hook")
+        append(store, "a-2", leaving.events)
+        folded = fold_live(store)
+        transferred(store, "b-1", worker_id="worker-2", target=FAILOVER)  # after the fold: read from the log
+        ended(store, leaving)
+        spy = _StreamsRead(store)
+
+        counts = LiveCounts(spy, first=lambda: folded)  # type: ignore[arg-type]
+
+        assert counts.count() == LiveCounts(store).count() == [
+            LiveCount("worker-1", "us-east-1", 1),
+            LiveCount("worker-2", "us-west-2", 1),
+        ]
+        assert spy.streams_read == 0
+
+
+def test_the_status_writers_first_count_takes_the_fold_recovery_made(tmp_path: Path) -> None:
+    with EventStore.open(tmp_path / "events.db") as store:
+        for conversation_id in ("c-1", "c-2"):
+            run = Run(conversation_id).connected().with_agent()
+            append(store, conversation_id, run.events)
+        gone = started("gone", "https://bot.example/hook")
+        append(store, "gone", gone.events)
+        ended(store, gone)
+        service = WorkerService(
+            store, lambda region, secret: RegionClients.create(region, endpoint_url="http://127.0.0.1:9", session=static_session())
+        )
+        try:
+            service.start()
+            spy = _StreamsRead(store)
+            counts = LiveCounts(spy, first=lambda: service.take_live_fold(10.0))  # type: ignore[arg-type]
+
+            assert counts.count() == LiveCounts(store).count() == [LiveCount("worker-1", "us-east-1", 2)]
+            assert spy.streams_read == 0
+            assert service.take_live_fold(0.0) is None  # given once: the service holds it no longer
+        finally:
+            service.stop()
