@@ -3,6 +3,7 @@ table's checks. The behaviour it shares with the SQLite store is tested on both 
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -185,3 +186,13 @@ def test_an_unexpected_error_in_a_transaction_settles_its_appends_as_failed(
 
     assert store.append("s", TICK, 1) == 2
     assert [e.position for e in store.read_all()] == [1, 2]
+
+
+def test_moto_backs_each_table_up_once_a_transaction(store: DynamoEventStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """tests/support/dynamodb.py: moto copies the table for a rollback once a transaction, not once an
+    action (a 2-event append has seven); the rollback itself is the test above's."""
+    copied: list[object] = []
+    deepcopy = copy.deepcopy
+    monkeypatch.setattr(copy, "deepcopy", lambda thing, memo=None: copied.append(thing) or deepcopy(thing, memo))
+    store.append("s", TICK + TICK, 0)
+    assert [type(thing).__name__ for thing in copied].count("Table") == 1
