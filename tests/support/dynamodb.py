@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import io
 import logging
 import threading
 import uuid
@@ -29,10 +30,11 @@ DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "t
 def moto_server() -> Iterator[str]:
     """moto in server mode on 127.0.0.1 (a free port), stopped on the way out; its endpoint URL.
 
-    Requests are answered one at a time. moto applies a transaction's items one after the other with
-    no lock, so two transactions answered at once on its threads can interleave, which DynamoDB never
-    lets happen (its transactions are serializable); with one request at a time they cannot. The
-    server is moto's own (`ThreadedMotoServer` does the same with its application unwrapped).
+    Requests are answered one at a time, each once its body has arrived. moto applies a transaction's
+    items one after the other with no lock, so two transactions answered at once on its threads can
+    interleave, which DynamoDB never lets happen (its transactions are serializable); with one request
+    at a time they cannot. The server is moto's own (`ThreadedMotoServer` does the same with its
+    application unwrapped).
     """
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
     back_up_each_table_once()
@@ -40,6 +42,9 @@ def moto_server() -> Iterator[str]:
     one_at_a_time = threading.Lock()
 
     def serialized(environ: dict[str, Any], start_response: Any) -> Any:
+        # The body is read before the lock is taken: a client stopped mid-request (the three-node test's
+        # SIGSTOP) held every other client's request up behind its unread body, the takeover's too.
+        environ["wsgi.input"] = io.BytesIO(environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)))
         with one_at_a_time:
             return list(moto(environ, start_response))
 
