@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import random
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 
@@ -43,6 +45,7 @@ class Faults:
         self._down: set[str] = set()
         self._bursts: list[_ThrottleBurst] = []
         self._latency: dict[str | None, float] = {}
+        self._held = 0  # calls waiting out their latency now
         self._failure_share: dict[str | None, float] = {}
         self._refusals: list[_Refusals] = []
         self._random = random.Random(0)
@@ -76,6 +79,22 @@ class Faults:
     def set_latency(self, seconds: float, region: str | None = None) -> None:
         with self._lock:
             self._latency[region] = seconds
+
+    @contextmanager
+    def holding(self) -> Iterator[None]:
+        """Around a call's wait for its latency, counted by `held`."""
+        with self._lock:
+            self._held += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._held -= 1
+
+    def held(self) -> int:
+        """The calls waiting out their latency now."""
+        with self._lock:
+            return self._held
 
     def fail_share(self, share: float, seed: int = 0, region: str | None = None) -> None:
         """Answer a share (0..1) of calls with a 500, drawn from `seed`."""

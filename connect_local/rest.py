@@ -24,6 +24,8 @@ from connect_local.faults import Faults
 from connect_local.shapes import read_rest_json, service_model, validate
 from connect_local.throttle import RateLimiter
 
+# How often a call held by added latency looks whether the latency was taken away.
+LATENCY_CHECK_SECONDS = 0.05
 _CREDENTIAL_SCOPE = re.compile(r"Credential=[^/,\s]*/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request")
 
 
@@ -108,13 +110,23 @@ class Guard:
         self.faults = faults
         self.limiter = limiter
 
+    async def _held_for_latency(self, region: str | None) -> None:
+        """Wait the region's added latency, or less if it is taken away meanwhile: a region that hung
+        and is well again answers the calls it held, as one whose network recovers would."""
+        delay = self.faults.latency(region)
+        if delay <= 0:
+            return
+        loop = asyncio.get_running_loop()
+        until = loop.time() + delay
+        with self.faults.holding():
+            while (left := until - loop.time()) > 0 and self.faults.latency(region) > 0:
+                await asyncio.sleep(min(left, LATENCY_CHECK_SECONDS))
+
     async def check(self, operation: str, region: str | None, errors: ErrorNames) -> None:
         if region is not None and self.faults.region_down(region):
             code, _ = errors.internal
             raise ServiceError(code, 503, f"The service is unavailable in {region}")
-        delay = self.faults.latency(region)
-        if delay > 0:
-            await asyncio.sleep(delay)
+        await self._held_for_latency(region)
         if self.faults.take_throttle(operation, region) or (region is not None and not self.limiter.allow(region, operation)):
             code, status = errors.throttling
             raise ServiceError(code, status, "Rate exceeded")

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from types import TracebackType
@@ -46,6 +45,7 @@ from connect_local.sts_api import StsApi
 from connect_local.throttle import RateLimiter
 from connect_local.translate_api import TranslateApi
 from connect_local.websocket import SocketHub
+from net.server_thread import ServerThread
 
 START_TIMEOUT_SECONDS = 10.0
 EXPIRY_SWEEP_SECONDS = 0.25
@@ -77,12 +77,11 @@ class LocalConnect(Controls):
         self.trust = RoleTrust(clock)
         self._host = host
         self._port = port
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._served: ServerThread | None = None
 
     @property
     def port(self) -> int:
-        if self._server is None:
+        if self._served is None:
             raise RuntimeError("the local Amazon Connect is not running")
         return self._port
 
@@ -188,25 +187,19 @@ class LocalConnect(Controls):
             lifespan="on",
             timeout_graceful_shutdown=2,
         )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [listener]}, name="connect-local", daemon=True
-        )
-        self._thread.start()
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"the local Amazon Connect did not start on {self._host}:{self._port}")
-            time.sleep(0.01)
+        self._served = ServerThread(config, "connect-local", sockets=[listener])
+        try:
+            self._served.start(START_TIMEOUT_SECONDS)
+        except RuntimeError as error:
+            self._served = None
+            raise RuntimeError(f"the local Amazon Connect did not start on {self._host}:{self._port}: {error}") from None
         return self
 
     def stop(self) -> None:
-        if self._server is None or self._thread is None:
+        if self._served is None:
             return
-        self._server.should_exit = True
-        self._thread.join(timeout=START_TIMEOUT_SECONDS)
-        self._server = None
-        self._thread = None
+        self._served.stop(timeout=START_TIMEOUT_SECONDS)
+        self._served = None
 
     def __enter__(self) -> LocalConnect:
         return self.start()

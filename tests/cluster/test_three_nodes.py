@@ -1,5 +1,5 @@
 """The acceptance of the issue's three nodes: three `run.py serve` nodes on one DynamoDB log (moto's
-server on loopback) and one local Amazon Connect (tests/crash/cluster.py), leases of 3 s. Conversations
+server on loopback) and one local Amazon Connect (tests/crash/cluster.py), leases of 10 s (LEASE_SECONDS). Conversations
 are handed over on each node and talk both ways; one node is SIGKILLed and every conversation it owned
 resumes on another (its lease item names the new owner), and talks both ways again; another node is
 SIGSTOPped until the last one has taken its conversations over, then SIGCONTed: it cannot write any
@@ -17,6 +17,8 @@ from __future__ import annotations
 import random
 import re
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -86,11 +88,22 @@ class Chat:
         return all(s.text in at_connect for s in self.bot_lines) and all(t in told for t in self.agent_lines)
 
 
+def each(chats: list[Chat], step: Callable[[Chat], None]) -> None:
+    """`step` for every conversation at once, as their bots and agents act at once (one after the other
+    the service answered each bot's call before the next was made); a failure of any is raised."""
+    with ThreadPoolExecutor(max_workers=len(chats), thread_name_prefix="chat") as pool:
+        for done in [pool.submit(step, chat) for chat in chats]:
+            done.result()
+
+
 def both_ways(chats: list[Chat]) -> None:
     """A line each way in every conversation, then wait until all are relayed."""
-    for chat in chats:
+
+    def lines(chat: Chat) -> None:
         chat.bot_says()
         chat.agent_says()
+
+    each(chats, lines)
     wait_for(lambda: all(chat.relayed() for chat in chats), "every line relayed both ways", DEADLINE)
 
 
@@ -149,8 +162,7 @@ def test_three_nodes_a_killed_one_and_a_paused_one_lose_and_double_nothing(tmp_p
         names = [node.name for node in cluster.nodes]
         leases = LeaseTable.open(cluster.table, REGION, endpoint_url=cluster.endpoint_url)
         chats = [Chat(stage, n) for n in range(NODES * PER_NODE)]
-        for chat in chats:
-            chat.begin()
+        each(chats, Chat.begin)
         both_ways(chats)
         phase("talking")
         # Each node took the leases of the conversations handed over to it (a lease a loaded node renewed

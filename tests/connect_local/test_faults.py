@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 
@@ -237,3 +238,16 @@ def test_a_chat_ends_when_its_duration_runs_out() -> None:
                 clients.participant.create_participant_connection(Type=["WEBSOCKET"], ParticipantToken=chat.participant_token)
     finally:
         server.stop()
+
+
+def test_a_call_held_by_latency_is_answered_once_the_latency_is_taken_away(clients: Clients) -> None:
+    chat = clients.start_chat()
+    chat.connect()
+    clients.server.set_latency(60)
+    answered = threading.Event()
+    caller = threading.Thread(target=lambda: (chat.transcript(), answered.set()), daemon=True)
+    caller.start()
+    assert wait_until(lambda: clients.server.faults.held() == 1)
+    assert not answered.is_set()
+    clients.server.clear_faults()
+    assert answered.wait(10), "the held call was not answered once the latency was taken away"

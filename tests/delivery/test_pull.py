@@ -13,13 +13,13 @@ import uvicorn
 
 from api import create_app
 from delivery import delivery_routes, is_for_the_bot
+from net.server_thread import ServerThread
 from service import WorkerService
 from store import EventStore
 from store.clients import ClientRegistry
 from store.conversations import conversation_stream
 from tests.api.conftest import regions_never_asked
 from tests.delivery.conversations import append, chat, hand_back, started
-from tests.delivery.polling import eventually
 from tests.events.scenario import TOKEN
 
 @dataclass(frozen=True)
@@ -38,13 +38,11 @@ def api(store: EventStore) -> Iterator[PullApi]:
     with ClientRegistry(store.path) as clients:
         authorization = {"Authorization": f"Bearer {clients.create('ops', admin=True).token}"}
         app = create_app(WorkerService(store, regions_never_asked), clients, delivery_routes(store))
-        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=1))
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-        thread.start()
-        eventually(lambda: server.started or not thread.is_alive())
+        served = ServerThread(uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=1),
+                              "pull-api", sockets=[listener])
+        served.start(timeout=10)
         yield PullApi(*listener.getsockname(), authorization)
-        server.should_exit = True
-        thread.join()
+        served.stop(timeout=10)
 
 
 def get(api: PullApi, path: str, headers: dict[str, str] | None = None) -> tuple[int, Any]:

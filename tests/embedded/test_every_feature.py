@@ -6,37 +6,38 @@ written (no shortener key in this data folder)."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from tests.embedded.test_embedded_default import agent_api
 from tests.service.harness import Api, wait_for
+from tests.support.cli import cli
 from tests.support.processes import REPO, start_embedded, stop_gracefully
 
 EXAMPLES = REPO / "examples"
 
 
-def run_py(data: Path, *arguments: str) -> str:
-    """One of the README's commands, against the running default's store."""
-    done = subprocess.run(
-        [sys.executable, "run.py", *arguments, "--db", str(data / "events.db")],
-        cwd=REPO, capture_output=True, text=True, timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout.strip()
+def run_py(capsys: pytest.CaptureFixture[str], data: Path, *arguments: str) -> str:
+    """One of the README's commands, against the running default's store (run.py's `main` in this
+    process: the same command without an interpreter's start each)."""
+    code, out, err = cli(capsys, *arguments, "--db", str(data / "events.db"))
+    assert code == 0, err
+    return out.strip()
 
 
-def test_the_readmes_every_feature_worker_works_in_the_embedded_default(tmp_path: Path) -> None:
+def test_the_readmes_every_feature_worker_works_in_the_embedded_default(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     data = tmp_path / "data"
     process, info = start_embedded(data, tmp_path / "ready.json", "--agent", "human")
     try:
         for connector in sorted((EXAMPLES / "connectors").glob("*.json")):
-            run_py(data, "connector", "create", str(connector))
-        worker_id = run_py(data, "worker", "create", str(EXAMPLES / "worker-every-feature.json"))
-        run_py(data, "content", "put", worker_id, "welcomewithname", "--text", "Welcome, {{name}}! I am here to help.")
-        run_py(data, "content", "put", worker_id, "emailsent", "--text", "We have sent you an email at {{email}}.")
+            run_py(capsys, data, "connector", "create", str(connector))
+        worker_id = run_py(capsys, data, "worker", "create", str(EXAMPLES / "worker-every-feature.json"))
+        run_py(capsys, data, "content", "put", worker_id, "welcomewithname", "--text", "Welcome, {{name}}! I am here to help.")
+        run_py(capsys, data, "content", "put", worker_id, "emailsent", "--text", "We have sent you an email at {{email}}.")
 
         api = Api(info["api_url"], Path(info["api_token_file"]).read_text().strip())
         status, queue = api.call("GET", f"/v1/workers/{worker_id}/queue")

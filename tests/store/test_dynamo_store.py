@@ -3,11 +3,15 @@ table's checks. The behaviour it shares with the SQLite store is tested on both 
 
 from __future__ import annotations
 
+import copy
+import socket
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
+import boto3
 import pytest
+from botocore.config import Config
 
 from store import ConcurrencyConflict, EventStore, NewEvent, StoredEvent, StoreWriteFailed, StreamClosed
 from store.dynamo_event_store import MAX_APPEND_BYTES, MAX_EVENTS_PER_APPEND, DynamoEventStore
@@ -185,3 +189,25 @@ def test_an_unexpected_error_in_a_transaction_settles_its_appends_as_failed(
 
     assert store.append("s", TICK, 1) == 2
     assert [e.position for e in store.read_all()] == [1, 2]
+
+
+def test_moto_backs_each_table_up_once_a_transaction(store: DynamoEventStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """tests/support/dynamodb.py: moto copies the table for a rollback once a transaction, not once an
+    action (a 2-event append has seven); the rollback itself is the test above's."""
+    copied: list[object] = []
+    deepcopy = copy.deepcopy
+    monkeypatch.setattr(copy, "deepcopy", lambda thing, memo=None: copied.append(thing) or deepcopy(thing, memo))
+    store.append("s", TICK + TICK, 0)
+    assert [type(thing).__name__ for thing in copied].count("Table") == 1
+
+
+def test_moto_answers_others_while_a_client_has_not_sent_its_body(store: DynamoEventStore, dynamodb_endpoint: str) -> None:
+    """tests/support/dynamodb.py: a client stopped between its request's headers and its body (a SIGSTOPped
+    node) holds no other request up; moto used to read the body under its one-at-a-time lock."""
+    host, port = dynamodb_endpoint.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as stalled:
+        stalled.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-amz-json-1.0\r\n"
+                        b"X-Amz-Target: DynamoDB_20120810.ListTables\r\nContent-Length: 100\r\n\r\n")
+        impatient = boto3.client("dynamodb", region_name=REGION, endpoint_url=dynamodb_endpoint,
+                                 config=Config(read_timeout=5, retries={"max_attempts": 1}))
+        assert store.table in impatient.list_tables()["TableNames"]
