@@ -56,6 +56,8 @@ def refused(port: int) -> bool:
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
     except ConnectionRefusedError:
         return True
+    except ConnectionResetError:
+        return False  # queued as the listener closed, then reset: the next try is refused
     return False
 
 
