@@ -454,10 +454,11 @@ class WorkerService:
 
     def revive(self, conversation_id: str) -> None:
         """Start the conversation's actor again from its log if none runs here and it has not ended (in a
-        cluster: if this node holds its lease, or takes it now). So a conversation whose actor stopped
-        unfinished goes on with what it had accepted (a bot's message not yet at Connect, an agent's
-        line not yet recorded) without waiting for the bot's next call or a timer, which may never
-        come: after its actor fell (`_fell`), and at each cluster pass for every lease held here."""
+        cluster: only if the lease table still gives it to this node; one handed back has its lease let
+        go). So a conversation whose actor stopped unfinished goes on with what it had accepted (a bot's
+        message not yet at Connect, an agent's line not yet recorded) without waiting for the bot's next
+        call or a timer, which may never come: after its actor fell (`_fell`), and after a cluster pass
+        found it held here with no actor (`revive_idle`)."""
         if self._stopping.is_set() or self.running_actor(conversation_id) is not None:
             return
         try:
@@ -485,7 +486,7 @@ class WorkerService:
         found with no actor here at two passes in a row are started again (`revive`). A lease held with
         no actor would keep the conversation from every node until the bot's next call: a takeover whose
         start failed, a recovery that stopped half way. Two passes, because an actor may be between two
-        lives for a moment (a failover moving it to another region's supervisor, a claim's restart)."""
+        lives for a moment (a claim stops the old one before it starts the new one)."""
         if not (self.recovered or self.recovery_failed):
             return  # recovery is starting them
         idle = {conversation_id for conversation_id in held if self.running_actor(conversation_id) is None}

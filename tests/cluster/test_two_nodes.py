@@ -201,3 +201,16 @@ def test_a_refused_transfer_leaves_no_lease_behind(two_nodes: Cluster) -> None:
 
     assert (status, error["Code"]) == (400, "invalid_display_name")
     assert a.cluster.held() == [] and a.cluster._leases.get(conversation_stream("c-5")) is None
+
+
+def test_a_revive_that_finds_the_conversation_handed_back_lets_its_lease_go(two_nodes: Cluster) -> None:
+    a = two_nodes.a
+    assert a.api.transfer("c-6", two_nodes.worker_id)[0] == 201
+    assert a.api.call("POST", "/v1/conversations/c-6/leave")[0] == 202
+    wait_for(lambda: a.cluster._leases.get(conversation_stream("c-6")) is None, "the ended conversation's lease to go")
+    a.cluster.claim("c-6")  # as if its actor fell at the hand-back, before letting the lease go
+
+    a.service.revive("c-6")
+
+    assert a.cluster.held() == [] and a.cluster._leases.get(conversation_stream("c-6")) is None
+    assert a.service.running_actor("c-6") is None

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
+
+from actors.region import SupervisorStopped
 from connect_local.config import AgentConfig
 from events import decide, encode, event_type
 from events.commands import TypingEventReceived
@@ -97,3 +100,17 @@ def test_an_actor_that_died_of_an_exception_in_a_report_is_started_again_and_goe
 
     wait_for(lambda: [m for m in bot.received if m["Type"] == "AgentMessage"], "the agent's line at the bot")
     assert [e.content for e in of_type(events_of(running.store, "died"), "AgentMessageReceived")] == ["Back again"]
+
+
+def test_a_stopped_supervisor_starts_no_actor_so_a_revive_racing_the_stop_leaves_none_behind(
+    start_service: Callable[..., Running],
+) -> None:
+    running = start_service(config_with([QUIET_ANA]))
+    assert running.api.transfer("late", running.worker_id)[0] == 201
+    supervisor = running.service.supervisor_of("late")
+
+    supervisor.stop()
+
+    with pytest.raises(SupervisorStopped):
+        supervisor.actor("late")
+    assert supervisor.running_actor("late") is None
