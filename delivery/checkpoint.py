@@ -25,12 +25,23 @@ import sqlite3
 import threading
 from collections.abc import Iterable
 from pathlib import Path
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING
 
 from store.checkpointer import without_automatic_checkpoints
+from store.tables import ensure_tables
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 BUSY_TIMEOUT_MS = 10_000
+
+
+def _make_tables(db: Database) -> None:
+    db["delivery_checkpoints"].create(
+        {"conversation_id": str, "delivered_seq": int, "handed_back": int},
+        pk="conversation_id", not_null={"delivered_seq", "handed_back"}, if_not_exists=True,
+    )
+    db["delivery_tail"].create({"id": int, "position": int}, pk="id", not_null={"position"}, if_not_exists=True)
 
 
 class Checkpoints:
@@ -44,12 +55,7 @@ class Checkpoints:
         self._conn.execute("PRAGMA synchronous=NORMAL")
         # The store's checkpointer moves the WAL (this file's too) into the database, off our commits.
         without_automatic_checkpoints(self._conn)
-        db = Database(self._conn)
-        db["delivery_checkpoints"].create(
-            {"conversation_id": str, "delivered_seq": int, "handed_back": int},
-            pk="conversation_id", not_null={"delivered_seq", "handed_back"}, if_not_exists=True,
-        )
-        db["delivery_tail"].create({"id": int, "position": int}, pk="id", not_null={"position"}, if_not_exists=True)
+        ensure_tables(self._conn, {"delivery_checkpoints", "delivery_tail"}, _make_tables)
 
     def tail_position(self) -> int:
         with self._lock:

@@ -13,10 +13,10 @@ import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from types import TracebackType
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from tqdm import tqdm
-from tqdm.contrib.logging import logging_redirect_tqdm
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 EVERY_SECONDS = 5.0
 BAR_DELAY_SECONDS = 1.0
@@ -60,6 +60,10 @@ class Progress:
         self._lines = shown and not _is_terminal(stream)
         self._bar: tqdm | None = None  # type: ignore[type-arg]
         if shown and _is_terminal(stream):
+            # Imported only for a bar: a service under a service manager (no terminal) never shows one.
+            from tqdm import tqdm
+            from tqdm.contrib.logging import logging_redirect_tqdm
+
             # Log lines written while the bar is up go above it, not through it.
             self._stack.enter_context(logging_redirect_tqdm())
             bar = tqdm(

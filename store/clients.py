@@ -31,11 +31,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Protocol
 
 from store.checkpointer import without_automatic_checkpoints
+from store.tables import ensure_tables
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 BUSY_TIMEOUT_MS = 10_000
 TOKEN_BYTES = 32
@@ -149,6 +151,27 @@ class SigningSecrets:
         return secret
 
 
+def _make_clients_table(db: Database) -> None:
+    db["api_clients"].create(
+        {
+            "id": str,
+            "name": str,
+            "admin": int,
+            "allowed_hosts": str,  # a JSON array
+            "token_sha256": str,
+            "signing_secret": str,
+            "created_at": float,
+            "revoked_at": float,
+        },
+        pk="id",
+        not_null={"name", "admin", "allowed_hosts", "token_sha256", "signing_secret", "created_at"},
+        if_not_exists=True,
+    )
+    db["api_clients"].create_index(
+        ["token_sha256"], index_name="api_clients_token", unique=True, if_not_exists=True
+    )
+
+
 class ClientRegistry:
     """The clients table in the SQLite file. Open it on a file the `EventStore` has already created."""
 
@@ -159,25 +182,7 @@ class ClientRegistry:
         self._conn.execute("PRAGMA journal_mode=WAL")
         # The store's checkpointer moves the WAL into the database, off our commits.
         without_automatic_checkpoints(self._conn)
-        db = Database(self._conn)
-        db["api_clients"].create(
-            {
-                "id": str,
-                "name": str,
-                "admin": int,
-                "allowed_hosts": str,  # a JSON array
-                "token_sha256": str,
-                "signing_secret": str,
-                "created_at": float,
-                "revoked_at": float,
-            },
-            pk="id",
-            not_null={"name", "admin", "allowed_hosts", "token_sha256", "signing_secret", "created_at"},
-            if_not_exists=True,
-        )
-        db["api_clients"].create_index(
-            ["token_sha256"], index_name="api_clients_token", unique=True, if_not_exists=True
-        )
+        ensure_tables(self._conn, {"api_clients", "api_clients_token"}, _make_clients_table)
 
     def create(self, name: str, *, admin: bool = False, allowed_hosts: tuple[str, ...] = ()) -> NewClient:
         made = new_client(name, admin=admin, allowed_hosts=allowed_hosts, at=time.time())

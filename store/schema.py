@@ -11,11 +11,12 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
-from typing import Literal
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Literal
 
 from store.errors import CorruptDatabase, ForeignDatabase, FutureSchemaVersion
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 # "CWEV": connect worker events, in the header of every event store file.
 APPLICATION_ID = 0x43574556
@@ -90,6 +91,8 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
     BEGIN IMMEDIATE takes the write lock first, so when two processes open a
     new file at once the second one finds the work done.
     """
+    from sqlite_utils import Database  # only for a file not up to date: see store/tables.py
+
     db = Database(conn, recursive_triggers=False, execute_plugins=False)
     conn.execute("BEGIN IMMEDIATE")
     try:
