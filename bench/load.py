@@ -249,7 +249,9 @@ def run_size(
             }
             print(summary(size, result), flush=True)
         if recovery:
-            result["recovery"] = recover(service, folder, data_dir, store_path, connect, size)
+            result["recovery"] = recover(
+                service, connect_child, folder, data_dir, store_path, connect, size, latency=args.recovery_latency
+            )
             service = result["recovery"].pop("service")
         # SIGTERM to exit with the N conversations open (after a recovery, the restarted service's).
         stopped_in = service.stop(timeout=STOP_TIMEOUT)
@@ -263,10 +265,26 @@ def run_size(
         connect_child.stop()
 
 
-def recover(service: Child, folder: Path, data_dir: Path, store_path: Path, connect: dict[str, Any], size: int) -> dict[str, Any]:
-    """SIGKILL the service, start it again, and time it until every conversation is connected again."""
+def recover(
+    service: Child,
+    connect_child: Child,
+    folder: Path,
+    data_dir: Path,
+    store_path: Path,
+    connect: dict[str, Any],
+    size: int,
+    *,
+    latency: float = 0.0,
+) -> dict[str, Any]:
+    """SIGKILL the service, start it again, and time it until every conversation is connected again.
+    The local Connect's CPU over the recovery and over the bare calls says how much of each is its work
+    (both run on the same cores). `latency`: seconds added to each REST call at Connect, over the
+    recovery and the bare calls alike."""
+    admin = ConnectAdmin(connect["admin_url"])
+    admin.set_latency(latency)
     service.kill()
     position = store_position(store_path)
+    connect_began_cpu = connect_child.usage().cpu_seconds
     began = time.monotonic()
     restarted, _ = start_service(folder, data_dir, connect, attempt=1)
     ready_seconds = time.monotonic() - began
@@ -278,12 +296,17 @@ def recover(service: Child, folder: Path, data_dir: Path, store_path: Path, conn
         time.sleep(0.1)
     resumed_seconds = time.monotonic() - began
     resumed_cpu = restarted.usage().cpu_seconds
+    connect_recovery_cpu = connect_child.usage().cpu_seconds - connect_began_cpu
     tokens = bare.participant_tokens(store_path)
     bare_began_cpu = time.process_time()  # this driver's, whose webhook is idle meanwhile
+    connect_bare_began_cpu = connect_child.usage().cpu_seconds
     bare_seconds = bare.connect_and_fill(connect, tokens)
     bare_cpu = time.process_time() - bare_began_cpu
+    connect_bare_cpu = connect_child.usage().cpu_seconds - connect_bare_began_cpu
+    admin.set_latency(0)
     return {
         "service": restarted,
+        "connect_latency_s": latency,
         "api_ready_s": round(ready_seconds, 2),
         "all_reconnected_s": round(resumed_seconds, 2),
         "bare_connect_and_transcript_s": round(bare_seconds, 2),
@@ -294,6 +317,10 @@ def recover(service: Child, folder: Path, data_dir: Path, store_path: Path, conn
         "service_cpu_all_reconnected_s": round(resumed_cpu, 2),
         "bare_cpu_s": round(bare_cpu, 2),
         "cpu_ratio": round(resumed_cpu / bare_cpu, 2),
+        # The local Connect's, over the recovery (CreateParticipantConnection, the socket's handshake and
+        # subscription, GetTranscript) and over the bare calls (CreateParticipantConnection and GetTranscript).
+        "connect_cpu_recovery_s": round(connect_recovery_cpu, 2),
+        "connect_cpu_bare_s": round(connect_bare_cpu, 2),
     }
 
 
@@ -322,6 +349,13 @@ def main() -> int:
     )
     parser.add_argument("--rate", type=float, default=50.0, help="bot messages a second in the steady phase (each answered)")
     parser.add_argument("--seconds", type=float, default=20.0, help="length of the steady phase")
+    parser.add_argument(
+        "--recovery-latency",
+        type=float,
+        default=0.0,
+        help="seconds the local Connect adds to every REST call during the recovery and its bare calls alike (a real"
+        " region's round trip: 0.02-0.08); 0, none",
+    )
     parser.add_argument(
         "--data-root",
         type=Path,

@@ -1,4 +1,4 @@
-"""One thread that serves every chat socket of the process, and a small pool for their blocking calls.
+"""One thread that serves every chat socket of the process, and a bounded pool for their blocking calls.
 
 The hub thread waits in `select` for frames on every socket and for the
 nearest deadline (heartbeat ticks, renewals, retry waits); whatever it runs
@@ -36,7 +36,10 @@ from retry.due_heap import DueHeap
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-DEFAULT_WORKERS = 4
+# A call mostly waits for Amazon Connect's answer, and a restart reconnects every live chat at once:
+# with 4 threads and a real region's round trip, recovery took several times the bare calls.
+# Threads start only as calls queue up (connect_client/README.md, "Threading model").
+DEFAULT_WORKERS = 32
 
 
 def _nothing() -> None:

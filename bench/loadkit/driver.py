@@ -163,10 +163,16 @@ def transfer_all(api: Api, conversation_ids: Sequence[str], worker_id: str, webh
 
 
 class ConnectAdmin:
-    """The local Amazon Connect's inspection API: every item of a contact with its AbsoluteTime."""
+    """The local Amazon Connect's admin API: every item of a contact with its AbsoluteTime; added latency."""
 
     def __init__(self, admin_url: str) -> None:
         self._client = JsonClient(admin_url)
+
+    def set_latency(self, seconds: float) -> None:
+        """Added to every REST call from now on (0: none), as a real region's round trip would be."""
+        status, answer = self._client.call("POST", "/faults/latency", {"Seconds": seconds})
+        if status != 200:
+            raise RuntimeError(f"latency {seconds}: {status} {answer}")
 
     def items(self, contact_id: str) -> list[dict[str, Any]]:
         status, answer = self._client.call("GET", f"/contacts/{contact_id}")
