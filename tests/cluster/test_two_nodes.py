@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from botocore.exceptions import ClientError
 
 from cluster import ClusterNode, NodeTable
 from commands.runtime import running_service
@@ -214,3 +215,64 @@ def test_a_revive_that_finds_the_conversation_handed_back_lets_its_lease_go(two_
 
     assert a.cluster.held() == [] and a.cluster._leases.get(conversation_stream("c-6")) is None
     assert a.service.running_actor("c-6") is None
+
+
+class FailingAppends:
+    """DynamoDB refuses, with a server error, every transaction that writes one conversation's stream
+    while `failing` (the botocore client's call, on every node): its appends raise StoreWriteFailed, as
+    under the three-node harness's load, and nothing of them is written."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, nodes: list[Node], conversation_id: str) -> None:
+        self.failing = False
+        self.refused = 0
+        stream = conversation_stream(conversation_id)
+        for node in nodes:
+            send = node.store.client.transact_write_items
+
+            def transact_write_items(send: Callable[..., object] = send, **request: object) -> object:
+                if self.failing and f'"{stream}"' in repr(request).replace("'", '"'):
+                    self.refused += 1
+                    raise ClientError({"Error": {"Code": "InternalServerError", "Message": "refused by the test"}},
+                                      "TransactWriteItems")
+                return send(**request)
+
+            monkeypatch.setattr(node.store.client, "transact_write_items", transact_write_items)
+
+
+@pytest.mark.parametrize("appends_return", ["before the takeover", "after the takeover"])
+def test_agent_lines_written_while_the_owners_actor_falls_reach_the_log_once_and_in_order_through_a_takeover(
+    two_nodes: Cluster, monkeypatch: pytest.MonkeyPatch, appends_return: str
+) -> None:
+    """The three-node harness's loss (docs/cluster.md): the owner's actor dies of StoreWriteFailed on an
+    agent's line and is started again while the agent writes on; then the owner loses the lease, and
+    the node that takes the conversation over fills the gap from the last line recorded. The appends
+    work again before the takeover (A's revived actor records the gap, B goes on from there) or only
+    after it (A's revived actors fall too and are fenced off; B's fill records the whole gap)."""
+    a, b = two_nodes.a, two_nodes.b
+    assert a.api.transfer("c-7", two_nodes.worker_id)[0] == 201
+    contact_id = two_nodes.agent_takes("c-7")
+    two_nodes.agent.agent_says(contact_id, "#0")
+    wait_for(lambda: agent_lines(a, "c-7") == ["#0"], "the agent's first line")
+    fallen = a.service.running_actor("c-7")
+    assert fallen is not None
+    appends = FailingAppends(monkeypatch, [a, b], "c-7")
+    appends.failing = True
+
+    two_nodes.agent.agent_says(contact_id, "#1")  # its append fails: the actor falls, and is started again
+    wait_for(lambda: not fallen.is_alive(), "A's actor to fall on the agent's line")
+    two_nodes.agent.agent_says(contact_id, "#2")
+    two_nodes.agent.agent_says(contact_id, "#3")
+    if appends_return == "before the takeover":
+        appends.failing = False
+        wait_for(lambda: agent_lines(a, "c-7") == ["#0", "#1", "#2", "#3"], "the gap filled by A's revived actor")
+    b.clock.advance(LEASE_SECONDS + 1)  # A has not renewed for longer than its lease
+    b.cluster.tick()  # B takes it over
+    a.cluster.tick()  # A finds its lease taken
+    appends.failing = False
+
+    wait_for(lambda: agent_lines(b, "c-7") == ["#0", "#1", "#2", "#3"], "the gap filled")
+    two_nodes.agent.agent_says(contact_id, "#4")
+    wait_for(lambda: len(agent_lines(b, "c-7")) == 5, "the agent's line after the takeover")
+    assert agent_lines(b, "c-7") == ["#0", "#1", "#2", "#3", "#4"]
+    assert appends.refused > 0 and a.cluster.held() == [] and a.service.running_actor("c-7") is None
+    assert b.service.running_actor("c-7") is not None
