@@ -41,7 +41,10 @@ class EventStoreClosed(StoreError):
 
 
 class StoreWriteFailed(StoreError):
-    """The batch holding an append could not be committed; nothing of it was written."""
+    """The batch holding an append could not be committed. In SQLite nothing of it was written. In
+    DynamoDB, after an error other than a cancelled transaction (a timeout, a server error) it is not
+    known whether the transaction was applied: whoever appends to the stream next reads it again first
+    (a conversation's actor that meets this falls and is started again from its stream)."""
 
     def __init__(self, stream: str, cause: BaseException) -> None:
         super().__init__(f"append to stream {stream!r} failed: {cause}")
