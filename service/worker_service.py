@@ -16,7 +16,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from typing import Any
 
 import pykka
@@ -25,7 +25,7 @@ from structlog.contextvars import bound_contextvars
 from actors.conversation import RETRY_BACKOFF, get_state, tell
 from actors.later import LATER
 from actors.observer import Observer
-from actors.pooled import DEFAULT_POOL
+from actors.pooled import DEFAULT_POOL, ActorPool
 from actors.region import RegionSupervisor
 from actors.worker_tools import RunConnector, WorkerTools
 from actors.timers import TimerService
@@ -141,8 +141,9 @@ class WorkerService:
         self._reviving: set[str] = set()  # conversations whose revive is waiting its turn
         self._transferring: dict[str, int] = {}  # transfers under way, by conversation
         # Leaving the chats failover moves leave behind, off the conversations' threads (one region down
-        # may hang each leave for the clients' whole timeout; a few at a time is enough).
-        self._leaving = ThreadPoolExecutor(max_workers=LEAVING_THREADS, thread_name_prefix="chat-leave")
+        # may hang each leave for the clients' whole timeout; a few at a time is enough). Daemon threads:
+        # a stopped service's process exits without waiting for a leave under way (`_leave`).
+        self._leaving = ActorPool(LEAVING_THREADS, name="chat-leave")
         self.failover_orders = FailoverOrders(
             store, conversations_of=self.conversations_of, take_order=self.take_failover_order, clock=clock,
             every_node=cluster is not None,
@@ -221,7 +222,6 @@ class WorkerService:
             self._recovery.join()  # it stops between two conversations
         self.failover_orders.stop()
         self.timers.stop()
-        self._leaving.shutdown(wait=False, cancel_futures=True)  # a leave not done is redone from the log
         with self._lock:
             regions = list(self._regions.values())
         for region in regions:
@@ -640,7 +640,7 @@ class WorkerService:
                     clock=self._clock,
                     socket_factory=self._socket_factory,
                     tools=self._tools,
-                    background=self._leaving,
+                    background=self._leave,
                     observer=self._observer,
                     fence_of=self.cluster.fence if self.cluster is not None else lambda conversation_id: None,
                     on_returned=self.cluster.let_go if self.cluster is not None else lambda conversation_id: None,
@@ -649,6 +649,20 @@ class WorkerService:
                 )
                 self._regions[key] = supervisor
             return supervisor
+
+    def _leave(self, leave: Callable[[], None]) -> None:
+        """Run a conversation's leave of a chat a failover move left behind on the chat-leave pool, unless
+        the service stops first. Nothing waits for a leave: a stopped service's process exits while one
+        is under way (its region may hang it for the participant calls' timeout, tried again), and one
+        not done is done at the next start, as its intent is in the log without its done (ChatLeft),
+        with the same client tokens."""
+
+        def task() -> bool:
+            if not self._stopping.is_set():
+                leave()
+            return False  # done: the pool does not run it again
+
+        self._leaving.submit(task)
 
     def _timer_due(self, conversation_id: str, timer_id: str, now: float) -> None:
         try:
