@@ -140,6 +140,9 @@ class WorkerService:
         self._idle_before: set[str] = set()  # held here without an actor at the cluster's last pass
         self._reviving: set[str] = set()  # conversations whose revive is waiting its turn
         self._transferring: dict[str, int] = {}  # transfers under way, by conversation
+        # Ids whose failed first transfer is being forgotten (`_forget_unborn`): a transfer of one waits.
+        self._forgetting: dict[str, threading.Event] = {}
+        self._unborn_before: set[str] = set()  # held here with no stream at the cluster's last pass
         # Leaving the chats failover moves leave behind, off the conversations' threads (one region down
         # may hang each leave for the clients' whole timeout; a few at a time is enough). Daemon threads:
         # a stopped service's process exits without waiting for a leave under way (`_leave`).
@@ -327,8 +330,8 @@ class WorkerService:
         # A conversation already handed over stays where it is: the transfer goes to its own actor,
         # which refuses it; the first routing of an id wins (`_region`). In a cluster, the node that
         # takes the lease (before the first event) runs it; OwnedElsewhere if another node holds it.
-        with self._lock:
-            self._transferring[conversation_id] = self._transferring.get(conversation_id, 0) + 1
+        self._transfer_begins(conversation_id)
+        failed = False
         try:
             if self.cluster is not None:
                 self.cluster.claim(conversation_id)
@@ -338,13 +341,18 @@ class WorkerService:
             assert self.cluster is not None  # only fenced appends raise it (and the actor told the node)
             raise self.cluster.elsewhere(conversation_id) from None
         except Rejected:
-            self._forget_unborn(conversation_id)
+            failed = True
+            raise
+        except (OwnedElsewhere, pykka.Timeout):
+            raise  # another node's; or still under way at its actor, whose event may land: kept
+        except Exception:
+            # Failed otherwise (the log unreachable): on one node, its log read after says whether it
+            # began. In a cluster an append DynamoDB left in doubt could land between that read and the
+            # lease's delete, a live conversation's lease gone: the passes see to it (`forget_unborn`).
+            failed = self.cluster is None
             raise
         finally:
-            with self._lock:
-                self._transferring[conversation_id] -= 1
-                if not self._transferring[conversation_id]:
-                    del self._transferring[conversation_id]
+            self._transfer_ends(conversation_id, failed)
         self._note_worker(conversation_id, worker_id)  # only once its Transferred is in the log
         latest = self.workers.state(worker_id)
         if latest.failover_order > state.failover_order:
@@ -352,17 +360,89 @@ class WorkerService:
             tell(ref, self._order_of(latest))
         return state
 
-    def _forget_unborn(self, conversation_id: str) -> None:
-        """A transfer refused before the conversation's first event (a display name too long): nothing of
-        it is kept here, neither its actor nor its routing nor, in a cluster, its lease. Kept, a bot
-        sending refused transfers under new ids would grow them without end, each lease renewed at
-        every pass. A refused second transfer of a live conversation leaves it as it is, and so does a
-        transfer refused while another of the same id is under way (it may be the one that begins it).
-        A transfer that failed otherwise (the log unreachable) keeps them: its event may still land."""
+    def _transfer_begins(self, conversation_id: str) -> None:
+        """Count a transfer of the conversation as under way, once no failed one of it is being forgotten:
+        the forgetting stops the id's actor and lets its routing and lease go, which this one would find
+        gone under it (its actor dead: a 500; or its first event landed and its actor stopped after)."""
+        while True:
+            with self._lock:
+                forgetting = self._forgetting.get(conversation_id)
+                if forgetting is None:
+                    self._transferring[conversation_id] = self._transferring.get(conversation_id, 0) + 1
+                    return
+            forgetting.wait()
+
+    def _transfer_ends(self, conversation_id: str, failed: bool) -> None:
+        """The transfer is over. The last of an id's transfers under way, when it failed, forgets the id
+        if it never began (`_forget_unborn`); the transfers that come meanwhile wait for that."""
         with self._lock:
-            if self._transferring.get(conversation_id, 0) > 1:
+            self._transferring[conversation_id] -= 1
+            if self._transferring[conversation_id]:
                 return
-        if self.version(conversation_id) > 0:
+            del self._transferring[conversation_id]
+            forgetting = self._start_forgetting(conversation_id) if failed else None
+        if forgetting is not None:
+            try:
+                self._forget_unborn(conversation_id)
+            finally:
+                self._stop_forgetting(conversation_id, forgetting)
+
+    def _start_forgetting(self, conversation_id: str) -> threading.Event | None:
+        """(The lock held.) Mark the id as being forgotten, unless a transfer of it is under way or it is
+        being forgotten already (None): its transfers wait until `_stop_forgetting`."""
+        if conversation_id in self._transferring or conversation_id in self._forgetting:
+            return None
+        forgetting = self._forgetting[conversation_id] = threading.Event()
+        return forgetting
+
+    def _stop_forgetting(self, conversation_id: str, forgetting: threading.Event) -> None:
+        with self._lock:
+            del self._forgetting[conversation_id]
+        forgetting.set()
+
+    def forget_unborn(self, held: list[str]) -> None:
+        """A cluster pass's, for the conversations whose leases this node holds that are not live: one
+        found so at two passes in a row with no transfer of it under way here is forgotten if it never
+        began (`_forget_unborn`): a first transfer that failed other than by refusal (the log unreachable,
+        its actor's answer timed out), once its outcome is settled: a pass later (a third of the lease
+        time), an append DynamoDB left in doubt has landed or never will, and its actor, if one runs, is
+        asked for its state, which it answers only once done with what came before (the transfer among
+        them); one that does not answer within ORDER_ASK_TIMEOUT keeps it all for a later pass."""
+        with self._lock:
+            quiet = {conversation_id for conversation_id in held if conversation_id not in self._transferring}
+        for conversation_id in quiet & self._unborn_before:
+            with self._lock:
+                forgetting = self._start_forgetting(conversation_id)
+            if forgetting is None:
+                continue
+            try:
+                ref = self.running_actor(conversation_id)
+                if ref is not None:
+                    get_state(ref, ORDER_ASK_TIMEOUT)
+                self._forget_unborn(conversation_id)
+            except (pykka.Timeout, pykka.ActorDeadError):
+                pass  # busy still, or stopping (an ended conversation's actor lets its lease go itself)
+            finally:
+                self._stop_forgetting(conversation_id, forgetting)
+        self._unborn_before = quiet
+
+    def _forget_unborn(self, conversation_id: str) -> None:
+        """Nothing is kept here of a conversation that never began (its stream has no event): neither its
+        actor nor its routing nor, in a cluster, its lease. Kept, a bot sending transfers refused (a
+        display name too long) or failing (the log unreachable) under new ids would grow them without
+        end, each lease renewed at every pass. Called while no transfer of it is under way (those that
+        come wait) and its actor is idle: after a transfer refused; on a single node, after one that
+        failed otherwise (its append wrote nothing, or it never reached its actor); in a cluster, from
+        the passes (`forget_unborn`). A refused second transfer of a live conversation leaves it as it
+        is; so does a log that cannot be read now. A transfer whose actor's answer timed out keeps all
+        three (its event may still land): in a cluster the passes let them go once its actor is idle;
+        on a single node they stay, with no lease to renew, until the id's next transfer or the stop."""
+        try:
+            if self.version(conversation_id) > 0:
+                return
+        except Exception:  # noqa: BLE001 - the log unreachable: the failure already answered says so
+            log.warning("conversation %s: kept after its transfer failed, as the log could not be read", conversation_id,
+                        exc_info=True)
             return
         self._stop_actor(conversation_id)
         with self._lock:

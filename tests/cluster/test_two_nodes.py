@@ -214,3 +214,16 @@ def test_a_revive_that_finds_the_conversation_handed_back_lets_its_lease_go(two_
 
     assert a.cluster.held() == [] and a.cluster._leases.get(conversation_stream("c-6")) is None
     assert a.service.running_actor("c-6") is None
+
+
+def test_a_lease_held_for_a_conversation_that_never_began_is_let_go_at_the_second_pass(two_nodes: Cluster) -> None:
+    a = two_nodes.a
+    a.cluster.claim("c-6")  # as a first transfer whose actor's answer timed out leaves it: held, no stream
+
+    a.cluster.tick()
+    assert a.cluster.held() == ["c-6"]  # its first event may be late: one pass is not enough to tell
+
+    a.cluster.tick()
+    assert a.cluster.held() == [] and a.cluster._leases.get(conversation_stream("c-6")) is None
+    assert a.api.transfer("c-6", two_nodes.worker_id)[0] == 201  # the id can be handed over after
+    assert a.cluster.held() == ["c-6"]
