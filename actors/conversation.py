@@ -22,7 +22,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -230,7 +229,7 @@ class ConversationActor(PooledActor):
         tools: WorkerTools | None = None,
         on_stopped: Callable[[str, pykka.ActorRef], bool] = lambda conversation_id, ref: True,
         observer: Observer | None = None,
-        background: Executor | None = None,
+        background: Callable[[Callable[[], None]], None] | None = None,
         fence: Lease | None = None,
         on_returned: Callable[[str], None] = lambda conversation_id: None,
         on_lease_lost: Callable[[str, int], None] = lambda conversation_id, token: None,
@@ -238,8 +237,10 @@ class ConversationActor(PooledActor):
     ) -> None:
         """`on_stopped(conversation_id, ref)` is called as the actor stops (handed back, or shut down):
         whether `ref` was still the conversation's latest actor.
-        `background` runs what must not hold the conversation up: leaving the chat a failover move left
-        behind, whose region may be down (default: a thread of its own each time). `fence`: the lease
+        `background(call)` runs `call` off the actor's thread, for what must not hold the conversation up:
+        leaving the chat a failover move left behind, whose region may be down (default: a daemon thread
+        of its own each time). Nothing waits for it: the leave's done is recorded if the actor is still
+        there to take it, and one not done is redone from the log. `fence`: the lease
         every append carries when several nodes share the log (cluster/): once another node has taken
         it, an append raises LeaseLost, writes nothing, this actor stops and `on_lease_lost(conversation_id,
         token)` is told. `on_returned(conversation_id)` is called as it stops once the conversation has
@@ -694,7 +695,7 @@ class ConversationActor(PooledActor):
             _tell_if_alive(ref, _LeaveDone(effect.effect_id, items, error))
 
         if self._background is not None:
-            self._background.submit(leave)
+            self._background(leave)
         else:
             threading.Thread(target=leave, name=f"chat-leave-{conversation_id}", daemon=True).start()
 

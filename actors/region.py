@@ -12,7 +12,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Executor
 
 import pykka
 
@@ -49,15 +48,15 @@ class RegionSupervisor:
         clock: Callable[[], float] = time.time,
         socket_factory: Callable[..., ChatSocket] = ChatSocket,
         tools: WorkerTools | None = None,
-        background: Executor | None = None,
+        background: Callable[[Callable[[], None]], None] | None = None,
         observer: Observer | None = None,
         fence_of: Callable[[str], Lease | None] = lambda conversation_id: None,
         on_returned: Callable[[str], None] = lambda conversation_id: None,
         on_lease_lost: Callable[[str, int], None] = lambda conversation_id, token: None,
         on_fell: Callable[[str], None] = lambda conversation_id: None,
     ) -> None:
-        """`background`: the service's pool for what must not hold a conversation up (leaving a chat a
-        failover move left behind). `observer`: what its actors report, for the service's metrics.
+        """`background(call)`: runs `call` on the service's pool, for what must not hold a conversation up
+        (leaving a chat a failover move left behind). `observer`: what its actors report, for the service's metrics.
         `fence_of(conversation_id)`: the lease its actor's appends carry, when nodes share the log
         (None: not fenced); `on_returned(conversation_id)`: told when a conversation's actor stops
         handed back (the node lets its lease go); `on_lease_lost(conversation_id, token)`: told when an

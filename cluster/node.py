@@ -6,8 +6,9 @@ it starts the actor of a live conversation no one holds; it renews what it holds
 the lease time, in transactions of up to 100 (`tick`); a renewal that finds a lease taken, or a
 lease that ran out while renewals failed, stops that conversation here (`Conversations.lease_lost`);
 the same pass takes the expired leases of live conversations and resumes them
-(`Conversations.take_over`), and starts again the actor of any held here that has none
-(`Conversations.revive_idle`). Every append of a conversation's actor is fenced by its lease, so a node
+(`Conversations.take_over`), starts again the actor of any held here that has none
+(`Conversations.revive_idle`), and lets go of any held here whose conversation never began
+(`Conversations.forget_unborn`). Every append of a conversation's actor is fenced by its lease, so a node
 that lost one cannot write even before it knows. docs/cluster.md says why, and what it costs.
 """
 
@@ -60,6 +61,9 @@ class Conversations(Protocol):
 
     def revive_idle(self, held: list[str]) -> None:
         """These live conversations' leases are held here: start again any whose actor is not running."""
+
+    def forget_unborn(self, held: list[str]) -> None:
+        """These leases are held here for conversations that are not live: forget any that never began."""
 
     def version(self, conversation_id: str) -> int:
         """How many events the conversation's stream holds (0: none yet, a transfer under way or failed)."""
@@ -221,6 +225,7 @@ class ClusterNode:
             except Exception:  # noqa: BLE001 - held now: a later pass starts it (`revive_idle`)
                 log.warning("conversation %s: taken over, but not resumed yet", conversation_id, exc_info=True)
         conversations.revive_idle([conversation_id for conversation_id in live if conversation_id in held])
+        conversations.forget_unborn(sorted(held.difference(live)))
         self._sweep(conversations, leases, live)
 
     def _sweep(self, conversations: Conversations, leases: list[Lease], live: list[str]) -> None:

@@ -16,7 +16,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from typing import Any
 
 import pykka
@@ -25,7 +25,7 @@ from structlog.contextvars import bound_contextvars
 from actors.conversation import RETRY_BACKOFF, get_state, tell
 from actors.later import LATER
 from actors.observer import Observer
-from actors.pooled import DEFAULT_POOL
+from actors.pooled import DEFAULT_POOL, ActorPool
 from actors.region import RegionSupervisor
 from actors.worker_tools import RunConnector, WorkerTools
 from actors.timers import TimerService
@@ -140,9 +140,13 @@ class WorkerService:
         self._idle_before: set[str] = set()  # held here without an actor at the cluster's last pass
         self._reviving: set[str] = set()  # conversations whose revive is waiting its turn
         self._transferring: dict[str, int] = {}  # transfers under way, by conversation
+        # Ids whose failed first transfer is being forgotten (`_forget_unborn`): a transfer of one waits.
+        self._forgetting: dict[str, threading.Event] = {}
+        self._unborn_before: set[str] = set()  # held here with no stream at the cluster's last pass
         # Leaving the chats failover moves leave behind, off the conversations' threads (one region down
-        # may hang each leave for the clients' whole timeout; a few at a time is enough).
-        self._leaving = ThreadPoolExecutor(max_workers=LEAVING_THREADS, thread_name_prefix="chat-leave")
+        # may hang each leave for the clients' whole timeout; a few at a time is enough). Daemon threads:
+        # a stopped service's process exits without waiting for a leave under way (`_leave`).
+        self._leaving = ActorPool(LEAVING_THREADS, name="chat-leave")
         self.failover_orders = FailoverOrders(
             store, conversations_of=self.conversations_of, take_order=self.take_failover_order, clock=clock,
             every_node=cluster is not None,
@@ -221,7 +225,6 @@ class WorkerService:
             self._recovery.join()  # it stops between two conversations
         self.failover_orders.stop()
         self.timers.stop()
-        self._leaving.shutdown(wait=False, cancel_futures=True)  # a leave not done is redone from the log
         with self._lock:
             regions = list(self._regions.values())
         for region in regions:
@@ -327,8 +330,8 @@ class WorkerService:
         # A conversation already handed over stays where it is: the transfer goes to its own actor,
         # which refuses it; the first routing of an id wins (`_region`). In a cluster, the node that
         # takes the lease (before the first event) runs it; OwnedElsewhere if another node holds it.
-        with self._lock:
-            self._transferring[conversation_id] = self._transferring.get(conversation_id, 0) + 1
+        self._transfer_begins(conversation_id)
+        failed = False
         try:
             if self.cluster is not None:
                 self.cluster.claim(conversation_id)
@@ -338,13 +341,18 @@ class WorkerService:
             assert self.cluster is not None  # only fenced appends raise it (and the actor told the node)
             raise self.cluster.elsewhere(conversation_id) from None
         except Rejected:
-            self._forget_unborn(conversation_id)
+            failed = True
+            raise
+        except (OwnedElsewhere, pykka.Timeout):
+            raise  # another node's; or still under way at its actor, whose event may land: kept
+        except Exception:
+            # Failed otherwise (the log unreachable): on one node, its log read after says whether it
+            # began. In a cluster an append DynamoDB left in doubt could land between that read and the
+            # lease's delete, a live conversation's lease gone: the passes see to it (`forget_unborn`).
+            failed = self.cluster is None
             raise
         finally:
-            with self._lock:
-                self._transferring[conversation_id] -= 1
-                if not self._transferring[conversation_id]:
-                    del self._transferring[conversation_id]
+            self._transfer_ends(conversation_id, failed)
         self._note_worker(conversation_id, worker_id)  # only once its Transferred is in the log
         latest = self.workers.state(worker_id)
         if latest.failover_order > state.failover_order:
@@ -352,17 +360,89 @@ class WorkerService:
             tell(ref, self._order_of(latest))
         return state
 
-    def _forget_unborn(self, conversation_id: str) -> None:
-        """A transfer refused before the conversation's first event (a display name too long): nothing of
-        it is kept here, neither its actor nor its routing nor, in a cluster, its lease. Kept, a bot
-        sending refused transfers under new ids would grow them without end, each lease renewed at
-        every pass. A refused second transfer of a live conversation leaves it as it is, and so does a
-        transfer refused while another of the same id is under way (it may be the one that begins it).
-        A transfer that failed otherwise (the log unreachable) keeps them: its event may still land."""
+    def _transfer_begins(self, conversation_id: str) -> None:
+        """Count a transfer of the conversation as under way, once no failed one of it is being forgotten:
+        the forgetting stops the id's actor and lets its routing and lease go, which this one would find
+        gone under it (its actor dead: a 500; or its first event landed and its actor stopped after)."""
+        while True:
+            with self._lock:
+                forgetting = self._forgetting.get(conversation_id)
+                if forgetting is None:
+                    self._transferring[conversation_id] = self._transferring.get(conversation_id, 0) + 1
+                    return
+            forgetting.wait()
+
+    def _transfer_ends(self, conversation_id: str, failed: bool) -> None:
+        """The transfer is over. The last of an id's transfers under way, when it failed, forgets the id
+        if it never began (`_forget_unborn`); the transfers that come meanwhile wait for that."""
         with self._lock:
-            if self._transferring.get(conversation_id, 0) > 1:
+            self._transferring[conversation_id] -= 1
+            if self._transferring[conversation_id]:
                 return
-        if self.version(conversation_id) > 0:
+            del self._transferring[conversation_id]
+            forgetting = self._start_forgetting(conversation_id) if failed else None
+        if forgetting is not None:
+            try:
+                self._forget_unborn(conversation_id)
+            finally:
+                self._stop_forgetting(conversation_id, forgetting)
+
+    def _start_forgetting(self, conversation_id: str) -> threading.Event | None:
+        """(The lock held.) Mark the id as being forgotten, unless a transfer of it is under way or it is
+        being forgotten already (None): its transfers wait until `_stop_forgetting`."""
+        if conversation_id in self._transferring or conversation_id in self._forgetting:
+            return None
+        forgetting = self._forgetting[conversation_id] = threading.Event()
+        return forgetting
+
+    def _stop_forgetting(self, conversation_id: str, forgetting: threading.Event) -> None:
+        with self._lock:
+            del self._forgetting[conversation_id]
+        forgetting.set()
+
+    def forget_unborn(self, held: list[str]) -> None:
+        """A cluster pass's, for the conversations whose leases this node holds that are not live: one
+        found so at two passes in a row with no transfer of it under way here is forgotten if it never
+        began (`_forget_unborn`): a first transfer that failed other than by refusal (the log unreachable,
+        its actor's answer timed out), once its outcome is settled: a pass later (a third of the lease
+        time), an append DynamoDB left in doubt has landed or never will, and its actor, if one runs, is
+        asked for its state, which it answers only once done with what came before (the transfer among
+        them); one that does not answer within ORDER_ASK_TIMEOUT keeps it all for a later pass."""
+        with self._lock:
+            quiet = {conversation_id for conversation_id in held if conversation_id not in self._transferring}
+        for conversation_id in quiet & self._unborn_before:
+            with self._lock:
+                forgetting = self._start_forgetting(conversation_id)
+            if forgetting is None:
+                continue
+            try:
+                ref = self.running_actor(conversation_id)
+                if ref is not None:
+                    get_state(ref, ORDER_ASK_TIMEOUT)
+                self._forget_unborn(conversation_id)
+            except (pykka.Timeout, pykka.ActorDeadError):
+                pass  # busy still, or stopping (an ended conversation's actor lets its lease go itself)
+            finally:
+                self._stop_forgetting(conversation_id, forgetting)
+        self._unborn_before = quiet
+
+    def _forget_unborn(self, conversation_id: str) -> None:
+        """Nothing is kept here of a conversation that never began (its stream has no event): neither its
+        actor nor its routing nor, in a cluster, its lease. Kept, a bot sending transfers refused (a
+        display name too long) or failing (the log unreachable) under new ids would grow them without
+        end, each lease renewed at every pass. Called while no transfer of it is under way (those that
+        come wait) and its actor is idle: after a transfer refused; on a single node, after one that
+        failed otherwise (its append wrote nothing, or it never reached its actor); in a cluster, from
+        the passes (`forget_unborn`). A refused second transfer of a live conversation leaves it as it
+        is; so does a log that cannot be read now. A transfer whose actor's answer timed out keeps all
+        three (its event may still land): in a cluster the passes let them go once its actor is idle;
+        on a single node they stay, with no lease to renew, until the id's next transfer or the stop."""
+        try:
+            if self.version(conversation_id) > 0:
+                return
+        except Exception:  # noqa: BLE001 - the log unreachable: the failure already answered says so
+            log.warning("conversation %s: kept after its transfer failed, as the log could not be read", conversation_id,
+                        exc_info=True)
             return
         self._stop_actor(conversation_id)
         with self._lock:
@@ -640,7 +720,7 @@ class WorkerService:
                     clock=self._clock,
                     socket_factory=self._socket_factory,
                     tools=self._tools,
-                    background=self._leaving,
+                    background=self._leave,
                     observer=self._observer,
                     fence_of=self.cluster.fence if self.cluster is not None else lambda conversation_id: None,
                     on_returned=self.cluster.let_go if self.cluster is not None else lambda conversation_id: None,
@@ -649,6 +729,20 @@ class WorkerService:
                 )
                 self._regions[key] = supervisor
             return supervisor
+
+    def _leave(self, leave: Callable[[], None]) -> None:
+        """Run a conversation's leave of a chat a failover move left behind on the chat-leave pool, unless
+        the service stops first. Nothing waits for a leave: a stopped service's process exits while one
+        is under way (its region may hang it for the participant calls' timeout, tried again), and one
+        not done is done at the next start, as its intent is in the log without its done (ChatLeft),
+        with the same client tokens."""
+
+        def task() -> bool:
+            if not self._stopping.is_set():
+                leave()
+            return False  # done: the pool does not run it again
+
+        self._leaving.submit(task)
 
     def _timer_due(self, conversation_id: str, timer_id: str, now: float) -> None:
         try:

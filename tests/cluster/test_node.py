@@ -30,6 +30,7 @@ class Service:
         self.lost: list[str] = []
         self.taken: list[str] = []
         self.held: list[list[str]] = []  # at each pass, the live conversations it was told are held
+        self.unborn: list[list[str]] = []  # at each pass, the conversations not live it was told are held
         self.failing: set[str] = set()  # conversations whose resumption raises
 
     def live(self) -> list[str]:
@@ -45,6 +46,9 @@ class Service:
 
     def revive_idle(self, held: list[str]) -> None:
         self.held.append(sorted(held))
+
+    def forget_unborn(self, held: list[str]) -> None:
+        self.unborn.append(held)
 
     def version(self, conversation_id: str) -> int:
         return self.store.stream_version(conversation_stream(conversation_id))

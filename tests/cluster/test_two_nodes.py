@@ -276,3 +276,16 @@ def test_agent_lines_written_while_the_owners_actor_falls_reach_the_log_once_and
     assert agent_lines(b, "c-7") == ["#0", "#1", "#2", "#3", "#4"]
     assert appends.refused > 0 and a.cluster.held() == [] and a.service.running_actor("c-7") is None
     assert b.service.running_actor("c-7") is not None
+
+
+def test_a_lease_held_for_a_conversation_that_never_began_is_let_go_at_the_second_pass(two_nodes: Cluster) -> None:
+    a = two_nodes.a
+    a.cluster.claim("c-6")  # as a first transfer whose actor's answer timed out leaves it: held, no stream
+
+    a.cluster.tick()
+    assert a.cluster.held() == ["c-6"]  # its first event may be late: one pass is not enough to tell
+
+    a.cluster.tick()
+    assert a.cluster.held() == [] and a.cluster._leases.get(conversation_stream("c-6")) is None
+    assert a.api.transfer("c-6", two_nodes.worker_id)[0] == 201  # the id can be handed over after
+    assert a.cluster.held() == ["c-6"]

@@ -26,7 +26,7 @@ from store.conversation_file import ExportedConversation
 from store.conversations import conversation_stream, fold, load_conversation
 from store.workers import WorkerRegistry
 from tests.events.scenario import CONNECTION_TOKEN, FAILOVER, TOKEN, Run, worker_config
-from tests.support.processes import REPO, start_run_py
+from tests.support.processes import REPO, OutputLines, start_run_py
 
 
 def stored_conversation(db: Path, conversation_id: str = "conv-1") -> Run:
@@ -147,17 +147,16 @@ def test_tail_follow_prints_events_as_they_land(tmp_path: Path) -> None:
     with EventStore.open(db):
         pass
     process = start_run_py("events", "tail", "--follow", "--db", str(db))
+    output = OutputLines(process)  # a line that never comes fails the test with the child's stacks
     try:
         conversation = stored_conversation(db, "conv-late")
-        assert process.stdout is not None
-        first = json.loads(process.stdout.readline())
+        first = json.loads(output.next())
         assert first["stream"] == conversation_stream("conv-late") and first["seq"] == 1
-        seen = [first] + [json.loads(process.stdout.readline()) for _ in conversation.events[1:]]
+        seen = [first] + [json.loads(output.next()) for _ in conversation.events[1:]]
         assert [line["seq"] for line in seen] == list(range(1, len(conversation.events) + 1))
     finally:
-        process.send_signal(signal.SIGINT)
-        output, _ = process.communicate(timeout=20)
-    assert TOKEN not in output
+        printed = output.stop_with(signal.SIGINT)
+    assert TOKEN not in printed
 
 
 def buffered_child_env() -> dict[str, str]:
