@@ -10,31 +10,30 @@ order, at most `SLICE` of them, and puts the actor back at the end of the queue 
 (so one busy actor does not hold the others up), or leaves it unscheduled if none are. An actor is
 in the queue or on a thread, never both and never on two threads: its messages never run at once.
 
-The pool (`ActorPool`) makes a thread when an actor is ready and no thread is idle, up to
-`max_threads`, one at a time (`_grow`); a thread idle for `idle_seconds` ends. So the threads alive
-are about the actors with work right now (a conversation's slow Connect or tool call keeps one), not
-the actors alive. At the cap, ready actors wait in the queue, in order, for the next thread to come
-free: nothing is lost, only late. The threads are daemon threads: an actor left running does not
-keep the process from exiting (the service stops its actors itself). An actor that waits, on its thread, for another actor's answer would hold a thread and
+The pool (`threads.task_pool.TaskPool`) makes a thread when an actor is ready and no thread is idle,
+up to `max_threads`; a thread idle for a while ends. So the threads alive are about the actors with
+work right now (a conversation's slow Connect or tool call keeps one), not the actors alive. At the
+cap, ready actors wait in the queue, in order, for the next thread to come free: nothing is lost, only
+late. The threads are daemon threads: an actor left running does not keep the process from exiting
+(the service stops its actors itself). An actor that waits, on its thread, for another actor's answer would hold a thread and
 could, with every thread so held, wait for ever: no actor here asks another (actors/README.md).
 """
 
 from __future__ import annotations
 
 import collections
-import contextlib
 import logging
 import sys
 import threading
-from collections.abc import Callable, Iterator
-from itertools import count
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import pykka
 from pykka import ActorDeadError, ActorRegistry, messages
 from pykka._envelope import Envelope  # the inbox's message type, as pykka's own inboxes hold it
 
-log = logging.getLogger(__name__)
+from threads.task_pool import TaskPool
+
 _pykka_log = logging.getLogger("pykka")  # where pykka's own loop logs what an actor's messages raise
 
 # Messages an actor handles before its thread goes to the next ready actor.
@@ -42,131 +41,8 @@ SLICE = 16
 # The most threads the default pool makes: well above the conversations expected to be in a slow call
 # at once (a translation waits up to 5 s), well below the ~21,500 threads a process may have.
 MAX_THREADS = 512
-# How long a thread of the default pool waits for work before it ends.
-IDLE_SECONDS = 10.0
 
-_pools = count(0)
-
-
-class ActorPool:
-    """Runs tasks on threads made on demand, up to `max_threads`; a task returns True to be run again
-    later (it goes to the back of the queue), False when it is done."""
-
-    def __init__(self, max_threads: int = MAX_THREADS, idle_seconds: float = IDLE_SECONDS, *, name: str = "actor") -> None:
-        if max_threads < 1:
-            raise ValueError("an actor pool needs at least one thread")
-        self._max_threads = max_threads
-        self._idle_seconds = idle_seconds
-        self.name = f"{name}-{next(_pools)}"
-        self._ready: collections.deque[Callable[[], bool]] = collections.deque()
-        self._changed = threading.Condition(threading.Lock())
-        self._threads = 0
-        self._idle = 0
-        self._starting = False  # a thread made has not taken its first task yet
-        self._made = count(0)
-        self._batches = threading.local()  # `tasks`: what this thread's `batch` holds (None: none open)
-
-    def submit(self, task: Callable[[], bool]) -> None:
-        """Run `task` on a pool thread: an idle one if any, else a new one if under the cap, else the
-        next one to come free (tasks are taken in the order they came). Inside `batch` on this thread,
-        at the batch's end."""
-        held = getattr(self._batches, "tasks", None)
-        if held is not None:
-            held.append(task)
-            return
-        self._submit_all([task])
-
-    @contextlib.contextmanager
-    def batch(self) -> Iterator[None]:
-        """The tasks this thread submits meanwhile go to the pool together as the block ends (however it
-        ends): one hold of the pool's lock and one wake-up call for all of them, instead of one each.
-        Recovery starts its actors so, a few dozen at a time (service/worker_service.py)."""
-        if getattr(self._batches, "tasks", None) is not None:
-            yield  # within a batch already: its end submits them
-            return
-        held: list[Callable[[], bool]] = []
-        self._batches.tasks = held
-        try:
-            yield
-        finally:
-            self._batches.tasks = None
-            if held:
-                self._submit_all(held)
-
-    def _submit_all(self, tasks: list[Callable[[], bool]]) -> None:
-        with self._changed:
-            self._ready.extend(tasks)
-            if self._idle:
-                self._changed.notify(min(self._idle, len(tasks)))
-            grow = self._grow()
-        if grow:
-            self._start_thread()
-
-    def _grow(self) -> bool:
-        """Whether to make a thread (the lock held): more tasks are ready than threads idle, none is
-        being made, and the cap allows one. One at a time: the new thread, once it has taken a task,
-        makes the next if tasks still wait. So a caller of `submit` (the API's event loop, through
-        api/loop_ask.py) starts at most one thread, a burst of tasks makes threads no faster than they
-        start, and tasks that block (a slow call) still get a thread each, a thread start apart."""
-        if len(self._ready) <= self._idle or self._starting or self._threads >= self._max_threads:
-            return False
-        self._starting = True
-        self._threads += 1
-        return True
-
-    def _start_thread(self) -> None:
-        threading.Thread(target=self._work, name=f"{self.name}-{next(self._made)}", daemon=True).start()
-
-    def threads(self) -> int:
-        """Threads alive now (busy or idle)."""
-        with self._changed:
-            return self._threads
-
-    def waiting(self) -> int:
-        """Tasks ready and waiting for a thread."""
-        with self._changed:
-            return len(self._ready)
-
-    def _work(self) -> None:
-        with self._changed:
-            self._starting = False
-        task = self._next()
-        while task is not None:
-            try:
-                again = task()
-            except BaseException:  # a task's own failures are its business: this thread goes on
-                log.exception("an actor pool task failed")
-                again = False
-            with self._changed:
-                if again:
-                    self._ready.append(task)  # behind the others ready: this thread takes the first
-            task = self._next()
-
-    def _next(self) -> Callable[[], bool] | None:
-        """The first ready task, waiting up to `idle_seconds` for one (None: this thread ends); if more
-        wait than threads are idle, a thread is made for them."""
-        with self._changed:
-            while not self._ready:
-                self._idle += 1
-                try:
-                    woken = self._changed.wait(self._idle_seconds)
-                finally:
-                    self._idle -= 1
-                if not woken and not self._ready:  # woken, but another thread took the task: wait on
-                    self._threads -= 1
-                    return None
-            task = self._ready.popleft()
-            if self._ready and self._idle:
-                # Tasks still wait (one put back after its slice, or one whose wake-up another thread
-                # took): an idle thread takes the next, not only a thread made or freed later.
-                self._changed.notify()
-            grow = self._grow()
-        if grow:
-            self._start_thread()
-        return task
-
-
-DEFAULT_POOL = ActorPool()
+DEFAULT_POOL = TaskPool(MAX_THREADS, name="actor")
 
 
 class _Inbox:
@@ -211,7 +87,7 @@ class PooledActor(pykka.Actor):
     from one message to the next. Messages are handled exactly as pykka's own loop handles them
     (pykka 4.5's `Actor._actor_loop_running` and `_actor_loop_teardown`)."""
 
-    actor_pool: ClassVar[ActorPool] = DEFAULT_POOL
+    actor_pool: ClassVar[TaskPool] = DEFAULT_POOL
 
     actor_inbox: _Inbox
 

@@ -26,7 +26,8 @@ sys.path.insert(0, str(REPO))
 
 import pykka  # noqa: E402
 
-from actors.pooled import ActorPool, PooledActor  # noqa: E402
+from actors.pooled import PooledActor  # noqa: E402
+from threads.task_pool import TaskPool  # noqa: E402
 
 
 class Threaded(pykka.ThreadingActor):
@@ -83,7 +84,7 @@ def one(kind: str, size: int) -> dict[str, Any]:
 def cap(threads: int, slow: int, seconds: float) -> dict[str, Any]:
     """A pool of `threads` threads, `slow` actors each in a call of `seconds`: how long one more actor's
     ask waits for its answer."""
-    pool = ActorPool(max_threads=threads, idle_seconds=30.0, name="bench")
+    pool = TaskPool(max_threads=threads, idle_seconds=30.0, name="bench")
     Pooled.actor_pool = pool
     refs = [Pooled.start() for _ in range(slow + 1)]
     for ref in refs:

@@ -28,17 +28,17 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from retry.due_heap import DueHeap
+from threads.task_pool import TaskPool
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 # A call mostly waits for Amazon Connect's answer, and a restart reconnects every live chat at once:
 # with 4 threads and a real region's round trip, recovery took several times the bare calls.
-# Threads start only as calls queue up (connect_client/README.md, "Threading model").
+# Threads are made only as calls queue up, and end when idle (connect_client/README.md, "Threading model").
 DEFAULT_WORKERS = 32
 
 
@@ -79,7 +79,8 @@ class SocketHub:
         self._soon_lock = threading.Lock()
         self._timers: DueHeap[Timer] = DueHeap(_spent)
         self._timers_lock = threading.Lock()  # a timer may be cancelled from any thread
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"{name}-call")
+        # Daemon threads: a stopped process does not wait for a call a hung region holds (threads/task_pool.py).
+        self._pool = TaskPool(workers, name=f"{name}-call")
         # Blocking calls queued or running, and since when there has been none (`wait_idle`).
         self._calls = 0
         self._idle_since = time.monotonic()
@@ -95,7 +96,6 @@ class SocketHub:
         self._stopping = True
         self._wake()
         self._thread.join(timeout=5)
-        self._pool.shutdown(wait=False, cancel_futures=True)
 
     def on_hub_thread(self) -> bool:
         return threading.current_thread() is self._thread
@@ -116,25 +116,28 @@ class SocketHub:
             self._wake()
 
     def run_blocking(self, call: Callable[[], T], then: Callable[[T | None, BaseException | None], None]) -> None:
-        """Run `call` on the pool; `then(result, None)` or `then(None, error)` runs on the hub thread."""
+        """Run `call` on the pool; `then(result, None)` or `then(None, error)` runs on the hub thread.
+        Raises RuntimeError once the hub has stopped; a call still queued then is not made."""
 
-        def work() -> None:
+        def work() -> bool:
             try:
-                result = call()
-            except BaseException as error:  # noqa: BLE001 - handed to `then`, which decides
-                self.call_soon(lambda failure=error: then(None, failure))
-            else:
-                self.call_soon(lambda: then(result, None))
+                if self._stopping:
+                    return False
+                try:
+                    result = call()
+                except BaseException as error:  # noqa: BLE001 - handed to `then`, which decides
+                    self.call_soon(lambda failure=error: then(None, failure))
+                else:
+                    self.call_soon(lambda: then(result, None))
+                return False
             finally:
                 self._call_ended()
 
+        if self._stopping:
+            raise RuntimeError("the socket hub has stopped")
         with self._calls_changed:
             self._calls += 1
-        try:
-            self._pool.submit(work)
-        except RuntimeError:  # the hub has stopped: the call never runs
-            self._call_ended()
-            raise
+        self._pool.submit(work)
 
     def _call_ended(self) -> None:
         with self._calls_changed:

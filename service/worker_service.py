@@ -25,7 +25,8 @@ from structlog.contextvars import bound_contextvars
 from actors.conversation import RETRY_BACKOFF, get_state, tell
 from actors.later import LATER
 from actors.observer import Observer
-from actors.pooled import DEFAULT_POOL, ActorPool
+from actors.pooled import DEFAULT_POOL
+from threads.task_pool import TaskPool
 from actors.region import RegionSupervisor
 from actors.worker_tools import RunConnector, WorkerTools
 from actors.timers import TimerService
@@ -146,7 +147,7 @@ class WorkerService:
         # Leaving the chats failover moves leave behind, off the conversations' threads (one region down
         # may hang each leave for the clients' whole timeout; a few at a time is enough). Daemon threads:
         # a stopped service's process exits without waiting for a leave under way (`_leave`).
-        self._leaving = ActorPool(LEAVING_THREADS, name="chat-leave")
+        self._leaving = TaskPool(LEAVING_THREADS, name="chat-leave")
         self.failover_orders = FailoverOrders(
             store, conversations_of=self.conversations_of, take_order=self.take_failover_order, clock=clock,
             every_node=cluster is not None,

@@ -9,7 +9,8 @@ import pykka
 import pytest
 from pykka._envelope import Envelope
 
-from actors.pooled import SLICE, ActorPool, PooledActor
+from actors.pooled import SLICE, PooledActor
+from threads.task_pool import TaskPool
 
 WAIT = 10.0  # a bound on waits that only a broken pool would reach
 
@@ -20,7 +21,7 @@ class Recorder(PooledActor):
 
     made: list[Recorder] = []  # every one made, for the tests to look inside
 
-    def __init__(self, pool: ActorPool) -> None:
+    def __init__(self, pool: TaskPool) -> None:
         super().__init__()
         Recorder.made.append(self)
         self.actor_pool = pool
@@ -70,16 +71,16 @@ class Recorder(PooledActor):
 
 
 @pytest.fixture
-def pool() -> ActorPool:
-    return ActorPool(max_threads=8, idle_seconds=5.0, name="test-actor")
+def pool() -> TaskPool:
+    return TaskPool(max_threads=8, idle_seconds=5.0, name="test-actor")
 
 
-def start(pool: ActorPool) -> tuple[pykka.ActorRef, Recorder]:
+def start(pool: TaskPool) -> tuple[pykka.ActorRef, Recorder]:
     ref = Recorder.start(pool)
     return ref, Recorder.made[-1]
 
 
-def test_messages_are_handled_in_order_on_the_pool(pool: ActorPool) -> None:
+def test_messages_are_handled_in_order_on_the_pool(pool: TaskPool) -> None:
     ref, actor = start(pool)
     for n in range(500):
         ref.tell(n)
@@ -89,7 +90,7 @@ def test_messages_are_handled_in_order_on_the_pool(pool: ActorPool) -> None:
     ref.stop()
 
 
-def test_one_message_at_a_time_whoever_sends(pool: ActorPool) -> None:
+def test_one_message_at_a_time_whoever_sends(pool: TaskPool) -> None:
     """While a message is being handled, the actor's next ones wait for it: no second thread is asked
     for, however many senders."""
     ref, actor = start(pool)
@@ -116,7 +117,7 @@ def test_one_message_at_a_time_whoever_sends(pool: ActorPool) -> None:
     ref.stop()
 
 
-def test_an_asker_gets_the_answer_or_the_exception_and_the_actor_lives_on(pool: ActorPool) -> None:
+def test_an_asker_gets_the_answer_or_the_exception_and_the_actor_lives_on(pool: TaskPool) -> None:
     ref, _ = start(pool)
     assert ref.ask("hello", timeout=WAIT) == ("got", "hello")
     with pytest.raises(LookupError, match="no such thing"):
@@ -126,7 +127,7 @@ def test_an_asker_gets_the_answer_or_the_exception_and_the_actor_lives_on(pool: 
     ref.stop()
 
 
-def test_a_failing_tell_stops_the_actor_as_pykka_does(pool: ActorPool) -> None:
+def test_a_failing_tell_stops_the_actor_as_pykka_does(pool: TaskPool) -> None:
     ref, actor = start(pool)
     ref.tell(("raise", RuntimeError("boom")))
     assert actor.failed.wait(WAIT)  # on_failure called
@@ -137,7 +138,7 @@ def test_a_failing_tell_stops_the_actor_as_pykka_does(pool: ActorPool) -> None:
     assert actor.stops == 0  # on_stop is not called after a failure (pykka's rule)
 
 
-def test_stop_answers_the_asks_behind_it_with_actor_dead(pool: ActorPool) -> None:
+def test_stop_answers_the_asks_behind_it_with_actor_dead(pool: TaskPool) -> None:
     ref, actor = start(pool)
     gate = threading.Event()
     ref.tell(("block", gate))
@@ -154,7 +155,7 @@ def test_stop_answers_the_asks_behind_it_with_actor_dead(pool: ActorPool) -> Non
     assert not ref.is_alive()
 
 
-def test_a_message_put_after_the_stop_is_answered_actor_dead(pool: ActorPool) -> None:
+def test_a_message_put_after_the_stop_is_answered_actor_dead(pool: TaskPool) -> None:
     """A sender that saw the actor alive just before it stopped still gets an answer."""
     ref, _ = start(pool)
     ref.stop(block=True, timeout=WAIT)
@@ -164,7 +165,7 @@ def test_a_message_put_after_the_stop_is_answered_actor_dead(pool: ActorPool) ->
         late.get(timeout=WAIT)
 
 
-def test_an_actor_stopping_itself_from_its_handler(pool: ActorPool) -> None:
+def test_an_actor_stopping_itself_from_its_handler(pool: TaskPool) -> None:
     ref, actor = start(pool)
     ref.tell("stop yourself")
     assert actor.stopped.wait(WAIT)
@@ -172,7 +173,7 @@ def test_an_actor_stopping_itself_from_its_handler(pool: ActorPool) -> None:
 
 
 def test_many_actors_on_few_threads() -> None:
-    pool = ActorPool(max_threads=2, idle_seconds=5.0, name="few")
+    pool = TaskPool(max_threads=2, idle_seconds=5.0, name="few")
     started = [start(pool) for _ in range(200)]
     refs = [ref for ref, _ in started]
     futures = [ref.ask(n, block=False) for n, ref in enumerate(refs)]
@@ -184,7 +185,7 @@ def test_many_actors_on_few_threads() -> None:
 
 
 def test_at_the_cap_a_ready_actor_waits_for_a_thread_and_is_not_lost() -> None:
-    pool = ActorPool(max_threads=2, idle_seconds=5.0, name="capped")
+    pool = TaskPool(max_threads=2, idle_seconds=5.0, name="capped")
     gates = [threading.Event(), threading.Event()]
     busy = [start(pool) for _ in gates]
     answers = [ref.ask(("block", gate), block=False) for (ref, _), gate in zip(busy, gates)]
@@ -203,7 +204,7 @@ def test_at_the_cap_a_ready_actor_waits_for_a_thread_and_is_not_lost() -> None:
 
 
 def test_one_busy_actor_does_not_hold_the_thread_from_the_others() -> None:
-    pool = ActorPool(max_threads=1, idle_seconds=5.0, name="fair")
+    pool = TaskPool(max_threads=1, idle_seconds=5.0, name="fair")
     busy, busy_actor = start(pool)
     gate = threading.Event()
     busy.tell(("block", gate))
@@ -220,7 +221,7 @@ def test_one_busy_actor_does_not_hold_the_thread_from_the_others() -> None:
 
 
 def test_idle_threads_end() -> None:
-    pool = ActorPool(max_threads=4, idle_seconds=0.05, name="retiring")
+    pool = TaskPool(max_threads=4, idle_seconds=0.05, name="retiring")
     started = [start(pool) for _ in range(4)]
     refs = [ref for ref, _ in started]
     gate = threading.Event()
@@ -244,7 +245,7 @@ def test_idle_threads_end() -> None:
 def test_tasks_that_block_each_get_a_thread_however_fast_they_come() -> None:
     """Threads are made one at a time (each new one makes the next while tasks wait), yet a burst of
     tasks that all block still ends with a thread each."""
-    pool = ActorPool(max_threads=32, idle_seconds=5.0, name="burst")
+    pool = TaskPool(max_threads=32, idle_seconds=5.0, name="burst")
     gate = threading.Event()
     entered = [threading.Event() for _ in range(20)]
 
@@ -262,7 +263,7 @@ def test_tasks_that_block_each_get_a_thread_however_fast_they_come() -> None:
         gate.set()
 
 
-def test_actors_started_in_a_batch_go_to_the_pool_together_as_it_ends_however_it_ends(pool: ActorPool) -> None:
+def test_actors_started_in_a_batch_go_to_the_pool_together_as_it_ends_however_it_ends(pool: TaskPool) -> None:
     started: list[pykka.ActorRef] = []
     with pytest.raises(RuntimeError), pool.batch():
         for _ in range(3):

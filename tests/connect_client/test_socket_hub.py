@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import queue
 import socket
+import subprocess
+import sys
 import threading
 import weakref
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +17,7 @@ from connect_client.socket_hub import SocketHub, Timer
 from retry.due_heap import COMPACT_AT
 
 WAIT = 5.0
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -126,6 +130,45 @@ def test_a_call_on_a_stopped_hub_is_refused_and_leaves_it_idle() -> None:
     with pytest.raises(RuntimeError):
         hub.run_blocking(lambda: None, lambda result, error: None)
     assert hub.wait_idle(timeout=WAIT)
+
+
+def test_a_call_still_queued_when_the_hub_stops_is_not_made() -> None:
+    hub = SocketHub(workers=1, name="one-thread-hub").start()
+    release = threading.Event()
+    made: list[str] = []
+    hub.run_blocking(lambda: release.wait(WAIT), lambda result, error: None)  # holds the one thread
+    hub.run_blocking(lambda: made.append("queued"), lambda result, error: None)
+
+    hub.stop()
+    release.set()
+
+    assert hub.wait_idle(timeout=WAIT)
+    assert made == []
+
+
+HUNG_CALL_THEN_EXIT = """
+import threading
+from connect_client.socket_hub import SocketHub
+
+hub = SocketHub(workers=2, name="hung-hub").start()
+started = threading.Event()
+hub.run_blocking(lambda: (started.set(), threading.Event().wait()), lambda result, error: None)
+started.wait()
+hub.stop()
+print("stopped", flush=True)
+"""
+
+
+def test_a_process_exits_without_waiting_for_a_call_a_hung_region_holds() -> None:
+    # A region that hangs holds a call for the client's whole read timeout, tried again; the process of
+    # a stopped service must not wait for it (what the call was for is redone from the log).
+    child = subprocess.Popen([sys.executable, "-c", HUNG_CALL_THEN_EXIT], cwd=REPO, stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None and child.stdout.readline() == "stopped\n"
+        assert child.wait(timeout=60) == 0  # the call never ends: a process that waits for it never exits
+    finally:
+        child.kill()
+        child.wait()
 
 
 def test_a_cancelled_timer_lets_go_of_its_callback_at_once(hub: SocketHub) -> None:
