@@ -126,17 +126,23 @@ def relay(
     }
 
 
-def bare_relay(connect_ready: Path, webhook_url: str, rate: float, seconds: float) -> dict[str, Any]:
+def bare_relay(connect_ready: Path, webhook: Webhook, rate: float, seconds: float) -> dict[str, Any]:
     """The same traffic done bare on chats of its own, in a process of its own (as the service is):
     boto3 SendMessage, websocket-client reading the replies, a urllib3 POST of each to the webhook;
-    its latencies and its CPU per relayed message (bench/loadkit/bare.py `relay`)."""
+    its latencies and its CPU per relayed message (bench/loadkit/bare.py `relay`). Besides the bare
+    receive (`agent_to_client`, the target's baseline), `agent_to_webhook`: Connect's time of each
+    answer to its bare POST reaching the webhook the service posts to, the same work as the service's
+    agent->bot without the actor, the durable append and the deliverer."""
     command = [
         sys.executable, str(Path(__file__).resolve()), "bare-relay", "--connect-ready", str(connect_ready),
-        "--webhook-url", webhook_url, "--rate", str(rate), "--seconds", str(seconds),
+        "--webhook-url", webhook.url, "--rate", str(rate), "--seconds", str(seconds),
     ]
     answer = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=True)
     measured = json.loads(answer.stdout.strip().splitlines()[-1])
-    for key in ("send_to_connect", "agent_to_client", "send_call"):
+    posted = webhook.texts(bare.BARE_ANSWER_TYPE)
+    agent_times = measured.pop("agent_times")
+    measured["agent_to_webhook"] = [posted[text] - at for text, at in agent_times.items() if text in posted]
+    for key in ("send_to_connect", "agent_to_client", "agent_to_webhook", "send_call"):
         measured[key] = latency(measured[key])
     return measured
 
@@ -163,7 +169,8 @@ def summary(size: int, result: dict[str, Any]) -> str:
     return "\n".join(
         [
             f"N={size}: bot->Connect {pair(ours['bot_to_connect'])}, bare SendMessage {pair(bare_run['send_to_connect'])}, p99 ratio {ratios['bot_to_connect_p99']}",
-            f"N={size}: agent->bot {pair(ours['agent_to_bot'])}, bare receive {pair(bare_run['agent_to_client'])}, p99 ratio {ratios['agent_to_bot_p99']}",
+            f"N={size}: agent->bot {pair(ours['agent_to_bot'])}, bare receive {pair(bare_run['agent_to_client'])}, p99 ratio {ratios['agent_to_bot_p99']};"
+            f" bare receive and POST {pair(bare_run['agent_to_webhook'])}, p99 ratio {ratios['agent_to_bot_p99_vs_receive_and_post']}",
             f"N={size}: CPU per relayed message {ours['cpu_ms_per_message']} ms ({ours['cpu_ms_per_message_net_of_idle']} net of idle),"
             f" bare {bare_run['cpu_ms_per_message']} ms, ratio {ratios['cpu_per_message']} ({ratios['cpu_per_message_net_of_idle']} net)",
             f"N={size}: 429s waited out: {result['refused_429']} transfers, {ours['refused_429']} messages",
@@ -240,10 +247,13 @@ def run_size(
             relayed["cpu_ms_per_message_net_of_idle"] = round((cpu - idle_share * window) / messages * 1000, 2)
             relayed["refused_429"] = api.refused - result["refused_429"]  # messages sent again after Retry-After
             result["relay"] = relayed
-            bare_cpu = result["bare"] = bare_relay(folder / "connect-local.ready.json", webhook.url, args.rate, args.seconds)
+            bare_cpu = result["bare"] = bare_relay(folder / "connect-local.ready.json", webhook, args.rate, args.seconds)
             result["ratios"] = {
                 "bot_to_connect_p99": round(relayed["bot_to_connect"]["p99_ms"] / bare_cpu["send_to_connect"]["p99_ms"], 2),
                 "agent_to_bot_p99": round(relayed["agent_to_bot"]["p99_ms"] / bare_cpu["agent_to_client"]["p99_ms"], 2),
+                "agent_to_bot_p99_vs_receive_and_post": round(
+                    relayed["agent_to_bot"]["p99_ms"] / bare_cpu["agent_to_webhook"]["p99_ms"], 2
+                ),
                 "cpu_per_message": round(relayed["cpu_ms_per_message"] / bare_cpu["cpu_ms_per_message"], 2),
                 "cpu_per_message_net_of_idle": round(relayed["cpu_ms_per_message_net_of_idle"] / bare_cpu["cpu_ms_per_message"], 2),
             }

@@ -27,6 +27,7 @@ from bench.loadkit.processes import usage
 
 SUBSCRIBE = '{"topic":"aws/subscribe","content":{"topics":["aws/chat"]}}'
 POOL = 50  # the service's boto3 clients pool 50 connections too
+BARE_ANSWER_TYPE = "BareAgentMessage"  # the `Type` of the bare relay's POSTs to the webhook
 
 
 def clients(connect: dict[str, Any]) -> tuple[Any, Any]:
@@ -124,7 +125,7 @@ class AgentFrames:
                     self.posted += self._webhook_url is not None
 
     def _post(self, item: dict[str, Any]) -> None:
-        body = {"Id": item["Id"], "ConversationId": "bare", "Type": "BareAgentMessage", "Text": item["Content"]}
+        body = {"Id": item["Id"], "ConversationId": "bare", "Type": BARE_ANSWER_TYPE, "Text": item["Content"]}
         answer = self._pool.request(
             "POST", self._webhook_url, body=json.dumps(body).encode(), headers={"Content-Type": "application/json"}, timeout=10
         )
@@ -136,7 +137,7 @@ def relay(connect: dict[str, Any], webhook_url: str, chats_count: int, rate: flo
     """The service's relay done bare, in a process of its own (`bench/load.py bare-relay`): boto3
     SendMessage at `rate` round robin over chats of our own, websocket-client reading the agent's
     answers, each POSTed to `webhook_url`. The latencies both ways in seconds (every one: the caller
-    sums them up), and this process's CPU (getrusage,
+    sums them up), when Connect took each answer, and this process's CPU (getrusage,
     user + system, every thread) from the first measured message to the last answer POSTed, over the
     messages relayed (each sent and each answer: two a message, as the service's figure counts them)."""
     chats = start_chats(connect, chats_count)
@@ -169,6 +170,9 @@ def relay(connect: dict[str, Any], webhook_url: str, chats_count: int, rate: flo
         "replies_received": len(replies & arrived.keys()),
         "send_to_connect": ([times[("CUSTOMER", m.text)] - m.sent_at for m in sent if ("CUSTOMER", m.text) in times]),
         "agent_to_client": ([arrived[r] - times[("AGENT", r)] for r in replies if r in arrived and ("AGENT", r) in times]),
+        # When Connect took each answer (Unix seconds), by its text: the driver, which runs the webhook,
+        # times the answer's POST to it from here (`bench/load.py`, "agent_to_webhook").
+        "agent_times": {r: times[("AGENT", r)] for r in replies if r in arrived and ("AGENT", r) in times},
         "send_call": ([m.accepted_at - m.sent_at for m in sent]),
         "cpu_s": round(cpu, 3),
         "window_s": round(window, 2),
