@@ -5,6 +5,8 @@ webhook to deliver to."""
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -29,6 +31,7 @@ from store.clients import ClientRegistry
 from store.workers import WorkerRegistry
 from tests.connect_local.configs import config_with
 from tests.service.harness import Api
+from tests.support.processes import start_run_py, wait_for_ready_file
 
 
 @dataclass
@@ -138,3 +141,27 @@ def bot() -> Iterator[Bot]:
     yield made
     made.server.shutdown()
     made.server.server_close()
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[Callable[[Path], tuple[subprocess.Popen[str], dict]]]:
+    """`run.py serve --config CONFIG` in a process of its own, as many as a test starts: each call gives
+    the process and its ready file. Left running at the end, each is stopped with SIGTERM, and killed if
+    it has not exited 30 s later."""
+    children: list[subprocess.Popen[str]] = []
+
+    def start(config: Path) -> tuple[subprocess.Popen[str], dict]:
+        ready = tmp_path / f"ready-{len(children)}.json"
+        child = start_run_py("serve", "--config", str(config), "--ready-file", str(ready))
+        children.append(child)
+        return child, wait_for_ready_file(ready, child)
+
+    yield start
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+        try:
+            child.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.communicate()

@@ -6,11 +6,8 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-
-import pytest
 
 from connect_local import Config, LocalConnect
 from service.demo_worker import ensure_demo_worker
@@ -19,24 +16,6 @@ from store.clients import ClientRegistry
 from store.workers import WorkerRegistry
 from tests.connect_local.configs import config_with
 from tests.service.harness import Api, events_of, of_type, wait_for
-from tests.support.processes import start_run_py, wait_for_ready_file
-
-
-@pytest.fixture
-def serve(tmp_path: Path) -> Iterator[Callable[[Path], tuple[subprocess.Popen[str], dict]]]:
-    children: list[subprocess.Popen[str]] = []
-
-    def start(config: Path) -> tuple[subprocess.Popen[str], dict]:
-        ready = tmp_path / f"ready-{len(children)}.json"
-        child = start_run_py("serve", "--config", str(config), "--ready-file", str(ready))
-        children.append(child)
-        return child, wait_for_ready_file(ready, child)
-
-    yield start
-    for child in children:
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
-        child.communicate(timeout=30)
 
 
 def test_sigkill_mid_chat_then_restart_loses_and_doubles_nothing(

@@ -6,12 +6,9 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-
-import pytest
 
 from actors.conversation import LEFT_BEHIND_NOTICE
 from connect_local import Config, LocalConnect
@@ -22,26 +19,9 @@ from store.workers import WorkerRegistry
 from tests.connect_local.configs import INSTANT_ANA
 from tests.service.harness import Api, events_of, of_type, wait_for
 from tests.service.test_failover_after_restart import DUBLIN, PRIMARY, failover_worker
-from tests.support.processes import start_run_py, stop_gracefully, wait_for_ready_file
+from tests.support.processes import stop_gracefully
 
 HELD_FOR_EVER = 3600.0  # seconds of added latency: the region hangs until the test takes it away
-
-
-@pytest.fixture
-def serve(tmp_path: Path) -> Iterator[Callable[[Path], tuple[subprocess.Popen[str], dict]]]:
-    children: list[subprocess.Popen[str]] = []
-
-    def start(config: Path) -> tuple[subprocess.Popen[str], dict]:
-        ready = tmp_path / f"ready-{len(children)}.json"
-        child = start_run_py("serve", "--config", str(config), "--ready-file", str(ready))
-        children.append(child)
-        return child, wait_for_ready_file(ready, child)
-
-    yield start
-    for child in children:
-        if child.poll() is None:
-            child.kill()
-        child.communicate(timeout=30)
 
 
 def test_sigterm_while_a_leave_hangs_exits_at_once_and_the_next_start_leaves_the_chat(
