@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import stat
 import urllib.error
 import urllib.request
@@ -14,7 +15,7 @@ import boto3
 
 from connect_client.contacts import Contacts
 from tests.service.harness import Api, wait_for
-from tests.support.processes import start_embedded, stop_gracefully
+from tests.support.processes import OutputLines, start_embedded, stop_gracefully
 
 # The first curl line: -d '<the transfer body>' <api url>/v1/conversations
 TRANSFER_LINE = re.compile(r"curl .* -d '(?P<body>\{.*\})' (?P<url>http://\S+)/v1/conversations$", re.MULTILINE)
@@ -72,11 +73,12 @@ def test_the_printed_transfer_works_on_every_start(tmp_path: Path) -> None:
     ids = []
     for attempt in (1, 2):
         process, info = start_embedded(data, tmp_path / f"ready-{attempt}.json")
+        output = OutputLines(process)  # a line that never comes fails the test with the child's stacks
         try:
             token = Path(info["api_token_file"]).read_text().strip()
             printed = ""
             while "Stop with Ctrl-C." not in printed:
-                printed += process.stdout.readline()
+                printed += output.next()
             line = TRANSFER_LINE.search(printed)
             assert line is not None, printed
             body = json.loads(line["body"])
@@ -84,7 +86,8 @@ def test_the_printed_transfer_works_on_every_start(tmp_path: Path) -> None:
             assert status == 201, answer
             ids.append(body["ConversationId"])
         finally:
-            stop_gracefully(process)
+            output.stop_with(signal.SIGTERM, timeout=30)
+        assert process.returncode == 0
     assert ids[0] != ids[1], "each start prints a fresh conversation id"
 
 
