@@ -100,7 +100,16 @@ class TaskPool:
         return True
 
     def _start_thread(self) -> None:
-        threading.Thread(target=self._work, name=f"{self.name}-{next(self._made)}", daemon=True).start()
+        """A thread the process cannot start (its limit of threads, or of memory) is given up and
+        logged: the pool makes the next one when a task is submitted or taken again, and the tasks
+        wait in the queue meanwhile (none is lost, and the pool is never left unable to grow)."""
+        try:
+            threading.Thread(target=self._work, name=f"{self.name}-{next(self._made)}", daemon=True).start()
+        except RuntimeError:
+            log.error("%s: a thread could not be started; the ready tasks wait for the next", self.name, exc_info=True)
+            with self._changed:
+                self._starting = False
+                self._threads -= 1
 
     def threads(self) -> int:
         """Threads alive now (busy or idle)."""
