@@ -117,7 +117,9 @@ class SocketHub:
 
     def run_blocking(self, call: Callable[[], T], then: Callable[[T | None, BaseException | None], None]) -> None:
         """Run `call` on the pool; `then(result, None)` or `then(None, error)` runs on the hub thread.
-        Raises RuntimeError once the hub has stopped; a call still queued then is not made."""
+        Raises RuntimeError once the hub has stopped; a call still queued then is not made. Asked for
+        on the hub thread itself after the stop (a timer or callback of the hub's last pass: a chat
+        socket reconnecting or renewing), it is dropped quietly: its `then` could never run."""
 
         def work() -> bool:
             try:
@@ -134,6 +136,8 @@ class SocketHub:
                 self._call_ended()
 
         if self._stopping:
+            if self.on_hub_thread():
+                return
             raise RuntimeError("the socket hub has stopped")
         with self._calls_changed:
             self._calls += 1

@@ -15,6 +15,7 @@ import pytest
 
 from connect_client.socket_hub import SocketHub, Timer
 from retry.due_heap import COMPACT_AT
+from tests.service.harness import wait_for
 
 WAIT = 5.0
 REPO = Path(__file__).resolve().parents[2]
@@ -144,6 +145,29 @@ def test_a_call_still_queued_when_the_hub_stops_is_not_made() -> None:
 
     assert hub.wait_idle(timeout=WAIT)
     assert made == []
+
+
+def test_a_call_asked_for_in_the_hubs_last_pass_after_the_stop_is_dropped_quietly(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A chat socket's timer or callback that runs in the hub's last pass (reconnecting, renewing) asks
+    # for a call after stop() began: nothing can report it any more, and it is no failure to log.
+    hub = SocketHub(workers=1, name="last-pass-hub").start()
+    inside, release = threading.Event(), threading.Event()
+    made: list[str] = []
+    hub.call_soon(lambda: (inside.set(), release.wait(WAIT)))
+    hub.call_soon(lambda: hub.run_blocking(lambda: made.append("call"), lambda result, error: None))
+    assert inside.wait(WAIT)  # the hub is in its pass, the second callback behind the first
+
+    stopper = threading.Thread(target=hub.stop)
+    stopper.start()
+    wait_for(lambda: hub._stopping, "stop() to begin", timeout=WAIT)  # noqa: SLF001
+    release.set()
+    stopper.join(WAIT)
+
+    assert hub.wait_idle(timeout=WAIT)
+    assert made == []
+    assert not [record for record in caplog.records if record.levelname == "ERROR"]
 
 
 HUNG_CALL_THEN_EXIT = """
