@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from connect_local import InvalidConfig, LocalConnect, default_config, load_config
+from commands.collector import collect_less
 from commands.foreground import stop_on_signals
 from commands.open_files import raise_open_files_limit
 from connect_local.ready import write_ready_file
@@ -36,6 +37,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"connect-local: {args.config}: {error}")
         return 2
     raise_open_files_limit()
+    collect_less()  # as `serve`: it holds every chat it serves, and a full collection stops them all
     try:
         server = LocalConnect(config, host=args.host, port=args.port).start()
     except OSError as error:
