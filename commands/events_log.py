@@ -13,6 +13,7 @@ from typing import Any
 
 from commands.database import add_db_argument, log_name, open_existing_log
 from commands.export import exported_event
+from commands.foreground import stop_on_signals
 from events import EventDecodeError
 from logs import Progress
 from store import StoreError
@@ -63,11 +64,14 @@ def _count(text: str) -> int:
 
 
 def run_tail(args: argparse.Namespace) -> int:
+    # Following, it runs until stopped: SIGINT or SIGTERM ends it cleanly (exit 0), within a wait, even
+    # when it was started with SIGINT ignored (a background job of a script).
+    stop = stop_on_signals() if args.follow else None
     try:
         with open_existing_log(args) as store:
             position = args.after if args.after is not None else max(store.last_position() - args.last, 0)
             position = _print_after(store, position)
-            while args.follow:
+            while stop is not None and not stop.is_set():
                 if store.wait_for_position(position, FOLLOW_WAIT_SECONDS):
                     position = _print_after(store, position)
     except (StoreError, FileNotFoundError) as error:

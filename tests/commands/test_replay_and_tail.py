@@ -142,7 +142,10 @@ def test_tail_reads_every_kind_of_stream(tmp_path: Path, capsys: pytest.CaptureF
     assert [line["event"]["type"] for line in lines] == ["WorkerCreated", "ContentPut", "ConnectorCreated"]
 
 
-def test_tail_follow_prints_events_as_they_land(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
+def test_tail_follow_prints_events_as_they_land_and_a_stop_signal_ends_it_cleanly(
+    tmp_path: Path, stop_signal: signal.Signals
+) -> None:
     db = tmp_path / "events.db"
     with EventStore.open(db):
         pass
@@ -155,7 +158,8 @@ def test_tail_follow_prints_events_as_they_land(tmp_path: Path) -> None:
         seen = [first] + [json.loads(output.next()) for _ in conversation.events[1:]]
         assert [line["seq"] for line in seen] == list(range(1, len(conversation.events) + 1))
     finally:
-        printed = output.stop_with(signal.SIGINT)
+        printed = output.stop_with(stop_signal)
+    assert process.returncode == 0, printed
     assert TOKEN not in printed
 
 
