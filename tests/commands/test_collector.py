@@ -1,11 +1,14 @@
 """The service's garbage collector (commands/collector.py): young collections less often, and what start-up
 and recovery made frozen once recovery is done, not before (recovery is held here on its read of the one
 live conversation's log, as tests/service/test_start_and_recovery_probes.py holds it), nor while the
-recovered sockets' reconnection calls are still under way on their hub."""
+recovered sockets' reconnection calls are still under way on their hub; and `connect-local` collecting
+less too."""
 
 from __future__ import annotations
 
 import gc
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,6 +26,7 @@ from store import EventStore
 from tests.connect_local.configs import config_with
 from tests.service.harness import Api, events_of, of_type, wait_for
 from tests.service.test_start_and_recovery_probes import HeldStore
+from tests.support.processes import REPO
 
 
 @pytest.fixture
@@ -86,3 +90,31 @@ def test_nothing_is_frozen_while_a_reconnection_call_is_under_way(
     finally:
         held.set()
         hub.stop()
+
+
+CONNECT_LOCAL_THEN_THRESHOLD = """
+import gc, os, signal, sys, threading, time
+import run
+
+ready = sys.argv[1]
+
+def report_once_listening() -> None:
+    while not os.path.exists(ready):
+        time.sleep(0.02)
+    print(gc.get_threshold()[0], flush=True)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+threading.Thread(target=report_once_listening, daemon=True).start()
+sys.exit(run.main(["connect-local", "--ready-file", ready]))
+"""
+
+
+def test_connect_local_collects_less_as_serve_does(tmp_path: Path) -> None:
+    # It holds every chat it serves: with CPython's thresholds its full collections paused them all.
+    ready = tmp_path / "ready.json"
+    child = subprocess.run(
+        [sys.executable, "-c", CONNECT_LOCAL_THEN_THRESHOLD, str(ready)],
+        cwd=REPO, capture_output=True, text=True, timeout=60,
+    )
+    assert child.returncode == 0, child.stderr
+    assert str(YOUNG_THRESHOLD) in child.stdout.splitlines()
