@@ -14,8 +14,9 @@ webhook) and runs the bare baselines. For each size N it measures:
 - resident memory and threads of the service with N conversations connected
   (each with its agent joined), and its idle CPU;
 - relay latency at a steady rate both ways: a bot's POST sent -> the
-  customer message's AbsoluteTime at Connect; the agent reply's
-  AbsoluteTime at Connect -> the bot's webhook receiving it; CPU per message;
+  customer message taken at Connect; the agent reply taken at Connect ->
+  the bot's webhook receiving it (Connect's moments are the local Connect's
+  unrounded ReceivedAt, not the millisecond AbsoluteTime); CPU per message;
 - the same latencies with bare boto3 SendMessage and a bare websocket-client
   receive on chats of their own, at the same rate, against the same Connect;
 - resident memory of a bare websocket-client connection, in a process of its own;

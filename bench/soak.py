@@ -11,14 +11,14 @@ webhook). After every conversation is connected, the driver sends `--rate`
 bot messages a second, round robin over the conversations, for `--minutes`;
 each is answered by the agent, so twice that many messages are relayed a
 second. Every second it reads the service's resident memory and CPU from
-/proc. At the end it reads every message's AbsoluteTime from the local
-Connect and reports, per window of `--window` seconds (by the moment the
+/proc. At the end it reads the moment the local Connect took every message
+(its unrounded ReceivedAt) and reports, per window of `--window` seconds (by the moment the
 bot's message was sent):
 
 - throughput: bot messages sent, agent answers received by the webhook;
 - relay latency both ways, p50 / p99 / max: bot->Connect (the bot's POST
-  sent to the customer message's AbsoluteTime) and agent->bot (the answer's
-  AbsoluteTime to the webhook receiving it), as bench/load.py measures them;
+  sent to the customer message taken at Connect) and agent->bot (the answer
+  taken at Connect to the webhook receiving it), as bench/load.py measures them;
 - the service's CPU per relayed message and its share of a core;
 - resident memory, and its growth after the warm-up (`--warm-up` seconds of
   the soak, counted in the figures but not in the growth), in all and per

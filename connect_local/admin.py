@@ -1,6 +1,6 @@
 """The admin API (JSON under `/admin`): inspection and faults on demand.
 
-    GET  /admin/contacts/{ContactId}                    the full record, items with ClientToken
+    GET  /admin/contacts/{ContactId}                    the full record, items with ClientToken and ReceivedAt
     POST /admin/contacts/{ContactId}/expire-connections -> {"Expired": n}
     POST /admin/sockets/drop        {"ContactId": optional} -> {"Dropped": n}
     GET  /admin/sockets?ContactId=  -> {"Open": n}

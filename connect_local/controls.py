@@ -19,10 +19,17 @@ class Controls:
 
     def contact_record(self, contact_id: str) -> dict[str, Any]:
         """The contact with every item it ever had, receipts and typing
-        included, each with its ClientToken (None when sent without one)."""
+        included, each with its ClientToken (None when sent without one) and
+        ReceivedAt, the epoch seconds Connect took it at, unrounded (its
+        AbsoluteTime is in milliseconds)."""
         contact = self.model.contact(contact_id)
         items = [
-            {**item.to_wire(), "ClientToken": item.client_token, "InTranscript": item.in_transcript}
+            {
+                **item.to_wire(),
+                "ClientToken": item.client_token,
+                "InTranscript": item.in_transcript,
+                "ReceivedAt": item.received_at,
+            }
             for item in self.model.items(contact_id)
         ]
         return {

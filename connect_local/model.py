@@ -58,11 +58,14 @@ class Item:
     display_name: str
     role: str
     content_type: str
-    time: float
+    time: float  # AbsoluteTime's: whole milliseconds, strictly increasing within the chat
     content: str | None = None
     client_token: str | None = None
     message_metadata: dict[str, Any] | None = None
     in_transcript: bool = True
+    # The clock's own reading when the item was made, which the AWS answers do not show (they carry
+    # `time` in milliseconds): the admin record gives it, for measuring to the moment Connect took a message.
+    received_at: float | None = None
 
     def to_wire(self) -> dict[str, Any]:
         """The item as GetTranscript and `aws/chat` frames show it."""
@@ -202,11 +205,11 @@ class ChatModel:
     def now(self) -> float:
         return self._clock()
 
-    def _item_time(self, contact: Contact) -> float:
-        """The clock in whole milliseconds (AbsoluteTime's precision), made
+    def _item_time(self, contact: Contact, now: float) -> float:
+        """`now` in whole milliseconds (AbsoluteTime's precision), made
         strictly increasing within a chat so that no two of its items share
         a time and StartPosition.AbsoluteTime finds exactly one."""
-        moment = max(round(self._clock(), 3), round(contact.last_item_time + 0.001, 3))
+        moment = max(round(now, 3), round(contact.last_item_time + 0.001, 3))
         contact.last_item_time = moment
         return moment
 
@@ -500,6 +503,7 @@ class ChatModel:
         return item
 
     def _new_item(self, contact: Contact, participant: Participant, type_: str, content_type: str, **extra: Any) -> Item:
+        now = self._clock()
         return Item(
             id=str(uuid.uuid4()),
             type=type_,
@@ -508,7 +512,8 @@ class ChatModel:
             display_name=participant.display_name,
             role=participant.role,
             content_type=content_type,
-            time=self._item_time(contact),
+            time=self._item_time(contact, now),
+            received_at=now,
             **extra,
         )
 
@@ -543,7 +548,7 @@ class ChatModel:
             raise InvalidInput(f"Content.messageId {message_id!r} is not a message of this chat")
         if message.participant_id == reader.id:
             raise Conflict("A participant cannot send a receipt for its own message")
-        now = self._item_time(contact)
+        now = self._item_time(contact, self._clock())
         stamp = "ReadTimestamp" if content_type == READ else "DeliveredTimestamp"
         metadata = message.message_metadata or {"MessageId": message.id, "Receipts": []}
         receipt = next((r for r in metadata["Receipts"] if r["RecipientParticipantId"] == reader.id), None)

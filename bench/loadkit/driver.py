@@ -163,7 +163,7 @@ def transfer_all(api: Api, conversation_ids: Sequence[str], worker_id: str, webh
 
 
 class ConnectAdmin:
-    """The local Amazon Connect's admin API: every item of a contact with its AbsoluteTime; added latency."""
+    """The local Amazon Connect's admin API: every item of a contact with the moment Connect took it; added latency."""
 
     def __init__(self, admin_url: str) -> None:
         self._client = JsonClient(admin_url)
@@ -181,11 +181,15 @@ class ConnectAdmin:
         return answer["Items"]
 
     def message_times(self, contact_ids: Sequence[str], workers: int = 8) -> dict[tuple[str, str], float]:
-        """(role, content) -> AbsoluteTime of every message of these contacts."""
+        """(role, content) -> the moment Connect took each message of these contacts, in epoch seconds.
+        Its ReceivedAt, not its AbsoluteTime: AbsoluteTime is rounded to the millisecond, and the paced
+        sends all begin at the same fraction of a millisecond, so the rounding would shift a whole run's
+        bare SendMessage latencies by one amount between -0.5 and +0.5 ms (bench/README.md, "Connect's
+        clock in milliseconds")."""
         times: dict[tuple[str, str], float] = {}
         with ThreadPoolExecutor(workers) as pool:
             for items in pool.map(self.items, contact_ids):
                 for item in items:
                     if item.get("Type") == "MESSAGE":
-                        times[(item["ParticipantRole"], item["Content"])] = connect_time(item["AbsoluteTime"])
+                        times[(item["ParticipantRole"], item["Content"])] = item["ReceivedAt"]
         return times

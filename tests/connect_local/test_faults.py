@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import datetime
 from collections.abc import Callable
 
 import pytest
@@ -223,6 +224,21 @@ def test_the_admin_record_lists_every_item_with_its_client_token(clients: Client
         ("CUSTOMER", "two", generated),
         ("AGENT", "You said: two", None),
     ]
+
+
+def test_the_admin_record_gives_the_unrounded_moment_beside_the_millisecond_absolute_time(clients: Clients) -> None:
+    chat = clients.start_chat()
+    chat.connect()
+    before = time.time()
+    chat.send("now")
+    after = time.time()
+
+    status, record = clients.http("GET", f"/admin/contacts/{chat.contact_id}")
+
+    message = next(i for i in record["Items"] if i.get("Content") == "now")
+    assert before <= message["ReceivedAt"] <= after
+    absolute = datetime.fromisoformat(message["AbsoluteTime"].replace("Z", "+00:00")).timestamp()
+    assert abs(absolute - message["ReceivedAt"]) <= 0.0005 + 1e-6
 
 
 def test_a_chat_ends_when_its_duration_runs_out() -> None:

@@ -30,6 +30,14 @@ def test_items_of_a_chat_get_strictly_increasing_times_even_with_a_frozen_clock(
     assert times[0] == FROZEN
 
 
+def test_an_item_keeps_the_clocks_own_reading_beside_its_millisecond_time() -> None:
+    model = ChatModel(config_with(agents=[]), clock=lambda: FROZEN + 0.0126)
+    contact_id, token = started(model)
+    item = model.send_message(token, "text/plain", "hello", None)
+    assert item.received_at == FROZEN + 0.0126  # the clock's reading, unrounded
+    assert item.time == round(item.time, 3) != item.received_at  # AbsoluteTime's, a whole millisecond
+
+
 def test_concurrent_senders_lose_nothing_and_listeners_see_the_transcript_order() -> None:
     model = ChatModel(config_with(agents=[]))
     seen: list[str] = []
