@@ -57,7 +57,14 @@ class _PromptServer(uvicorn.Server):
         for sock in sockets or []:
             sock.close()
         for connection in list(self.server_state.connections):
-            connection.shutdown()
+            try:
+                connection.shutdown()
+            except Exception:  # noqa: BLE001 - one connection's, not the stop's
+                # A websocket whose peer's close was answered but whose transport is not yet lost (the
+                # answer queued behind data the peer has not read): uvicorn's websockets protocol raises
+                # InvalidState when asked to close it again. It is closing already; the others still are
+                # asked, and the stop goes on to wait for them all.
+                _uvicorn_log.debug("a connection was closing already at the stop", exc_info=True)
         try:
             async with asyncio.timeout(self.config.timeout_graceful_shutdown):
                 while (self.server_state.connections or self.server_state.tasks) and not self.force_exit:

@@ -7,13 +7,15 @@ import http.client
 import socket
 import threading
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 import uvicorn
+import websocket
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
 
 from net.server_thread import ServerThread
 from tests.service.harness import wait_for
@@ -83,3 +85,60 @@ def test_a_stop_refuses_new_connections_answers_the_request_in_flight_then_ends_
     assert not stopping.is_alive()
     assert answers == [(200, b"done")]
     assert slow.lifespan_ended.is_set()
+
+
+# More than this machine's socket buffers of both ends hold (net.ipv4.tcp_rmem's and tcp_wmem's most
+# are 32 and 4 MB): what the peer does not read stays in uvicorn's transport.
+FLOOD_BYTES = 64 * 1024 * 1024
+
+
+class FloodingSocketApp:
+    """A websocket route that sends more than the socket's buffers hold to a peer that reads nothing,
+    so that uvicorn's transport keeps the rest, and a lifespan."""
+
+    def __init__(self) -> None:
+        self.flooding = threading.Event()
+        self.peer_closed = threading.Event()
+        self.lifespan_ended = threading.Event()
+
+    def app(self) -> Starlette:
+        async def flood(websocket: WebSocket) -> None:
+            await websocket.accept()
+
+            await websocket.send_bytes(bytes(FLOOD_BYTES))  # written at once, most of it held
+            self.flooding.set()
+            await websocket.receive()  # the peer's close: uvicorn has answered it behind the rest
+            self.peer_closed.set()
+            with suppress(Exception):
+                await websocket.send_bytes(b"")  # held until the stop cancels it: the connection stays
+
+        @asynccontextmanager
+        async def lifespan(app: Starlette) -> AsyncIterator[None]:
+            yield
+            self.lifespan_ended.set()
+
+        return Starlette(routes=[WebSocketRoute("/flood", flood)], lifespan=lifespan)
+
+
+def test_a_stop_goes_on_past_a_socket_its_peer_closed_while_uvicorn_could_not_flush_it() -> None:
+    """The peer's close frame answered but the connection not yet lost (its answer waits behind data
+    the peer does not read): uvicorn's websockets protocol raises when the stop asks it to close."""
+    flooding = FloodingSocketApp()
+    config = uvicorn.Config(flooding.app(), host="127.0.0.1", port=0, log_level="critical", log_config=None,
+                            lifespan="on", ws="websockets-sansio", timeout_graceful_shutdown=1)
+    served = ServerThread(config, "test-server")
+    _, port = served.start(timeout=10)
+    peer = websocket.create_connection(f"ws://127.0.0.1:{port}/flood", timeout=10)
+    failures: list[threading.ExceptHookArgs] = []
+    hook, threading.excepthook = threading.excepthook, failures.append
+    try:
+        assert flooding.flooding.wait(10)
+        peer.send_close()  # and reads nothing more
+        assert flooding.peer_closed.wait(10)
+        served.stop(timeout=10)
+    finally:
+        threading.excepthook = hook
+        peer.shutdown()
+
+    assert [failure.exc_value for failure in failures] == []
+    assert flooding.lifespan_ended.is_set()
