@@ -16,8 +16,8 @@ message at one steady rate, so that every case meets the same machine at the sam
 - agent -> bot, from the agent message's AbsoluteTime at Connect (the agent API's answer) to the
   webhook receiving it: no egress feature (the baseline), egress translation, short links (two
   links a message), both;
-- bot -> agent, from the bot's POST being sent to the customer message's AbsoluteTime at Connect:
-  no feature (the baseline), ingress translation;
+- bot -> agent, from the bot's POST being sent to the moment Connect took the customer message (the
+  admin record's ReceivedAt): no feature (the baseline), ingress translation;
 - the bare round trip of each API a feature calls: one TranslateText (boto3 with the service's
   connector configuration, to the local Connect) and one shortener POST (`net.post`, the service's
   own HTTP client on its kept-alive connections, to the same tiny server), each from the call to its answer.

@@ -21,7 +21,8 @@ class Controls:
         """The contact with every item it ever had, receipts and typing
         included, each with its ClientToken (None when sent without one) and
         ReceivedAt, the epoch seconds Connect took it at, unrounded (its
-        AbsoluteTime is in milliseconds)."""
+        AbsoluteTime is that rounded to the millisecond, or a millisecond after
+        the chat's previous item when two come within one)."""
         contact = self.model.contact(contact_id)
         items = [
             {

@@ -59,13 +59,14 @@ class Item:
     role: str
     content_type: str
     time: float  # AbsoluteTime's: whole milliseconds, strictly increasing within the chat
+    # The clock's own reading when the item was made, which the AWS answers do not show: the admin
+    # record gives it, for measuring to the moment Connect took a message (`time` is that reading
+    # rounded, or a millisecond after the chat's previous item when two come within one).
+    received_at: float
     content: str | None = None
     client_token: str | None = None
     message_metadata: dict[str, Any] | None = None
     in_transcript: bool = True
-    # The clock's own reading when the item was made, which the AWS answers do not show (they carry
-    # `time` in milliseconds): the admin record gives it, for measuring to the moment Connect took a message.
-    received_at: float | None = None
 
     def to_wire(self) -> dict[str, Any]:
         """The item as GetTranscript and `aws/chat` frames show it."""

@@ -19,6 +19,7 @@ import time
 from contextlib import suppress
 
 import uvicorn
+from websockets.exceptions import InvalidState
 
 WAIT_STEP_SECONDS = 0.005
 TICK_SECONDS = 0.1  # uvicorn's: its `on_tick` refreshes the Date header every tenth
@@ -59,12 +60,12 @@ class _PromptServer(uvicorn.Server):
         for connection in list(self.server_state.connections):
             try:
                 connection.shutdown()
-            except Exception:  # noqa: BLE001 - one connection's, not the stop's
-                # A websocket whose peer's close was answered but whose transport is not yet lost (the
-                # answer queued behind data the peer has not read): uvicorn's websockets protocol raises
-                # InvalidState when asked to close it again. It is closing already; the others still are
+            except InvalidState:
+                # A websocket whose peer's close was answered and its transport closed, but not yet lost
+                # (the answer queued behind data the peer has not read): uvicorn's websockets protocol
+                # raises when asked to close it again. It is closing already; the others still are
                 # asked, and the stop goes on to wait for them all.
-                _uvicorn_log.debug("a connection was closing already at the stop", exc_info=True)
+                _uvicorn_log.debug("a websocket was closing already at the stop")
         try:
             async with asyncio.timeout(self.config.timeout_graceful_shutdown):
                 while (self.server_state.connections or self.server_state.tasks) and not self.force_exit:

@@ -14,7 +14,7 @@ from connect_local.transcript import TranscriptQuery, transcript_page
 
 
 def items(count: int) -> list[Item]:
-    return [Item(f"i{n}", "MESSAGE", "c", "p", "Bob", "CUSTOMER", "text/plain", 1000.0 + n / 1000, content=str(n)) for n in range(count)]
+    return [Item(f"i{n}", "MESSAGE", "c", "p", "Bob", "CUSTOMER", "text/plain", 1000.0 + n / 1000, 1000.0 + n / 1000, content=str(n)) for n in range(count)]
 
 
 def scan(transcript: list[Item], direction: Literal["FORWARD", "BACKWARD"], page_size: int) -> list[list[str]]:
