@@ -7,8 +7,8 @@ import http.client
 import logging
 import socket
 import threading
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 
 import pytest
 import uvicorn
@@ -21,6 +21,17 @@ from starlette.websockets import WebSocket
 
 from net.server_thread import ServerThread
 from tests.service.harness import wait_for
+
+
+def lifespan_setting(ended: threading.Event) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+    """An app's lifespan that sets `ended` once its shutdown has run."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        ended.set()
+
+    return lifespan
 
 
 class SlowApp:
@@ -37,12 +48,7 @@ class SlowApp:
             await asyncio.to_thread(self.release.wait, 10)
             return PlainTextResponse("done")
 
-        @asynccontextmanager
-        async def lifespan(app: Starlette) -> AsyncIterator[None]:
-            yield
-            self.lifespan_ended.set()
-
-        return Starlette(routes=[Route("/slow", slow)], lifespan=lifespan)
+        return Starlette(routes=[Route("/slow", slow)], lifespan=lifespan_setting(self.lifespan_ended))
 
 
 def get(port: int, path: str) -> tuple[int, bytes]:
@@ -114,12 +120,7 @@ class FloodingSocketApp:
             with suppress(Exception):
                 await websocket.send_bytes(b"")  # held until the stop cancels it: the connection stays
 
-        @asynccontextmanager
-        async def lifespan(app: Starlette) -> AsyncIterator[None]:
-            yield
-            self.lifespan_ended.set()
-
-        return Starlette(routes=[WebSocketRoute("/flood", flood)], lifespan=lifespan)
+        return Starlette(routes=[WebSocketRoute("/flood", flood)], lifespan=lifespan_setting(self.lifespan_ended))
 
 
 def test_a_stop_goes_on_past_a_socket_its_peer_closed_while_uvicorn_could_not_flush_it(
