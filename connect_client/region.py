@@ -45,11 +45,13 @@ class ClientSettings:
     connection, it opens one more and, when more calls than the pool holds
     were in flight at once, closes it after its call (urllib3's "Connection
     pool is full, discarding connection" warning), so the next burst pays a
-    TCP and TLS handshake again. Every conversation's actor calls on its own
-    thread, beside the socket hub's pool: a 20,000 ramp overflowed 50
-    connections 530-766 times, and a ramp of 100 had 61 calls of the
-    `connect` client in flight at once (bench/README.md, "Less CPU per
-    message"). 128 is twice that, at one open file a kept connection."""
+    TCP and TLS handshake again. The conversations' actors call from their
+    pool (up to 512 threads, actors/pooled.py), beside the socket hub's: a
+    ramp of 100 had 61 calls of the `connect` client in flight at once
+    (bench/README.md, "Less CPU per message"), and the 19,500 held run
+    overflowed 128 connections 154 times in its ramp ("19,500 held on the
+    pool"). 128 is twice the first, at one open file a kept connection:
+    every file the pool keeps is one a conversation's socket cannot have."""
 
     connect_timeout: float = 5.0
     read_timeout: float = 15.0
