@@ -17,6 +17,12 @@ Connections are kept per host (urllib3's `PoolManager`), so a webhook or a short
 TCP (and TLS) handshake once, not on every POST. A kept connection the server has closed is seen
 before it is used again and replaced; one that breaks during a POST is an error like any other,
 and the POST is not sent again here (a webhook's is retried by the deliverer, under the same id).
+
+A URL with user info (`https://bot:s3cret@hooks.example/chat`) is sent with it as HTTP Basic
+authentication, as curl and every browser send it, unless the caller gives its own `Authorization`:
+a bot behind Basic authentication gave its webhook so, and without the header each POST would be
+refused with 401 and, a 4xx, given up for good. (The URL's password is redacted wherever the URL is
+shown: events/redaction.py.)
 """
 
 from __future__ import annotations
@@ -83,7 +89,9 @@ def request(
     its own."""
     limits = urllib3.Timeout(connect=timeout if connect_timeout is None else connect_timeout, read=timeout)
     try:
-        scheme, host, port, request_uri = _target(url)
+        scheme, host, port, request_uri, authorization = _target(url)
+        if authorization is not None and not any(name.lower() == "authorization" for name in headers):
+            headers = {**headers, "Authorization": authorization}
         pool = _POOLS.connection_from_host(host, port, scheme, pool_kwargs={"maxsize": connections})
         # A redirect is an answer like any other 3xx: following it would turn a POST into a GET.
         response = pool.urlopen(
@@ -98,14 +106,25 @@ def request(
 
 
 @functools.lru_cache(maxsize=_PARSED_URLS)
-def _target(url: str) -> tuple[str, str | None, int | None, str]:
-    """`url`'s scheme, host, port and request URI, parsed once: a service calls the same few URLs
+def _target(url: str) -> tuple[str, str | None, int | None, str, str | None]:
+    """`url`'s scheme, host, port, request URI and the Basic `Authorization` its user info makes (None
+    without user info), parsed once: a service calls the same few URLs
     (its region's five participant operations, its bots' webhooks) over and over, and urllib3's
     parsing was about a third of the CPU of a participant call of a restart's recovery. A URL that
     cannot be parsed raises, and is not kept."""
     _check_host_encodes(url)
     parsed = urllib3.util.parse_url(url)
-    return parsed.scheme or "http", parsed.host, parsed.port, parsed.request_uri
+    return parsed.scheme or "http", parsed.host, parsed.port, parsed.request_uri, _basic_authorization(parsed.auth)
+
+
+def _basic_authorization(user_info: str | None) -> str | None:
+    """The `Authorization` header of a URL's `user:password` (each part percent-decoded, as a URL
+    carries a `@` or `:` in either), or None without user info."""
+    if user_info is None:
+        return None
+    user, _, password = user_info.partition(":")
+    credentials = f"{urllib.parse.unquote(user)}:{urllib.parse.unquote(password)}"
+    return urllib3.util.make_headers(basic_auth=credentials)["authorization"]
 
 
 def _check_host_encodes(url: str) -> None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import base64
 import socket
 import threading
 
@@ -50,6 +51,19 @@ def test_posts_to_one_webhook_host_reuse_kept_alive_connections(
 
     assert len(receiver.requests) == 3 * (5 + 5)
     assert receiver.connections <= 2  # at most one per sender, not one per POST
+
+
+def test_a_webhook_url_with_user_info_is_posted_with_basic_authentication(
+    store: EventStore, receiver: Receiver, deliverers: list[WebhookDeliverer]
+) -> None:
+    url = receiver.url("basic").replace("http://", "http://bot:s3cret@")
+    append(store, "basic", whole("basic", url, agent_messages=2))
+    start(store, deliverers)
+
+    receiver.wait_until(lambda r: len(r.accepted("basic")) == len(told(store, "basic")))
+
+    expected = "Basic " + base64.b64encode(b"bot:s3cret").decode()
+    assert {received.headers.get("authorization") for received in receiver.requests} == {expected}
 
 
 def test_messages_appended_while_running_are_delivered_and_pull_only_conversations_are_not_posted(

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from net import ConnectTimedOut, HttpAnswer, post
@@ -59,3 +61,19 @@ def test_requests_that_cannot_be_made_raise_before_anything_is_sent(receiver: Re
     with pytest.raises(ValueError):
         post(receiver.url("bad-header"), b"{}", {**JSON, "webhook-id": "c:1\n"}, timeout=5)
     assert receiver.requests == []
+
+
+def test_a_url_with_user_info_is_sent_with_it_as_basic_authentication(receiver: Receiver) -> None:
+    with_user = receiver.url("basic").replace("http://", "http://bot%40shop:p%3Ass@")
+    given = receiver.url("own").replace("http://", "http://bot:ignored@")
+
+    post(with_user, b"{}", JSON, timeout=5)
+    post(given, b"{}", {**JSON, "authorization": "Bearer the-callers"}, timeout=5)
+    post(receiver.url("none"), b"{}", JSON, timeout=5)
+
+    sent = {r.conversation_id: r.headers.get("authorization") for r in receiver.requests}
+    assert sent == {
+        "basic": "Basic " + base64.b64encode(b"bot@shop:p:ss").decode(),
+        "own": "Bearer the-callers",
+        "none": None,
+    }
