@@ -105,6 +105,7 @@ from events.conversation_events import (
     ConversationEvent,
     ErrorDetail,
     ReturnedToBot,
+    ShortLinkRule,
     Transferred,
     TranslationRule,
     UserMessageRequested,
@@ -123,6 +124,7 @@ from events.effects import (
 )
 from events.links import find_links, with_short_links
 from events.message_repeats import SENT_EVENT_TYPES, SentMessage, first_sent, refuse_a_different_repeat
+from events.slash_commands import fill_placeholders
 from logs import KNOWN_SECRETS
 from store import ConcurrencyConflict, EventStore, LeaseLost, NewEvent
 from store.content import ContentRegistry
@@ -728,12 +730,25 @@ class ConversationActor(PooledActor):
             except ToolError as failure:
                 error = _tool_error(failure)
         if plan.short_links is not None:
-            try:
-                content = with_short_links(content, self._tools.shorten(plan.short_links, find_links(content)))
-            except ToolError:
-                pass  # logged where it failed; the links go as written
+            content = with_short_links(content, self._short_forms(plan.short_links, content))
         original = command.content if content != command.content else None
         return msgspec.structs.replace(command, content=content, original_content=original, translation_error=error)
+
+    def _short_forms(self, rule: ShortLinkRule, text: str) -> dict[str, str]:
+        """The short form of each link of `text` that could be had (the others go as written)."""
+        try:
+            return self._tools.shorten(rule, find_links(text))
+        except ToolError:
+            return {}  # logged where it failed
+
+    def _content_short_forms(self, template: str) -> dict[str, str]:
+        """The short forms of the links a content item sends the user, filled as the core fills it, when
+        the worker shortens links (none when a placeholder is missing: the core refuses the item)."""
+        rule = self.state.short_links
+        if rule is None:
+            return {}
+        text, missing = fill_placeholders(template, self.state.context)
+        return {} if missing else self._short_forms(rule, text)
 
     def _translate(self, rule: TranslationRule, text: str, client_token: str) -> str:
         assert self.state.target is not None
@@ -750,7 +765,10 @@ class ConversationActor(PooledActor):
         try:
             if action.type == "content":
                 template = self._tools.content(effect.worker_id, action.value)
-                return SlashContentFound(at=at(), effect_id=effect.effect_id, template=template)
+                return SlashContentFound(
+                    at=at(), effect_id=effect.effect_id, template=template,
+                    short_links=self._content_short_forms(template),
+                )
             try:
                 self._handle_report(SlashActionStarting(at=at(), effect_id=effect.effect_id))
             except Rejected:

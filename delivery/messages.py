@@ -87,6 +87,7 @@ def _type_and_fields(event: ConversationEvent) -> tuple[str, dict[str, Any]]:
                 "Role": "AGENT",
                 "ConnectMessageId": None,
                 "SlashCommand": event.command,
+                **({} if event.original_text is None else {"OriginalText": event.original_text}),
             }
         case AgentJoined():
             return "AgentJoined", {"AgentName": event.agent_name}

@@ -45,7 +45,8 @@ def transcript_lines(events: Iterable[tuple[int, ConversationEvent]]) -> list[st
             text = event.content if event.original_content is None else event.original_content
             lines.append(f"{speaker}: {text}")
         elif isinstance(event, SlashContentSent):
-            lines.append(f"{event.agent_name}: {event.text}")
+            text = event.text if event.original_text is None else event.original_text
+            lines.append(f"{event.agent_name}: {text}")
     return lines
 
 

@@ -57,10 +57,12 @@ class SlashActionStarting(Command):
 
 
 class SlashContentFound(Command):
-    """A `content` action's item, as stored (its placeholders not yet filled)."""
+    """A `content` action's item, as stored (its placeholders not yet filled), and the short form of each
+    link of the filled text that the shell could have (ShortLinkConfig; empty without it)."""
 
     effect_id: int
     template: str
+    short_links: dict[str, str] = {}
 
 
 class SlashActionSucceeded(Command):

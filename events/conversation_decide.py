@@ -93,6 +93,7 @@ from events.conversation_events import (
     UserTypingSent,
 )
 from events.conversation_state import ConversationState, place_of
+from events.links import with_short_links
 from events.long_messages import MAX_MESSAGE_BYTES, MIN_LIMIT, split_message, utf8_size
 from events.rejection import Rejected
 from events.slash_commands import (
@@ -560,9 +561,13 @@ def _slash_content_found(state: ConversationState, command: SlashContentFound) -
             message=f"content {intent.action.value!r} needs {', '.join(missing)}, which the conversation's context lacks",
         )
         return _slash_action_failed(state, command.at, command.effect_id, intent, lacking)
+    shortened = with_short_links(text, command.short_links)
     sent = [
         SlashActionDone(at=command.at, request_seq=command.effect_id),
-        SlashContentSent(at=command.at, command=intent.command, agent_name=intent.agent_name, text=text),
+        SlashContentSent(
+            at=command.at, command=intent.command, agent_name=intent.agent_name, text=shortened,
+            original_text=text if shortened != text else None,
+        ),
     ]
     # Content sent to the user counts as an agent message: the auto-disconnect timers start again.
     rearmed = [] if state.disconnect_requested else _rearm_timers(state, command.at, after=len(sent))

@@ -323,6 +323,7 @@ class SlashContentSent(ConversationEvent):
     command: str
     agent_name: str
     text: str
+    original_text: str | None = None  # the filled item as written, when `text` has its links shortened
 
 
 class UserNotified(ConversationEvent):

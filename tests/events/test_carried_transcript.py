@@ -38,8 +38,12 @@ def test_the_transcript_has_confirmed_user_messages_agent_messages_as_written_an
         (5, UserMessageSent(at=0, request_seq=3, connect_message_id="m3")),
         (6, AgentMessageReceived(at=0, connect_message_id="a1", role="AGENT", agent_name="Ana", content="hola", original_content="hello")),
         (7, SlashContentSent(at=0, command="/welcome", agent_name="Ana", text="Welcome, Bo")),
+        (8, SlashContentSent(at=0, command="/track", agent_name="Ana", text="See https://sqz.example/1",
+                             original_text="See https://shop.example/t/1")),
     ]
-    assert transcript_lines(events) == ["Customer: hi", "Ana: hello", "Ana: Welcome, Bo"]  # type: ignore[arg-type]
+    assert transcript_lines(events) == [  # type: ignore[arg-type]
+        "Customer: hi", "Ana: hello", "Ana: Welcome, Bo", "Ana: See https://shop.example/t/1",
+    ]
 
 
 def test_everything_is_carried_when_it_fits() -> None:

@@ -62,6 +62,27 @@ def test_content_is_sent_to_the_user_with_placeholders_filled_and_restarts_the_t
     assert pending_effects(run.state) == []
 
 
+
+def test_content_goes_with_the_short_links_the_shell_found_and_keeps_the_filled_text_as_written() -> None:
+    run = chat()
+    run.agent_says("/welcome", at=5, message_id="cmd-1")
+    [effect] = pending_effects(run.state)
+    found = SlashContentFound(
+        at=6, effect_id=effect.effect_id, template="{{name}}: https://shop.example/t/{{name}}, https://x.example/a.",
+        short_links={"https://shop.example/t/Maya": "https://sqz.example/1"},
+    )
+    [sent] = of_type(run(found), SlashContentSent)
+    assert sent.text == "Maya: https://sqz.example/1, https://x.example/a."
+    assert sent.original_text == "Maya: https://shop.example/t/Maya, https://x.example/a."
+
+
+def test_content_without_short_links_has_no_original_text() -> None:
+    run = chat()
+    run.agent_says("/welcome", at=5, message_id="cmd-1")
+    [effect] = pending_effects(run.state)
+    [sent] = of_type(run(SlashContentFound(at=6, effect_id=effect.effect_id, template="See https://x.example")), SlashContentSent)
+    assert (sent.text, sent.original_text) == ("See https://x.example", None)
+
 def test_a_placeholder_the_context_lacks_is_named_to_the_agent_and_nothing_is_sent() -> None:
     run = chat()
     run.agent_says("/welcome", at=5, message_id="cmd-1")

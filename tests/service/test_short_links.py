@@ -12,12 +12,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import msgspec
 import pytest
 
-from events.worker_config import ShortLinkConfig, SqueezeConfig
+from events.worker_config import ShortLinkConfig, SlashCommand, SlashCommandAction, SqueezeConfig
+from store.content import ContentRegistry
 from store.workers import WorkerRegistry
 from tests.connect_local.configs import config_with
 from tests.service.conftest import Bot, Running
 from tests.service.harness import wait_for
-from tests.service.test_slash_commands import accepted_chat, agent_api
+from tests.service.test_slash_commands import accepted_chat, agent_api, with_commands
 from vault import LocalVault, SecretText, parse_reference
 
 KEY_REF = "srn:vault::acme:secret:squeeze"
@@ -112,3 +113,22 @@ def test_a_failing_shortener_lets_the_links_through_as_written(
     assert [m["Text"] for m in messages] == ["See https://shop.example/a", "and no link here"]
     assert "OriginalText" not in messages[0]
     assert len(shortener.asked) == 1
+
+
+def test_a_content_items_links_are_shortened_once_its_placeholders_are_filled(
+    start_service: Callable[..., Running], bot: Bot, shortener: Shortener
+) -> None:
+    running = start_service(config_with(agents=[]))
+    shortening(running, f"{shortener.url}/standard")
+    with_commands(running, {"/track": SlashCommand(actions=[SlashCommandAction(type="content", value="tracking")])})
+    item = "Hi {{name}}, track it at https://shop.example/track/{{name}} (terms: https://shop.example/terms)"
+    ContentRegistry(running.store).put(running.worker_id, "tracking", item, at=time.time())
+    contact_id = accepted_chat(running, bot, "short-3")
+
+    agent_api(running, "POST", f"{contact_id}/messages", {"Content": "/track"})
+
+    [message] = wait_for(lambda: agent_messages(bot), "the content item at the bot")
+    assert message["SlashCommand"] == "/track"
+    assert message["Text"] == "Hi Maya, track it at https://sqz.test/Maya (terms: https://sqz.test/terms)"
+    assert message["OriginalText"] == "Hi Maya, track it at https://shop.example/track/Maya (terms: https://shop.example/terms)"
+    assert sorted(shortener.asked) == [("https://shop.example/terms", KEY), ("https://shop.example/track/Maya", KEY)]
