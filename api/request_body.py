@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from starlette.requests import Request
+import logging
+
+from starlette.requests import ClientDisconnect, Request
 
 from api.errors import ApiError
+
+log = logging.getLogger(__name__)
 
 DEFAULT_MAX_BODY_BYTES = 256 * 1024
 
@@ -17,10 +21,16 @@ async def read_body(request: Request, limit: int) -> bytes:
     if declared.isascii() and declared.isdecimal() and int(declared) > limit:
         raise _too_large(limit)
     received = bytearray()
-    async for chunk in request.stream():
-        received += chunk
-        if len(received) > limit:
-            raise _too_large(limit)
+    try:
+        async for chunk in request.stream():
+            received += chunk
+            if len(received) > limit:
+                raise _too_large(limit)
+    except ClientDisconnect:
+        # A bot that gave up mid-body (its own timeout): nothing was taken, and nobody is left to answer.
+        # Not the service's fault, so not the ERROR and traceback an exception out of a handler logs.
+        log.debug("%s %s: the client closed the connection before its body came whole", request.method, request.url.path)
+        raise ApiError(400, "body_incomplete", "the connection closed before the whole body came") from None
     request.state.body = bytes(received)
     return request.state.body
 

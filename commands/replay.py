@@ -61,21 +61,23 @@ def run(args: argparse.Namespace) -> int:
     if args.conversation is None and args.file is None:
         print("replay: name a CONVERSATION, or an exported one with --file FILE", file=sys.stderr)
         return 2
-    printed = 0
+    # Every event is read and folded before a line is printed: a log that cannot be read whole is refused
+    # with nothing printed, not shown in part above its error.
+    steps: list[ReplayStep] = []
     try:
         with _source(args) as source:
-            steps = fold(source.conversation_id, _until(source.events, seq=args.until, at=args.at))
-            printer = _JsonPrinter() if args.json else _TimelinePrinter(source.conversation_id)
-            shown = not sys.stdout.isatty()  # at a terminal, the lines printed are the progress
+            shown = not sys.stdout.isatty()  # at a terminal, the timeline comes too soon after for a bar
             with Progress(f"replaying {source.conversation_id}", source.total, log=log, unit="events", shown=shown) as progress:
-                for step in steps:
-                    printer.step(step)
-                    printed += 1
+                for step in fold(source.conversation_id, _until(source.events, seq=args.until, at=args.at)):
+                    steps.append(step)
                     progress.advance()
-            if printed == 0:
+            if not steps:
                 when = f" at or before {timestamp(args.at)}" if args.at is not None else ""
                 print(f"replay: no events for conversation {source.conversation_id!r}{when} in {source.where}", file=sys.stderr)
                 return 1
+            printer = _JsonPrinter() if args.json else _TimelinePrinter(source.conversation_id)
+            for step in steps:
+                printer.step(step)
             printer.end(args.at)
     except (StoreError, FileNotFoundError) as error:
         print(f"replay: {error}", file=sys.stderr)
@@ -84,10 +86,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"replay: {args.file}: {error}", file=sys.stderr)
         return 2
     except EventDecodeError as error:
+        read = len(steps)
+        before = f"; `--until {read}` shows the events before it" if read else ""
         if args.file is not None:
-            print(f"replay: {args.file}: line {printed + 2} (event {printed + 1}): {error}", file=sys.stderr)
+            print(f"replay: {args.file}: line {read + 2} (event {read + 1}): {error}{before}", file=sys.stderr)
         else:
-            print(f"replay: conversation {args.conversation!r}, event {printed + 1}: {error}", file=sys.stderr)
+            print(f"replay: conversation {args.conversation!r}, event {read + 1}: {error}{before}", file=sys.stderr)
         return 2
     return 0
 
@@ -106,7 +110,8 @@ def _source(args: argparse.Namespace) -> Iterator[_Source]:
     with opened as exported:
         if args.conversation is not None and args.conversation != exported.conversation_id:
             raise ConversationFileError(f"holds conversation {exported.conversation_id!r}, not {args.conversation!r}")
-        yield _Source(exported.conversation_id, exported.events(), exported.header.events, str(args.file))
+        # Read whole, so that a file cut short or out of order is refused even when `--until` stops before.
+        yield _Source(exported.conversation_id, list(exported.events()), exported.header.events, str(args.file))
 
 
 def _until(events: Iterable[StoredEvent], *, seq: int | None, at: float | None) -> Iterable[StoredEvent]:

@@ -23,8 +23,11 @@ from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
 from starlette.routing import WebSocketRoute
 
 from connect_local.admin import AdminApi
@@ -156,7 +159,9 @@ class LocalConnect(Controls):
             allow_headers=["*"],
             expose_headers=["x-amzn-ErrorType", "x-amzn-RequestId"],
         )
-        return Starlette(routes=routes, middleware=[cors], lifespan=lifespan)
+        return Starlette(
+            routes=routes, middleware=[cors], lifespan=lifespan, exception_handlers={HTTPException: _no_such_route}
+        )
 
     async def _end_expired_chats(self) -> None:
         """Chats end when their ChatDurationInMinutes runs out, checked every
@@ -206,3 +211,13 @@ class LocalConnect(Controls):
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None) -> None:
         self.stop()
+
+
+async def _no_such_route(request: Request, error: HTTPException) -> JSONResponse:
+    """A path no route serves, or a method it does not take, in the JSON error shape of the APIs here
+    (`{"message"}`), not Starlette's plain text."""
+    what = "no route here takes" if error.status_code == 405 else "no route here serves"
+    return JSONResponse(
+        {"message": f"{what} {request.method} {request.url.path}"}, status_code=error.status_code, headers=error.headers
+    )
+

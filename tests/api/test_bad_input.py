@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import http.client
 import json
+import logging
+import socket
 import urllib.parse
 from typing import Any
 
@@ -11,6 +13,7 @@ import pytest
 
 from api.context_limits import MAX_ATTRIBUTES_BYTES
 from tests.api.conftest import MAX_BODY_BYTES, Served
+from tests.delivery.polling import eventually
 
 VALID_TRANSFER = {"ConversationId": "c-new", "WorkerId": "no-such-worker", "BotName": "Botty", "DeliverTo": None}
 
@@ -244,3 +247,20 @@ def test_every_problem_is_listed_in_words(served: Served) -> None:
 @pytest.mark.parametrize("body", [b"", b"not json", b"[1, 2]", b'{"a": ', b"\xff\xfe"])
 def test_a_body_that_is_not_a_json_object_is_refused(served: Served, body: bytes) -> None:
     assert error_of(raw(served, "POST", "/v1/conversations", body))[:2] == (400, "invalid_body")
+
+
+def test_a_client_gone_before_its_whole_body_came_is_no_error_of_the_service(
+    served: Served, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="api.request_body")
+    address = urllib.parse.urlsplit(served.url)
+    with socket.create_connection((address.hostname, address.port), timeout=10) as connection:
+        connection.sendall(
+            b"POST /v1/conversations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            + f"Authorization: Bearer {served.alice.token}\r\nContent-Length: 100\r\n\r\n".encode()
+            + b'{"Conv'
+        )
+
+    eventually(lambda: any("before its body came whole" in r.getMessage() for r in caplog.records))
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert error_of(served.api(served.alice).call("POST", "/v1/conversations", VALID_TRANSFER))[1] == "unknown_worker"

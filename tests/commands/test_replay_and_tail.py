@@ -101,9 +101,11 @@ def test_replay_of_an_event_from_the_future_names_the_event(tmp_path: Path, caps
         future = NewEvent("AgentMessageReceived", b'{"type":"AgentMessageReceived","v":99,"at":5.0}')
         store.append(stream, [future], expected_version=store.stream_version(stream))
     code = run.main(["replay", "conv-1", "--db", str(db)])
-    err = capsys.readouterr().err
+    out, err = capsys.readouterr()
     assert code == 2
     assert f"event {len(conversation.events) + 1}:" in err and "99" in err
+    assert f"`--until {len(conversation.events)}` shows the events before it" in err
+    assert out == ""
 
 
 def test_tail_prints_the_last_events_redacted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -369,10 +371,22 @@ def test_a_bad_file_is_a_clear_error_naming_the_line(
     lines = export(db, "conv-1", capsys).splitlines()
     file = broken(tmp_path / "bad.jsonl", damage(lines))
     assert run.main(["replay", "--file", str(file)]) == 2
-    err = capsys.readouterr().err
+    out, err = capsys.readouterr()
     assert f"replay: {file}: line " in err and says in err, err
     assert "Traceback" not in err
+    assert out == "", "a file that cannot be read whole is refused with nothing of it printed"
 
+
+
+def test_a_file_cut_short_is_refused_even_when_until_stops_before_the_cut(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "events.db"
+    stored_conversation(db)
+    file = broken(tmp_path / "cut.jsonl", export(db, "conv-1", capsys).splitlines()[:-2])
+    assert run.main(["replay", "--file", str(file), "--until", "1"]) == 2
+    out, err = capsys.readouterr()
+    assert "it was cut short" in err and out == ""
 
 def test_a_line_that_is_not_utf8_is_named_like_one_that_is_not_json(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]

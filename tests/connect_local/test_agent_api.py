@@ -102,6 +102,16 @@ def test_unknown_chats_are_404_and_bad_bodies_400(humans: Clients) -> None:
     assert "AgentName" in body["message"]
 
 
+
+def test_a_path_or_method_no_route_takes_is_answered_in_the_json_error_shape(humans: Clients) -> None:
+    chat = humans.start_chat()
+    assert humans.http("GET", f"/agent/api/chats/{chat.contact_id}") == (
+        404, {"message": f"no route here serves GET /agent/api/chats/{chat.contact_id}"},
+    )
+    assert humans.http("DELETE", chat_path(chat.contact_id, "accept")) == (
+        405, {"message": f"no route here takes DELETE /agent/api/chats/{chat.contact_id}/accept"},
+    )
+
 def test_messages_need_an_accepted_chat(humans: Clients) -> None:
     chat = humans.start_chat()
     assert humans.http("POST", chat_path(chat.contact_id, "messages"), {"Content": "hi"})[0] == 409
