@@ -19,10 +19,12 @@ from commands.collector import collect_less, freeze_when_recovered
 from commands.database import DEFAULT_DATA_DIR
 from commands.foreground import stop_on_signals
 from commands.open_files import raise_open_files_limit
+from commands.port_number import port_number
 from commands.runtime import running_service
 from connect_local import LocalConnect, default_config
-from connect_local.ready import write_ready_file
+from connect_local.ready import ReadyFileUnwritable, write_ready_file
 from connect_client import static_session
+from net.server_thread import CannotListen
 from service import local_regions
 from service.connector_runner import ConnectorRunner
 from service.demo_worker import DEMO_FAILOVER_NAME, DEMO_FAILOVER_REGION, ensure_demo_worker
@@ -45,7 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--ready-file", type=Path, help="once listening, write a JSON object with the endpoints here"
     )
-    parser.add_argument("--api-port", type=int, default=0, help="port of the bots' HTTP API (default: a free one)")
+    parser.add_argument("--api-port", type=port_number, default=0, help="port of the bots' HTTP API (default: a free one)")
     parser.add_argument(
         "--agent",
         choices=("simulated", "human"),
@@ -76,34 +78,38 @@ def run(args: argparse.Namespace) -> int:
     connect_config = default_config(
         agents=[] if args.agent == "human" else None, regions=("us-east-1", DEMO_FAILOVER_REGION)
     )
-    with store, LocalConnect(connect_config) as connect:
-        connect_info = connect.ready_info()
-        worker_id = ensure_demo_worker(WorkerRegistry(store), connect_info)
-        # The local Amazon Connect also serves Translate and SES: the demo's connectors call it.
-        connectors = ConnectorRunner(
-            store, credentials=lambda reference: static_session(),
-            endpoints={"Translate": connect.endpoint_url, "SES": connect.endpoint_url},
-        )
-        with running_service(
-            store, local_regions(connect.endpoint_url), port=args.api_port, max_body_bytes=args.max_body_bytes,
-            run_connector=connectors,
-        ) as running:
-            freeze_when_recovered(running.service)
-            token_file = ensure_demo_client(running.clients, args.data)
-            info = {
-                **connect_info,
-                "api_url": running.api_url,
-                "api_token_file": str(token_file.resolve()),
-                "openapi_url": running.openapi_url,
-                "operator_page_url": running.operator_page_url,
-                "demo_worker_id": worker_id,
-                "store_path": str(store_path.resolve()),
-            }
-            stop = stop_on_signals()
-            if args.ready_file:
-                write_ready_file(args.ready_file, info)
-            _print_welcome(info, human_agent=args.agent == "human")
-            stop.wait()
+    try:
+        with store, LocalConnect(connect_config) as connect:
+            connect_info = connect.ready_info()
+            worker_id = ensure_demo_worker(WorkerRegistry(store), connect_info)
+            # The local Amazon Connect also serves Translate and SES: the demo's connectors call it.
+            connectors = ConnectorRunner(
+                store, credentials=lambda reference: static_session(),
+                endpoints={"Translate": connect.endpoint_url, "SES": connect.endpoint_url},
+            )
+            with running_service(
+                store, local_regions(connect.endpoint_url), port=args.api_port, max_body_bytes=args.max_body_bytes,
+                run_connector=connectors,
+            ) as running:
+                freeze_when_recovered(running.service)
+                token_file = ensure_demo_client(running.clients, args.data)
+                info = {
+                    **connect_info,
+                    "api_url": running.api_url,
+                    "api_token_file": str(token_file.resolve()),
+                    "openapi_url": running.openapi_url,
+                    "operator_page_url": running.operator_page_url,
+                    "demo_worker_id": worker_id,
+                    "store_path": str(store_path.resolve()),
+                }
+                stop = stop_on_signals()
+                if args.ready_file:
+                    write_ready_file(args.ready_file, info)
+                _print_welcome(info, human_agent=args.agent == "human")
+                stop.wait()
+    except (CannotListen, ReadyFileUnwritable) as error:
+        print(f"run.py: {error}")
+        return 2
     return 0
 
 

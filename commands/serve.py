@@ -11,8 +11,9 @@ from api.request_body import DEFAULT_MAX_BODY_BYTES
 from commands.foreground import stop_on_signals
 from commands.collector import collect_less, freeze_when_recovered
 from commands.open_files import raise_open_files_limit
-from connect_local.ready import write_ready_file
+from connect_local.ready import ReadyFileUnwritable, write_ready_file
 from commands.runtime import running_service
+from net.server_thread import CannotListen
 from service.serve_config import (
     InvalidServeConfig,
     cluster_node,
@@ -69,52 +70,56 @@ def run(args: argparse.Namespace) -> int:
         print(f"serve: {error}")
         return 2
     roles = role_sessions(config, vault)
-    with store, running_service(
-        store,
-        region_clients(config, vault, roles=roles),
-        host=config.api_host,
-        port=config.api_port,
-        max_body_bytes=config.max_body_bytes or DEFAULT_MAX_BODY_BYTES,
-        queue_metrics_ttl=config.queue_metrics_cache_seconds,
-        run_connector=connector_runner(config, store, vault, roles=roles),
-        vault=vault,
-        auto_failover=config.auto_failover,
-        delivery_lag_limit=config.delivery_lag_limit_seconds,
-        cluster=cluster_node(config, store),
-    ) as running:
-        freeze_when_recovered(running.service)
-        if not any(not client.revoked for client in running.clients.list()):
-            log.warning(
-                "no API clients: every request but /openapi.json is refused with 401; create one with "
-                "`python run.py client create NAME --db %s` (it prints the token once)",
-                store_path,
-            )
-        info = {
-            "api_url": running.api_url,
-            "openapi_url": running.openapi_url,
-            "operator_page_url": running.operator_page_url,
-            "store_path": str(store_path.resolve()),
-        }
-        stop = stop_on_signals()
-        if args.ready_file:
-            write_ready_file(args.ready_file, info)
-        print(f"bots' HTTP API {info['api_url']} (clients: python run.py client list --db {store_path})", flush=True)
-        print(
-            f"operator page {info['operator_page_url']} (with an admin client's token: "
-            f"python run.py client create NAME --admin --db {store_path})",
-            flush=True,
-        )
-        if config.cluster is not None:
+    try:
+        with store, running_service(
+            store,
+            region_clients(config, vault, roles=roles),
+            host=config.api_host,
+            port=config.api_port,
+            max_body_bytes=config.max_body_bytes or DEFAULT_MAX_BODY_BYTES,
+            queue_metrics_ttl=config.queue_metrics_cache_seconds,
+            run_connector=connector_runner(config, store, vault, roles=roles),
+            vault=vault,
+            auto_failover=config.auto_failover,
+            delivery_lag_limit=config.delivery_lag_limit_seconds,
+            cluster=cluster_node(config, store),
+        ) as running:
+            freeze_when_recovered(running.service)
+            if not any(not client.revoked for client in running.clients.list()):
+                log.warning(
+                    "no API clients: every request but /openapi.json is refused with 401; create one with "
+                    "`python run.py client create NAME --db %s` (it prints the token once)",
+                    store_path,
+                )
+            info = {
+                "api_url": running.api_url,
+                "openapi_url": running.openapi_url,
+                "operator_page_url": running.operator_page_url,
+                "store_path": str(store_path.resolve()),
+            }
+            stop = stop_on_signals()
+            if args.ready_file:
+                write_ready_file(args.ready_file, info)
+            print(f"bots' HTTP API {info['api_url']} (clients: python run.py client list --db {store_path})", flush=True)
             print(
-                f"cluster node {config.cluster.node_id} at {config.cluster.url}: leases of "
-                f"{config.cluster.lease_seconds:g} s in DynamoDB table {config.store.dynamodb.table}",  # type: ignore[union-attr]
+                f"operator page {info['operator_page_url']} (with an admin client's token: "
+                f"python run.py client create NAME --admin --db {store_path})",
                 flush=True,
             )
-        if config.auto_failover is not None:
-            print(
-                f"automatic failover on: a worker's region failing for {config.auto_failover.after_seconds:g} s is "
-                f"left ({config.auto_failover.mode})",
-                flush=True,
-            )
-        stop.wait()
+            if config.cluster is not None:
+                print(
+                    f"cluster node {config.cluster.node_id} at {config.cluster.url}: leases of "
+                    f"{config.cluster.lease_seconds:g} s in DynamoDB table {config.store.dynamodb.table}",  # type: ignore[union-attr]
+                    flush=True,
+                )
+            if config.auto_failover is not None:
+                print(
+                    f"automatic failover on: a worker's region failing for {config.auto_failover.after_seconds:g} s is "
+                    f"left ({config.auto_failover.mode})",
+                    flush=True,
+                )
+            stop.wait()
+    except (CannotListen, ReadyFileUnwritable) as error:
+        print(f"serve: {error}")
+        return 2
     return 0

@@ -11,9 +11,16 @@ from pathlib import Path
 from typing import Any
 
 
+class ReadyFileUnwritable(Exception):
+    """The ready file cannot be written where it was asked for; the message names it and says why."""
+
+
 def write_ready_file(path: Path, info: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError as error:
+        raise ReadyFileUnwritable(f"cannot write the ready file {path}: {error.strerror or error}") from None
     try:
         with os.fdopen(descriptor, "w") as handle:
             json.dump(info, handle, indent=2)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 import time
 from collections.abc import AsyncIterator, Callable
 from types import TracebackType
@@ -48,7 +47,7 @@ from connect_local.sts_api import StsApi
 from connect_local.throttle import RateLimiter
 from connect_local.translate_api import TranslateApi
 from connect_local.websocket import SocketHub
-from net.server_thread import ServerThread
+from net.server_thread import ServerThread, listening_socket
 
 START_TIMEOUT_SECONDS = 10.0
 EXPIRY_SWEEP_SECONDS = 0.25
@@ -171,13 +170,8 @@ class LocalConnect(Controls):
             self.model.end_expired()
 
     def start(self) -> LocalConnect:
-        # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY on accepted
-        # sockets only then, and without it every answer waits ~40 ms for a
-        # delayed ACK.
-        family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
-        listener = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind((self._host, self._port))
+        """Serve; `CannotListen` when its host and port cannot be had."""
+        listener = listening_socket(self._host, self._port)
         self._port = listener.getsockname()[1]
         config = uvicorn.Config(
             self.build_app(),

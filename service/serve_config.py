@@ -130,7 +130,7 @@ class ClusterConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 class ServeConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     data_dir: str
     api_host: str = "127.0.0.1"
-    api_port: int = 8080
+    api_port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 8080  # 0: a free one
     max_body_bytes: Annotated[int, msgspec.Meta(ge=1)] | None = None  # None: the API's default, 256 KiB
     queue_metrics_cache_seconds: Annotated[float, msgspec.Meta(gt=0)] = DEFAULT_QUEUE_METRICS_TTL
     regions: dict[str, RegionOverride] = {}

@@ -10,6 +10,7 @@ checked). The store creates its SQLite file 0600 itself (`EventStore.open`), and
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from pathlib import Path
@@ -35,10 +36,22 @@ class DataFolderNotPrivate(StoreError):
         self.paths = paths
 
 
+class DataFolderUnusable(StoreError):
+    """The data folder cannot be made or read (a file in its place, a parent that is missing or not
+    writable); the message names it and says the system's reason."""
+
+
 def prepare_data_folder(path: Path) -> None:
-    """Create the data folder owner-only if it is missing; refuse one whose secrets others can read."""
-    create_private_folder(path)
-    exposed = [file for file in sorted(private_files(path)) if _readable_by_others(file)]
+    """Create the data folder owner-only if it is missing; refuse one whose secrets others can read,
+    and one that cannot be made or read (`DataFolderUnusable`)."""
+    try:
+        create_private_folder(path)
+        if not path.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR))
+        files = private_files(path)
+    except OSError as error:
+        raise DataFolderUnusable(f"data folder {path}: cannot be used: {error.strerror or error}") from None
+    exposed = [file for file in sorted(files) if _readable_by_others(file)]
     if exposed:
         raise DataFolderNotPrivate(exposed)
 
