@@ -24,7 +24,7 @@ import datetime
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO, Callable
+from typing import Annotated, BinaryIO, Callable
 
 import msgspec
 
@@ -48,11 +48,15 @@ class Header(msgspec.Struct, frozen=True, kw_only=True):
     events: int
 
 
+# The last moment a timeline can print (9999-12-31T23:59:59Z): a time past it is no store's.
+LATEST_TIME = 253_402_300_799.0
+
+
 class _Line(msgspec.Struct, frozen=True, kw_only=True):
     seq: int
     position: int
     type: str
-    recorded_at: float
+    recorded_at: Annotated[float, msgspec.Meta(ge=0, le=LATEST_TIME)]
     data: msgspec.Raw
 
 
@@ -128,7 +132,13 @@ class ExportedConversation:
     def events(self) -> Iterator[StoredEvent]:
         stream = conversation_stream(self.header.conversation_id)
         seq = 0
+        blank: int | None = None  # the first of the empty lines read since the last event
         for number, text in enumerate(self._lines, start=2):
+            if not text.strip():
+                blank = blank or number  # at the end (an editor's or a paste's newline), nothing
+                continue
+            if blank is not None:
+                raise ConversationFileError(f"line {blank}: empty: every line after the header is one event")
             line = _event_line(number, text)
             if line.seq != seq + 1:
                 raise ConversationFileError(
@@ -175,8 +185,6 @@ def _header(text: bytes) -> Header:
 
 
 def _event_line(number: int, text: bytes) -> _Line:
-    if not text.strip():
-        raise ConversationFileError(f"line {number}: empty: every line after the header is one event")
     try:
         return _line_decoder.decode(text)
     except msgspec.ValidationError as error:

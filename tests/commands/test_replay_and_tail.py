@@ -357,11 +357,15 @@ def broken(file: Path, lines: list[str]) -> Path:
         (lambda lines: lines[:3] + [lines[3].replace('"seq":3', '"seq":"3"')] + lines[4:], "line 4: not an exported event: Expected `int`, got `str` - at `$.seq`"),
         (lambda lines: lines[:3] + lines[4:], "line 4: event seq 4 where seq 3 was expected"),
         (lambda lines: lines[:3] + [""] + lines[3:], "line 4: empty"),
+        (lambda lines: [*lines, "", '{"seq": 10}'], "line 11: empty"),
+        (lambda lines: [*lines[:5], lines[5].replace('"recorded_at":', '"recorded_at":1e20,"_":')] + lines[6:],
+         "line 6: not an exported event: Expected `float` <= 253402300799.0 - at `$.recorded_at`"),
         (lambda lines: lines[:-2], "the file ends after 7 events, and its header says 9: it was cut short"),
         (lambda lines: lines[:5] + [lines[5].replace('"v":1,', '"v":9,')] + lines[6:], "line 6 (event 5): AgentJoined has schema version 9"),
     ],
     ids=["header not json", "header missing a field", "newer format", "another format", "event not json",
-         "event field of the wrong type", "event missing", "empty line", "cut short", "event from the future"],
+         "event field of the wrong type", "event missing", "empty line", "empty line before an event",
+         "time past 9999", "cut short", "event from the future"],
 )
 def test_a_bad_file_is_a_clear_error_naming_the_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], damage: Callable[[list[str]], list[str]], says: str
@@ -387,6 +391,13 @@ def test_a_file_cut_short_is_refused_even_when_until_stops_before_the_cut(
     assert run.main(["replay", "--file", str(file), "--until", "1"]) == 2
     out, err = capsys.readouterr()
     assert "it was cut short" in err and out == ""
+
+
+def test_empty_lines_at_the_end_of_a_file_are_no_damage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "events.db"
+    stored_conversation(db)
+    file = broken(tmp_path / "pasted.jsonl", [*export(db, "conv-1", capsys).splitlines(), "", "  "])
+    assert run.main(["replay", "--file", str(file)]) == 0
 
 def test_a_line_that_is_not_utf8_is_named_like_one_that_is_not_json(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
