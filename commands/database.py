@@ -93,12 +93,21 @@ def open_log_for_writing(args: argparse.Namespace, *, create: bool = True) -> Ev
 
 
 def _refuse_missing_sqlite_log(args: argparse.Namespace) -> None:
+    """A missing file, or an empty one (which SQLite would take for an empty database and a command
+    would make into a store), is no event store to read."""
     if args.config is None:
-        if not args.db.exists():
-            raise FileNotFoundError(f"--db: no event store at {args.db}")
-    elif args.config.config.store.dynamodb is None and not args.config.config.store_path.exists():
-        path = args.config.config.store_path
-        raise FileNotFoundError(f"--config {args.config.path}: no event store at {path} ($.data_dir)")
+        if not _holds_a_store(args.db):
+            raise FileNotFoundError(f"--db: no event store at {args.db}{_empty(args.db)}")
+    elif args.config.config.store.dynamodb is None and not _holds_a_store(path := args.config.config.store_path):
+        raise FileNotFoundError(f"--config {args.config.path}: no event store at {path}{_empty(path)} ($.data_dir)")
+
+
+def _holds_a_store(path: Path) -> bool:
+    return path.exists() and (not path.is_file() or path.stat().st_size > 0)  # a folder: the store says so
+
+
+def _empty(path: Path) -> str:
+    return " (an empty file)" if path.exists() else ""
 
 
 def _open_configured(given: ConfigFile) -> EventLog:

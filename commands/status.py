@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 import msgspec
 
-from commands.database import add_db_argument, local_store_path, open_existing_log
+from commands.database import add_db_argument, local_store_path, log_name, open_existing_log
 from delivery.backlog import ClientBacklog, DeliveryBacklog
 from store.event_log import EventLog
 from service.live_counts import LiveCounts
@@ -74,7 +74,8 @@ class Report(msgspec.Struct, frozen=True, kw_only=True):
 
     state: State
     version: str
-    store_path: str
+    store_path: str  # the SQLite file: the log's, or beside a DynamoDB log the lock's and the status file's
+    log: str  # the log in words: the SQLite file's path, or the DynamoDB table and its region
     checked_at: float
     status: ServiceStatus | None
     live: list[WorkerLive]
@@ -104,7 +105,12 @@ def register(subcommands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        report = make_report(local_store_path(args), now=time.time(), open_log=lambda: open_existing_log(args))
+        with open_existing_log(args):  # first: no store, an empty file or no DynamoDB table is said as such
+            pass
+        report = make_report(
+            local_store_path(args), now=time.time(), open_log=lambda: open_existing_log(args),
+            log_label=log_name(args),
+        )
     except (OSError, StoreError, UnreadableStatus) as error:
         print(f"status: {error}")
         return 2
@@ -112,9 +118,10 @@ def run(args: argparse.Namespace) -> int:
     return {"running": 0, "stale": 1, "stopped": 3}[report.state]
 
 
-def make_report(db: Path, *, now: float, open_log: Callable[[], EventLog]) -> Report:
+def make_report(db: Path, *, now: float, open_log: Callable[[], EventLog], log_label: str | None = None) -> Report:
     """`db` is the SQLite file (beside it the lock and the status file), `open_log` opens the log (the
-    same file, or a DynamoDB table). Raises FileNotFoundError with no store at `db`, UnreadableStatus
+    same file, or a DynamoDB table, named `log_label`: the file's path when None). Raises
+    FileNotFoundError with no store at `db`, UnreadableStatus
     for a status file that is not one, OSError when the data folder cannot be read."""
     if not db.exists():
         raise FileNotFoundError(f"no event store at {db}")
@@ -123,8 +130,8 @@ def make_report(db: Path, *, now: float, open_log: Callable[[], EventLog]) -> Re
     size = store_size(db)
     if state == "running" and status is not None:
         return Report(
-            state=state, version=service_version(), store_path=str(db), checked_at=now, status=status,
-            live=status.live, live_from="service", store_size=size, last_position=status.last_position,
+            state=state, version=service_version(), store_path=str(db), log=log_label or str(db), checked_at=now,
+            status=status, live=status.live, live_from="service", store_size=size, last_position=status.last_position,
             timers_pending=status.timers_pending,
             delivery_lag=status.delivery_lag, webhook_backlog=_named(open_log, status.webhook_backlog),
         )
@@ -136,8 +143,8 @@ def make_report(db: Path, *, now: float, open_log: Callable[[], EventLog]) -> Re
         finally:
             reader.close()
     return Report(
-        state=state, version=service_version(), store_path=str(db), checked_at=now, status=status, live=live,
-        live_from="store", store_size=size, last_position=last_position, timers_pending=timers,
+        state=state, version=service_version(), store_path=str(db), log=log_label or str(db), checked_at=now,
+        status=status, live=live, live_from="store", store_size=size, last_position=last_position, timers_pending=timers,
         delivery_lag=delivery.lag, webhook_backlog=_named(open_log, delivery.backlog),
     )
 
@@ -187,10 +194,11 @@ def render(report: Report) -> str:
             lines.append(f"  bots' HTTP API {status.api_url}")
     else:
         lines.append(f"  version {report.version} (this command's)")
-    lines.append(f"  event store {report.store_path} (last position {report.last_position})")
+    lines.append(f"  event store {report.log} (last position {report.last_position})")
     size = report.store_size
+    kept = "store size" if report.log == report.store_path else f"local file {report.store_path}"
     lines.append(
-        f"  store size {_bytes(size.file_bytes + size.wal_bytes)} (file {_bytes(size.file_bytes)}, "
+        f"  {kept} {_bytes(size.file_bytes + size.wal_bytes)} (file {_bytes(size.file_bytes)}, "
         f"write-ahead log {_bytes(size.wal_bytes)})"
     )
     lines.append("")

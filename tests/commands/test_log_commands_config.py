@@ -110,6 +110,10 @@ def test_a_missing_table_is_the_stores_own_error(
         "worker list: no DynamoDB table 'never-made': create it with "
         "`python run.py store create-table --table never-made ...`\n"
     )
+    code, out, _ = cli(capsys, "status", "--config", config)
+    assert (code, out) == (
+        2, "status: no DynamoDB table 'never-made': create it with `python run.py store create-table --table never-made ...`\n"
+    )
 
 
 def test_an_sqlite_config_is_the_file_in_its_data_dir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -171,6 +175,8 @@ def test_status_with_config_counts_the_live_conversations_webhook_lag_and_backlo
     code, out, _ = cli(capsys, "status", "--config", config)
 
     assert code == 3, out  # no service runs
+    assert f"  event store DynamoDB table {table} ({REGION}) (last position " in out
+    assert f"  local file {tmp_path / 'data' / 'events.db'} " in out  # the lock's, the status file's, the deliverer's
     assert "live conversations (counted from the event store): 2" in out
     # The deliverer's tail and checkpoints are in the data folder's file, the log's events in the table.
     assert "webhook delivery (counted from the event store): lag 0 log positions" in out

@@ -141,6 +141,18 @@ def test_a_service_gone_without_stopping_is_said_not_running(
     assert "gone without stopping (killed or crashed)" in out.splitlines()[0]
 
 
+
+@pytest.mark.parametrize("command", [["status"], ["replay", "conv-1"], ["failover", "w-1", "--primary"], ["events", "tail"]])
+def test_an_empty_file_is_no_store_and_is_left_empty(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    empty = tmp_path / "events.db"
+    empty.touch(mode=0o600)
+    code, out, err = cli(capsys, *command, "--db", str(empty))
+    assert code == 2
+    assert f"--db: no event store at {empty} (an empty file)" in out + err
+    assert empty.stat().st_size == 0 and sorted(path.name for path in tmp_path.iterdir()) == ["events.db"]
+
 def test_a_killed_service_shows_the_stores_last_position_not_its_last_status_files(
     serve: Callable[[], contextmanager], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -188,7 +200,7 @@ def test_a_store_no_service_ever_ran_on(tmp_path: Path, capsys: pytest.CaptureFi
 
 
 def test_no_store_and_a_file_that_is_no_status_are_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli(capsys, "status", "--db", str(tmp_path / "nowhere.db"))[:2] == (2, f"status: no event store at {tmp_path / 'nowhere.db'}\n")
+    assert cli(capsys, "status", "--db", str(tmp_path / "nowhere.db"))[:2] == (2, f"status: --db: no event store at {tmp_path / 'nowhere.db'}\n")
 
     db = tmp_path / "events.db"
     EventStore.open(db).close()
