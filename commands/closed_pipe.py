@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import functools
 import os
+import select
 import sys
 from collections.abc import Callable
 
@@ -16,6 +17,20 @@ from collections.abc import Callable
 CLOSED_PIPE_EXIT = 141
 
 Run = Callable[[argparse.Namespace], int]
+
+
+def raise_if_reader_gone() -> None:
+    """BrokenPipeError when standard output is a pipe whose reader has closed, found without writing:
+    a command that waits for something to print (`events tail --follow | head -1`) stops when its
+    reader goes, not at its next line, which may be hours away. (A terminal or a file never says so.)"""
+    try:
+        fileno = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return  # not a file (a test's capture): nothing to ask
+    poller = select.poll()
+    poller.register(fileno, select.POLLOUT)
+    if any(events & select.POLLERR for _, events in poller.poll(0)):
+        raise BrokenPipeError(f"standard output's reader has gone (fd {fileno})")
 
 
 def quiet_on_closed_pipe(run: Run) -> Run:

@@ -11,6 +11,7 @@ import sys
 import time
 from typing import Any
 
+from commands.closed_pipe import raise_if_reader_gone
 from commands.database import add_db_argument, log_name, open_existing_log
 from commands.export import exported_event
 from commands.foreground import stop_on_signals
@@ -74,6 +75,7 @@ def run_tail(args: argparse.Namespace) -> int:
             while stop is not None and not stop.is_set():
                 if store.wait_for_position(position, FOLLOW_WAIT_SECONDS):
                     position = _print_after(store, position)
+                raise_if_reader_gone()
     except (StoreError, FileNotFoundError) as error:
         print(f"events tail: {error}", file=sys.stderr)
         return 2

@@ -201,6 +201,25 @@ def test_replay_into_head_stops_quietly_when_head_has_its_line(tmp_path: Path) -
     assert errors == ""
 
 
+def test_tail_follow_into_head_stops_when_head_goes_though_no_event_comes(tmp_path: Path) -> None:
+    """`run.py events tail --follow | head -1`: head has its line and exits; nothing more is appended."""
+    db = tmp_path / "events.db"
+    stored_conversation(db)
+    tail = subprocess.Popen(
+        [sys.executable, "run.py", "events", "tail", "--follow", "--last", "3", "--db", str(db)],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=buffered_child_env(),
+    )
+    head = subprocess.Popen(["head", "-1"], stdin=tail.stdout, stdout=subprocess.PIPE)
+    assert tail.stdout is not None and tail.stderr is not None
+    tail.stdout.close()
+    first, _ = head.communicate(timeout=30)
+    try:
+        assert tail.wait(timeout=30) == CLOSED_PIPE_EXIT
+    finally:
+        tail.kill()
+    assert json.loads(first)["seq"] == 7
+    assert tail.stderr.read().decode() == ""
+
 @pytest.mark.parametrize(
     "command",
     [["events", "tail", "--last", "1000"], ["worker", "list"], ["replay", "conv-1"]],
