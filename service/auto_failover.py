@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import msgspec
+from structlog.contextvars import bound_contextvars
 
 from actors.region import RegionSupervisor
 from connect_client import HealthSnapshot
@@ -174,21 +175,22 @@ class AutoFailoverLoop:
         return [order for order in orders if self._give(order, now)]
 
     def _give(self, order: AutoOrder, now: float) -> bool:
-        # Whatever becomes of it, the worker is left alone for after_seconds: a refused order is not
-        # tried again every pass.
-        self._last_ordered[order.worker_id] = now
-        try:
-            self._workers.failover(order.worker_id, to=order.to, mode=order.mode, at=now, by="auto")
-        except (UnknownWorker, Rejected, StoreError) as error:
-            log.warning("worker %s: automatic failover to %s not ordered: %s", order.worker_id, order.to_region, error)
-            return False
-        to = "its primary region" if order.to is None else f"failover region {order.to}"
-        log.warning(
-            "worker %s (%s): automatic failover from %s to %s (%s), mode %s: %d calls in a row failed in %s since %s",
-            order.worker_id, order.worker_name, order.from_region, order.to_region, to, order.mode, order.failures,
-            order.from_region, datetime.fromtimestamp(order.failing_since, UTC).isoformat(timespec="seconds"),
-        )
-        return True
+        with bound_contextvars(worker_id=order.worker_id):
+            # Whatever becomes of it, the worker is left alone for after_seconds: a refused order is not
+            # tried again every pass.
+            self._last_ordered[order.worker_id] = now
+            try:
+                self._workers.failover(order.worker_id, to=order.to, mode=order.mode, at=now, by="auto")
+            except (UnknownWorker, Rejected, StoreError) as error:
+                log.warning("worker %s: automatic failover to %s not ordered: %s", order.worker_id, order.to_region, error)
+                return False
+            to = "its primary region" if order.to is None else f"failover region {order.to}"
+            log.warning(
+                "worker %s (%s): automatic failover from %s to %s (%s), mode %s: %d calls in a row failed in %s since %s",
+                order.worker_id, order.worker_name, order.from_region, order.to_region, to, order.mode, order.failures,
+                order.from_region, datetime.fromtimestamp(order.failing_since, UTC).isoformat(timespec="seconds"),
+            )
+            return True
 
 
 def supervisor_health(

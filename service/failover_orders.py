@@ -129,39 +129,40 @@ class FailoverOrders:
     def _give(self, worker: WorkerState, conversations: list[str], given: set[str] | None = None) -> bool:
         """Give the worker's order to these conversations (noting in `given` those that took it) and, once
         none holds it, record it as carried out (every_node: once a node). False while some hold it."""
-        worker_id = worker.worker_id
-        if self._announced.get(worker_id) != worker.failover_order:
-            self._announced[worker_id] = worker.failover_order
-            log.info(
-                "worker %s: carrying out failover order %d (%s) for %d live conversations",
-                worker_id, worker.failover_order, worker.failover_mode, len(conversations),
+        with bound_contextvars(worker_id=worker.worker_id):
+            worker_id = worker.worker_id
+            if self._announced.get(worker_id) != worker.failover_order:
+                self._announced[worker_id] = worker.failover_order
+                log.info(
+                    "worker %s: carrying out failover order %d (%s) for %d live conversations",
+                    worker_id, worker.failover_order, worker.failover_mode, len(conversations),
+                )
+            what = f"worker {worker_id}: failover order {worker.failover_order}"
+            with (
+                ThreadPoolExecutor(max_workers=CONCURRENT_ORDERS, thread_name_prefix="failover-order") as pool,
+                Progress(what, len(conversations), log=log, unit="conversations") as progress,
+            ):
+                answers = []
+                for answer in pool.map(lambda conversation_id: self._taken(conversation_id, worker), conversations):
+                    answers.append(answer)
+                    progress.advance()
+            if given is not None:
+                given.update(c for c, answer in zip(conversations, answers) if answer is not HELD)
+            if any(answer is HELD for answer in answers):
+                return False
+            if self._every_node:
+                if self._recorded.get(worker_id) == worker.failover_order:
+                    return True  # this node's later conversations: recorded and logged already
+                self._recorded[worker_id] = worker.failover_order
+            switches = [answer for answer in answers if isinstance(answer, FailoverSwitched)]
+            moved = sum(1 for switch in switches if switch.moved)
+            stayed = len(switches) - moved
+            self._workers.record_carried_out(worker_id, order=worker.failover_order, moved=moved, stayed=stayed, at=self._clock())
+            log.warning(
+                "worker %s: failover order %d (%s) carried out: conversations moved: %d, staying where they are: %d",
+                worker_id, worker.failover_order, worker.failover_mode, moved, stayed,
             )
-        what = f"worker {worker_id}: failover order {worker.failover_order}"
-        with (
-            ThreadPoolExecutor(max_workers=CONCURRENT_ORDERS, thread_name_prefix="failover-order") as pool,
-            Progress(what, len(conversations), log=log, unit="conversations") as progress,
-        ):
-            answers = []
-            for answer in pool.map(lambda conversation_id: self._taken(conversation_id, worker), conversations):
-                answers.append(answer)
-                progress.advance()
-        if given is not None:
-            given.update(c for c, answer in zip(conversations, answers) if answer is not HELD)
-        if any(answer is HELD for answer in answers):
-            return False
-        if self._every_node:
-            if self._recorded.get(worker_id) == worker.failover_order:
-                return True  # this node's later conversations: recorded and logged already
-            self._recorded[worker_id] = worker.failover_order
-        switches = [answer for answer in answers if isinstance(answer, FailoverSwitched)]
-        moved = sum(1 for switch in switches if switch.moved)
-        stayed = len(switches) - moved
-        self._workers.record_carried_out(worker_id, order=worker.failover_order, moved=moved, stayed=stayed, at=self._clock())
-        log.warning(
-            "worker %s: failover order %d (%s) carried out: conversations moved: %d, staying where they are: %d",
-            worker_id, worker.failover_order, worker.failover_mode, moved, stayed,
-        )
-        return True
+            return True
 
     def _taken(self, conversation_id: str, worker: WorkerState) -> FailoverSwitched | _Held | None:
         with bound_contextvars(conversation_id=conversation_id, worker_id=worker.worker_id):

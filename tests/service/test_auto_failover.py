@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import msgspec
 import pytest
+from structlog.contextvars import get_contextvars
 
 from connect_client import HealthSnapshot
 from connect_local.config import DEFAULT_CONTACT_FLOW_ID, DEFAULT_INSTANCE_ID
@@ -71,8 +72,34 @@ def region_of_chat(running: Running, conversation_id: str) -> str:
     return running.connect.contact_record(started.contact_id)["Region"]
 
 
+FAILOVER_LOGGERS = ("service.auto_failover", "service.failover_orders")
+
+
+class WorkerBound(logging.Handler):
+    """The `worker_id` bound (structlog's contextvars, which every line of the service's own log shows)
+    when each line was logged, by logger."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[tuple[str, str | None]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append((record.name, get_contextvars().get("worker_id")))
+
+
+@pytest.fixture
+def bound() -> Iterator[WorkerBound]:
+    handler = WorkerBound()
+    loggers = [logging.getLogger(name) for name in FAILOVER_LOGGERS]
+    for logger in loggers:
+        logger.addHandler(handler)
+    yield handler
+    for logger in loggers:
+        logger.removeHandler(handler)
+
+
 def test_a_primary_down_past_the_configured_time_is_left_for_the_failover_region_by_the_operators_path(
-    start_service: Callable[..., Running], caplog: pytest.LogCaptureFixture
+    start_service: Callable[..., Running], caplog: pytest.LogCaptureFixture, bound: WorkerBound
 ) -> None:
     clock = Clock()
     running = start_service(
@@ -105,6 +132,9 @@ def test_a_primary_down_past_the_configured_time_is_left_for_the_failover_region
     assert "calls in a row failed in us-east-1 since" in line
     [record] = [r for r in caplog.records if r.name == "service.auto_failover"]
     assert record.levelno == logging.WARNING
+    carried = "carried out: conversations moved"
+    wait_for(lambda: [r for r in caplog.records if carried in r.getMessage()], "the order carried out")
+    assert {worker for name, worker in bound.lines if name in FAILOVER_LOGGERS} == {worker_id}, bound.lines
 
     assert running.api.transfer("after", worker_id)[0] == 201
     assert region_of_chat(running, "after") == "eu-west-2"
