@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
             return _refuse(str(error))
         except Rejected as rejection:
             return _refuse(f"--to: {rejection.message}")
-        print(_ordered(worker, given=worker.version > before.version))
+        print(order_line(worker, given=worker.version > before.version))
         if worker.failover_order == 0 or worker.carried_out >= worker.failover_order:
             return 0
         if not service_running(local_store_path(args)):
@@ -120,7 +120,8 @@ def _give_order(
                 raise
 
 
-def _ordered(worker: WorkerState, *, given: bool) -> str:
+def order_line(worker: WorkerState, *, given: bool) -> str:
+    """The order in force, as `failover` and `worker update` say it."""
     assert worker.config is not None
     target = connect_target(worker.config)
     where = f"failover region {target.failover_region}" if target.failover_region else "the primary region"

@@ -46,6 +46,12 @@ class RegistryVerbs(Generic[Config]):
     row: Callable[[str, Config], str]
     invalid: type[ValueError]
     errors: tuple[type[Exception], ...]
+    # What more `update` says, given the configuration before, the one after and what the registry's
+    # update returned (None: nothing more).
+    updated: Callable[[Config, Config, Any], str | None] = lambda before, after, result: None
+    # What still uses a configuration, which `delete` refuses to leave behind unless `--force` (None:
+    # nothing can); raises an error of `errors` naming it.
+    in_use: Callable[[EventLog, str], None] | None = None
 
     def register(self, verbs: Any) -> None:
         for name, help_text, run, arguments in (
@@ -58,6 +64,10 @@ class RegistryVerbs(Generic[Config]):
             verb = self.add_verb(verbs, name, help_text, arguments)
             add_db_argument(verb)
             verb.set_defaults(run=self.guarded(run))
+            if name == "delete" and self.in_use is not None:
+                verb.add_argument(
+                    "--force", action="store_true", help=f"delete the {self.noun} even while something still uses it"
+                )
 
     @staticmethod
     def add_verb(verbs: Any, name: str, help_text: str, arguments: tuple[str, ...]) -> argparse.ArgumentParser:
@@ -117,12 +127,19 @@ class RegistryVerbs(Generic[Config]):
     def _update(self, args: argparse.Namespace) -> int:
         config = self.read_config(args.file)
         with self.opened(args) as registry:
-            registry.update(args.id, config, at=time.time())
+            before = registry.get(args.id)
+            result = registry.update(args.id, config, at=time.time())
         print(f"updated {args.id}")
+        if (more := self.updated(before, config, result)) is not None:
+            print(more)
         return 0
 
     def _delete(self, args: argparse.Namespace) -> int:
-        with self.opened(args) as registry:
+        with open_log_for_writing(args) as store:
+            registry = self.registry(store)
+            registry.get(args.id)  # an unknown id is said as such first
+            if self.in_use is not None and not args.force:
+                self.in_use(store, args.id)
             registry.delete(args.id, at=time.time())
         print(f"deleted {args.id}")
         return 0

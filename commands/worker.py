@@ -13,14 +13,51 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from commands.database import add_db_argument, local_store_path
+from commands.failover import order_line
 from commands.registry_verbs import RegistryVerbs
 from commands.vault_options import BadArgument, add_backend_arguments, vault_config
 from commands.worker_init import add_init_verb, run_init
-from events.worker_config import InvalidWorkerConfig, WorkerConfig, encode_worker_config, parse_worker_config
+from events.worker import WorkerState
+from events.worker_config import (
+    InvalidWorkerConfig,
+    WorkerConfig,
+    active_failover_region,
+    encode_worker_config,
+    parse_worker_config,
+)
 from roles import CredentialsUnavailable, check_principal, principal_of, read_role, worker_policy, worker_secrets
 from service.serve_config import open_vault
+from service.live_counts import LiveCounts
+from store.event_log import EventLog
 from store.workers import UnknownWorker, WorkerRegistry
 from vault import VaultError
+
+
+class WorkerInUse(Exception):
+    """A worker with live conversations, which a delete would leave where no failover order reaches."""
+
+
+def _live_conversations(store: EventLog, worker_id: str) -> None:
+    live = {count.region: count.conversations for count in LiveCounts(store).count() if count.worker_id == worker_id}
+    if live:
+        where = ", ".join(f"{n} in {region}" for region, n in sorted(live.items()))
+        raise WorkerInUse(
+            f"worker {worker_id} has {sum(live.values())} live conversations ({where}): deleted, it could no longer"
+            " be failed over, and they would stay where they are; set \"Enabled\": false so that it takes no new"
+            " transfer, let them end, then delete it (or delete it now with --force)"
+        )
+
+
+def _order_of_update(before: WorkerConfig, after: WorkerConfig, worker: WorkerState) -> str | None:
+    """An update that changes the active region is a failover order (a drain): said as `failover` says it."""
+    if _active_name(before) == _active_name(after):
+        return None
+    return order_line(worker, given=True) + " (`python run.py failover` waits for a running service to carry it out)"
+
+
+def _active_name(config: WorkerConfig) -> str | None:
+    region = active_failover_region(config)
+    return None if region is None else region.name
 
 
 def _row(worker_id: str, config: WorkerConfig) -> str:
@@ -36,7 +73,9 @@ WORKERS = RegistryVerbs(
     encode=encode_worker_config,
     row=_row,
     invalid=InvalidWorkerConfig,
-    errors=(UnknownWorker, VaultError, BadArgument, CredentialsUnavailable),
+    errors=(UnknownWorker, VaultError, BadArgument, CredentialsUnavailable, WorkerInUse),
+    updated=_order_of_update,
+    in_use=_live_conversations,
 )
 
 

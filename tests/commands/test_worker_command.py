@@ -5,8 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import msgspec
 import pytest
 
+from events import encode, event_type
+from store import EventStore, NewEvent
+from store.conversations import conversation_stream
+from tests.events.scenario import Run
 from tests.support.cli import cli, json_file
 from tests.workers.test_worker_config import SEED_EXAMPLE, valid_worker
 
@@ -44,6 +49,46 @@ def test_deleted_worker_is_gone_from_get_and_list(tmp_path: Path, capsys: pytest
     assert code == 2 and f"no worker with id {worker_id!r}" in err
     assert cli(capsys, "worker", "list", "--db", db)[1] == ""
 
+
+
+def created(tmp_path: Path, capsys: pytest.CaptureFixture[str], db: str) -> str:
+    return cli(capsys, "worker", "create", str(json_file(tmp_path / "worker.json", valid_worker())), "--db", db)[1].strip()
+
+
+def test_an_update_that_changes_the_active_region_says_it_is_a_failover_order(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = str(tmp_path / "events.db")
+    worker_id = created(tmp_path, capsys, db)  # on its failover region us-west-2-oregon
+    described = valid_worker()
+    described["Description"] = "a new description"
+    code, out, _ = cli(capsys, "worker", "update", worker_id, str(json_file(tmp_path / "same.json", described)), "--db", db)
+    assert (code, out) == (0, f"updated {worker_id}\n")
+
+    described["Data"]["FailoverRegionConfig"]["ActiveFailoverRegion"] = None
+    code, out, _ = cli(capsys, "worker", "update", worker_id, str(json_file(tmp_path / "home.json", described)), "--db", db)
+    updated, order = out.splitlines()
+    assert (code, updated) == (0, f"updated {worker_id}")
+    assert order.startswith(f"order 3: worker {worker_id} (ConnectOne) starts new transfers in the primary region: us-east-1")
+
+
+def test_a_worker_with_live_conversations_is_deleted_only_with_force(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = str(tmp_path / "events.db")
+    worker_id = created(tmp_path, capsys, db)
+    live = Run("live-1").connected()
+    transferred = msgspec.structs.replace(live.events[0], worker_id=worker_id)
+    with EventStore.open(db) as store:
+        events = [transferred, *live.events[1:]]
+        store.append(conversation_stream("live-1"), [NewEvent(event_type(e), encode(e)) for e in events], expected_version=0)
+
+    code, out, err = cli(capsys, "worker", "delete", worker_id, "--db", db)
+    assert code == 2 and out == ""
+    assert f"worker delete: worker {worker_id} has 1 live conversations (1 in us-east-1): deleted, it could" in err
+    assert cli(capsys, "worker", "get", worker_id, "--db", db)[0] == 0, "still there"
+
+    assert cli(capsys, "worker", "delete", worker_id, "--force", "--db", db)[:2] == (0, f"deleted {worker_id}\n")
 
 def test_the_seed_example_is_refused_with_its_line_and_nothing_is_stored(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db = tmp_path / "events.db"
