@@ -42,6 +42,7 @@ from connect_local.rest import Guard
 from connect_local.scheduler import Scheduler
 from connect_local.ses import Outbox, SentEmail
 from connect_local.ses_api import SesApi
+from connect_local.shortener import ShortenerApi
 from connect_local.sts import AssumeRoleCall, RoleTrust
 from connect_local.sts_api import StsApi
 from connect_local.throttle import RateLimiter
@@ -137,6 +138,7 @@ class LocalConnect(Controls):
             *sts.routes(),
             *ses.routes(),
             *TranslateApi(guard).routes(),
+            *ShortenerApi().routes(),
             *AgentApi(self.model).routes(),
             *AdminApi(self).routes(),
             *ses.admin_routes(),

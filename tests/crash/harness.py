@@ -284,9 +284,13 @@ def _set_up(scenarios: Sequence[Scenario], settings: Settings, folder: Path, dat
     for reference, role in _roles(scenarios).items():
         service_process.put_secret(reference, json.dumps(role), data)
         connect.require_external_id(role["RoleArn"], role["ExternalId"])
+    for _, plan in plans.values():
+        for reference, value in plan.secrets.items():
+            service_process.put_secret(reference, value, data)
     scenario_workers = {}
     for name, (flow, plan) in plans.items():
-        worker_id = service_process.create_worker(worker_file(flow, TEXTS, settings, name, plan.data), folder, data,
+        plan_data = json.loads(json.dumps(plan.data).replace("{connect}", connect.ready["endpoint_url"]))
+        worker_id = service_process.create_worker(worker_file(flow, TEXTS, settings, name, plan_data), folder, data,
                                                   config)
         for key, text in plan.content.items():
             service_process.put_content(worker_id, key, text, data, config)

@@ -1,6 +1,6 @@
 """Crash anywhere, short mode (CI): 15 SIGKILLs of the service while conversations talk both
-ways and timers are pending, agents type slash commands (content items, emails through SES) and
-workers translate both ways, one worker's region is signed with a role every start assumes again
+ways and timers are pending, agents type slash commands (content items, emails through SES),
+workers translate both ways and shorten links, one worker's region is signed with a role every start assumes again
 through the local STS, and the operator switches another worker's region back and forth; then nothing lost, nothing doubled at Connect, at the bot or at SES,
 every timer fired once. The seed is printed (and taken from CRASH_SEED); the long mode is
 `bench/crash.py`."""
@@ -16,7 +16,7 @@ import pytest
 from tests.crash.harness import Settings, run_crash
 
 KILLS = int(os.environ.get("CRASH_KILLS", "15"))
-CONVERSATIONS = int(os.environ.get("CRASH_CONVERSATIONS", "21"))  # three of each scenario
+CONVERSATIONS = int(os.environ.get("CRASH_CONVERSATIONS", "24"))  # three of each scenario
 
 
 @pytest.mark.timeout(300)

@@ -28,12 +28,13 @@ happens when the bot has said half its lines (`halfway`: tests/crash/scenarios/f
 from tests.crash.scenarios.assumed_role import AssumedRole
 from tests.crash.scenarios.conversation import Conversation, Pace, Scenario, WorkerPlan
 from tests.crash.scenarios.failover import Failover
+from tests.crash.scenarios.short_links import ShortLinks
 from tests.crash.scenarios.slash import SlashCommands
 from tests.crash.scenarios.talking import HUMAN_AGENT, AnaAnswers, HumanAgent, HumanAgentLeaves
 from tests.crash.scenarios.translation import Translation
 
 DEFAULT_SCENARIOS: tuple[Scenario, ...] = (AnaAnswers(), HumanAgent(), HumanAgentLeaves(), SlashCommands(),
-                                           Translation(), AssumedRole(), Failover())
+                                           Translation(), ShortLinks(), AssumedRole(), Failover())
 
 __all__ = ["DEFAULT_SCENARIOS", "HUMAN_AGENT", "AnaAnswers", "AssumedRole", "Conversation", "Failover", "HumanAgent",
-           "HumanAgentLeaves", "Pace", "Scenario", "SlashCommands", "Translation", "WorkerPlan"]
+           "HumanAgentLeaves", "Pace", "Scenario", "ShortLinks", "SlashCommands", "Translation", "WorkerPlan"]

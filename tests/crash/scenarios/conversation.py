@@ -31,7 +31,8 @@ class WorkerPlan:
     connector files it names (the seed's format; the first of each Alias is created); `content`, its
     content items by key; `roles`, the cross-account roles (`{"RoleArn", "ExternalId"}`) by the vault
     reference the worker's `Secret` names, stored with `run.py secret put` (the local STS refuses any
-    other external id for the role).
+    other external id for the role); `secrets`, other vault values by reference. In `data`, `{connect}`
+    stands for the local Amazon Connect's address (its short-link API's, say).
 
         WorkerPlan(data={"SlashCommands": {"/welcome": {"actions": [{"type": "content", "value": "hi"}]}}},
                    content={"hi": "Welcome, {{name}}!"})
@@ -41,6 +42,8 @@ class WorkerPlan:
     connectors: tuple[Mapping[str, Any], ...] = ()
     content: Mapping[str, str] = field(default_factory=dict)
     roles: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # Values of type `secret` (a short-link API's key) by vault reference, stored with `run.py secret put`.
+    secrets: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass
