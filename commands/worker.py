@@ -17,17 +17,11 @@ from commands.failover import order_line
 from commands.registry_verbs import RegistryVerbs
 from commands.vault_options import BadArgument, add_backend_arguments, vault_config
 from commands.worker_init import add_init_verb, run_init
-from events.worker import WorkerState
-from events.worker_config import (
-    InvalidWorkerConfig,
-    WorkerConfig,
-    active_failover_region,
-    encode_worker_config,
-    parse_worker_config,
-)
+from events.worker import WorkerState, active_name
+from events.worker_config import InvalidWorkerConfig, WorkerConfig, encode_worker_config, parse_worker_config
 from roles import CredentialsUnavailable, check_principal, principal_of, read_role, worker_policy, worker_secrets
-from service.serve_config import open_vault
 from service.live_counts import LiveCounts
+from service.serve_config import open_vault
 from store.event_log import EventLog
 from store.workers import UnknownWorker, WorkerRegistry
 from vault import VaultError
@@ -50,14 +44,9 @@ def _live_conversations(store: EventLog, worker_id: str) -> None:
 
 def _order_of_update(before: WorkerConfig, after: WorkerConfig, worker: WorkerState) -> str | None:
     """An update that changes the active region is a failover order (a drain): said as `failover` says it."""
-    if _active_name(before) == _active_name(after):
+    if active_name(before) == active_name(after):
         return None
     return order_line(worker, given=True) + " (`python run.py failover` waits for a running service to carry it out)"
-
-
-def _active_name(config: WorkerConfig) -> str | None:
-    region = active_failover_region(config)
-    return None if region is None else region.name
 
 
 def _row(worker_id: str, config: WorkerConfig) -> str:

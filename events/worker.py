@@ -146,11 +146,11 @@ def decide_worker(state: WorkerState, command: WorkerCommand) -> list[WorkerEven
                 "unknown_failover_region",
                 f"worker {state.worker_id!r} has no failover region {command.name!r} (it has {names or 'none'})",
             )
-        if _active_name(config) == command.name and not _escalates(state, command.mode):
+        if active_name(config) == command.name and not _escalates(state, command.mode):
             return []
         return [FailoverActivated(at=command.at, name=command.name, mode=command.mode, by=command.by)]
     if isinstance(command, DeactivateFailover):
-        if _active_name(config) is None and not _escalates(state, command.mode):
+        if active_name(config) is None and not _escalates(state, command.mode):
             return []
         return [FailoverDeactivated(at=command.at, mode=command.mode, by=command.by)]
     if isinstance(command, RecordFailoverCarriedOut):
@@ -174,7 +174,7 @@ def _failover(config: WorkerConfig) -> FailoverRegionConfig:
     return config.data.failover_region_config or FailoverRegionConfig()
 
 
-def _active_name(config: WorkerConfig | None) -> str | None:
+def active_name(config: WorkerConfig | None) -> str | None:
     """The active failover region's name, None for the primary (an unknown name counts as the primary)."""
     if config is None:
         return None
@@ -206,7 +206,7 @@ def _ordered(state: WorkerState, config: WorkerConfig | None, mode: FailoverMode
 
 def _updated(state: WorkerState, event: WorkerUpdated) -> WorkerState:
     """An update that changes the active region is a drain order, as the seed's update switches regions."""
-    if _active_name(event.config) != _active_name(state.config):
+    if active_name(event.config) != active_name(state.config):
         return _ordered(state, event.config, "drain")
     return replace(state, version=state.version + 1, config=event.config)
 
