@@ -176,8 +176,12 @@ def _user_message(e: UserMessageRequested) -> str:
 
 
 def _agent_message(e: AgentMessageReceived) -> str:
-    written = f" (as written: {_quoted(e.original_content)})" if e.original_content is not None else ""
-    return _quoted(e.content) + written
+    return _quoted(e.content) + _as_written(e.original_content)
+
+
+def _as_written(original: str | None) -> str:
+    """What a message said before it was translated or had its links shortened, when it differs."""
+    return f" (as written: {_quoted(original)})" if original is not None else ""
 
 
 def _failover(e: FailoverSwitched) -> str:
@@ -223,7 +227,7 @@ _WHAT: dict[type, Callable[[Any], str]] = {
     SlashActionStarted: lambda e: f"#{e.request_seq} called",
     SlashActionDone: lambda e: f"#{e.request_seq} done",
     SlashActionFailed: lambda e: f"#{e.request_seq}: {e.code}: {e.message}",
-    SlashContentSent: lambda e: f"{e.command}: {_quoted(e.text)}",
+    SlashContentSent: lambda e: f"{e.command}: {_quoted(e.text)}{_as_written(e.original_text)}",
     UserNotified: lambda e: _quoted(e.text),
     ContextUpdateRequested: lambda e: json.dumps(e.context, sort_keys=True, ensure_ascii=False),
     ContextUpdated: lambda e: f"#{e.request_seq}{_because(e.error)}",

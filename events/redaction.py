@@ -26,6 +26,7 @@ from events.conversation_events import (
     ConnectionOpened,
     ConnectionRenewed,
     ConnectionTokenKept,
+    ShortLinkRule,
     Transferred,
 )
 from events.conversation_state import ConversationState
@@ -53,7 +54,9 @@ def redact_url(url: str) -> str:
 def redact(event: T) -> T:
     """The event as it may be shown: tokens replaced by "<redacted>"."""
     if isinstance(event, Transferred):
-        return replace(event, deliver_to=redact_url(event.deliver_to))  # type: ignore[return-value]
+        return replace(  # type: ignore[return-value]
+            event, deliver_to=redact_url(event.deliver_to), short_links=_redacted_rule(event.short_links)
+        )
     if isinstance(event, ChatStarted):
         return replace(event, participant_token=REDACTED)  # type: ignore[return-value]
     if isinstance(event, (ConnectionOpened, ConnectionRenewed, ConnectionTokenKept)) and event.connection_token is not None:
@@ -69,8 +72,13 @@ def redact_state(state: ConversationState) -> ConversationState:
     failover move left behind, replaced by "<redacted>"."""
     pending = {seq: redact(event) for seq, event in state.pending.items()}
     deliver_to = None if state.deliver_to is None else redact_url(state.deliver_to)
+    shown = replace(state, pending=pending, deliver_to=deliver_to, short_links=_redacted_rule(state.short_links))
     if state.chat is None:
-        return replace(state, pending=pending, deliver_to=deliver_to)
+        return shown
     token = None if state.chat.connection_token is None else REDACTED
-    chat = replace(state.chat, participant_token=REDACTED, connection_token=token)
-    return replace(state, pending=pending, deliver_to=deliver_to, chat=chat)
+    return replace(shown, chat=replace(state.chat, participant_token=REDACTED, connection_token=token))
+
+
+def _redacted_rule(rule: ShortLinkRule | None) -> ShortLinkRule | None:
+    """The short-link API's URL as it may be shown: its user info's password is sent as Basic auth."""
+    return None if rule is None else replace(rule, api=redact_url(rule.api))

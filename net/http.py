@@ -27,6 +27,7 @@ shown: events/redaction.py.)
 
 from __future__ import annotations
 
+import base64
 import functools
 import http.client
 import socket
@@ -123,8 +124,9 @@ def _basic_authorization(user_info: str | None) -> str | None:
     if user_info is None:
         return None
     user, _, password = user_info.partition(":")
-    credentials = f"{urllib.parse.unquote(user)}:{urllib.parse.unquote(password)}"
-    return urllib3.util.make_headers(basic_auth=credentials)["authorization"]
+    # Bytes as the URL carries them (UTF-8 once percent-decoded), as curl sends them: not Latin-1.
+    credentials = urllib.parse.unquote_to_bytes(user) + b":" + urllib.parse.unquote_to_bytes(password)
+    return "Basic " + base64.b64encode(credentials).decode("ascii")
 
 
 def _check_host_encodes(url: str) -> None:

@@ -83,3 +83,9 @@ def test_connect_local_refuses_a_busy_port_or_an_impossible_one(
         cli(capsys, "connect-local", "--port", "70000")
     assert exited.value.code == 2
     assert "argument --port: '70000' is not a port" in capsys.readouterr().err
+
+
+def test_connect_local_refuses_a_ready_file_that_is_a_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = cli(capsys, "connect-local", "--ready-file", str(tmp_path))
+    assert code == 2 and out.splitlines()[-1].startswith(f"connect-local: cannot write the ready file {tmp_path}: "), out
+    assert list(tmp_path.iterdir()) == [], "no temporary file is left behind"

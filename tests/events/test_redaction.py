@@ -7,7 +7,7 @@ import pytest
 
 from events import REDACTED, encode, redact, redact_state, redact_url
 from events.commands import ConnectionEstablished, ConnectionTokenReceived
-from events.conversation_events import ChatStarted, ConnectionOpened, ConnectionRenewed, ConnectionTokenKept
+from events.conversation_events import ChatStarted, ConnectionOpened, ConnectionRenewed, ConnectionTokenKept, ShortLinkRule
 from tests.events.scenario import CONNECTION_TOKEN, TOKEN, Run, transfer
 
 # A bot whose receiver cannot check signatures puts a credential of its own in its webhook URL.
@@ -68,3 +68,13 @@ def test_the_transfer_and_the_state_show_the_webhook_url_without_its_credentials
     shown = b"".join(encode(redact(event)) for event in run.events) + repr(redact_state(run.state)).encode()
     assert b"SECRET" not in shown and b"bot.example/hook?tenant=7" in shown
     assert run.state.deliver_to == HOOK_WITH_SECRETS  # the stored URL, which the webhook is posted to
+
+
+def test_the_short_link_apis_password_is_redacted_where_the_transfer_and_the_state_are_shown() -> None:
+    api = "https://acme:pw-SECRET@sqz.example/standard?api_key=key-SECRET"
+    rule = ShortLinkRule(api=api, api_key_ref="srn:vault::acme:secret:squeeze")
+    run = Run()
+    run(transfer(short_links=rule))
+    shown = b"".join(encode(redact(event)) for event in run.events) + repr(redact_state(run.state)).encode()
+    assert b"SECRET" not in shown and b"sqz.example/standard" in shown
+    assert run.state.short_links == rule  # the stored URL, which the service calls

@@ -65,15 +65,18 @@ def test_requests_that_cannot_be_made_raise_before_anything_is_sent(receiver: Re
 
 def test_a_url_with_user_info_is_sent_with_it_as_basic_authentication(receiver: Receiver) -> None:
     with_user = receiver.url("basic").replace("http://", "http://bot%40shop:p%3Ass@")
+    non_ascii = receiver.url("utf8").replace("http://", "http://b%C3%B6t:p%C3%A4ss%E2%82%AC@")
     given = receiver.url("own").replace("http://", "http://bot:ignored@")
 
     post(with_user, b"{}", JSON, timeout=5)
+    post(non_ascii, b"{}", JSON, timeout=5)
     post(given, b"{}", {**JSON, "authorization": "Bearer the-callers"}, timeout=5)
     post(receiver.url("none"), b"{}", JSON, timeout=5)
 
     sent = {r.conversation_id: r.headers.get("authorization") for r in receiver.requests}
     assert sent == {
         "basic": "Basic " + base64.b64encode(b"bot@shop:p:ss").decode(),
+        "utf8": "Basic " + base64.b64encode("böt:päss€".encode()).decode(),  # UTF-8, as curl sends it
         "own": "Bearer the-callers",
         "none": None,
     }
