@@ -5,7 +5,7 @@ from __future__ import annotations
 import uvicorn
 from starlette.applications import Starlette
 
-from net.server_thread import ServerThread, listening_socket
+from net.server_thread import ServerThread, listening_sockets
 
 
 class ApiServer:
@@ -19,8 +19,8 @@ class ApiServer:
 
     def start(self, timeout: float = 10) -> ApiServer:
         """Serve; `CannotListen` when its host and port cannot be had."""
-        listener = listening_socket(self._config.host, self._config.port)
-        self._served = ServerThread(self._config, "api-server", sockets=[listener])
+        listeners = listening_sockets(self._config.host, self._config.port)
+        self._served = ServerThread(self._config, "api-server", sockets=listeners)
         host, port = self._served.start(timeout)
         self.url = f"http://{host}:{port}"
         return self

@@ -13,6 +13,7 @@ from commands.foreground import stop_on_signals
 from commands.open_files import raise_open_files_limit
 from commands.port_number import port_number
 from connect_local.ready import ReadyFileUnwritable, write_ready_file
+from commands.start_refusal import refusal_code
 from net.server_thread import CannotListen
 
 
@@ -44,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         server = LocalConnect(config, host=args.host, port=args.port).start()
     except CannotListen as error:
         print(f"connect-local: {error}")
-        return 2
+        return refusal_code(error)
     try:
         info = server.ready_info()
         stop = stop_on_signals()

@@ -24,6 +24,7 @@ from commands.runtime import running_service
 from connect_local import LocalConnect, default_config
 from connect_local.ready import ReadyFileUnwritable, write_ready_file
 from connect_client import static_session
+from commands.start_refusal import refusal_code
 from net.server_thread import CannotListen
 from service import local_regions
 from service.connector_runner import ConnectorRunner
@@ -109,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
                 stop.wait()
     except (CannotListen, ReadyFileUnwritable) as error:
         print(f"run.py: {error}")
-        return 2
+        return refusal_code(error)
     return 0
 
 

@@ -13,6 +13,7 @@ from commands.collector import collect_less, freeze_when_recovered
 from commands.open_files import raise_open_files_limit
 from connect_local.ready import ReadyFileUnwritable, write_ready_file
 from commands.runtime import running_service
+from commands.start_refusal import refusal_code
 from net.server_thread import CannotListen
 from service.serve_config import (
     InvalidServeConfig,
@@ -121,5 +122,5 @@ def run(args: argparse.Namespace) -> int:
             stop.wait()
     except (CannotListen, ReadyFileUnwritable) as error:
         print(f"serve: {error}")
-        return 2
+        return refusal_code(error)
     return 0

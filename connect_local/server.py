@@ -48,7 +48,7 @@ from connect_local.sts_api import StsApi
 from connect_local.throttle import RateLimiter
 from connect_local.translate_api import TranslateApi
 from connect_local.websocket import SocketHub
-from net.server_thread import ServerThread, listening_socket
+from net.server_thread import ServerThread, listening_sockets
 
 START_TIMEOUT_SECONDS = 10.0
 EXPIRY_SWEEP_SECONDS = 0.25
@@ -173,8 +173,8 @@ class LocalConnect(Controls):
 
     def start(self) -> LocalConnect:
         """Serve; `CannotListen` when its host and port cannot be had."""
-        listener = listening_socket(self._host, self._port)
-        self._port = listener.getsockname()[1]
+        listeners = listening_sockets(self._host, self._port)
+        self._port = listeners[0].getsockname()[1]
         config = uvicorn.Config(
             self.build_app(),
             ws="websockets-sansio",
@@ -188,7 +188,7 @@ class LocalConnect(Controls):
             lifespan="on",
             timeout_graceful_shutdown=2,
         )
-        self._served = ServerThread(config, "connect-local", sockets=[listener])
+        self._served = ServerThread(config, "connect-local", sockets=listeners)
         try:
             self._served.start(START_TIMEOUT_SECONDS)
         except RuntimeError as error:

@@ -8,7 +8,7 @@ the same waits are taken in steps of `WAIT_STEP_SECONDS`. What a stop waits for 
 listeners closed, every connection asked to close, the connections and requests in flight ended (those
 still running after `timeout_graceful_shutdown` cancelled), then the app's lifespan shutdown.
 
-The listening socket is made here (`listening_socket`), before the thread starts, so that an address
+The listening sockets are made here (`listening_sockets`), before the thread starts, so that an address
 that cannot be had (a port taken or out of range, a host that is not this machine's or does not
 resolve) is `CannotListen` with the system's reason, for the command to say, and not a server thread
 that ended on its own.
@@ -17,6 +17,7 @@ that ended on its own.
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import socket
 import threading
@@ -33,25 +34,50 @@ _uvicorn_log = logging.getLogger("uvicorn.error")  # where uvicorn's own shutdow
 
 
 class CannotListen(Exception):
-    """No socket listens at the address asked for; the message says the address and why."""
+    """No socket listens at the address asked for; the message says the address and why. `lasting`:
+    False for what may pass by itself (the port held by another program for now, a name server not
+    answering at boot), which a service manager should try again; True for a mistake to mend."""
+
+    def __init__(self, message: str, *, lasting: bool = True) -> None:
+        super().__init__(message)
+        self.lasting = lasting
 
 
-def listening_socket(host: str, port: int) -> socket.socket:
-    """A TCP socket bound to `host` and `port` (0: a free one), for `ServerThread`'s `sockets`.
+_PASSING = {errno.EADDRINUSE, socket.EAI_AGAIN}
+
+
+def listening_sockets(host: str, port: int) -> list[socket.socket]:
+    """TCP sockets bound to every address `host` names ("" or "0.0.0.0": every IPv4 one; "::" IPv6 too,
+    as `getaddrinfo` says), all on `port` (0: a free one, the same for each), for `ServerThread`.
 
     proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY on accepted sockets only then, and without it
     every answer waits ~40 ms for a delayed ACK."""
     if not 0 <= port <= 65535:
         raise CannotListen(f"cannot listen on {host}:{port}: a port is 0 to 65535")
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    listener = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind((host, port))
+        addresses = socket.getaddrinfo(
+            host or None, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP, flags=socket.AI_PASSIVE
+        )
+    except socket.gaierror as error:
+        raise CannotListen(f"cannot listen on {host}:{port}: {error.strerror}", lasting=error.errno not in _PASSING) from None
+    listeners: list[socket.socket] = []
+    try:
+        for family, kind, proto, _, address in dict.fromkeys(addresses):
+            listener = socket.socket(family, kind, proto)
+            listeners.append(listener)
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                listener.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)  # beside the IPv4 one, as asyncio
+            if port == 0 and len(listeners) > 1:
+                address = (address[0], listeners[0].getsockname()[1], *address[2:])
+            listener.bind(address)
     except OSError as error:
-        listener.close()
-        raise CannotListen(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
-    return listener
+        for listener in listeners:
+            listener.close()
+        raise CannotListen(
+            f"cannot listen on {host}:{port}: {error.strerror or error}", lasting=error.errno not in _PASSING
+        ) from None
+    return listeners
 
 
 class _PromptServer(uvicorn.Server):

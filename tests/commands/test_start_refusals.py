@@ -1,6 +1,7 @@
-"""What stops `serve`, the embedded default or `connect-local` from starting is refused with exit code 2
-and one line naming what and why, never a traceback: the systemd unit restarts on any other failure
-(`RestartPreventExitStatus=2`), and a mistake restarted every 5 s is a mistake hidden."""
+"""What stops `serve`, the embedded default or `connect-local` from starting is said in one line naming
+what and why, never a traceback, with exit code 2 for a mistake (the systemd unit does not restart it,
+`RestartPreventExitStatus=2`: a mistake restarted every 5 s is a mistake hidden) and 1 for what may
+pass by itself, a port another program holds (the unit tries again)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ def test_serve_refuses_an_address_it_cannot_listen_on(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], busy_port: int
 ) -> None:
     code, out, err = cli(capsys, "serve", "--config", str(serve_config(tmp_path, api_port=busy_port)))
-    assert (code, out) == (2, f"serve: cannot listen on 127.0.0.1:{busy_port}: Address already in use\n")
+    assert (code, out) == (1, f"serve: cannot listen on 127.0.0.1:{busy_port}: Address already in use\n")
 
     code, out, err = cli(capsys, "serve", "--config", str(serve_config(tmp_path, api_host="no such host!")))
     assert code == 2 and out.startswith("serve: cannot listen on no such host!:0: ") and "Traceback" not in err
@@ -65,7 +66,7 @@ def test_the_embedded_default_refuses_a_busy_or_impossible_api_port(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], busy_port: int
 ) -> None:
     code, out, _ = cli(capsys, "--data", str(tmp_path / "data"), "--api-port", str(busy_port))
-    assert code == 2 and out.endswith(f"run.py: cannot listen on 127.0.0.1:{busy_port}: Address already in use\n"), out
+    assert code == 1 and out.endswith(f"run.py: cannot listen on 127.0.0.1:{busy_port}: Address already in use\n"), out
 
     with pytest.raises(SystemExit) as exited:
         cli(capsys, "--data", str(tmp_path / "data"), "--api-port", "70000")
@@ -77,7 +78,7 @@ def test_connect_local_refuses_a_busy_port_or_an_impossible_one(
     capsys: pytest.CaptureFixture[str], busy_port: int
 ) -> None:
     code, out, _ = cli(capsys, "connect-local", "--port", str(busy_port))
-    assert (code, out) == (2, f"connect-local: cannot listen on 127.0.0.1:{busy_port}: Address already in use\n")
+    assert (code, out) == (1, f"connect-local: cannot listen on 127.0.0.1:{busy_port}: Address already in use\n")
 
     with pytest.raises(SystemExit) as exited:
         cli(capsys, "connect-local", "--port", "70000")

@@ -19,7 +19,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
-from net.server_thread import ServerThread
+from net.server_thread import CannotListen, ServerThread, listening_sockets
 from tests.service.harness import wait_for
 
 
@@ -150,3 +150,13 @@ def test_a_stop_goes_on_past_a_socket_its_peer_closed_while_uvicorn_could_not_fl
     assert "a websocket was closing already at the stop" in caplog.messages
     assert [failure.exc_value for failure in failures] == []
     assert flooding.lifespan_ended.is_set()
+
+
+def test_an_address_that_cannot_be_had_says_whether_it_may_pass() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        with pytest.raises(CannotListen) as held:
+            listening_sockets("127.0.0.1", taken.getsockname()[1])
+    assert not held.value.lasting and "Address already in use" in str(held.value)
+    with pytest.raises(CannotListen) as nowhere:
+        listening_sockets("no such host!", 0)
+    assert nowhere.value.lasting

@@ -28,7 +28,7 @@ class ShortLinks(HumanAgent):
     a link built from the context). The common checks find each agent message at the bot once, with
     OriginalText what the agent wrote; this checks each shortened text against what the API gives, that
     the content item came filled and shortened, and that links were shortened at all (a link may go as
-    written when the API does not answer within its 2 s, not every link of a conversation)."""
+    written when the API does not answer it within its 2 s, not every link of a conversation)."""
 
     name = "short"
     worker = WorkerPlan(
@@ -71,15 +71,13 @@ class ShortLinks(HumanAgent):
             if not links:
                 continue
             linked += 1
-            if text == written:
-                continue  # went as written: the API did not answer in time
+            # Each link is asked for on its own: one the API did not answer within 2 s goes as written.
             base = _SHORT.search(text)
-            expected = None if base is None else with_short_links(
-                written, {link: f"{base[1]}/s/{short_code(link)}" for link in links}
-            )
-            if text != expected or told.original_text is None:
+            forms = {} if base is None else {link: f"{base[1]}/s/{short_code(link)}" for link in links}
+            short = {link: form for link, form in forms.items() if form in text}
+            if text != with_short_links(written, short) or (short and told.original_text != written):
                 problems.append(f"{cid}: {written!r} told as {text!r} (OriginalText {told.original_text!r})")
-            shortened += 1
+            shortened += bool(short)
         if linked >= 2 and shortened == 0:
             problems.append(f"{cid}: none of its {linked} messages with links had them shortened")
         return problems
