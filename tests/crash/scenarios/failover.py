@@ -29,11 +29,12 @@ class FollowingAgent:
         self._accepted: set[str] = set()
 
     def say(self, text: str) -> bool:
-        """Whether `text` was written; False when the customer has no open chat for CONTACT_TIMEOUT
-        seconds (the DISCONNECT rule ended it)."""
+        """Whether `text` was written; False once the bot has been told the hand-back (the DISCONNECT
+        rule ended the chat: a move's new chat may have started late, its timers already due), or when
+        the customer has no open chat for CONTACT_TIMEOUT seconds."""
         connect = self._conversation.connect
         deadline = time.monotonic() + CONTACT_TIMEOUT
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and not self._conversation.handed_back():
             contact_id = self._open_chat()
             if contact_id is not None:
                 with suppress(ChatOver):  # moved (or ended) meanwhile: look again
