@@ -216,4 +216,3 @@ async def _no_such_route(request: Request, error: HTTPException) -> JSONResponse
     return JSONResponse(
         {"message": f"{what} {request.method} {request.url.path}"}, status_code=error.status_code, headers=error.headers
     )
-

@@ -59,7 +59,8 @@ def listening_sockets(host: str, port: int) -> list[socket.socket]:
             host or None, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP, flags=socket.AI_PASSIVE
         )
     except socket.gaierror as error:
-        raise CannotListen(f"cannot listen on {host}:{port}: {error.strerror}", lasting=error.errno not in _PASSING) from None
+        message = f"cannot listen on {host}:{port}: {error.strerror}"
+        raise CannotListen(message, lasting=error.errno not in _PASSING) from None
     listeners: list[socket.socket] = []
     try:
         for family, kind, proto, _, address in dict.fromkeys(addresses):

@@ -10,7 +10,6 @@ checked). The store creates its SQLite file 0600 itself (`EventStore.open`), and
 
 from __future__ import annotations
 
-import errno
 import os
 import stat
 from pathlib import Path
@@ -46,9 +45,7 @@ def prepare_data_folder(path: Path) -> None:
     and one that cannot be made or read (`DataFolderUnusable`)."""
     try:
         create_private_folder(path)
-        if not path.is_dir():
-            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR))
-        files = private_files(path)
+        files = private_files(path)  # NotADirectoryError for a file in the folder's place
     except OSError as error:
         raise DataFolderUnusable(f"data folder {path}: cannot be used: {error.strerror or error}") from None
     exposed = [file for file in sorted(files) if _readable_by_others(file)]
