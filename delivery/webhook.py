@@ -8,10 +8,19 @@
 One tail thread follows the log from the durable checkpoint: the store hands it each commit's events
 in memory (delivery/handoff.py), and it reads the log only for what it was not handed. It puts each
 bot message in its conversation's outbox while the outbox holds everything before it, and otherwise
-tells the outbox how far its stream goes; a few sender threads post the messages of whichever outbox
-is due, reading its stream only for what it was not given. A conversation has at most one POST in
-flight, so its messages arrive in stream order; a conversation whose webhook
-fails waits for its backoff without holding a sender, so the others go on.
+tells the outbox how far its stream goes. An outbox due now goes to a sender (a thread of an elastic
+pool) at once; one due later (a retry's backoff) waits on the due thread until then. The sender posts
+its next message, reading the stream only for what it was not given. A conversation has at most one
+POST in flight, so its messages arrive in stream order; a conversation whose webhook fails waits for
+its backoff without holding a sender, so the others go on.
+
+No bot's webhook can hold up another bot's messages: an API client has at most `per_client` POSTs in
+flight at once (its further due conversations wait their turn, in order), and the pool makes a sender
+for every other due POST, up to `senders`. So a bot whose webhook answers slowly, or never finishes
+answering, holds at most `per_client` senders, and only its own conversations wait; it takes
+`senders / per_client` such bots at once (8 with the defaults) before any other bot's messages wait
+for a sender. `stop` waits for the POSTs in flight up to the HTTP timeout, then leaves them: a message
+whose POST had not ended is posted again at the next start, under the same id.
 
 With several nodes on one DynamoDB log (`leases`), a node posts only the conversations of the API
 clients whose delivery leases it holds (delivery/ownership.py), its checkpoints in the table and fenced
@@ -55,12 +64,17 @@ from store.committed import CommittedBatch
 from store.conversations import conversation_stream
 from store.event_store import EventStore
 from store.records import StoredEvent
+from threads.task_pool import TaskPool
 
 log = logging.getLogger(__name__)
 
 RETRIED_CLIENT_ERRORS = frozenset({408, 429})
 DEFAULT_BACKOFF = Backoff(first=0.5, cap=60.0)
 HELD = 200  # bot messages an outbox holds in memory at most (handed by the tail, or read from its stream)
+SENDERS = 64  # POSTs in flight at most, all bots together (the pool's threads)
+# POSTs in flight at most for one API client: as many as the connections kept to one host
+# (net.http.CONNECTIONS_PER_HOST), so that a bot's webhook host finds its connections kept.
+PER_CLIENT = 8
 LAG_REFRESH_SECONDS = 0.25  # how old the per-client lag `lag()` answers with may be
 TAIL_WAIT_SECONDS = 0.1  # also how long stop() may wait for the tail
 TAIL_CHECKPOINT_SECONDS = 1.0  # how far the durable tail may lag behind what the tail has read
@@ -140,6 +154,7 @@ class WebhookDeliverer:
     simulated clock, in tests). Each message is
     delivered at least once; after a crash, only the one in flight may come twice. `held`: how many
     messages an outbox keeps in memory at most; `lag(client_id)` how far delivery is behind for a client.
+    `senders`: POSTs in flight at most, all clients together; `per_client`: at most for one API client.
     """
 
     def __init__(
@@ -151,7 +166,8 @@ class WebhookDeliverer:
         timeout: float = 10.0,
         backoff: Backoff = DEFAULT_BACKOFF,
         retry_clock: Clock = SYSTEM_CLOCK,
-        senders: int = 4,
+        senders: int = SENDERS,
+        per_client: int = PER_CLIENT,
         page_size: int = 500,
         held: int = HELD,
         lag_refresh: float = LAG_REFRESH_SECONDS,
@@ -165,6 +181,7 @@ class WebhookDeliverer:
         self._timeout = timeout
         self._backoff = backoff
         self._senders = senders
+        self._per_client = per_client
         self._page_size = page_size
         self._held = held
         self._lag_refresh = lag_refresh
@@ -177,7 +194,13 @@ class WebhookDeliverer:
         self._ignored: set[str] = set()  # no webhook, or already handed back
         self._due: list[tuple[float, int, str]] = []
         self._order = itertools.count()
-        self._changed = threading.Condition()
+        lock = threading.RLock()
+        self._changed = threading.Condition(lock)
+        self._drained = threading.Condition(lock)  # stop() waits on it for the POSTs in flight to end
+        self._pool: TaskPool | None = None
+        self._posting: dict[str | None, int] = {}  # API client -> its POSTs in flight (given to a sender)
+        self._turns: dict[str | None, deque[str]] = {}  # API client -> conversations due, waiting for a turn
+        self._in_flight = 0
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._delivered = self._refused = self._retries = self._stream_reads = self._log_reads = 0
@@ -195,6 +218,7 @@ class WebhookDeliverer:
         if self._threads:
             raise RuntimeError("WebhookDeliverer already started")
         self._stopping.clear()
+        self._pool = TaskPool(self._senders, name="delivery-sender")
         self._checkpoints = Checkpoints(self._store.path)
         # Followed before anything is read: what is committed from now on is handed, what was before is read.
         # A log that cannot be followed (one without `follow`) is read as it grows instead.
@@ -208,17 +232,18 @@ class WebhookDeliverer:
                 self._owns(client_id)  # the bots no live node delivers for, each with what it is owed
         else:
             self._requeue_owed(self._checkpoints)
-        self._threads = [threading.Thread(target=self._tail, name="delivery-tail", daemon=True)]
+        self._threads = [
+            threading.Thread(target=self._tail, name="delivery-tail", daemon=True),
+            threading.Thread(target=self._wait_for_due, name="delivery-due", daemon=True),
+        ]
         if self._leases is not None:
             self._threads.append(threading.Thread(target=self._hold_leases, name="delivery-leases", daemon=True))
-        self._threads += [
-            threading.Thread(target=self._send, name=f"delivery-sender-{n}", daemon=True) for n in range(self._senders)
-        ]
         for thread in self._threads:
             thread.start()
 
     def stop(self) -> None:
-        """Stops tailing; POSTs in flight finish (within the HTTP timeout) and are checkpointed."""
+        """Stops tailing; POSTs in flight finish and are checkpointed, those still under way after the
+        HTTP timeout are left (a webhook that keeps answering slowly must not hold the stop)."""
         self._stopping.set()
         if self._followed:
             self._store.unfollow(self._handoff)
@@ -230,7 +255,11 @@ class WebhookDeliverer:
         self._threads = []
         self._handoff.take(timeout=0)
         with self._changed:
+            if not self._drained.wait_for(lambda: self._in_flight == 0, timeout=self._timeout):
+                log.warning("%d webhook POSTs still under way after %s s; their messages are posted again at the next start",
+                            self._in_flight, self._timeout)
             self._outboxes.clear()
+            self._turns.clear()
             self._due.clear()
             self._elsewhere.clear()
             self._lags, self._lags_at = {}, -float("inf")
@@ -530,22 +559,58 @@ class WebhookDeliverer:
         return transferred.deliver_to, transferred.client_id, transferred.worker_id
 
     def _schedule(self, outbox: _Outbox, due: float) -> None:
-        """Call with `_changed` held. An outbox no longer this node's (its client's lease was lost) is not."""
+        """Call with `_changed` held. Due now: to a sender (or its client's turn); later: to the due
+        thread. An outbox no longer this node's (its client's lease was lost) is not."""
         if self._outboxes.get(outbox.conversation_id) is not outbox:
             outbox.busy = False
             return
         outbox.busy = True
+        if due <= self._retry_clock.monotonic():
+            self._dispatch(outbox)
+            return
         heapq.heappush(self._due, (due, next(self._order), outbox.conversation_id))
         self._changed.notify()
 
-    def _send(self) -> None:
-        while True:
-            outbox = self._next_due()
-            if outbox is None:
-                return
-            # Every line logged while delivering to a conversation's webhook names the conversation and worker.
-            with bound_contextvars(conversation_id=outbox.conversation_id, worker_id=outbox.worker_id):
-                self._send_next(outbox)
+    def _dispatch(self, outbox: _Outbox) -> None:
+        """Call with `_changed` held: give the due outbox to a sender, or, if its API client has
+        `per_client` POSTs in flight, queue it for the client's next turn."""
+        client_id = outbox.client_id
+        if self._posting.get(client_id, 0) >= self._per_client:
+            self._turns.setdefault(client_id, deque()).append(outbox.conversation_id)
+            return
+        assert self._pool is not None
+        self._posting[client_id] = self._posting.get(client_id, 0) + 1
+        self._in_flight += 1
+        self._pool.submit(lambda: self._send(outbox))
+
+    def _send(self, outbox: _Outbox) -> bool:
+        """A sender's task: post the outbox's next message, then give its API client's turn to the next
+        of its conversations waiting for one."""
+        try:
+            if not self._stopping.is_set():
+                # Every line logged while delivering to a conversation's webhook names the conversation and worker.
+                with bound_contextvars(conversation_id=outbox.conversation_id, worker_id=outbox.worker_id):
+                    self._send_next(outbox)
+        finally:
+            with self._changed:
+                self._in_flight -= 1
+                self._end_turn(outbox.client_id)
+                self._drained.notify_all()
+        return False
+
+    def _end_turn(self, client_id: str | None) -> None:
+        """Call with `_changed` held: one POST of the client ended; its next waiting conversation goes."""
+        self._posting[client_id] -= 1
+        if not self._posting[client_id]:
+            del self._posting[client_id]
+        waiting = self._turns.get(client_id)
+        while waiting and not self._stopping.is_set():
+            outbox = self._outboxes.get(waiting.popleft())
+            if outbox is not None:  # else its client's lease was lost meanwhile
+                self._dispatch(outbox)
+                break
+        if not waiting:
+            self._turns.pop(client_id, None)
 
     def _send_next(self, outbox: _Outbox) -> None:
         try:
@@ -568,11 +633,13 @@ class WebhookDeliverer:
         self._after(outbox, stored, outcome)
 
     def _record(self, outbox: _Outbox, stored: StoredEvent) -> None:
-        assert self._checkpoints is not None
+        checkpoints = self._checkpoints
+        if checkpoints is None:
+            return  # a POST that outlasted stop(): posted again at the next start, under the same id
         conversation_id, handed_back = outbox.conversation_id, stored.type == HANDBACK_TYPE
         try:
             if self._leases is None:
-                self._checkpoints.delivered(conversation_id, stored.seq, handed_back=handed_back)
+                checkpoints.delivered(conversation_id, stored.seq, handed_back=handed_back)
                 return
             assert self._table is not None
             fence = self._leases.held(outbox.client_id)
@@ -610,7 +677,8 @@ class WebhookDeliverer:
             else:
                 outbox.owed_since = None
 
-    def _next_due(self) -> _Outbox | None:
+    def _wait_for_due(self) -> None:
+        """The due thread: dispatch each outbox whose retry is due, as it comes due."""
         with self._changed:
             while not self._stopping.is_set():
                 now = self._retry_clock.monotonic()
@@ -618,10 +686,9 @@ class WebhookDeliverer:
                     _, _, conversation_id = heapq.heappop(self._due)
                     outbox = self._outboxes.get(conversation_id)
                     if outbox is not None:  # else its client's lease was lost meanwhile
-                        return outbox
+                        self._dispatch(outbox)
                     continue
                 self._retry_clock.wait(self._changed, self._due[0][0] - now if self._due else None)
-            return None
 
     def _retry_later(self, outbox: _Outbox) -> None:
         """Call with `_changed` held."""

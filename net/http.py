@@ -38,10 +38,11 @@ import urllib3
 from urllib3.connection import HTTPConnection
 from urllib3.exceptions import ConnectTimeoutError, HTTPError, LocationValueError, NewConnectionError, ProtocolError
 
-# Idle connections kept per host. The deliverer has at most `senders` (4) POSTs in flight and one
-# message asks for at most 8 short links at once (actors.short_links.MAX_AT_ONCE), so each finds its
-# connections kept; POSTs beyond that still go out, on connections closed after their answer
-# (urllib3 logs a WARNING "Connection pool is full" for each), never waiting for a kept one.
+# Idle connections kept per host. The deliverer has at most 8 POSTs in flight for one bot
+# (delivery.webhook.PER_CLIENT) and one message asks for at most 8 short links at once
+# (actors.short_links.MAX_AT_ONCE), so each finds its connections kept; POSTs beyond that (bots that
+# share a webhook host) still go out, on connections closed after their answer (urllib3 logs a
+# WARNING "Connection pool is full" for each), never waiting for a kept one.
 CONNECTIONS_PER_HOST = 8
 # Hosts whose connections are kept, the least recently used dropped: the bots' webhooks and the
 # short-link APIs, a handful in a service. Bounds the idle sockets at 32 x 8.

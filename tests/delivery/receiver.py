@@ -27,7 +27,9 @@ class Received:
 
 class Receiver:
     """`fail(conversation, times, status)` makes it answer `status` that many times (or until `heal`);
-    `hold(conversation, times)` holds that many answers until the conversation's next request arrives.
+    `hold(conversation, times)` holds that many answers until the conversation's next request arrives;
+    `stall(conversation)` holds every answer of the conversation until `release`; `drip(conversation)`
+    answers 200, then sends the answer's body a byte at a time, without end, until the receiver stops.
 
     `keep_alive` answers in HTTP/1.1, keeping each connection open for the sender's next POST (HTTP/1.0,
     the default, closes it after every answer); `connections` counts the TCP connections accepted.
@@ -39,6 +41,8 @@ class Receiver:
         self._failures: dict[str, int] = defaultdict(int)
         self._failure_status: dict[str, int] = {}
         self._holds: dict[str, int] = defaultdict(int)
+        self._stalled: set[str] = set()
+        self._dripping: set[str] = set()
         self._stopping = False
         self._gate = threading.Event()
         self._gate.set()
@@ -57,8 +61,16 @@ class Receiver:
                 receiver._gate.wait()
                 if received.held:
                     receiver._wait_for_a_later_one(received)
+                receiver._wait_while_stalled(conversation_id)
                 try:
                     self.send_response(received.status)
+                    if receiver._drips(conversation_id):
+                        self.end_headers()  # no length: the body ends when the connection does
+                        while receiver._drips(conversation_id):
+                            self.wfile.write(b".")
+                            self.wfile.flush()
+                            time.sleep(0.02)  # the webhook's pace, not a wait for anything
+                        return
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                 except OSError:
@@ -99,14 +111,35 @@ class Receiver:
     def heal(self, conversation_id: str) -> None:
         self.fail(conversation_id, 0)
 
+    def stall(self, conversation_id: str) -> None:
+        with self._changed:
+            self._stalled.add(conversation_id)
+
+    def drip(self, conversation_id: str) -> None:
+        with self._changed:
+            self._dripping.add(conversation_id)
+
+    def _drips(self, conversation_id: str) -> bool:
+        with self._changed:
+            return conversation_id in self._dripping and not self._stopping
+
+    def _wait_while_stalled(self, conversation_id: str) -> None:
+        with self._changed:
+            while conversation_id in self._stalled and not self._stopping:
+                self._changed.wait()
+
     def hold_from(self, count: int) -> None:
         """From the `count`-th request on, record each request but hold its answer until `release`."""
         with self._changed:
             self._hold_from = count
 
     def release(self) -> None:
+        """Answer what `hold_from`, `stall` and `drip` held, and hold nothing from now on."""
         with self._changed:
             self._hold_from = None
+            self._stalled.clear()
+            self._dripping.clear()
+            self._changed.notify_all()
             self._gate.set()
 
     def _answer(self, conversation_id: str, body: bytes, headers: dict[str, str]) -> Received:
