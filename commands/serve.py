@@ -88,7 +88,8 @@ def run(args: argparse.Namespace) -> int:
             freeze_when_recovered(running.service)
             if not any(not client.revoked for client in running.clients.list()):
                 log.warning(
-                    "no API clients: every request but /openapi.json is refused with 401; create one with "
+                    "no API clients: every request but /openapi.json, /healthz, /readyz and the operator page's "
+                    "files (/operator) is refused with 401; create one with "
                     "`python run.py client create NAME --db %s` (it prints the token once)",
                     store_path,
                 )

@@ -7,7 +7,7 @@
       "max_body_bytes": 262144,
       "queue_metrics_cache_seconds": 5,
       "regions": {"eu-west-2": {"endpoint_url": null, "static_credentials": false, "sts_endpoint_url": null}},
-      "connectors": {"endpoints": {"Translate": null, "SES": null}, "static_credentials": false},
+      "connectors": {"endpoints": {"Translate": "http://127.0.0.1:8081"}, "static_credentials": false},
       "vault": {"backend": "local"},
       "auto_failover": {"after_seconds": 120, "mode": "move"},
       "store": {"dynamodb": {"table": "connect-worker-log", "region": "eu-west-2", "endpoint_url": null}},
