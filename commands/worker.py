@@ -18,6 +18,7 @@ from commands.registry_verbs import RegistryVerbs
 from commands.vault_options import BadArgument, add_backend_arguments, vault_config
 from commands.worker_init import add_init_verb, run_init
 from events.worker import WorkerState, active_name
+from events import redact_worker_config
 from events.worker_config import InvalidWorkerConfig, WorkerConfig, encode_worker_config, parse_worker_config
 from roles import CredentialsUnavailable, check_principal, principal_of, read_role, worker_policy, worker_secrets
 from service.live_counts import LiveCounts
@@ -59,7 +60,7 @@ WORKERS = RegistryVerbs(
     columns="ID, name, enabled, region",
     registry=WorkerRegistry,
     parse=parse_worker_config,
-    encode=encode_worker_config,
+    encode=lambda config: encode_worker_config(redact_worker_config(config)),
     row=_row,
     invalid=InvalidWorkerConfig,
     errors=(UnknownWorker, VaultError, BadArgument, CredentialsUnavailable, WorkerInUse),

@@ -22,7 +22,7 @@ from events.conversation_state import (
     initial_state,
     pending_effects,
 )
-from events.redaction import REDACTED, redact, redact_state, redact_url
+from events.redaction import REDACTED, redact, redact_state, redact_url, redact_worker_config
 from events.rejection import Rejected
 from events.worker import decide_worker, evolve_worker, initial_worker_state
 
@@ -53,5 +53,6 @@ __all__ = [
     "redact",
     "redact_state",
     "redact_url",
+    "redact_worker_config",
     "sent_by_the_worker",
 ]

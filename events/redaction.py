@@ -10,7 +10,9 @@ A bot's webhook URL (`Transferred.deliver_to`, the state's `deliver_to`) may car
 bot's own: a password in its user info, or a query parameter named for one (`?token=...`, `api_key`,
 `sig`, ...), for a receiver that cannot check signatures. Shown, those values are redacted too; the
 webhook itself is posted to the stored URL, never to a redacted one (delivery/webhook.py reads the
-event undecorated).
+event undecorated). A worker's short-link API URL (`ShortLinkConfig.Config.Api`, and the conversation's
+copy of it, `Transferred.short_links`) is shown the same way: its user info's password is sent as
+Basic auth.
 """
 
 from __future__ import annotations
@@ -30,8 +32,8 @@ from events.conversation_events import (
     Transferred,
 )
 from events.conversation_state import ConversationState
-
-REDACTED = "<redacted>"
+from events.worker import WorkerCreated, WorkerUpdated
+from events.worker_config import REDACTED, WorkerConfig
 
 T = TypeVar("T")
 
@@ -61,6 +63,8 @@ def redact(event: T) -> T:
         return replace(event, participant_token=REDACTED)  # type: ignore[return-value]
     if isinstance(event, (ConnectionOpened, ConnectionRenewed, ConnectionTokenKept)) and event.connection_token is not None:
         return replace(event, connection_token=REDACTED)  # type: ignore[return-value]
+    if isinstance(event, (WorkerCreated, WorkerUpdated)):
+        return replace(event, config=redact_worker_config(event.config))  # type: ignore[return-value]
     if isinstance(event, ChatLeaveRequested):
         token = None if event.connection_token is None else REDACTED
         return replace(event, participant_token=REDACTED, connection_token=token)  # type: ignore[return-value]
@@ -77,6 +81,16 @@ def redact_state(state: ConversationState) -> ConversationState:
         return shown
     token = None if state.chat.connection_token is None else REDACTED
     return replace(shown, chat=replace(state.chat, participant_token=REDACTED, connection_token=token))
+
+
+def redact_worker_config(config: WorkerConfig) -> WorkerConfig:
+    """The worker's configuration as it may be shown (`worker get`, `events tail`): its short-link API's
+    URL redacted. Given back to `worker update`, such a URL is refused (events/worker_config.py)."""
+    short = config.data.short_link_config
+    if short is None:
+        return config
+    shown = replace(short, config=replace(short.config, api=redact_url(short.config.api)))
+    return replace(config, data=replace(config.data, short_link_config=shown))
 
 
 def _redacted_rule(rule: ShortLinkRule | None) -> ShortLinkRule | None:

@@ -39,6 +39,8 @@ SecretSrn = Annotated[str, msgspec.Meta(pattern=r"^srn:vault::[^:\s]+:[^:\s]+:[^
 LanguageCode = Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?(?![\s\S])")]
 NonEmpty = Annotated[str, msgspec.Meta(min_length=1)]
 PositiveSeconds = Annotated[int, msgspec.Meta(gt=0)]
+# What a credential is replaced by wherever it is shown (events/redaction.py).
+REDACTED = "<redacted>"
 HttpUrl = Annotated[str, msgspec.Meta(pattern=r"^https?://\S+(?![\s\S])")]
 # Connect's own bound on a message; at least room for a few characters with their marks.
 MessageBytes = Annotated[int, msgspec.Meta(ge=64, le=MAX_MESSAGE_BYTES)]
@@ -180,6 +182,11 @@ def worker_config_problems(config: WorkerConfig) -> list[str]:
     problems = _initial_connection_message_problems(data.initial_connection_message)
     problems += _auto_disconnect_problems(data.auto_disconnect_events)
     problems += _slash_command_problems(data.slash_commands)
+    if data.short_link_config is not None and REDACTED in data.short_link_config.config.api:
+        problems.append(
+            f"$.Data.ShortLinkConfig.Config.Api: holds {REDACTED} where a credential was hidden (`worker get` "
+            "hides them): write the credential back in, or keep it in the vault under ApiKey"
+        )
     if data.failover_region_config is not None:
         problems += _failover_problems(data.failover_region_config)
     return problems
