@@ -15,7 +15,7 @@ conversations after a start (service/worker_service.py).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from actors.region import RegionSupervisor
@@ -281,8 +281,19 @@ def create_app(
     async def openapi(request: Request) -> Response:
         return Response(OPENAPI_FILE.read_bytes(), media_type="application/json")
 
-    def unscoped(endpoint: Callable[[Request], Awaitable[Response]]) -> Handler:
-        return lambda request, client: endpoint(request)
+    def pulled(endpoint: Callable[[Request], Awaitable[Response]]) -> Handler:
+        """The pull stream, its token checked again as it answers: a long poll that waited is answered
+        401 if the token was revoked meanwhile, and an open event stream ends before its next frame.
+        Otherwise a stolen token, once revoked, would still read what it was reading."""
+
+        async def handler(request: Request, client: Client) -> Response:
+            response = await endpoint(request)
+            _authenticated(request, clients)
+            if isinstance(response, StreamingResponse):
+                response.body_iterator = _while_authenticated(response.body_iterator, request, clients)
+            return response
+
+        return handler
 
     routes: list[BaseRoute] = [
         Route("/openapi.json", openapi, methods=["GET"]),
@@ -306,7 +317,7 @@ def create_app(
     for route in extra_routes:
         if not isinstance(route, Route):
             raise TypeError(f"{route!r}: only plain routes can be served behind the API's token")
-        routes.append(Route(route.path, guarded(unscoped(route.endpoint)), methods=route.methods, name=route.name))
+        routes.append(Route(route.path, guarded(pulled(route.endpoint)), methods=route.methods, name=route.name))
     return Starlette(
         routes=routes,
         exception_handlers={HTTPException: _http_exception, Exception: _server_error},
@@ -407,6 +418,24 @@ def _authenticated(request: Request, clients: ApiClients) -> Client:
     if client is None:
         raise ApiError(401, "unauthorized", _UNAUTHORIZED, {"WWW-Authenticate": "Bearer"})
     return client
+
+
+async def _while_authenticated(
+    frames: AsyncIterable[str | bytes], request: Request, clients: ApiClients
+) -> AsyncIterator[str | bytes]:
+    """The stream's frames while the request's token is still a client's: it ends before the first
+    frame after a revoke (a keep-alive comes every 15 s, so within that of the revoke at most)."""
+    try:
+        async for frame in frames:
+            try:
+                _authenticated(request, clients)
+            except ApiError:
+                return
+            yield frame
+    finally:
+        close = getattr(frames, "aclose", None)
+        if close is not None:
+            await close()
 
 
 def _context_check(raw: dict[str, Any]) -> list[str]:
