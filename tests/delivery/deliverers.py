@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from delivery import WebhookDeliverer, is_for_the_bot
 from retry import Backoff
 from store import EventStore
 from store.conversations import conversation_stream
+from tests.delivery.receiver import Receiver
 
 # The Standard Webhooks specification's test key; also its known-answer vector's (test_signature.py).
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -30,3 +32,11 @@ def told(store: EventStore, conversation_id: str) -> list[str]:
 
 def ids(received: list) -> list[str]:
     return [r.message["Id"] for r in received]
+
+
+def wait_until_delivered_in_order(store: EventStore, receiver: Receiver, conversation_ids: Iterable[str]) -> None:
+    """Wait until the receiver accepted every message each conversation is owed; check they came in order."""
+    conversation_ids = list(conversation_ids)
+    receiver.wait_until(lambda r: all(len(r.accepted(c)) == len(told(store, c)) for c in conversation_ids))
+    for conversation_id in conversation_ids:
+        assert ids(receiver.accepted(conversation_id)) == told(store, conversation_id)

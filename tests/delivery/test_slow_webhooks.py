@@ -7,7 +7,7 @@ import threading
 from delivery import WebhookDeliverer
 from store import EventStore
 from tests.delivery.conversations import append, whole
-from tests.delivery.deliverers import ids, start, told
+from tests.delivery.deliverers import ids, start, told, wait_until_delivered_in_order
 from tests.delivery.receiver import Receiver
 
 STALLED = [f"slow-{n}" for n in range(5)]
@@ -29,9 +29,7 @@ def test_a_bot_whose_webhook_stalls_holds_up_none_of_another_bots_messages(
     assert ids(receiver.accepted("quick")) == told(store, "quick")
     assert sum(len(receiver.attempts(c)) for c in STALLED) == 2  # its two turns, still waiting for answers
     receiver.release()
-    receiver.wait_until(lambda r: all(len(r.accepted(c)) == len(told(store, c)) for c in STALLED))
-    for conversation_id in STALLED:
-        assert ids(receiver.accepted(conversation_id)) == told(store, conversation_id)
+    wait_until_delivered_in_order(store, receiver, STALLED)
 
 
 def test_stop_leaves_a_post_whose_answer_never_ends_and_the_next_start_posts_it_again(

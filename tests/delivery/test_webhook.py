@@ -12,7 +12,7 @@ from delivery import ID_HEADER, WebhookDeliverer
 from delivery.checkpoint import Checkpoints
 from store import EventStore
 from store.conversations import conversation_stream
-from tests.delivery.deliverers import SECRET, ids, start, told
+from tests.delivery.deliverers import SECRET, ids, start, told, wait_until_delivered_in_order
 from tests.delivery.conversations import append, append_one_by_one, chat, hand_back, started, whole
 from tests.delivery.polling import eventually
 from tests.delivery.receiver import Receiver
@@ -181,10 +181,8 @@ def test_after_a_stop_delivery_resumes_from_the_checkpoint_without_gaps_or_dupli
     for conversation_id, run in runs.items():
         append(store, conversation_id, run.events[-1:] and hand_back(run).events[-3:])
     start(store, deliverers, senders=2)
-    receiver.wait_until(lambda r: all(len(r.accepted(c)) == len(told(store, c)) for c in runs))
 
-    for conversation_id in runs:
-        assert ids(receiver.accepted(conversation_id)) == told(store, conversation_id)
+    wait_until_delivered_in_order(store, receiver, runs)
 
 
 def test_a_long_conversation_is_delivered_whole_in_order(
