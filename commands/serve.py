@@ -90,8 +90,8 @@ def run(args: argparse.Namespace) -> int:
                 log.warning(
                     "no API clients: every request but /openapi.json, /healthz, /readyz and the operator page's "
                     "files (/operator) is refused with 401; create one with "
-                    "`python run.py client create NAME --db %s` (it prints the token once)",
-                    store_path,
+                    "`python run.py client create NAME --config %s` (it prints the token once)",
+                    args.config,
                 )
             info = {
                 "api_url": running.api_url,

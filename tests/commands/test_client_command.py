@@ -120,13 +120,13 @@ def serve_output(tmp_path: Path) -> str:
 def test_serve_without_a_client_warns_how_to_create_one_and_with_one_does_not(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    db = tmp_path / "data" / "events.db"
-
     output = serve_output(tmp_path)
 
     assert "WARNING" in output and "no API clients" in output
-    assert f"python run.py client create NAME --db {db}" in output
-    cli(capsys, "client", "create", "shop-bot", "--db", str(db))
+    config = tmp_path / "serve.json"
+    # The hint names serve's configuration, which says where the clients are (a file or a DynamoDB table).
+    assert f"python run.py client create NAME --config {config}" in output
+    cli(capsys, "client", "create", "shop-bot", "--config", str(config))
     assert "no API clients" not in serve_output(tmp_path)
 
 
