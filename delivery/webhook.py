@@ -75,6 +75,8 @@ SENDERS = 64  # POSTs in flight at most, all bots together (the pool's threads)
 # POSTs in flight at most for one API client: as many as the connections kept to one host
 # (net.http.CONNECTIONS_PER_HOST), so that a bot's webhook host finds its connections kept.
 PER_CLIENT = 8
+# What is kept of a webhook's answer: nothing of it is used, and a bot must not fill the service's memory.
+ANSWER_BYTES = 4_096
 LAG_REFRESH_SECONDS = 0.25  # how old the per-client lag `lag()` answers with may be
 TAIL_WAIT_SECONDS = 0.1  # also how long stop() may wait for the tail
 TAIL_CHECKPOINT_SECONDS = 1.0  # how far the durable tail may lag behind what the tail has read
@@ -739,7 +741,7 @@ class WebhookDeliverer:
             raise Undeliverable(f"the signing secret of API client {outbox.client_id!r} is unusable: {error}") from None
         headers = {"Content-Type": "application/json", **signed}
         try:
-            answer = post(outbox.url, body, headers, self._timeout)
+            answer = post(outbox.url, body, headers, self._timeout, answer_limit=ANSWER_BYTES)
         except UnicodeError:
             raise Undeliverable("its host name cannot be encoded (IDNA)") from None
         except (ValueError, http.client.InvalidURL) as error:

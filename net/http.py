@@ -7,7 +7,9 @@ to wait for a connection apart from an answer (`connect_timeout`) and how many c
 for their host (`connections`: many conversations call one region's endpoint at once).
 
 Every status is an answer (`HttpAnswer`), 4xx and 5xx included: what it means is the caller's
-business. What prevents an answer raises: `ValueError` (or `http.client.InvalidURL`) for a request
+business. `answer_limit` keeps only that many bytes of the answer's body: a webhook's answer, which
+the deliverer never reads, could otherwise be as large as its bot makes it, held in memory whole; a
+longer answer's connection is closed, not kept, so nothing more of it is read. What prevents an answer raises: `ValueError` (or `http.client.InvalidURL`) for a request
 that cannot be made of the URL and headers, `UnicodeError` for a host name IDNA cannot encode, and
 `OSError` or `http.client.HTTPException` for the network (refused, reset, timed out), the error
 the socket or `http.client` raised rather than urllib3's wrapping of it (a connection that timed out
@@ -74,16 +76,20 @@ class HttpAnswer:
 
 def post(
     url: str, body: bytes, headers: dict[str, str], timeout: float, *,
-    connect_timeout: float | None = None, connections: int = CONNECTIONS_PER_HOST,
+    connect_timeout: float | None = None, connections: int = CONNECTIONS_PER_HOST, answer_limit: int | None = None,
 ) -> HttpAnswer:
-    return request("POST", url, body, headers, timeout, connect_timeout=connect_timeout, connections=connections)
+    return request(
+        "POST", url, body, headers, timeout,
+        connect_timeout=connect_timeout, connections=connections, answer_limit=answer_limit,
+    )
 
 
 def request(
     method: str, url: str, body: bytes | None, headers: dict[str, str], timeout: float, *,
-    connect_timeout: float | None = None, connections: int = CONNECTIONS_PER_HOST,
+    connect_timeout: float | None = None, connections: int = CONNECTIONS_PER_HOST, answer_limit: int | None = None,
 ) -> HttpAnswer:
-    """`method` to `url`; the answer whatever its status, with its headers (lower-case names).
+    """`method` to `url`; the answer whatever its status, with its headers (lower-case names), and its
+    body whole or, with `answer_limit`, its first `answer_limit` bytes.
 
     `timeout` bounds the wait for the connection and for each read of the answer; `connect_timeout`,
     when given, the wait for the connection instead. `connections` is how many idle connections to
@@ -98,13 +104,28 @@ def request(
         # A redirect is an answer like any other 3xx: following it would turn a POST into a GET.
         response = pool.urlopen(
             method, request_uri, body=body, headers=headers, timeout=limits,
-            redirect=False, retries=False, assert_same_host=False,
+            redirect=False, retries=False, assert_same_host=False, preload_content=answer_limit is None,
         )
+        answer = response.data if answer_limit is None else _first_bytes(response, answer_limit)
     except LocationValueError:
         raise  # a ValueError: no request can be made of this URL
     except HTTPError as error:
         raise _network_error(error) from None
-    return HttpAnswer(response.status, response.data, {name.lower(): value for name, value in response.headers.items()})
+    return HttpAnswer(response.status, answer, {name.lower(): value for name, value in response.headers.items()})
+
+
+def _first_bytes(response: urllib3.BaseHTTPResponse, limit: int) -> bytes:
+    """The answer's body up to `limit` bytes; the connection kept if that was all of it, else closed
+    (urllib3 would also refuse to reuse a connection with bytes waiting to be read, but not one whose
+    rest has not come yet)."""
+    try:
+        body = response.read(amt=limit + 1)
+        if len(body) > limit:
+            response.close()
+            body = body[:limit]
+    finally:
+        response.release_conn()
+    return body
 
 
 @functools.lru_cache(maxsize=_PARSED_URLS)

@@ -29,7 +29,8 @@ class Receiver:
     """`fail(conversation, times, status)` makes it answer `status` that many times (or until `heal`);
     `hold(conversation, times)` holds that many answers until the conversation's next request arrives;
     `stall(conversation)` holds every answer of the conversation until `release`; `drip(conversation)`
-    answers 200, then sends the answer's body a byte at a time, without end, until the receiver stops.
+    answers 200, then sends the answer's body a byte at a time, without end, until the receiver stops;
+    `answer_with(conversation, body)` sends that body with every answer of the conversation.
 
     `keep_alive` answers in HTTP/1.1, keeping each connection open for the sender's next POST (HTTP/1.0,
     the default, closes it after every answer); `connections` counts the TCP connections accepted.
@@ -43,6 +44,7 @@ class Receiver:
         self._holds: dict[str, int] = defaultdict(int)
         self._stalled: set[str] = set()
         self._dripping: set[str] = set()
+        self._bodies: dict[str, bytes] = {}
         self._stopping = False
         self._gate = threading.Event()
         self._gate.set()
@@ -71,8 +73,10 @@ class Receiver:
                             self.wfile.flush()
                             time.sleep(0.02)  # the webhook's pace, not a wait for anything
                         return
-                    self.send_header("Content-Length", "0")
+                    answer = receiver._body(conversation_id)
+                    self.send_header("Content-Length", str(len(answer)))
                     self.end_headers()
+                    self.wfile.write(answer)
                 except OSError:
                     pass  # the sender died while the answer was held
 
@@ -118,6 +122,14 @@ class Receiver:
     def drip(self, conversation_id: str) -> None:
         with self._changed:
             self._dripping.add(conversation_id)
+
+    def answer_with(self, conversation_id: str, body: bytes) -> None:
+        with self._changed:
+            self._bodies[conversation_id] = body
+
+    def _body(self, conversation_id: str) -> bytes:
+        with self._changed:
+            return self._bodies.get(conversation_id, b"")
 
     def _drips(self, conversation_id: str) -> bool:
         with self._changed:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 from delivery import WebhookDeliverer
+from delivery.webhook import ANSWER_BYTES
 from store import EventStore
 from tests.delivery.conversations import append, whole
 from tests.delivery.deliverers import ids, start, told, wait_until_delivered_in_order
@@ -52,3 +53,17 @@ def test_stop_leaves_a_post_whose_answer_never_ends_and_the_next_start_posts_it_
     receiver.wait_until(lambda r: len(r.attempts("drip")) == 1 + len(told(store, "drip")))
     # The dripped POST, then every message in order, the first again under the same id.
     assert ids(receiver.attempts("drip")) == [first, *told(store, "drip")]
+
+
+def test_a_webhook_answering_more_than_the_service_keeps_is_cut_short_and_still_delivered(
+    store: EventStore, kept_alive_receiver: Receiver, deliverers: list[WebhookDeliverer]
+) -> None:
+    receiver = kept_alive_receiver
+    receiver.answer_with("big", b"x" * (ANSWER_BYTES * 4))  # what a bot's webhook answers is not held whole
+    append(store, "big", whole("big", receiver.url("big"), agent_messages=2))
+    start(store, deliverers)
+
+    wait_until_delivered_in_order(store, receiver, ["big"])
+
+    # Each answer was read up to the limit and its connection closed, not read to its end and kept.
+    assert receiver.connections == len(receiver.requests)

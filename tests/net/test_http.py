@@ -80,3 +80,15 @@ def test_a_url_with_user_info_is_sent_with_it_as_basic_authentication(receiver: 
         "own": "Bearer the-callers",
         "none": None,
     }
+
+
+def test_an_answer_longer_than_the_limit_is_cut_there_and_its_connection_is_not_kept(receiver: Receiver) -> None:
+    receiver.answer_with("long", b"x" * 100_000)
+    receiver.answer_with("short", b"y" * 50)
+
+    long_answer = post(receiver.url("long"), b"{}", JSON, timeout=5, answer_limit=100)
+    short_answers = [post(receiver.url("short"), b"{}", JSON, timeout=5, answer_limit=100) for _ in range(3)]
+
+    assert long_answer == HttpAnswer(200, b"x" * 100)
+    assert short_answers == [HttpAnswer(200, b"y" * 50)] * 3
+    assert receiver.connections == 2  # one for the cut answer, closed; one kept for the three short ones
