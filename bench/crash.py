@@ -3,7 +3,7 @@
     .venv/bin/python bench/crash.py --kills 100 --conversations 60
     .venv/bin/python bench/crash.py --seed 1234 ...        # replay a run's plan (or CRASH_SEED=1234)
     .venv/bin/python bench/crash.py --scenarios slash translate ...   # only these, in turn
-    .venv/bin/python bench/crash.py --nodes 3 --kills 20 --scenarios ana human leaves   # the three-node mode
+    .venv/bin/python bench/crash.py --nodes 3 --kills 20   # the three-node mode (all but role and failover)
 
 Prints the seed first and the figures last; exits 1 if anything was lost or doubled (at Connect, at
 the bot, or by a slash command at SES). Logs, the service's data folder and the local Connect's log
@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from tests.crash.harness import Settings, run_crash  # noqa: E402
-from tests.crash.scenarios import DEFAULT_SCENARIOS, Pace  # noqa: E402
+from tests.crash.scenarios import DEFAULT_SCENARIOS, ONE_NODE_ONLY, Pace  # noqa: E402
 
 
 def main() -> int:
@@ -39,13 +39,20 @@ def main() -> int:
                         help="seconds from the service listening again to the next SIGKILL")
     parser.add_argument("--warning-seconds", type=int, default=3)
     parser.add_argument("--disconnect-seconds", type=int, default=5)
-    parser.add_argument("--scenarios", nargs="+", default=[s.name for s in DEFAULT_SCENARIOS],
-                        choices=[s.name for s in DEFAULT_SCENARIOS], help="which scenarios, in turn")
+    parser.add_argument("--scenarios", nargs="+", choices=[s.name for s in DEFAULT_SCENARIOS],
+                        help="which scenarios, in turn (default: all; with --nodes, all but "
+                             + " and ".join(sorted(ONE_NODE_ONLY)) + ", which run on one node only)")
     parser.add_argument("--nodes", type=int, default=1,
                         help="nodes on one DynamoDB log (moto's server); each kill takes one (tests/crash/cluster.py)")
     parser.add_argument("--lease-seconds", type=float, default=10.0, help="with --nodes: the leases' time")
     parser.add_argument("--out", type=Path, help="folder for logs and data (default bench/out/crash-SEED)")
     args = parser.parse_args()
+    several = args.nodes > 1
+    if args.scenarios is None:
+        args.scenarios = [s.name for s in DEFAULT_SCENARIOS if not (several and s.name in ONE_NODE_ONLY)]
+    elif several and ONE_NODE_ONLY & set(args.scenarios):
+        parser.error(f"argument --scenarios: {', '.join(sorted(ONE_NODE_ONLY & set(args.scenarios)))} "
+                     "run on one node only: leave them out with --nodes")
     settings = Settings(
         seed=args.seed,
         kills=args.kills,

@@ -286,7 +286,7 @@ def _set_up(scenarios: Sequence[Scenario], settings: Settings, folder: Path, dat
         connect.require_external_id(role["RoleArn"], role["ExternalId"])
     for _, plan in plans.values():
         for reference, value in plan.secrets.items():
-            service_process.put_secret(reference, value, data)
+            service_process.put_secret(reference, value, data, config)
     scenario_workers = {}
     for name, (flow, plan) in plans.items():
         plan_data = json.loads(json.dumps(plan.data).replace("{connect}", connect.ready["endpoint_url"]))

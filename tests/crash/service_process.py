@@ -106,9 +106,10 @@ def failover(worker_id: str, data_dir: Path, *options: str) -> tuple[int, str]:
     return _run_py_code("failover", worker_id, *options, "--db", str(data_dir / "events.db"))
 
 
-def put_secret(reference: str, value: str, data_dir: Path) -> None:
-    """`run.py secret put REF --db DB`, the value from stdin, as an operator stores a role."""
-    _run_py("secret", "put", reference, "--db", str(data_dir / "events.db"), stdin=value)
+def put_secret(reference: str, value: str, data_dir: Path, config: Path | None = None) -> None:
+    """`run.py secret put REF --db DB` (or `--config FILE`: the vault serve's configuration names), the
+    value from stdin, as an operator stores a role or a key."""
+    _run_py("secret", "put", reference, *log_option(data_dir, config), stdin=value)
 
 
 @dataclass(frozen=True)

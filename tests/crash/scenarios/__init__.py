@@ -35,6 +35,9 @@ from tests.crash.scenarios.translation import Translation
 
 DEFAULT_SCENARIOS: tuple[Scenario, ...] = (AnaAnswers(), HumanAgent(), HumanAgentLeaves(), SlashCommands(),
                                            Translation(), ShortLinks(), AssumedRole(), Failover())
+# What runs on several nodes (`--nodes`): not the role scenario, whose checks line AssumeRole calls up
+# with one service's starts, nor failover, whose orders the harness gives one node's SQLite file.
+ONE_NODE_ONLY = frozenset({"role", "failover"})
 
-__all__ = ["DEFAULT_SCENARIOS", "HUMAN_AGENT", "AnaAnswers", "AssumedRole", "Conversation", "Failover", "HumanAgent",
+__all__ = ["DEFAULT_SCENARIOS", "HUMAN_AGENT", "ONE_NODE_ONLY", "AnaAnswers", "AssumedRole", "Conversation", "Failover", "HumanAgent",
            "HumanAgentLeaves", "Pace", "Scenario", "ShortLinks", "SlashCommands", "Translation", "WorkerPlan"]
