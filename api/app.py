@@ -15,6 +15,7 @@ conversations after a start (service/worker_service.py).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -98,6 +99,8 @@ _METRICS_ADMIN_ONLY = (
     "the service's metrics are for the operator: send an admin client's token "
     "(python run.py client create prometheus --admin makes one for the scraper)"
 )
+
+log = logging.getLogger(__name__)
 
 Handler = Callable[[Request, Client], Awaitable[Response]]
 
@@ -424,12 +427,18 @@ async def _while_authenticated(
     frames: AsyncIterable[str | bytes], request: Request, clients: ApiClients
 ) -> AsyncIterator[str | bytes]:
     """The stream's frames while the request's token is still a client's: it ends before the first
-    frame after a revoke (a keep-alive comes every 15 s, so within that of the revoke at most)."""
+    frame after a revoke (a keep-alive comes every 15 s, so within that of the revoke at most). Each
+    check is a read of the clients' table (a DynamoDB GetItem in a cluster), made on the thread pool so
+    that no stream holds up the event loop; a check that fails (the table not answering) ends the
+    stream too, and the bot resumes it with `Last-Event-ID`."""
     try:
         async for frame in frames:
             try:
-                _authenticated(request, clients)
+                await run_in_threadpool(_authenticated, request, clients)
             except ApiError:
+                return
+            except Exception:  # noqa: BLE001 - the clients' store failing; never leave a stream unchecked
+                log.warning("a pull stream's token could not be checked again; the stream ends", exc_info=True)
                 return
             yield frame
     finally:

@@ -194,14 +194,14 @@ class WebhookDeliverer:
         self._checkpoints: Checkpoints | None = None
         self._outboxes: dict[str, _Outbox] = {}
         self._ignored: set[str] = set()  # no webhook, or already handed back
-        self._due: list[tuple[float, int, str]] = []
+        self._due: list[tuple[float, int, _Outbox]] = []
         self._order = itertools.count()
         lock = threading.RLock()
         self._changed = threading.Condition(lock)
         self._drained = threading.Condition(lock)  # stop() waits on it for the POSTs in flight to end
         self._pool: TaskPool | None = None
         self._posting: dict[str | None, int] = {}  # API client -> its POSTs in flight (given to a sender)
-        self._turns: dict[str | None, deque[str]] = {}  # API client -> conversations due, waiting for a turn
+        self._turns: dict[str | None, deque[_Outbox]] = {}  # API client -> outboxes due, waiting for a turn
         self._in_flight = 0
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -563,14 +563,14 @@ class WebhookDeliverer:
     def _schedule(self, outbox: _Outbox, due: float) -> None:
         """Call with `_changed` held. Due now: to a sender (or its client's turn); later: to the due
         thread. An outbox no longer this node's (its client's lease was lost) is not."""
-        if self._outboxes.get(outbox.conversation_id) is not outbox:
+        if not self._is_current(outbox):
             outbox.busy = False
             return
         outbox.busy = True
         if due <= self._retry_clock.monotonic():
             self._dispatch(outbox)
             return
-        heapq.heappush(self._due, (due, next(self._order), outbox.conversation_id))
+        heapq.heappush(self._due, (due, next(self._order), outbox))
         self._changed.notify()
 
     def _dispatch(self, outbox: _Outbox) -> None:
@@ -578,7 +578,7 @@ class WebhookDeliverer:
         `per_client` POSTs in flight, queue it for the client's next turn."""
         client_id = outbox.client_id
         if self._posting.get(client_id, 0) >= self._per_client:
-            self._turns.setdefault(client_id, deque()).append(outbox.conversation_id)
+            self._turns.setdefault(client_id, deque()).append(outbox)
             return
         assert self._pool is not None
         self._posting[client_id] = self._posting.get(client_id, 0) + 1
@@ -589,7 +589,7 @@ class WebhookDeliverer:
         """A sender's task: post the outbox's next message, then give its API client's turn to the next
         of its conversations waiting for one."""
         try:
-            if not self._stopping.is_set():
+            if not self._stopping.is_set() and self._is_current(outbox):
                 # Every line logged while delivering to a conversation's webhook names the conversation and worker.
                 with bound_contextvars(conversation_id=outbox.conversation_id, worker_id=outbox.worker_id):
                     self._send_next(outbox)
@@ -607,12 +607,19 @@ class WebhookDeliverer:
             del self._posting[client_id]
         waiting = self._turns.get(client_id)
         while waiting and not self._stopping.is_set():
-            outbox = self._outboxes.get(waiting.popleft())
-            if outbox is not None:  # else its client's lease was lost meanwhile
+            outbox = waiting.popleft()
+            if self._is_current(outbox):
                 self._dispatch(outbox)
                 break
         if not waiting:
             self._turns.pop(client_id, None)
+
+    def _is_current(self, outbox: _Outbox) -> bool:
+        """Whether the outbox is still its conversation's here. One dropped meanwhile (its client's lease
+        lost, or the deliverer stopped) must not be posted from: the conversation may have a new outbox
+        by now, in flight or queued itself, and two senders of one conversation would post its next
+        message twice and take the one after it for delivered."""
+        return self._outboxes.get(outbox.conversation_id) is outbox
 
     def _send_next(self, outbox: _Outbox) -> None:
         try:
@@ -685,9 +692,8 @@ class WebhookDeliverer:
             while not self._stopping.is_set():
                 now = self._retry_clock.monotonic()
                 if self._due and self._due[0][0] <= now:
-                    _, _, conversation_id = heapq.heappop(self._due)
-                    outbox = self._outboxes.get(conversation_id)
-                    if outbox is not None:  # else its client's lease was lost meanwhile
+                    _, _, outbox = heapq.heappop(self._due)
+                    if self._is_current(outbox):
                         self._dispatch(outbox)
                     continue
                 self._retry_clock.wait(self._changed, self._due[0][0] - now if self._due else None)
