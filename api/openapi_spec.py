@@ -175,14 +175,16 @@ _EVENTS = {
         "responses": {
             "200": {
                 "description": "the messages after `after` (none if `wait` passed), or an event stream of them "
-                "(id: the message's Id, event: its Type, data: the message) that ends after ReturnedToBot",
+                "(id: the message's Id, event: its Type, data: the message) that ends after ReturnedToBot, "
+                "or before its first frame after the token is revoked",
                 "content": {
                     "application/json": {"schema": _ref("BotMessages")},
                     "text/event-stream": {"schema": {"type": "string"}},
                 },
             },
             "400": _answer("Code invalid_query: a bad after, wait or Last-Event-ID (the message names it)", "Error"),
-            "401": _ERRORS["401"],
+            "401": _answer("no token, not a Bearer token, or a token that is not a client's or is revoked, "
+                           "also when revoked while a long poll waited", "Error"),
             "404": _ERRORS["404"],
         },
     }

@@ -17,8 +17,8 @@ from commands.failover import order_line
 from commands.registry_verbs import RegistryVerbs
 from commands.vault_options import BadArgument, add_backend_arguments, vault_config
 from commands.worker_init import add_init_verb, run_init
-from events.worker import WorkerState, active_name
 from events import redact_worker_config
+from events.worker import WorkerState, active_name
 from events.worker_config import InvalidWorkerConfig, WorkerConfig, encode_worker_config, parse_worker_config
 from roles import CredentialsUnavailable, check_principal, principal_of, read_role, worker_policy, worker_secrets
 from service.live_counts import LiveCounts

@@ -202,7 +202,6 @@ class WebhookDeliverer:
         self._pool: TaskPool | None = None
         self._posting: dict[str | None, int] = {}  # API client -> its POSTs in flight (given to a sender)
         self._turns: dict[str | None, deque[_Outbox]] = {}  # API client -> outboxes due, waiting for a turn
-        self._in_flight = 0
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._delivered = self._refused = self._retries = self._stream_reads = self._log_reads = 0
@@ -257,9 +256,9 @@ class WebhookDeliverer:
         self._threads = []
         self._handoff.take(timeout=0)
         with self._changed:
-            if not self._drained.wait_for(lambda: self._in_flight == 0, timeout=self._timeout):
+            if not self._drained.wait_for(lambda: not self._posting, timeout=self._timeout):
                 log.warning("%d webhook POSTs still under way after %s s; their messages are posted again at the next start",
-                            self._in_flight, self._timeout)
+                            sum(self._posting.values()), self._timeout)
             self._outboxes.clear()
             self._turns.clear()
             self._due.clear()
@@ -582,7 +581,6 @@ class WebhookDeliverer:
             return
         assert self._pool is not None
         self._posting[client_id] = self._posting.get(client_id, 0) + 1
-        self._in_flight += 1
         self._pool.submit(lambda: self._send(outbox))
 
     def _send(self, outbox: _Outbox) -> bool:
@@ -595,7 +593,6 @@ class WebhookDeliverer:
                     self._send_next(outbox)
         finally:
             with self._changed:
-                self._in_flight -= 1
                 self._end_turn(outbox.client_id)
                 self._drained.notify_all()
         return False

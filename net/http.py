@@ -9,7 +9,9 @@ for their host (`connections`: many conversations call one region's endpoint at 
 Every status is an answer (`HttpAnswer`), 4xx and 5xx included: what it means is the caller's
 business. `answer_limit` keeps only that many bytes of the answer's body: a webhook's answer, which
 the deliverer never reads, could otherwise be as large as its bot makes it, held in memory whole; a
-longer answer's connection is closed, not kept, so nothing more of it is read. What prevents an answer raises: `ValueError` (or `http.client.InvalidURL`) for a request
+longer answer's connection is closed, not kept, so nothing more of it is read.
+
+What prevents an answer raises: `ValueError` (or `http.client.InvalidURL`) for a request
 that cannot be made of the URL and headers, `UnicodeError` for a host name IDNA cannot encode, and
 `OSError` or `http.client.HTTPException` for the network (refused, reset, timed out), the error
 the socket or `http.client` raised rather than urllib3's wrapping of it (a connection that timed out
